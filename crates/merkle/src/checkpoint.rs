@@ -88,7 +88,10 @@ impl fmt::Display for CheckpointError {
             }
             Self::MissingFinalNewline => f.write_str("checkpoint does not end with a newline"),
             Self::TooFewLines { got } => {
-                write!(f, "checkpoint has {got} lines, needs origin, size and root hash")
+                write!(
+                    f,
+                    "checkpoint has {got} lines, needs origin, size and root hash"
+                )
             }
             Self::EmptyLine { line } => write!(f, "line {line} of the checkpoint is empty"),
             Self::TreeSizeNotDecimal => f.write_str("tree size is not a decimal number"),
@@ -136,7 +139,12 @@ impl<'a> Checkpoint<'a> {
             return Err(CheckpointError::NewlineInField);
         }
         check_controls(origin)?;
-        Ok(Self { origin, size, root, extensions: "" })
+        Ok(Self {
+            origin,
+            size,
+            root,
+            extensions: "",
+        })
     }
 
     /// Sets the extension lines: zero or more non-empty lines, each ending
@@ -196,7 +204,12 @@ impl<'a> Checkpoint<'a> {
         if let Some(i) = extensions.split_terminator('\n').position(str::is_empty) {
             return Err(CheckpointError::EmptyLine { line: 4 + i });
         }
-        Ok(Self { origin, size, root, extensions })
+        Ok(Self {
+            origin,
+            size,
+            root,
+            extensions,
+        })
     }
 
     /// The log's origin line.
@@ -232,7 +245,14 @@ impl<'a> Checkpoint<'a> {
 impl fmt::Display for Checkpoint<'_> {
     /// The exact body text, ending with a newline.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}\n{}\n{}\n{}", self.origin, self.size, self.root.base64(), self.extensions)
+        write!(
+            f,
+            "{}\n{}\n{}\n{}",
+            self.origin,
+            self.size,
+            self.root.base64(),
+            self.extensions
+        )
     }
 }
 
@@ -276,10 +296,10 @@ mod tests {
     fn extensions_are_preserved() {
         let t = text("5", "Timestamp: 1692374735595899989\nOther: x\n");
         let cp = Checkpoint::parse(&t).unwrap();
-        assert_eq!(cp.extensions().collect::<std::vec::Vec<_>>(), [
-            "Timestamp: 1692374735595899989",
-            "Other: x"
-        ]);
+        assert_eq!(
+            cp.extensions().collect::<std::vec::Vec<_>>(),
+            ["Timestamp: 1692374735595899989", "Other: x"]
+        );
         assert_eq!(cp.to_string(), t);
     }
 
@@ -292,7 +312,10 @@ mod tests {
             ("o\n1\n", E::TooFewLines { got: 2 }),
             ("o\n", E::TooFewLines { got: 1 }),
             ("o\n\nx\n", E::EmptyLine { line: 2 }),
-            ("o\n1\nAAAA\n", E::InvalidRootHash(HashParseError::WrongLength { len: 4 })),
+            (
+                "o\n1\nAAAA\n",
+                E::InvalidRootHash(HashParseError::WrongLength { len: 4 }),
+            ),
             ("o\n1\nroot", E::MissingFinalNewline),
             ("o\r\n1\n", E::ControlCharacter { offset: 1 }),
             ("o\t\n1\n", E::ControlCharacter { offset: 1 }),
@@ -300,22 +323,45 @@ mod tests {
         for (t, want) in cases {
             assert_eq!(Checkpoint::parse(t), Err(*want), "{t:?}");
         }
-        assert_eq!(Checkpoint::parse(&text("01", "")), Err(E::TreeSizeLeadingZero));
-        assert_eq!(Checkpoint::parse(&text("+1", "")), Err(E::TreeSizeNotDecimal));
-        assert_eq!(Checkpoint::parse(&text("-1", "")), Err(E::TreeSizeNotDecimal));
-        assert_eq!(Checkpoint::parse(&text(" 1", "")), Err(E::TreeSizeNotDecimal));
-        assert_eq!(Checkpoint::parse(&text("", "")), Err(E::EmptyLine { line: 2 }));
+        assert_eq!(
+            Checkpoint::parse(&text("01", "")),
+            Err(E::TreeSizeLeadingZero)
+        );
+        assert_eq!(
+            Checkpoint::parse(&text("+1", "")),
+            Err(E::TreeSizeNotDecimal)
+        );
+        assert_eq!(
+            Checkpoint::parse(&text("-1", "")),
+            Err(E::TreeSizeNotDecimal)
+        );
+        assert_eq!(
+            Checkpoint::parse(&text(" 1", "")),
+            Err(E::TreeSizeNotDecimal)
+        );
+        assert_eq!(
+            Checkpoint::parse(&text("", "")),
+            Err(E::EmptyLine { line: 2 })
+        );
         assert_eq!(
             Checkpoint::parse(&text("18446744073709551616", "")),
             Err(E::TreeSizeOverflow)
         );
         assert_eq!(
-            Checkpoint::parse(&text("18446744073709551615", "")).unwrap().size(),
+            Checkpoint::parse(&text("18446744073709551615", ""))
+                .unwrap()
+                .size(),
             u64::MAX
         );
         assert_eq!(Checkpoint::parse(&text("0", "")).unwrap().size(), 0);
-        assert_eq!(Checkpoint::parse(&text("1", "a\n\n")), Err(E::EmptyLine { line: 5 }));
-        assert_eq!(Checkpoint::parse(&text("1", "\n")), Err(E::EmptyLine { line: 4 }));
+        assert_eq!(
+            Checkpoint::parse(&text("1", "a\n\n")),
+            Err(E::EmptyLine { line: 5 })
+        );
+        assert_eq!(
+            Checkpoint::parse(&text("1", "\n")),
+            Err(E::EmptyLine { line: 4 })
+        );
         assert_eq!(Checkpoint::parse_bytes(b"o\xff\n1\n"), Err(E::NotUtf8));
         let hex_root = "0a".repeat(32);
         assert!(matches!(
@@ -327,11 +373,23 @@ mod tests {
     #[test]
     fn constructors_refuse_what_would_not_parse_back() {
         let root = Hash::default();
-        assert_eq!(Checkpoint::new("", 1, root), Err(CheckpointError::EmptyLine { line: 1 }));
-        assert_eq!(Checkpoint::new("a\nb", 1, root), Err(CheckpointError::NewlineInField));
+        assert_eq!(
+            Checkpoint::new("", 1, root),
+            Err(CheckpointError::EmptyLine { line: 1 })
+        );
+        assert_eq!(
+            Checkpoint::new("a\nb", 1, root),
+            Err(CheckpointError::NewlineInField)
+        );
         let cp = Checkpoint::new("a - 1", 7, root).unwrap();
-        assert_eq!(cp.with_extensions("x"), Err(CheckpointError::MissingFinalNewline));
-        assert_eq!(cp.with_extensions("x\n\n"), Err(CheckpointError::EmptyLine { line: 5 }));
+        assert_eq!(
+            cp.with_extensions("x"),
+            Err(CheckpointError::MissingFinalNewline)
+        );
+        assert_eq!(
+            cp.with_extensions("x\n\n"),
+            Err(CheckpointError::EmptyLine { line: 5 })
+        );
         let cp = cp.with_extensions("x\ny\n").unwrap();
         let s = cp.to_string();
         assert_eq!(Checkpoint::parse(&s).unwrap(), cp);

@@ -88,7 +88,10 @@ impl fmt::Display for RangeError {
         match self {
             Self::Full => f.write_str("the range already ends at the last possible leaf index"),
             Self::NotAdjacent { end, other_begin } => {
-                write!(f, "cannot merge: this range ends at {end}, the other begins at {other_begin}")
+                write!(
+                    f,
+                    "cannot merge: this range ends at {end}, the other begins at {other_begin}"
+                )
             }
             Self::NotAPrefix { begin } => {
                 write!(f, "a range that begins at leaf {begin} has no tree root")
@@ -97,7 +100,10 @@ impl fmt::Display for RangeError {
                 write!(f, "encoded range has begin {begin} > end {end}")
             }
             Self::WrongEncodedLength { expected, got } => {
-                write!(f, "encoded range is {got} bytes, its bounds call for {expected}")
+                write!(
+                    f,
+                    "encoded range is {got} bytes, its bounds call for {expected}"
+                )
             }
         }
     }
@@ -169,7 +175,12 @@ impl CompactRange {
     /// An empty range whose first leaf will be `begin`.
     #[must_use]
     pub const fn starting_at(begin: u64) -> Self {
-        Self { begin, end: begin, len: 0, hashes: [Hash([0; HASH_LEN]); MAX_RANGE_HASHES] }
+        Self {
+            begin,
+            end: begin,
+            len: 0,
+            hashes: [Hash([0; HASH_LEN]); MAX_RANGE_HASHES],
+        }
     }
 
     /// The first leaf covered.
@@ -201,8 +212,14 @@ impl CompactRange {
     pub fn node_ids(&self) -> impl Iterator<Item = NodeId> + '_ {
         let (left, right) = decompose(self.begin, self.end);
         let mut pos = self.begin;
-        let ascending = BitIter { bits: left, descending: false };
-        let descending = BitIter { bits: right, descending: true };
+        let ascending = BitIter {
+            bits: left,
+            descending: false,
+        };
+        let descending = BitIter {
+            bits: right,
+            descending: true,
+        };
         ascending.chain(descending).map(move |level| {
             let id = NodeId::new(level as u8, pos >> level);
             pos = pos.wrapping_add(1u64 << level);
@@ -250,7 +267,10 @@ impl CompactRange {
         mut visit: impl FnMut(NodeId, &Hash),
     ) -> Result<(), RangeError> {
         if other.begin != self.end {
-            return Err(RangeError::NotAdjacent { end: self.end, other_begin: other.begin });
+            return Err(RangeError::NotAdjacent {
+                end: self.end,
+                other_begin: other.begin,
+            });
         }
         for (id, hash) in other.node_ids().zip(other.hashes()) {
             self.push_node(u32::from(id.level), *hash, &mut visit)?;
@@ -338,7 +358,10 @@ impl CompactRange {
     /// [`RangeError::WrongEncodedLength`] or [`RangeError::InvalidBounds`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, RangeError> {
         let (Some(b), Some(e)) = (bytes.get(..8), bytes.get(8..16)) else {
-            return Err(RangeError::WrongEncodedLength { expected: 16, got: bytes.len() });
+            return Err(RangeError::WrongEncodedLength {
+                expected: 16,
+                got: bytes.len(),
+            });
         };
         let begin = u64::from_be_bytes(b.try_into().unwrap_or_default());
         let end = u64::from_be_bytes(e.try_into().unwrap_or_default());
@@ -348,12 +371,19 @@ impl CompactRange {
         let count = node_count(begin, end);
         let expected = 16 + HASH_LEN * count;
         if bytes.len() != expected {
-            return Err(RangeError::WrongEncodedLength { expected, got: bytes.len() });
+            return Err(RangeError::WrongEncodedLength {
+                expected,
+                got: bytes.len(),
+            });
         }
         let mut range = Self::starting_at(begin);
         range.end = end;
         range.len = count;
-        for (slot, chunk) in range.hashes.iter_mut().zip(bytes[16..].chunks_exact(HASH_LEN)) {
+        for (slot, chunk) in range
+            .hashes
+            .iter_mut()
+            .zip(bytes[16..].chunks_exact(HASH_LEN))
+        {
             slot.0.copy_from_slice(chunk);
         }
         Ok(range)
@@ -419,7 +449,10 @@ mod tests {
         bytes[7] = 0;
         assert_eq!(
             CompactRange::from_bytes(&bytes),
-            Err(RangeError::WrongEncodedLength { expected: 48, got: 16 })
+            Err(RangeError::WrongEncodedLength {
+                expected: 48,
+                got: 16
+            })
         );
     }
 }

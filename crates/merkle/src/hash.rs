@@ -250,7 +250,10 @@ mod serde_impl {
             impl serde::de::Visitor<'_> for V {
                 type Value = Hash;
                 fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    write!(f, "a hash as {HEX_LEN} hex digits or {BASE64_LEN} base64 characters")
+                    write!(
+                        f,
+                        "a hash as {HEX_LEN} hex digits or {BASE64_LEN} base64 characters"
+                    )
                 }
                 fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Hash, E> {
                     Hash::parse(v).map_err(E::custom)
@@ -290,13 +293,19 @@ mod tests {
         assert_eq!(Hash::parse(""), Err(HashParseError::WrongLength { len: 0 }));
         let mut bad = "0".repeat(64);
         bad.replace_range(10..11, "g");
-        assert_eq!(Hash::parse(&bad), Err(HashParseError::InvalidHex { offset: 10 }));
+        assert_eq!(
+            Hash::parse(&bad),
+            Err(HashParseError::InvalidHex { offset: 10 })
+        );
         // Non-zero padding bits: the last character before '=' must have its
         // low two bits clear for a 32-byte value.
         let canonical = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
         assert_eq!(Hash::parse(canonical).unwrap(), EMPTY_ROOT);
         let noncanonical = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFV=";
-        assert_eq!(Hash::parse(noncanonical), Err(HashParseError::InvalidBase64));
+        assert_eq!(
+            Hash::parse(noncanonical),
+            Err(HashParseError::InvalidBase64)
+        );
         let urlsafe = "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU=";
         assert_eq!(Hash::parse(urlsafe), Err(HashParseError::InvalidBase64));
     }

@@ -117,7 +117,10 @@ pub struct Proof {
 
 impl Proof {
     const fn empty() -> Self {
-        Self { len: 0, hashes: [EMPTY_ROOT; MAX_PROOF_LEN] }
+        Self {
+            len: 0,
+            hashes: [EMPTY_ROOT; MAX_PROOF_LEN],
+        }
     }
 
     /// The proof hashes, from the leaf side up.
@@ -170,7 +173,11 @@ impl core::fmt::Debug for ProofPlan {
 
 impl ProofPlan {
     const fn empty() -> Self {
-        Self { ids: [NodeId::new(0, 0); MAX_PLAN_NODES], len: 0, ephemeral: (0, 0) }
+        Self {
+            ids: [NodeId::new(0, 0); MAX_PLAN_NODES],
+            len: 0,
+            ephemeral: (0, 0),
+        }
     }
 
     /// Every node to read, in order.
@@ -190,7 +197,11 @@ impl ProofPlan {
     #[must_use]
     pub const fn proof_len(&self) -> usize {
         let (a, b) = self.ephemeral;
-        if b > a { self.len - (b - a) + 1 } else { self.len }
+        if b > a {
+            self.len - (b - a) + 1
+        } else {
+            self.len
+        }
     }
 
     fn push(&mut self, id: NodeId) {
@@ -285,7 +296,9 @@ fn push_range(plan: &mut ProofPlan, begin: u128, end: u128) {
 /// Folds hashes right to left: `[a, b, c]` becomes `H(a, H(b, c))`.
 pub(crate) fn fold_right(hashes: &[Hash]) -> Hash {
     let mut iter = hashes.iter().rev();
-    let Some(last) = iter.next() else { return EMPTY_ROOT };
+    let Some(last) = iter.next() else {
+        return EMPTY_ROOT;
+    };
     let mut acc = *last;
     for h in iter {
         acc = node_hash(h, &acc);
@@ -372,7 +385,12 @@ mod tests {
         let plan = inclusion_plan(0, 7).unwrap();
         assert_eq!(
             plan.nodes(),
-            &[NodeId::new(0, 1), NodeId::new(1, 1), NodeId::new(1, 2), NodeId::new(0, 6)]
+            &[
+                NodeId::new(0, 1),
+                NodeId::new(1, 1),
+                NodeId::new(1, 2),
+                NodeId::new(0, 6)
+            ]
         );
         assert_eq!(plan.ephemeral(), 2..4);
         assert_eq!(plan.proof_len(), 3);

@@ -142,7 +142,10 @@ impl MerkleTree {
     }
 
     fn beyond(&self, size: u64) -> ProofError {
-        ProofError::SizeBeyondTree { size, tree_size: self.size() }
+        ProofError::SizeBeyondTree {
+            size,
+            tree_size: self.size(),
+        }
     }
 
     fn check_size(&self, size: u64) -> Result<(), ProofError> {
@@ -160,7 +163,11 @@ pub struct MissingNode(pub NodeId);
 
 impl fmt::Display for MissingNode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "node (level {}, index {}) is not in the tree", self.0.level, self.0.index)
+        write!(
+            f,
+            "node (level {}, index {}) is not in the tree",
+            self.0.level, self.0.index
+        )
     }
 }
 

@@ -80,7 +80,10 @@ pub fn root_from_inclusion(
     let (inner, border) = decompose_inclusion(index, size);
     let expected = (inner + border) as usize;
     if proof.len() != expected {
-        return Err(ProofError::WrongProofLength { expected, got: proof.len() });
+        return Err(ProofError::WrongProofLength {
+            expected,
+            got: proof.len(),
+        });
     }
     let (inner_part, border_part) = proof.split_at(inner as usize);
     let h = chain_inner(*leaf_hash, inner_part, index);
@@ -101,7 +104,11 @@ pub fn verify_inclusion(
     root: &Hash,
 ) -> Result<(), ProofError> {
     let calculated = root_from_inclusion(index, size, leaf_hash, proof)?;
-    if calculated == *root { Ok(()) } else { Err(ProofError::RootMismatch { calculated }) }
+    if calculated == *root {
+        Ok(())
+    } else {
+        Err(ProofError::RootMismatch { calculated })
+    }
 }
 
 /// Shape of a consistency proof for `0 < size1 < size2`.
@@ -123,7 +130,12 @@ impl ConsistencyShape {
         // the paths diverge above `shift`: `inner > shift`.
         let inner = inner - shift;
         let start = if size1 == 1 << shift { 0 } else { 1 };
-        Self { start, inner: inner as usize, border: border as usize, mask: (size1 - 1) >> shift }
+        Self {
+            start,
+            inner: inner as usize,
+            border: border as usize,
+            mask: (size1 - 1) >> shift,
+        }
     }
 
     const fn len(&self) -> usize {
@@ -162,13 +174,20 @@ pub fn root_from_consistency(
 ) -> Result<Hash, ProofError> {
     let expected = consistency_proof_len(size1, size2)?;
     if proof.len() != expected {
-        return Err(ProofError::WrongProofLength { expected, got: proof.len() });
+        return Err(ProofError::WrongProofLength {
+            expected,
+            got: proof.len(),
+        });
     }
     if size1 == size2 {
         return Ok(*root1);
     }
     let shape = ConsistencyShape::new(size1, size2);
-    let (seed, rest) = if shape.start == 0 { (*root1, proof) } else { (proof[0], &proof[1..]) };
+    let (seed, rest) = if shape.start == 0 {
+        (*root1, proof)
+    } else {
+        (proof[0], &proof[1..])
+    };
     let (inner, border) = rest.split_at(shape.inner);
 
     // The old root: only the left siblings of the path count.
@@ -176,7 +195,10 @@ pub fn root_from_consistency(
     if old != *root1 {
         return Err(ProofError::OldRootMismatch { calculated: old });
     }
-    Ok(chain_border_right(chain_inner(seed, inner, shape.mask), border))
+    Ok(chain_border_right(
+        chain_inner(seed, inner, shape.mask),
+        border,
+    ))
 }
 
 /// Verifies that the tree of `size2` leaves with root `root2` extends the
@@ -211,18 +233,29 @@ pub fn verify_consistency_with(
 ) -> Result<(), ProofError> {
     if size1 == 0 && size2 >= size1 && policy == EmptyTreePolicy::AllowEmptyRoot {
         if !proof.is_empty() {
-            return Err(ProofError::WrongProofLength { expected: 0, got: proof.len() });
+            return Err(ProofError::WrongProofLength {
+                expected: 0,
+                got: proof.len(),
+            });
         }
         if *root1 != EMPTY_ROOT {
-            return Err(ProofError::OldRootMismatch { calculated: EMPTY_ROOT });
+            return Err(ProofError::OldRootMismatch {
+                calculated: EMPTY_ROOT,
+            });
         }
         if size2 == 0 && *root2 != EMPTY_ROOT {
-            return Err(ProofError::RootMismatch { calculated: EMPTY_ROOT });
+            return Err(ProofError::RootMismatch {
+                calculated: EMPTY_ROOT,
+            });
         }
         return Ok(());
     }
     let calculated = root_from_consistency(size1, size2, proof, root1)?;
-    if calculated == *root2 { Ok(()) } else { Err(ProofError::RootMismatch { calculated }) }
+    if calculated == *root2 {
+        Ok(())
+    } else {
+        Err(ProofError::RootMismatch { calculated })
+    }
 }
 
 /// Hashes `seed` up the inner path: bit `i` of `index` says whether the
@@ -230,7 +263,11 @@ pub fn verify_consistency_with(
 #[inline]
 fn chain_inner(mut seed: Hash, proof: &[Hash], index: u64) -> Hash {
     for (i, p) in proof.iter().enumerate() {
-        seed = if (index >> i) & 1 == 0 { node_hash(&seed, p) } else { node_hash(p, &seed) };
+        seed = if (index >> i) & 1 == 0 {
+            node_hash(&seed, p)
+        } else {
+            node_hash(p, &seed)
+        };
     }
     seed
 }
@@ -266,7 +303,10 @@ mod tests {
         assert_eq!(inclusion_proof_len(0, u64::MAX), Ok(64));
         assert!(inclusion_proof_len(u64::MAX, u64::MAX).is_err());
         assert_eq!(consistency_proof_len(1, u64::MAX), Ok(64));
-        assert_eq!(consistency_proof_len(u64::MAX - 1, u64::MAX).map(|l| l > 0), Ok(true));
+        assert_eq!(
+            consistency_proof_len(u64::MAX - 1, u64::MAX).map(|l| l > 0),
+            Ok(true)
+        );
         assert_eq!(consistency_proof_len(3, 1u64 << 63 | 1), Ok(65));
         let proof = [EMPTY_ROOT; 64];
         assert!(root_from_inclusion(0, u64::MAX, &EMPTY_ROOT, &proof).is_ok());
@@ -280,14 +320,23 @@ mod tests {
     fn empty_tree_policy() {
         let r = EMPTY_ROOT;
         let other = crate::leaf_hash(b"x");
-        assert_eq!(verify_consistency(0, 0, &[], &r, &r), Err(ProofError::EmptyOldTree));
-        assert_eq!(verify_consistency(0, 5, &[], &r, &other), Err(ProofError::EmptyOldTree));
+        assert_eq!(
+            verify_consistency(0, 0, &[], &r, &r),
+            Err(ProofError::EmptyOldTree)
+        );
+        assert_eq!(
+            verify_consistency(0, 5, &[], &r, &other),
+            Err(ProofError::EmptyOldTree)
+        );
         let w = EmptyTreePolicy::AllowEmptyRoot;
         assert_eq!(verify_consistency_with(w, 0, 0, &[], &r, &r), Ok(()));
         assert_eq!(verify_consistency_with(w, 0, 5, &[], &r, &other), Ok(()));
         assert!(matches!(
             verify_consistency_with(w, 0, 5, &[other], &r, &other),
-            Err(ProofError::WrongProofLength { expected: 0, got: 1 })
+            Err(ProofError::WrongProofLength {
+                expected: 0,
+                got: 1
+            })
         ));
         assert!(matches!(
             verify_consistency_with(w, 0, 5, &[], &other, &other),

@@ -2,6 +2,8 @@
 //! §2.1 definitions (MTH, PATH, PROOF/SUBPROOF): every (index, size) and every
 //! (size1, size2) up to 128 leaves.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
 use attest_merkle::{
     CompactRange, EMPTY_ROOT, Hash, MerkleTree, consistency_proof_len, inclusion_proof_len,
     leaf_hash, node_hash, verify_consistency, verify_inclusion,
@@ -67,7 +69,9 @@ fn subproof(m: usize, d: &[Hash], b: bool) -> Vec<Hash> {
 }
 
 fn leaves() -> Vec<Hash> {
-    (0..MAX as u32).map(|i| leaf_hash(&i.to_le_bytes())).collect()
+    (0..MAX as u32)
+        .map(|i| leaf_hash(&i.to_le_bytes()))
+        .collect()
 }
 
 #[test]
@@ -85,7 +89,11 @@ fn roots_match_reference_at_every_size() {
         }
     }
     for n in 0..=MAX {
-        assert_eq!(tree.root_at(n as u64).unwrap(), mth(&d[..n]), "historical root at {n}");
+        assert_eq!(
+            tree.root_at(n as u64).unwrap(),
+            mth(&d[..n]),
+            "historical root at {n}"
+        );
     }
 }
 

@@ -1,6 +1,8 @@
 //! Property tests: round trips, single-bit tampering, parameter tampering,
 //! compact ranges against the tree, merge against append, encodings.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
 use attest_merkle::{
     Checkpoint, CompactRange, Hash, MerkleTree, leaf_hash, verify_consistency, verify_inclusion,
 };
@@ -32,7 +34,11 @@ fn sides(m: u64, n: u64) -> Vec<bool> {
     while k * 2 < n {
         k *= 2;
     }
-    let mut s = if m < k { sides(m, k) } else { sides(m - k, n - k) };
+    let mut s = if m < k {
+        sides(m, k)
+    } else {
+        sides(m - k, n - k)
+    };
     s.push(m >= k);
     s
 }

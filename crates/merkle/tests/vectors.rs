@@ -1,6 +1,8 @@
 //! Known-answer tests: every vector in `tests/vectors/` (copies of
 //! `shared/vectors/merkle/`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
 use attest_merkle::{
     CompactRange, EMPTY_ROOT, Hash, MerkleTree, ProofError, leaf_hash, node_hash,
     root_from_inclusion, verify_consistency, verify_inclusion,
@@ -24,7 +26,10 @@ fn hexes(v: &Value) -> Vec<Hash> {
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 fn u(v: &Value) -> u64 {
@@ -36,8 +41,14 @@ fn hasher_known_answers() {
     let d = load("rfc6962_reference_tree.json");
     let cases = d["hasher_vectors"]["cases"].as_array().unwrap();
     assert_eq!(hex(&cases[0]["want"]), EMPTY_ROOT);
-    assert_eq!(leaf_hash(&unhex(cases[1]["leaf_input_hex"].as_str().unwrap())), hex(&cases[1]["want"]));
-    assert_eq!(leaf_hash(&unhex(cases[2]["leaf_input_hex"].as_str().unwrap())), hex(&cases[2]["want"]));
+    assert_eq!(
+        leaf_hash(&unhex(cases[1]["leaf_input_hex"].as_str().unwrap())),
+        hex(&cases[1]["want"])
+    );
+    assert_eq!(
+        leaf_hash(&unhex(cases[2]["leaf_input_hex"].as_str().unwrap())),
+        hex(&cases[2]["want"])
+    );
     // The node vector uses 4-byte "children": check the definition directly,
     // since `node_hash` takes 32-byte hashes.
     let mut msg = vec![1u8];
@@ -65,7 +76,12 @@ fn reference_tree() -> (Value, MerkleTree) {
 fn reference_tree_nodes_roots_and_compact_ranges() {
     let (d, tree) = reference_tree();
     let rt = &d["reference_tree"];
-    for (level, nodes) in rt["node_hashes_by_level"].as_array().unwrap().iter().enumerate() {
+    for (level, nodes) in rt["node_hashes_by_level"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
         for (index, want) in nodes.as_array().unwrap().iter().enumerate() {
             let id = attest_merkle::NodeId::new(level as u8, index as u64);
             assert_eq!(tree.node(id), Some(hex(want)), "node {id:?}");
@@ -77,7 +93,11 @@ fn reference_tree_nodes_roots_and_compact_ranges() {
         assert_eq!(tree.root_at(size).unwrap(), want_root, "root at {size}");
         assert_eq!(range.root().unwrap(), want_root, "compact root at {size}");
         let want_range = hexes(&rt["compact_range_by_tree_size"][size.to_string()]);
-        assert_eq!(range.hashes(), want_range.as_slice(), "compact range at {size}");
+        assert_eq!(
+            range.hashes(),
+            want_range.as_slice(),
+            "compact range at {size}"
+        );
         if size < 8 {
             range.append(tree.leaf_hash(size).unwrap()).unwrap();
         }
@@ -115,7 +135,10 @@ fn reference_tree_inclusion_proofs() {
 fn reference_tree_consistency_proofs() {
     let (d, tree) = reference_tree();
     let mut count = 0;
-    for section in ["consistency_vectors_transcribed", "consistency_proofs_computed"] {
+    for section in [
+        "consistency_vectors_transcribed",
+        "consistency_proofs_computed",
+    ] {
         for case in d[section]["cases"].as_array().unwrap() {
             let (s1, s2) = (u(&case["size1"]), u(&case["size2"]));
             let want = hexes(&case["proof"]);
@@ -189,7 +212,11 @@ fn transparency_dev_probes() {
         let want_err = p["wantErr"].as_bool().unwrap();
         let result: Result<(), String> = if path.starts_with("testdata/inclusion/") {
             inclusion += 1;
-            match (field(&p["leafHash"]), field(&p["root"]), proof_field(&p["proof"])) {
+            match (
+                field(&p["leafHash"]),
+                field(&p["root"]),
+                proof_field(&p["proof"]),
+            ) {
                 (Field::Hash(leaf), Field::Hash(root), Ok(proof)) => {
                     verify_inclusion(u(&p["leafIdx"]), u(&p["treeSize"]), &leaf, &proof, &root)
                         .map_err(|e| e.to_string())
@@ -220,7 +247,12 @@ fn transparency_dev_probes() {
                 }
             }
         };
-        assert_eq!(result.is_err(), want_err, "{path}: {result:?} ({})", p["desc"]);
+        assert_eq!(
+            result.is_err(),
+            want_err,
+            "{path}: {result:?} ({})",
+            p["desc"]
+        );
     }
     assert_eq!(inclusion + consistency, 196);
     // Pinned: the 52 probes with a non-32-byte value (empty strings, "garbage"
@@ -242,7 +274,9 @@ fn real_certificate_transparency_proofs() {
     let root = b64(&sth["sha256_root_hash"]);
     assert_eq!(size, 961_984_011);
 
-    let entry = f["get-entries-start-10000-end-10000"]["entries"][0]["leaf_input"].as_str().unwrap();
+    let entry = f["get-entries-start-10000-end-10000"]["entries"][0]["leaf_input"]
+        .as_str()
+        .unwrap();
     let leaf = leaf_hash(&Base64::decode_vec(entry).unwrap());
     assert_eq!(leaf, b64(&d["expected_leaf_hash_10000"]));
 
@@ -253,16 +287,27 @@ fn real_certificate_transparency_proofs() {
         .find(|(k, _)| k.starts_with("get-proof-by-hash"))
         .unwrap();
     let index = u(&by_hash["leaf_index"]);
-    let path: Vec<Hash> = by_hash["audit_path"].as_array().unwrap().iter().map(b64).collect();
+    let path: Vec<Hash> = by_hash["audit_path"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(b64)
+        .collect();
     assert_eq!((index, path.len()), (10_000, 30));
     verify_inclusion(index, size, &leaf, &path, &root).unwrap();
     // Only the right index works.
     assert!(verify_inclusion(index + 1, size, &leaf, &path, &root).is_err());
     assert!(matches!(
         verify_inclusion(index, size, &leaf, &path[..29], &root),
-        Err(ProofError::WrongProofLength { expected: 30, got: 29 })
+        Err(ProofError::WrongProofLength {
+            expected: 30,
+            got: 29
+        })
     ));
-    assert_eq!(root_from_inclusion(index, size, &leaf, &path).unwrap(), root);
+    assert_eq!(
+        root_from_inclusion(index, size, &leaf, &path).unwrap(),
+        root
+    );
 
     let old_root = b64(&d["old_root_3654490"]);
     let cons: Vec<Hash> = f["get-sth-consistency-first-3654490-second-961984011"]["consistency"]
