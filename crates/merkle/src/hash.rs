@@ -6,13 +6,13 @@ use core::str::FromStr;
 use base64ct::{Base64, Encoding};
 use sha2::{Digest, Sha256};
 
-/// Length in bytes of a [`Hash`].
+/// Length in bytes of a [`Hash`](struct@crate::Hash).
 pub const HASH_LEN: usize = 32;
 
-/// Length of a [`Hash`] written as lowercase hex.
+/// Length of a [`Hash`](struct@crate::Hash) written as lowercase hex.
 pub const HEX_LEN: usize = 64;
 
-/// Length of a [`Hash`] written as padded standard base64.
+/// Length of a [`Hash`](struct@crate::Hash) written as padded standard base64.
 pub const BASE64_LEN: usize = 44;
 
 /// A SHA-256 hash of a leaf, an interior node or a whole tree.
@@ -51,7 +51,7 @@ pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
     Hash(Sha256::digest(buf).into())
 }
 
-/// Why a string is not a [`Hash`].
+/// Why a string is not a [`Hash`](struct@crate::Hash).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum HashParseError {

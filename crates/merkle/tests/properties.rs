@@ -8,6 +8,10 @@ use attest_merkle::{
 };
 use proptest::prelude::*;
 
+#[path = "reference/rfc9162.rs"]
+mod rfc9162_reference;
+use rfc9162_reference::{rfc_verify_consistency, rfc_verify_inclusion};
+
 fn tree_of(n: u64) -> MerkleTree {
     let mut t = MerkleTree::with_capacity(n as usize);
     for i in 0..n {
@@ -201,5 +205,58 @@ proptest! {
         let proof = vec![Hash::default(); n];
         let _ = verify_inclusion(index, size, &Hash::default(), &proof, &Hash::default());
         let _ = verify_consistency(size1, size, &proof, &Hash::default(), &Hash::default());
+    }
+
+    /// Differential against the RFC's own loop: valid proofs, proofs with a
+    /// dropped, duplicated or replaced element, and shifted parameters all get
+    /// the same accept/reject answer from both.
+    #[test]
+    fn agrees_with_rfc9162_loops(
+        n in 1u64..600, a in any::<u64>(), b in any::<u64>(), mutation in 0u8..6, k in any::<usize>(),
+    ) {
+        let tree = tree_of(n + 1);
+        let size = n + 1;
+        let index = a % size;
+        let mut proof = tree.inclusion_proof(index, size).unwrap().to_vec();
+        let (mut i2, mut s2) = (index, size);
+        mutate(&mut proof, &mut i2, &mut s2, mutation, k);
+        let leaf = leaf_hash(&index.to_be_bytes());
+        let root = tree.root_at(size).unwrap();
+        prop_assert_eq!(
+            verify_inclusion(i2, s2, &leaf, &proof, &root).is_ok(),
+            rfc_verify_inclusion(i2, s2, &leaf, &proof, &root)
+        );
+
+        let first = 1 + b % n;
+        let mut proof = tree.consistency_proof(first, size).unwrap().to_vec();
+        let (mut f2, mut s2) = (first, size);
+        mutate(&mut proof, &mut f2, &mut s2, mutation, k);
+        let (r1, r2) = (tree.root_at(first).unwrap(), tree.root_at(size).unwrap());
+        if 0 < f2 && f2 < s2 {
+            prop_assert_eq!(
+                verify_consistency(f2, s2, &proof, &r1, &r2).is_ok(),
+                rfc_verify_consistency(f2, s2, &r1, &r2, &proof)
+            );
+        }
+    }
+}
+
+fn mutate(proof: &mut Vec<Hash>, a: &mut u64, b: &mut u64, mutation: u8, k: usize) {
+    match mutation {
+        0 => {}
+        1 if !proof.is_empty() => {
+            proof.remove(k % proof.len());
+        }
+        2 if !proof.is_empty() => {
+            let i = k % proof.len();
+            proof.insert(i, proof[i]);
+        }
+        3 if !proof.is_empty() => {
+            let i = k % proof.len();
+            proof[i] = leaf_hash(b"other");
+        }
+        4 => *a = a.wrapping_add(1),
+        5 => *b += 1,
+        _ => {}
     }
 }
