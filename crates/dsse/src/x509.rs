@@ -47,28 +47,28 @@ fn tlv(input: &[u8]) -> Result<Tlv<'_>, KeyError> {
 /// The DER SubjectPublicKeyInfo of a DER certificate.
 pub(crate) fn subject_public_key_info(cert: &[u8]) -> Result<&[u8], KeyError> {
     const SEQUENCE: u8 = 0x30;
-    let (tag, _, cert_body, _) = tlv(cert)?;
-    if tag != SEQUENCE {
+    let cert = tlv(cert)?;
+    if cert.tag != SEQUENCE {
         return Err(KeyError::Certificate("not a SEQUENCE"));
     }
-    let (tag, _, tbs, _) = tlv(cert_body)?;
-    if tag != SEQUENCE {
+    let tbs = tlv(cert.content)?;
+    if tbs.tag != SEQUENCE {
         return Err(KeyError::Certificate("tbsCertificate is not a SEQUENCE"));
     }
-    let mut rest = tbs;
+    let mut rest = tbs.content;
     // [0] EXPLICIT version, optional.
     if rest.first() == Some(&0xa0) {
-        rest = tlv(rest)?.3;
+        rest = tlv(rest)?.rest;
     }
     // serialNumber, signature, issuer, validity, subject.
     for _ in 0..5 {
-        rest = tlv(rest)?.3;
+        rest = tlv(rest)?.rest;
     }
-    let (tag, spki, _, _) = tlv(rest)?;
-    if tag != SEQUENCE {
+    let spki = tlv(rest)?;
+    if spki.tag != SEQUENCE {
         return Err(KeyError::Certificate(
             "subjectPublicKeyInfo is not a SEQUENCE",
         ));
     }
-    Ok(spki)
+    Ok(spki.whole)
 }
