@@ -15,9 +15,11 @@ pub(crate) fn decode(s: &str) -> Option<Vec<u8>> {
         .or_else(|| Base64Url::decode_vec(s).ok())
 }
 
-/// Upper bound of the decoded length of `len` base64 characters.
-pub(crate) const fn decoded_len_bound(len: usize) -> usize {
-    len / 4 * 3 + 3
+/// The length `s` decodes to if it is valid padded base64 (checked before
+/// decoding, so that an oversized payload is refused without decoding it).
+pub(crate) fn decoded_len(s: &str) -> usize {
+    let padding = s.bytes().rev().take(2).filter(|&b| b == b'=').count();
+    (s.len() / 4 * 3).saturating_sub(padding)
 }
 
 /// Standard padded base64.

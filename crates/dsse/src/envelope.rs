@@ -68,9 +68,9 @@ pub enum EnvelopeError {
         limit: usize,
     },
     /// The decoded payload is larger than allowed.
-    #[error("payload is at least {size} bytes, the limit is {limit}")]
+    #[error("payload is {size} bytes, the limit is {limit}")]
     PayloadTooLarge {
-        /// Lower bound of the decoded size.
+        /// The decoded size.
         size: usize,
         /// The limit.
         limit: usize,
@@ -321,7 +321,7 @@ impl Envelope {
             .remove("signatures")
             .ok_or(EnvelopeError::MissingMember("signatures"))?;
 
-        let payload: &str =
+        let payload: String =
             serde_json::from_str(payload.get()).map_err(|_| EnvelopeError::WrongType("payload"))?;
         let payload_type: String = serde_json::from_str(payload_type.get())
             .map_err(|_| EnvelopeError::WrongType("payloadType"))?;
@@ -333,14 +333,14 @@ impl Envelope {
                 limit: limits.max_signatures,
             });
         }
-        let bound = b64::decoded_len_bound(payload.len()).saturating_sub(3);
-        if bound > limits.max_payload_bytes {
+        let size = b64::decoded_len(&payload);
+        if size > limits.max_payload_bytes {
             return Err(EnvelopeError::PayloadTooLarge {
-                size: bound,
+                size,
                 limit: limits.max_payload_bytes,
             });
         }
-        let payload = b64::decode(payload).ok_or(EnvelopeError::InvalidBase64)?;
+        let payload = b64::decode(&payload).ok_or(EnvelopeError::InvalidBase64)?;
 
         let mut env = Self::new(payload_type, payload);
         for (index, raw) in entries.into_iter().enumerate() {
@@ -383,8 +383,8 @@ fn parse_signature(raw: &RawValue) -> Result<Signature, String> {
         serde_json::from_str(raw.get()).map_err(|_| "not a JSON object".to_owned())?;
     let mut known = members.take(&["keyid", "sig"]).map_err(|e| e.to_string())?;
     let sig = known.remove("sig").ok_or("missing `sig`")?;
-    let sig: &str = serde_json::from_str(sig.get()).map_err(|_| "`sig` is not a string")?;
-    let sig = b64::decode(sig).ok_or("`sig` is not canonical padded base64")?;
+    let sig: String = serde_json::from_str(sig.get()).map_err(|_| "`sig` is not a string")?;
+    let sig = b64::decode(&sig).ok_or("`sig` is not canonical padded base64")?;
     let keyid = match known.remove("keyid") {
         None => None,
         Some(k) => serde_json::from_str::<Option<String>>(k.get())
