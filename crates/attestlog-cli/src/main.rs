@@ -22,12 +22,23 @@ enum Command {
     /// RFC 6962 Merkle trees: compute roots, build and verify proofs.
     #[command(subcommand)]
     Merkle(cmd::merkle::MerkleCommand),
+    /// Generate a signing key (PKCS#8 PEM) and print its public key and key id.
+    Keygen(cmd::keys::KeygenArgs),
+    /// DSSE envelopes: sign and verify.
+    #[command(subcommand)]
+    Dsse(cmd::dsse::DsseCommand),
+    /// Key-set documents (JWKS with validity windows).
+    #[command(subcommand)]
+    Keys(cmd::keys::KeysCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Merkle(c) => cmd::merkle::run(c),
+        Command::Keygen(a) => cmd::keys::keygen(a),
+        Command::Dsse(c) => cmd::dsse::run(c),
+        Command::Keys(c) => cmd::keys::run(c),
     };
     match result {
         Ok(code) => code,
@@ -35,5 +46,14 @@ fn main() -> ExitCode {
             eprintln!("attestlog: {}", f.message);
             ExitCode::from(f.code)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
     }
 }

@@ -11,6 +11,7 @@ use clap::{ArgGroup, Subcommand};
 use serde::Deserialize;
 
 use crate::Failure;
+use crate::cmd::print_json;
 use crate::failure::{EXIT_BAD_INPUT, EXIT_FAILED};
 
 /// `attestlog merkle` subcommands.
@@ -43,7 +44,7 @@ pub(crate) fn run(cmd: MerkleCommand) -> Result<ExitCode, Failure> {
     let stdout = io::stdout().lock();
     match cmd {
         MerkleCommand::Verify => verify(stdin, stdout),
-        MerkleCommand::Root => root(stdin, stdout),
+        MerkleCommand::Root => root(stdin),
         MerkleCommand::Prove {
             index: Some(index),
             size,
@@ -53,10 +54,7 @@ pub(crate) fn run(cmd: MerkleCommand) -> Result<ExitCode, Failure> {
             let size = size.unwrap_or(tree.size());
             let proof = tree.inclusion_proof(index, size).map_err(Failure::input)?;
             let root = tree.root_at(size).map_err(Failure::input)?;
-            print_json(
-                stdout,
-                &serde_json::json!({ "proof": hexes(&proof), "root": root.to_string() }),
-            )
+            print_json(&serde_json::json!({ "proof": hexes(&proof), "root": root.to_string() }))
         }
         MerkleCommand::Prove {
             size1: Some(size1),
@@ -70,14 +68,11 @@ pub(crate) fn run(cmd: MerkleCommand) -> Result<ExitCode, Failure> {
                 .map_err(Failure::input)?;
             let root1 = tree.root_at(size1).map_err(Failure::input)?;
             let root2 = tree.root_at(size2).map_err(Failure::input)?;
-            print_json(
-                stdout,
-                &serde_json::json!({
-                    "proof": hexes(&proof),
-                    "root1": root1.to_string(),
-                    "root2": root2.to_string(),
-                }),
-            )
+            print_json(&serde_json::json!({
+                "proof": hexes(&proof),
+                "root1": root1.to_string(),
+                "root2": root2.to_string(),
+            }))
         }
         MerkleCommand::Prove { .. } => Err(Failure::input("give --index or --size1")),
     }
@@ -85,13 +80,6 @@ pub(crate) fn run(cmd: MerkleCommand) -> Result<ExitCode, Failure> {
 
 fn hexes(proof: &[Hash]) -> Vec<String> {
     proof.iter().map(Hash::to_string).collect()
-}
-
-fn print_json(mut out: impl Write, value: &serde_json::Value) -> Result<ExitCode, Failure> {
-    serde_json::to_writer(&mut out, value).map_err(io::Error::from)?;
-    out.write_all(b"\n")?;
-    out.flush()?;
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Reads hex leaf lines, calling `f` with each decoded leaf.
@@ -122,7 +110,7 @@ fn read_tree(input: impl BufRead) -> Result<MerkleTree, Failure> {
     Ok(tree)
 }
 
-fn root(input: impl BufRead, out: impl Write) -> Result<ExitCode, Failure> {
+fn root(input: impl BufRead) -> Result<ExitCode, Failure> {
     let mut range = CompactRange::new();
     let mut full = false;
     for_each_leaf(input, |leaf| full |= range.append(leaf_hash(leaf)).is_err())?;
@@ -130,10 +118,7 @@ fn root(input: impl BufRead, out: impl Write) -> Result<ExitCode, Failure> {
         return Err(Failure::input("more leaves than a tree can hold"));
     }
     let root = range.root().map_err(Failure::input)?;
-    print_json(
-        out,
-        &serde_json::json!({ "size": range.end(), "root": root.to_string() }),
-    )
+    print_json(&serde_json::json!({ "size": range.end(), "root": root.to_string() }))
 }
 
 fn trim_newline(line: &[u8]) -> &[u8] {

@@ -1,3 +1,30 @@
-//! One module per top-level subcommand.
+//! One module per top-level subcommand, plus the I/O helpers they share.
 
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::Failure;
+
+pub(crate) mod dsse;
+pub(crate) mod keys;
 pub(crate) mod merkle;
+
+/// Reads a file, or stdin for `-`.
+pub(crate) fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
+    if path == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::stdin().lock().read_to_end(&mut buf)?;
+        return Ok(buf);
+    }
+    std::fs::read(path).map_err(|e| Failure::input(format_args!("{}: {e}", path.display())))
+}
+
+/// Prints one JSON value on a line of stdout.
+pub(crate) fn print_json(value: &serde_json::Value) -> Result<ExitCode, Failure> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, value).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

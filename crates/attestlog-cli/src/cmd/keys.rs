@@ -1,0 +1,156 @@
+//! `attestlog keygen` and `attestlog keys …`: signing keys and key-set documents.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use attest_dsse::{Algorithm, KeySet, KeyStatus, PublicKey, SigningKey, Timestamp, TrustedKey};
+use clap::{Args, Subcommand, ValueEnum};
+
+use crate::Failure;
+use crate::cmd::{print_json, read_input};
+
+/// Key algorithms on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum Alg {
+    /// Ed25519.
+    Ed25519,
+    /// ECDSA P-256 with SHA-256 (DER signatures).
+    P256,
+}
+
+/// `attestlog keygen` arguments.
+#[derive(Debug, Args)]
+pub(crate) struct KeygenArgs {
+    /// Key algorithm.
+    #[arg(long, value_enum, default_value = "ed25519")]
+    alg: Alg,
+    /// Where to write the PKCS#8 private key (created with mode 0600; an
+    /// existing file is never overwritten).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// `attestlog keys` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeysCommand {
+    /// Print a key-set document (JWKS with validity windows) for public keys.
+    Export {
+        /// First instant the keys verify (RFC 3339); default: now.
+        #[arg(long)]
+        valid_from: Option<Timestamp>,
+        /// Last instant the keys verify (RFC 3339); default: open-ended.
+        #[arg(long)]
+        valid_until: Option<Timestamp>,
+        /// Status of the keys.
+        #[arg(long, value_enum, default_value = "active")]
+        status: Status,
+        /// Document version (increase it on every change).
+        #[arg(long = "doc-version", default_value_t = 1)]
+        doc_version: u64,
+        /// Public keys (PEM `PUBLIC KEY` or `CERTIFICATE`), or private keys
+        /// (PKCS#8 PEM) whose public half is exported.
+        #[arg(required = true)]
+        keys: Vec<PathBuf>,
+    },
+}
+
+/// Key statuses on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum Status {
+    /// Signs and verifies.
+    Active,
+    /// Verifies what it signed inside its window.
+    Retired,
+    /// Verifies nothing.
+    Revoked,
+}
+
+pub(crate) fn keygen(args: KeygenArgs) -> Result<ExitCode, Failure> {
+    let alg = match args.alg {
+        Alg::Ed25519 => Algorithm::Ed25519,
+        Alg::P256 => Algorithm::EcdsaP256Sha256,
+    };
+    let key = SigningKey::generate(alg).map_err(Failure::input)?;
+    let pem = key.to_pkcs8_pem().map_err(Failure::input)?;
+    write_private(&args.out, pem.as_bytes())?;
+    let public = key.public_key();
+    print_json(&serde_json::json!({
+        "keyid": public.key_id(),
+        "algorithm": alg,
+        "privateKeyFile": args.out,
+        "publicKeyPem": public.to_pem(),
+    }))
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .map_err(|e| Failure::input(format_args!("cannot create {}: {e}", path.display())))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// Loads a public key from PEM: `PUBLIC KEY`, `CERTIFICATE`, or the public
+/// half of a PKCS#8 `PRIVATE KEY`.
+pub(crate) fn load_public_key(path: &Path) -> Result<PublicKey, Failure> {
+    let text = String::from_utf8(read_input(path)?)
+        .map_err(|_| Failure::input(format_args!("{}: not a PEM text file", path.display())))?;
+    if text.contains("PRIVATE KEY-----") {
+        return SigningKey::from_pkcs8_pem(&text)
+            .map(|k| k.public_key().clone())
+            .map_err(|e| Failure::input(format_args!("{}: {e}", path.display())));
+    }
+    PublicKey::from_pem(&text).map_err(|e| Failure::input(format_args!("{}: {e}", path.display())))
+}
+
+pub(crate) fn run(cmd: KeysCommand) -> Result<ExitCode, Failure> {
+    match cmd {
+        KeysCommand::Export {
+            valid_from,
+            valid_until,
+            status,
+            doc_version,
+            keys,
+        } => {
+            let valid_from = valid_from.unwrap_or_else(Timestamp::now);
+            if valid_until.is_some_and(|u| u < valid_from) {
+                return Err(Failure::input("--valid-until is before --valid-from"));
+            }
+            let status = match status {
+                Status::Active => KeyStatus::Active,
+                Status::Retired => KeyStatus::Retired,
+                Status::Revoked => KeyStatus::Revoked,
+            };
+            let mut set = KeySet {
+                version: doc_version,
+                keys: vec![],
+            };
+            for path in &keys {
+                let key = load_public_key(path)?;
+                if set.keys.iter().any(|k| k.key == key) {
+                    return Err(Failure::input(format_args!(
+                        "{}: the same public key is given twice",
+                        path.display()
+                    )));
+                }
+                let mut k = TrustedKey::always(key);
+                k.valid_from = Some(valid_from);
+                k.valid_until = valid_until;
+                k.status = status;
+                set.keys.push(k);
+            }
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{}", set.to_json_pretty())?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
