@@ -1,6 +1,6 @@
 //! Threshold verification of envelopes against trusted keys.
 
-use crate::{Envelope, KeySet, PublicKey, Timestamp, TrustedKey};
+use crate::{Envelope, KeySet, PublicKey, Signature, Timestamp, TrustedKey};
 
 /// Why a verifier could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -195,13 +195,12 @@ impl Verifier {
             return Err(VerifyError::NoSignatures);
         }
         let pae = env.pae();
-        let key_ids: Vec<String> = self
-            .keys
-            .iter()
-            .filter(|k| k.valid_at(at))
-            .filter(|k| signed_by(env, &pae, k))
-            .map(|k| k.id.clone())
-            .collect();
+        let key_ids = self.verified_keys(
+            env.signatures(),
+            &pae,
+            at,
+            &mut vec![false; self.keys.len()],
+        );
         self.finish(env, key_ids)
     }
 
@@ -279,37 +278,70 @@ impl Verifier {
         envs.iter()
             .enumerate()
             .map(|(e, env)| {
-                if env.payload_type() != expected_type {
+                if env.payload_type() != expected_type || env.signatures().is_empty() {
                     return self.verify(env, expected_type, at);
                 }
-                let key_ids: Vec<String> = self
-                    .keys
-                    .iter()
-                    .enumerate()
-                    .filter(|(k, key)| {
-                        key.valid_at(at)
-                            && (claims.contains(&(e, *k)) || signed_by(env, &paes[e], key))
-                    })
-                    .map(|(_, key)| key.id.clone())
+                // Keys the batch vouched for; the remaining entries are
+                // checked one by one.
+                let mut verified: Vec<bool> = (0..self.keys.len())
+                    .map(|k| claims.contains(&(e, k)))
                     .collect();
-                if env.signatures().is_empty() {
-                    return Err(VerifyError::NoSignatures);
-                }
+                let vouched = |s: &&Signature| {
+                    s.keyid.as_deref().is_some_and(|id| {
+                        self.keys
+                            .iter()
+                            .zip(&verified)
+                            .any(|(k, v)| *v && k.id == id)
+                    })
+                };
+                let rest: Vec<Signature> = env
+                    .signatures()
+                    .iter()
+                    .filter(|s| !vouched(s))
+                    .cloned()
+                    .collect();
+                let key_ids = self.verified_keys(&rest, &paes[e], at, &mut verified);
                 self.finish(env, key_ids)
             })
             .collect()
     }
 }
 
-/// Whether any signature entry of `env` verifies under `key`. The entry whose
-/// keyid names the key is tried first; a keyid is never trusted.
-fn signed_by(env: &Envelope, pae: &[u8], key: &TrustedKey) -> bool {
-    let sigs = env.signatures();
-    let hinted = sigs
-        .iter()
-        .filter(|s| s.keyid.as_deref() == Some(key.id.as_str()));
-    let others = sigs
-        .iter()
-        .filter(|s| s.keyid.as_deref() != Some(key.id.as_str()));
-    hinted.chain(others).any(|s| key.key.verifies(pae, &s.sig))
+impl Verifier {
+    /// Marks in `verified` each trusted key (valid at `at`) with a valid
+    /// signature in `signatures`, and returns their ids in trust-set order.
+    ///
+    /// Each signature entry vouches for at most one key: the key its keyid
+    /// names is tried first, then the other keys not yet verified. So the
+    /// common case costs one signature check per entry, and no single entry
+    /// can count twice toward a threshold.
+    fn verified_keys(
+        &self,
+        signatures: &[Signature],
+        pae: &[u8],
+        at: Timestamp,
+        verified: &mut [bool],
+    ) -> Vec<String> {
+        for s in signatures {
+            let hinted = |k: &TrustedKey| s.keyid.as_deref() == Some(k.id.as_str());
+            let order = self
+                .keys
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| hinted(k))
+                .chain(self.keys.iter().enumerate().filter(|(_, k)| !hinted(k)));
+            for (i, k) in order {
+                if !verified[i] && k.valid_at(at) && k.key.verifies(pae, &s.sig) {
+                    verified[i] = true;
+                    break;
+                }
+            }
+        }
+        self.keys
+            .iter()
+            .zip(verified.iter())
+            .filter(|(_, v)| **v)
+            .map(|(k, _)| k.id.clone())
+            .collect()
+    }
 }

@@ -463,3 +463,46 @@ fn private_keys_round_trip_through_pkcs8_pem() {
         Err(KeyError::Pem(_))
     ));
 }
+
+#[cfg(feature = "batch")]
+#[test]
+fn batch_verification_gives_exactly_the_single_results() {
+    let keys: Vec<SigningKey> = (0..3u8)
+        .map(|i| {
+            let k = SigningKey::ed25519_from_seed(&[i + 1; 32]);
+            let id = k.public_key().key_id();
+            k.with_keyid(id)
+        })
+        .collect();
+    let stranger = key(Algorithm::Ed25519);
+    let p256 = key(Algorithm::EcdsaP256Sha256);
+    let mut trusted: Vec<PublicKey> = keys.iter().map(|k| k.public_key().clone()).collect();
+    trusted.push(p256.public_key().clone());
+    let verifier = Verifier::from_keys(trusted, 1).unwrap();
+    let mut envs = vec![
+        Envelope::sign(T, b"0".to_vec(), &[&keys[0]]).unwrap(),
+        Envelope::sign(T, b"1".to_vec(), &[&keys[1], &keys[2]]).unwrap(),
+        Envelope::sign(T, b"2".to_vec(), &[&p256]).unwrap(),
+        Envelope::sign(T, b"3".to_vec(), &[&stranger]).unwrap(),
+        Envelope::sign("text/plain", b"4".to_vec(), &[&keys[0]]).unwrap(),
+        Envelope::new(T, b"5".to_vec()),
+        // A stranger claiming a trusted keyid.
+        Envelope::sign(
+            T,
+            b"6".to_vec(),
+            &[&stranger.clone().with_keyid(keys[0].public_key().key_id())],
+        )
+        .unwrap(),
+    ];
+    let single: Vec<_> = envs.iter().map(|e| verifier.verify(e, T, at())).collect();
+    assert!(single[0].is_ok() && single[1].is_ok() && single[2].is_ok());
+    assert!(single[3].is_err() && single[4].is_err() && single[5].is_err() && single[6].is_err());
+    assert_eq!(verifier.verify_batch_ed25519(&envs, T, at()), single);
+    // With a bad signature in the batch, the fallback still gives the same answers.
+    let mut v = json_of(&envs[0]);
+    v["payload"] = base64(b"tampered").into();
+    envs.push(reparse(&v));
+    let single: Vec<_> = envs.iter().map(|e| verifier.verify(e, T, at())).collect();
+    assert!(single[7].is_err());
+    assert_eq!(verifier.verify_batch_ed25519(&envs, T, at()), single);
+}
