@@ -1,0 +1,6 @@
+-- The auditor's memory: the last verified checkpoint of each log.
+CREATE TABLE log_checkpoints (
+    log_id     TEXT    PRIMARY KEY,
+    tree_size  INTEGER NOT NULL CHECK (tree_size >= 0),
+    checkpoint BLOB    NOT NULL
+);

@@ -1,0 +1,133 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod error;
+mod memory;
+mod model;
+#[cfg(feature = "postgres")]
+mod postgres;
+mod rules;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+pub use error::StoreError;
+pub use memory::MemoryStore;
+pub use model::{
+    AttestationId, AttestationRow, CheckpointRecord, LogEntryRecord, NewAttestation, Page,
+    StoreLimits,
+};
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
+
+/// Where attestations live with their log entries.
+///
+/// Plain data in, plain data out: no HTTP, no log client, no envelope
+/// parsing. Every write is atomic; bad input is an error and changes nothing.
+pub trait AttestationStore: Send + Sync {
+    /// Stores an attestation. Putting the same attestation again (same id,
+    /// tenant, subject and predicate type) is a no-op that returns the stored
+    /// row; the same id with other metadata is [`StoreError::Conflict`].
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    fn put(&self, attestation: &NewAttestation) -> Result<AttestationRow, StoreError>;
+
+    /// Stores many attestations in one transaction (all or nothing).
+    ///
+    /// # Errors
+    /// [`StoreError`]; on error nothing was stored.
+    fn put_many(&self, attestations: &[NewAttestation]) -> Result<Vec<AttestationRow>, StoreError>;
+
+    /// Attaches a verified log entry. Attaching the same entry again is a
+    /// no-op; a different entry for a row that has one is
+    /// [`StoreError::EntryConflict`], never an overwrite; an entry attached to
+    /// another row is [`StoreError::EntryAlreadyAttached`].
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    fn attach_entry(
+        &self,
+        id: &AttestationId,
+        entry: &LogEntryRecord,
+    ) -> Result<AttestationRow, StoreError>;
+
+    /// The attestation with this id.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn get(&self, id: &AttestationId) -> Result<Option<AttestationRow>, StoreError>;
+
+    /// Every attestation of `tenant` about `subject`, in insertion order.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn by_subject(&self, tenant: &str, subject: &str) -> Result<Vec<AttestationRow>, StoreError>;
+
+    /// A page of `tenant`'s attestations after sequence number `after`
+    /// (keyset pagination), at most `limit` rows.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn list(&self, tenant: &str, after: Option<u64>, limit: usize) -> Result<Page, StoreError>;
+
+    /// Rows still waiting for publication (no log entry), oldest first, of
+    /// one tenant or of all.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn pending(
+        &self,
+        tenant: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AttestationRow>, StoreError>;
+
+    /// The last verified checkpoint this store remembers for `log_id`.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    fn last_checkpoint(&self, log_id: &str) -> Result<Option<CheckpointRecord>, StoreError>;
+
+    /// Remembers a checkpoint whose consistency with the remembered one the
+    /// caller has proven. Only a larger tree size replaces it; the same one
+    /// again is a no-op; a smaller size is [`StoreError::CheckpointRegression`].
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    fn store_checkpoint(&self, checkpoint: &CheckpointRecord) -> Result<(), StoreError>;
+}
+
+/// Cuts a page from up to `limit + 1` rows fetched in order.
+pub(crate) fn page_from(rows: &mut Vec<AttestationRow>, limit: usize) -> Page {
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = if more {
+        rows.last().map(|r| r.seq)
+    } else {
+        None
+    };
+    Page {
+        rows: std::mem::take(rows),
+        next,
+    }
+}
+
+/// Opens the store a `--db` style location names: a `postgres://` or
+/// `postgresql://` URL, or a SQLite file path.
+///
+/// # Errors
+/// [`StoreError`].
+#[cfg(feature = "sqlite")]
+pub fn open(location: &str) -> Result<Box<dyn AttestationStore>, StoreError> {
+    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+        #[cfg(feature = "postgres")]
+        return Ok(Box::new(PostgresStore::open(location)?));
+        #[cfg(not(feature = "postgres"))]
+        return Err(StoreError::invalid(
+            "this build has no PostgreSQL support (enable the `postgres` feature)",
+        ));
+    }
+    Ok(Box::new(SqliteStore::open(location)?))
+}

@@ -1,0 +1,255 @@
+//! The plain data that goes in and out of a store, and its validation.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::StoreError;
+
+/// A content-derived attestation id: SHA-256 of the envelope's PAE (computed
+/// by the caller; the store does not parse envelopes).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AttestationId(pub [u8; 32]);
+
+impl AttestationId {
+    /// Parses 64 hex digits.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidInput`].
+    pub fn from_hex(s: &str) -> Result<Self, StoreError> {
+        let bytes = decode_hex(s).filter(|b| b.len() == 32).ok_or_else(|| {
+            StoreError::invalid(format!("attestation id {s:?} is not 64 hex digits"))
+        })?;
+        let mut id = [0u8; 32];
+        id.copy_from_slice(&bytes);
+        Ok(Self(id))
+    }
+}
+
+impl fmt::Display for AttestationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl fmt::Debug for AttestationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AttestationId({self})")
+    }
+}
+
+impl Serialize for AttestationId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+pub(crate) fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| s.get(i..i + 2).and_then(|p| u8::from_str_radix(p, 16).ok()))
+        .collect()
+}
+
+fn is_lower_hex(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// An attestation to store: the envelope exactly as signed and what it is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewAttestation {
+    /// Content-derived id (SHA-256 of the PAE).
+    pub id: AttestationId,
+    /// The tenant owning it (non-empty).
+    pub tenant: String,
+    /// What it is about, e.g. `repo@sha256:…` or a commit (non-empty).
+    pub subject: String,
+    /// The in-toto predicate type.
+    pub predicate_type: String,
+    /// The envelope bytes exactly as signed (never re-serialized).
+    #[serde(skip)]
+    pub envelope: Vec<u8>,
+    /// Ids of the keys that signed it.
+    pub signer_key_ids: Vec<String>,
+    /// The time the attestation claims (Unix seconds).
+    pub claimed_time: i64,
+}
+
+/// A transparency-log entry, attached once it has been verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntryRecord {
+    /// Rekor entry id: 16 hex tree id + 64 hex leaf hash, lowercase.
+    pub entry_id: String,
+    /// The log's id: lowercase hex SHA-256 of its public key.
+    pub log_id: String,
+    /// Global log index (SET, lookups).
+    pub global_index: u64,
+    /// Shard-local index (inclusion proof).
+    pub shard_index: u64,
+    /// The log's integrated time (Unix seconds).
+    pub integrated_time: i64,
+    /// Inclusion-proof evidence, opaque to the store.
+    #[serde(skip)]
+    pub inclusion_proof: Vec<u8>,
+    /// Checkpoint evidence, opaque to the store.
+    #[serde(skip)]
+    pub checkpoint: Vec<u8>,
+    /// Signed entry timestamp, opaque to the store.
+    #[serde(skip)]
+    pub set: Vec<u8>,
+}
+
+impl LogEntryRecord {
+    /// The same entry: equal entry ids (which embed the leaf hash).
+    #[must_use]
+    pub fn same_entry(&self, other: &Self) -> bool {
+        self.entry_id == other.entry_id
+    }
+}
+
+/// A stored attestation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttestationRow {
+    /// Insertion sequence number: the pagination key.
+    pub seq: u64,
+    /// The attestation.
+    #[serde(flatten)]
+    pub attestation: NewAttestation,
+    /// Its log entry, once published and verified.
+    pub entry: Option<LogEntryRecord>,
+}
+
+/// The last verified checkpoint of one log, as an auditor remembers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointRecord {
+    /// The log's id.
+    pub log_id: String,
+    /// Tree size of the checkpoint.
+    pub tree_size: u64,
+    /// The signed checkpoint (note text and signatures), opaque.
+    pub checkpoint: Vec<u8>,
+}
+
+/// One page of a tenant's attestations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// The rows, in insertion order.
+    pub rows: Vec<AttestationRow>,
+    /// Pass as `after` to get the next page; `None` when this was the last.
+    pub next: Option<u64>,
+}
+
+/// Limits a store enforces on input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreLimits {
+    /// Largest envelope accepted, in bytes.
+    pub max_envelope_bytes: usize,
+    /// Largest evidence blob (proof, checkpoint or SET) accepted, in bytes.
+    pub max_evidence_bytes: usize,
+}
+
+impl Default for StoreLimits {
+    /// 4 MiB envelopes, 1 MiB evidence blobs.
+    fn default() -> Self {
+        Self {
+            max_envelope_bytes: 4 << 20,
+            max_evidence_bytes: 1 << 20,
+        }
+    }
+}
+
+impl NewAttestation {
+    pub(crate) fn validate(&self, limits: &StoreLimits) -> Result<(), StoreError> {
+        if self.tenant.is_empty() {
+            return Err(StoreError::invalid("tenant is empty"));
+        }
+        if self.subject.is_empty() {
+            return Err(StoreError::invalid("subject is empty"));
+        }
+        if self.envelope.is_empty() {
+            return Err(StoreError::invalid("envelope is empty"));
+        }
+        if self.envelope.len() > limits.max_envelope_bytes {
+            return Err(StoreError::TooLarge {
+                what: "envelope",
+                size: self.envelope.len(),
+                limit: limits.max_envelope_bytes,
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether `other` is the same attestation put again: same id, tenant,
+    /// subject and predicate type. (Envelope bytes may differ: two
+    /// signatures over the same PAE are the same attestation; the first
+    /// stored envelope is kept.)
+    pub(crate) fn same_as(&self, other: &Self) -> bool {
+        self.id == other.id
+            && self.tenant == other.tenant
+            && self.subject == other.subject
+            && self.predicate_type == other.predicate_type
+    }
+}
+
+impl LogEntryRecord {
+    pub(crate) fn validate(&self, limits: &StoreLimits) -> Result<(), StoreError> {
+        if !is_lower_hex(&self.entry_id, 80) {
+            return Err(StoreError::invalid(format!(
+                "entry id {:?} is not 80 lowercase hex digits (tree id + leaf hash)",
+                self.entry_id
+            )));
+        }
+        if self.entry_id.starts_with("0000000000000000") {
+            return Err(StoreError::invalid("entry id has a zero tree id"));
+        }
+        if !is_lower_hex(&self.log_id, 64) {
+            return Err(StoreError::invalid(format!(
+                "log id {:?} is not 64 lowercase hex digits",
+                self.log_id
+            )));
+        }
+        for (what, v) in [
+            ("global index", self.global_index),
+            ("shard index", self.shard_index),
+        ] {
+            if i64::try_from(v).is_err() {
+                return Err(StoreError::invalid(format!("{what} {v} exceeds 2^63 - 1")));
+            }
+        }
+        for (what, blob) in [
+            ("inclusion proof", &self.inclusion_proof),
+            ("checkpoint", &self.checkpoint),
+            ("SET", &self.set),
+        ] {
+            if blob.len() > limits.max_evidence_bytes {
+                return Err(StoreError::TooLarge {
+                    what,
+                    size: blob.len(),
+                    limit: limits.max_evidence_bytes,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl CheckpointRecord {
+    pub(crate) fn validate(&self) -> Result<(), StoreError> {
+        if !is_lower_hex(&self.log_id, 64) {
+            return Err(StoreError::invalid(format!(
+                "log id {:?} is not 64 lowercase hex digits",
+                self.log_id
+            )));
+        }
+        if i64::try_from(self.tree_size).is_err() {
+            return Err(StoreError::invalid("tree size exceeds 2^63 - 1"));
+        }
+        if self.checkpoint.is_empty() {
+            return Err(StoreError::invalid("checkpoint is empty"));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,386 @@
+//! PostgreSQL backend (the synchronous `postgres` client).
+
+use std::sync::{Mutex, MutexGuard};
+
+use postgres::error::SqlState;
+use postgres::{Client, GenericClient, NoTls, Row, Transaction};
+
+use crate::rules::{CheckpointAction, checkpoint_action, on_existing_entry, on_existing_put};
+use crate::{
+    AttestationId, AttestationRow, AttestationStore, CheckpointRecord, LogEntryRecord,
+    NewAttestation, Page, StoreError, StoreLimits,
+};
+
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/postgres/0001_attestations.sql"),
+    include_str!("../migrations/postgres/0002_log_entries.sql"),
+    include_str!("../migrations/postgres/0003_log_checkpoints.sql"),
+];
+
+/// Serializes migrations between processes opening the same database.
+const MIGRATION_LOCK: i64 = 0x6174_7465_7374_6c67; // "attestlg"
+
+const COLUMNS: &str = "seq, id, tenant, subject, predicate_type, envelope, signer_key_ids, \
+    claimed_time, rekor_uuid, log_id, log_index, shard_index, integrated_time, inclusion_proof, \
+    checkpoint, signed_entry_timestamp";
+
+/// A store in a PostgreSQL database.
+///
+/// One connection behind a mutex; every write is one transaction, and
+/// concurrent writers from other connections are resolved by the database
+/// (`ON CONFLICT`, a unique index on the entry id, serialization retries).
+/// Connections are plain TCP (`NoTls`): use it on loopback or a private
+/// network, or put a TLS proxy in front.
+pub struct PostgresStore {
+    client: Mutex<Client>,
+    limits: StoreLimits,
+}
+
+fn db(e: postgres::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+fn is_retryable(e: &postgres::Error) -> bool {
+    matches!(
+        e.code(),
+        Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED
+    )
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://user@host:port/db`) and brings the
+    /// schema up to date.
+    ///
+    /// # Errors
+    /// [`StoreError::SchemaTooNew`] or [`StoreError::Database`].
+    pub fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_with_limits(url, StoreLimits::default())
+    }
+
+    /// [`open`](Self::open) with input limits.
+    ///
+    /// # Errors
+    /// As [`open`](Self::open).
+    pub fn open_with_limits(url: &str, limits: StoreLimits) -> Result<Self, StoreError> {
+        let mut client = Client::connect(url, NoTls).map_err(db)?;
+        migrate(&mut client, MIGRATIONS.len())?;
+        Ok(Self {
+            client: Mutex::new(client),
+            limits,
+        })
+    }
+
+    /// Creates or upgrades a database only up to schema `version`.
+    ///
+    /// # Errors
+    /// As [`open`](Self::open).
+    #[doc(hidden)]
+    pub fn create_at_schema_version(url: &str, version: usize) -> Result<(), StoreError> {
+        let mut client = Client::connect(url, NoTls).map_err(db)?;
+        migrate(&mut client, version.min(MIGRATIONS.len()))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Client> {
+        self.client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write<T>(
+        &self,
+        mut f: impl FnMut(&mut Transaction<'_>) -> Result<T, Attempt>,
+    ) -> Result<T, StoreError> {
+        let mut client = self.lock();
+        let mut attempt = 0u32;
+        loop {
+            let result = (|| {
+                let mut tx = client.transaction().map_err(Attempt::from)?;
+                let v = f(&mut tx)?;
+                tx.commit().map_err(Attempt::from)?;
+                Ok(v)
+            })();
+            match result {
+                Ok(v) => return Ok(v),
+                Err(Attempt::Retry) if attempt < 20 => attempt += 1,
+                Err(Attempt::Retry) => return Err(StoreError::Database("too many retries".into())),
+                Err(Attempt::Fail(e)) => return Err(e),
+            }
+        }
+    }
+}
+
+/// A failed attempt: worth retrying, or final.
+enum Attempt {
+    Retry,
+    Fail(StoreError),
+}
+
+impl From<postgres::Error> for Attempt {
+    fn from(e: postgres::Error) -> Self {
+        if is_retryable(&e) {
+            Self::Retry
+        } else {
+            Self::Fail(db(e))
+        }
+    }
+}
+
+impl From<StoreError> for Attempt {
+    fn from(e: StoreError) -> Self {
+        Self::Fail(e)
+    }
+}
+
+fn migrate(client: &mut Client, target: usize) -> Result<(), StoreError> {
+    let mut tx = client.transaction().map_err(db)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .map_err(db)?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL);
+         INSERT INTO schema_version (version) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM schema_version);",
+    )
+    .map_err(db)?;
+    let found: i64 = tx
+        .query_one("SELECT version FROM schema_version", &[])
+        .map_err(db)?
+        .get(0);
+    let supported = MIGRATIONS.len() as i64;
+    if found > supported {
+        return Err(StoreError::SchemaTooNew { found, supported });
+    }
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .take(target)
+        .skip(usize::try_from(found).unwrap_or(0))
+    {
+        tx.batch_execute(sql).map_err(db)?;
+        tx.execute("UPDATE schema_version SET version = $1", &[&(i as i64 + 1)])
+            .map_err(db)?;
+    }
+    tx.commit().map_err(db)
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn read_row(r: &Row) -> Result<AttestationRow, StoreError> {
+    let id: Vec<u8> = r.try_get(1).map_err(db)?;
+    let id: [u8; 32] = id
+        .try_into()
+        .map_err(|_| StoreError::Corrupt("attestation id is not 32 bytes".into()))?;
+    let key_ids: String = r.try_get(6).map_err(db)?;
+    let entry_id: Option<String> = r.try_get(8).map_err(db)?;
+    let entry = match entry_id {
+        None => None,
+        Some(entry_id) => Some(LogEntryRecord {
+            entry_id,
+            log_id: r.try_get(9).map_err(db)?,
+            global_index: u64::try_from(r.try_get::<_, i64>(10).map_err(db)?).unwrap_or_default(),
+            shard_index: u64::try_from(r.try_get::<_, i64>(11).map_err(db)?).unwrap_or_default(),
+            integrated_time: r.try_get(12).map_err(db)?,
+            inclusion_proof: r
+                .try_get::<_, Option<Vec<u8>>>(13)
+                .map_err(db)?
+                .unwrap_or_default(),
+            checkpoint: r
+                .try_get::<_, Option<Vec<u8>>>(14)
+                .map_err(db)?
+                .unwrap_or_default(),
+            set: r
+                .try_get::<_, Option<Vec<u8>>>(15)
+                .map_err(db)?
+                .unwrap_or_default(),
+        }),
+    };
+    Ok(AttestationRow {
+        seq: u64::try_from(r.try_get::<_, i64>(0).map_err(db)?)
+            .map_err(|_| StoreError::Corrupt("negative seq".into()))?,
+        attestation: NewAttestation {
+            id: AttestationId(id),
+            tenant: r.try_get(2).map_err(db)?,
+            subject: r.try_get(3).map_err(db)?,
+            predicate_type: r.try_get(4).map_err(db)?,
+            envelope: r.try_get(5).map_err(db)?,
+            signer_key_ids: serde_json::from_str(&key_ids)
+                .map_err(|e| StoreError::Corrupt(format!("signer key ids: {e}")))?,
+            claimed_time: r.try_get(7).map_err(db)?,
+        },
+        entry,
+    })
+}
+
+fn query_rows(
+    c: &mut impl GenericClient,
+    sql: &str,
+    params: &[&(dyn postgres::types::ToSql + Sync)],
+) -> Result<Vec<AttestationRow>, StoreError> {
+    c.query(sql, params)
+        .map_err(db)?
+        .iter()
+        .map(read_row)
+        .collect()
+}
+
+fn get_row(
+    c: &mut impl GenericClient,
+    id: &AttestationId,
+) -> Result<Option<AttestationRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM attestations WHERE id = $1");
+    Ok(query_rows(c, &sql, &[&&id.0[..]])?.pop())
+}
+
+fn insert(tx: &mut Transaction<'_>, a: &NewAttestation) -> Result<AttestationRow, Attempt> {
+    let key_ids =
+        serde_json::to_string(&a.signer_key_ids).map_err(|e| StoreError::invalid(e.to_string()))?;
+    let inserted = tx.query_opt(
+        "INSERT INTO attestations (id, tenant, subject, predicate_type, envelope, signer_key_ids, claimed_time)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING seq",
+        &[&&a.id.0[..], &a.tenant, &a.subject, &a.predicate_type, &a.envelope, &key_ids, &a.claimed_time],
+    )?;
+    match inserted {
+        Some(row) => Ok(AttestationRow {
+            seq: u64::try_from(row.get::<_, i64>(0)).unwrap_or_default(),
+            attestation: a.clone(),
+            entry: None,
+        }),
+        None => {
+            // Another transaction may hold the conflicting row uncommitted;
+            // ON CONFLICT waited for it, so it is visible now.
+            let existing = get_row(tx, &a.id)?.ok_or(Attempt::Retry)?;
+            Ok(on_existing_put(existing, a)?)
+        }
+    }
+}
+
+impl AttestationStore for PostgresStore {
+    fn put(&self, a: &NewAttestation) -> Result<AttestationRow, StoreError> {
+        a.validate(&self.limits)?;
+        self.write(|tx| insert(tx, a))
+    }
+
+    fn put_many(&self, items: &[NewAttestation]) -> Result<Vec<AttestationRow>, StoreError> {
+        for a in items {
+            a.validate(&self.limits)?;
+        }
+        self.write(|tx| items.iter().map(|a| insert(tx, a)).collect())
+    }
+
+    fn attach_entry(
+        &self,
+        id: &AttestationId,
+        e: &LogEntryRecord,
+    ) -> Result<AttestationRow, StoreError> {
+        e.validate(&self.limits)?;
+        self.write(|tx| {
+            let updated = tx.execute(
+                "UPDATE attestations SET rekor_uuid = $2, log_id = $3, log_index = $4, shard_index = $5,
+                 integrated_time = $6, inclusion_proof = $7, checkpoint = $8, signed_entry_timestamp = $9
+                 WHERE id = $1 AND rekor_uuid IS NULL",
+                &[
+                    &&id.0[..],
+                    &e.entry_id,
+                    &e.log_id,
+                    &to_i64(e.global_index),
+                    &to_i64(e.shard_index),
+                    &e.integrated_time,
+                    &e.inclusion_proof,
+                    &e.checkpoint,
+                    &e.set,
+                ],
+            );
+            match updated {
+                Ok(_) => {}
+                Err(err) if err.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                    return Err(Attempt::Fail(StoreError::EntryAlreadyAttached {
+                        entry_id: e.entry_id.clone(),
+                    }));
+                }
+                Err(err) => return Err(err.into()),
+            }
+            let row = get_row(tx, id)?.ok_or(StoreError::NotFound { id: id.to_string() })?;
+            Ok(on_existing_entry(row, e)?)
+        })
+    }
+
+    fn get(&self, id: &AttestationId) -> Result<Option<AttestationRow>, StoreError> {
+        get_row(&mut *self.lock(), id)
+    }
+
+    fn by_subject(&self, tenant: &str, subject: &str) -> Result<Vec<AttestationRow>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM attestations WHERE tenant = $1 AND subject = $2 ORDER BY seq"
+        );
+        query_rows(&mut *self.lock(), &sql, &[&tenant, &subject])
+    }
+
+    fn list(&self, tenant: &str, after: Option<u64>, limit: usize) -> Result<Page, StoreError> {
+        let limit = limit.max(1);
+        let sql = format!(
+            "SELECT {COLUMNS} FROM attestations WHERE tenant = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+        );
+        let fetch = i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1;
+        let mut rows = query_rows(
+            &mut *self.lock(),
+            &sql,
+            &[&tenant, &to_i64(after.unwrap_or(0)), &fetch],
+        )?;
+        Ok(crate::page_from(&mut rows, limit))
+    }
+
+    fn pending(
+        &self,
+        tenant: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AttestationRow>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM attestations WHERE rekor_uuid IS NULL
+             AND ($1::TEXT IS NULL OR tenant = $1) ORDER BY seq LIMIT $2"
+        );
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        query_rows(&mut *self.lock(), &sql, &[&tenant, &limit])
+    }
+
+    fn last_checkpoint(&self, log_id: &str) -> Result<Option<CheckpointRecord>, StoreError> {
+        read_checkpoint(&mut *self.lock(), log_id)
+    }
+
+    fn store_checkpoint(&self, cp: &CheckpointRecord) -> Result<(), StoreError> {
+        cp.validate()?;
+        self.write(|tx| {
+            // Lock the log's row (or its absence) for this transaction.
+            tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&cp.log_id])?;
+            let stored = read_checkpoint(tx, &cp.log_id)?;
+            if let CheckpointAction::Replace = checkpoint_action(stored.as_ref(), cp)? {
+                tx.execute(
+                    "INSERT INTO log_checkpoints (log_id, tree_size, checkpoint) VALUES ($1, $2, $3)
+                     ON CONFLICT (log_id) DO UPDATE SET tree_size = EXCLUDED.tree_size, checkpoint = EXCLUDED.checkpoint",
+                    &[&cp.log_id, &to_i64(cp.tree_size), &cp.checkpoint],
+                )?;
+            }
+            Ok(())
+        })
+    }
+}
+
+fn read_checkpoint(
+    c: &mut impl GenericClient,
+    log_id: &str,
+) -> Result<Option<CheckpointRecord>, StoreError> {
+    let row = c
+        .query_opt(
+            "SELECT tree_size, checkpoint FROM log_checkpoints WHERE log_id = $1",
+            &[&log_id],
+        )
+        .map_err(db)?;
+    row.map(|r| {
+        Ok(CheckpointRecord {
+            log_id: log_id.to_owned(),
+            tree_size: u64::try_from(r.get::<_, i64>(0))
+                .map_err(|_| StoreError::Corrupt("negative tree size".into()))?,
+            checkpoint: r.get(1),
+        })
+    })
+    .transpose()
+}

@@ -1,0 +1,90 @@
+//! Shared by the store tests: sample data, the conformance suite, and
+//! per-test databases.
+
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+pub mod conformance;
+
+use attest_store::{AttestationId, LogEntryRecord, NewAttestation};
+
+/// An attestation whose id is derived from `n`.
+pub fn attestation(n: u64, tenant: &str, subject: &str) -> NewAttestation {
+    let mut id = [0u8; 32];
+    id[..8].copy_from_slice(&n.to_be_bytes());
+    id[31] = 1;
+    NewAttestation {
+        id: AttestationId(id),
+        tenant: tenant.into(),
+        subject: subject.into(),
+        predicate_type: format!("https://example.com/predicate/{}", n % 3),
+        envelope: format!(r#"{{"payload":"{n}","payloadType":"t","signatures":[]}}"#).into_bytes(),
+        signer_key_ids: vec![format!("sha256:{n:064x}")],
+        claimed_time: 1_764_000_000 + i64::try_from(n).unwrap(),
+    }
+}
+
+/// A log entry whose ids are derived from `n`.
+pub fn entry(n: u64) -> LogEntryRecord {
+    LogEntryRecord {
+        entry_id: format!("24296fb24b8ad77a{n:064x}"),
+        log_id: "c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d".into(),
+        global_index: 155_690_850 + n,
+        shard_index: 33_786_588 + n,
+        integrated_time: 1_764_000_010 + i64::try_from(n).unwrap(),
+        inclusion_proof: vec![1, 2, 3, n as u8],
+        checkpoint: b"rekor.sigstore.dev - 1193050959916656506\n33786589\nroot\n".to_vec(),
+        set: vec![0x30, n as u8],
+    }
+}
+
+/// A fresh, empty PostgreSQL database for one test, or `None` (after a loud
+/// message) when `ATTEST_STORE_POSTGRES_URL` is not set. Under CI its absence
+/// is a failure.
+pub fn postgres_database(name: &str) -> Option<String> {
+    let Ok(url) = std::env::var("ATTEST_STORE_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but ATTEST_STORE_POSTGRES_URL is not: PostgreSQL tests must run in CI"
+        );
+        eprintln!("SKIPPED {name}: ATTEST_STORE_POSTGRES_URL is not set; PostgreSQL not tested");
+        return None;
+    };
+    let db = format!("attest_{}_{}_{}", name, std::process::id(), unique());
+    let mut admin =
+        postgres::Client::connect(&url, postgres::NoTls).expect("connect to PostgreSQL");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .unwrap();
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
+    Some(format!("{base}/{db}"))
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A temporary directory removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> Self {
+        let p = std::env::temp_dir().join(format!(
+            "attest-store-{name}-{}-{}",
+            std::process::id(),
+            unique()
+        ));
+        std::fs::create_dir_all(&p).unwrap();
+        Self(p)
+    }
+    pub fn file(&self, name: &str) -> std::path::PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
