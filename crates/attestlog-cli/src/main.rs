@@ -30,6 +30,9 @@ enum Command {
     /// Key-set documents (JWKS with validity windows).
     #[command(subcommand)]
     Keys(cmd::keys::KeysCommand),
+    /// The attestation store (SQLite file or PostgreSQL URL).
+    #[command(subcommand)]
+    Store(cmd::store::StoreCommand),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         Command::Keygen(a) => cmd::keys::keygen(a),
         Command::Dsse(c) => cmd::dsse::run(c),
         Command::Keys(c) => cmd::keys::run(c),
+        Command::Store(c) => cmd::store::run(c),
     };
     match result {
         Ok(code) => code,

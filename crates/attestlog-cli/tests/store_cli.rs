@@ -1,0 +1,115 @@
+//! `attestlog store list / show` through the real binary.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+use std::process::Command;
+
+use attest_store::{AttestationId, AttestationStore, LogEntryRecord, NewAttestation, SqliteStore};
+use serde_json::Value;
+
+fn attestlog(args: &[&str]) -> (Option<i32>, Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_attestlog"))
+        .args(args)
+        .env_remove("ATTESTLOG_DB")
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (
+        out.status.code(),
+        v,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn list_and_show() {
+    let dir = std::env::temp_dir().join(format!("attestlog-store-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("store.db");
+    let db_s = db.to_str().unwrap();
+    let store = SqliteStore::open(&db).unwrap();
+    for n in 0..5u8 {
+        store
+            .put(&NewAttestation {
+                id: AttestationId([n; 32]),
+                tenant: "acme".into(),
+                subject: format!("app-{n}"),
+                predicate_type: "https://slsa.dev/provenance/v1".into(),
+                envelope: br#"{"payload":"e30=","payloadType":"application/vnd.in-toto+json","signatures":[]}"#.to_vec(),
+                signer_key_ids: vec!["sha256:ab".into()],
+                claimed_time: 1_764_000_000,
+            })
+            .unwrap();
+    }
+    store
+        .attach_entry(
+            &AttestationId([1; 32]),
+            &LogEntryRecord {
+                entry_id: format!("24296fb24b8ad77a{}", "12".repeat(32)),
+                log_id: "c0".repeat(32),
+                global_index: 9,
+                shard_index: 3,
+                integrated_time: 1_764_000_005,
+                inclusion_proof: vec![],
+                checkpoint: vec![],
+                set: vec![],
+            },
+        )
+        .unwrap();
+    drop(store);
+
+    let (code, v, _) = attestlog(&[
+        "store", "list", "--db", db_s, "--tenant", "acme", "--limit", "3",
+    ]);
+    assert_eq!(code, Some(0));
+    assert_eq!(v["rows"].as_array().unwrap().len(), 3);
+    let next = v["next"].as_u64().unwrap().to_string();
+    let (_, v, _) = attestlog(&[
+        "store", "list", "--db", db_s, "--tenant", "acme", "--after", &next,
+    ]);
+    assert_eq!(v["rows"].as_array().unwrap().len(), 2);
+    assert!(v["next"].is_null());
+
+    let (_, v, _) = attestlog(&[
+        "store",
+        "list",
+        "--db",
+        db_s,
+        "--tenant",
+        "acme",
+        "--pending",
+    ]);
+    assert_eq!(v["rows"].as_array().unwrap().len(), 4);
+
+    let id = "01".repeat(32);
+    let (code, v, _) = attestlog(&["store", "show", "--db", db_s, &id]);
+    assert_eq!(code, Some(0));
+    assert_eq!(v["id"], id.as_str());
+    assert_eq!(v["entry"]["global_index"], 9);
+    assert_eq!(v["envelope"]["payloadType"], "application/vnd.in-toto+json");
+
+    // ATTESTLOG_DB works in place of --db.
+    let out = Command::new(env!("CARGO_BIN_EXE_attestlog"))
+        .args(["store", "show", &id])
+        .env("ATTESTLOG_DB", db_s)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+
+    // Bad input: exit 2 with a message; a missing row: exit 1.
+    let (code, _, err) = attestlog(&["store", "show", "--db", db_s, "xyz"]);
+    assert_eq!(code, Some(2), "{err}");
+    let (code, _, err) = attestlog(&["store", "show", "--db", db_s, &"ff".repeat(32)]);
+    assert_eq!(code, Some(1), "{err}");
+    let (code, _, err) = attestlog(&[
+        "store",
+        "list",
+        "--db",
+        "/nonexistent/x.db",
+        "--tenant",
+        "a",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("no such database"), "{err}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
