@@ -11,6 +11,8 @@ if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15) >&2
     bin=/usr/lib/postgresql/15/bin
 fi
+# Take the first free port from the one asked for.
+while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
 mkdir -p "$dir"
 as_pg=()
 if [ "$(id -u)" = 0 ]; then

@@ -159,5 +159,82 @@ fn lookups(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, put, lookups);
+fn put_postgres(c: &mut Criterion) {
+    let Ok(url) = std::env::var("ATTEST_STORE_POSTGRES_URL") else {
+        eprintln!("ATTEST_STORE_POSTGRES_URL not set: PostgreSQL benchmarks skipped");
+        return;
+    };
+    let store = attest_store::PostgresStore::open(&url).unwrap();
+    let mut raw = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let insert = raw.prepare(&RAW_INSERT.replace('?', "$")).unwrap();
+    let n = Cell::new(2_000_000_000u64 + u64::from(std::process::id()) * 10_000_000);
+    let next = || {
+        n.set(n.get() + 1);
+        attestation(n.get())
+    };
+    let raw_insert = |raw: &mut postgres::Client, a: &NewAttestation| {
+        let key_ids = serde_json::to_string(&a.signer_key_ids).unwrap();
+        raw.execute(
+            &insert,
+            &[
+                &&a.id.0[..],
+                &a.tenant,
+                &a.subject,
+                &a.predicate_type,
+                &a.envelope,
+                &key_ids,
+                &a.claimed_time,
+            ],
+        )
+        .unwrap();
+    };
+    let mut g = c.benchmark_group("put");
+    g.bench_function("store_postgres", |b| {
+        b.iter_batched(next, |a| store.put(&a).unwrap(), BatchSize::SmallInput)
+    });
+    g.bench_function("raw_postgres", |b| {
+        b.iter_batched(next, |a| raw_insert(&mut raw, &a), BatchSize::SmallInput)
+    });
+    g.finish();
+    let mut g = c.benchmark_group("put_batch_1000");
+    g.throughput(Throughput::Elements(1000));
+    g.sample_size(10);
+    let batch = || (0..1000).map(|_| next()).collect::<Vec<_>>();
+    g.bench_function("store_postgres", |b| {
+        b.iter_batched(
+            batch,
+            |items| store.put_many(&items).unwrap(),
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("raw_postgres", |b| {
+        b.iter_batched(
+            batch,
+            |items| {
+                let mut tx = raw.transaction().unwrap();
+                for a in &items {
+                    let key_ids = serde_json::to_string(&a.signer_key_ids).unwrap();
+                    tx.execute(
+                        &insert,
+                        &[
+                            &&a.id.0[..],
+                            &a.tenant,
+                            &a.subject,
+                            &a.predicate_type,
+                            &a.envelope,
+                            &key_ids,
+                            &a.claimed_time,
+                        ],
+                    )
+                    .unwrap();
+                }
+                tx.commit().unwrap();
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, put, put_postgres, lookups);
 criterion_main!(benches);

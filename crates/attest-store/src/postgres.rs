@@ -3,7 +3,7 @@
 use std::sync::{Mutex, MutexGuard};
 
 use postgres::error::SqlState;
-use postgres::{Client, GenericClient, NoTls, Row, Transaction};
+use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
 
 use crate::rules::{CheckpointAction, checkpoint_action, on_existing_entry, on_existing_put};
 use crate::{
@@ -32,9 +32,19 @@ const COLUMNS: &str = "seq, id, tenant, subject, predicate_type, envelope, signe
 /// Connections are plain TCP (`NoTls`): use it on loopback or a private
 /// network, or put a TLS proxy in front.
 pub struct PostgresStore {
-    client: Mutex<Client>,
+    conn: Mutex<Conn>,
     limits: StoreLimits,
 }
+
+/// The connection and its prepared statements.
+struct Conn {
+    client: Client,
+    insert: Statement,
+}
+
+const INSERT: &str = "INSERT INTO attestations
+    (id, tenant, subject, predicate_type, envelope, signer_key_ids, claimed_time)
+    VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING seq";
 
 fn db(e: postgres::Error) -> StoreError {
     StoreError::Database(e.to_string())
@@ -64,8 +74,9 @@ impl PostgresStore {
     pub fn open_with_limits(url: &str, limits: StoreLimits) -> Result<Self, StoreError> {
         let mut client = Client::connect(url, NoTls).map_err(db)?;
         migrate(&mut client, MIGRATIONS.len())?;
+        let insert = client.prepare(INSERT).map_err(db)?;
         Ok(Self {
-            client: Mutex::new(client),
+            conn: Mutex::new(Conn { client, insert }),
             limits,
         })
     }
@@ -80,22 +91,23 @@ impl PostgresStore {
         migrate(&mut client, version.min(MIGRATIONS.len()))
     }
 
-    fn lock(&self) -> MutexGuard<'_, Client> {
-        self.client
+    fn lock(&self) -> MutexGuard<'_, Conn> {
+        self.conn
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn write<T>(
         &self,
-        mut f: impl FnMut(&mut Transaction<'_>) -> Result<T, Attempt>,
+        mut f: impl FnMut(&mut Transaction<'_>, &Statement) -> Result<T, Attempt>,
     ) -> Result<T, StoreError> {
-        let mut client = self.lock();
+        let mut conn = self.lock();
+        let Conn { client, insert } = &mut *conn;
         let mut attempt = 0u32;
         loop {
             let result = (|| {
                 let mut tx = client.transaction().map_err(Attempt::from)?;
-                let v = f(&mut tx)?;
+                let v = f(&mut tx, insert)?;
                 tx.commit().map_err(Attempt::from)?;
                 Ok(v)
             })();
@@ -231,13 +243,25 @@ fn get_row(
     Ok(query_rows(c, &sql, &[&&id.0[..]])?.pop())
 }
 
-fn insert(tx: &mut Transaction<'_>, a: &NewAttestation) -> Result<AttestationRow, Attempt> {
+/// Inserts `a` with the prepared INSERT: one round trip when it is new.
+fn insert(
+    c: &mut impl GenericClient,
+    stmt: &Statement,
+    a: &NewAttestation,
+) -> Result<AttestationRow, Attempt> {
     let key_ids =
         serde_json::to_string(&a.signer_key_ids).map_err(|e| StoreError::invalid(e.to_string()))?;
-    let inserted = tx.query_opt(
-        "INSERT INTO attestations (id, tenant, subject, predicate_type, envelope, signer_key_ids, claimed_time)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING seq",
-        &[&&a.id.0[..], &a.tenant, &a.subject, &a.predicate_type, &a.envelope, &key_ids, &a.claimed_time],
+    let inserted = c.query_opt(
+        stmt,
+        &[
+            &&a.id.0[..],
+            &a.tenant,
+            &a.subject,
+            &a.predicate_type,
+            &a.envelope,
+            &key_ids,
+            &a.claimed_time,
+        ],
     )?;
     match inserted {
         Some(row) => Ok(AttestationRow {
@@ -248,7 +272,7 @@ fn insert(tx: &mut Transaction<'_>, a: &NewAttestation) -> Result<AttestationRow
         None => {
             // Another transaction may hold the conflicting row uncommitted;
             // ON CONFLICT waited for it, so it is visible now.
-            let existing = get_row(tx, &a.id)?.ok_or(Attempt::Retry)?;
+            let existing = get_row(c, &a.id)?.ok_or(Attempt::Retry)?;
             Ok(on_existing_put(existing, a)?)
         }
     }
@@ -257,14 +281,27 @@ fn insert(tx: &mut Transaction<'_>, a: &NewAttestation) -> Result<AttestationRow
 impl AttestationStore for PostgresStore {
     fn put(&self, a: &NewAttestation) -> Result<AttestationRow, StoreError> {
         a.validate(&self.limits)?;
-        self.write(|tx| insert(tx, a))
+        // A single statement commits on its own: no transaction round trips.
+        let mut conn = self.lock();
+        let Conn {
+            client,
+            insert: stmt,
+        } = &mut *conn;
+        for _ in 0..20 {
+            match insert(client, stmt, a) {
+                Ok(row) => return Ok(row),
+                Err(Attempt::Retry) => {}
+                Err(Attempt::Fail(e)) => return Err(e),
+            }
+        }
+        Err(StoreError::Database("too many retries".into()))
     }
 
     fn put_many(&self, items: &[NewAttestation]) -> Result<Vec<AttestationRow>, StoreError> {
         for a in items {
             a.validate(&self.limits)?;
         }
-        self.write(|tx| items.iter().map(|a| insert(tx, a)).collect())
+        self.write(|tx, stmt| items.iter().map(|a| insert(tx, stmt, a)).collect())
     }
 
     fn attach_entry(
@@ -273,7 +310,7 @@ impl AttestationStore for PostgresStore {
         e: &LogEntryRecord,
     ) -> Result<AttestationRow, StoreError> {
         e.validate(&self.limits)?;
-        self.write(|tx| {
+        self.write(|tx, _| {
             let updated = tx.execute(
                 "UPDATE attestations SET rekor_uuid = $2, log_id = $3, log_index = $4, shard_index = $5,
                  integrated_time = $6, inclusion_proof = $7, checkpoint = $8, signed_entry_timestamp = $9
@@ -305,14 +342,14 @@ impl AttestationStore for PostgresStore {
     }
 
     fn get(&self, id: &AttestationId) -> Result<Option<AttestationRow>, StoreError> {
-        get_row(&mut *self.lock(), id)
+        get_row(&mut self.lock().client, id)
     }
 
     fn by_subject(&self, tenant: &str, subject: &str) -> Result<Vec<AttestationRow>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM attestations WHERE tenant = $1 AND subject = $2 ORDER BY seq"
         );
-        query_rows(&mut *self.lock(), &sql, &[&tenant, &subject])
+        query_rows(&mut self.lock().client, &sql, &[&tenant, &subject])
     }
 
     fn list(&self, tenant: &str, after: Option<u64>, limit: usize) -> Result<Page, StoreError> {
@@ -322,7 +359,7 @@ impl AttestationStore for PostgresStore {
         );
         let fetch = i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1;
         let mut rows = query_rows(
-            &mut *self.lock(),
+            &mut self.lock().client,
             &sql,
             &[&tenant, &to_i64(after.unwrap_or(0)), &fetch],
         )?;
@@ -339,16 +376,16 @@ impl AttestationStore for PostgresStore {
              AND ($1::TEXT IS NULL OR tenant = $1) ORDER BY seq LIMIT $2"
         );
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        query_rows(&mut *self.lock(), &sql, &[&tenant, &limit])
+        query_rows(&mut self.lock().client, &sql, &[&tenant, &limit])
     }
 
     fn last_checkpoint(&self, log_id: &str) -> Result<Option<CheckpointRecord>, StoreError> {
-        read_checkpoint(&mut *self.lock(), log_id)
+        read_checkpoint(&mut self.lock().client, log_id)
     }
 
     fn store_checkpoint(&self, cp: &CheckpointRecord) -> Result<(), StoreError> {
         cp.validate()?;
-        self.write(|tx| {
+        self.write(|tx, _| {
             // Lock the log's row (or its absence) for this transaction.
             tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&cp.log_id])?;
             let stored = read_checkpoint(tx, &cp.log_id)?;
