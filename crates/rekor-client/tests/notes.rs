@@ -118,7 +118,9 @@ fn every_rule_rejects_for_its_reason() {
     // A changed byte of the signed text: the known key's signature fails.
     let tampered = text.replacen("\n3", "\n4", 1);
     assert!(matches!(
-        SignedNote::parse(&tampered).unwrap().verify(&[v.clone()]),
+        SignedNote::parse(&tampered)
+            .unwrap()
+            .verify(std::slice::from_ref(&v)),
         Err(NoteError::BadSignature { .. })
     ));
     // Another key under the same name and key id: fails.
