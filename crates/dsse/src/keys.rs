@@ -315,6 +315,27 @@ impl PublicKey {
     }
 }
 
+impl PublicKey {
+    /// Whether `sig` is a signature over a message whose SHA-256 is `digest`
+    /// (how `hashedrekord` entries and Sigstore message signatures are
+    /// checked without the artifact). ECDSA P-256 only: Ed25519 signs the
+    /// message itself, so a digest cannot verify it and this returns false.
+    #[must_use]
+    pub fn verifies_prehashed_sha256(&self, digest: &[u8], sig: &[u8]) -> bool {
+        use p256::ecdsa::signature::hazmat::PrehashVerifier;
+        match &self.key {
+            Verifying::Ed25519(_) => false,
+            Verifying::P256(k) => {
+                let parsed = match self.encoding {
+                    SigEncoding::Der => p256::ecdsa::Signature::from_der(sig),
+                    SigEncoding::Raw => p256::ecdsa::Signature::from_slice(sig),
+                };
+                digest.len() == 32 && parsed.is_ok_and(|s| k.verify_prehash(digest, &s).is_ok())
+            }
+        }
+    }
+}
+
 /// A JSON Web Key (RFC 7517) for an Ed25519 or P-256 public key, with the
 /// extra members a key set uses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,10 +2,18 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod body;
+pub mod bundle;
 mod entry_id;
 mod note;
+mod trust;
+pub mod verify;
 
+pub use body::{BodyError, EntryBody};
+pub use bundle::{Bundle, BundleError};
 pub use entry_id::{EntryId, EntryIdError};
 pub use note::{
     MAX_NOTE_BYTES, MAX_SIGNATURES, NoteError, NoteSignature, NoteVerifier, SignedNote,
 };
+pub use trust::{TrustRootError, TrustedLog, host_of, logs_from_trusted_root};
+pub use verify::{BundlePolicy, Check, CheckError, Outcome, Report, verify_bundle};
