@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod api;
 pub mod body;
 pub mod bundle;
 mod entry_id;
@@ -9,6 +10,7 @@ mod note;
 mod trust;
 pub mod verify;
 
+pub use api::{ApiError, LogEntry, LogInfo, ProposedEntry};
 pub use body::{BodyError, EntryBody};
 pub use bundle::{Bundle, BundleError};
 pub use entry_id::{EntryId, EntryIdError};
@@ -16,4 +18,6 @@ pub use note::{
     MAX_NOTE_BYTES, MAX_SIGNATURES, NoteError, NoteSignature, NoteVerifier, SignedNote,
 };
 pub use trust::{TrustRootError, TrustedLog, host_of, logs_from_trusted_root};
-pub use verify::{BundlePolicy, Check, CheckError, Outcome, Report, verify_bundle};
+pub use verify::{
+    BundlePolicy, Check, CheckError, Outcome, Report, verify_bundle, verify_log_entry,
+};

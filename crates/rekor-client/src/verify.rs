@@ -706,6 +706,45 @@ fn verify_entry(r: &mut Report, bundle: &Bundle, entry: &TlogEntry, policy: &Bun
     r.not_checked(Check::CertificateIdentity, "certificate chains and signer identities are not verified; a certificate only carries the key");
 }
 
+/// Verifies a REST log entry for a DSSE envelope signed by `signer_key`:
+/// the same checks as [`verify_bundle`].
+///
+/// # Errors
+/// A report whose first failure names the check; malformed entries fail
+/// [`Check::LogKey`].
+#[must_use]
+pub fn verify_log_entry(
+    entry: &crate::api::LogEntry,
+    env: &Envelope,
+    policy: &BundlePolicy<'_>,
+) -> Report {
+    let mut r = Report::default();
+    let tlog = match entry.to_tlog_entry() {
+        Ok(t) => t,
+        Err(e) => {
+            r.push(Check::LogKey, Err(fail(Check::LogKey, e.to_string())));
+            return r;
+        }
+    };
+    let raw = serde_json::value::RawValue::from_string(env.to_json()).ok();
+    let bundle = Bundle {
+        media_type: crate::bundle::MEDIA_TYPE_V03.to_owned(),
+        verification_material: crate::bundle::VerificationMaterial {
+            public_key: Some(crate::bundle::PublicKeyHint {
+                hint: String::new(),
+            }),
+            certificate: None,
+            x509_certificate_chain: None,
+            tlog_entries: vec![tlog.clone()],
+            timestamp_verification_data: None,
+        },
+        dsse_envelope: raw,
+        message_signature: None,
+    };
+    verify_entry(&mut r, &bundle, &tlog, policy);
+    r
+}
+
 fn logged_key(body: &EntryBody) -> Option<PublicKey> {
     let EntryBody::HashedRekordV001(h) = body else {
         return None;
