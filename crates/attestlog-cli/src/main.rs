@@ -30,6 +30,12 @@ enum Command {
     /// Key-set documents (JWKS with validity windows).
     #[command(subcommand)]
     Keys(cmd::keys::KeysCommand),
+    /// Sigstore bundles: verify offline.
+    #[command(subcommand)]
+    Bundle(cmd::rekor::BundleCommand),
+    /// Signed checkpoints (C2SP signed notes): verify.
+    #[command(subcommand)]
+    Checkpoint(cmd::rekor::CheckpointCommand),
     /// The attestation store (SQLite file or PostgreSQL URL).
     #[command(subcommand)]
     Store(cmd::store::StoreCommand),
@@ -43,6 +49,8 @@ fn main() -> ExitCode {
         Command::Dsse(c) => cmd::dsse::run(c),
         Command::Keys(c) => cmd::keys::run(c),
         Command::Store(c) => cmd::store::run(c),
+        Command::Bundle(c) => cmd::rekor::bundle(c),
+        Command::Checkpoint(c) => cmd::rekor::checkpoint(c),
     };
     match result {
         Ok(code) => code,

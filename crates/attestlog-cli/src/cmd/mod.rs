@@ -9,6 +9,7 @@ use crate::Failure;
 pub(crate) mod dsse;
 pub(crate) mod keys;
 pub(crate) mod merkle;
+pub(crate) mod rekor;
 pub(crate) mod store;
 
 /// Reads a file, or stdin for `-`.
