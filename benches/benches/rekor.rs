@@ -1,0 +1,87 @@
+//! Offline verification of real production bundles, whole and check by check.
+//!
+//! `cargo bench -p attestlog-benches --bench rekor`; compare with
+//! `bash benches/sigstore-python-verify.sh` (sigstore-python on the same bundles).
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)] // bench code
+
+use std::hint::black_box;
+
+use attest_dsse::Timestamp;
+use attest_merkle::Hash;
+use base64ct::{Base64, Encoding};
+use criterion::{Criterion, criterion_group, criterion_main};
+use rekor_client::verify::{
+    check_body_matches_envelope, verify_checkpoint, verify_inclusion_in, verify_set,
+};
+use rekor_client::{Bundle, BundlePolicy, EntryBody, logs_from_trusted_root, verify_bundle};
+
+fn read(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/../crates/rekor-client/tests/vectors/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+fn bench(c: &mut Criterion) {
+    let logs = logs_from_trusted_root(&read("trusted_root.json")).unwrap();
+    let policy = BundlePolicy {
+        logs: &logs,
+        signer_key: None,
+        now: Timestamp::now(),
+        claimed_time: None,
+    };
+    let dsse = Bundle::from_json(&read("prod-v1-dsse-v001.sigstore.json")).unwrap();
+    let hashed =
+        Bundle::from_json(&read("prod-v1-hashedrekord-v001-pubkey.sigstore.json")).unwrap();
+    assert!(verify_bundle(&dsse, &policy).verified());
+    assert!(verify_bundle(&hashed, &policy).verified());
+
+    let mut g = c.benchmark_group("bundle_verify");
+    g.bench_function("prod_dsse", |b| {
+        b.iter(|| verify_bundle(black_box(&dsse), &policy))
+    });
+    g.bench_function("prod_hashedrekord", |b| {
+        b.iter(|| verify_bundle(black_box(&hashed), &policy))
+    });
+
+    // The breakdown, on the dsse bundle.
+    let e = &dsse.verification_material.tlog_entries[0];
+    let log = &logs[logs
+        .iter()
+        .position(|l| l.name == "rekor.sigstore.dev")
+        .unwrap()];
+    let t: i64 = e.integrated_time.as_ref().unwrap().parse().unwrap();
+    let idx: u64 = e.log_index.parse().unwrap();
+    let set =
+        Base64::decode_vec(&e.inclusion_promise.as_ref().unwrap().signed_entry_timestamp).unwrap();
+    let p = e.inclusion_proof.as_ref().unwrap();
+    let body = Base64::decode_vec(&e.canonicalized_body).unwrap();
+    let cp = verify_checkpoint(&p.checkpoint.envelope, log).unwrap();
+    let hashes: Vec<Hash> = p
+        .hashes
+        .iter()
+        .map(|h| Hash::from_base64(h).unwrap())
+        .collect();
+    let root = Hash::from_base64(&p.root_hash).unwrap();
+    let (shard, size): (u64, u64) = (p.log_index.parse().unwrap(), p.tree_size.parse().unwrap());
+    let env = dsse.envelope().unwrap().unwrap();
+    let parsed_body = EntryBody::parse(&body).unwrap();
+    g.bench_function("set", |b| {
+        b.iter(|| verify_set(log, black_box(&e.canonicalized_body), t, idx, &set).unwrap())
+    });
+    g.bench_function("checkpoint_sig", |b| {
+        b.iter(|| verify_checkpoint(black_box(&p.checkpoint.envelope), log).unwrap())
+    });
+    g.bench_function("inclusion", |b| {
+        b.iter(|| verify_inclusion_in(&cp, black_box(&body), shard, size, &root, &hashes).unwrap())
+    });
+    g.bench_function("body_match", |b| {
+        b.iter(|| check_body_matches_envelope(black_box(&parsed_body), &env).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
