@@ -304,18 +304,22 @@ impl PublicKey {
         match &self.key {
             Verifying::Ed25519(k) => ed25519_dalek::Signature::from_slice(sig)
                 .is_ok_and(|s| k.verify_strict(msg, &s).is_ok()),
-            Verifying::P256(k) => {
-                let parsed = match self.encoding {
-                    SigEncoding::Der => p256::ecdsa::Signature::from_der(sig),
-                    SigEncoding::Raw => p256::ecdsa::Signature::from_slice(sig),
-                };
-                parsed.is_ok_and(|s| k.verify(msg, &s).is_ok())
-            }
+            Verifying::P256(k) => self
+                .ecdsa_signature(sig)
+                .is_some_and(|s| k.verify(msg, &s).is_ok()),
         }
     }
 }
 
 impl PublicKey {
+    /// An ECDSA signature in this key's encoding.
+    fn ecdsa_signature(&self, sig: &[u8]) -> Option<p256::ecdsa::Signature> {
+        match self.encoding {
+            SigEncoding::Der => p256::ecdsa::Signature::from_der(sig).ok(),
+            SigEncoding::Raw => p256::ecdsa::Signature::from_slice(sig).ok(),
+        }
+    }
+
     /// Whether `sig` is a signature over a message whose SHA-256 is `digest`
     /// (how `hashedrekord` entries and Sigstore message signatures are
     /// checked without the artifact). ECDSA P-256 only: Ed25519 signs the
@@ -326,11 +330,10 @@ impl PublicKey {
         match &self.key {
             Verifying::Ed25519(_) => false,
             Verifying::P256(k) => {
-                let parsed = match self.encoding {
-                    SigEncoding::Der => p256::ecdsa::Signature::from_der(sig),
-                    SigEncoding::Raw => p256::ecdsa::Signature::from_slice(sig),
-                };
-                digest.len() == 32 && parsed.is_ok_and(|s| k.verify_prehash(digest, &s).is_ok())
+                digest.len() == 32
+                    && self
+                        .ecdsa_signature(sig)
+                        .is_some_and(|s| k.verify_prehash(digest, &s).is_ok())
             }
         }
     }

@@ -4,44 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-use attest_dsse::{PublicKey, Timestamp};
+use attest_dsse::Timestamp;
 use base64ct::{Base64, Encoding};
-use rekor_client::{
-    Bundle, BundlePolicy, Check, Outcome, TrustedLog, logs_from_trusted_root, verify_bundle,
-};
+use rekor_client::{Bundle, BundlePolicy, Check, Outcome, verify_bundle};
 use serde_json::Value;
 
-fn read(name: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/tests/vectors/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
-
-fn logs() -> Vec<TrustedLog> {
-    let mut logs = logs_from_trusted_root(&read("trusted_root.json")).unwrap();
-    let spki =
-        Base64::decode_vec("MCowBQYDK2VwAyEAlD3dVc8yaP25mPtT/sJ59D3LLxGBgW/qYrM6x6KmOqk=").unwrap();
-    let id = Base64::decode_vec("09OnDKEw7/hpZiYVPoTRzRbglHk0sylsUovegnRUlJY=").unwrap();
-    logs.push(TrustedLog {
-        log_id: id.try_into().unwrap(),
-        key: PublicKey::from_spki_der(&spki).unwrap(),
-        name: "log2025-alpha3.rekor.sigstage.dev".into(),
-        base_url: "https://log2025-alpha3.rekor.sigstage.dev".into(),
-        valid_from: None,
-        valid_until: None,
-    });
-    logs
-}
-
-const BUNDLES: [&str; 5] = [
-    "prod-v1-dsse-v001.sigstore.json",
-    "prod-v1-dsse-v001-tsa.sigstore.json",
-    "prod-v1-intoto-v002.sigstore.json",
-    "prod-v1-hashedrekord-v001-pubkey.sigstore.json",
-    "staging-v2-dsse-as-hashedrekord-v002.sigstore.json",
-];
+mod common;
+use common::{BUNDLES, read, trusted_logs};
 
 fn flip_b64(s: &str, byte: usize) -> String {
     let mut b = Base64::decode_vec(s).unwrap();
@@ -317,7 +286,7 @@ fn mutations(bundle: &Value) -> Vec<Mutation> {
 
 #[test]
 fn every_covered_field_is_checked() {
-    let logs = logs();
+    let logs = trusted_logs();
     let mut total = 0;
     for name in BUNDLES {
         let original: Value = serde_json::from_slice(&read(name)).unwrap();
