@@ -5,14 +5,17 @@
 pub mod api;
 pub mod body;
 pub mod bundle;
+mod client;
 mod entry_id;
 mod note;
+pub mod sansio;
 mod trust;
 pub mod verify;
 
 pub use api::{ApiError, LogEntry, LogInfo, ProposedEntry};
 pub use body::{BodyError, EntryBody};
 pub use bundle::{Bundle, BundleError};
+pub use client::{ClientError, Published, RekorClient, RetryPolicy, Transport};
 pub use entry_id::{EntryId, EntryIdError};
 pub use note::{
     MAX_NOTE_BYTES, MAX_SIGNATURES, NoteError, NoteSignature, NoteVerifier, SignedNote,

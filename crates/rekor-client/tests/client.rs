@@ -1,0 +1,382 @@
+//! The client over scripted transports: retries exactly what it should,
+//! types the rest, follows 409s, and never returns an entry that does not verify.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use attest_dsse::{Envelope, PublicKey, Timestamp};
+use base64ct::{Base64, Encoding};
+use common::read;
+use http::{Request, Response};
+use rekor_client::sansio::ResponseError;
+use rekor_client::{Bundle, ClientError, RekorClient, RetryPolicy, logs_from_trusted_root};
+use serde_json::{Value, json};
+
+type Step = Result<Response<Vec<u8>>, std::io::Error>;
+
+struct Script {
+    steps: Mutex<Vec<Step>>,
+    seen: Mutex<Vec<(String, String)>>,
+}
+
+fn response(status: u16, body: impl Into<Vec<u8>>) -> Step {
+    Ok(Response::builder()
+        .status(status)
+        .body(body.into())
+        .unwrap())
+}
+
+fn with_header(status: u16, name: &str, value: &str, body: &str) -> Step {
+    Ok(Response::builder()
+        .status(status)
+        .header(name, value)
+        .body(body.as_bytes().to_vec())
+        .unwrap())
+}
+
+fn io(kind: std::io::ErrorKind) -> Step {
+    Err(std::io::Error::new(kind, "scripted"))
+}
+
+struct Fixture {
+    env: Envelope,
+    signer: PublicKey,
+    rest: Value,
+    uuid: String,
+}
+
+fn fixture() -> Fixture {
+    let raw: Value = serde_json::from_slice(&read("prod-v1-dsse-v001.sigstore.json")).unwrap();
+    let bundle = Bundle::from_json(&read("prod-v1-dsse-v001.sigstore.json")).unwrap();
+    let env = bundle.envelope().unwrap().unwrap();
+    let signer =
+        PublicKey::from_certificate_der(&bundle.certificate_der().unwrap().unwrap()).unwrap();
+    let e = &raw["verificationMaterial"]["tlogEntries"][0];
+    let p = &e["inclusionProof"];
+    let hex = |b: &Value| -> String {
+        Base64::decode_vec(b.as_str().unwrap())
+            .unwrap()
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect()
+    };
+    let body = Base64::decode_vec(e["canonicalizedBody"].as_str().unwrap()).unwrap();
+    let uuid = attest_merkle::leaf_hash(&body).to_string();
+    let rest = json!({ format!("24296fb24b8ad77a{uuid}"): {
+        "body": e["canonicalizedBody"],
+        "integratedTime": e["integratedTime"].as_str().unwrap().parse::<i64>().unwrap(),
+        "logID": hex(&e["logId"]["keyId"]),
+        "logIndex": e["logIndex"].as_str().unwrap().parse::<u64>().unwrap(),
+        "verification": {
+            "signedEntryTimestamp": e["inclusionPromise"]["signedEntryTimestamp"],
+            "inclusionProof": {
+                "logIndex": p["logIndex"].as_str().unwrap().parse::<u64>().unwrap(),
+                "rootHash": hex(&p["rootHash"]),
+                "treeSize": p["treeSize"].as_str().unwrap().parse::<u64>().unwrap(),
+                "hashes": p["hashes"].as_array().unwrap().iter().map(hex).collect::<Vec<_>>(),
+                "checkpoint": p["checkpoint"]["envelope"],
+            }
+        }
+    }});
+    Fixture {
+        env,
+        signer,
+        rest,
+        uuid,
+    }
+}
+
+fn client(
+    steps: Vec<Step>,
+) -> (
+    RekorClient<impl rekor_client::Transport>,
+    Arc<Script>,
+    Arc<Mutex<Vec<Duration>>>,
+) {
+    let script = Arc::new(Script {
+        steps: Mutex::new(steps.into_iter().rev().collect()),
+        seen: Mutex::new(vec![]),
+    });
+    let s = Arc::clone(&script);
+    let transport = move |req: Request<Vec<u8>>,
+                          _timeout: Duration|
+          -> Result<Response<Vec<u8>>, std::io::Error> {
+        s.seen
+            .lock()
+            .unwrap()
+            .push((req.method().to_string(), req.uri().to_string()));
+        assert!(req.headers().get("user-agent").is_some());
+        s.steps
+            .lock()
+            .unwrap()
+            .pop()
+            .expect("the client sent more requests than scripted")
+    };
+    let sleeps = Arc::new(Mutex::new(Vec::new()));
+    let sl = Arc::clone(&sleeps);
+    let logs = logs_from_trusted_root(&read("trusted_root.json")).unwrap();
+    let c = RekorClient::new("https://rekor.example/", transport, logs)
+        .with_retry(RetryPolicy {
+            max_attempts: 5,
+            ..RetryPolicy::default()
+        })
+        .with_sleep(move |d| sl.lock().unwrap().push(d));
+    (c, script, sleeps)
+}
+
+#[test]
+fn publish_returns_a_verified_entry() {
+    let f = fixture();
+    let (c, script, _) = client(vec![response(201, f.rest.to_string())]);
+    let p = c.publish_dsse(&f.env, &f.signer).unwrap();
+    assert!(!p.already_existed);
+    assert!(p.report.verified());
+    assert_eq!(p.entry.log_index, 155_690_850);
+    assert_eq!(
+        script.seen.lock().unwrap()[0],
+        (
+            "POST".into(),
+            "https://rekor.example/api/v1/log/entries".into()
+        )
+    );
+}
+
+#[test]
+fn conflict_fetches_and_verifies_the_existing_entry() {
+    let f = fixture();
+    let location = format!("/api/v1/log/entries/24296fb24b8ad77a{}", f.uuid);
+    let (c, script, _) = client(vec![
+        with_header(
+            409,
+            "location",
+            &location,
+            r#"{"code":409,"message":"an equivalent entry already exists"}"#,
+        ),
+        response(200, f.rest.to_string()),
+    ]);
+    let p = c.publish_dsse(&f.env, &f.signer).unwrap();
+    assert!(p.already_existed);
+    assert_eq!(
+        script.seen.lock().unwrap()[1].1,
+        format!("https://rekor.example{location}")
+    );
+}
+
+#[test]
+fn retries_exactly_what_it_should() {
+    let f = fixture();
+    // Connection reset, timeout, 500, 502, 503 … then success.
+    let (c, script, sleeps) = client(vec![
+        io(std::io::ErrorKind::ConnectionReset),
+        io(std::io::ErrorKind::TimedOut),
+        response(500, ""),
+        with_header(503, "retry-after", "7", ""),
+        response(201, f.rest.to_string()),
+    ]);
+    assert!(c.publish_dsse(&f.env, &f.signer).is_ok());
+    assert_eq!(script.seen.lock().unwrap().len(), 5);
+    let sleeps = sleeps.lock().unwrap();
+    assert_eq!(sleeps.len(), 4);
+    assert_eq!(sleeps[3], Duration::from_secs(7), "Retry-After honoured");
+
+    // 429 with Retry-After, then 502 again, then 201.
+    let (c, _, sleeps) = client(vec![
+        with_header(429, "retry-after", "3", ""),
+        response(502, ""),
+        response(201, f.rest.to_string()),
+    ]);
+    assert!(c.publish_dsse(&f.env, &f.signer).is_ok());
+    assert_eq!(sleeps.lock().unwrap()[0], Duration::from_secs(3));
+
+    // Other 4xx: never retried, typed, not retryable.
+    for status in [400, 401, 403, 413, 422] {
+        let (c, script, _) = client(vec![response(
+            status,
+            r#"{"code":605,"message":"validation failed"}"#,
+        )]);
+        let err = c.publish_dsse(&f.env, &f.signer).unwrap_err();
+        assert_eq!(script.seen.lock().unwrap().len(), 1, "{status}");
+        assert!(!err.is_retryable(), "{status}");
+        match err {
+            ClientError::Response {
+                source:
+                    ResponseError::Status {
+                        status: s,
+                        code,
+                        message,
+                    },
+                ..
+            } => {
+                assert_eq!(
+                    (s, code, message.as_str()),
+                    (status, Some(605), "validation failed")
+                );
+            }
+            other => panic!("{status}: {other}"),
+        }
+    }
+
+    // Persistent 503: gives up after max_attempts, retryable.
+    let (c, script, _) = client((0..5).map(|_| response(503, "")).collect());
+    let err = c.publish_dsse(&f.env, &f.signer).unwrap_err();
+    assert_eq!(script.seen.lock().unwrap().len(), 5);
+    assert!(err.is_retryable());
+    // Persistent connection errors likewise.
+    let (c, _, _) = client(
+        (0..5)
+            .map(|_| io(std::io::ErrorKind::ConnectionRefused))
+            .collect(),
+    );
+    let err = c.publish_dsse(&f.env, &f.signer).unwrap_err();
+    assert!(matches!(err, ClientError::Transport { attempts: 5, .. }) && err.is_retryable());
+}
+
+#[test]
+fn truncated_and_garbage_bodies_are_typed_errors() {
+    let f = fixture();
+    let full = f.rest.to_string();
+    for body in [
+        full[..full.len() / 2].to_string(),
+        "<html>gateway</html>".into(),
+        "{}".into(),
+        "[]".into(),
+    ] {
+        let (c, script, _) = client(vec![response(201, body.clone())]);
+        let err = c.publish_dsse(&f.env, &f.signer).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ClientError::Response {
+                    source: ResponseError::Malformed(_),
+                    ..
+                }
+            ),
+            "{body}: {err}"
+        );
+        assert!(!err.is_retryable());
+        assert_eq!(script.seen.lock().unwrap().len(), 1);
+    }
+    // 404 on a fetch has no body and is NotFound.
+    let (c, _, _) = client(vec![response(404, "")]);
+    let id = rekor_client::EntryId::parse(&f.uuid).unwrap();
+    assert!(matches!(
+        c.get_entry(&id),
+        Err(ClientError::Response {
+            source: ResponseError::NotFound,
+            ..
+        })
+    ));
+    // A 409 without Location is malformed.
+    let (c, _, _) = client(vec![response(409, "")]);
+    assert!(matches!(
+        c.publish_dsse(&f.env, &f.signer),
+        Err(ClientError::Response {
+            source: ResponseError::Malformed(_),
+            ..
+        })
+    ));
+}
+
+/// A lying log: each lie makes the client refuse the entry.
+#[test]
+fn a_lying_log_never_yields_a_verified_entry() {
+    let f = fixture();
+    let key = f.rest.as_object().unwrap().keys().next().unwrap().clone();
+    let lies: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+        (
+            "wrong proof hash",
+            Box::new(|e: &mut Value| {
+                let h = e["verification"]["inclusionProof"]["hashes"][0]
+                    .as_str()
+                    .unwrap()
+                    .replace('a', "b")
+                    .replace('0', "1");
+                e["verification"]["inclusionProof"]["hashes"][0] = h.into();
+            }),
+        ),
+        (
+            "root not the checkpoint's",
+            Box::new(|e: &mut Value| {
+                e["verification"]["inclusionProof"]["rootHash"] = "ab".repeat(32).into();
+            }),
+        ),
+        (
+            "SET over another integratedTime",
+            Box::new(|e: &mut Value| {
+                let t = e["integratedTime"].as_i64().unwrap();
+                e["integratedTime"] = (t + 1).into();
+            }),
+        ),
+        (
+            "SET over another index",
+            Box::new(|e: &mut Value| {
+                let i = e["logIndex"].as_u64().unwrap();
+                e["logIndex"] = (i + 1).into();
+            }),
+        ),
+        (
+            "checkpoint signed by another key",
+            Box::new(|e: &mut Value| {
+                let cp = e["verification"]["inclusionProof"]["checkpoint"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                let (text, sig) = cp.rsplit_once(' ').unwrap();
+                let mut blob = Base64::decode_vec(sig.trim_end()).unwrap();
+                let n = blob.len();
+                blob[n - 5] ^= 1;
+                e["verification"]["inclusionProof"]["checkpoint"] =
+                    format!("{text} {}\n", Base64::encode_string(&blob)).into();
+            }),
+        ),
+    ];
+    for (what, lie) in lies {
+        let mut rest = f.rest.clone();
+        lie(&mut rest[&key]);
+        let (c, _, _) = client(vec![response(201, rest.to_string())]);
+        let err = c.publish_dsse(&f.env, &f.signer).unwrap_err();
+        assert!(matches!(err, ClientError::Verification(_)), "{what}: {err}");
+        assert!(!err.is_retryable(), "{what}");
+    }
+    // An entry id that is not the body's leaf hash.
+    let mut rest = serde_json::Map::new();
+    rest.insert(
+        format!("24296fb24b8ad77a{}", "ab".repeat(32)),
+        f.rest[&key].clone(),
+    );
+    let (c, _, _) = client(vec![response(201, Value::Object(rest).to_string())]);
+    assert!(matches!(
+        c.publish_dsse(&f.env, &f.signer),
+        Err(ClientError::Verification(_))
+    ));
+    // A body for a different envelope.
+    let other = Envelope::sign("application/vnd.in-toto+json", b"{}".to_vec(), &[]).unwrap();
+    let (c, _, _) = client(vec![response(201, f.rest.to_string())]);
+    assert!(matches!(
+        c.publish_dsse(&other, &f.signer),
+        Err(ClientError::Verification(_))
+    ));
+    // integratedTime in the client's future.
+    let (c, _, _) = client(vec![response(201, f.rest.to_string())]);
+    let c = c.with_clock(|| Timestamp::from_unix(1_600_000_000));
+    assert!(matches!(
+        c.publish_dsse(&f.env, &f.signer),
+        Err(ClientError::Verification(_))
+    ));
+}
+
+#[test]
+fn retrieve_batches_by_ten() {
+    let f = fixture();
+    let ids: Vec<_> = (0..23)
+        .map(|_| rekor_client::EntryId::parse(&f.uuid).unwrap())
+        .collect();
+    let page = |n: usize| response(200, Value::Array(vec![f.rest.clone(); n]).to_string());
+    let (c, script, _) = client(vec![page(10), page(10), page(3)]);
+    assert_eq!(c.retrieve(&ids).unwrap().len(), 23);
+    assert_eq!(script.seen.lock().unwrap().len(), 3);
+}
