@@ -266,7 +266,7 @@ impl<T: Transport> RekorClient<T> {
             sansio::parse_create,
         )? {
             CreateResponse::Created(entry) => {
-                let (entry, report) = self.verified(entry, env, signer)?;
+                let (entry, report) = self.verified(*entry, env, signer)?;
                 Ok(Published {
                     entry,
                     already_existed: false,

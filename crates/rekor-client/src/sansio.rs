@@ -53,7 +53,7 @@ impl ResponseError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CreateResponse {
     /// 201: the new entry.
-    Created(LogEntry),
+    Created(Box<LogEntry>),
     /// 409: an equivalent entry exists at this (absolute or relative) location.
     Exists {
         /// The `Location` header.
