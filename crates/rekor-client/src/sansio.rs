@@ -195,7 +195,7 @@ pub fn parse_create(resp: &Response<Vec<u8>>) -> Result<CreateResponse, Response
     }
     check(resp, StatusCode::CREATED)?;
     LogEntry::from_json(resp.body())
-        .map(CreateResponse::Created)
+        .map(|e| CreateResponse::Created(Box::new(e)))
         .map_err(|e| ResponseError::Malformed(e.to_string()))
 }
 
