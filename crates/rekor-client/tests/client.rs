@@ -281,12 +281,14 @@ fn truncated_and_garbage_bodies_are_typed_errors() {
     ));
 }
 
+type Lie = (&'static str, Box<dyn Fn(&mut Value)>);
+
 /// A lying log: each lie makes the client refuse the entry.
 #[test]
 fn a_lying_log_never_yields_a_verified_entry() {
     let f = fixture();
     let key = f.rest.as_object().unwrap().keys().next().unwrap().clone();
-    let lies: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let lies: Vec<Lie> = vec![
         (
             "wrong proof hash",
             Box::new(|e: &mut Value| {
