@@ -9,7 +9,7 @@ use http::{Request, Response};
 
 use crate::api::{LogEntry, ProposedEntry};
 use crate::sansio::{self, CreateResponse, ResponseError};
-use crate::verify::{BundlePolicy, Report, verify_log_entry};
+use crate::verify::{BundlePolicy, Check, Report, VerifiedCheckpoint, verify_log_entry};
 use crate::{EntryId, TrustedLog};
 
 /// Carries one HTTP exchange. Closures implement it, so a test double is
@@ -342,6 +342,90 @@ impl<T: Transport> RekorClient<T> {
         }
         Ok(out)
     }
+}
+
+impl<T: Transport> RekorClient<T> {
+    /// The log's current state, with its checkpoint verified against the
+    /// trusted log whose name matches the checkpoint origin's host, and
+    /// bound to the reported root and size.
+    ///
+    /// # Errors
+    /// [`ClientError`]; a checkpoint that does not verify, or that does not
+    /// match the reported root hash and tree size, is `Verification`.
+    pub fn log_info(&self) -> Result<(crate::api::LogInfo, VerifiedCheckpoint), ClientError> {
+        let info = self.call(&sansio::log_info(&self.base), sansio::parse_log_info)?;
+        let cp = self.verify_checkpoint_text(&info.signed_tree_head)?;
+        let root = attest_merkle::Hash::from_hex(&info.root_hash).ok();
+        if cp.size != info.tree_size || root != Some(cp.root) {
+            return Err(single_failure(
+                Check::CheckpointBinding,
+                "logInfo rootHash/treeSize differ from its signed tree head",
+            ));
+        }
+        Ok((info, cp))
+    }
+
+    /// Proves that `new` extends `old` (two verified checkpoints of this log)
+    /// with a consistency proof from the log.
+    ///
+    /// # Errors
+    /// [`ClientError`]; a proof that does not verify is `Verification`.
+    pub fn prove_consistency(
+        &self,
+        old: &VerifiedCheckpoint,
+        new: &VerifiedCheckpoint,
+    ) -> Result<(), ClientError> {
+        if old.size == new.size {
+            return if old.root == new.root {
+                Ok(())
+            } else {
+                Err(single_failure(
+                    Check::Inclusion,
+                    "two checkpoints of the same size with different roots: the log forked",
+                ))
+            };
+        }
+        let proof = self.call(
+            &sansio::consistency_proof(&self.base, old.size, new.size, None),
+            sansio::parse_consistency,
+        )?;
+        let hashes = proof
+            .hashes
+            .iter()
+            .map(|h| attest_merkle::Hash::from_hex(h))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ClientError::Response {
+                attempts: 1,
+                source: ResponseError::Malformed(e.to_string()),
+            })?;
+        crate::verify::verify_checkpoint_consistency(old, new, &hashes)
+            .map_err(|e| single_failure(e.check, &e.reason))
+    }
+
+    fn verify_checkpoint_text(&self, note: &str) -> Result<VerifiedCheckpoint, ClientError> {
+        let mut last = None;
+        for log in &self.logs {
+            match crate::verify::verify_checkpoint(note, log) {
+                Ok(cp) => return Ok(cp),
+                Err(e) => last = Some(e),
+            }
+        }
+        let e = last.unwrap_or_else(|| crate::verify::CheckError {
+            check: Check::LogKey,
+            reason: "no trusted logs".into(),
+        });
+        Err(single_failure(e.check, &e.reason))
+    }
+}
+
+fn single_failure(check: Check, detail: &str) -> ClientError {
+    ClientError::Verification(Report {
+        checks: vec![crate::verify::CheckResult {
+            check,
+            outcome: crate::verify::Outcome::Failed,
+            detail: detail.to_owned(),
+        }],
+    })
 }
 
 fn retry_after(resp: &Response<Vec<u8>>) -> Option<Duration> {

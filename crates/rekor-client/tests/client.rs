@@ -382,3 +382,81 @@ fn retrieve_batches_by_ten() {
     assert_eq!(c.retrieve(&ids).unwrap().len(), 23);
     assert_eq!(script.seen.lock().unwrap().len(), 3);
 }
+
+#[test]
+fn log_info_and_consistency_are_verified() {
+    use attest_dsse::{Algorithm, SigningKey};
+    use attest_merkle::{Checkpoint, MerkleTree};
+    use rekor_client::{SignedNote, TrustedLog};
+
+    let key = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
+    let log = TrustedLog::rekor_v1("https://log.example", key.public_key().clone());
+    let mut tree = MerkleTree::new();
+    for i in 0u32..40 {
+        tree.push(&i.to_be_bytes());
+    }
+    let note = |size: u64| {
+        let text = Checkpoint::new("log.example - 7", size, tree.root_at(size).unwrap())
+            .unwrap()
+            .to_string();
+        SignedNote::sign(&text, "log.example", log.note_verifier().key_id(), &key)
+            .unwrap()
+            .to_text()
+    };
+    let info = |size: u64, root: String| {
+        json!({"rootHash": root, "treeSize": size, "signedTreeHead": note(size), "treeID": "7"})
+            .to_string()
+    };
+    let make = |steps: Vec<Step>| {
+        let steps = Mutex::new(steps.into_iter().rev().collect::<Vec<_>>());
+        let t = move |_: Request<Vec<u8>>, _: Duration| steps.lock().unwrap().pop().unwrap();
+        RekorClient::new("https://log.example", t, vec![log.clone()]).with_sleep(|_| {})
+    };
+    let proof = |a: u64, b: u64| {
+        let hashes: Vec<String> = tree
+            .consistency_proof(a, b)
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        json!({"rootHash": tree.root_at(b).unwrap().to_string(), "hashes": hashes}).to_string()
+    };
+
+    let c = make(vec![
+        response(200, info(25, tree.root_at(25).unwrap().to_string())),
+        response(200, info(40, tree.root().to_string())),
+        response(200, proof(25, 40)),
+    ]);
+    let (_, old) = c.log_info().unwrap();
+    let (_, new) = c.log_info().unwrap();
+    assert_eq!((old.size, new.size), (25, 40));
+    c.prove_consistency(&old, &new).unwrap();
+
+    // A logInfo whose root is not its signed tree head's.
+    let c = make(vec![response(200, info(25, "ab".repeat(32)))]);
+    assert!(matches!(c.log_info(), Err(ClientError::Verification(_))));
+    // A consistency proof for other sizes.
+    let c = make(vec![response(200, proof(24, 40))]);
+    assert!(matches!(
+        c.prove_consistency(&old, &new),
+        Err(ClientError::Verification(_))
+    ));
+    // Same size, different root: a fork, detected without asking the log.
+    let mut forked = new.clone();
+    forked.size = 25;
+    assert!(matches!(
+        make(vec![]).prove_consistency(&old, &forked),
+        Err(ClientError::Verification(_))
+    ));
+    // A checkpoint signed by another key.
+    let other = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
+    let text = Checkpoint::new("log.example - 7", 25, tree.root_at(25).unwrap())
+        .unwrap()
+        .to_string();
+    let bad = SignedNote::sign(&text, "log.example", log.note_verifier().key_id(), &other)
+        .unwrap()
+        .to_text();
+    let body = json!({"rootHash": tree.root_at(25).unwrap().to_string(), "treeSize": 25, "signedTreeHead": bad, "treeID": "7"});
+    let c = make(vec![response(200, body.to_string())]);
+    assert!(matches!(c.log_info(), Err(ClientError::Verification(_))));
+}
