@@ -10,6 +10,8 @@ mod entry_id;
 mod note;
 pub mod sansio;
 mod trust;
+#[cfg(feature = "ureq")]
+mod ureq_transport;
 pub mod verify;
 
 pub use api::{ApiError, LogEntry, LogInfo, ProposedEntry};
@@ -21,6 +23,8 @@ pub use note::{
     MAX_NOTE_BYTES, MAX_SIGNATURES, NoteError, NoteSignature, NoteVerifier, SignedNote,
 };
 pub use trust::{TrustRootError, TrustedLog, host_of, logs_from_trusted_root};
+#[cfg(feature = "ureq")]
+pub use ureq_transport::{UreqError, UreqTransport};
 pub use verify::{
     BundlePolicy, Check, CheckError, Outcome, Report, verify_bundle, verify_log_entry,
 };

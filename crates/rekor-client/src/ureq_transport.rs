@@ -1,0 +1,64 @@
+//! [`Transport`](crate::Transport) over ureq 3 (blocking, rustls with the ring
+//! provider). No ureq type appears in this crate's public API.
+
+use std::time::Duration;
+
+use http::{Request, Response};
+
+use crate::sansio::MAX_RESPONSE_BYTES;
+
+/// A blocking HTTP transport. Cheap to clone; connections are pooled.
+#[derive(Clone)]
+pub struct UreqTransport {
+    agent: ureq::Agent,
+}
+
+/// Why a ureq exchange failed.
+#[derive(Debug, thiserror::Error)]
+#[error("HTTP transport: {0}")]
+pub struct UreqError(String);
+
+impl Default for UreqTransport {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl UreqTransport {
+    /// A transport with ureq's defaults (system proxy settings ignored,
+    /// webpki roots), where error statuses are returned as responses.
+    #[must_use]
+    pub fn new() -> Self {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build();
+        Self {
+            agent: ureq::Agent::new_with_config(config),
+        }
+    }
+}
+
+impl crate::Transport for UreqTransport {
+    type Error = UreqError;
+
+    fn send(
+        &self,
+        req: Request<Vec<u8>>,
+        timeout: Duration,
+    ) -> Result<Response<Vec<u8>>, UreqError> {
+        let req = self
+            .agent
+            .configure_request(req)
+            .timeout_global(Some(timeout))
+            .build();
+        let resp = self.agent.run(req).map_err(|e| UreqError(e.to_string()))?;
+        let (parts, mut body) = resp.into_parts();
+        // An oversized body is an error here, never silently cut.
+        let bytes = body
+            .with_config()
+            .limit(MAX_RESPONSE_BYTES as u64)
+            .read_to_vec()
+            .map_err(|e| UreqError(e.to_string()))?;
+        Ok(Response::from_parts(parts, bytes))
+    }
+}
