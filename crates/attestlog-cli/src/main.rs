@@ -30,6 +30,9 @@ enum Command {
     /// Key-set documents (JWKS with validity windows).
     #[command(subcommand)]
     Keys(cmd::keys::KeysCommand),
+    /// A Rekor v1 log: signed tree head, entries, consistency — all verified.
+    #[command(subcommand)]
+    Rekor(cmd::rekor::RekorCommand),
     /// Sigstore bundles: verify offline.
     #[command(subcommand)]
     Bundle(cmd::rekor::BundleCommand),
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
         Command::Keys(c) => cmd::keys::run(c),
         Command::Store(c) => cmd::store::run(c),
         Command::Bundle(c) => cmd::rekor::bundle(c),
+        Command::Rekor(c) => cmd::rekor::rekor(c),
         Command::Checkpoint(c) => cmd::rekor::checkpoint(c),
     };
     match result {

@@ -27,4 +27,5 @@ pub use trust::{TrustRootError, TrustedLog, host_of, logs_from_trusted_root};
 pub use ureq_transport::{UreqError, UreqTransport};
 pub use verify::{
     BundlePolicy, Check, CheckError, Outcome, Report, verify_bundle, verify_log_entry,
+    verify_log_evidence,
 };

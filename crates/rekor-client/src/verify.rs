@@ -120,6 +120,26 @@ impl Report {
         });
     }
 
+    /// True when no check failed and the log's evidence — log key,
+    /// checkpoint signature and binding, inclusion — passed (for reports of
+    /// [`verify_log_evidence`], where the content was not at hand).
+    #[must_use]
+    pub fn evidence_verified(&self) -> bool {
+        self.first_failure().is_none()
+            && [
+                Check::LogKey,
+                Check::CheckpointSignature,
+                Check::CheckpointBinding,
+                Check::Inclusion,
+            ]
+            .iter()
+            .all(|c| {
+                self.checks
+                    .iter()
+                    .any(|r| r.check == *c && r.outcome == Outcome::Passed)
+            })
+    }
+
     /// The first failed check.
     #[must_use]
     pub fn first_failure(&self) -> Option<&CheckResult> {
@@ -508,11 +528,17 @@ pub fn verify_bundle(bundle: &Bundle, policy: &BundlePolicy<'_>) -> Report {
         );
         return r;
     }
-    verify_entry(&mut r, bundle, entry, policy);
+    verify_entry(&mut r, bundle, entry, policy, true);
     r
 }
 
-fn verify_entry(r: &mut Report, bundle: &Bundle, entry: &TlogEntry, policy: &BundlePolicy<'_>) {
+fn verify_entry(
+    r: &mut Report,
+    bundle: &Bundle,
+    entry: &TlogEntry,
+    policy: &BundlePolicy<'_>,
+    check_content: bool,
+) {
     let parsed = (|| {
         let body = b64("canonicalizedBody", &entry.canonicalized_body)?;
         let log_id = b64("logId.keyId", &entry.log_id.key_id)?;
@@ -637,6 +663,18 @@ fn verify_entry(r: &mut Report, bundle: &Bundle, entry: &TlogEntry, policy: &Bun
         }
     }
 
+    if !check_content {
+        r.not_checked(
+            Check::BodyMatch,
+            "log evidence only: no envelope or message was given",
+        );
+        r.not_checked(
+            Check::Signature,
+            "log evidence only: no envelope or message was given",
+        );
+        return;
+    }
+
     // Body and signature.
     let parsed_body = EntryBody::parse(&body);
     let kind_ok = parsed_body.as_ref().is_ok_and(|b| {
@@ -734,6 +772,24 @@ pub fn verify_log_entry(
     env: &Envelope,
     policy: &BundlePolicy<'_>,
 ) -> Report {
+    log_entry_report(entry, Some(env), policy)
+}
+
+/// Verifies only the log's evidence for a REST entry — log key, integrated
+/// time, SET, checkpoint and inclusion — when the logged envelope is not at
+/// hand; body match and signature are reported `not-checked`. Use
+/// [`Report::evidence_verified`].
+#[must_use]
+pub fn verify_log_evidence(entry: &crate::api::LogEntry, policy: &BundlePolicy<'_>) -> Report {
+    log_entry_report(entry, None, policy)
+}
+
+fn log_entry_report(
+    entry: &crate::api::LogEntry,
+    env: Option<&Envelope>,
+    policy: &BundlePolicy<'_>,
+) -> Report {
+    let evidence_only = env.is_none();
     let mut r = Report::default();
     let tlog = match entry.to_tlog_entry() {
         Ok(t) => t,
@@ -742,7 +798,7 @@ pub fn verify_log_entry(
             return r;
         }
     };
-    let raw = serde_json::value::RawValue::from_string(env.to_json()).ok();
+    let raw = env.and_then(|e| serde_json::value::RawValue::from_string(e.to_json()).ok());
     let bundle = Bundle {
         media_type: crate::bundle::MEDIA_TYPE_V03.to_owned(),
         verification_material: crate::bundle::VerificationMaterial {
@@ -757,7 +813,7 @@ pub fn verify_log_entry(
         dsse_envelope: raw,
         message_signature: None,
     };
-    verify_entry(&mut r, &bundle, &tlog, policy);
+    verify_entry(&mut r, &bundle, &tlog, policy, !evidence_only);
     r
 }
 
