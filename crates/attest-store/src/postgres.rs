@@ -5,7 +5,10 @@ use std::sync::{Mutex, MutexGuard};
 use postgres::error::SqlState;
 use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
 
-use crate::rules::{CheckpointAction, checkpoint_action, on_existing_entry, on_existing_put};
+use crate::rules::{
+    COLUMNS, CheckpointAction, RawEntry, RawRow, checkpoint_action, on_existing_entry,
+    on_existing_put,
+};
 use crate::{
     AttestationId, AttestationRow, AttestationStore, CheckpointRecord, LogEntryRecord,
     NewAttestation, Page, StoreError, StoreLimits,
@@ -19,10 +22,6 @@ const MIGRATIONS: &[&str] = &[
 
 /// Serializes migrations between processes opening the same database.
 const MIGRATION_LOCK: i64 = 0x6174_7465_7374_6c67; // "attestlg"
-
-const COLUMNS: &str = "seq, id, tenant, subject, predicate_type, envelope, signer_key_ids, \
-    claimed_time, rekor_uuid, log_id, log_index, shard_index, integrated_time, inclusion_proof, \
-    checkpoint, signed_entry_timestamp";
 
 /// A store in a PostgreSQL database.
 ///
@@ -178,49 +177,32 @@ fn to_i64(v: u64) -> i64 {
 }
 
 fn read_row(r: &Row) -> Result<AttestationRow, StoreError> {
-    let id: Vec<u8> = r.try_get(1).map_err(db)?;
-    let id: [u8; 32] = id
-        .try_into()
-        .map_err(|_| StoreError::Corrupt("attestation id is not 32 bytes".into()))?;
-    let key_ids: String = r.try_get(6).map_err(db)?;
     let entry_id: Option<String> = r.try_get(8).map_err(db)?;
     let entry = match entry_id {
         None => None,
-        Some(entry_id) => Some(LogEntryRecord {
+        Some(entry_id) => Some(RawEntry {
             entry_id,
             log_id: r.try_get(9).map_err(db)?,
-            global_index: u64::try_from(r.try_get::<_, i64>(10).map_err(db)?).unwrap_or_default(),
-            shard_index: u64::try_from(r.try_get::<_, i64>(11).map_err(db)?).unwrap_or_default(),
+            log_index: r.try_get(10).map_err(db)?,
+            shard_index: r.try_get(11).map_err(db)?,
             integrated_time: r.try_get(12).map_err(db)?,
-            inclusion_proof: r
-                .try_get::<_, Option<Vec<u8>>>(13)
-                .map_err(db)?
-                .unwrap_or_default(),
-            checkpoint: r
-                .try_get::<_, Option<Vec<u8>>>(14)
-                .map_err(db)?
-                .unwrap_or_default(),
-            set: r
-                .try_get::<_, Option<Vec<u8>>>(15)
-                .map_err(db)?
-                .unwrap_or_default(),
+            inclusion_proof: r.try_get(13).map_err(db)?,
+            checkpoint: r.try_get(14).map_err(db)?,
+            set: r.try_get(15).map_err(db)?,
         }),
     };
-    Ok(AttestationRow {
-        seq: u64::try_from(r.try_get::<_, i64>(0).map_err(db)?)
-            .map_err(|_| StoreError::Corrupt("negative seq".into()))?,
-        attestation: NewAttestation {
-            id: AttestationId(id),
-            tenant: r.try_get(2).map_err(db)?,
-            subject: r.try_get(3).map_err(db)?,
-            predicate_type: r.try_get(4).map_err(db)?,
-            envelope: r.try_get(5).map_err(db)?,
-            signer_key_ids: serde_json::from_str(&key_ids)
-                .map_err(|e| StoreError::Corrupt(format!("signer key ids: {e}")))?,
-            claimed_time: r.try_get(7).map_err(db)?,
-        },
+    RawRow {
+        seq: r.try_get(0).map_err(db)?,
+        id: r.try_get(1).map_err(db)?,
+        tenant: r.try_get(2).map_err(db)?,
+        subject: r.try_get(3).map_err(db)?,
+        predicate_type: r.try_get(4).map_err(db)?,
+        envelope: r.try_get(5).map_err(db)?,
+        signer_key_ids: r.try_get(6).map_err(db)?,
+        claimed_time: r.try_get(7).map_err(db)?,
         entry,
-    })
+    }
+    .into_row()
 }
 
 fn query_rows(

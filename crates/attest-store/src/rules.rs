@@ -59,3 +59,68 @@ pub(crate) fn checkpoint_action(
         Some(_) => Ok(CheckpointAction::Keep),
     }
 }
+
+/// The columns every backend selects, in the order [`RawRow`] expects.
+pub(crate) const COLUMNS: &str = "seq, id, tenant, subject, predicate_type, envelope, signer_key_ids, \
+    claimed_time, rekor_uuid, log_id, log_index, shard_index, integrated_time, inclusion_proof, \
+    checkpoint, signed_entry_timestamp";
+
+/// One row as the database returns it, before the checks that turn it into
+/// an [`AttestationRow`]; the backends only differ in how they read columns.
+pub(crate) struct RawRow {
+    pub(crate) seq: i64,
+    pub(crate) id: Vec<u8>,
+    pub(crate) tenant: String,
+    pub(crate) subject: String,
+    pub(crate) predicate_type: String,
+    pub(crate) envelope: Vec<u8>,
+    pub(crate) signer_key_ids: String,
+    pub(crate) claimed_time: i64,
+    /// Present when `rekor_uuid` is set.
+    pub(crate) entry: Option<RawEntry>,
+}
+
+/// The log-entry columns of a [`RawRow`].
+pub(crate) struct RawEntry {
+    pub(crate) entry_id: String,
+    pub(crate) log_id: String,
+    pub(crate) log_index: i64,
+    pub(crate) shard_index: i64,
+    pub(crate) integrated_time: i64,
+    pub(crate) inclusion_proof: Option<Vec<u8>>,
+    pub(crate) checkpoint: Option<Vec<u8>>,
+    pub(crate) set: Option<Vec<u8>>,
+}
+
+impl RawRow {
+    pub(crate) fn into_row(self) -> Result<AttestationRow, StoreError> {
+        let id: [u8; 32] = self
+            .id
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("attestation id is not 32 bytes".into()))?;
+        let entry = self.entry.map(|e| LogEntryRecord {
+            entry_id: e.entry_id,
+            log_id: e.log_id,
+            global_index: u64::try_from(e.log_index).unwrap_or_default(),
+            shard_index: u64::try_from(e.shard_index).unwrap_or_default(),
+            integrated_time: e.integrated_time,
+            inclusion_proof: e.inclusion_proof.unwrap_or_default(),
+            checkpoint: e.checkpoint.unwrap_or_default(),
+            set: e.set.unwrap_or_default(),
+        });
+        Ok(AttestationRow {
+            seq: u64::try_from(self.seq).map_err(|_| StoreError::Corrupt("negative seq".into()))?,
+            attestation: NewAttestation {
+                id: crate::AttestationId(id),
+                tenant: self.tenant,
+                subject: self.subject,
+                predicate_type: self.predicate_type,
+                envelope: self.envelope,
+                signer_key_ids: serde_json::from_str(&self.signer_key_ids)
+                    .map_err(|e| StoreError::Corrupt(format!("signer key ids: {e}")))?,
+                claimed_time: self.claimed_time,
+            },
+            entry,
+        })
+    }
+}

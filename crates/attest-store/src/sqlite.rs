@@ -8,7 +8,10 @@ use rusqlite::{
     Connection, ErrorCode, OptionalExtension, Row, Transaction, TransactionBehavior, params,
 };
 
-use crate::rules::{CheckpointAction, checkpoint_action, on_existing_entry, on_existing_put};
+use crate::rules::{
+    COLUMNS, CheckpointAction, RawEntry, RawRow, checkpoint_action, on_existing_entry,
+    on_existing_put,
+};
 use crate::{
     AttestationId, AttestationRow, AttestationStore, CheckpointRecord, LogEntryRecord,
     NewAttestation, Page, StoreError, StoreLimits,
@@ -24,10 +27,6 @@ const MIGRATIONS: &[&str] = &[
 
 /// How long a writer waits for another connection's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-
-const COLUMNS: &str = "seq, id, tenant, subject, predicate_type, envelope, signer_key_ids, \
-    claimed_time, rekor_uuid, log_id, log_index, shard_index, integrated_time, inclusion_proof, \
-    checkpoint, signed_entry_timestamp";
 
 /// A store in one SQLite file.
 ///
@@ -197,43 +196,32 @@ fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-fn read_row(r: &Row<'_>) -> rusqlite::Result<Result<AttestationRow, StoreError>> {
-    let id: Vec<u8> = r.get(1)?;
-    let key_ids: String = r.get(6)?;
+fn read_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
     let entry_id: Option<String> = r.get(8)?;
     let entry = match entry_id {
         None => None,
-        Some(entry_id) => Some(LogEntryRecord {
+        Some(entry_id) => Some(RawEntry {
             entry_id,
             log_id: r.get(9)?,
-            global_index: u64::try_from(r.get::<_, i64>(10)?).unwrap_or_default(),
-            shard_index: u64::try_from(r.get::<_, i64>(11)?).unwrap_or_default(),
+            log_index: r.get(10)?,
+            shard_index: r.get(11)?,
             integrated_time: r.get(12)?,
             inclusion_proof: r.get(13)?,
             checkpoint: r.get(14)?,
             set: r.get(15)?,
         }),
     };
-    let seq: i64 = r.get(0)?;
-    Ok((|| {
-        let id: [u8; 32] = id
-            .try_into()
-            .map_err(|_| StoreError::Corrupt("attestation id is not 32 bytes".into()))?;
-        Ok(AttestationRow {
-            seq: u64::try_from(seq).map_err(|_| StoreError::Corrupt("negative seq".into()))?,
-            attestation: NewAttestation {
-                id: AttestationId(id),
-                tenant: r.get(2).map_err(db)?,
-                subject: r.get(3).map_err(db)?,
-                predicate_type: r.get(4).map_err(db)?,
-                envelope: r.get(5).map_err(db)?,
-                signer_key_ids: serde_json::from_str(&key_ids)
-                    .map_err(|e| StoreError::Corrupt(format!("signer key ids: {e}")))?,
-                claimed_time: r.get(7).map_err(db)?,
-            },
-            entry,
-        })
-    })())
+    Ok(RawRow {
+        seq: r.get(0)?,
+        id: r.get(1)?,
+        tenant: r.get(2)?,
+        subject: r.get(3)?,
+        predicate_type: r.get(4)?,
+        envelope: r.get(5)?,
+        signer_key_ids: r.get(6)?,
+        claimed_time: r.get(7)?,
+        entry,
+    })
 }
 
 fn query_rows(
@@ -243,7 +231,8 @@ fn query_rows(
 ) -> Result<Vec<AttestationRow>, StoreError> {
     let mut stmt = conn.prepare_cached(sql).map_err(db)?;
     let rows = stmt.query_map(params, read_row).map_err(db)?;
-    rows.map(|r| r.map_err(db).and_then(|r| r)).collect()
+    rows.map(|r| r.map_err(db).and_then(RawRow::into_row))
+        .collect()
 }
 
 fn get_row(conn: &Connection, id: &AttestationId) -> Result<Option<AttestationRow>, StoreError> {

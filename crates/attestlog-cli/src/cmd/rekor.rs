@@ -227,13 +227,9 @@ fn trusted_logs(url: &str, trust: &LogTrust) -> Result<Vec<TrustedLog>, Failure>
 
 fn client(
     url: &str,
-    trust: &LogTrust,
-) -> Result<rekor_client::RekorClient<rekor_client::UreqTransport>, Failure> {
-    Ok(rekor_client::RekorClient::new(
-        url,
-        rekor_client::UreqTransport::new(),
-        trusted_logs(url, trust)?,
-    ))
+    logs: Vec<TrustedLog>,
+) -> rekor_client::RekorClient<rekor_client::UreqTransport> {
+    rekor_client::RekorClient::new(url, rekor_client::UreqTransport::new(), logs)
 }
 
 fn client_failure(e: &rekor_client::ClientError) -> Result<ExitCode, Failure> {
@@ -248,7 +244,7 @@ fn client_failure(e: &rekor_client::ClientError) -> Result<ExitCode, Failure> {
 pub(crate) fn rekor(cmd: RekorCommand) -> Result<ExitCode, Failure> {
     match cmd {
         RekorCommand::Info { url, trust } => {
-            let c = client(&url, &trust)?;
+            let c = client(&url, trusted_logs(&url, &trust)?);
             match c.log_info() {
                 Ok((info, cp)) => print_json(&serde_json::json!({
                     "verified": true,
@@ -268,7 +264,8 @@ pub(crate) fn rekor(cmd: RekorCommand) -> Result<ExitCode, Failure> {
             index,
             id,
         } => {
-            let c = client(&url, &trust)?;
+            let logs = trusted_logs(&url, &trust)?;
+            let c = client(&url, logs.clone());
             let fetched = match (index, id) {
                 (Some(i), _) => c.get_entry_by_index(i),
                 (None, Some(id)) => {
@@ -281,7 +278,6 @@ pub(crate) fn rekor(cmd: RekorCommand) -> Result<ExitCode, Failure> {
                 Ok(e) => e,
                 Err(e) => return client_failure(&e),
             };
-            let logs = trusted_logs(&url, &trust)?;
             let policy = BundlePolicy {
                 logs: &logs,
                 signer_key: None,
@@ -306,10 +302,10 @@ pub(crate) fn rekor(cmd: RekorCommand) -> Result<ExitCode, Failure> {
             })
         }
         RekorCommand::Consistency { url, trust, from } => {
-            let c = client(&url, &trust)?;
+            let logs = trusted_logs(&url, &trust)?;
+            let c = client(&url, logs.clone());
             let text = String::from_utf8(read_input(&from)?)
                 .map_err(|_| Failure::input(format_args!("{}: not UTF-8", from.display())))?;
-            let logs = trusted_logs(&url, &trust)?;
             let old = logs
                 .iter()
                 .find_map(|l| rekor_client::verify::verify_checkpoint(&text, l).ok())
