@@ -7,6 +7,7 @@ pub mod body;
 pub mod bundle;
 mod client;
 mod entry_id;
+pub mod local;
 mod note;
 pub mod sansio;
 mod trust;

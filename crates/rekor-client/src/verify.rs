@@ -209,6 +209,25 @@ pub fn check_integrated_time(integrated_time: i64, now: Timestamp) -> Result<(),
     }
 }
 
+/// The bytes a SET signs: the RFC 8785 JSON of
+/// `{"body","integratedTime","logID","logIndex"}` (members already in
+/// canonical order; the body is the base64 text as sent, JSON-escaped).
+#[must_use]
+pub fn set_payload(
+    body_b64: &str,
+    integrated_time: i64,
+    log_id_hex: &str,
+    global_index: u64,
+) -> Vec<u8> {
+    let payload = serde_json::json!({
+        "body": body_b64,
+        "integratedTime": integrated_time,
+        "logID": log_id_hex,
+        "logIndex": global_index,
+    });
+    serde_jcs::to_vec(&payload).unwrap_or_default()
+}
+
 /// The SET: the log's signature over the RFC 8785 JSON of
 /// `{body, integratedTime, logID, logIndex}` (body as the base64 string sent,
 /// logID lowercase hex, logIndex the global index).
@@ -222,13 +241,7 @@ pub fn verify_set(
     global_index: u64,
     set: &[u8],
 ) -> Result<(), CheckError> {
-    let payload = serde_json::json!({
-        "body": body_b64,
-        "integratedTime": integrated_time,
-        "logID": log.log_id_hex(),
-        "logIndex": global_index,
-    });
-    let msg = serde_jcs::to_vec(&payload).map_err(|e| fail(Check::Set, e.to_string()))?;
+    let msg = set_payload(body_b64, integrated_time, &log.log_id_hex(), global_index);
     if log.key.verifies(&msg, set) {
         Ok(())
     } else {
