@@ -33,6 +33,9 @@ enum Command {
     /// A Rekor v1 log: signed tree head, entries, consistency — all verified.
     #[command(subcommand)]
     Rekor(cmd::rekor::RekorCommand),
+    /// The embedded Rekor v1-compatible transparency log.
+    #[command(subcommand)]
+    Log(cmd::log::LogCommand),
     /// Sigstore bundles: verify offline.
     #[command(subcommand)]
     Bundle(cmd::rekor::BundleCommand),
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
         Command::Store(c) => cmd::store::run(c),
         Command::Bundle(c) => cmd::rekor::bundle(c),
         Command::Rekor(c) => cmd::rekor::rekor(c),
+        Command::Log(c) => cmd::log::run(c),
         Command::Checkpoint(c) => cmd::rekor::checkpoint(c),
     };
     match result {

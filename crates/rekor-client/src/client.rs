@@ -1,16 +1,25 @@
-//! A blocking Rekor client over any [`Transport`]: retries with backoff and
-//! jitter, idempotent publish (409 → fetch the existing entry), and every
-//! entry verified before it is returned.
+//! Rekor clients over any [`Transport`] (blocking) or [`AsyncTransport`]:
+//! retries with backoff and jitter, idempotent publish (409 → fetch the
+//! existing entry), and every entry verified before it is returned.
+//!
+//! Both clients run the same operations (written once, as futures): the
+//! blocking client drives them with a transport that never suspends, so one
+//! poll completes them.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use attest_dsse::{Envelope, PublicKey, Timestamp};
 use http::{Request, Response};
 
 use crate::api::{LogEntry, ProposedEntry};
-use crate::sansio::{self, CreateResponse, ResponseError};
-use crate::verify::{BundlePolicy, Check, Report, VerifiedCheckpoint, verify_log_entry};
+use crate::sansio::ResponseError;
+use crate::verify::{BundlePolicy, Check, Outcome, Report, VerifiedCheckpoint, verify_log_entry};
 use crate::{EntryId, TrustedLog};
+use base64ct::{Base64, Encoding};
 
 /// Carries one HTTP exchange. Closures implement it, so a test double is
 /// one closure: `|req, timeout| Ok(response)`.
@@ -28,6 +37,37 @@ pub trait Transport {
         req: Request<Vec<u8>>,
         timeout: Duration,
     ) -> Result<Response<Vec<u8>>, Self::Error>;
+}
+
+/// Carries one HTTP exchange asynchronously; the future must be `Send` so
+/// the client works on multi-threaded runtimes. Closures returning futures
+/// implement it.
+pub trait AsyncTransport: Sync {
+    /// Why the exchange failed. Always treated as retryable.
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Sends `req` and resolves within `timeout` (the transport enforces it).
+    fn send(
+        &self,
+        req: Request<Vec<u8>>,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Response<Vec<u8>>, Self::Error>> + Send;
+}
+
+impl<F, Fut, E> AsyncTransport for F
+where
+    F: Fn(Request<Vec<u8>>, Duration) -> Fut + Sync,
+    Fut: Future<Output = Result<Response<Vec<u8>>, E>> + Send,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    type Error = E;
+    fn send(
+        &self,
+        req: Request<Vec<u8>>,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Response<Vec<u8>>, E>> + Send {
+        self(req, timeout)
+    }
 }
 
 impl<F, E> Transport for F
@@ -116,85 +156,67 @@ pub struct Published {
     pub report: Report,
 }
 
-/// The client. Everything it returns has been verified against the trusted
-/// log keys.
-pub struct RekorClient<T> {
+/// What both clients share: where the log is, what is trusted, how to retry.
+struct Core {
     base: String,
-    transport: T,
     logs: Vec<TrustedLog>,
     retry: RetryPolicy,
     user_agent: String,
-    sleep: Box<dyn Fn(Duration) + Send + Sync>,
     now: Box<dyn Fn() -> Timestamp + Send + Sync>,
 }
 
-impl<T: Transport> RekorClient<T> {
-    /// A client for the log at `base` (e.g. `https://rekor.sigstore.dev`)
-    /// trusting `logs`.
-    pub fn new(base: impl Into<String>, transport: T, logs: Vec<TrustedLog>) -> Self {
+/// What one attempt leads to.
+enum Step {
+    Return(Result<(Response<Vec<u8>>, u32), ClientError>),
+    Wait(Duration),
+}
+
+impl Core {
+    fn new(base: String, logs: Vec<TrustedLog>) -> Self {
         Self {
-            base: base.into(),
-            transport,
+            base,
             logs,
             retry: RetryPolicy::default(),
             user_agent: format!("attestlog-rekor-client/{}", env!("CARGO_PKG_VERSION")),
-            sleep: Box::new(std::thread::sleep),
             now: Box::new(Timestamp::now),
         }
     }
 
-    /// Sets the retry policy.
-    #[must_use]
-    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// Replaces how the client waits between attempts (tests make it instant).
-    #[must_use]
-    pub fn with_sleep(mut self, sleep: impl Fn(Duration) + Send + Sync + 'static) -> Self {
-        self.sleep = Box::new(sleep);
-        self
-    }
-
-    /// Replaces the clock that bounds integratedTime.
-    #[must_use]
-    pub fn with_clock(mut self, now: impl Fn() -> Timestamp + Send + Sync + 'static) -> Self {
-        self.now = Box::new(now);
-        self
-    }
-
-    /// Sends with retries: transport errors, 5xx, 408 and 429 (honouring
-    /// `Retry-After`) are retried; other answers are returned.
-    fn exchange(&self, req: &Request<Vec<u8>>) -> Result<(Response<Vec<u8>>, u32), ClientError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let mut r = req.clone();
-            if let Ok(v) = http::HeaderValue::from_str(&self.user_agent) {
-                r.headers_mut().insert(http::header::USER_AGENT, v);
-            }
-            let delay = match self.transport.send(r, self.retry.timeout) {
-                Ok(resp) => {
-                    let s = resp.status().as_u16();
-                    let retryable = s >= 500 || s == 408 || s == 429;
-                    if !retryable || attempt >= self.retry.max_attempts {
-                        return Ok((resp, attempt));
-                    }
-                    retry_after(&resp).unwrap_or_else(|| self.backoff(attempt))
-                }
-                Err(e) => {
-                    if attempt >= self.retry.max_attempts {
-                        return Err(ClientError::Transport {
-                            attempts: attempt,
-                            source: Box::new(e),
-                        });
-                    }
-                    self.backoff(attempt)
-                }
-            };
-            (self.sleep)(delay.min(self.retry.max_delay));
+    fn prepared(&self, req: &Request<Vec<u8>>) -> Request<Vec<u8>> {
+        let mut r = req.clone();
+        if let Ok(v) = http::HeaderValue::from_str(&self.user_agent) {
+            r.headers_mut().insert(http::header::USER_AGENT, v);
         }
+        r
+    }
+
+    /// Transport errors, 5xx, 408 and 429 (honouring `Retry-After`) are
+    /// retried until the attempts run out; other answers are returned.
+    fn step<E: std::error::Error + Send + Sync + 'static>(
+        &self,
+        attempt: u32,
+        outcome: Result<Response<Vec<u8>>, E>,
+    ) -> Step {
+        let delay = match outcome {
+            Ok(resp) => {
+                let s = resp.status().as_u16();
+                let retryable = s >= 500 || s == 408 || s == 429;
+                if !retryable || attempt >= self.retry.max_attempts {
+                    return Step::Return(Ok((resp, attempt)));
+                }
+                retry_after(&resp).unwrap_or_else(|| self.backoff(attempt))
+            }
+            Err(e) => {
+                if attempt >= self.retry.max_attempts {
+                    return Step::Return(Err(ClientError::Transport {
+                        attempts: attempt,
+                        source: Box::new(e),
+                    }));
+                }
+                self.backoff(attempt)
+            }
+        };
+        Step::Wait(delay.min(self.retry.max_delay))
     }
 
     /// Exponential backoff with full jitter: a random delay up to
@@ -209,38 +231,62 @@ impl<T: Transport> RekorClient<T> {
         ceiling.mul_f64(f64::from(r) / f64::from(u32::MAX))
     }
 
-    fn call<R>(
-        &self,
-        req: &Request<Vec<u8>>,
-        parse: impl Fn(&Response<Vec<u8>>) -> Result<R, ResponseError>,
-    ) -> Result<R, ClientError> {
-        let (resp, attempts) = self.exchange(req)?;
-        parse(&resp).map_err(|source| ClientError::Response { attempts, source })
-    }
-
     fn verified(
         &self,
         entry: LogEntry,
-        env: &Envelope,
-        signer: &PublicKey,
+        expected: Expected<'_>,
     ) -> Result<(LogEntry, Report), ClientError> {
-        let policy = BundlePolicy {
-            logs: &self.logs,
-            signer_key: Some(signer.clone()),
-            now: (self.now)(),
-            claimed_time: None,
+        let now = (self.now)();
+        let mut report = match expected {
+            Expected::Dsse(env, signer) => {
+                let policy = BundlePolicy {
+                    logs: &self.logs,
+                    signer_key: Some(signer.clone()),
+                    now,
+                    claimed_time: None,
+                };
+                verify_log_entry(&entry, env, &policy)
+            }
+            Expected::HashedRekord {
+                digest,
+                signature,
+                key,
+            } => {
+                let policy = BundlePolicy {
+                    logs: &self.logs,
+                    signer_key: None,
+                    now,
+                    claimed_time: None,
+                };
+                let mut r = crate::verify::verify_log_evidence(&entry, &policy);
+                r.checks.retain(|c| c.outcome != Outcome::NotChecked);
+                let body_ok = hashedrekord_matches(&entry.body, digest, signature, key);
+                r.checks.push(crate::verify::CheckResult {
+                    check: Check::BodyMatch,
+                    outcome: if body_ok {
+                        Outcome::Passed
+                    } else {
+                        Outcome::Failed
+                    },
+                    detail: if body_ok {
+                        String::new()
+                    } else {
+                        "the logged body is not a hashedrekord of this digest, signature and key"
+                            .into()
+                    },
+                });
+                r
+            }
         };
-        let report = verify_log_entry(&entry, env, &policy);
         // The entry id must name the body the log returned.
         let id_ok = *entry.id.uuid() == attest_merkle::leaf_hash(&entry.body);
         if report.verified() && id_ok {
             Ok((entry, report))
         } else {
-            let mut report = report;
             if !id_ok {
                 report.checks.push(crate::verify::CheckResult {
-                    check: crate::verify::Check::Inclusion,
-                    outcome: crate::verify::Outcome::Failed,
+                    check: Check::Inclusion,
+                    outcome: Outcome::Failed,
                     detail: "the entry id is not the leaf hash of the returned body".into(),
                 });
             }
@@ -248,112 +294,10 @@ impl<T: Transport> RekorClient<T> {
         }
     }
 
-    /// Publishes a DSSE envelope as a `dsse` 0.0.1 entry, signed by
-    /// `signer` (whose PEM is the verifier the log checks). Returns the entry
-    /// only after its SET, checkpoint, inclusion proof and body verified; a
-    /// 409 fetches and verifies the existing entry instead.
-    ///
-    /// # Errors
-    /// [`ClientError`].
-    pub fn publish_dsse(
+    fn checked_log_info(
         &self,
-        env: &Envelope,
-        signer: &PublicKey,
-    ) -> Result<Published, ClientError> {
-        let proposed = ProposedEntry::dsse(&env.to_json(), &[signer.to_pem()]);
-        match self.call(
-            &sansio::create_entry(&self.base, &proposed),
-            sansio::parse_create,
-        )? {
-            CreateResponse::Created(entry) => {
-                let (entry, report) = self.verified(*entry, env, signer)?;
-                Ok(Published {
-                    entry,
-                    already_existed: false,
-                    report,
-                })
-            }
-            CreateResponse::Exists { location } => {
-                let url = sansio::resolve_location(&self.base, &location);
-                let req = Request::get(url).body(Vec::new()).unwrap_or_default();
-                let entry = self.call(&req, sansio::parse_entry)?;
-                let (entry, report) = self.verified(entry, env, signer)?;
-                Ok(Published {
-                    entry,
-                    already_existed: true,
-                    report,
-                })
-            }
-        }
-    }
-
-    /// Fetches an entry by id and verifies it for `env` signed by `signer`.
-    ///
-    /// # Errors
-    /// [`ClientError`]; an unknown id is a `Response` error with
-    /// [`ResponseError::NotFound`].
-    pub fn get_verified(
-        &self,
-        id: &EntryId,
-        env: &Envelope,
-        signer: &PublicKey,
-    ) -> Result<Published, ClientError> {
-        let entry = self.call(&sansio::get_entry(&self.base, id), sansio::parse_entry)?;
-        let (entry, report) = self.verified(entry, env, signer)?;
-        Ok(Published {
-            entry,
-            already_existed: true,
-            report,
-        })
-    }
-
-    /// Fetches an entry by id (not verified: verify it with the envelope it
-    /// logs, e.g. through [`get_verified`](Self::get_verified)).
-    ///
-    /// # Errors
-    /// [`ClientError`].
-    pub fn get_entry(&self, id: &EntryId) -> Result<LogEntry, ClientError> {
-        self.call(&sansio::get_entry(&self.base, id), sansio::parse_entry)
-    }
-
-    /// Fetches an entry by global index (not verified).
-    ///
-    /// # Errors
-    /// [`ClientError`].
-    pub fn get_entry_by_index(&self, index: u64) -> Result<LogEntry, ClientError> {
-        self.call(
-            &sansio::get_entry_by_index(&self.base, index),
-            sansio::parse_entry,
-        )
-    }
-
-    /// Fetches many entries, [`sansio::MAX_RETRIEVE`] per request; missing
-    /// ones are omitted (not verified).
-    ///
-    /// # Errors
-    /// [`ClientError`].
-    pub fn retrieve(&self, ids: &[EntryId]) -> Result<Vec<LogEntry>, ClientError> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(sansio::MAX_RETRIEVE) {
-            out.extend(self.call(
-                &sansio::retrieve_entries(&self.base, chunk),
-                sansio::parse_retrieve,
-            )?);
-        }
-        Ok(out)
-    }
-}
-
-impl<T: Transport> RekorClient<T> {
-    /// The log's current state, with its checkpoint verified against the
-    /// trusted log whose name matches the checkpoint origin's host, and
-    /// bound to the reported root and size.
-    ///
-    /// # Errors
-    /// [`ClientError`]; a checkpoint that does not verify, or that does not
-    /// match the reported root hash and tree size, is `Verification`.
-    pub fn log_info(&self) -> Result<(crate::api::LogInfo, VerifiedCheckpoint), ClientError> {
-        let info = self.call(&sansio::log_info(&self.base), sansio::parse_log_info)?;
+        info: crate::api::LogInfo,
+    ) -> Result<(crate::api::LogInfo, VerifiedCheckpoint), ClientError> {
         let cp = self.verify_checkpoint_text(&info.signed_tree_head)?;
         let root = attest_merkle::Hash::from_hex(&info.root_hash).ok();
         if cp.size != info.tree_size || root != Some(cp.root) {
@@ -363,43 +307,6 @@ impl<T: Transport> RekorClient<T> {
             ));
         }
         Ok((info, cp))
-    }
-
-    /// Proves that `new` extends `old` (two verified checkpoints of this log)
-    /// with a consistency proof from the log.
-    ///
-    /// # Errors
-    /// [`ClientError`]; a proof that does not verify is `Verification`.
-    pub fn prove_consistency(
-        &self,
-        old: &VerifiedCheckpoint,
-        new: &VerifiedCheckpoint,
-    ) -> Result<(), ClientError> {
-        if old.size == new.size {
-            return if old.root == new.root {
-                Ok(())
-            } else {
-                Err(single_failure(
-                    Check::Inclusion,
-                    "two checkpoints of the same size with different roots: the log forked",
-                ))
-            };
-        }
-        let proof = self.call(
-            &sansio::consistency_proof(&self.base, old.size, new.size, None),
-            sansio::parse_consistency,
-        )?;
-        let hashes = proof
-            .hashes
-            .iter()
-            .map(|h| attest_merkle::Hash::from_hex(h))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ClientError::Response {
-                attempts: 1,
-                source: ResponseError::Malformed(e.to_string()),
-            })?;
-        crate::verify::verify_checkpoint_consistency(old, new, &hashes)
-            .map_err(|e| single_failure(e.check, &e.reason))
     }
 
     fn verify_checkpoint_text(&self, note: &str) -> Result<VerifiedCheckpoint, ClientError> {
@@ -415,6 +322,458 @@ impl<T: Transport> RekorClient<T> {
             reason: "no trusted logs".into(),
         });
         Err(single_failure(e.check, &e.reason))
+    }
+}
+
+/// What a returned entry must log.
+#[derive(Clone, Copy)]
+enum Expected<'a> {
+    Dsse(&'a Envelope, &'a PublicKey),
+    HashedRekord {
+        digest: &'a [u8; 32],
+        signature: &'a [u8],
+        key: &'a PublicKey,
+    },
+}
+
+fn hashedrekord_matches(body: &[u8], digest: &[u8; 32], signature: &[u8], key: &PublicKey) -> bool {
+    let Ok(crate::EntryBody::HashedRekordV001(h)) = crate::EntryBody::parse(body) else {
+        return false;
+    };
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let logged_key = Base64::decode_vec(&h.signature.public_key.content)
+        .ok()
+        .and_then(|pem| String::from_utf8(pem).ok())
+        .and_then(|pem| PublicKey::from_pem(&pem).ok());
+    h.data.hash.algorithm == "sha256"
+        && h.data.hash.value == hex
+        && Base64::decode_vec(&h.signature.content).ok().as_deref() == Some(signature)
+        && logged_key.is_some_and(|k| k.spki_der() == key.spki_der())
+}
+
+/// One exchange with retries, however the transport waits.
+trait Exchanger: Sync {
+    fn exchange<'a>(
+        &'a self,
+        req: &'a Request<Vec<u8>>,
+    ) -> impl Future<Output = Result<(Response<Vec<u8>>, u32), ClientError>> + Send + 'a;
+}
+
+/// The operations, written once for both clients.
+mod ops {
+    use super::{ClientError, Core, Exchanger, Expected, Published, single_failure};
+    use crate::EntryId;
+    use crate::api::{LogEntry, LogInfo, ProposedEntry};
+    use crate::sansio::{self, CreateResponse, ResponseError};
+    use crate::verify::{Check, VerifiedCheckpoint};
+    use http::{Request, Response};
+
+    async fn call<R>(
+        x: &impl Exchanger,
+        req: &Request<Vec<u8>>,
+        parse: impl Fn(&Response<Vec<u8>>) -> Result<R, ResponseError>,
+    ) -> Result<R, ClientError> {
+        let (resp, attempts) = x.exchange(req).await?;
+        parse(&resp).map_err(|source| ClientError::Response { attempts, source })
+    }
+
+    pub(super) async fn publish(
+        core: &Core,
+        x: &impl Exchanger,
+        proposed: &ProposedEntry,
+        expected: Expected<'_>,
+    ) -> Result<Published, ClientError> {
+        let created = call(
+            x,
+            &sansio::create_entry(&core.base, proposed),
+            sansio::parse_create,
+        )
+        .await?;
+        let (entry, already_existed) = match created {
+            CreateResponse::Created(entry) => (*entry, false),
+            CreateResponse::Exists { location } => {
+                let url = sansio::resolve_location(&core.base, &location);
+                let req = Request::get(url).body(Vec::new()).unwrap_or_default();
+                (call(x, &req, sansio::parse_entry).await?, true)
+            }
+        };
+        let (entry, report) = core.verified(entry, expected)?;
+        Ok(Published {
+            entry,
+            already_existed,
+            report,
+        })
+    }
+
+    pub(super) async fn get_verified(
+        core: &Core,
+        x: &impl Exchanger,
+        id: &EntryId,
+        expected: Expected<'_>,
+    ) -> Result<Published, ClientError> {
+        let entry = get_entry(core, x, id).await?;
+        let (entry, report) = core.verified(entry, expected)?;
+        Ok(Published {
+            entry,
+            already_existed: true,
+            report,
+        })
+    }
+
+    pub(super) async fn get_entry(
+        core: &Core,
+        x: &impl Exchanger,
+        id: &EntryId,
+    ) -> Result<LogEntry, ClientError> {
+        call(x, &sansio::get_entry(&core.base, id), sansio::parse_entry).await
+    }
+
+    pub(super) async fn get_entry_by_index(
+        core: &Core,
+        x: &impl Exchanger,
+        index: u64,
+    ) -> Result<LogEntry, ClientError> {
+        call(
+            x,
+            &sansio::get_entry_by_index(&core.base, index),
+            sansio::parse_entry,
+        )
+        .await
+    }
+
+    pub(super) async fn retrieve(
+        core: &Core,
+        x: &impl Exchanger,
+        ids: &[EntryId],
+    ) -> Result<Vec<LogEntry>, ClientError> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(sansio::MAX_RETRIEVE) {
+            out.extend(
+                call(
+                    x,
+                    &sansio::retrieve_entries(&core.base, chunk),
+                    sansio::parse_retrieve,
+                )
+                .await?,
+            );
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn log_info(
+        core: &Core,
+        x: &impl Exchanger,
+    ) -> Result<(LogInfo, VerifiedCheckpoint), ClientError> {
+        let info = call(x, &sansio::log_info(&core.base), sansio::parse_log_info).await?;
+        core.checked_log_info(info)
+    }
+
+    pub(super) async fn prove_consistency(
+        core: &Core,
+        x: &impl Exchanger,
+        old: &VerifiedCheckpoint,
+        new: &VerifiedCheckpoint,
+    ) -> Result<(), ClientError> {
+        if old.size == new.size {
+            return if old.root == new.root {
+                Ok(())
+            } else {
+                Err(single_failure(
+                    Check::Inclusion,
+                    "two checkpoints of the same size with different roots: the log forked",
+                ))
+            };
+        }
+        let proof = call(
+            x,
+            &sansio::consistency_proof(&core.base, old.size, new.size, None),
+            sansio::parse_consistency,
+        )
+        .await?;
+        let hashes = proof
+            .hashes
+            .iter()
+            .map(|h| attest_merkle::Hash::from_hex(h))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ClientError::Response {
+                attempts: 1,
+                source: ResponseError::Malformed(e.to_string()),
+            })?;
+        crate::verify::verify_checkpoint_consistency(old, new, &hashes)
+            .map_err(|e| single_failure(e.check, &e.reason))
+    }
+}
+
+/// Generates the public operations of a client: `$wrap` turns an
+/// operation's future into the method's result (`.await` or one poll).
+macro_rules! client_operations {
+    ($($kw:ident)?; $run:path; $($aw:ident)?) => {
+        /// Publishes a DSSE envelope as a `dsse` 0.0.1 entry, signed by
+        /// `signer` (whose PEM is the verifier the log checks). Returns the
+        /// entry only after its SET, checkpoint, inclusion proof and body
+        /// verified; a 409 fetches and verifies the existing entry instead.
+        ///
+        /// # Errors
+        /// [`ClientError`].
+        pub $($kw)? fn publish_dsse(&self, env: &Envelope, signer: &PublicKey) -> Result<Published, ClientError> {
+            let proposed = ProposedEntry::dsse(&env.to_json(), &[signer.to_pem()]);
+            $run(ops::publish(&self.core, self.x(), &proposed, Expected::Dsse(env, signer)))$(.$aw)?
+        }
+
+        /// Publishes a `hashedrekord` 0.0.1 entry: `signature` by `key` over
+        /// the SHA-256 `digest` (ECDSA; Rekor v1 refuses Ed25519 here).
+        /// Returned verified, like [`publish_dsse`](Self::publish_dsse).
+        ///
+        /// # Errors
+        /// [`ClientError`].
+        pub $($kw)? fn publish_hashedrekord(&self, digest: &[u8; 32], signature: &[u8], key: &PublicKey) -> Result<Published, ClientError> {
+            let proposed = ProposedEntry::hashedrekord(digest, signature, &key.to_pem());
+            $run(ops::publish(&self.core, self.x(), &proposed, Expected::HashedRekord { digest, signature, key }))$(.$aw)?
+        }
+
+        /// Fetches an entry by id and verifies it for `env` signed by `signer`.
+        ///
+        /// # Errors
+        /// [`ClientError`]; an unknown id is a `Response` error with
+        /// [`ResponseError::NotFound`].
+        pub $($kw)? fn get_verified(&self, id: &EntryId, env: &Envelope, signer: &PublicKey) -> Result<Published, ClientError> {
+            $run(ops::get_verified(&self.core, self.x(), id, Expected::Dsse(env, signer)))$(.$aw)?
+        }
+
+        /// Fetches an entry by id (not verified: verify it with the envelope
+        /// it logs, e.g. through [`get_verified`](Self::get_verified)).
+        ///
+        /// # Errors
+        /// [`ClientError`].
+        pub $($kw)? fn get_entry(&self, id: &EntryId) -> Result<LogEntry, ClientError> {
+            $run(ops::get_entry(&self.core, self.x(), id))$(.$aw)?
+        }
+
+        /// Fetches an entry by global index (not verified).
+        ///
+        /// # Errors
+        /// [`ClientError`].
+        pub $($kw)? fn get_entry_by_index(&self, index: u64) -> Result<LogEntry, ClientError> {
+            $run(ops::get_entry_by_index(&self.core, self.x(), index))$(.$aw)?
+        }
+
+        /// Fetches many entries, [`sansio::MAX_RETRIEVE`] per request;
+        /// missing ones are omitted (not verified).
+        ///
+        /// # Errors
+        /// [`ClientError`].
+        pub $($kw)? fn retrieve(&self, ids: &[EntryId]) -> Result<Vec<LogEntry>, ClientError> {
+            $run(ops::retrieve(&self.core, self.x(), ids))$(.$aw)?
+        }
+
+        /// The log's current state, with its checkpoint verified against a
+        /// trusted log and bound to the reported root and size.
+        ///
+        /// # Errors
+        /// [`ClientError`]; a checkpoint that does not verify, or that does
+        /// not match the reported root hash and tree size, is `Verification`.
+        pub $($kw)? fn log_info(&self) -> Result<(crate::api::LogInfo, VerifiedCheckpoint), ClientError> {
+            $run(ops::log_info(&self.core, self.x()))$(.$aw)?
+        }
+
+        /// Proves that `new` extends `old` (two verified checkpoints of this
+        /// log) with a consistency proof from the log.
+        ///
+        /// # Errors
+        /// [`ClientError`]; a proof that does not verify is `Verification`.
+        pub $($kw)? fn prove_consistency(&self, old: &VerifiedCheckpoint, new: &VerifiedCheckpoint) -> Result<(), ClientError> {
+            $run(ops::prove_consistency(&self.core, self.x(), old, new))$(.$aw)?
+        }
+
+        /// The log's base URL.
+        #[must_use]
+        pub fn base_url(&self) -> &str {
+            &self.core.base
+        }
+
+        /// The logs this client trusts.
+        #[must_use]
+        pub fn trusted_logs(&self) -> &[TrustedLog] {
+            &self.core.logs
+        }
+
+        /// Sets the retry policy.
+        #[must_use]
+        pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+            self.core.retry = retry;
+            self
+        }
+
+        /// Replaces the clock that bounds integratedTime.
+        #[must_use]
+        pub fn with_clock(mut self, now: impl Fn() -> Timestamp + Send + Sync + 'static) -> Self {
+            self.core.now = Box::new(now);
+            self
+        }
+    };
+}
+
+/// The blocking client. Everything it returns has been verified against the
+/// trusted log keys.
+pub struct RekorClient<T> {
+    core: Core,
+    transport: T,
+    sleep: Box<dyn Fn(Duration) + Send + Sync>,
+}
+
+impl<T: Transport + Sync> Exchanger for RekorClient<T> {
+    fn exchange<'a>(
+        &'a self,
+        req: &'a Request<Vec<u8>>,
+    ) -> impl Future<Output = Result<(Response<Vec<u8>>, u32), ClientError>> + Send + 'a {
+        let mut attempt = 0;
+        let result = loop {
+            attempt += 1;
+            let outcome = self
+                .transport
+                .send(self.core.prepared(req), self.core.retry.timeout);
+            match self.core.step(attempt, outcome) {
+                Step::Return(r) => break r,
+                Step::Wait(d) => (self.sleep)(d),
+            }
+        };
+        std::future::ready(result)
+    }
+}
+
+/// Runs an operation whose exchanges never suspend: one poll completes it.
+fn run_blocking<R>(fut: impl Future<Output = Result<R, ClientError>>) -> Result<R, ClientError> {
+    let mut fut = std::pin::pin!(fut);
+    match fut
+        .as_mut()
+        .poll(&mut Context::from_waker(std::task::Waker::noop()))
+    {
+        Poll::Ready(r) => r,
+        Poll::Pending => Err(ClientError::Transport {
+            attempts: 0,
+            source: "a blocking exchange suspended".into(),
+        }),
+    }
+}
+
+impl<T: Transport + Sync> RekorClient<T> {
+    /// A client for the log at `base` (e.g. `https://rekor.sigstore.dev`)
+    /// trusting `logs`.
+    pub fn new(base: impl Into<String>, transport: T, logs: Vec<TrustedLog>) -> Self {
+        Self {
+            core: Core::new(base.into(), logs),
+            transport,
+            sleep: Box::new(std::thread::sleep),
+        }
+    }
+
+    /// Replaces how the client waits between attempts (tests make it instant).
+    #[must_use]
+    pub fn with_sleep(mut self, sleep: impl Fn(Duration) + Send + Sync + 'static) -> Self {
+        self.sleep = Box::new(sleep);
+        self
+    }
+
+    const fn x(&self) -> &Self {
+        self
+    }
+
+    client_operations!(; run_blocking;);
+}
+
+/// A boxed sleep future.
+type SleepFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// The async client: the same operations and guarantees as [`RekorClient`]
+/// over an [`AsyncTransport`]; its futures are `Send`.
+pub struct AsyncRekorClient<T> {
+    core: Core,
+    transport: T,
+    sleep: Arc<dyn Fn(Duration) -> SleepFuture + Send + Sync>,
+}
+
+impl<T: AsyncTransport> Exchanger for AsyncRekorClient<T> {
+    async fn exchange<'a>(
+        &'a self,
+        req: &'a Request<Vec<u8>>,
+    ) -> Result<(Response<Vec<u8>>, u32), ClientError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = self
+                .transport
+                .send(self.core.prepared(req), self.core.retry.timeout)
+                .await;
+            match self.core.step(attempt, outcome) {
+                Step::Return(r) => return r,
+                Step::Wait(d) => (self.sleep)(d).await,
+            }
+        }
+    }
+}
+
+impl<T: AsyncTransport> AsyncRekorClient<T> {
+    /// A client for the log at `base` trusting `logs`. Waits between
+    /// attempts use a runtime-independent timer (a short-lived thread);
+    /// [`with_sleep`](Self::with_sleep) plugs in the runtime's own.
+    pub fn new(base: impl Into<String>, transport: T, logs: Vec<TrustedLog>) -> Self {
+        Self {
+            core: Core::new(base.into(), logs),
+            transport,
+            sleep: Arc::new(|d| Box::pin(ThreadDelay::new(d))),
+        }
+    }
+
+    /// Replaces how the client waits between attempts, e.g.
+    /// `|d| Box::pin(tokio::time::sleep(d))`.
+    #[must_use]
+    pub fn with_sleep(
+        mut self,
+        sleep: impl Fn(Duration) -> SleepFuture + Send + Sync + 'static,
+    ) -> Self {
+        self.sleep = Arc::new(sleep);
+        self
+    }
+
+    const fn x(&self) -> &Self {
+        self
+    }
+
+    client_operations!(async; std::convert::identity; await);
+}
+
+/// A timer future that needs no runtime: a thread sleeps, then wakes it.
+struct ThreadDelay {
+    at: std::time::Instant,
+    started: bool,
+}
+
+impl ThreadDelay {
+    fn new(d: Duration) -> Self {
+        Self {
+            at: std::time::Instant::now() + d,
+            started: false,
+        }
+    }
+}
+
+impl Future for ThreadDelay {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let now = std::time::Instant::now();
+        if now >= self.at {
+            return Poll::Ready(());
+        }
+        if !self.started {
+            self.started = true;
+            let waker = cx.waker().clone();
+            let wait = self.at - now;
+            std::thread::spawn(move || {
+                std::thread::sleep(wait);
+                waker.wake();
+            });
+        }
+        Poll::Pending
     }
 }
 

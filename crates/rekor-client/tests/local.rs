@@ -63,7 +63,7 @@ fn envelope(n: u64) -> Envelope {
     .unwrap()
 }
 
-fn client<T: rekor_client::Transport>(t: T, log: &LocalLog) -> RekorClient<T> {
+fn client<T: rekor_client::Transport + Sync>(t: T, log: &LocalLog) -> RekorClient<T> {
     RekorClient::new(BASE, t, vec![log.trusted_log()]).with_retry(RetryPolicy {
         max_attempts: 1,
         ..RetryPolicy::default()
@@ -449,7 +449,7 @@ fn concurrent_publishers_share_commits() {
 fn lying(
     log: LocalLog,
     lie: impl Fn(&mut LogEntry) + Send + Sync + 'static,
-) -> impl rekor_client::Transport {
+) -> impl rekor_client::Transport + Sync {
     move |req: Request<Vec<u8>>, _t: std::time::Duration| {
         let mut r = log.handle(&req);
         if r.status().is_success() && req.uri().path().starts_with("/api/v1/log/entries") {

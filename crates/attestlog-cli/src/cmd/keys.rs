@@ -83,7 +83,8 @@ pub(crate) fn keygen(args: KeygenArgs) -> Result<ExitCode, Failure> {
     }))
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+/// Creates a private file (mode 0600), refusing to overwrite.
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]

@@ -8,6 +8,7 @@ use crate::Failure;
 
 pub(crate) mod dsse;
 pub(crate) mod keys;
+pub(crate) mod log;
 pub(crate) mod merkle;
 pub(crate) mod rekor;
 pub(crate) mod store;

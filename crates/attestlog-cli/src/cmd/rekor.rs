@@ -198,6 +198,24 @@ pub(crate) enum RekorCommand {
         #[arg(required_unless_present = "index")]
         id: Option<String>,
     },
+    /// Publish a DSSE envelope as a `dsse` entry; prints the entry once its
+    /// SET, checkpoint, inclusion proof and body verified (an entry the log
+    /// already had is fetched, verified and marked `alreadyExisted`).
+    Publish {
+        /// The log's base URL.
+        #[arg(long, env = "REKOR_URL")]
+        url: String,
+        #[command(flatten)]
+        trust: LogTrust,
+        /// The signer's key (PEM: public key, certificate, or the PKCS#8
+        /// private key, of which only the public half is used); the log
+        /// verifies the envelope's signatures with it.
+        #[arg(long)]
+        key: PathBuf,
+        /// The envelope (JSON), `-` for stdin.
+        #[arg(default_value = "-")]
+        envelope: PathBuf,
+    },
     /// Prove that the log's current tree extends a checkpoint you kept.
     Consistency {
         /// The log's base URL.
@@ -300,6 +318,30 @@ pub(crate) fn rekor(cmd: RekorCommand) -> Result<ExitCode, Failure> {
             } else {
                 ExitCode::from(EXIT_FAILED)
             })
+        }
+        RekorCommand::Publish {
+            url,
+            trust,
+            key,
+            envelope,
+        } => {
+            let signer = load_public_key(&key)?;
+            let env = attest_dsse::Envelope::from_json(&read_input(&envelope)?)
+                .map_err(|e| Failure::input(format_args!("{}: {e}", envelope.display())))?;
+            let c = client(&url, trusted_logs(&url, &trust)?);
+            match c.publish_dsse(&env, &signer) {
+                Ok(p) => print_json(&serde_json::json!({
+                    "verified": true,
+                    "alreadyExisted": p.already_existed,
+                    "entryId": p.entry.id.to_string(),
+                    "logIndex": p.entry.log_index,
+                    "integratedTime": p.entry.integrated_time,
+                    "logID": p.entry.log_id,
+                    "checks": p.report.checks,
+                    "entry": serde_json::from_str::<serde_json::Value>(&p.entry.to_json()).unwrap_or_default(),
+                })),
+                Err(e) => client_failure(&e),
+            }
         }
         RekorCommand::Consistency { url, trust, from } => {
             let logs = trusted_logs(&url, &trust)?;

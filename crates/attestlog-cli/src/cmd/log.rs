@@ -1,0 +1,84 @@
+//! `attestlog log serve`: the embedded Rekor v1-compatible log over HTTP.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use attest_dsse::{Algorithm, SigningKey};
+use clap::Subcommand;
+use rekor_client::local::{DEFAULT_NAME, LocalLog, LogOptions, serve};
+
+use crate::Failure;
+use crate::cmd::print_json;
+
+/// `attestlog log` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum LogCommand {
+    /// Serve an embedded Rekor v1 log from a directory (created on first
+    /// start). Prints one JSON line with the bound address, then serves until
+    /// killed; every acknowledged entry is on disk.
+    Serve {
+        /// The log's directory.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Address to listen on (`127.0.0.1:0` picks a free port).
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        addr: String,
+        /// The log's signing key, PKCS#8 PEM (default: DIR/log-key.pem). A
+        /// missing file is created with a new ECDSA P-256 key, as Rekor uses.
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// Name checkpoints are signed under; fixed when the log is created.
+        #[arg(long, default_value = DEFAULT_NAME)]
+        name: String,
+        /// Request-handling threads (writes wait for a shared disk flush, so
+        /// more threads mean larger group commits).
+        #[arg(long, default_value_t = 32)]
+        workers: usize,
+    },
+}
+
+pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
+    let LogCommand::Serve {
+        dir,
+        addr,
+        key,
+        name,
+        workers,
+    } = cmd;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Failure::input(format_args!("{}: {e}", dir.display())))?;
+    let key_path = key.unwrap_or_else(|| dir.join("log-key.pem"));
+    let key = match std::fs::read_to_string(&key_path) {
+        Ok(pem) => SigningKey::from_pkcs8_pem(&pem)
+            .map_err(|e| Failure::input(format_args!("{}: {e}", key_path.display())))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let k = SigningKey::generate(Algorithm::EcdsaP256Sha256)
+                .map_err(|e| Failure::input(format_args!("key generation: {e}")))?;
+            let pem = k
+                .to_pkcs8_pem()
+                .map_err(|e| Failure::input(format_args!("key encoding: {e}")))?;
+            crate::cmd::keys::write_private(&key_path, pem.as_bytes())?;
+            k
+        }
+        Err(e) => return Err(Failure::input(format_args!("{}: {e}", key_path.display()))),
+    };
+    let public_path = dir.join("log-public.pem");
+    std::fs::write(&public_path, key.public_key().to_pem())?;
+    let options = LogOptions {
+        name,
+        ..LogOptions::default()
+    };
+    let (log, report) = LocalLog::open_with_report(&dir, key, options)
+        .map_err(|e| Failure::input(format_args!("{}: {e}", dir.display())))?;
+    let server = serve(log.clone(), &addr, workers).map_err(Failure::input)?;
+    print_json(&serde_json::json!({
+        "listening": format!("http://{}", server.local_addr()),
+        "name": log.name(),
+        "treeID": log.tree_id().to_string(),
+        "treeSize": report.size,
+        "discardedTornBytes": report.discarded_bytes,
+        "logPublicKey": public_path,
+    }))?;
+    server.join();
+    Ok(ExitCode::SUCCESS)
+}
