@@ -389,6 +389,40 @@ impl LocalLog {
         self.shared().head().checkpoint.clone()
     }
 
+    /// The inclusion proof of entry `index` in the tree of `size` entries
+    /// (`size` at most the committed size), read from the stored nodes.
+    ///
+    /// # Errors
+    /// [`StorageError::OutOfRange`] unless `index < size <= self.size()`,
+    /// or an I/O error.
+    pub fn inclusion_proof(
+        &self,
+        index: u64,
+        size: u64,
+    ) -> Result<attest_merkle::Proof, StorageError> {
+        let sh = self.shared();
+        if size > sh.head().size {
+            return Err(StorageError::OutOfRange(format!(
+                "size {size} is beyond the log"
+            )));
+        }
+        inclusion_plan(index, size)
+            .map_err(|e| StorageError::OutOfRange(e.to_string()))?
+            .read_proof(&sh.files)
+    }
+
+    /// The leaf hash (entry UUID) of committed entry `index`.
+    ///
+    /// # Errors
+    /// [`StorageError::OutOfRange`] past the committed size, or an I/O error.
+    pub fn leaf_hash(&self, index: u64) -> Result<Hash, StorageError> {
+        let sh = self.shared();
+        if index >= sh.head().size {
+            return Err(StorageError::OutOfRange(format!("no entry {index}")));
+        }
+        attest_merkle::NodeReader::read_node(&sh.files, attest_merkle::NodeId::leaf(index))
+    }
+
     /// How a client trusts this log: its key, log id and checkpoint name.
     #[must_use]
     pub fn trusted_log(&self) -> TrustedLog {

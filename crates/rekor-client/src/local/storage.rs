@@ -37,6 +37,9 @@ pub enum StorageError {
     /// were damaged (not a torn tail, which is repaired on open).
     #[error("log files damaged: {0}")]
     Corrupt(String),
+    /// An index or tree size the log does not have.
+    #[error("out of range: {0}")]
+    OutOfRange(String),
 }
 
 fn io(context: &'static str) -> impl FnOnce(std::io::Error) -> StorageError {

@@ -1,0 +1,231 @@
+//! The embedded log: verified publishes per second in process and over
+//! loopback HTTP (8 concurrent clients, durable group commit), beside the
+//! naive bound of one disk flush per entry; proofs and full entry reads at
+//! 10^6 entries beside an in-memory tree; reopening a 10^6-entry log.
+//!
+//! `cargo bench -p attestlog-benches --bench log`. The first run builds a
+//! 10^6-entry log in `target/attestlog-bench-log-1m` (a few minutes) and
+//! reuses it afterwards.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)] // bench code
+
+use std::hint::black_box;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use attest_dsse::{Algorithm, Envelope, SigningKey};
+use attest_merkle::MerkleTree;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use http::Request;
+use rekor_client::local::{LocalLog, LogOptions, serve};
+use rekor_client::{ProposedEntry, RekorClient, RetryPolicy, Transport, UreqTransport};
+
+const CLIENTS: u64 = 8;
+const PER_ITER: u64 = 64;
+const BIG: u64 = 1_000_000;
+
+fn target_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target")
+        .join(name)
+}
+
+fn fresh(name: &str) -> PathBuf {
+    let d = target_dir(name);
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn signer() -> SigningKey {
+    SigningKey::ed25519_from_seed(&[42; 32])
+}
+
+fn envelope(n: u64) -> Envelope {
+    let payload = format!(
+        "{{\"_type\":\"https://in-toto.io/Statement/v1\",\"subject\":[{{\"name\":\"build-{n}\",\"digest\":{{\"sha256\":\"{n:064x}\"}}}}],\"predicateType\":\"https://slsa.dev/provenance/v1\",\"predicate\":{{}}}}"
+    );
+    Envelope::sign(
+        "application/vnd.in-toto+json",
+        payload.into_bytes(),
+        &[&signer()],
+    )
+    .unwrap()
+}
+
+/// Publishes `PER_ITER` new envelopes from `CLIENTS` threads, each through
+/// its own client made by `make`; every entry is verified by the client.
+fn publish_round<T: Transport + Sync>(
+    next: &AtomicU64,
+    make: &(dyn Fn() -> RekorClient<T> + Sync),
+) {
+    let pk = signer().public_key().clone();
+    std::thread::scope(|s| {
+        for _ in 0..CLIENTS {
+            s.spawn(|| {
+                let c = make();
+                for _ in 0..PER_ITER / CLIENTS {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let p = c.publish_dsse(&envelope(n), &pk).unwrap();
+                    assert!(!p.already_existed);
+                }
+            });
+        }
+    });
+}
+
+fn bench_publish(c: &mut Criterion) {
+    let mut g = c.benchmark_group("log_publish");
+    g.throughput(Throughput::Elements(PER_ITER));
+    g.sample_size(20);
+    g.measurement_time(Duration::from_secs(8));
+    let next = AtomicU64::new(0);
+    for (alg, tag) in [
+        (Algorithm::Ed25519, "ed25519"),
+        (Algorithm::EcdsaP256Sha256, "p256"),
+    ] {
+        let dir = fresh(&format!("attestlog-bench-publish-{tag}"));
+        let log = LocalLog::open(
+            &dir,
+            SigningKey::generate(alg).unwrap(),
+            LogOptions::default(),
+        )
+        .unwrap();
+        let trusted = vec![log.trusted_log()];
+        g.bench_function(format!("publish_inprocess/{tag}_log_key"), |b| {
+            let make = || RekorClient::new("http://attestlog.local", log.clone(), trusted.clone());
+            b.iter(|| publish_round(&next, &make));
+        });
+        let server = serve(log.clone(), "127.0.0.1:0", 32).unwrap();
+        let url = format!("http://{}", server.local_addr());
+        g.bench_function(format!("publish_loopback_http/{tag}_log_key"), |b| {
+            let make = || {
+                RekorClient::new(url.clone(), UreqTransport::new(), trusted.clone()).with_retry(
+                    RetryPolicy {
+                        max_attempts: 1,
+                        ..RetryPolicy::default()
+                    },
+                )
+            };
+            b.iter(|| publish_round(&next, &make));
+        });
+        server.shutdown();
+        drop(log);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    // The bound without group commit: one flushed 600-byte append per entry.
+    let path = fresh("attestlog-bench-fsync");
+    std::fs::create_dir_all(&path).unwrap();
+    let mut f = std::fs::File::create(path.join("f")).unwrap();
+    let rec = [7u8; 600];
+    g.bench_function("raw_fdatasync_per_entry", |b| {
+        b.iter(|| {
+            for _ in 0..PER_ITER {
+                f.write_all(&rec).unwrap();
+                f.sync_data().unwrap();
+            }
+        });
+    });
+    g.finish();
+}
+
+/// The 10^6-entry log, built once and kept.
+fn big_log() -> LocalLog {
+    let dir = target_dir("attestlog-bench-log-1m");
+    let log = LocalLog::open(
+        &dir,
+        SigningKey::ed25519_from_seed(&[1; 32]),
+        LogOptions::default(),
+    )
+    .unwrap();
+    if log.size() >= BIG {
+        return log;
+    }
+    eprintln!("building a {BIG}-entry log in {} (once)…", dir.display());
+    let t = Instant::now();
+    let next = AtomicU64::new(log.size());
+    let pem = signer().public_key().to_pem();
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= BIG {
+                        break;
+                    }
+                    let body = serde_json::to_vec(&ProposedEntry::dsse(
+                        &envelope(n).to_json(),
+                        std::slice::from_ref(&pem),
+                    ))
+                    .unwrap();
+                    let r = log.handle(&Request::post("/api/v1/log/entries").body(body).unwrap());
+                    assert!(r.status() == 201 || r.status() == 409, "{}", r.status());
+                }
+            });
+        }
+    });
+    eprintln!("built in {:?}", t.elapsed());
+    log
+}
+
+fn bench_read(c: &mut Criterion) {
+    let log = big_log();
+    let size = log.size();
+    let mut g = c.benchmark_group("log_read_1m");
+    let mut i = 0u64;
+    let step = 7_919u64; // a prime stride: indices all over the tree
+    g.bench_function("inclusion_proof_from_files", |b| {
+        b.iter(|| {
+            i = (i + step) % size;
+            black_box(log.inclusion_proof(i, size).unwrap())
+        })
+    });
+    // The same proofs from a tree held in memory (the raw primitive).
+    let mut tree = MerkleTree::with_capacity(size as usize);
+    for n in 0..size {
+        tree.push_leaf_hash(log.leaf_hash(n).unwrap());
+    }
+    assert_eq!(
+        tree.inclusion_proof(5, size).unwrap(),
+        log.inclusion_proof(5, size).unwrap()
+    );
+    g.bench_function("inclusion_proof_in_memory_tree", |b| {
+        b.iter(|| {
+            i = (i + step) % size;
+            black_box(tree.inclusion_proof(i, size).unwrap())
+        })
+    });
+    g.bench_function("get_with_proof", |b| {
+        b.iter(|| {
+            i = (i + step) % size;
+            let r = log.handle(
+                &Request::get(format!("/api/v1/log/entries?logIndex={i}"))
+                    .body(Vec::new())
+                    .unwrap(),
+            );
+            assert_eq!(r.status(), 200);
+            black_box(r)
+        })
+    });
+    g.finish();
+    drop(log);
+
+    let mut g = c.benchmark_group("log_reopen_1m");
+    g.sample_size(10);
+    let dir = target_dir("attestlog-bench-log-1m");
+    g.bench_function("open", |b| {
+        b.iter(|| {
+            LocalLog::open(
+                &dir,
+                SigningKey::ed25519_from_seed(&[1; 32]),
+                LogOptions::default(),
+            )
+            .unwrap()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_publish, bench_read);
+criterion_main!(benches);
