@@ -131,16 +131,21 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// Timeout of one attempt.
     pub timeout: Duration,
+    /// Budget of a whole operation, retries and waits included: no attempt
+    /// starts, and no wait is begun, past it.
+    pub deadline: Duration,
 }
 
 impl Default for RetryPolicy {
-    /// 4 attempts, 250 ms doubling to at most 10 s, 30 s per attempt.
+    /// 4 attempts, 250 ms doubling to at most 10 s, 30 s per attempt, 2 min
+    /// per operation.
     fn default() -> Self {
         Self {
             max_attempts: 4,
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
+            deadline: Duration::from_secs(120),
         }
     }
 }
@@ -195,28 +200,42 @@ impl Core {
     fn step<E: std::error::Error + Send + Sync + 'static>(
         &self,
         attempt: u32,
+        started: std::time::Instant,
         outcome: Result<Response<Vec<u8>>, E>,
     ) -> Step {
+        let out_of_time = |delay: Duration| started.elapsed() + delay >= self.retry.deadline;
         let delay = match outcome {
             Ok(resp) => {
                 let s = resp.status().as_u16();
                 let retryable = s >= 500 || s == 408 || s == 429;
-                if !retryable || attempt >= self.retry.max_attempts {
+                let delay = retry_after(&resp)
+                    .unwrap_or_else(|| self.backoff(attempt))
+                    .min(self.retry.max_delay);
+                if !retryable || attempt >= self.retry.max_attempts || out_of_time(delay) {
                     return Step::Return(Ok((resp, attempt)));
                 }
-                retry_after(&resp).unwrap_or_else(|| self.backoff(attempt))
+                delay
             }
             Err(e) => {
-                if attempt >= self.retry.max_attempts {
+                let delay = self.backoff(attempt).min(self.retry.max_delay);
+                if attempt >= self.retry.max_attempts || out_of_time(delay) {
                     return Step::Return(Err(ClientError::Transport {
                         attempts: attempt,
                         source: Box::new(e),
                     }));
                 }
-                self.backoff(attempt)
+                delay
             }
         };
-        Step::Wait(delay.min(self.retry.max_delay))
+        Step::Wait(delay)
+    }
+
+    /// The timeout of the next attempt: the per-attempt timeout, cut to what
+    /// is left of the operation's deadline.
+    fn attempt_timeout(&self, started: std::time::Instant) -> Duration {
+        self.retry
+            .timeout
+            .min(self.retry.deadline.saturating_sub(started.elapsed()))
     }
 
     /// Exponential backoff with full jitter: a random delay up to
@@ -627,12 +646,13 @@ impl<T: Transport + Sync> Exchanger for RekorClient<T> {
         req: &'a Request<Vec<u8>>,
     ) -> impl Future<Output = Result<(Response<Vec<u8>>, u32), ClientError>> + Send + 'a {
         let mut attempt = 0;
+        let started = std::time::Instant::now();
         let result = loop {
             attempt += 1;
             let outcome = self
                 .transport
-                .send(self.core.prepared(req), self.core.retry.timeout);
-            match self.core.step(attempt, outcome) {
+                .send(self.core.prepared(req), self.core.attempt_timeout(started));
+            match self.core.step(attempt, started, outcome) {
                 Step::Return(r) => break r,
                 Step::Wait(d) => (self.sleep)(d),
             }
@@ -698,13 +718,14 @@ impl<T: AsyncTransport> Exchanger for AsyncRekorClient<T> {
         req: &'a Request<Vec<u8>>,
     ) -> Result<(Response<Vec<u8>>, u32), ClientError> {
         let mut attempt = 0;
+        let started = std::time::Instant::now();
         loop {
             attempt += 1;
             let outcome = self
                 .transport
-                .send(self.core.prepared(req), self.core.retry.timeout)
+                .send(self.core.prepared(req), self.core.attempt_timeout(started))
                 .await;
-            match self.core.step(attempt, outcome) {
+            match self.core.step(attempt, started, outcome) {
                 Step::Return(r) => return r,
                 Step::Wait(d) => (self.sleep)(d).await,
             }

@@ -121,6 +121,17 @@ async fn retries_what_it_should_and_verifies_what_it_returns() {
         RetryPolicy::default().max_attempts
     );
 
+    // The operation's deadline ends the retries early.
+    let calls = Arc::new(AtomicU32::new(0));
+    let c = client(vec![503; 10], &calls).with_retry(RetryPolicy {
+        max_attempts: 10,
+        deadline: Duration::ZERO,
+        ..RetryPolicy::default()
+    });
+    let e = c.get_entry_by_index(0).await.unwrap_err();
+    assert!(e.is_retryable(), "{e}");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+
     // The 409 path, and the futures run on a multi-threaded runtime.
     let calls = Arc::new(AtomicU32::new(0));
     let c = Arc::new(client(vec![], &calls));
