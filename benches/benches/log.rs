@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use attest_dsse::{Algorithm, Envelope, SigningKey};
 use attest_merkle::MerkleTree;
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use http::Request;
 use rekor_client::local::{LocalLog, LogOptions, serve};
 use rekor_client::{ProposedEntry, RekorClient, RetryPolicy, Transport, UreqTransport};
@@ -54,20 +54,35 @@ fn envelope(n: u64) -> Envelope {
     .unwrap()
 }
 
-/// Publishes `PER_ITER` new envelopes from `CLIENTS` threads, each through
-/// its own client made by `make`; every entry is verified by the client.
+/// `PER_ITER` new envelopes (signing them is the attestor's work, not the
+/// publish being measured).
+fn batch(next: &AtomicU64) -> Vec<Envelope> {
+    let k = signer();
+    (0..PER_ITER)
+        .map(|_| {
+            let n = next.fetch_add(1, Ordering::Relaxed);
+            let payload = format!(
+                "{{\"_type\":\"https://in-toto.io/Statement/v1\",\"subject\":[{{\"name\":\"build-{n}\",\"digest\":{{\"sha256\":\"{n:064x}\"}}}}],\"predicateType\":\"https://slsa.dev/provenance/v1\",\"predicate\":{{}}}}"
+            );
+            Envelope::sign("application/vnd.in-toto+json", payload.into_bytes(), &[&k]).unwrap()
+        })
+        .collect()
+}
+
+/// Publishes the envelopes from `CLIENTS` threads, each through its own
+/// client made by `make`; every entry is verified by the client.
 fn publish_round<T: Transport + Sync>(
-    next: &AtomicU64,
+    envs: &[Envelope],
     make: &(dyn Fn() -> RekorClient<T> + Sync),
 ) {
     let pk = signer().public_key().clone();
     std::thread::scope(|s| {
-        for _ in 0..CLIENTS {
-            s.spawn(|| {
+        for chunk in envs.chunks(envs.len().div_ceil(CLIENTS as usize)) {
+            let pk = &pk;
+            s.spawn(move || {
                 let c = make();
-                for _ in 0..PER_ITER / CLIENTS {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
-                    let p = c.publish_dsse(&envelope(n), &pk).unwrap();
+                for env in chunk {
+                    let p = c.publish_dsse(env, pk).unwrap();
                     assert!(!p.already_existed);
                 }
             });
@@ -95,7 +110,11 @@ fn bench_publish(c: &mut Criterion) {
         let trusted = vec![log.trusted_log()];
         g.bench_function(format!("publish_inprocess/{tag}_log_key"), |b| {
             let make = || RekorClient::new("http://attestlog.local", log.clone(), trusted.clone());
-            b.iter(|| publish_round(&next, &make));
+            b.iter_batched(
+                || batch(&next),
+                |envs| publish_round(&envs, &make),
+                BatchSize::PerIteration,
+            );
         });
         let server = serve(log.clone(), "127.0.0.1:0", 32).unwrap();
         let url = format!("http://{}", server.local_addr());
@@ -108,7 +127,11 @@ fn bench_publish(c: &mut Criterion) {
                     },
                 )
             };
-            b.iter(|| publish_round(&next, &make));
+            b.iter_batched(
+                || batch(&next),
+                |envs| publish_round(&envs, &make),
+                BatchSize::PerIteration,
+            );
         });
         server.shutdown();
         drop(log);
@@ -170,33 +193,43 @@ fn big_log() -> LocalLog {
 }
 
 fn bench_read(c: &mut Criterion) {
-    let log = big_log();
-    let size = log.size();
+    // Built lazily, so filtering to other benches skips the 10^6-entry log.
+    let mut big: Option<LocalLog> = None;
+    let mut tree: Option<MerkleTree> = None;
     let mut g = c.benchmark_group("log_read_1m");
     let mut i = 0u64;
     let step = 7_919u64; // a prime stride: indices all over the tree
     g.bench_function("inclusion_proof_from_files", |b| {
+        let log = big.get_or_insert_with(big_log);
+        let size = log.size();
         b.iter(|| {
             i = (i + step) % size;
             black_box(log.inclusion_proof(i, size).unwrap())
         })
     });
     // The same proofs from a tree held in memory (the raw primitive).
-    let mut tree = MerkleTree::with_capacity(size as usize);
-    for n in 0..size {
-        tree.push_leaf_hash(log.leaf_hash(n).unwrap());
-    }
-    assert_eq!(
-        tree.inclusion_proof(5, size).unwrap(),
-        log.inclusion_proof(5, size).unwrap()
-    );
     g.bench_function("inclusion_proof_in_memory_tree", |b| {
+        let log = big.get_or_insert_with(big_log);
+        let size = log.size();
+        let tree = tree.get_or_insert_with(|| {
+            let mut t = MerkleTree::with_capacity(size as usize);
+            for n in 0..size {
+                t.push_leaf_hash(log.leaf_hash(n).unwrap());
+            }
+            assert_eq!(
+                t.inclusion_proof(5, size).unwrap(),
+                log.inclusion_proof(5, size).unwrap()
+            );
+            t
+        });
         b.iter(|| {
             i = (i + step) % size;
             black_box(tree.inclusion_proof(i, size).unwrap())
         })
     });
     g.bench_function("get_with_proof", |b| {
+        let log = big.get_or_insert_with(big_log);
+        let size = log.size();
         b.iter(|| {
             i = (i + step) % size;
             let r = log.handle(
@@ -209,12 +242,14 @@ fn bench_read(c: &mut Criterion) {
         })
     });
     g.finish();
-    drop(log);
+    drop(tree);
+    drop(big);
 
     let mut g = c.benchmark_group("log_reopen_1m");
     g.sample_size(10);
-    let dir = target_dir("attestlog-bench-log-1m");
     g.bench_function("open", |b| {
+        drop(big_log());
+        let dir = target_dir("attestlog-bench-log-1m");
         b.iter(|| {
             LocalLog::open(
                 &dir,

@@ -717,15 +717,20 @@ fn verify_entry(
             );
         }
         (Ok(b), Ok(Some(env)), _) => {
-            r.push(Check::BodyMatch, check_body_matches_envelope(&b, &env));
             let sig = key.map_err(|e| fail(Check::Signature, e)).and_then(|k| {
-                let v = Verifier::from_keys([k], 1)
+                let v = Verifier::from_keys([k.clone()], 1)
                     .map_err(|e| fail(Check::Signature, e.to_string()))?;
                 v.verify(&env, env.payload_type(), at)
-                    .map(|_| ())
+                    .map(|_| k)
                     .map_err(|e| fail(Check::Signature, e.to_string()))
             });
-            r.push(Check::Signature, sig);
+            // A (signature, key) pair the signature check just verified is
+            // not verified again by the body check.
+            r.push(
+                Check::BodyMatch,
+                body_matches_envelope(&b, &env, sig.as_ref().ok()),
+            );
+            r.push(Check::Signature, sig.map(|_| ()));
         }
         (Ok(b), Ok(None), Some(m)) => {
             let digest = Base64::decode_vec(&m.message_digest.digest).unwrap_or_default();

@@ -167,6 +167,7 @@ struct Shared {
     options: LogOptions,
     head: RwLock<Arc<Head>>,
     uuids: RwLock<HashMap<Hash, u64>>,
+    keys: KeyCache,
 }
 
 struct Inner {
@@ -321,6 +322,7 @@ impl LocalLog {
                 checkpoint: String::new(),
             })),
             uuids: RwLock::new(opened.uuids),
+            keys: KeyCache::default(),
         });
         let head = shared.sign_head(size, root);
         *shared.head.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(head);
@@ -489,7 +491,8 @@ impl LocalLog {
                 ),
             ));
         }
-        let canonical = canonicalize(body).map_err(|m| err(StatusCode::BAD_REQUEST, &m))?;
+        let canonical =
+            canonicalize(&sh.keys, body).map_err(|m| err(StatusCode::BAD_REQUEST, &m))?;
         let leaf = leaf_hash(&canonical);
         match self.submit(canonical, leaf) {
             Done::Created { index, head } => {
@@ -592,7 +595,8 @@ impl LocalLog {
         indices.extend(q.log_indexes.iter().copied());
         for e in &q.entries {
             let bytes = serde_json::to_vec(e).unwrap_or_default();
-            let canonical = canonicalize(&bytes).map_err(|m| err(StatusCode::BAD_REQUEST, &m))?;
+            let canonical =
+                canonicalize(&sh.keys, &bytes).map_err(|m| err(StatusCode::BAD_REQUEST, &m))?;
             indices.extend(sh.lookup(&leaf_hash(&canonical)));
         }
         let mut out = Vec::new();
@@ -868,7 +872,7 @@ fn load_or_create_meta(dir: &Path, name: &str, log_id_hex: &str) -> Result<Meta,
 
 /// Validates a proposed entry as Rekor does and returns the canonical body
 /// it stores, or the 400 message.
-fn canonicalize(body: &[u8]) -> Result<Vec<u8>, String> {
+fn canonicalize(keys: &KeyCache, body: &[u8]) -> Result<Vec<u8>, String> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Proposed {
@@ -879,8 +883,8 @@ fn canonicalize(body: &[u8]) -> Result<Vec<u8>, String> {
     let p: Proposed =
         serde_json::from_slice(body).map_err(|e| format!("malformed proposed entry: {e}"))?;
     match (p.kind.as_str(), p.api_version.as_str()) {
-        ("dsse", "0.0.1") => dsse_body(&p.spec),
-        ("hashedrekord", "0.0.1") => hashedrekord_body(&p.spec),
+        ("dsse", "0.0.1") => dsse_body(keys, &p.spec),
+        ("hashedrekord", "0.0.1") => hashedrekord_body(keys, &p.spec),
         ("dsse" | "hashedrekord", v) => Err(format!(
             "unsupported apiVersion {v:?} for kind {:?}",
             p.kind
@@ -889,14 +893,32 @@ fn canonicalize(body: &[u8]) -> Result<Vec<u8>, String> {
     }
 }
 
-fn decode_pem_b64(s: &str) -> Result<(String, PublicKey), String> {
-    let pem = Base64::decode_vec(s).map_err(|_| "verifier is not base64".to_owned())?;
-    let pem = String::from_utf8(pem).map_err(|_| "verifier is not PEM text".to_owned())?;
-    let key = PublicKey::from_pem(&pem).map_err(|e| format!("verifier: {e}"))?;
-    Ok((pem, key))
+/// Parsed verifier keys by their base64 text: submitters reuse a few keys,
+/// and parsing one (PEM, SPKI, point decompression) costs as much as a
+/// signature check. Bounded; cleared when full.
+#[derive(Default)]
+struct KeyCache(Mutex<HashMap<String, (String, PublicKey)>>);
+
+const KEY_CACHE_ENTRIES: usize = 4096;
+
+impl KeyCache {
+    fn decode_pem_b64(&self, s: &str) -> Result<(String, PublicKey), String> {
+        if let Some(hit) = self.0.lock().unwrap_or_else(PoisonError::into_inner).get(s) {
+            return Ok(hit.clone());
+        }
+        let pem = Base64::decode_vec(s).map_err(|_| "verifier is not base64".to_owned())?;
+        let pem = String::from_utf8(pem).map_err(|_| "verifier is not PEM text".to_owned())?;
+        let key = PublicKey::from_pem(&pem).map_err(|e| format!("verifier: {e}"))?;
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= KEY_CACHE_ENTRIES {
+            map.clear();
+        }
+        map.insert(s.to_owned(), (pem.clone(), key.clone()));
+        Ok((pem, key))
+    }
 }
 
-fn dsse_body(spec: &serde_json::Value) -> Result<Vec<u8>, String> {
+fn dsse_body(keys: &KeyCache, spec: &serde_json::Value) -> Result<Vec<u8>, String> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Spec {
@@ -922,7 +944,7 @@ fn dsse_body(spec: &serde_json::Value) -> Result<Vec<u8>, String> {
     let verifiers = c
         .verifiers
         .iter()
-        .map(|v| decode_pem_b64(v))
+        .map(|v| keys.decode_pem_b64(v))
         .collect::<Result<Vec<_>, _>>()?;
     let pae = env.pae();
     let mut pairs = Vec::new();
@@ -939,7 +961,7 @@ fn dsse_body(spec: &serde_json::Value) -> Result<Vec<u8>, String> {
     crate::body::dsse_v001_body(&envelope_hash, &payload_hash, &pairs).map_err(|e| e.to_string())
 }
 
-fn hashedrekord_body(spec: &serde_json::Value) -> Result<Vec<u8>, String> {
+fn hashedrekord_body(keys: &KeyCache, spec: &serde_json::Value) -> Result<Vec<u8>, String> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Spec {
@@ -977,7 +999,7 @@ fn hashedrekord_body(spec: &serde_json::Value) -> Result<Vec<u8>, String> {
         Hash::from_hex(&spec.data.hash.value).map_err(|e| format!("data.hash.value: {e}"))?;
     let sig = Base64::decode_vec(&spec.signature.content)
         .map_err(|_| "signature.content is not base64".to_owned())?;
-    let (_, key) = decode_pem_b64(&spec.signature.public_key.content)?;
+    let (_, key) = keys.decode_pem_b64(&spec.signature.public_key.content)?;
     if !key.verifies_prehashed_sha256(digest.as_bytes(), &sig) {
         return Err("the signature does not verify with the public key over the digest".into());
     }

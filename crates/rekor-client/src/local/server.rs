@@ -6,7 +6,7 @@
 //! is left to a reverse proxy.
 
 use std::io::Read;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -86,17 +86,37 @@ impl Drop for Server {
 /// # Errors
 /// [`ServerError::Bind`].
 pub fn serve(log: LocalLog, addr: &str, workers: usize) -> Result<Server, ServerError> {
-    let http = tiny_http::Server::http(addr).map_err(|e| ServerError::Bind {
+    let bind = |reason: String| ServerError::Bind {
         addr: addr.to_owned(),
-        reason: e.to_string(),
-    })?;
-    let bound = http
-        .server_addr()
-        .to_ip()
-        .ok_or_else(|| ServerError::Bind {
-            addr: addr.to_owned(),
-            reason: "not an IP address".into(),
-        })?;
+        reason,
+    };
+    let sock_addr: SocketAddr = addr
+        .to_socket_addrs()
+        .map_err(|e| bind(e.to_string()))?
+        .next()
+        .ok_or_else(|| bind("no address".into()))?;
+    // TCP_NODELAY on the listener is inherited by accepted sockets on Linux:
+    // tiny_http writes a response in pieces, and Nagle's algorithm would hold
+    // the last piece for the client's delayed ACK (~40 ms per request).
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(sock_addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )
+    .map_err(|e| bind(e.to_string()))?;
+    socket
+        .set_reuse_address(true)
+        .map_err(|e| bind(e.to_string()))?;
+    socket
+        .set_tcp_nodelay(true)
+        .map_err(|e| bind(e.to_string()))?;
+    socket
+        .bind(&sock_addr.into())
+        .map_err(|e| bind(e.to_string()))?;
+    socket.listen(1024).map_err(|e| bind(e.to_string()))?;
+    let listener: std::net::TcpListener = socket.into();
+    let bound = listener.local_addr().map_err(|e| bind(e.to_string()))?;
+    let http = tiny_http::Server::from_listener(listener, None).map_err(|e| bind(e.to_string()))?;
     let http = Arc::new(http);
     let workers = (0..workers.max(1))
         .map(|_| {
