@@ -19,6 +19,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Sign an in-toto statement, store it, and publish it when a log is configured.
+    Attest(cmd::attest::AttestArgs),
+    /// Re-verify stored attestations against the key set and the log; exit 0
+    /// only when every check passed.
+    Audit(cmd::attest::AuditArgs),
     /// RFC 6962 Merkle trees: compute roots, build and verify proofs.
     #[command(subcommand)]
     Merkle(cmd::merkle::MerkleCommand),
@@ -36,7 +41,7 @@ enum Command {
     /// The embedded Rekor v1-compatible transparency log.
     #[command(subcommand)]
     Log(cmd::log::LogCommand),
-    /// Sigstore bundles: verify offline.
+    /// Sigstore bundles: verify offline, export stored attestations.
     #[command(subcommand)]
     Bundle(cmd::rekor::BundleCommand),
     /// Signed checkpoints (C2SP signed notes): verify.
@@ -51,6 +56,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Merkle(c) => cmd::merkle::run(c),
+        Command::Attest(a) => cmd::attest::attest(a),
+        Command::Audit(a) => cmd::attest::audit(a),
         Command::Keygen(a) => cmd::keys::keygen(a),
         Command::Dsse(c) => cmd::dsse::run(c),
         Command::Keys(c) => cmd::keys::run(c),

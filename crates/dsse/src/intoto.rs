@@ -34,6 +34,10 @@ pub struct Subject {
     pub name: String,
     /// Digests: algorithm name → lowercase hex.
     pub digest: BTreeMap<String, String>,
+    /// Extra information about the artifact (in-toto ResourceDescriptor
+    /// `annotations`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, serde_json::Value>,
 }
 
 /// Why a statement is not a valid in-toto Statement v1.

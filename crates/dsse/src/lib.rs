@@ -22,3 +22,4 @@ pub use keyset::{KeySet, KeySetError, KeyStatus, TrustedKey};
 pub use pae::{PaeSha256, pae, pae_prefix};
 pub use time::{Timestamp, TimestampError};
 pub use verify::{Verified, Verifier, VerifierError, VerifyError};
+pub use x509::self_signed_certificate;

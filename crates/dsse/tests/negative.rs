@@ -414,6 +414,7 @@ fn statement_validation() {
         Subject {
             name: "a".into(),
             digest: [("sha256".into(), "ab".repeat(32))].into(),
+            annotations: Default::default(),
         },
         "https://slsa.dev/provenance/v1",
         json!({}),

@@ -13,6 +13,12 @@ pub struct UreqTransport {
     agent: ureq::Agent,
 }
 
+impl std::fmt::Debug for UreqTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UreqTransport").finish_non_exhaustive()
+    }
+}
+
 /// Why a ureq exchange failed.
 #[derive(Debug, thiserror::Error)]
 #[error("HTTP transport: {0}")]

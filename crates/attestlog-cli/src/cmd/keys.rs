@@ -53,6 +53,18 @@ pub(crate) enum KeysCommand {
         #[arg(required = true)]
         keys: Vec<PathBuf>,
     },
+    /// Print the key-set document to publish at
+    /// `/.well-known/attestlog/attestation-keys.json`: the published one
+    /// (`--previous`, kept as is) plus the configured signing keys.
+    ServeDoc {
+        /// Signing or public keys (PEM); repeat for several.
+        #[arg(long = "key", env = "ATTESTLOG_KEY", required = true)]
+        keys: Vec<PathBuf>,
+        /// The currently published document, whose keys, windows and
+        /// statuses are kept.
+        #[arg(long)]
+        previous: Option<PathBuf>,
+    },
 }
 
 /// Key statuses on the command line.
@@ -115,6 +127,22 @@ pub(crate) fn load_public_key(path: &Path) -> Result<PublicKey, Failure> {
 
 pub(crate) fn run(cmd: KeysCommand) -> Result<ExitCode, Failure> {
     match cmd {
+        KeysCommand::ServeDoc { keys, previous } => {
+            let previous = previous
+                .map(|p| {
+                    KeySet::from_json(&read_input(&p)?)
+                        .map_err(|e| Failure::input(format_args!("{}: {e}", p.display())))
+                })
+                .transpose()?;
+            let keys = keys
+                .iter()
+                .map(|k| load_public_key(k))
+                .collect::<Result<Vec<_>, _>>()?;
+            let doc = attestlog::key_set_document(previous, &keys, Timestamp::now());
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{}", doc.to_json_pretty())?;
+            Ok(ExitCode::SUCCESS)
+        }
         KeysCommand::Export {
             valid_from,
             valid_until,

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use attest_dsse::{Algorithm, SigningKey};
 use clap::Subcommand;
 use rekor_client::local::{DEFAULT_NAME, LocalLog, LogOptions, serve};
 
@@ -48,22 +47,9 @@ pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
     std::fs::create_dir_all(&dir)
         .map_err(|e| Failure::input(format_args!("{}: {e}", dir.display())))?;
     let key_path = key.unwrap_or_else(|| dir.join("log-key.pem"));
-    let key = match std::fs::read_to_string(&key_path) {
-        Ok(pem) => SigningKey::from_pkcs8_pem(&pem)
-            .map_err(|e| Failure::input(format_args!("{}: {e}", key_path.display())))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let k = SigningKey::generate(Algorithm::EcdsaP256Sha256)
-                .map_err(|e| Failure::input(format_args!("key generation: {e}")))?;
-            let pem = k
-                .to_pkcs8_pem()
-                .map_err(|e| Failure::input(format_args!("key encoding: {e}")))?;
-            crate::cmd::keys::write_private(&key_path, pem.as_bytes())?;
-            k
-        }
-        Err(e) => return Err(Failure::input(format_args!("{}: {e}", key_path.display()))),
-    };
+    let key = rekor_client::local::load_or_create_key(&key_path)
+        .map_err(|e| Failure::input(format_args!("{e}")))?;
     let public_path = dir.join("log-public.pem");
-    std::fs::write(&public_path, key.public_key().to_pem())?;
     let options = LogOptions {
         name,
         ..LogOptions::default()

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use crate::Failure;
 
+pub(crate) mod attest;
 pub(crate) mod dsse;
 pub(crate) mod keys;
 pub(crate) mod log;

@@ -22,8 +22,14 @@ pub(crate) enum BundleCommand {
     /// Verify Sigstore bundles offline; one JSON report per bundle.
     Verify {
         /// Sigstore `trusted_root.json` with the transparency-log keys.
+        #[arg(long, conflicts_with = "log_key", required_unless_present = "log_key")]
+        trusted_root: Option<PathBuf>,
+        /// Or the log's public key (PEM), e.g. `attestlog log serve`'s.
         #[arg(long)]
-        trusted_root: PathBuf,
+        log_key: Option<PathBuf>,
+        /// The name that log signs checkpoints under.
+        #[arg(long, requires = "log_key", default_value = rekor_client::local::DEFAULT_NAME)]
+        log_name: String,
         /// The signer's public key (PEM). Without it, a bundle's certificate
         /// key is used; the certificate's chain and identity are never checked.
         #[arg(long)]
@@ -31,6 +37,20 @@ pub(crate) enum BundleCommand {
         /// Bundle files.
         #[arg(required = true)]
         bundles: Vec<PathBuf>,
+    },
+    /// Print a stored, published attestation as a Sigstore bundle v0.3.
+    Export {
+        /// SQLite file or `postgres://` URL.
+        #[arg(long, env = "ATTESTLOG_DB", default_value = "attestlog.db")]
+        db: String,
+        /// Carry the signer's key in a self-signed certificate made with
+        /// this private key (PKCS#8 PEM, the attestation's signing key)
+        /// instead of a key hint: for clients that only read certificate
+        /// bundles, such as sigstore-python 4.x.
+        #[arg(long)]
+        self_signed: Option<PathBuf>,
+        /// The attestation id (64 hex).
+        id: String,
     },
 }
 
@@ -68,12 +88,32 @@ fn load_logs(path: &Path) -> Result<Vec<TrustedLog>, Failure> {
 }
 
 pub(crate) fn bundle(cmd: BundleCommand) -> Result<ExitCode, Failure> {
-    let BundleCommand::Verify {
-        trusted_root,
-        key,
-        bundles,
-    } = cmd;
-    let logs = load_logs(&trusted_root)?;
+    let (logs, key, bundles) = match cmd {
+        BundleCommand::Verify {
+            trusted_root,
+            log_key,
+            log_name,
+            key,
+            bundles,
+        } => {
+            let logs = match (trusted_root, log_key) {
+                (Some(root), _) => load_logs(&root)?,
+                (None, Some(k)) => {
+                    let mut log =
+                        TrustedLog::rekor_v1("http://attestlog.local", load_public_key(&k)?);
+                    log.name = log_name;
+                    vec![log]
+                }
+                (None, None) => return Err(Failure::input("give --trusted-root or --log-key")),
+            };
+            (logs, key, bundles)
+        }
+        BundleCommand::Export {
+            db,
+            id,
+            self_signed,
+        } => return crate::cmd::attest::export(&db, &id, self_signed.as_deref()),
+    };
     let signer_key = key.as_deref().map(load_public_key).transpose()?;
     // Parse everything first: malformed input is exit 2 before any verdict.
     let parsed = bundles

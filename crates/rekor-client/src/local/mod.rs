@@ -21,7 +21,8 @@
 //! torn record at the tail (a crash mid-write) is detected by its checksum
 //! and discarded when the log is reopened; the tree is restored from stored
 //! node hashes, never by re-verifying signatures. Proofs read O(log n) stored
-//! nodes. One process may open a directory at a time.
+//! nodes. One process may open a directory at a time. The log's public key
+//! is kept beside it as `log-public.pem`.
 //!
 //! ```
 //! use attest_dsse::{Algorithm, Envelope, SigningKey};
@@ -301,6 +302,16 @@ impl LocalLog {
             .tree_id
             .parse()
             .map_err(|_| LocalError::Meta("log.json: treeID is not a decimal u64".into()))?;
+        // The public key beside the log, for clients and auditors.
+        let public_pem = dir.join("log-public.pem");
+        if std::fs::read_to_string(&public_pem).ok().as_deref() != Some(public.to_pem().as_str()) {
+            std::fs::write(&public_pem, public.to_pem()).map_err(|e| {
+                LocalError::Storage(StorageError::Io {
+                    context: "write log-public.pem",
+                    source: e,
+                })
+            })?;
+        }
         let opened = storage::Files::open(dir)?;
         let origin = format!("{} - {tree_id}", meta.name);
         let note_key_id = NoteVerifier::rekor_v1(meta.name.clone(), public.clone()).key_id();
@@ -807,6 +818,46 @@ impl Shared {
         ok_json(
             serde_json::json!({ "rootHash": hex(root.as_bytes()), "hashes": hashes }).to_string(),
         )
+    }
+}
+
+/// The log key in `path` (PKCS#8 PEM), or a new ECDSA P-256 key (as Rekor
+/// uses) written there with mode 0600 when the file does not exist.
+///
+/// # Errors
+/// [`LocalError::Meta`] for an unreadable key, [`LocalError::Storage`] when
+/// the file cannot be written.
+pub fn load_or_create_key(path: &Path) -> Result<SigningKey, LocalError> {
+    match std::fs::read_to_string(path) {
+        Ok(pem) => SigningKey::from_pkcs8_pem(&pem)
+            .map_err(|e| LocalError::Meta(format!("{}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = SigningKey::generate(attest_dsse::Algorithm::EcdsaP256Sha256)
+                .map_err(|e| LocalError::Meta(format!("key generation: {e}")))?;
+            let pem = key
+                .to_pkcs8_pem()
+                .map_err(|e| LocalError::Meta(format!("key encoding: {e}")))?;
+            let io = |source| {
+                LocalError::Storage(StorageError::Io {
+                    context: "write the log key",
+                    source,
+                })
+            };
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(io)?;
+            }
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            let mut f = opts.open(path).map_err(io)?;
+            std::io::Write::write_all(&mut f, pem.as_bytes()).map_err(io)?;
+            f.sync_all().map_err(io)?;
+            Ok(key)
+        }
+        Err(e) => Err(LocalError::Meta(format!("{}: {e}", path.display()))),
     }
 }
 

@@ -1,0 +1,263 @@
+//! `attestlog attest`, `attestlog audit`, `attestlog bundle export`: the
+//! pipeline of the `attestlog` crate from a shell.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use attest_dsse::{KeySet, SigningKey, Statement, Subject};
+use attestlog::{AuditReport, Config, LogConnection};
+use clap::Args;
+use rekor_client::Outcome;
+
+use crate::Failure;
+use crate::cmd::{print_json, read_input};
+use crate::failure::EXIT_FAILED;
+
+/// Where the store and the log are (flags, else the environment).
+#[derive(Debug, Args)]
+pub(crate) struct Pipeline {
+    /// SQLite file or `postgres://` URL.
+    #[arg(long, env = "ATTESTLOG_DB", default_value = "attestlog.db")]
+    db: String,
+    /// Rekor v1 log URL (`http(s)://…`) or `local:DIR` (the embedded log);
+    /// unset = no publication.
+    #[arg(long, env = "REKOR_URL")]
+    rekor_url: Option<String>,
+    /// The log's public key (PEM).
+    #[arg(long, env = "REKOR_PUBLIC_KEY")]
+    log_key: Option<PathBuf>,
+    /// The name the log signs checkpoints under (default: the URL's host;
+    /// `attestlog log serve` uses `attestlog.local`).
+    #[arg(long, env = "REKOR_LOG_NAME")]
+    log_name: Option<String>,
+    /// Sigstore `trusted_root.json` with the log's keys.
+    #[arg(long, env = "REKOR_TRUSTED_ROOT")]
+    trusted_root: Option<PathBuf>,
+    /// Seconds a claimed time may precede the log's time.
+    #[arg(long, env = "ATTESTLOG_BACKDATE_WINDOW", default_value_t = 300)]
+    backdate_window: i64,
+}
+
+impl Pipeline {
+    fn config(&self) -> Config {
+        Config {
+            db: self.db.clone(),
+            rekor_url: self.rekor_url.clone(),
+            rekor_public_key: self.log_key.clone(),
+            rekor_log_name: self.log_name.clone(),
+            rekor_trusted_root: self.trusted_root.clone(),
+            backdate_window: self.backdate_window,
+        }
+    }
+
+    fn open(&self) -> Result<(Config, Option<LogConnection>), Failure> {
+        let c = self.config();
+        let log = c.log_connection().map_err(Failure::input)?;
+        Ok((c, log))
+    }
+}
+
+/// `attestlog attest` arguments.
+#[derive(Debug, Args)]
+pub(crate) struct AttestArgs {
+    /// The tenant owning the attestation.
+    #[arg(long)]
+    tenant: String,
+    /// What it is about: `NAME@ALG:HEX`, e.g. `app@sha256:…` or
+    /// `github.com/acme/app@gitCommit:…`.
+    #[arg(long)]
+    subject: String,
+    /// The in-toto predicate type (a URI).
+    #[arg(long)]
+    predicate_type: String,
+    /// The predicate (JSON file, `-` for stdin).
+    #[arg(long)]
+    predicate: PathBuf,
+    /// The signing key (PKCS#8 PEM).
+    #[arg(long, env = "ATTESTLOG_KEY")]
+    key: PathBuf,
+    #[command(flatten)]
+    pipeline: Pipeline,
+}
+
+fn parse_subject(s: &str) -> Result<Subject, Failure> {
+    let bad = || {
+        Failure::input(format_args!(
+            "--subject {s:?}: expected NAME@ALG:HEX, e.g. app@sha256:<64 hex>"
+        ))
+    };
+    let (name, digest) = s.rsplit_once('@').ok_or_else(bad)?;
+    let (alg, hex) = digest.split_once(':').ok_or_else(bad)?;
+    if name.is_empty() || alg.is_empty() || hex.is_empty() {
+        return Err(bad());
+    }
+    Ok(Subject {
+        name: name.to_owned(),
+        digest: [(alg.to_owned(), hex.to_ascii_lowercase())].into(),
+        annotations: Default::default(),
+    })
+}
+
+fn load_signing_key(path: &std::path::Path) -> Result<SigningKey, Failure> {
+    let pem = String::from_utf8(read_input(path)?)
+        .map_err(|_| Failure::input(format_args!("{}: not PEM", path.display())))?;
+    SigningKey::from_pkcs8_pem(&pem)
+        .map_err(|e| Failure::input(format_args!("{}: {e}", path.display())))
+}
+
+pub(crate) fn attest(a: AttestArgs) -> Result<ExitCode, Failure> {
+    let subject = parse_subject(&a.subject)?;
+    let predicate: serde_json::Value = serde_json::from_slice(&read_input(&a.predicate)?)
+        .map_err(|e| Failure::input(format_args!("{}: {e}", a.predicate.display())))?;
+    let statement = Statement::new(subject, a.predicate_type, predicate);
+    statement.validate().map_err(Failure::input)?;
+    let key = load_signing_key(&a.key)?;
+    let (config, log) = a.pipeline.open()?;
+    let store = config.open_store().map_err(Failure::input)?;
+    let attestor = attestlog::Attestor::new(key, store, log.map(|l| l.client()));
+    let done = attestor
+        .attest(&a.tenant, &a.subject, statement)
+        .map_err(Failure::input)?;
+    print_json(&serde_json::json!({
+        "attestationId": done.id.to_string(),
+        "entryId": done.entry.as_ref().map(|e| e.entry_id.clone()),
+        "logIndex": done.entry.as_ref().map(|e| e.global_index),
+        "integratedTime": done.entry.as_ref().map(|e| e.integrated_time),
+        "pending": done.entry.is_none() && config.rekor_url.is_some(),
+        "publishError": done.publish_error.as_ref().map(ToString::to_string),
+        "retryable": done.publish_error.as_ref().map(rekor_client::ClientError::is_retryable),
+    }))?;
+    // Stored either way; a failed publication is reported (the row is pending).
+    Ok(if done.publish_error.is_some() {
+        ExitCode::from(EXIT_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `attestlog audit` arguments.
+#[derive(Debug, Args)]
+pub(crate) struct AuditArgs {
+    /// The tenant.
+    #[arg(long)]
+    tenant: String,
+    /// The subject as attested (`NAME@ALG:HEX`).
+    #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+    subject: Option<String>,
+    /// Audit every attestation of the tenant.
+    #[arg(long)]
+    all: bool,
+    /// The key-set document (`attestation-keys.json`).
+    #[arg(long, env = "ATTESTLOG_KEYS")]
+    keys: PathBuf,
+    /// One JSON report per line instead of the readable report.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    pipeline: Pipeline,
+}
+
+fn print_readable(r: &AuditReport) {
+    println!(
+        "{} {} / {}  attestation {}  entry {}",
+        if r.passed() { "PASS" } else { "FAIL" },
+        r.tenant,
+        r.subject,
+        r.attestation_id,
+        r.entry_id.as_deref().unwrap_or("-"),
+    );
+    for c in &r.checks {
+        let mark = match c.outcome {
+            Outcome::Passed => "ok  ",
+            Outcome::Failed => "FAIL",
+            _ => "skip",
+        };
+        if c.detail.is_empty() {
+            println!("    {mark} {}", c.check);
+        } else {
+            println!("    {mark} {}: {}", c.check, c.detail);
+        }
+    }
+}
+
+pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
+    let keys = KeySet::from_json(&read_input(&a.keys)?)
+        .map_err(|e| Failure::input(format_args!("{}: {e}", a.keys.display())))?;
+    let (config, log) = a.pipeline.open()?;
+    let store = config.open_store().map_err(Failure::input)?;
+    let auditor =
+        attestlog::Auditor::new(keys, store, log.map(|l| l.client()), config.backdate_window);
+    let reports = match &a.subject {
+        Some(s) => auditor.audit(&a.tenant, s).map_err(Failure::input)?,
+        None => {
+            let bar = if std::io::stderr().is_terminal() {
+                indicatif::ProgressBar::new_spinner().with_message("audited")
+            } else {
+                indicatif::ProgressBar::hidden()
+            };
+            let r = auditor
+                .audit_tenant(&a.tenant, |n| bar.set_position(n as u64))
+                .map_err(Failure::input)?;
+            bar.finish_and_clear();
+            r
+        }
+    };
+    let passed = reports.iter().filter(|r| r.passed()).count();
+    for r in &reports {
+        if a.json {
+            print_json(&serde_json::to_value(r).unwrap_or_default())?;
+        } else {
+            print_readable(r);
+        }
+    }
+    if a.json {
+        print_json(
+            &serde_json::json!({ "audited": reports.len(), "passed": passed, "failed": reports.len() - passed }),
+        )?;
+    } else {
+        println!(
+            "{} audited, {passed} passed, {} failed",
+            reports.len(),
+            reports.len() - passed
+        );
+    }
+    if reports.is_empty() {
+        eprintln!("attestlog: no attestations found");
+    }
+    Ok(if !reports.is_empty() && passed == reports.len() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILED)
+    })
+}
+
+/// `attestlog bundle export`: a stored, published attestation as a Sigstore
+/// bundle v0.3.
+pub(crate) fn export(
+    db: &str,
+    id: &str,
+    self_signed: Option<&std::path::Path>,
+) -> Result<ExitCode, Failure> {
+    let id = attest_store::AttestationId::from_hex(id).map_err(Failure::input)?;
+    let store = attest_store::open(db).map_err(Failure::input)?;
+    let row = store
+        .get(&id)
+        .map_err(Failure::input)?
+        .ok_or_else(|| Failure::input(format_args!("no attestation {id} in {db}")))?;
+    let json = match self_signed {
+        None => attestlog::export_bundle(&row),
+        Some(path) => {
+            let key = load_signing_key(path)?;
+            let from = attest_dsse::Timestamp::from_unix(row.attestation.claimed_time - 3600);
+            let until =
+                attest_dsse::Timestamp::from_unix(row.attestation.claimed_time + 10 * 365 * 86_400);
+            let cert =
+                attest_dsse::self_signed_certificate(&key, "attestlog self-signed", from, until);
+            attestlog::export_bundle_with_certificate(&row, &cert)
+        }
+    }
+    .map_err(Failure::input)?;
+    println!("{json}");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,292 @@
+//! `attestlog attest / audit / bundle export / keys serve-doc` through the
+//! real binary, against `attestlog log serve` over loopback and against the
+//! embedded log in process (`REKOR_URL=local:DIR`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_attestlog"));
+    for v in [
+        "REKOR_URL",
+        "ATTESTLOG_DB",
+        "REKOR_PUBLIC_KEY",
+        "REKOR_LOG_NAME",
+        "REKOR_TRUSTED_ROOT",
+        "ATTESTLOG_KEY",
+        "ATTESTLOG_KEYS",
+    ] {
+        c.env_remove(v);
+    }
+    c
+}
+
+struct Served(Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(dir: &Path) -> (Served, String, PathBuf) {
+    let mut child = bin()
+        .args(["log", "serve", "--addr", "127.0.0.1:0", "--dir"])
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let v: Value = serde_json::from_str(&line).unwrap();
+    (
+        Served(child),
+        v["listening"].as_str().unwrap().to_owned(),
+        PathBuf::from(v["logPublicKey"].as_str().unwrap()),
+    )
+}
+
+fn json_lines(o: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn commit(n: u32) -> String {
+    format!("app@sha256:{n:064x}")
+}
+
+#[test]
+fn attest_audit_export_and_tamper_through_the_binary() {
+    let dir = std::env::temp_dir().join(format!("attestlog-pipeline-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("key.pem");
+    assert!(
+        bin()
+            .args(["keygen", "--out"])
+            .arg(&key)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let doc = bin()
+        .args(["keys", "serve-doc", "--key"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(doc.status.success());
+    let keys = dir.join("attestation-keys.json");
+    std::fs::write(&keys, &doc.stdout).unwrap();
+    let predicate = dir.join("predicate.json");
+    std::fs::write(
+        &predicate,
+        br#"{"buildDefinition":{"buildType":"https://example.com/ci"}}"#,
+    )
+    .unwrap();
+    let db = dir.join("store.db");
+    let (served, url, log_pub) = serve(&dir.join("log"));
+
+    let with_log = |c: &mut Command| {
+        c.arg("--db")
+            .arg(&db)
+            .args([
+                "--rekor-url",
+                &url,
+                "--log-name",
+                "attestlog.local",
+                "--log-key",
+            ])
+            .arg(&log_pub);
+    };
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let mut c = bin();
+        c.args([
+            "attest",
+            "--tenant",
+            "acme",
+            "--subject",
+            &commit(n),
+            "--predicate-type",
+            "https://slsa.dev/provenance/v1",
+            "--predicate",
+        ])
+        .arg(&predicate)
+        .arg("--key")
+        .arg(&key);
+        with_log(&mut c);
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v = &json_lines(&o)[0];
+        assert_eq!(v["pending"], false);
+        assert!(v["entryId"].as_str().unwrap().len() == 80);
+        ids.push(v["attestationId"].as_str().unwrap().to_owned());
+    }
+
+    // Audit one (readable), one as JSON, then all.
+    let mut c = bin();
+    c.args([
+        "audit",
+        "--tenant",
+        "acme",
+        "--subject",
+        &commit(1),
+        "--keys",
+    ])
+    .arg(&keys);
+    with_log(&mut c);
+    let o = c.output().unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{text}");
+    assert!(
+        text.contains("PASS acme / app@sha256:") && text.contains("ok   not-backdated"),
+        "{text}"
+    );
+    let mut c = bin();
+    c.args(["audit", "--tenant", "acme", "--all", "--json", "--keys"])
+        .arg(&keys);
+    with_log(&mut c);
+    let o = c.output().unwrap();
+    assert!(o.status.success());
+    let lines = json_lines(&o);
+    assert_eq!(lines.last().unwrap()["passed"], 3);
+    assert!(
+        lines[..3]
+            .iter()
+            .all(|r| r["checks"].as_array().unwrap().len() == 9)
+    );
+
+    // Export a bundle; our own `bundle verify` accepts it.
+    let o = bin()
+        .args(["bundle", "export", "--db"])
+        .arg(&db)
+        .arg(&ids[0])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bundle = dir.join("bundle.json");
+    std::fs::write(&bundle, &o.stdout).unwrap();
+    let pubkey = dir.join("signer.pub.pem");
+    std::fs::write(
+        &pubkey,
+        attest_dsse::SigningKey::from_pkcs8_pem(&std::fs::read_to_string(&key).unwrap())
+            .unwrap()
+            .public_key()
+            .to_pem(),
+    )
+    .unwrap();
+    let o = bin()
+        .args(["bundle", "verify", "--log-key"])
+        .arg(&log_pub)
+        .arg("--key")
+        .arg(&pubkey)
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(json_lines(&o)[0]["verified"], true);
+
+    // Tamper with a stored row: the audit fails, naming the check.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "UPDATE attestations SET envelope = CAST(replace(CAST(envelope AS TEXT), '\"payload\":\"ey', '\"payload\":\"ez') AS BLOB) WHERE subject = ?1",
+        [commit(2)],
+    )
+    .unwrap();
+    let mut c = bin();
+    c.args([
+        "audit",
+        "--tenant",
+        "acme",
+        "--subject",
+        &commit(2),
+        "--keys",
+    ])
+    .arg(&keys);
+    with_log(&mut c);
+    let o = c.output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("FAIL envelope-signature"));
+
+    // The log down: the row is stored and pending (exit 1), nothing lost.
+    drop(served);
+    let o = bin()
+        .args([
+            "attest",
+            "--tenant",
+            "acme",
+            "--subject",
+            &commit(9),
+            "--predicate-type",
+            "https://slsa.dev/provenance/v1",
+            "--predicate",
+        ])
+        .arg(&predicate)
+        .arg("--key")
+        .arg(&key)
+        .arg("--db")
+        .arg(&db)
+        .args([
+            "--rekor-url",
+            &url,
+            "--log-name",
+            "attestlog.local",
+            "--log-key",
+        ])
+        .arg(&log_pub)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let v = &json_lines(&o)[0];
+    assert_eq!(
+        (v["pending"].as_bool(), v["retryable"].as_bool()),
+        (Some(true), Some(true))
+    );
+    let listed = bin()
+        .args(["store", "list", "--tenant", "acme", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&listed.stdout).contains(v["attestationId"].as_str().unwrap()));
+
+    // The environment instead of flags, and the embedded log in process.
+    let local = dir.join("local-log");
+    let o = bin()
+        .args([
+            "attest",
+            "--tenant",
+            "t",
+            "--subject",
+            &commit(1),
+            "--predicate-type",
+            "https://slsa.dev/provenance/v1",
+            "--predicate",
+        ])
+        .arg(&predicate)
+        .env("ATTESTLOG_KEY", &key)
+        .env("ATTESTLOG_DB", dir.join("env.db"))
+        .env("REKOR_URL", format!("local:{}", local.display()))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = bin()
+        .args(["audit", "--tenant", "t", "--subject", &commit(1)])
+        .env("ATTESTLOG_KEYS", &keys)
+        .env("ATTESTLOG_DB", dir.join("env.db"))
+        .env("REKOR_URL", format!("local:{}", local.display()))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let _ = std::fs::remove_dir_all(&dir);
+}

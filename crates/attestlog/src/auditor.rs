@@ -1,0 +1,668 @@
+//! The audit flow: without trusting the store, re-verify every attestation
+//! against the key set and the log, and say which checks passed.
+
+use std::fmt;
+
+use attest_dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, KeySet, Statement, Timestamp, Verifier};
+use attest_store::{AttestationRow, AttestationStore, CheckpointRecord, StoreError};
+use rekor_client::verify::{Check, CheckResult, Outcome, VerifiedCheckpoint, check_not_backdated};
+use rekor_client::{Bundle, BundlePolicy, EntryId, LogEntry, TrustedLog};
+use serde::Serialize;
+
+use crate::LogClient;
+use crate::attestor::binding;
+
+/// One line of an audit report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum AuditCheck {
+    /// The stored envelope is signed by a key of the key set.
+    EnvelopeSignature,
+    /// The signed statement names this row's tenant, subject and claimed time.
+    Binding,
+    /// The entry was fetched from the log by its id, and names the same leaf.
+    EntryFetched,
+    /// The logged body is this envelope's (payload hash, signatures, verifiers).
+    BodyMatch,
+    /// The entry is included in the log's current tree: its proof verifies
+    /// against its signed checkpoint, which the current checkpoint extends.
+    Inclusion,
+    /// The log's current tree extends the last one this auditor stored.
+    Consistency,
+    /// The SET verifies with a trusted log key valid at integratedTime, which
+    /// is not in the future.
+    Set,
+    /// The signing key was valid (window, not revoked) at integratedTime.
+    KeyValidAtIntegratedTime,
+    /// The claimed time T satisfies T ≤ integratedTime ≤ T + window.
+    NotBackdated,
+}
+
+impl fmt::Display for AuditCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = serde_json::to_value(self).ok();
+        f.write_str(s.as_ref().and_then(|v| v.as_str()).unwrap_or("?"))
+    }
+}
+
+/// A check and what happened to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditLine {
+    /// The check.
+    pub check: AuditCheck,
+    /// `passed`, `failed`, or `not-checked` (never a pass).
+    pub outcome: Outcome,
+    /// Why it failed or could not run.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+/// The audit of one attestation: a line per check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditReport {
+    /// The attestation id.
+    pub attestation_id: String,
+    /// The tenant.
+    pub tenant: String,
+    /// The subject.
+    pub subject: String,
+    /// The log entry id, when published.
+    pub entry_id: Option<String>,
+    /// Every check.
+    pub checks: Vec<AuditLine>,
+}
+
+impl AuditReport {
+    /// True only when every check ran and passed.
+    #[must_use]
+    pub fn passed(&self) -> bool {
+        !self.checks.is_empty() && self.checks.iter().all(|c| c.outcome == Outcome::Passed)
+    }
+
+    /// The first check that did not pass.
+    #[must_use]
+    pub fn first_problem(&self) -> Option<&AuditLine> {
+        self.checks.iter().find(|c| c.outcome != Outcome::Passed)
+    }
+
+    /// The outcome of one check.
+    #[must_use]
+    pub fn outcome(&self, check: AuditCheck) -> Option<Outcome> {
+        self.checks
+            .iter()
+            .find(|c| c.check == check)
+            .map(|c| c.outcome)
+    }
+
+    fn push(&mut self, check: AuditCheck, r: Result<(), String>) {
+        let (outcome, detail) = match r {
+            Ok(()) => (Outcome::Passed, String::new()),
+            Err(d) => (Outcome::Failed, d),
+        };
+        self.checks.push(AuditLine {
+            check,
+            outcome,
+            detail,
+        });
+    }
+
+    fn skip(&mut self, check: AuditCheck, why: &str) {
+        self.checks.push(AuditLine {
+            check,
+            outcome: Outcome::NotChecked,
+            detail: why.to_owned(),
+        });
+    }
+}
+
+/// Why an audit could not run at all (a failed check is a report, not this).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What one audit run learned from the log, once for all its rows.
+struct LogState {
+    /// The log's current checkpoint, verified, or why it is unavailable.
+    current: Result<VerifiedCheckpoint, String>,
+    /// The consistency of `current` with the stored checkpoint.
+    consistency: Result<(), String>,
+}
+
+/// Re-verifies stored attestations against a key set and the log.
+pub struct Auditor {
+    keys: KeySet,
+    store: Box<dyn AttestationStore>,
+    log: Option<LogClient>,
+    window: i64,
+    now: Box<dyn Fn() -> Timestamp + Send + Sync>,
+}
+
+impl fmt::Debug for Auditor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Auditor")
+            .field("keys", &self.keys.keys.len())
+            .field("window", &self.window)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Auditor {
+    /// An auditor trusting `keys` for signatures and the log client's trusted
+    /// logs for evidence; `window` is the back-dating window in seconds.
+    #[must_use]
+    pub fn new(
+        keys: KeySet,
+        store: Box<dyn AttestationStore>,
+        log: Option<LogClient>,
+        window: i64,
+    ) -> Self {
+        Self {
+            keys,
+            store,
+            log,
+            window,
+            now: Box::new(Timestamp::now),
+        }
+    }
+
+    /// Replaces the verifier's clock.
+    #[must_use]
+    pub fn with_clock(mut self, now: impl Fn() -> Timestamp + Send + Sync + 'static) -> Self {
+        self.now = Box::new(now);
+        self
+    }
+
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> &dyn AttestationStore {
+        self.store.as_ref()
+    }
+
+    /// Audits every attestation of `tenant` about `subject`.
+    ///
+    /// # Errors
+    /// [`AuditError::Store`].
+    pub fn audit(&self, tenant: &str, subject: &str) -> Result<Vec<AuditReport>, AuditError> {
+        let rows = self.store.by_subject(tenant, subject)?;
+        let state = self.log_state()?;
+        Ok(rows
+            .iter()
+            .map(|r| self.audit_row_with(r, &state))
+            .collect())
+    }
+
+    /// Audits every attestation of `tenant`, a page at a time, calling
+    /// `progress(done)` after each row.
+    ///
+    /// # Errors
+    /// [`AuditError::Store`].
+    pub fn audit_tenant(
+        &self,
+        tenant: &str,
+        mut progress: impl FnMut(usize),
+    ) -> Result<Vec<AuditReport>, AuditError> {
+        let state = self.log_state()?;
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.store.list(tenant, after, 500)?;
+            for r in &page.rows {
+                out.push(self.audit_row_with(r, &state));
+                progress(out.len());
+            }
+            match page.next {
+                Some(n) => after = Some(n),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// Audits one row.
+    ///
+    /// # Errors
+    /// [`AuditError::Store`].
+    pub fn audit_row(&self, row: &AttestationRow) -> Result<AuditReport, AuditError> {
+        let state = self.log_state()?;
+        Ok(self.audit_row_with(row, &state))
+    }
+
+    /// The log's current checkpoint and its consistency with the one stored
+    /// by the last audit; a consistent current checkpoint becomes the new
+    /// stored one (a forked one never replaces the baseline).
+    fn log_state(&self) -> Result<LogState, AuditError> {
+        let Some(log) = &self.log else {
+            return Ok(LogState {
+                current: Err("no transparency log configured".into()),
+                consistency: Err("no transparency log configured".into()),
+            });
+        };
+        let current = match log.log_info() {
+            Ok((_, cp)) => cp,
+            Err(e) => {
+                let why = format!("the log's current checkpoint: {e}");
+                return Ok(LogState {
+                    current: Err(why.clone()),
+                    consistency: Err(why),
+                });
+            }
+        };
+        let log_key = log_key_of(log.trusted_logs(), &current);
+        let consistency = match self.store.last_checkpoint(&log_key)? {
+            None => Ok(()),
+            Some(stored) => {
+                let text = String::from_utf8_lossy(&stored.checkpoint).into_owned();
+                match verified_checkpoint(log.trusted_logs(), &text) {
+                    None => Err(
+                        "the stored checkpoint does not verify with the trusted log keys".into(),
+                    ),
+                    Some(old) if old.size > current.size => Err(format!(
+                        "the log shrank from {} to {} entries",
+                        old.size, current.size
+                    )),
+                    // The empty tree is a prefix of every tree.
+                    Some(old) if old.size == 0 => Ok(()),
+                    Some(old) => log
+                        .prove_consistency(&old, &current)
+                        .map_err(|e| format!("from size {} to {}: {e}", old.size, current.size)),
+                }
+            }
+        };
+        if consistency.is_ok() {
+            self.store.store_checkpoint(&CheckpointRecord {
+                log_id: log_key,
+                tree_size: current.size,
+                checkpoint: current.note.clone().into_bytes(),
+            })?;
+        }
+        Ok(LogState {
+            current: Ok(current),
+            consistency,
+        })
+    }
+
+    fn audit_row_with(&self, row: &AttestationRow, state: &LogState) -> AuditReport {
+        let a = &row.attestation;
+        let mut r = AuditReport {
+            attestation_id: a.id.to_string(),
+            tenant: a.tenant.clone(),
+            subject: a.subject.clone(),
+            entry_id: row.entry.as_ref().map(|e| e.entry_id.clone()),
+            checks: Vec::new(),
+        };
+        let env = match Envelope::from_json(&a.envelope) {
+            Ok(e) => e,
+            Err(e) => {
+                r.push(
+                    AuditCheck::EnvelopeSignature,
+                    Err(format!("stored envelope unreadable: {e}")),
+                );
+                for c in ALL_AFTER_SIGNATURE {
+                    r.skip(c, "the stored envelope is unreadable");
+                }
+                return r;
+            }
+        };
+        // Signature with any key of the set, time aside (validity is its own line).
+        let any_time = Verifier::new(
+            self.keys
+                .keys
+                .iter()
+                .map(|k| {
+                    let mut k = k.clone();
+                    k.valid_from = None;
+                    k.valid_until = None;
+                    k.status = attest_dsse::KeyStatus::Active;
+                    k
+                })
+                .collect(),
+            1,
+        )
+        .map_err(|e| e.to_string())
+        .and_then(|v| {
+            v.verify(&env, IN_TOTO_PAYLOAD_TYPE, Timestamp::now())
+                .map_err(|e| e.to_string())
+        });
+        let verified = match any_time {
+            Ok(v) => {
+                r.push(AuditCheck::EnvelopeSignature, Ok(()));
+                v
+            }
+            Err(e) => {
+                r.push(AuditCheck::EnvelopeSignature, Err(e));
+                for c in ALL_AFTER_SIGNATURE {
+                    r.skip(c, "the envelope signature does not verify");
+                }
+                return r;
+            }
+        };
+        let claimed = binding_check(&mut r, verified.payload(), row);
+
+        // The log's evidence.
+        let (Some(stored), Some(log)) = (&row.entry, &self.log) else {
+            let why = if row.entry.is_none() {
+                "not published: the row is pending"
+            } else {
+                "no transparency log configured"
+            };
+            for c in ALL_LOG_CHECKS {
+                r.skip(c, why);
+            }
+            return r;
+        };
+        let fetched = EntryId::parse(&stored.entry_id)
+            .map_err(|e| format!("stored entry id: {e}"))
+            .and_then(|id| {
+                log.get_entry(&id)
+                    .map(|e| (id, e))
+                    .map_err(|e| e.to_string())
+            })
+            .and_then(|(id, e)| {
+                if e.id.uuid() == id.uuid() {
+                    Ok(e)
+                } else {
+                    Err("the log returned another entry".into())
+                }
+            });
+        let entry = match fetched {
+            Ok(e) => {
+                r.push(AuditCheck::EntryFetched, Ok(()));
+                e
+            }
+            Err(e) => {
+                r.push(AuditCheck::EntryFetched, Err(e));
+                for c in &ALL_LOG_CHECKS[1..] {
+                    r.skip(*c, "the entry could not be fetched");
+                }
+                return r;
+            }
+        };
+        self.evidence(&mut r, &entry, &env, log.trusted_logs(), state);
+        self.time_checks(&mut r, &env, entry.integrated_time, claimed);
+        r
+    }
+
+    /// body-match, inclusion (in the current tree), consistency, SET.
+    fn evidence(
+        &self,
+        r: &mut AuditReport,
+        entry: &LogEntry,
+        env: &Envelope,
+        logs: &[TrustedLog],
+        state: &LogState,
+    ) {
+        let policy = BundlePolicy {
+            logs,
+            signer_key: None,
+            now: (self.now)(),
+            claimed_time: None,
+        };
+        let evidence = rekor_client::verify_log_evidence(entry, &policy);
+        let body = rekor_client::EntryBody::parse(&entry.body)
+            .map_err(|e| e.to_string())
+            .and_then(|b| {
+                rekor_client::verify::check_body_matches_envelope(&b, env).map_err(|e| e.reason)
+            });
+        r.push(AuditCheck::BodyMatch, body);
+        let group =
+            |checks: &[Check]| -> Result<(), String> {
+                match evidence.checks.iter().find(|c: &&CheckResult| {
+                    checks.contains(&c.check) && c.outcome != Outcome::Passed
+                }) {
+                    Some(c) => Err(format!("{}: {}", c.check, c.detail)),
+                    None if evidence.checks.iter().any(|c| checks.contains(&c.check)) => Ok(()),
+                    None => Err("not in the log's evidence".into()),
+                }
+            };
+        let inclusion = group(&[
+            Check::CheckpointSignature,
+            Check::CheckpointBinding,
+            Check::Inclusion,
+        ])
+        .and_then(|()| {
+            let current = state.current.as_ref().map_err(Clone::clone)?;
+            let note = entry
+                .inclusion_proof
+                .as_ref()
+                .and_then(|p| p.checkpoint.as_deref())
+                .ok_or("the entry has no checkpoint")?;
+            let entry_cp =
+                verified_checkpoint(logs, note).ok_or("the entry's checkpoint does not verify")?;
+            if entry_cp.origin != current.origin {
+                return Err("the entry's checkpoint is for another tree".into());
+            }
+            if entry_cp.size > current.size {
+                return Err("the entry's checkpoint is ahead of the current one".into());
+            }
+            let log = self.log.as_ref().ok_or("no log")?;
+            log.prove_consistency(&entry_cp, current)
+                .map_err(|e| format!("the entry's tree is not a prefix of the current tree: {e}"))
+        });
+        r.push(AuditCheck::Inclusion, inclusion);
+        r.push(AuditCheck::Consistency, state.consistency.clone());
+        r.push(
+            AuditCheck::Set,
+            group(&[Check::LogKey, Check::IntegratedTime, Check::Set]),
+        );
+    }
+
+    /// key-valid-at-integrated-time, not-backdated: only with a SET that
+    /// verified (integratedTime is trusted only then).
+    fn time_checks(
+        &self,
+        r: &mut AuditReport,
+        env: &Envelope,
+        integrated: i64,
+        claimed: Option<i64>,
+    ) {
+        if r.outcome(AuditCheck::Set) != Some(Outcome::Passed) {
+            r.skip(
+                AuditCheck::KeyValidAtIntegratedTime,
+                "integratedTime is not authenticated (SET)",
+            );
+            r.skip(
+                AuditCheck::NotBackdated,
+                "integratedTime is not authenticated (SET)",
+            );
+            return;
+        }
+        let at = Timestamp::from_unix(integrated);
+        let valid = Verifier::from_key_set(&self.keys, 1)
+            .map_err(|e| e.to_string())
+            .and_then(|v| v.verify(env, IN_TOTO_PAYLOAD_TYPE, at).map(|_| ()).map_err(|e| {
+                format!("no key of the set that signed it was valid at integratedTime {integrated}: {e}")
+            }));
+        r.push(AuditCheck::KeyValidAtIntegratedTime, valid);
+        match claimed {
+            Some(t) => r.push(
+                AuditCheck::NotBackdated,
+                check_not_backdated(t, integrated, self.window).map_err(|e| e.reason),
+            ),
+            None => r.skip(
+                AuditCheck::NotBackdated,
+                "the statement carries no claimed time",
+            ),
+        }
+    }
+
+    /// Audits a Sigstore bundle offline: the same checks without the store
+    /// and without asking the log (inclusion against the bundle's checkpoint;
+    /// consistency is not checked).
+    #[must_use]
+    pub fn audit_bundle(&self, bundle: &Bundle, logs: &[TrustedLog]) -> AuditReport {
+        let mut r = AuditReport {
+            attestation_id: String::new(),
+            tenant: String::new(),
+            subject: String::new(),
+            entry_id: None,
+            checks: Vec::new(),
+        };
+        let env = match bundle.envelope() {
+            Ok(Some(e)) => e,
+            Ok(None) => {
+                r.push(
+                    AuditCheck::EnvelopeSignature,
+                    Err("the bundle has no DSSE envelope".into()),
+                );
+                return r;
+            }
+            Err(e) => {
+                r.push(AuditCheck::EnvelopeSignature, Err(e.to_string()));
+                return r;
+            }
+        };
+        let signer = self.keys.keys.iter().find(|k| {
+            env.signatures()
+                .iter()
+                .any(|s| k.key.verifies(&env.pae(), &s.sig))
+        });
+        let Some(signer) = signer else {
+            r.push(
+                AuditCheck::EnvelopeSignature,
+                Err("no key of the set signed the envelope".into()),
+            );
+            return r;
+        };
+        r.push(AuditCheck::EnvelopeSignature, Ok(()));
+        let policy = BundlePolicy {
+            logs,
+            signer_key: Some(signer.key.clone()),
+            now: (self.now)(),
+            claimed_time: None,
+        };
+        let report = rekor_client::verify_bundle(bundle, &policy);
+        let group = |checks: &[Check]| -> Result<(), String> {
+            report
+                .checks
+                .iter()
+                .find(|c| checks.contains(&c.check) && c.outcome != Outcome::Passed)
+                .map_or(Ok(()), |c| Err(format!("{}: {}", c.check, c.detail)))
+        };
+        r.push(AuditCheck::BodyMatch, group(&[Check::BodyMatch]));
+        r.push(
+            AuditCheck::Inclusion,
+            group(&[
+                Check::CheckpointSignature,
+                Check::CheckpointBinding,
+                Check::Inclusion,
+            ]),
+        );
+        r.skip(
+            AuditCheck::Consistency,
+            "offline: a bundle carries one checkpoint",
+        );
+        r.push(
+            AuditCheck::Set,
+            group(&[Check::LogKey, Check::IntegratedTime, Check::Set]),
+        );
+        let integrated = bundle
+            .verification_material
+            .tlog_entries
+            .first()
+            .and_then(|e| e.integrated_time.as_deref())
+            .and_then(|t| t.parse::<i64>().ok());
+        let claimed = Statement::from_json(env.payload_unverified())
+            .ok()
+            .and_then(|s| claimed_time(&s));
+        match integrated {
+            Some(t) => self.time_checks(&mut r, &env, t, claimed),
+            None => {
+                r.skip(AuditCheck::KeyValidAtIntegratedTime, "no integratedTime");
+                r.skip(AuditCheck::NotBackdated, "no integratedTime");
+            }
+        }
+        r
+    }
+}
+
+const ALL_LOG_CHECKS: [AuditCheck; 7] = [
+    AuditCheck::EntryFetched,
+    AuditCheck::BodyMatch,
+    AuditCheck::Inclusion,
+    AuditCheck::Consistency,
+    AuditCheck::Set,
+    AuditCheck::KeyValidAtIntegratedTime,
+    AuditCheck::NotBackdated,
+];
+
+const ALL_AFTER_SIGNATURE: [AuditCheck; 8] = [
+    AuditCheck::Binding,
+    AuditCheck::EntryFetched,
+    AuditCheck::BodyMatch,
+    AuditCheck::Inclusion,
+    AuditCheck::Consistency,
+    AuditCheck::Set,
+    AuditCheck::KeyValidAtIntegratedTime,
+    AuditCheck::NotBackdated,
+];
+
+/// The binding line; returns the signed claimed time.
+fn binding_check(r: &mut AuditReport, payload: &[u8], row: &AttestationRow) -> Option<i64> {
+    let a = &row.attestation;
+    let statement = match Statement::from_json(payload) {
+        Ok(s) => s,
+        Err(e) => {
+            r.push(
+                AuditCheck::Binding,
+                Err(format!("the payload is not an in-toto statement: {e}")),
+            );
+            return None;
+        }
+    };
+    let claimed = claimed_time(&statement);
+    let bound = statement.subject.iter().any(|s| {
+        s.annotations.get(binding::TENANT).and_then(|v| v.as_str()) == Some(a.tenant.as_str())
+            && s.annotations.get(binding::SUBJECT).and_then(|v| v.as_str())
+                == Some(a.subject.as_str())
+    });
+    let result = if !bound {
+        Err(format!(
+            "the signed statement is not about tenant {:?} and subject {:?}",
+            a.tenant, a.subject
+        ))
+    } else if statement.predicate_type != a.predicate_type {
+        Err("the stored predicate type is not the signed one".into())
+    } else if claimed != Some(a.claimed_time) {
+        Err(format!(
+            "the stored claimed time {} is not the signed one {claimed:?}",
+            a.claimed_time
+        ))
+    } else {
+        Ok(())
+    };
+    r.push(AuditCheck::Binding, result);
+    claimed
+}
+
+fn claimed_time(s: &Statement) -> Option<i64> {
+    s.subject.iter().find_map(|s| {
+        s.annotations
+            .get(binding::CLAIMED_TIME)
+            .and_then(serde_json::Value::as_i64)
+    })
+}
+
+fn verified_checkpoint(logs: &[TrustedLog], note: &str) -> Option<VerifiedCheckpoint> {
+    logs.iter()
+        .find_map(|l| rekor_client::verify::verify_checkpoint(note, l).ok())
+}
+
+/// The key the store files checkpoints under: hex SHA-256 of the log id of
+/// the trusted log that signed `cp` and the checkpoint origin, which names
+/// the tree (a Rekor shard) — trees are only comparable within one origin.
+fn log_key_of(logs: &[TrustedLog], cp: &VerifiedCheckpoint) -> String {
+    use sha2::{Digest, Sha256};
+    let id = logs
+        .iter()
+        .find(|l| rekor_client::verify::verify_checkpoint(&cp.note, l).is_ok())
+        .map_or_else(String::new, TrustedLog::log_id_hex);
+    Sha256::digest(format!("{id}\n{}", cp.origin))
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

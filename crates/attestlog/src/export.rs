@@ -1,0 +1,158 @@
+//! What leaves the pipeline: Sigstore bundles of published attestations, and
+//! the key-set document auditors fetch.
+
+use std::time::Duration;
+
+use attest_dsse::KeySet;
+use attest_store::AttestationRow;
+use rekor_client::bundle::{PublicKeyHint, VerificationMaterial};
+use rekor_client::{Bundle, LogEntry, Transport};
+
+/// Where the key-set document is published, relative to a service's origin.
+pub const KEY_SET_PATH: &str = "/.well-known/attestlog/attestation-keys.json";
+
+/// Why a bundle or key set could not be produced.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExportError {
+    /// The row has not been published.
+    #[error("attestation {0} is not published (pending): no log entry to put in a bundle")]
+    NotPublished(String),
+    /// The stored evidence is not a log entry.
+    #[error("stored log evidence is unreadable: {0}")]
+    Evidence(String),
+    /// The key-set document could not be fetched or read.
+    #[error("key set: {0}")]
+    KeySet(String),
+}
+
+/// A published attestation as a Sigstore bundle v0.3: the envelope exactly
+/// as stored, a public-key hint (the signer's key id), and the log entry
+/// with its inclusion proof, checkpoint and SET, from the evidence kept when
+/// the entry was verified. The bundle is checked by [`Bundle::from_json`]
+/// before it is returned.
+///
+/// # Errors
+/// [`ExportError`].
+pub fn export_bundle(row: &AttestationRow) -> Result<String, ExportError> {
+    bundle_json(row, None)
+}
+
+/// [`export_bundle`] with the signer's key carried by an X.509 certificate
+/// (DER; e.g. [`attest_dsse::self_signed_certificate`]) instead of a key
+/// hint, for clients that only read certificate bundles (sigstore-python
+/// 4.x refuses v0.3 bundles without a certificate). The certificate's key
+/// must be the row's signer key.
+///
+/// # Errors
+/// [`ExportError`]; [`ExportError::Evidence`] when the certificate does not
+/// carry the signer's key.
+pub fn export_bundle_with_certificate(
+    row: &AttestationRow,
+    cert_der: &[u8],
+) -> Result<String, ExportError> {
+    let key = attest_dsse::PublicKey::from_certificate_der(cert_der)
+        .map_err(|e| ExportError::Evidence(format!("certificate: {e}")))?;
+    if !row.attestation.signer_key_ids.contains(&key.key_id()) {
+        return Err(ExportError::Evidence(
+            "the certificate's key did not sign this attestation".into(),
+        ));
+    }
+    bundle_json(row, Some(cert_der))
+}
+
+fn bundle_json(row: &AttestationRow, cert_der: Option<&[u8]>) -> Result<String, ExportError> {
+    let a = &row.attestation;
+    let stored = row
+        .entry
+        .as_ref()
+        .ok_or_else(|| ExportError::NotPublished(a.id.to_string()))?;
+    let entry = LogEntry::from_json(&stored.inclusion_proof)
+        .map_err(|e| ExportError::Evidence(e.to_string()))?;
+    if entry.id.to_string() != stored.entry_id {
+        return Err(ExportError::Evidence(
+            "the evidence is for another entry".into(),
+        ));
+    }
+    let tlog = entry
+        .to_tlog_entry()
+        .map_err(|e| ExportError::Evidence(e.to_string()))?;
+    let envelope = String::from_utf8(a.envelope.clone())
+        .ok()
+        .and_then(|s| serde_json::value::RawValue::from_string(s).ok())
+        .ok_or_else(|| ExportError::Evidence("the stored envelope is not JSON".into()))?;
+    let bundle = Bundle {
+        media_type: rekor_client::bundle::MEDIA_TYPE_V03.to_owned(),
+        verification_material: VerificationMaterial {
+            public_key: match cert_der {
+                Some(_) => None,
+                None => Some(PublicKeyHint {
+                    hint: a.signer_key_ids.first().cloned().unwrap_or_default(),
+                }),
+            },
+            certificate: cert_der.map(|d| rekor_client::bundle::RawBytes {
+                raw_bytes: <base64ct::Base64 as base64ct::Encoding>::encode_string(d),
+            }),
+            x509_certificate_chain: None,
+            tlog_entries: vec![tlog],
+            timestamp_verification_data: None,
+        },
+        dsse_envelope: Some(envelope),
+        message_signature: None,
+    };
+    let json = bundle.to_json();
+    Bundle::from_json(json.as_bytes()).map_err(|e| ExportError::Evidence(e.to_string()))?;
+    Ok(json)
+}
+
+/// The key-set document for the configured signing keys: `previous` (the
+/// published document, whose keys and their windows and statuses are kept)
+/// plus every key not yet in it, active from `now`. The version increases
+/// when a key was added.
+#[must_use]
+pub fn key_set_document(
+    previous: Option<KeySet>,
+    keys: &[attest_dsse::PublicKey],
+    now: attest_dsse::Timestamp,
+) -> KeySet {
+    let mut set = previous.unwrap_or(KeySet {
+        version: 0,
+        keys: Vec::new(),
+    });
+    let mut added = false;
+    for k in keys {
+        if set.keys.iter().all(|t| t.key != *k) {
+            let mut t = attest_dsse::TrustedKey::always(k.clone());
+            t.valid_from = Some(now);
+            set.keys.push(t);
+            added = true;
+        }
+    }
+    if added || set.version == 0 {
+        set.version += 1;
+    }
+    set
+}
+
+/// Fetches and parses a key-set document (`attestation-keys.json`) over the
+/// same kind of transport the log client uses.
+///
+/// # Errors
+/// [`ExportError::KeySet`] for a transport failure, a non-200 answer or a
+/// malformed document.
+pub fn fetch_key_set<T: Transport>(transport: &T, url: &str) -> Result<KeySet, ExportError> {
+    let req = http::Request::get(url)
+        .header(http::header::ACCEPT, "application/json")
+        .body(Vec::new())
+        .map_err(|e| ExportError::KeySet(e.to_string()))?;
+    let resp = transport
+        .send(req, Duration::from_secs(30))
+        .map_err(|e| ExportError::KeySet(e.to_string()))?;
+    if resp.status() != http::StatusCode::OK {
+        return Err(ExportError::KeySet(format!(
+            "{url}: HTTP {}",
+            resp.status()
+        )));
+    }
+    KeySet::from_json(resp.body()).map_err(|e| ExportError::KeySet(format!("{url}: {e}")))
+}

@@ -1,0 +1,423 @@
+//! The two flows end to end on the embedded log and SQLite: everything
+//! passes when nothing was touched, and each kind of tampering is caught by
+//! the check that names it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use attestlog::dsse::{KeySet, KeyStatus, SigningKey, Statement, Subject, Timestamp, TrustedKey};
+use attestlog::rekor::local::{LocalLog, LogOptions};
+use attestlog::rekor::{Outcome, RekorClient, RetryPolicy, UreqTransport};
+use attestlog::{Attestor, AuditCheck, AuditReport, Auditor, LogClient, LogTransport};
+
+struct Env {
+    dir: PathBuf,
+}
+
+impl Env {
+    fn new(tag: &str) -> Self {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "attestlog-pipeline-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self { dir }
+    }
+    fn db(&self) -> String {
+        self.dir.join("store.db").display().to_string()
+    }
+    fn log_dir(&self) -> PathBuf {
+        self.dir.join("log")
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn log_key() -> SigningKey {
+    SigningKey::ed25519_from_seed(&[77; 32])
+}
+
+fn open_log(dir: &Path) -> LocalLog {
+    LocalLog::open(dir, log_key(), LogOptions::default()).unwrap()
+}
+
+fn client(log: &LocalLog) -> LogClient {
+    RekorClient::new(
+        "http://attestlog.local",
+        LogTransport::Local(log.clone()),
+        vec![log.trusted_log()],
+    )
+}
+
+fn signer(seed: u8) -> SigningKey {
+    SigningKey::ed25519_from_seed(&[seed; 32])
+}
+
+fn keys(ks: &[&SigningKey]) -> KeySet {
+    KeySet {
+        version: 1,
+        keys: ks
+            .iter()
+            .map(|k| TrustedKey::always(k.public_key().clone()))
+            .collect(),
+    }
+}
+
+fn statement(n: u64) -> Statement {
+    Statement::new(
+        Subject {
+            name: format!("git+https://example.com/repo-{n}"),
+            digest: [("gitCommit".into(), format!("{n:040x}"))].into(),
+            annotations: Default::default(),
+        },
+        "https://slsa.dev/provenance/v1",
+        serde_json::json!({ "buildDefinition": { "n": n } }),
+    )
+}
+
+fn subject(n: u64) -> String {
+    format!("repo-{n}@{n:040x}")
+}
+
+fn attest_n(
+    env: &Env,
+    log: &LocalLog,
+    key: &SigningKey,
+    tenant: &str,
+    n: u64,
+) -> Vec<attestlog::Attested> {
+    let a = Attestor::new(
+        key.clone_for_test(),
+        attestlog::store::open(&env.db()).unwrap(),
+        Some(client(log)),
+    );
+    (0..n)
+        .map(|i| {
+            let done = a.attest(tenant, &subject(i), statement(i)).unwrap();
+            assert!(done.entry.is_some() && done.publish_error.is_none());
+            done
+        })
+        .collect()
+}
+
+trait CloneForTest {
+    fn clone_for_test(&self) -> SigningKey;
+}
+
+impl CloneForTest for SigningKey {
+    fn clone_for_test(&self) -> SigningKey {
+        SigningKey::from_pkcs8_pem(&self.to_pkcs8_pem().unwrap()).unwrap()
+    }
+}
+
+fn auditor(env: &Env, log: &LocalLog, keys: KeySet) -> Auditor {
+    Auditor::new(
+        keys,
+        attestlog::store::open(&env.db()).unwrap(),
+        Some(client(log)),
+        300,
+    )
+}
+
+fn only(reports: Vec<AuditReport>) -> AuditReport {
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    reports.into_iter().next().unwrap()
+}
+
+fn failed(r: &AuditReport, c: AuditCheck) {
+    assert_eq!(
+        r.outcome(c),
+        Some(Outcome::Failed),
+        "{c} should fail: {r:#?}"
+    );
+    assert!(!r.passed());
+}
+
+fn sql(env: &Env, q: &str) {
+    let c = rusqlite::Connection::open(env.db()).unwrap();
+    c.execute_batch(q).unwrap();
+}
+
+#[test]
+fn attest_publish_audit_all_and_restart() {
+    let env = Env::new("all");
+    let key = signer(1);
+    {
+        let log = open_log(&env.log_dir());
+        attest_n(&env, &log, &key, "acme", 6);
+        let a = auditor(&env, &log, keys(&[&key]));
+        for i in 0..6 {
+            let r = only(a.audit("acme", &subject(i)).unwrap());
+            assert!(r.passed(), "{r:#?}");
+            assert_eq!(r.checks.len(), 9);
+        }
+        let all = a.audit_tenant("acme", |_| {}).unwrap();
+        assert_eq!(all.len(), 6);
+        assert!(all.iter().all(AuditReport::passed));
+    }
+    // Restart everything: same results.
+    let log = open_log(&env.log_dir());
+    let a = auditor(&env, &log, keys(&[&key]));
+    for i in 0..6 {
+        assert!(only(a.audit("acme", &subject(i)).unwrap()).passed());
+    }
+    // Another tenant's name finds nothing.
+    assert!(a.audit("other", &subject(0)).unwrap().is_empty());
+}
+
+#[test]
+fn tampering_is_caught_by_the_check_that_names_it() {
+    let env = Env::new("tamper");
+    let key = signer(2);
+    let log = open_log(&env.log_dir());
+    attest_n(&env, &log, &key, "acme", 5);
+    let other = Attestor::new(
+        key.clone_for_test(),
+        attestlog::store::open(&env.db()).unwrap(),
+        Some(client(&log)),
+    );
+    other.attest("globex", "globex-app", statement(99)).unwrap();
+    let a = auditor(&env, &log, keys(&[&key]));
+    let row = |n: u64| format!("subject = '{}'", subject(n));
+
+    // A flipped envelope byte (in the base64 payload).
+    sql(
+        &env,
+        &format!(
+            "UPDATE attestations SET envelope = CAST(replace(CAST(envelope AS TEXT), '\"payload\":\"ey', '\"payload\":\"ez') AS BLOB) WHERE {}",
+            row(0)
+        ),
+    );
+    let r = only(a.audit("acme", &subject(0)).unwrap());
+    failed(&r, AuditCheck::EnvelopeSignature);
+
+    // An entry id attached to the wrong row: row 1 gets row 2's entry.
+    sql(&env, &format!("
+        CREATE TEMP TABLE e AS SELECT rekor_uuid, log_id, log_index, shard_index, integrated_time, inclusion_proof, checkpoint, signed_entry_timestamp FROM attestations WHERE {r2};
+        UPDATE attestations SET rekor_uuid = NULL WHERE {r2};
+        UPDATE attestations SET (rekor_uuid, log_id, log_index, shard_index, integrated_time, inclusion_proof, checkpoint, signed_entry_timestamp) =
+            (SELECT * FROM e) WHERE {r1};", r1 = row(1), r2 = row(2)));
+    let r = only(a.audit("acme", &subject(1)).unwrap());
+    failed(&r, AuditCheck::BodyMatch);
+    assert_eq!(r.outcome(AuditCheck::EntryFetched), Some(Outcome::Passed));
+
+    // Rows swapped between tenants.
+    sql(
+        &env,
+        &format!(
+            "UPDATE attestations SET tenant = CASE tenant WHEN 'acme' THEN 'globex' ELSE 'acme' END WHERE {} OR subject = 'globex-app'",
+            row(3)
+        ),
+    );
+    let r = only(a.audit("globex", &subject(3)).unwrap());
+    failed(&r, AuditCheck::Binding);
+    let r = only(a.audit("acme", "globex-app").unwrap());
+    failed(&r, AuditCheck::Binding);
+
+    // A stored claimed time moved earlier: it no longer is the signed one.
+    sql(
+        &env,
+        &format!(
+            "UPDATE attestations SET claimed_time = claimed_time - 3600 WHERE {}",
+            row(4)
+        ),
+    );
+    let r = only(a.audit("acme", &subject(4)).unwrap());
+    failed(&r, AuditCheck::Binding);
+
+    // A key revoked in the key set.
+    let fresh = Env::new("revoked");
+    attest_n(&fresh, &log, &key, "acme", 1);
+    let mut revoked = keys(&[&key]);
+    revoked.keys[0].status = KeyStatus::Revoked;
+    let r = only(
+        auditor(&fresh, &log, revoked)
+            .audit("acme", &subject(0))
+            .unwrap(),
+    );
+    failed(&r, AuditCheck::KeyValidAtIntegratedTime);
+    assert_eq!(
+        r.outcome(AuditCheck::EnvelopeSignature),
+        Some(Outcome::Passed)
+    );
+}
+
+#[test]
+fn back_dated_claims_are_not_confirmed() {
+    let env = Env::new("backdate");
+    let key = signer(3);
+    let log = open_log(&env.log_dir());
+    let early = Timestamp::from_unix(Timestamp::now().unix() - 3600);
+    let attestor = Attestor::new(
+        key.clone_for_test(),
+        attestlog::store::open(&env.db()).unwrap(),
+        Some(client(&log)),
+    )
+    .with_clock(move || early);
+    attestor.attest("acme", "x", statement(1)).unwrap();
+    let r = only(
+        auditor(&env, &log, keys(&[&key]))
+            .audit("acme", "x")
+            .unwrap(),
+    );
+    failed(&r, AuditCheck::NotBackdated);
+    assert_eq!(r.outcome(AuditCheck::Binding), Some(Outcome::Passed));
+}
+
+#[test]
+fn a_log_that_rewrote_history_fails_consistency() {
+    let env = Env::new("fork");
+    let key = signer(4);
+    let log = open_log(&env.log_dir());
+    attest_n(&env, &log, &key, "acme", 3);
+    drop(log);
+    // Fork: a copy of the log's files, then different entries in each.
+    let fork_dir = env.dir.join("fork");
+    std::fs::create_dir_all(&fork_dir).unwrap();
+    for f in ["entries.log", "index.dat", "tree.dat", "log.json"] {
+        std::fs::copy(env.log_dir().join(f), fork_dir.join(f)).unwrap();
+    }
+    let log = open_log(&env.log_dir());
+    let fork = open_log(&fork_dir);
+    let other = Attestor::new(
+        signer(9),
+        attestlog::store::open(&env.dir.join("other.db").display().to_string()).unwrap(),
+        Some(client(&fork)),
+    );
+    other.attest("x", "y", statement(100)).unwrap();
+    let honest = Attestor::new(
+        signer(9),
+        attestlog::store::open(&env.dir.join("other2.db").display().to_string()).unwrap(),
+        Some(client(&log)),
+    );
+    honest.attest("x", "y", statement(200)).unwrap();
+
+    let a = auditor(&env, &log, keys(&[&key]));
+    assert!(only(a.audit("acme", &subject(0)).unwrap()).passed());
+    // The same auditor (same store: same remembered checkpoint), now served the fork.
+    let a = auditor(&env, &fork, keys(&[&key]));
+    let r = only(a.audit("acme", &subject(0)).unwrap());
+    failed(&r, AuditCheck::Consistency);
+    // The baseline was not replaced by the forked checkpoint.
+    let a = auditor(&env, &log, keys(&[&key]));
+    assert!(only(a.audit("acme", &subject(0)).unwrap()).passed());
+}
+
+#[test]
+fn log_down_during_attest_leaves_rows_pending_then_publishes() {
+    let env = Env::new("down");
+    let key = signer(5);
+    // Nothing listens on port 9 of loopback: the log is down.
+    let down: LogClient = RekorClient::new(
+        "http://127.0.0.1:9",
+        LogTransport::Http(UreqTransport::new()),
+        vec![open_log(&env.dir.join("unused")).trusted_log()],
+    )
+    .with_retry(RetryPolicy {
+        max_attempts: 2,
+        base_delay: std::time::Duration::from_millis(1),
+        ..RetryPolicy::default()
+    });
+    let a = Attestor::new(
+        key.clone_for_test(),
+        attestlog::store::open(&env.db()).unwrap(),
+        Some(down),
+    );
+    for i in 0..3 {
+        let done = a.attest("acme", &subject(i), statement(i)).unwrap();
+        assert!(done.entry.is_none());
+        assert!(done.publish_error.as_ref().unwrap().is_retryable());
+    }
+    assert_eq!(a.store().pending(None, 100).unwrap().len(), 3);
+    let r = only(
+        auditor(&env, &open_log(&env.dir.join("l2")), keys(&[&key]))
+            .audit("acme", &subject(0))
+            .unwrap(),
+    );
+    assert_eq!(
+        r.outcome(AuditCheck::EntryFetched),
+        Some(Outcome::NotChecked)
+    );
+    assert!(!r.passed());
+    drop(a);
+
+    let log = open_log(&env.log_dir());
+    let a = Attestor::new(
+        key.clone_for_test(),
+        attestlog::store::open(&env.db()).unwrap(),
+        Some(client(&log)),
+    );
+    let s = a.publish_pending(None).unwrap();
+    assert_eq!((s.published, s.failed.len()), (3, 0));
+    assert!(a.store().pending(None, 100).unwrap().is_empty());
+    let aud = auditor(&env, &log, keys(&[&key]));
+    for i in 0..3 {
+        assert!(only(aud.audit("acme", &subject(i)).unwrap()).passed());
+    }
+}
+
+#[test]
+fn retired_keys_verify_within_their_window() {
+    let env = Env::new("rotate");
+    let old = signer(6);
+    let new = signer(7);
+    let log = open_log(&env.log_dir());
+    attest_n(&env, &log, &old, "acme", 1);
+    let now = Timestamp::now();
+    let mut set = keys(&[&old, &new]);
+    set.keys[0].status = KeyStatus::Retired;
+    set.keys[0].valid_until = Some(Timestamp::from_unix(now.unix() + 60));
+    let r = only(
+        auditor(&env, &log, set.clone())
+            .audit("acme", &subject(0))
+            .unwrap(),
+    );
+    assert!(r.passed(), "{r:#?}");
+    // Retired before the entry was logged: not valid then.
+    set.keys[0].valid_until = Some(Timestamp::from_unix(now.unix() - 3600));
+    let r = only(auditor(&env, &log, set).audit("acme", &subject(0)).unwrap());
+    failed(&r, AuditCheck::KeyValidAtIntegratedTime);
+}
+
+#[test]
+fn bundles_export_and_audit_offline() {
+    let env = Env::new("bundle");
+    let key = signer(8);
+    let log = open_log(&env.log_dir());
+    let done = attest_n(&env, &log, &key, "acme", 1);
+    let store = attestlog::store::open(&env.db()).unwrap();
+    let row = store.get(&done[0].id).unwrap().unwrap();
+    let json = attestlog::export_bundle(&row).unwrap();
+    let bundle = attestlog::rekor::Bundle::from_json(json.as_bytes()).unwrap();
+    let a = auditor(&env, &log, keys(&[&key]));
+    let r = a.audit_bundle(&bundle, &[log.trusted_log()]);
+    assert_eq!(
+        r.outcome(AuditCheck::Consistency),
+        Some(Outcome::NotChecked)
+    );
+    assert!(
+        r.checks
+            .iter()
+            .filter(|c| c.check != AuditCheck::Consistency)
+            .all(|c| c.outcome == Outcome::Passed),
+        "{r:#?}"
+    );
+    // A pending row has no bundle.
+    let a2 = Attestor::new(
+        key.clone_for_test(),
+        attestlog::store::open(&env.db()).unwrap(),
+        None,
+    );
+    let p = a2.attest("acme", "pending", statement(50)).unwrap();
+    let row = store.get(&p.id).unwrap().unwrap();
+    assert!(attestlog::export_bundle(&row).is_err());
+}
