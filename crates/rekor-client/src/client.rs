@@ -554,7 +554,7 @@ macro_rules! client_operations {
         ///
         /// # Errors
         /// [`ClientError`]; an unknown id is a `Response` error with
-        /// [`ResponseError::NotFound`].
+        /// [`ResponseError::NotFound`](crate::sansio::ResponseError::NotFound).
         pub $($kw)? fn get_verified(&self, id: &EntryId, env: &Envelope, signer: &PublicKey) -> Result<Published, ClientError> {
             $run(ops::get_verified(&self.core, self.x(), id, Expected::Dsse(env, signer)))$(.$aw)?
         }
@@ -576,7 +576,7 @@ macro_rules! client_operations {
             $run(ops::get_entry_by_index(&self.core, self.x(), index))$(.$aw)?
         }
 
-        /// Fetches many entries, [`sansio::MAX_RETRIEVE`] per request;
+        /// Fetches many entries, [`MAX_RETRIEVE`](crate::sansio::MAX_RETRIEVE) per request;
         /// missing ones are omitted (not verified).
         ///
         /// # Errors
