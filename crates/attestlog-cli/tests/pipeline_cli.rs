@@ -134,6 +134,41 @@ fn attest_audit_export_and_tamper_through_the_binary() {
         ids.push(v["attestationId"].as_str().unwrap().to_owned());
     }
 
+    // The key set fetched from a URL (one HTTP/1.1 answer from a thread).
+    let doc_body = std::fs::read(&keys).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let keys_url = format!(
+        "http://{}/.well-known/attestlog/attestation-keys.json",
+        listener.local_addr().unwrap()
+    );
+    let server = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = s.read(&mut buf).unwrap();
+        write!(s, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", doc_body.len()).unwrap();
+        s.write_all(&doc_body).unwrap();
+    });
+    let mut c = bin();
+    c.args([
+        "audit",
+        "--tenant",
+        "acme",
+        "--subject",
+        &commit(0),
+        "--keys",
+        &keys_url,
+    ]);
+    with_log(&mut c);
+    let o = c.output().unwrap();
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    server.join().unwrap();
+
     // Audit one (readable), one as JSON, then all.
     let mut c = bin();
     c.args([

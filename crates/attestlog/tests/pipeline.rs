@@ -421,3 +421,45 @@ fn bundles_export_and_audit_offline() {
     let row = store.get(&p.id).unwrap().unwrap();
     assert!(attestlog::export_bundle(&row).is_err());
 }
+
+#[test]
+fn key_set_documents_are_built_and_fetched() {
+    let k1 = signer(10);
+    let k2 = signer(11);
+    let t = Timestamp::from_unix(1_800_000_000);
+    let doc = attestlog::key_set_document(None, &[k1.public_key().clone()], t);
+    assert_eq!((doc.version, doc.keys.len()), (1, 1));
+    assert_eq!(doc.keys[0].valid_from, Some(t));
+    // Adding a key keeps the published ones as they are and bumps the version.
+    let mut published = doc.clone();
+    published.keys[0].status = KeyStatus::Retired;
+    let next = attestlog::key_set_document(
+        Some(published.clone()),
+        &[k1.public_key().clone(), k2.public_key().clone()],
+        t,
+    );
+    assert_eq!((next.version, next.keys.len()), (2, 2));
+    assert_eq!(next.keys[0].status, KeyStatus::Retired);
+    assert_eq!(
+        attestlog::key_set_document(Some(next.clone()), &[k2.public_key().clone()], t).version,
+        2
+    );
+
+    let body = next.to_json_pretty().into_bytes();
+    let serve = move |status: u16, body: Vec<u8>| {
+        move |req: http::Request<Vec<u8>>, _t: std::time::Duration| {
+            assert_eq!(req.uri().path(), attestlog::KEY_SET_PATH);
+            Ok::<_, std::convert::Infallible>(
+                http::Response::builder()
+                    .status(status)
+                    .body(body.clone())
+                    .unwrap(),
+            )
+        }
+    };
+    let url = format!("https://example.com{}", attestlog::KEY_SET_PATH);
+    let fetched = attestlog::fetch_key_set(&serve(200, body.clone()), &url).unwrap();
+    assert_eq!(fetched, next);
+    assert!(attestlog::fetch_key_set(&serve(404, Vec::new()), &url).is_err());
+    assert!(attestlog::fetch_key_set(&serve(200, b"{}".to_vec()), &url).is_err());
+}

@@ -148,9 +148,11 @@ pub(crate) struct AuditArgs {
     /// Audit every attestation of the tenant.
     #[arg(long)]
     all: bool,
-    /// The key-set document (`attestation-keys.json`).
+    /// The key-set document (`attestation-keys.json`): a file, or an
+    /// `http(s)://` URL to fetch it from (e.g. the service's
+    /// `/.well-known/attestlog/attestation-keys.json`).
     #[arg(long, env = "ATTESTLOG_KEYS")]
-    keys: PathBuf,
+    keys: String,
     /// One JSON report per line instead of the readable report.
     #[arg(long)]
     json: bool,
@@ -182,8 +184,13 @@ fn print_readable(r: &AuditReport) {
 }
 
 pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
-    let keys = KeySet::from_json(&read_input(&a.keys)?)
-        .map_err(|e| Failure::input(format_args!("{}: {e}", a.keys.display())))?;
+    let keys = if a.keys.starts_with("http://") || a.keys.starts_with("https://") {
+        attestlog::fetch_key_set(&rekor_client::UreqTransport::new(), &a.keys)
+            .map_err(Failure::input)?
+    } else {
+        KeySet::from_json(&read_input(std::path::Path::new(&a.keys))?)
+            .map_err(|e| Failure::input(format_args!("{}: {e}", a.keys)))?
+    };
     let (config, log) = a.pipeline.open()?;
     let store = config.open_store().map_err(Failure::input)?;
     let auditor =
