@@ -16,29 +16,7 @@ use std::process::ExitCode;
 use attestlog::dsse::{
     Algorithm, KeySet, KeyStatus, SigningKey, Statement, Subject, Timestamp, TrustedKey,
 };
-use attestlog::rekor::Outcome;
-use attestlog::{Attestor, AuditReport, Auditor, Config};
-
-fn print_report(r: &AuditReport) {
-    println!(
-        "  {} {} ({})",
-        if r.passed() { "PASS" } else { "FAIL" },
-        r.subject,
-        r.attestation_id.get(..12).unwrap_or_default()
-    );
-    for c in &r.checks {
-        let mark = match c.outcome {
-            Outcome::Passed => "ok ",
-            Outcome::Failed => "BAD",
-            _ => "-- ",
-        };
-        if c.detail.is_empty() {
-            println!("      {mark} {}", c.check);
-        } else {
-            println!("      {mark} {}: {}", c.check, c.detail);
-        }
-    }
-}
+use attestlog::{Attestor, Auditor, Config};
 
 fn main() -> Result<ExitCode, Box<dyn Error>> {
     let dir = std::env::temp_dir().join(format!("attestlog-quickstart-{}", std::process::id()));
@@ -112,7 +90,7 @@ fn main() -> Result<ExitCode, Box<dyn Error>> {
     for c in commits {
         for r in auditor.audit("acme", &format!("acme/app@{c:0<40}"))? {
             all &= r.passed();
-            print_report(&r);
+            print!("{r}");
         }
     }
 
@@ -135,7 +113,7 @@ fn main() -> Result<ExitCode, Box<dyn Error>> {
     let caught = auditor
         .audit("acme", &subject)?
         .iter()
-        .inspect(|r| print_report(r))
+        .inspect(|r| print!("{r}"))
         .all(|r| !r.passed());
     println!(
         "\n{}",

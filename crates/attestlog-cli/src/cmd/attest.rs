@@ -6,9 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use attest_dsse::{KeySet, SigningKey, Statement, Subject};
-use attestlog::{AuditReport, Config, LogConnection};
+use attestlog::{Config, LogConnection};
 use clap::Args;
-use rekor_client::Outcome;
 
 use crate::Failure;
 use crate::cmd::{print_json, read_input};
@@ -160,29 +159,6 @@ pub(crate) struct AuditArgs {
     pipeline: Pipeline,
 }
 
-fn print_readable(r: &AuditReport) {
-    println!(
-        "{} {} / {}  attestation {}  entry {}",
-        if r.passed() { "PASS" } else { "FAIL" },
-        r.tenant,
-        r.subject,
-        r.attestation_id,
-        r.entry_id.as_deref().unwrap_or("-"),
-    );
-    for c in &r.checks {
-        let mark = match c.outcome {
-            Outcome::Passed => "ok  ",
-            Outcome::Failed => "FAIL",
-            _ => "skip",
-        };
-        if c.detail.is_empty() {
-            println!("    {mark} {}", c.check);
-        } else {
-            println!("    {mark} {}: {}", c.check, c.detail);
-        }
-    }
-}
-
 pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
     let keys = if a.keys.starts_with("http://") || a.keys.starts_with("https://") {
         attestlog::fetch_key_set(&rekor_client::UreqTransport::new(), &a.keys)
@@ -215,7 +191,7 @@ pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
         if a.json {
             print_json(&serde_json::to_value(r).unwrap_or_default())?;
         } else {
-            print_readable(r);
+            print!("{r}");
         }
     }
     if a.json {
