@@ -356,20 +356,22 @@ impl Auditor {
             v.verify(&env, IN_TOTO_PAYLOAD_TYPE, Timestamp::now())
                 .map_err(|e| e.to_string())
         });
-        let verified = match any_time {
+        // Without a valid signature nothing the payload says is trusted (no
+        // binding, no claimed time), but the log's evidence is still checked.
+        let claimed = match any_time {
             Ok(v) => {
                 r.push(AuditCheck::EnvelopeSignature, Ok(()));
-                v
+                binding_check(&mut r, v.payload(), row)
             }
             Err(e) => {
                 r.push(AuditCheck::EnvelopeSignature, Err(e));
-                for &c in ALL_AFTER_SIGNATURE {
-                    r.skip(c, "the envelope signature does not verify");
-                }
-                return r;
+                r.skip(
+                    AuditCheck::Binding,
+                    "the envelope signature does not verify",
+                );
+                None
             }
         };
-        let claimed = binding_check(&mut r, verified.payload(), row);
 
         // The log's evidence.
         let (Some(stored), Some(log)) = (&row.entry, &self.log) else {
@@ -488,6 +490,12 @@ impl Auditor {
                 AuditCheck::NotBackdated,
                 "integratedTime is not authenticated (SET)",
             );
+            return;
+        }
+        if r.outcome(AuditCheck::EnvelopeSignature) != Some(Outcome::Passed) {
+            let why = "the envelope signature does not verify";
+            r.skip(AuditCheck::KeyValidAtIntegratedTime, why);
+            r.skip(AuditCheck::NotBackdated, why);
             return;
         }
         let at = Timestamp::from_unix(integrated);
