@@ -570,3 +570,40 @@ fn a_lying_embedded_log_never_yields_a_verified_entry() {
         );
     }
 }
+
+mod arbitrary_requests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn shared() -> &'static LocalLog {
+        static LOG: std::sync::OnceLock<(TempDir, LocalLog)> = std::sync::OnceLock::new();
+        &LOG.get_or_init(|| {
+            let dir = TempDir::new("arbitrary");
+            let log = open(&dir.0);
+            let c = client(log.clone(), &log);
+            for n in 0..5 {
+                c.publish_dsse(&envelope(n), signer().public_key()).unwrap();
+            }
+            (dir, log)
+        })
+        .1
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// Any body or path and query gets one of Rekor's answers, never a
+        /// panic or a 500 (what the `local_log` fuzz target explores further).
+        #[test]
+        fn never_a_500(pick in 0u8..5, bytes in proptest::collection::vec(any::<u8>(), 0..300), text in "[a-zA-Z0-9=&?%./_-]{0,80}") {
+            let log = shared();
+            let r = match pick {
+                0 => send(log, "POST", "/api/v1/log/entries", &bytes),
+                1 => send(log, "POST", "/api/v1/log/entries/retrieve", &bytes),
+                2 => send(log, "GET", &format!("/api/v1/log/entries/{text}"), b""),
+                3 => send(log, "GET", &format!("/api/v1/log/entries?{text}"), b""),
+                _ => send(log, "GET", &format!("/api/v1/log/proof?{text}"), b""),
+            };
+            prop_assert!(r.status().as_u16() != 500, "{}", String::from_utf8_lossy(r.body()));
+        }
+    }
+}
