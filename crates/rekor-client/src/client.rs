@@ -17,7 +17,7 @@ use http::{Request, Response};
 
 use crate::api::{LogEntry, ProposedEntry};
 use crate::sansio::ResponseError;
-use crate::verify::{BundlePolicy, Check, Outcome, Report, VerifiedCheckpoint, verify_log_entry};
+use crate::verify::{BundlePolicy, Check, Outcome, Report, VerifiedCheckpoint};
 use crate::{EntryId, TrustedLog};
 use base64ct::{Base64, Encoding};
 
@@ -165,6 +165,7 @@ pub struct Published {
 struct Core {
     base: String,
     logs: Vec<TrustedLog>,
+    checkpoints: crate::verify::CheckpointMemo,
     retry: RetryPolicy,
     user_agent: String,
     now: Box<dyn Fn() -> Timestamp + Send + Sync>,
@@ -181,6 +182,7 @@ impl Core {
         Self {
             base,
             logs,
+            checkpoints: crate::verify::CheckpointMemo::default(),
             retry: RetryPolicy::default(),
             user_agent: format!("attestlog-rekor-client/{}", env!("CARGO_PKG_VERSION")),
             now: Box::new(Timestamp::now),
@@ -264,7 +266,7 @@ impl Core {
                     now,
                     claimed_time: None,
                 };
-                verify_log_entry(&entry, env, &policy)
+                crate::verify::verify_log_entry_memo(&entry, env, &policy, &self.checkpoints)
             }
             Expected::HashedRekord {
                 digest,
@@ -331,7 +333,7 @@ impl Core {
     fn verify_checkpoint_text(&self, note: &str) -> Result<VerifiedCheckpoint, ClientError> {
         let mut last = None;
         for log in &self.logs {
-            match crate::verify::verify_checkpoint(note, log) {
+            match self.checkpoints.verify(note, log) {
                 Ok(cp) => return Ok(cp),
                 Err(e) => last = Some(e),
             }

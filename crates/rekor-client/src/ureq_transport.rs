@@ -32,11 +32,16 @@ impl Default for UreqTransport {
 
 impl UreqTransport {
     /// A transport with ureq's defaults (system proxy settings ignored,
-    /// webpki roots), where error statuses are returned as responses.
+    /// webpki roots) but up to 32 pooled connections per host, where error
+    /// statuses are returned as responses.
     #[must_use]
     pub fn new() -> Self {
+        // ureq keeps 3 idle connections per host by default: a client shared
+        // by more concurrent requests would reconnect for most of them.
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            .max_idle_connections(64)
+            .max_idle_connections_per_host(32)
             .build();
         Self {
             agent: ureq::Agent::new_with_config(config),

@@ -407,9 +407,16 @@ fn body_matches_envelope(
                     .map_err(|_| bm("a logged signature is not base64".into()))?;
                 let pem = Base64::decode_vec(&s.verifier)
                     .map_err(|_| bm("a logged verifier is not base64".into()))?;
-                let key = std::str::from_utf8(&pem)
-                    .ok()
-                    .and_then(|p| PublicKey::from_pem(p).ok())
+                // The verifier the signature check used, in the same PEM text,
+                // need not be parsed again.
+                let same = verified_with.filter(|k| k.to_pem().as_bytes() == pem.as_slice());
+                let key = same
+                    .cloned()
+                    .or_else(|| {
+                        std::str::from_utf8(&pem)
+                            .ok()
+                            .and_then(|p| PublicKey::from_pem(p).ok())
+                    })
                     .ok_or_else(
                         || bm("a logged verifier is not a PEM key or certificate".into()),
                     )?;
@@ -541,7 +548,7 @@ pub fn verify_bundle(bundle: &Bundle, policy: &BundlePolicy<'_>) -> Report {
         );
         return r;
     }
-    verify_entry(&mut r, bundle, entry, policy, true);
+    verify_entry(&mut r, bundle, entry, policy, true, None);
     r
 }
 
@@ -551,6 +558,7 @@ fn verify_entry(
     entry: &TlogEntry,
     policy: &BundlePolicy<'_>,
     check_content: bool,
+    memo: Option<&CheckpointMemo>,
 ) {
     let parsed = (|| {
         let body = b64("canonicalizedBody", &entry.canonicalized_body)?;
@@ -627,7 +635,10 @@ fn verify_entry(
             );
         }
         Some(p) => {
-            let cp = verify_checkpoint(&p.checkpoint.envelope, log);
+            let cp = match memo {
+                Some(m) => m.verify(&p.checkpoint.envelope, log),
+                None => verify_checkpoint(&p.checkpoint.envelope, log),
+            };
             let ok = r.push(
                 Check::CheckpointSignature,
                 cp.as_ref().map(|_| ()).map_err(Clone::clone),
@@ -790,7 +801,59 @@ pub fn verify_log_entry(
     env: &Envelope,
     policy: &BundlePolicy<'_>,
 ) -> Report {
-    log_entry_report(entry, Some(env), policy)
+    log_entry_report(entry, Some(env), policy, None)
+}
+
+/// [`verify_log_entry`] with a memo of checkpoints already verified: a
+/// client checking many entries published under one checkpoint (a group
+/// commit) verifies its signature once. The result is the same as without
+/// the memo.
+#[must_use]
+pub fn verify_log_entry_memo(
+    entry: &crate::api::LogEntry,
+    env: &Envelope,
+    policy: &BundlePolicy<'_>,
+    memo: &CheckpointMemo,
+) -> Report {
+    log_entry_report(entry, Some(env), policy, Some(memo))
+}
+
+/// Checkpoints whose signatures verified, by their exact text and the log
+/// that signed them (the last [`CheckpointMemo::CAPACITY`]).
+#[derive(Debug, Default)]
+pub struct CheckpointMemo {
+    seen: std::sync::Mutex<std::collections::VecDeque<([u8; 32], VerifiedCheckpoint)>>,
+}
+
+impl CheckpointMemo {
+    /// How many checkpoints are remembered.
+    pub const CAPACITY: usize = 16;
+
+    /// [`verify_checkpoint`], remembering what verified: the same text from
+    /// the same log is not verified again.
+    ///
+    /// # Errors
+    /// As [`verify_checkpoint`].
+    pub fn verify(&self, note: &str, log: &TrustedLog) -> Result<VerifiedCheckpoint, CheckError> {
+        let lock = || {
+            self.seen
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some((_, cp)) = lock()
+            .iter()
+            .find(|(id, cp)| *id == log.log_id && cp.note == note)
+        {
+            return Ok(cp.clone());
+        }
+        let cp = verify_checkpoint(note, log)?;
+        let mut seen = lock();
+        if seen.len() == Self::CAPACITY {
+            seen.pop_front();
+        }
+        seen.push_back((log.log_id, cp.clone()));
+        Ok(cp)
+    }
 }
 
 /// Verifies only the log's evidence for a REST entry — log key, integrated
@@ -799,13 +862,14 @@ pub fn verify_log_entry(
 /// [`Report::evidence_verified`].
 #[must_use]
 pub fn verify_log_evidence(entry: &crate::api::LogEntry, policy: &BundlePolicy<'_>) -> Report {
-    log_entry_report(entry, None, policy)
+    log_entry_report(entry, None, policy, None)
 }
 
 fn log_entry_report(
     entry: &crate::api::LogEntry,
     env: Option<&Envelope>,
     policy: &BundlePolicy<'_>,
+    memo: Option<&CheckpointMemo>,
 ) -> Report {
     let evidence_only = env.is_none();
     let mut r = Report::default();
@@ -831,7 +895,7 @@ fn log_entry_report(
         dsse_envelope: raw,
         message_signature: None,
     };
-    verify_entry(&mut r, &bundle, &tlog, policy, !evidence_only);
+    verify_entry(&mut r, &bundle, &tlog, policy, !evidence_only, memo);
     r
 }
 

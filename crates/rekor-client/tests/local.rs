@@ -607,3 +607,83 @@ mod arbitrary_requests {
         }
     }
 }
+
+#[test]
+fn derived_data_past_the_synced_count_is_rebuilt() {
+    use std::os::unix::fs::FileExt;
+    let dir = TempDir::new("synced");
+    let key = signer();
+    let root = {
+        let log = open(&dir.0);
+        let c = client(log.clone(), &log);
+        for n in 0..12 {
+            c.publish_dsse(&envelope(n), key.public_key()).unwrap();
+        }
+        c.log_info().unwrap().0.root_hash
+    };
+    // As after a power loss: the derived files were last flushed at 5
+    // entries, and a node completed later (the root of leaves 0..8, at
+    // post-order position 14) never reached the disk intact.
+    let mut rec = 5u64.to_le_bytes().to_vec();
+    let d = Sha256::new()
+        .chain_update(b"attestlog-synced\0")
+        .chain_update(5u64.to_le_bytes())
+        .finalize();
+    rec.extend_from_slice(&d[..8]);
+    std::fs::write(dir.0.join("synced.dat"), &rec).unwrap();
+    let tree = std::fs::OpenOptions::new()
+        .write(true)
+        .open(dir.0.join("tree.dat"))
+        .unwrap();
+    tree.write_all_at(&[0xab; 32], 14 * 32).unwrap();
+    drop(tree);
+    let log = open(&dir.0);
+    let c = client(log.clone(), &log);
+    assert_eq!(c.log_info().unwrap().0.root_hash, root);
+    for n in 0..12 {
+        let id = EntryId::new(None, log.leaf_hash(n).unwrap());
+        c.get_verified(&id, &envelope(n), key.public_key()).unwrap();
+    }
+    drop(c);
+    drop(log);
+    // A damaged count is no count: everything is re-derived.
+    std::fs::write(dir.0.join("synced.dat"), [1u8; 16]).unwrap();
+    let log = open(&dir.0);
+    assert_eq!(
+        client(log.clone(), &log).log_info().unwrap().0.root_hash,
+        root
+    );
+}
+
+#[test]
+fn the_checkpoint_memo_remembers_only_what_verified() {
+    use rekor_client::verify::{CheckpointMemo, verify_checkpoint};
+    let dir = TempDir::new("memo");
+    let log = open(&dir.0);
+    client(log.clone(), &log)
+        .publish_dsse(&envelope(1), signer().public_key())
+        .unwrap();
+    let trusted = log.trusted_log();
+    let note = log.checkpoint();
+    let memo = CheckpointMemo::default();
+    assert_eq!(
+        memo.verify(&note, &trusted).unwrap(),
+        verify_checkpoint(&note, &trusted).unwrap()
+    );
+    assert_eq!(
+        memo.verify(&note, &trusted).unwrap(),
+        verify_checkpoint(&note, &trusted).unwrap()
+    );
+    // Another size under the same signature: refused, memo or not.
+    let forged = note.replacen("\n1\n", "\n2\n", 1);
+    assert!(memo.verify(&forged, &trusted).is_err());
+    assert!(memo.verify(&forged, &trusted).is_err());
+    // Another log (key) does not get the remembered answer.
+    let other = rekor_client::TrustedLog::rekor_v1(
+        "http://x",
+        SigningKey::ed25519_from_seed(&[2; 32]).public_key().clone(),
+    );
+    let mut other = other;
+    other.name = trusted.name.clone();
+    assert!(memo.verify(&note, &other).is_err());
+}

@@ -29,10 +29,10 @@ pub(crate) enum LogCommand {
         /// Name checkpoints are signed under; fixed when the log is created.
         #[arg(long, default_value = DEFAULT_NAME)]
         name: String,
-        /// Request-handling threads (writes wait for a shared disk flush, so
-        /// more threads mean larger group commits).
-        #[arg(long, default_value_t = 32)]
-        workers: usize,
+        /// Most open connections (each has its thread; writes from all of
+        /// them share one disk flush). More are answered 503.
+        #[arg(long, default_value_t = 1024)]
+        max_connections: usize,
     },
 }
 
@@ -42,7 +42,7 @@ pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
         addr,
         key,
         name,
-        workers,
+        max_connections,
     } = cmd;
     std::fs::create_dir_all(&dir)
         .map_err(|e| Failure::input(format_args!("{}: {e}", dir.display())))?;
@@ -56,7 +56,7 @@ pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
     };
     let (log, report) = LocalLog::open_with_report(&dir, key, options)
         .map_err(|e| Failure::input(format_args!("{}: {e}", dir.display())))?;
-    let server = serve(log.clone(), &addr, workers).map_err(Failure::input)?;
+    let server = serve(log.clone(), &addr, max_connections).map_err(Failure::input)?;
     print_json(&serde_json::json!({
         "listening": format!("http://{}", server.local_addr()),
         "name": log.name(),

@@ -662,6 +662,19 @@ impl Shared {
     /// publishes the new head and answers.
     fn write_loop(&self, mut tail: storage::Tail, rx: &mpsc::Receiver<Job>) {
         let mut failed: Option<String> = None;
+        self.write_batches(&mut tail, rx, &mut failed);
+        // Closed: leave the derived files durable, so the next open is quick.
+        if failed.is_none() {
+            let _ = self.files.sync_derived(&mut tail);
+        }
+    }
+
+    fn write_batches(
+        &self,
+        tail: &mut storage::Tail,
+        rx: &mpsc::Receiver<Job>,
+        failed: &mut Option<String>,
+    ) {
         while let Ok(first) = rx.recv() {
             let mut jobs = vec![first];
             while jobs.len() < self.options.max_batch {
@@ -670,7 +683,7 @@ impl Shared {
                     Err(_) => break,
                 }
             }
-            if let Some(why) = &failed {
+            if let Some(why) = failed.as_ref() {
                 for j in jobs {
                     let _ = j.reply.send(Done::Failed(why.clone()));
                 }
@@ -692,12 +705,12 @@ impl Shared {
                     }
                 }
             }
-            if let Err(e) = self.files.commit(&mut tail, &mut batch) {
+            if let Err(e) = self.files.commit(tail, &mut batch) {
                 let why = format!("the log's storage failed; reopen the log: {e}");
                 for j in jobs {
                     let _ = j.reply.send(Done::Failed(why.clone()));
                 }
-                failed = Some(why);
+                *failed = Some(why);
                 continue;
             }
             let head = if staged.is_empty() {

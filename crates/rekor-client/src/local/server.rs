@@ -1,18 +1,32 @@
-//! The embedded log over HTTP/1.1.
+//! The embedded log over HTTP/1.1: a thread per connection, requests parsed
+//! by `httparse` (the parser under hyper: small, maintained, no I/O of its
+//! own), each answered with one write.
 //!
-//! tiny_http: a small, dependency-light, blocking HTTP/1.1 server (keep-alive,
-//! pipelining, chunked bodies) that fits a log whose writes block on a group
-//! commit anyway; no async runtime is pulled into the `attestlog` binary. TLS
-//! is left to a reverse proxy.
+//! Why not a server framework: the log's writes block on a group commit, so
+//! an async runtime buys nothing, and the first choice, tiny_http, stalled
+//! requests when more keep-alive connections than worker threads were open
+//! (its connection task pool; reproduced by `tests/http_concurrency.rs`). A
+//! connection here is served by its own thread from request to response —
+//! no hand-off, and nothing to starve. TLS belongs in a reverse proxy.
 
-use std::io::Read;
-use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
-use http::{Request, StatusCode};
+use http::{Request, Response, StatusCode};
 
 use super::LocalLog;
+
+/// Largest request head (request line and headers).
+const MAX_HEAD: usize = 64 << 10;
+/// Most headers in a request.
+const MAX_HEADERS: usize = 64;
+/// An idle keep-alive connection is closed after this long.
+const IDLE: Duration = Duration::from_secs(60);
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -28,11 +42,21 @@ pub enum ServerError {
     },
 }
 
+/// An open connection: a handle to shut it down, and its thread.
+type Open = (TcpStream, Option<JoinHandle<()>>);
+
+#[derive(Default)]
+struct Connections {
+    open: Mutex<HashMap<u64, Open>>,
+    next: AtomicU64,
+}
+
 /// A running server; [`Server::shutdown`] (or drop) stops it.
 pub struct Server {
-    http: Arc<tiny_http::Server>,
     addr: SocketAddr,
-    workers: Vec<JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
+    accept: Option<JoinHandle<()>>,
+    connections: Arc<Connections>,
 }
 
 impl std::fmt::Debug for Server {
@@ -50,25 +74,38 @@ impl Server {
         self.addr
     }
 
-    /// Stops accepting requests and waits for the workers.
+    /// Stops accepting, closes every connection and waits for their threads
+    /// (a request being answered is finished first).
     pub fn shutdown(mut self) {
         self.stop();
     }
 
     /// Blocks until the server stops (it never does on its own).
     pub fn join(mut self) {
-        for w in self.workers.drain(..) {
-            let _ = w.join();
+        if let Some(a) = self.accept.take() {
+            let _ = a.join();
         }
     }
 
     fn stop(&mut self) {
-        self.http.unblock();
-        for _ in 1..self.workers.len() {
-            self.http.unblock();
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        if let Some(a) = self.accept.take() {
+            let _ = a.join();
         }
-        for w in self.workers.drain(..) {
-            let _ = w.join();
+        let open: Vec<_> = self
+            .connections
+            .open
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain()
+            .collect();
+        for (_, (stream, thread)) in open {
+            let _ = stream.shutdown(Shutdown::Read);
+            if let Some(t) = thread {
+                let _ = t.join();
+            }
         }
     }
 }
@@ -79,13 +116,12 @@ impl Drop for Server {
     }
 }
 
-/// Serves `log` on `addr` (e.g. `127.0.0.1:3000`, or port 0) with `workers`
-/// threads (each handles one request at a time; writes wait for their group
-/// commit, so more workers mean larger batches).
+/// Serves `log` on `addr` (e.g. `127.0.0.1:3000`, or port 0), with at most
+/// `max_connections` open connections (more are answered 503 and closed).
 ///
 /// # Errors
 /// [`ServerError::Bind`].
-pub fn serve(log: LocalLog, addr: &str, workers: usize) -> Result<Server, ServerError> {
+pub fn serve(log: LocalLog, addr: &str, max_connections: usize) -> Result<Server, ServerError> {
     let bind = |reason: String| ServerError::Bind {
         addr: addr.to_owned(),
         reason,
@@ -95,9 +131,6 @@ pub fn serve(log: LocalLog, addr: &str, workers: usize) -> Result<Server, Server
         .map_err(|e| bind(e.to_string()))?
         .next()
         .ok_or_else(|| bind("no address".into()))?;
-    // TCP_NODELAY on the listener is inherited by accepted sockets on Linux:
-    // tiny_http writes a response in pieces, and Nagle's algorithm would hold
-    // the last piece for the client's delayed ACK (~40 ms per request).
     let socket = socket2::Socket::new(
         socket2::Domain::for_address(sock_addr),
         socket2::Type::STREAM,
@@ -108,76 +141,226 @@ pub fn serve(log: LocalLog, addr: &str, workers: usize) -> Result<Server, Server
         .set_reuse_address(true)
         .map_err(|e| bind(e.to_string()))?;
     socket
-        .set_tcp_nodelay(true)
-        .map_err(|e| bind(e.to_string()))?;
-    socket
         .bind(&sock_addr.into())
         .map_err(|e| bind(e.to_string()))?;
     socket.listen(1024).map_err(|e| bind(e.to_string()))?;
-    let listener: std::net::TcpListener = socket.into();
+    let listener: TcpListener = socket.into();
     let bound = listener.local_addr().map_err(|e| bind(e.to_string()))?;
-    let http = tiny_http::Server::from_listener(listener, None).map_err(|e| bind(e.to_string()))?;
-    let http = Arc::new(http);
-    let workers = (0..workers.max(1))
-        .map(|_| {
-            let http = Arc::clone(&http);
-            let log = log.clone();
-            std::thread::spawn(move || {
-                while let Ok(req) = http.recv() {
-                    answer(&log, req);
-                }
+    let stop = Arc::new(AtomicBool::new(false));
+    let connections = Arc::new(Connections::default());
+    let accept = {
+        let (stop, connections) = (Arc::clone(&stop), Arc::clone(&connections));
+        std::thread::Builder::new()
+            .name("attestlog-log-accept".into())
+            .spawn(move || {
+                accept_loop(&listener, &log, &stop, &connections, max_connections.max(1))
             })
-        })
-        .collect();
+            .map_err(|e| bind(e.to_string()))?
+    };
     Ok(Server {
-        http,
         addr: bound,
-        workers,
+        stop,
+        accept: Some(accept),
+        connections,
     })
 }
 
-fn answer(log: &LocalLog, mut req: tiny_http::Request) {
+fn accept_loop(
+    listener: &TcpListener,
+    log: &LocalLog,
+    stop: &AtomicBool,
+    connections: &Arc<Connections>,
+    max: usize,
+) {
+    for stream in listener.incoming() {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let Ok(mut stream) = stream else { continue };
+        // Responses go out in one write; no Nagle delay on the last piece.
+        let _ = stream.set_nodelay(true);
+        let _ = stream.set_read_timeout(Some(IDLE));
+        let mut open = connections
+            .open
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        // Forget connections whose threads are done.
+        open.retain(|_, (_, t)| t.as_ref().is_some_and(|t| !t.is_finished()));
+        if open.len() >= max {
+            drop(open);
+            let r =
+                super::err(StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
+            let _ = write_response(&mut stream, &r, false);
+            continue;
+        }
+        let Ok(registered) = stream.try_clone() else {
+            continue;
+        };
+        let id = connections.next.fetch_add(1, Ordering::Relaxed);
+        let (log, conns) = (log.clone(), Arc::clone(connections));
+        let thread = std::thread::Builder::new()
+            .name("attestlog-log-conn".into())
+            .spawn(move || {
+                serve_connection(stream, &log);
+                let mut open = conns.open.lock().unwrap_or_else(PoisonError::into_inner);
+                if let Some((_, t)) = open.get_mut(&id) {
+                    // Our own handle: nothing to join.
+                    t.take();
+                }
+                open.remove(&id);
+            });
+        if let Ok(t) = thread {
+            open.insert(id, (registered, Some(t)));
+        }
+    }
+}
+
+/// Answers requests on one connection until it closes, fails, idles out or
+/// asks to close.
+fn serve_connection(stream: TcpStream, log: &LocalLog) {
+    let Ok(mut out) = stream.try_clone() else {
+        return;
+    };
+    let mut input = BufReader::with_capacity(16 << 10, stream);
     let limit = log.shared().options.max_body_bytes;
-    let mut body = Vec::new();
-    let read = req
-        .as_reader()
-        .take(limit as u64 + 1)
-        .read_to_end(&mut body);
-    let resp = if read.is_err() {
-        super::err(StatusCode::BAD_REQUEST, "could not read the request body").into_response()
-    } else if body.len() > limit {
-        super::err(
+    loop {
+        let head = match read_head(&mut input) {
+            Ok(Some(h)) => h,
+            Ok(None) => return,
+            Err(r) => {
+                let _ = write_response(&mut out, &r.into_response(), false);
+                return;
+            }
+        };
+        let (parts, len, keep_alive, expect_continue) = match parse_head(&head, limit) {
+            Ok(p) => p,
+            Err(r) => {
+                let _ = write_response(&mut out, &r.into_response(), false);
+                return;
+            }
+        };
+        if expect_continue && out.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err() {
+            return;
+        }
+        let mut body = vec![0u8; len];
+        if input.read_exact(&mut body).is_err() {
+            return;
+        }
+        let resp = log.handle(&Request::from_parts(parts, body));
+        if write_response(&mut out, &resp, keep_alive).is_err() || !keep_alive {
+            return;
+        }
+    }
+}
+
+/// The bytes of one request head, through the blank line; `None` when the
+/// peer closed (or idled out) between requests.
+fn read_head(input: &mut BufReader<TcpStream>) -> Result<Option<Vec<u8>>, super::Reject> {
+    let mut head = Vec::new();
+    loop {
+        match input.read_until(b'\n', &mut head) {
+            // Closed or idle between requests, or cut off mid-head: done.
+            Ok(0) | Err(_) => return Ok(None),
+            Ok(_) => {}
+        }
+        if head.len() > MAX_HEAD {
+            return Err(super::err(
+                StatusCode::from_u16(431).unwrap_or(StatusCode::BAD_REQUEST),
+                "request head too large",
+            ));
+        }
+        if head.ends_with(b"\r\n\r\n") || head.ends_with(b"\n\n") {
+            // Tolerate blank lines before a request line (RFC 9112 §2.2).
+            if head.iter().all(|b| *b == b'\r' || *b == b'\n') {
+                head.clear();
+                continue;
+            }
+            return Ok(Some(head));
+        }
+    }
+}
+
+/// The request's parts, its body length, whether to keep the connection,
+/// and whether the client waits for `100 Continue`.
+fn parse_head(
+    head: &[u8],
+    limit: usize,
+) -> Result<(http::request::Parts, usize, bool, bool), super::Reject> {
+    let bad = |m: &str| super::err(StatusCode::BAD_REQUEST, m);
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut headers);
+    match req.parse(head) {
+        Ok(httparse::Status::Complete(_)) => {}
+        _ => return Err(bad("malformed request head")),
+    }
+    let (Some(method), Some(path), Some(version)) = (req.method, req.path, req.version) else {
+        return Err(bad("malformed request line"));
+    };
+    let mut len = 0usize;
+    let mut keep_alive = version == 1;
+    let mut expect_continue = false;
+    for h in req.headers.iter() {
+        let value = std::str::from_utf8(h.value).unwrap_or("").trim();
+        if h.name.eq_ignore_ascii_case("content-length") {
+            len = value.parse().map_err(|_| bad("invalid Content-Length"))?;
+        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+            return Err(super::err(
+                StatusCode::LENGTH_REQUIRED,
+                "send the body with a Content-Length",
+            ));
+        } else if h.name.eq_ignore_ascii_case("connection") {
+            let v = value.to_ascii_lowercase();
+            if v.contains("close") {
+                keep_alive = false;
+            } else if v.contains("keep-alive") {
+                keep_alive = true;
+            }
+        } else if h.name.eq_ignore_ascii_case("expect")
+            && value.eq_ignore_ascii_case("100-continue")
+        {
+            expect_continue = true;
+        }
+    }
+    if len > limit {
+        return Err(super::err(
             StatusCode::PAYLOAD_TOO_LARGE,
             &format!("request body larger than {limit} bytes"),
-        )
-        .into_response()
-    } else {
-        let method = req.method().as_str().to_owned();
-        match Request::builder()
-            .method(method.as_str())
-            .uri(req.url())
-            .body(body)
-        {
-            Ok(r) => log.handle(&r),
-            Err(_) => super::err(StatusCode::BAD_REQUEST, "malformed request line").into_response(),
-        }
-    };
-    let status = resp.status().as_u16();
-    let headers = resp
-        .headers()
-        .iter()
-        .filter_map(|(k, v)| {
-            tiny_http::Header::from_bytes(k.as_str().as_bytes(), v.as_bytes()).ok()
-        })
-        .collect();
-    let body = resp.into_body();
-    let len = body.len();
-    let out = tiny_http::Response::new(
-        tiny_http::StatusCode(status),
-        headers,
-        std::io::Cursor::new(body),
-        Some(len),
-        None,
+        ));
+    }
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .body(())
+        .map_err(|_| bad("malformed request line"))?;
+    let (parts, ()) = request.into_parts();
+    Ok((parts, len, keep_alive, expect_continue))
+}
+
+fn write_response(
+    out: &mut TcpStream,
+    resp: &Response<Vec<u8>>,
+    keep_alive: bool,
+) -> std::io::Result<()> {
+    let status = resp.status();
+    let mut buf = Vec::with_capacity(resp.body().len() + 256);
+    let _ = write!(
+        buf,
+        "HTTP/1.1 {} {}\r\ncontent-length: {}\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or(""),
+        resp.body().len()
     );
-    let _ = req.respond(out);
+    for (k, v) in resp.headers() {
+        buf.extend_from_slice(k.as_str().as_bytes());
+        buf.extend_from_slice(b": ");
+        buf.extend_from_slice(v.as_bytes());
+        buf.extend_from_slice(b"\r\n");
+    }
+    if !keep_alive {
+        buf.extend_from_slice(b"connection: close\r\n");
+    }
+    buf.extend_from_slice(b"\r\n");
+    buf.extend_from_slice(resp.body());
+    out.write_all(&buf)?;
+    out.flush()
 }

@@ -5,8 +5,13 @@
 //! derived files make reads O(1) and proofs O(log n): `index.dat` (the
 //! record offset of each entry, `u64 LE`) and `tree.dat` (every perfect
 //! subtree hash in post-order, the order a compact range completes them).
-//! On open, the derived files are checked against the log's tail and rebuilt
-//! from it where they fall short; a torn record at the tail is discarded.
+//! Only `entries.log` is flushed before an entry is acknowledged; the derived
+//! files are flushed every [`DERIVED_SYNC_EVERY`] entries (and on close),
+//! after which `synced.dat` records how many entries they hold durably
+//! (`count: u64 LE | first 8 bytes of SHA-256("attestlog-synced\0" || count)`).
+//! On open, derived data past that count is not trusted: it is checked
+//! against the log's tail and rebuilt from the records; a torn record at the
+//! tail is discarded.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -16,6 +21,9 @@ use std::path::Path;
 
 use attest_merkle::{CompactRange, Hash, NodeId, NodeReader, leaf_hash, root_nodes};
 use sha2::{Digest, Sha256};
+
+/// Entries between two flushes of the derived files.
+pub(crate) const DERIVED_SYNC_EVERY: u64 = 4096;
 
 const HEADER: usize = 12;
 const CHECK: usize = 8;
@@ -44,6 +52,16 @@ pub enum StorageError {
 
 fn io(context: &'static str) -> impl FnOnce(std::io::Error) -> StorageError {
     move |source| StorageError::Io { context, source }
+}
+
+fn synced_check(n: u64) -> [u8; 8] {
+    let d = Sha256::new()
+        .chain_update(b"attestlog-synced\0")
+        .chain_update(n.to_le_bytes())
+        .finalize();
+    let mut out = [0; 8];
+    out.copy_from_slice(&d[..8]);
+    out
 }
 
 fn check_bytes(len: u32, time: i64, leaf: &Hash) -> [u8; CHECK] {
@@ -93,6 +111,7 @@ pub(crate) struct Files {
     entries: File,
     index: File,
     tree: File,
+    synced: File,
 }
 
 /// What the writer alone owns.
@@ -100,6 +119,8 @@ pub(crate) struct Tail {
     range: CompactRange,
     end: u64,
     last_time: i64,
+    /// Entries the derived files hold durably.
+    derived_synced: u64,
 }
 
 /// The result of opening: files, the writer's tail, the leaf-hash map.
@@ -126,6 +147,7 @@ impl Files {
             entries: open("entries.log").map_err(io("open entries.log"))?,
             index: open("index.dat").map_err(io("open index.dat"))?,
             tree: open("tree.dat").map_err(io("open tree.dat"))?,
+            synced: open("synced.dat").map_err(io("open synced.dat"))?,
         };
         let len = |f: &File, c| f.metadata().map(|m| m.len()).map_err(io(c));
         let entries_len = len(&files.entries, "stat entries.log")?;
@@ -135,7 +157,7 @@ impl Files {
         // The last entry both derived files cover, if its record is intact
         // and its leaf matches; otherwise step back (rare: only after a
         // machine crash lost derived pages).
-        let mut k = n_index.min(n_tree);
+        let mut k = n_index.min(n_tree).min(files.read_synced()?);
         let mut start = 0;
         let mut last_time = 0;
         while k > 0 {
@@ -171,6 +193,7 @@ impl Files {
             range,
             end: start,
             last_time,
+            derived_synced: 0,
         };
 
         // Records past the derived files: re-derive them; stop at the first
@@ -193,7 +216,8 @@ impl Files {
                 .set_len(off)
                 .map_err(io("truncate entries.log"))?;
         }
-        files.sync()?;
+        files.entries.sync_data().map_err(io("sync entries.log"))?;
+        files.sync_derived(&mut tail)?;
         let uuids = files.load_uuids(tail.range.end())?;
         Ok(Opened {
             files,
@@ -203,10 +227,34 @@ impl Files {
         })
     }
 
-    fn sync(&self) -> Result<(), StorageError> {
-        self.entries.sync_data().map_err(io("sync entries.log"))?;
+    /// Flushes the derived files, then records how many entries they hold.
+    pub(crate) fn sync_derived(&self, tail: &mut Tail) -> Result<(), StorageError> {
         self.index.sync_data().map_err(io("sync index.dat"))?;
-        self.tree.sync_data().map_err(io("sync tree.dat"))
+        self.tree.sync_data().map_err(io("sync tree.dat"))?;
+        let n = tail.size();
+        let mut rec = [0u8; 16];
+        rec[..8].copy_from_slice(&n.to_le_bytes());
+        rec[8..].copy_from_slice(&synced_check(n));
+        self.synced
+            .write_all_at(&rec, 0)
+            .map_err(io("write synced.dat"))?;
+        self.synced.sync_data().map_err(io("sync synced.dat"))?;
+        tail.derived_synced = n;
+        Ok(())
+    }
+
+    /// Entries the derived files hold durably (0 when unknown).
+    fn read_synced(&self) -> Result<u64, StorageError> {
+        let mut rec = [0u8; 16];
+        match self.synced.read_exact_at(&mut rec, 0) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(0),
+            Err(e) => return Err(io("read synced.dat")(e)),
+        }
+        let n = u64::from_le_bytes([
+            rec[0], rec[1], rec[2], rec[3], rec[4], rec[5], rec[6], rec[7],
+        ]);
+        Ok(if rec[8..] == synced_check(n) { n } else { 0 })
     }
 
     /// Leaf hash → index for the first `n` entries, streaming `tree.dat`.
@@ -277,8 +325,9 @@ impl Files {
             .ok_or_else(|| StorageError::Corrupt(format!("entry {index} fails its checksum")))
     }
 
-    /// Writes a staged batch: records, then index, then nodes; then makes all
-    /// three durable. On return the batch is committed.
+    /// Writes a staged batch: records, then index, then nodes; then makes the
+    /// records durable (the derived files every [`DERIVED_SYNC_EVERY`]
+    /// entries). On return the batch is committed.
     pub(crate) fn commit(&self, tail: &mut Tail, batch: &mut Batch) -> Result<(), StorageError> {
         if batch.records.is_empty() {
             return Ok(());
@@ -288,7 +337,11 @@ impl Files {
             .map_err(io("write entries.log"))?;
         batch.records.clear();
         self.write_derived(tail, batch)?;
-        self.sync()
+        self.entries.sync_data().map_err(io("sync entries.log"))?;
+        if tail.size() - tail.derived_synced >= DERIVED_SYNC_EVERY {
+            self.sync_derived(tail)?;
+        }
+        Ok(())
     }
 
     fn write_derived(&self, tail: &Tail, batch: &mut Batch) -> Result<(), StorageError> {
