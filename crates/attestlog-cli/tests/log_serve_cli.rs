@@ -6,52 +6,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use common::{Served, bin, serve};
 
 use attest_dsse::{Envelope, PublicKey, SigningKey};
 use rekor_client::{
     AsyncRekorClient, EntryId, RekorClient, ReqwestTransport, TrustedLog, UreqTransport,
 };
 use serde_json::Value;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_attestlog"))
-}
-
-struct Served {
-    child: Child,
-    url: String,
-    public_key: PathBuf,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(dir: &Path) -> Served {
-    let mut child = bin()
-        .args(["log", "serve", "--addr", "127.0.0.1:0", "--dir"])
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let v: Value = serde_json::from_str(&line).unwrap();
-    assert_eq!(v["name"], "attestlog.local");
-    Served {
-        child,
-        url: v["listening"].as_str().unwrap().to_owned(),
-        public_key: PathBuf::from(v["logPublicKey"].as_str().unwrap()),
-    }
-}
 
 fn run(args: &[&str], trust: &Served) -> (i32, Value) {
     let out = bin()

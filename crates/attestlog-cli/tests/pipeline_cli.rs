@@ -4,55 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+mod common;
+
+use std::process::{Command, Output};
+
+use common::{bin, serve};
 
 use serde_json::Value;
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_attestlog"));
-    for v in [
-        "REKOR_URL",
-        "ATTESTLOG_DB",
-        "REKOR_PUBLIC_KEY",
-        "REKOR_LOG_NAME",
-        "REKOR_TRUSTED_ROOT",
-        "ATTESTLOG_KEY",
-        "ATTESTLOG_KEYS",
-    ] {
-        c.env_remove(v);
-    }
-    c
-}
-
-struct Served(Child);
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(dir: &Path) -> (Served, String, PathBuf) {
-    let mut child = bin()
-        .args(["log", "serve", "--addr", "127.0.0.1:0", "--dir"])
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let v: Value = serde_json::from_str(&line).unwrap();
-    (
-        Served(child),
-        v["listening"].as_str().unwrap().to_owned(),
-        PathBuf::from(v["logPublicKey"].as_str().unwrap()),
-    )
-}
 
 fn json_lines(o: &Output) -> Vec<Value> {
     String::from_utf8_lossy(&o.stdout)
@@ -95,7 +53,8 @@ fn attest_audit_export_and_tamper_through_the_binary() {
     )
     .unwrap();
     let db = dir.join("store.db");
-    let (served, url, log_pub) = serve(&dir.join("log"));
+    let served = serve(&dir.join("log"));
+    let (url, log_pub) = (served.url.clone(), served.public_key.clone());
 
     let with_log = |c: &mut Command| {
         c.arg("--db")

@@ -5,7 +5,9 @@ use std::fmt;
 
 use attest_dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, KeySet, Statement, Timestamp, Verifier};
 use attest_store::{AttestationRow, AttestationStore, CheckpointRecord, StoreError};
-use rekor_client::verify::{Check, CheckResult, Outcome, VerifiedCheckpoint, check_not_backdated};
+use rekor_client::verify::{
+    Check, CheckResult, CheckpointMemo, Outcome, VerifiedCheckpoint, check_not_backdated,
+};
 use rekor_client::{Bundle, BundlePolicy, EntryId, LogEntry, TrustedLog};
 use serde::Serialize;
 
@@ -169,6 +171,7 @@ pub struct Auditor {
     log: Option<LogClient>,
     window: i64,
     now: Box<dyn Fn() -> Timestamp + Send + Sync>,
+    checkpoints: CheckpointMemo,
 }
 
 impl fmt::Debug for Auditor {
@@ -196,6 +199,7 @@ impl Auditor {
             log,
             window,
             now: Box::new(Timestamp::now),
+            checkpoints: CheckpointMemo::default(),
         }
     }
 
@@ -280,12 +284,12 @@ impl Auditor {
                 });
             }
         };
-        let log_key = log_key_of(log.trusted_logs(), &current);
+        let log_key = log_key_of(&self.checkpoints, log.trusted_logs(), &current);
         let consistency = match self.store.last_checkpoint(&log_key)? {
             None => Ok(()),
             Some(stored) => {
                 let text = String::from_utf8_lossy(&stored.checkpoint).into_owned();
-                match verified_checkpoint(log.trusted_logs(), &text) {
+                match verified_checkpoint(&self.checkpoints, log.trusted_logs(), &text) {
                     None => Err(
                         "the stored checkpoint does not verify with the trusted log keys".into(),
                     ),
@@ -452,8 +456,8 @@ impl Auditor {
                 .as_ref()
                 .and_then(|p| p.checkpoint.as_deref())
                 .ok_or("the entry has no checkpoint")?;
-            let entry_cp =
-                verified_checkpoint(logs, note).ok_or("the entry's checkpoint does not verify")?;
+            let entry_cp = verified_checkpoint(&self.checkpoints, logs, note)
+                .ok_or("the entry's checkpoint does not verify")?;
             if entry_cp.origin != current.origin {
                 return Err("the entry's checkpoint is for another tree".into());
             }
@@ -675,22 +679,24 @@ fn claimed_time(s: &Statement) -> Option<i64> {
     })
 }
 
-fn verified_checkpoint(logs: &[TrustedLog], note: &str) -> Option<VerifiedCheckpoint> {
-    logs.iter()
-        .find_map(|l| rekor_client::verify::verify_checkpoint(note, l).ok())
+/// The checkpoint, if a trusted log signed it (each text verified once per
+/// auditor: rows published under one checkpoint share it).
+fn verified_checkpoint(
+    memo: &CheckpointMemo,
+    logs: &[TrustedLog],
+    note: &str,
+) -> Option<VerifiedCheckpoint> {
+    logs.iter().find_map(|l| memo.verify(note, l).ok())
 }
 
 /// The key the store files checkpoints under: hex SHA-256 of the log id of
 /// the trusted log that signed `cp` and the checkpoint origin, which names
 /// the tree (a Rekor shard) — trees are only comparable within one origin.
-fn log_key_of(logs: &[TrustedLog], cp: &VerifiedCheckpoint) -> String {
+fn log_key_of(memo: &CheckpointMemo, logs: &[TrustedLog], cp: &VerifiedCheckpoint) -> String {
     use sha2::{Digest, Sha256};
     let id = logs
         .iter()
-        .find(|l| rekor_client::verify::verify_checkpoint(&cp.note, l).is_ok())
+        .find(|l| memo.verify(&cp.note, l).is_ok())
         .map_or_else(String::new, TrustedLog::log_id_hex);
-    Sha256::digest(format!("{id}\n{}", cp.origin))
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    attest_merkle::Hash(Sha256::digest(format!("{id}\n{}", cp.origin)).into()).to_string()
 }

@@ -19,7 +19,6 @@ use crate::api::{LogEntry, ProposedEntry};
 use crate::sansio::ResponseError;
 use crate::verify::{BundlePolicy, Check, Outcome, Report, VerifiedCheckpoint};
 use crate::{EntryId, TrustedLog};
-use base64ct::{Base64, Encoding};
 
 /// Carries one HTTP exchange. Closures implement it, so a test double is
 /// one closure: `|req, timeout| Ok(response)`.
@@ -357,19 +356,12 @@ enum Expected<'a> {
     },
 }
 
+/// The logged body is a hashedrekord of this digest and signature, by this key.
 fn hashedrekord_matches(body: &[u8], digest: &[u8; 32], signature: &[u8], key: &PublicKey) -> bool {
-    let Ok(crate::EntryBody::HashedRekordV001(h)) = crate::EntryBody::parse(body) else {
-        return false;
-    };
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    let logged_key = Base64::decode_vec(&h.signature.public_key.content)
-        .ok()
-        .and_then(|pem| String::from_utf8(pem).ok())
-        .and_then(|pem| PublicKey::from_pem(&pem).ok());
-    h.data.hash.algorithm == "sha256"
-        && h.data.hash.value == hex
-        && Base64::decode_vec(&h.signature.content).ok().as_deref() == Some(signature)
-        && logged_key.is_some_and(|k| k.spki_der() == key.spki_der())
+    crate::EntryBody::parse(body).is_ok_and(|b| {
+        crate::verify::check_body_matches_message(&b, digest, signature).is_ok()
+            && crate::verify::logged_key(&b).is_some_and(|k| k.spki_der() == key.spki_der())
+    })
 }
 
 /// One exchange with retries, however the transport waits.

@@ -899,7 +899,7 @@ fn log_entry_report(
     r
 }
 
-fn logged_key(body: &EntryBody) -> Option<PublicKey> {
+pub(crate) fn logged_key(body: &EntryBody) -> Option<PublicKey> {
     let EntryBody::HashedRekordV001(h) = body else {
         return None;
     };

@@ -296,7 +296,7 @@ impl LocalLog {
         })?;
         let lock = DirLock::take(dir)?;
         let public = key.public_key().clone();
-        let log_id_hex = hex(&Sha256::digest(public.spki_der()));
+        let log_id_hex = Hash(Sha256::digest(public.spki_der()).into()).to_string();
         let meta = load_or_create_meta(dir, &options.name, &log_id_hex)?;
         let tree_id: u64 = meta
             .tree_id
@@ -512,7 +512,7 @@ impl LocalLog {
                 Ok(Response::builder()
                     .status(StatusCode::CREATED)
                     .header(header::CONTENT_TYPE, "application/json")
-                    .header(header::ETAG, format!("\"{}\"", hex(leaf.as_bytes())))
+                    .header(header::ETAG, format!("\"{leaf}\""))
                     .header(header::LOCATION, format!("/api/v1/log/entries/{id}"))
                     .body(entry.to_json().into_bytes())
                     .unwrap_or_default())
@@ -742,7 +742,7 @@ impl Shared {
     /// `head`.
     fn entry(&self, index: u64, head: &Head) -> Result<LogEntry, StorageError> {
         let rec = self.files.read_entry(index)?;
-        let leaf = leaf_hash(&rec.body);
+        let leaf = rec.leaf;
         let body_b64 = Base64::encode_string(&rec.body);
         let set = self.key.sign(&crate::verify::set_payload(
             &body_b64,
@@ -763,9 +763,9 @@ impl Shared {
             signed_entry_timestamp: Some(Base64::encode_string(&set)),
             inclusion_proof: Some(RestInclusionProof {
                 log_index: index,
-                root_hash: hex(head.root.as_bytes()),
+                root_hash: head.root.to_string(),
                 tree_size: head.size,
-                hashes: proof.as_slice().iter().map(|h| hex(h.as_bytes())).collect(),
+                hashes: proof.as_slice().iter().map(ToString::to_string).collect(),
                 checkpoint: Some(head.checkpoint.clone()),
             }),
         })
@@ -775,7 +775,7 @@ impl Shared {
         let head = self.head();
         ok_json(
             serde_json::json!({
-                "rootHash": hex(head.root.as_bytes()),
+                "rootHash": head.root.to_string(),
                 "treeSize": head.size,
                 "signedTreeHead": head.checkpoint,
                 "treeID": self.tree_id.to_string(),
@@ -825,12 +825,10 @@ impl Shared {
                 .map_err(internal)?
                 .as_slice()
                 .iter()
-                .map(|h| hex(h.as_bytes()))
+                .map(ToString::to_string)
                 .collect()
         };
-        ok_json(
-            serde_json::json!({ "rootHash": hex(root.as_bytes()), "hashes": hashes }).to_string(),
-        )
+        ok_json(serde_json::json!({ "rootHash": root.to_string(), "hashes": hashes }).to_string())
     }
 }
 
@@ -1020,8 +1018,8 @@ fn dsse_body(keys: &KeyCache, spec: &serde_json::Value) -> Result<Vec<u8>, Strin
         };
         pairs.push((s.sig.clone(), pem.clone()));
     }
-    let envelope_hash = hex(&Sha256::digest(c.envelope.as_bytes()));
-    let payload_hash = hex(&Sha256::digest(env.payload_unverified()));
+    let envelope_hash = Hash(Sha256::digest(c.envelope.as_bytes()).into()).to_string();
+    let payload_hash = attest_dsse::rekor::payload_hash(&env);
     crate::body::dsse_v001_body(&envelope_hash, &payload_hash, &pairs).map_err(|e| e.to_string())
 }
 
@@ -1071,7 +1069,7 @@ fn hashedrekord_body(keys: &KeyCache, spec: &serde_json::Value) -> Result<Vec<u8
         "apiVersion": "0.0.1",
         "kind": "hashedrekord",
         "spec": {
-            "data": { "hash": { "algorithm": "sha256", "value": hex(digest.as_bytes()) } },
+            "data": { "hash": { "algorithm": "sha256", "value": digest.to_string() } },
             "signature": {
                 "content": Base64::encode_string(&sig),
                 "publicKey": { "content": spec.signature.public_key.content },
@@ -1087,16 +1085,6 @@ fn param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
         .filter_map(|kv| kv.split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 fn ok_json(body: String) -> Answer {

@@ -104,6 +104,8 @@ fn leaves_for_nodes(nodes: u64) -> u64 {
 pub(crate) struct Record {
     pub(crate) time: i64,
     pub(crate) body: Vec<u8>,
+    /// The body's leaf hash (computed once, by the checksum test).
+    pub(crate) leaf: Hash,
 }
 
 /// The files; every read is positional, so readers share them freely.
@@ -164,7 +166,7 @@ impl Files {
             let off = files.offset(k - 1)?;
             match files.read_record_at(off, entries_len)? {
                 Some((rec, next))
-                    if files.read_node(NodeId::leaf(k - 1)).ok() == Some(leaf_hash(&rec.body)) =>
+                    if files.read_node(NodeId::leaf(k - 1)).ok() == Some(rec.leaf) =>
                 {
                     start = next;
                     last_time = rec.time;
@@ -201,7 +203,7 @@ impl Files {
         let mut off = start;
         let mut batch = Batch::default();
         while let Some((rec, next)) = files.read_record_at(off, entries_len)? {
-            tail.stage_existing(&mut batch, off, rec.time, leaf_hash(&rec.body));
+            tail.stage_existing(&mut batch, off, rec.time, rec.leaf);
             off = next;
             if batch.index.len() > 1 << 20 {
                 files.write_derived(&tail, &mut batch)?;
@@ -288,7 +290,7 @@ impl Files {
         off: u64,
         file_len: u64,
     ) -> Result<Option<(Record, u64)>, StorageError> {
-        if off + (HEADER + CHECK) as u64 > file_len {
+        if off.saturating_add((HEADER + CHECK) as u64) > file_len {
             return Ok(None);
         }
         let mut h = [0u8; HEADER];
@@ -297,7 +299,9 @@ impl Files {
             .map_err(io("read entries.log"))?;
         let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
         let time = i64::from_le_bytes([h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11]]);
-        let next = off + (HEADER + CHECK) as u64 + u64::from(len);
+        let next = off
+            .saturating_add((HEADER + CHECK) as u64)
+            .saturating_add(u64::from(len));
         if next > file_len {
             return Ok(None);
         }
@@ -306,10 +310,18 @@ impl Files {
             .read_exact_at(&mut buf, off + HEADER as u64)
             .map_err(io("read entries.log"))?;
         let check = buf.split_off(len as usize);
-        if check[..] != check_bytes(len, time, &leaf_hash(&buf))[..] {
+        let leaf = leaf_hash(&buf);
+        if check[..] != check_bytes(len, time, &leaf)[..] {
             return Ok(None);
         }
-        Ok(Some((Record { time, body: buf }, next)))
+        Ok(Some((
+            Record {
+                time,
+                body: buf,
+                leaf,
+            },
+            next,
+        )))
     }
 
     /// The committed entry at `index` (the caller knows it is committed).

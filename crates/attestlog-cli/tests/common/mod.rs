@@ -1,0 +1,62 @@
+//! Shared by the CLI tests that run `attestlog log serve`.
+
+#![allow(dead_code, unreachable_pub, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+/// The binary, with none of the pipeline's environment variables inherited.
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_attestlog"));
+    for v in [
+        "REKOR_URL",
+        "ATTESTLOG_DB",
+        "REKOR_PUBLIC_KEY",
+        "REKOR_LOG_NAME",
+        "REKOR_TRUSTED_ROOT",
+        "ATTESTLOG_KEY",
+        "ATTESTLOG_KEYS",
+    ] {
+        c.env_remove(v);
+    }
+    c
+}
+
+/// `attestlog log serve` on a free loopback port; killed (SIGKILL) on drop.
+pub struct Served {
+    child: Child,
+    pub url: String,
+    pub public_key: PathBuf,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the server on `dir` and reads the address it printed.
+pub fn serve(dir: &Path) -> Served {
+    let mut child = bin()
+        .args(["log", "serve", "--addr", "127.0.0.1:0", "--dir"])
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let v: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(v["name"], "attestlog.local");
+    Served {
+        child,
+        url: v["listening"].as_str().unwrap().to_owned(),
+        public_key: PathBuf::from(v["logPublicKey"].as_str().unwrap()),
+    }
+}
