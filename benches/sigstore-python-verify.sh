@@ -9,4 +9,4 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check 'sigstore==4.5.1'
 fi
-"$venv/bin/python" benches/sigstore_python_verify.py crates/rekor-client/tests/vectors
+"$venv/bin/python" benches/sigstore_python_verify.py crates/attestlog-testkit/vectors

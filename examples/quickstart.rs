@@ -52,7 +52,9 @@ fn main() -> Result<ExitCode, Box<dyn Error>> {
 
     // 2. Attest three commits: sign, store first, publish, verify, attach.
     let log = config.log_connection()?;
-    let attestor = Attestor::new(key, config.open_store()?, log.as_ref().map(|l| l.client()));
+    let attestor = Attestor::builder(key, config.open_store()?)
+        .optional_log(log.as_ref().map(|l| l.client()))
+        .build();
     println!("\nattest");
     let commits = ["3f1c9a0e", "77ab12cd", "c0ffee42"];
     for c in commits {
@@ -79,12 +81,10 @@ fn main() -> Result<ExitCode, Box<dyn Error>> {
     drop(attestor);
 
     // 3. Audit them without trusting the store.
-    let auditor = Auditor::new(
-        keys,
-        config.open_store()?,
-        log.as_ref().map(|l| l.client()),
-        config.backdate_window,
-    );
+    let auditor = Auditor::builder(keys, config.open_store()?)
+        .optional_log(log.as_ref().map(|l| l.client()))
+        .backdate_window(config.backdate_window)
+        .build();
     println!("\naudit");
     let mut all = true;
     for c in commits {

@@ -18,10 +18,11 @@ use std::time::{Duration, Instant};
 
 use attest_dsse::{Algorithm, Envelope, SigningKey};
 use attest_merkle::MerkleTree;
+use attest_rekor::ProposedEntry;
+use attest_tlog::{LocalLog, LogOptions, serve};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use http::Request;
-use rekor_client::local::{LocalLog, LogOptions, serve};
-use rekor_client::{ProposedEntry, RekorClient, RetryPolicy, Transport, UreqTransport};
+use rekor_client::{RekorClient, RetryPolicy, Transport, UreqTransport};
 
 const CLIENTS: u64 = 8;
 const PER_ITER: u64 = 64;

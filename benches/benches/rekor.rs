@@ -9,12 +9,12 @@ use std::hint::black_box;
 
 use attest_dsse::Timestamp;
 use attest_merkle::Hash;
-use base64ct::{Base64, Encoding};
-use criterion::{Criterion, criterion_group, criterion_main};
-use rekor_client::verify::{
+use attest_rekor::verify::{
     check_body_matches_envelope, verify_checkpoint, verify_inclusion_in, verify_set,
 };
-use rekor_client::{Bundle, BundlePolicy, EntryBody, logs_from_trusted_root, verify_bundle};
+use attest_rekor::{Bundle, BundlePolicy, EntryBody, logs_from_trusted_root, verify_bundle};
+use base64ct::{Base64, Encoding};
+use criterion::{Criterion, criterion_group, criterion_main};
 
 fn read(name: &str) -> Vec<u8> {
     std::fs::read(format!(

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use attest_dsse::SigningKey;
 use libfuzzer_sys::fuzz_target;
-use rekor_client::local::{LocalLog, LogOptions};
+use attest_tlog::{LocalLog, LogOptions};
 
 fn log() -> &'static LocalLog {
     static LOG: OnceLock<LocalLog> = OnceLock::new();

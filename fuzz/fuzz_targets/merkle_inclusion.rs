@@ -4,7 +4,7 @@
 use attest_merkle::{Hash, verify_inclusion};
 use libfuzzer_sys::fuzz_target;
 
-#[path = "../../crates/merkle/tests/reference/rfc9162.rs"]
+#[path = "../../crates/attest-merkle/tests/reference/rfc9162.rs"]
 mod reference;
 
 fn hashes(data: &[u8]) -> Vec<Hash> {

@@ -4,7 +4,7 @@
 
 use attest_dsse::Timestamp;
 use libfuzzer_sys::fuzz_target;
-use rekor_client::{Bundle, BundlePolicy, LogEntry, SignedNote, verify_bundle};
+use attest_rekor::{Bundle, BundlePolicy, LogEntry, SignedNote, verify_bundle};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {

@@ -6,7 +6,7 @@
 pub enum StoreError {
     /// Malformed input (empty tenant, malformed entry or log id, …).
     #[error("invalid input: {0}")]
-    InvalidInput(String),
+    InvalidInput(InvalidInput),
     /// An input over the configured limit.
     #[error("{what} is {size} bytes, the limit is {limit}")]
     TooLarge {
@@ -67,31 +67,143 @@ pub enum StoreError {
     },
     /// The stored data is not what this code wrote.
     #[error("corrupt row: {0}")]
-    Corrupt(String),
-    /// The database reported an error.
-    #[error("database error: {0}")]
-    Database(String),
+    Corrupt(Corruption),
+    /// The database is busy (locked, or a transaction kept conflicting):
+    /// retrying later can succeed.
+    #[error("database busy: {source}")]
+    Busy {
+        /// The database's error.
+        #[source]
+        source: BoxError,
+    },
+    /// A transaction conflicted with others this many times in a row.
+    #[error("gave up after {0} conflicting attempts")]
+    TooManyRetries(u32),
+    /// The database reported any other error (connection lost, I/O, …).
+    #[error("database error: {source}")]
+    Database {
+        /// The database's error.
+        #[source]
+        source: BoxError,
+    },
+    /// The backend this location needs is not compiled in.
+    #[error("this build has no {0} support (enable the `{0}` feature)")]
+    BackendDisabled(&'static str),
+}
+
+/// A database driver's error, kept whole as the source.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why an input is invalid: a closed set of reasons.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidInput {
+    /// An attestation id that is not 64 hex digits.
+    #[error("attestation id {0:?} is not 64 hex digits")]
+    AttestationId(String),
+    /// An empty tenant.
+    #[error("tenant is empty")]
+    EmptyTenant,
+    /// An empty subject.
+    #[error("subject is empty")]
+    EmptySubject,
+    /// An empty envelope.
+    #[error("envelope is empty")]
+    EmptyEnvelope,
+    /// An entry id that is not 80 lowercase hex digits.
+    #[error("entry id {0:?} is not 80 lowercase hex digits (tree id + leaf hash)")]
+    EntryId(String),
+    /// An entry id whose tree id is zero.
+    #[error("entry id has a zero tree id")]
+    ZeroTreeId,
+    /// A log id that is not 64 lowercase hex digits.
+    #[error("log id {0:?} is not 64 lowercase hex digits")]
+    LogId(String),
+    /// An index or size the databases cannot hold (over 2^63 - 1).
+    #[error("{what} {value} exceeds 2^63 - 1")]
+    TooBig {
+        /// Which number.
+        what: &'static str,
+        /// Its value.
+        value: u64,
+    },
+    /// An empty checkpoint.
+    #[error("checkpoint is empty")]
+    EmptyCheckpoint,
+    /// Signer key ids that do not serialize.
+    #[error("signer key ids: {0}")]
+    SignerKeyIds(String),
+}
+
+/// How stored data differs from what this code writes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Corruption {
+    /// A negative number where only non-negative ones are written.
+    #[error("negative {0}")]
+    Negative(&'static str),
+    /// An attestation id that is not 32 bytes.
+    #[error("attestation id is not 32 bytes")]
+    AttestationIdLength,
+    /// Signer key ids that are not a JSON array of strings.
+    #[error("signer key ids are not a JSON array of strings")]
+    SignerKeyIds,
+    /// A row that vanished or changed within one transaction.
+    #[error("{0}")]
+    Inconsistent(&'static str),
+}
+
+/// A stable classification of [`StoreError`] for callers that branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StoreErrorKind {
+    /// Bad input; retrying cannot help.
+    InvalidInput,
+    /// An input over a limit.
+    TooLarge,
+    /// The id, entry or checkpoint conflicts with what is stored.
+    Conflict,
+    /// No such attestation.
+    NotFound,
+    /// Stored data is damaged, or written by newer code.
+    Corrupt,
+    /// Busy or conflicting: retry later.
+    Busy,
+    /// The database failed or is unreachable.
+    Unavailable,
+    /// The build lacks the backend.
+    Unsupported,
 }
 
 impl StoreError {
-    pub(crate) fn invalid(msg: impl Into<String>) -> Self {
-        Self::InvalidInput(msg.into())
+    pub(crate) const fn invalid(reason: InvalidInput) -> Self {
+        Self::InvalidInput(reason)
     }
 
-    /// A stable kebab-case name of the failure.
+    /// What kind of failure this is.
     #[must_use]
-    pub const fn kind(&self) -> &'static str {
+    pub const fn kind(&self) -> StoreErrorKind {
         match self {
-            Self::InvalidInput(_) => "invalid-input",
-            Self::TooLarge { .. } => "too-large",
-            Self::Conflict { .. } => "conflict",
-            Self::NotFound { .. } => "not-found",
-            Self::EntryConflict { .. } => "entry-conflict",
-            Self::EntryAlreadyAttached { .. } => "entry-already-attached",
-            Self::CheckpointRegression { .. } => "checkpoint-regression",
-            Self::SchemaTooNew { .. } => "schema-too-new",
-            Self::Corrupt(_) => "corrupt",
-            Self::Database(_) => "database",
+            Self::InvalidInput(_) => StoreErrorKind::InvalidInput,
+            Self::TooLarge { .. } => StoreErrorKind::TooLarge,
+            Self::Conflict { .. }
+            | Self::EntryConflict { .. }
+            | Self::EntryAlreadyAttached { .. }
+            | Self::CheckpointRegression { .. } => StoreErrorKind::Conflict,
+            Self::NotFound { .. } => StoreErrorKind::NotFound,
+            Self::SchemaTooNew { .. } | Self::Corrupt(_) => StoreErrorKind::Corrupt,
+            Self::Busy { .. } | Self::TooManyRetries(_) => StoreErrorKind::Busy,
+            Self::Database { .. } => StoreErrorKind::Unavailable,
+            Self::BackendDisabled(_) => StoreErrorKind::Unsupported,
         }
+    }
+
+    /// Whether trying again later can succeed.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        matches!(
+            self.kind(),
+            StoreErrorKind::Busy | StoreErrorKind::Unavailable
+        )
     }
 }

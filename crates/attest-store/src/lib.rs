@@ -11,7 +11,7 @@ mod rules;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
-pub use error::StoreError;
+pub use error::{BoxError, Corruption, InvalidInput, StoreError, StoreErrorKind};
 pub use memory::MemoryStore;
 pub use model::{
     AttestationId, AttestationRow, CheckpointRecord, LogEntryRecord, NewAttestation, Page,
@@ -57,27 +57,27 @@ pub trait AttestationStore: Send + Sync {
     /// The attestation with this id.
     ///
     /// # Errors
-    /// [`StoreError::Database`].
+    /// [`StoreError::Database`] or [`StoreError::Busy`].
     fn get(&self, id: &AttestationId) -> Result<Option<AttestationRow>, StoreError>;
 
     /// Every attestation of `tenant` about `subject`, in insertion order.
     ///
     /// # Errors
-    /// [`StoreError::Database`].
+    /// [`StoreError::Database`] or [`StoreError::Busy`].
     fn by_subject(&self, tenant: &str, subject: &str) -> Result<Vec<AttestationRow>, StoreError>;
 
     /// A page of `tenant`'s attestations after sequence number `after`
     /// (keyset pagination), at most `limit` rows.
     ///
     /// # Errors
-    /// [`StoreError::Database`].
+    /// [`StoreError::Database`] or [`StoreError::Busy`].
     fn list(&self, tenant: &str, after: Option<u64>, limit: usize) -> Result<Page, StoreError>;
 
     /// Rows still waiting for publication (no log entry), oldest first, of
     /// one tenant or of all.
     ///
     /// # Errors
-    /// [`StoreError::Database`].
+    /// [`StoreError::Database`] or [`StoreError::Busy`].
     fn pending(
         &self,
         tenant: Option<&str>,
@@ -87,7 +87,7 @@ pub trait AttestationStore: Send + Sync {
     /// The last verified checkpoint this store remembers for `log_id`.
     ///
     /// # Errors
-    /// [`StoreError::Database`].
+    /// [`StoreError::Database`] or [`StoreError::Busy`].
     fn last_checkpoint(&self, log_id: &str) -> Result<Option<CheckpointRecord>, StoreError>;
 
     /// Remembers a checkpoint whose consistency with the remembered one the
@@ -100,6 +100,46 @@ pub trait AttestationStore: Send + Sync {
 }
 
 /// Cuts a page from up to `limit + 1` rows fetched in order.
+/// A shared store is a store: one `Arc` can serve an attestor and an
+/// auditor in the same process.
+impl<S: AttestationStore + ?Sized> AttestationStore for std::sync::Arc<S> {
+    fn put(&self, attestation: &NewAttestation) -> Result<AttestationRow, StoreError> {
+        (**self).put(attestation)
+    }
+    fn put_many(&self, attestations: &[NewAttestation]) -> Result<Vec<AttestationRow>, StoreError> {
+        (**self).put_many(attestations)
+    }
+    fn attach_entry(
+        &self,
+        id: &AttestationId,
+        entry: &LogEntryRecord,
+    ) -> Result<AttestationRow, StoreError> {
+        (**self).attach_entry(id, entry)
+    }
+    fn get(&self, id: &AttestationId) -> Result<Option<AttestationRow>, StoreError> {
+        (**self).get(id)
+    }
+    fn by_subject(&self, tenant: &str, subject: &str) -> Result<Vec<AttestationRow>, StoreError> {
+        (**self).by_subject(tenant, subject)
+    }
+    fn list(&self, tenant: &str, after: Option<u64>, limit: usize) -> Result<Page, StoreError> {
+        (**self).list(tenant, after, limit)
+    }
+    fn pending(
+        &self,
+        tenant: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AttestationRow>, StoreError> {
+        (**self).pending(tenant, limit)
+    }
+    fn last_checkpoint(&self, log_id: &str) -> Result<Option<CheckpointRecord>, StoreError> {
+        (**self).last_checkpoint(log_id)
+    }
+    fn store_checkpoint(&self, checkpoint: &CheckpointRecord) -> Result<(), StoreError> {
+        (**self).store_checkpoint(checkpoint)
+    }
+}
+
 pub(crate) fn page_from(rows: &mut Vec<AttestationRow>, limit: usize) -> Page {
     let more = rows.len() > limit;
     rows.truncate(limit);
@@ -125,9 +165,7 @@ pub fn open(location: &str) -> Result<Box<dyn AttestationStore>, StoreError> {
         #[cfg(feature = "postgres")]
         return Ok(Box::new(PostgresStore::open(location)?));
         #[cfg(not(feature = "postgres"))]
-        return Err(StoreError::invalid(
-            "this build has no PostgreSQL support (enable the `postgres` feature)",
-        ));
+        return Err(StoreError::BackendDisabled("postgres"));
     }
     Ok(Box::new(SqliteStore::open(location)?))
 }

@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
+use crate::error::InvalidInput;
 
 /// A content-derived attestation id: SHA-256 of the envelope's PAE (computed
 /// by the caller; the store does not parse envelopes).
@@ -17,9 +18,9 @@ impl AttestationId {
     /// # Errors
     /// [`StoreError::InvalidInput`].
     pub fn from_hex(s: &str) -> Result<Self, StoreError> {
-        let bytes = decode_hex(s).filter(|b| b.len() == 32).ok_or_else(|| {
-            StoreError::invalid(format!("attestation id {s:?} is not 64 hex digits"))
-        })?;
+        let bytes = decode_hex(s)
+            .filter(|b| b.len() == 32)
+            .ok_or_else(|| StoreError::invalid(InvalidInput::AttestationId(s.to_owned())))?;
         let mut id = [0u8; 32];
         id.copy_from_slice(&bytes);
         Ok(Self(id))
@@ -164,13 +165,13 @@ impl Default for StoreLimits {
 impl NewAttestation {
     pub(crate) fn validate(&self, limits: &StoreLimits) -> Result<(), StoreError> {
         if self.tenant.is_empty() {
-            return Err(StoreError::invalid("tenant is empty"));
+            return Err(StoreError::invalid(InvalidInput::EmptyTenant));
         }
         if self.subject.is_empty() {
-            return Err(StoreError::invalid("subject is empty"));
+            return Err(StoreError::invalid(InvalidInput::EmptySubject));
         }
         if self.envelope.is_empty() {
-            return Err(StoreError::invalid("envelope is empty"));
+            return Err(StoreError::invalid(InvalidInput::EmptyEnvelope));
         }
         if self.envelope.len() > limits.max_envelope_bytes {
             return Err(StoreError::TooLarge {
@@ -197,18 +198,16 @@ impl NewAttestation {
 impl LogEntryRecord {
     pub(crate) fn validate(&self, limits: &StoreLimits) -> Result<(), StoreError> {
         if !is_lower_hex(&self.entry_id, 80) {
-            return Err(StoreError::invalid(format!(
-                "entry id {:?} is not 80 lowercase hex digits (tree id + leaf hash)",
-                self.entry_id
+            return Err(StoreError::invalid(InvalidInput::EntryId(
+                self.entry_id.clone(),
             )));
         }
         if self.entry_id.starts_with("0000000000000000") {
-            return Err(StoreError::invalid("entry id has a zero tree id"));
+            return Err(StoreError::invalid(InvalidInput::ZeroTreeId));
         }
         if !is_lower_hex(&self.log_id, 64) {
-            return Err(StoreError::invalid(format!(
-                "log id {:?} is not 64 lowercase hex digits",
-                self.log_id
+            return Err(StoreError::invalid(InvalidInput::LogId(
+                self.log_id.clone(),
             )));
         }
         for (what, v) in [
@@ -216,7 +215,7 @@ impl LogEntryRecord {
             ("shard index", self.shard_index),
         ] {
             if i64::try_from(v).is_err() {
-                return Err(StoreError::invalid(format!("{what} {v} exceeds 2^63 - 1")));
+                return Err(StoreError::invalid(InvalidInput::TooBig { what, value: v }));
             }
         }
         for (what, blob) in [
@@ -239,16 +238,18 @@ impl LogEntryRecord {
 impl CheckpointRecord {
     pub(crate) fn validate(&self) -> Result<(), StoreError> {
         if !is_lower_hex(&self.log_id, 64) {
-            return Err(StoreError::invalid(format!(
-                "log id {:?} is not 64 lowercase hex digits",
-                self.log_id
+            return Err(StoreError::invalid(InvalidInput::LogId(
+                self.log_id.clone(),
             )));
         }
         if i64::try_from(self.tree_size).is_err() {
-            return Err(StoreError::invalid("tree size exceeds 2^63 - 1"));
+            return Err(StoreError::invalid(InvalidInput::TooBig {
+                what: "tree size",
+                value: self.tree_size,
+            }));
         }
         if self.checkpoint.is_empty() {
-            return Err(StoreError::invalid("checkpoint is empty"));
+            return Err(StoreError::invalid(InvalidInput::EmptyCheckpoint));
         }
         Ok(())
     }

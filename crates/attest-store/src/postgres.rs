@@ -10,8 +10,8 @@ use crate::rules::{
     on_existing_put,
 };
 use crate::{
-    AttestationId, AttestationRow, AttestationStore, CheckpointRecord, LogEntryRecord,
-    NewAttestation, Page, StoreError, StoreLimits,
+    AttestationId, AttestationRow, AttestationStore, CheckpointRecord, Corruption, InvalidInput,
+    LogEntryRecord, NewAttestation, Page, StoreError, StoreLimits,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -46,7 +46,15 @@ const INSERT: &str = "INSERT INTO attestations
     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING seq";
 
 fn db(e: postgres::Error) -> StoreError {
-    StoreError::Database(e.to_string())
+    if is_retryable(&e) {
+        StoreError::Busy {
+            source: Box::new(e),
+        }
+    } else {
+        StoreError::Database {
+            source: Box::new(e),
+        }
+    }
 }
 
 fn is_retryable(e: &postgres::Error) -> bool {
@@ -113,7 +121,7 @@ impl PostgresStore {
             match result {
                 Ok(v) => return Ok(v),
                 Err(Attempt::Retry) if attempt < 20 => attempt += 1,
-                Err(Attempt::Retry) => return Err(StoreError::Database("too many retries".into())),
+                Err(Attempt::Retry) => return Err(StoreError::TooManyRetries(attempt)),
                 Err(Attempt::Fail(e)) => return Err(e),
             }
         }
@@ -231,8 +239,8 @@ fn insert(
     stmt: &Statement,
     a: &NewAttestation,
 ) -> Result<AttestationRow, Attempt> {
-    let key_ids =
-        serde_json::to_string(&a.signer_key_ids).map_err(|e| StoreError::invalid(e.to_string()))?;
+    let key_ids = serde_json::to_string(&a.signer_key_ids)
+        .map_err(|e| StoreError::invalid(InvalidInput::SignerKeyIds(e.to_string())))?;
     let inserted = c.query_opt(
         stmt,
         &[
@@ -247,7 +255,8 @@ fn insert(
     )?;
     match inserted {
         Some(row) => Ok(AttestationRow {
-            seq: u64::try_from(row.get::<_, i64>(0)).unwrap_or_default(),
+            seq: u64::try_from(row.get::<_, i64>(0))
+                .map_err(|_| Attempt::Fail(StoreError::Corrupt(Corruption::Negative("seq"))))?,
             attestation: a.clone(),
             entry: None,
         }),
@@ -276,7 +285,7 @@ impl AttestationStore for PostgresStore {
                 Err(Attempt::Fail(e)) => return Err(e),
             }
         }
-        Err(StoreError::Database("too many retries".into()))
+        Err(StoreError::TooManyRetries(20))
     }
 
     fn put_many(&self, items: &[NewAttestation]) -> Result<Vec<AttestationRow>, StoreError> {
@@ -397,7 +406,7 @@ fn read_checkpoint(
         Ok(CheckpointRecord {
             log_id: log_id.to_owned(),
             tree_size: u64::try_from(r.get::<_, i64>(0))
-                .map_err(|_| StoreError::Corrupt("negative tree size".into()))?,
+                .map_err(|_| StoreError::Corrupt(Corruption::Negative("tree size")))?,
             checkpoint: r.get(1),
         })
     })

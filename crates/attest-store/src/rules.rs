@@ -1,6 +1,8 @@
 //! The decisions every backend makes the same way, so that they cannot drift.
 
-use crate::{AttestationRow, CheckpointRecord, LogEntryRecord, NewAttestation, StoreError};
+use crate::{
+    AttestationRow, CheckpointRecord, Corruption, LogEntryRecord, NewAttestation, StoreError,
+};
 
 /// Putting `new` where `existing` has its id: the existing row, or a conflict.
 pub(crate) fn on_existing_put(
@@ -28,9 +30,9 @@ pub(crate) fn on_existing_entry(
             existing: existing.entry_id.clone(),
             offered: entry.entry_id.clone(),
         }),
-        None => Err(StoreError::Database(
-            "row has no entry after a refused attach".into(),
-        )),
+        None => Err(StoreError::Corrupt(Corruption::Inconsistent(
+            "row has no entry after a refused attach",
+        ))),
     }
 }
 
@@ -60,11 +62,13 @@ pub(crate) fn checkpoint_action(
     }
 }
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 /// The columns every backend selects, in the order [`RawRow`] expects.
 pub(crate) const COLUMNS: &str = "seq, id, tenant, subject, predicate_type, envelope, signer_key_ids, \
     claimed_time, rekor_uuid, log_id, log_index, shard_index, integrated_time, inclusion_proof, \
     checkpoint, signed_entry_timestamp";
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 /// One row as the database returns it, before the checks that turn it into
 /// an [`AttestationRow`]; the backends only differ in how they read columns.
 pub(crate) struct RawRow {
@@ -80,6 +84,7 @@ pub(crate) struct RawRow {
     pub(crate) entry: Option<RawEntry>,
 }
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 /// The log-entry columns of a [`RawRow`].
 pub(crate) struct RawEntry {
     pub(crate) entry_id: String,
@@ -92,12 +97,13 @@ pub(crate) struct RawEntry {
     pub(crate) set: Option<Vec<u8>>,
 }
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 impl RawRow {
     pub(crate) fn into_row(self) -> Result<AttestationRow, StoreError> {
         let id: [u8; 32] = self
             .id
             .try_into()
-            .map_err(|_| StoreError::Corrupt("attestation id is not 32 bytes".into()))?;
+            .map_err(|_| StoreError::Corrupt(Corruption::AttestationIdLength))?;
         let entry = self.entry.map(|e| LogEntryRecord {
             entry_id: e.entry_id,
             log_id: e.log_id,
@@ -109,7 +115,8 @@ impl RawRow {
             set: e.set.unwrap_or_default(),
         });
         Ok(AttestationRow {
-            seq: u64::try_from(self.seq).map_err(|_| StoreError::Corrupt("negative seq".into()))?,
+            seq: u64::try_from(self.seq)
+                .map_err(|_| StoreError::Corrupt(Corruption::Negative("seq")))?,
             attestation: NewAttestation {
                 id: crate::AttestationId(id),
                 tenant: self.tenant,
@@ -117,7 +124,7 @@ impl RawRow {
                 predicate_type: self.predicate_type,
                 envelope: self.envelope,
                 signer_key_ids: serde_json::from_str(&self.signer_key_ids)
-                    .map_err(|e| StoreError::Corrupt(format!("signer key ids: {e}")))?,
+                    .map_err(|_| StoreError::Corrupt(Corruption::SignerKeyIds))?,
                 claimed_time: self.claimed_time,
             },
             entry,

@@ -13,8 +13,8 @@ use crate::rules::{
     on_existing_put,
 };
 use crate::{
-    AttestationId, AttestationRow, AttestationStore, CheckpointRecord, LogEntryRecord,
-    NewAttestation, Page, StoreError, StoreLimits,
+    AttestationId, AttestationRow, AttestationStore, CheckpointRecord, Corruption, InvalidInput,
+    LogEntryRecord, NewAttestation, Page, StoreError, StoreLimits,
 };
 
 /// The numbered migrations, applied in order, each in the transaction that
@@ -41,11 +41,23 @@ pub struct SqliteStore {
 }
 
 fn db(e: rusqlite::Error) -> StoreError {
-    StoreError::Database(e.to_string())
+    let busy = matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    );
+    if busy {
+        StoreError::Busy {
+            source: Box::new(e),
+        }
+    } else {
+        StoreError::Database {
+            source: Box::new(e),
+        }
+    }
 }
 
-fn is_busy(e: &StoreError) -> bool {
-    matches!(e, StoreError::Database(m) if m.contains("database is locked") || m.contains("database table is locked") || m.contains("busy"))
+const fn is_busy(e: &StoreError) -> bool {
+    matches!(e, StoreError::Busy { .. })
 }
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
@@ -241,8 +253,8 @@ fn get_row(conn: &Connection, id: &AttestationId) -> Result<Option<AttestationRo
 }
 
 fn insert(tx: &Transaction<'_>, a: &NewAttestation) -> Result<AttestationRow, StoreError> {
-    let key_ids =
-        serde_json::to_string(&a.signer_key_ids).map_err(|e| StoreError::invalid(e.to_string()))?;
+    let key_ids = serde_json::to_string(&a.signer_key_ids)
+        .map_err(|e| StoreError::invalid(InvalidInput::SignerKeyIds(e.to_string())))?;
     let mut stmt = tx
         .prepare_cached(
             "INSERT INTO attestations (id, tenant, subject, predicate_type, envelope, signer_key_ids, claimed_time)
@@ -261,12 +273,14 @@ fn insert(tx: &Transaction<'_>, a: &NewAttestation) -> Result<AttestationRow, St
         ])
         .map_err(db)?;
     if inserted == 0 {
-        let existing = get_row(tx, &a.id)?
-            .ok_or_else(|| StoreError::Database("conflicting row vanished".into()))?;
+        let existing = get_row(tx, &a.id)?.ok_or(StoreError::Corrupt(Corruption::Inconsistent(
+            "conflicting row vanished",
+        )))?;
         return on_existing_put(existing, a);
     }
     Ok(AttestationRow {
-        seq: u64::try_from(tx.last_insert_rowid()).unwrap_or_default(),
+        seq: u64::try_from(tx.last_insert_rowid())
+            .map_err(|_| StoreError::Corrupt(Corruption::Negative("rowid")))?,
         attestation: a.clone(),
         entry: None,
     })
@@ -403,7 +417,7 @@ fn read_checkpoint(
         Ok(CheckpointRecord {
             log_id: log_id.to_owned(),
             tree_size: u64::try_from(size)
-                .map_err(|_| StoreError::Corrupt("negative tree size".into()))?,
+                .map_err(|_| StoreError::Corrupt(Corruption::Negative("tree size")))?,
             checkpoint,
         })
     })

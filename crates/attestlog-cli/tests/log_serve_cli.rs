@@ -11,9 +11,8 @@ mod common;
 use common::{Served, bin, serve};
 
 use attest_dsse::{Envelope, PublicKey, SigningKey};
-use rekor_client::{
-    AsyncRekorClient, EntryId, RekorClient, ReqwestTransport, TrustedLog, UreqTransport,
-};
+use attest_rekor::{EntryId, TrustedLog};
+use rekor_client::{AsyncRekorClient, RekorClient, ReqwestTransport, UreqTransport};
 use serde_json::Value;
 
 fn run(args: &[&str], trust: &Served) -> (i32, Value) {

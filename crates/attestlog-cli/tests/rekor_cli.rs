@@ -7,10 +7,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn vectors(name: &str) -> String {
-    format!(
-        "{}/../rekor-client/tests/vectors/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    )
+    attestlog_testkit::vector_path(name).display().to_string()
 }
 
 fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {

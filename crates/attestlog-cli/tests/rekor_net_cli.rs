@@ -9,15 +9,12 @@ use std::process::Command;
 
 use attest_dsse::{Algorithm, SigningKey};
 use attest_merkle::{Checkpoint, MerkleTree};
+use attest_rekor::{SignedNote, TrustedLog};
 use base64ct::{Base64, Encoding};
-use rekor_client::{SignedNote, TrustedLog};
 use serde_json::{Value, json};
 
 fn vectors(name: &str) -> String {
-    format!(
-        "{}/../rekor-client/tests/vectors/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    )
+    attestlog_testkit::vector_path(name).display().to_string()
 }
 
 /// Binds a loopback port; `start` serves one body per connection, in order.

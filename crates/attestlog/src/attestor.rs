@@ -1,12 +1,19 @@
 //! The attest flow: statement → DSSE envelope → row persisted → (log
 //! configured) published, verified, attached.
 
-use attest_dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey, Statement, Timestamp};
+use std::sync::Arc;
+
+use attest_dsse::{
+    Clock, Envelope, EnvelopeError, IN_TOTO_PAYLOAD_TYPE, SigningKey, Statement, StatementError,
+    SystemClock,
+};
+use attest_rekor::{ApiError, LogEntry};
 use attest_store::{AttestationId, AttestationStore, LogEntryRecord, NewAttestation, StoreError};
-use rekor_client::{ClientError, LogEntry};
+use rekor_client::{AsyncRekorClient, AsyncTransport, ClientError, RekorClient, Transport};
 use sha2::{Digest, Sha256};
 
-use crate::LogClient;
+use crate::ErrorKind;
+use crate::log::{LogOps, Offline, run_ready};
 
 /// The annotation keys the attestor adds to every subject of a statement,
 /// binding the signed statement to its row: the tenant, the stored subject
@@ -25,27 +32,52 @@ pub mod binding {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AttestError {
-    /// The statement or its metadata is invalid.
+    /// The tenant is empty.
+    #[error("invalid attestation: the tenant is empty")]
+    EmptyTenant,
+    /// The subject is empty.
+    #[error("invalid attestation: the subject is empty")]
+    EmptySubject,
+    /// The statement is not a valid in-toto statement.
     #[error("invalid attestation: {0}")]
-    Invalid(String),
+    Statement(#[source] StatementError),
     /// Signing failed.
     #[error("signing failed: {0}")]
-    Sign(String),
+    Sign(#[source] signature::Error),
     /// The store failed; nothing was published.
     #[error(transparent)]
     Store(#[from] StoreError),
     /// A stored row could not be read back for publication.
-    #[error("stored envelope of {id} is unreadable: {reason}")]
+    #[error("stored envelope of {id} is unreadable: {source}")]
     StoredEnvelope {
         /// The row.
         id: AttestationId,
         /// Why.
-        reason: String,
+        #[source]
+        source: EnvelopeError,
     },
+    /// The log's verified answer could not be recorded (its evidence does
+    /// not serialize as a Rekor entry).
+    #[error("the log entry's evidence cannot be recorded: {0}")]
+    Evidence(#[source] ApiError),
+}
+
+impl AttestError {
+    /// What kind of failure this is, for callers that branch on it.
+    #[must_use]
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::EmptyTenant | Self::EmptySubject | Self::Statement(_) => ErrorKind::InvalidInput,
+            Self::Sign(_) => ErrorKind::Other,
+            Self::Store(e) => ErrorKind::from_store(e),
+            Self::StoredEnvelope { .. } | Self::Evidence(_) => ErrorKind::Corrupt,
+        }
+    }
 }
 
 /// What `attest` did.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Attested {
     /// The attestation id: SHA-256 of the envelope's PAE.
     pub id: AttestationId,
@@ -59,22 +91,91 @@ pub struct Attested {
 
 /// What `publish_pending` did.
 #[derive(Debug, Default)]
+#[non_exhaustive]
 pub struct PublishSummary {
     /// Rows published and attached.
     pub published: usize,
-    /// Rows still pending, with the reason.
-    pub failed: Vec<(AttestationId, String)>,
+    /// Rows still pending, with the log's error.
+    pub failed: Vec<(AttestationId, ClientError)>,
 }
 
-/// Signs, stores and (optionally) publishes attestations.
-pub struct Attestor {
+/// Builds an [`Attestor`] (blocking log client) or an [`AsyncAttestor`]
+/// (async log client): `Attestor::builder(signer, store)`, optionally
+/// `.log(client)` and `.clock(clock)`, then `.build()`.
+#[must_use = "a builder does nothing until built"]
+pub struct AttestorBuilder<L> {
     signer: SigningKey,
     store: Box<dyn AttestationStore>,
-    log: Option<LogClient>,
-    now: Box<dyn Fn() -> Timestamp + Send + Sync>,
+    log: Option<L>,
+    clock: Arc<dyn Clock>,
 }
 
-impl std::fmt::Debug for Attestor {
+impl<L> std::fmt::Debug for AttestorBuilder<L> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AttestorBuilder")
+            .field("signer", &self.signer.public_key().key_id())
+            .field("publishes", &self.log.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<L> AttestorBuilder<L> {
+    /// Publishes to the log behind `client`: a [`RekorClient`] builds an
+    /// [`Attestor`], an [`AsyncRekorClient`] an [`AsyncAttestor`].
+    pub fn log<C>(self, client: C) -> AttestorBuilder<C> {
+        self.optional_log(Some(client))
+    }
+
+    /// [`log`](Self::log) when `client` is `Some`, none when `None` (e.g.
+    /// from a configuration where publication is optional).
+    pub fn optional_log<C>(self, client: Option<C>) -> AttestorBuilder<C> {
+        AttestorBuilder {
+            signer: self.signer,
+            store: self.store,
+            log: client,
+            clock: self.clock,
+        }
+    }
+
+    /// The clock that sets claimed times (default: the system clock).
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    fn core(self) -> Core<L> {
+        Core {
+            signer: self.signer,
+            store: self.store,
+            log: self.log,
+            clock: self.clock,
+        }
+    }
+}
+
+impl<T: Transport + Sync> AttestorBuilder<RekorClient<T>> {
+    /// The blocking attestor.
+    pub fn build(self) -> Attestor<T> {
+        Attestor { core: self.core() }
+    }
+}
+
+impl<T: AsyncTransport> AttestorBuilder<AsyncRekorClient<T>> {
+    /// The async attestor.
+    pub fn build(self) -> AsyncAttestor<T> {
+        AsyncAttestor { core: self.core() }
+    }
+}
+
+/// What both attestors share; the flows are written once, as futures.
+struct Core<L> {
+    signer: SigningKey,
+    store: Box<dyn AttestationStore>,
+    log: Option<L>,
+    clock: Arc<dyn Clock>,
+}
+
+impl<L> std::fmt::Debug for Core<L> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Attestor")
             .field("signer", &self.signer.public_key().key_id())
@@ -83,40 +184,148 @@ impl std::fmt::Debug for Attestor {
     }
 }
 
-impl Attestor {
-    /// An attestor signing with `signer`, storing in `store`, publishing to
-    /// `log` when given.
-    #[must_use]
-    pub fn new(
+impl<L: LogOps> Core<L> {
+    async fn attest(
+        &self,
+        tenant: &str,
+        subject: &str,
+        mut statement: Statement,
+    ) -> Result<Attested, AttestError> {
+        if tenant.is_empty() {
+            return Err(AttestError::EmptyTenant);
+        }
+        if subject.is_empty() {
+            return Err(AttestError::EmptySubject);
+        }
+        statement.validate().map_err(AttestError::Statement)?;
+        let claimed = self.clock.now().unix();
+        for s in &mut statement.subject {
+            s.annotations.insert(binding::TENANT.into(), tenant.into());
+            s.annotations
+                .insert(binding::SUBJECT.into(), subject.into());
+            s.annotations
+                .insert(binding::CLAIMED_TIME.into(), claimed.into());
+        }
+        let env = Envelope::sign(IN_TOTO_PAYLOAD_TYPE, statement.to_json(), &[&self.signer])
+            .map_err(AttestError::Sign)?;
+        let id = AttestationId(Sha256::digest(env.pae()).into());
+        let row = NewAttestation {
+            id,
+            tenant: tenant.to_owned(),
+            subject: subject.to_owned(),
+            predicate_type: statement.predicate_type.clone(),
+            envelope: env.to_json().into_bytes(),
+            signer_key_ids: vec![self.signer.public_key().key_id()],
+            claimed_time: claimed,
+        };
+        self.store.put(&row)?;
+        let (entry, publish_error) = match self.publish(&id, &env).await {
+            Ok(e) => (e, None),
+            Err(PublishFailure::Log(e)) => (None, Some(e)),
+            Err(PublishFailure::Other(e)) => return Err(e),
+        };
+        Ok(Attested {
+            id,
+            envelope: env,
+            entry,
+            publish_error,
+        })
+    }
+
+    async fn publish(
+        &self,
+        id: &AttestationId,
+        env: &Envelope,
+    ) -> Result<Option<LogEntryRecord>, PublishFailure> {
+        let Some(log) = &self.log else {
+            return Ok(None);
+        };
+        let published = log
+            .publish_dsse(env, self.signer.public_key())
+            .await
+            .map_err(PublishFailure::Log)?;
+        let record = entry_record(&published.entry)
+            .map_err(|e| PublishFailure::Other(AttestError::Evidence(e)))?;
+        self.store
+            .attach_entry(id, &record)
+            .map_err(|e| PublishFailure::Other(e.into()))?;
+        Ok(Some(record))
+    }
+
+    async fn publish_pending(&self, tenant: Option<&str>) -> Result<PublishSummary, AttestError> {
+        let mut summary = PublishSummary::default();
+        if self.log.is_none() {
+            return Ok(summary);
+        }
+        for row in self.store.pending(tenant, usize::MAX)? {
+            let id = row.attestation.id;
+            let env = Envelope::from_json(&row.attestation.envelope)
+                .map_err(|source| AttestError::StoredEnvelope { id, source })?;
+            match self.publish(&id, &env).await {
+                Ok(_) => summary.published += 1,
+                Err(PublishFailure::Log(e)) => summary.failed.push((id, e)),
+                Err(PublishFailure::Other(e)) => return Err(e),
+            }
+        }
+        Ok(summary)
+    }
+}
+
+enum PublishFailure {
+    Log(ClientError),
+    Other(AttestError),
+}
+
+/// Signs, stores and (optionally) publishes attestations over a blocking
+/// transport `T` (`Offline`: no log).
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use attestlog::dsse::{Algorithm, SigningKey, Statement, Subject};
+/// use attestlog::store::MemoryStore;
+///
+/// let attestor = attestlog::Attestor::builder(
+///     SigningKey::generate(Algorithm::Ed25519)?,
+///     Box::new(MemoryStore::new()),
+/// )
+/// .build();
+/// let subject = Subject::sha256("app", &[0xab; 32]);
+/// let done = attestor.attest("acme", "app", Statement::new(subject, "https://example.com/p", serde_json::json!({})))?;
+/// assert!(done.entry.is_none()); // no log: signed and stored only
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Attestor<T = Offline> {
+    core: Core<RekorClient<T>>,
+}
+
+impl Attestor<Offline> {
+    /// A builder signing with `signer` and storing in `store`; without
+    /// `.log(…)` it publishes nothing.
+    pub fn builder(
         signer: SigningKey,
         store: Box<dyn AttestationStore>,
-        log: Option<LogClient>,
-    ) -> Self {
-        Self {
+    ) -> AttestorBuilder<RekorClient<Offline>> {
+        AttestorBuilder {
             signer,
             store,
-            log,
-            now: Box::new(Timestamp::now),
+            log: None,
+            clock: Arc::new(SystemClock),
         }
     }
+}
 
-    /// Replaces the clock that sets claimed times.
-    #[must_use]
-    pub fn with_clock(mut self, now: impl Fn() -> Timestamp + Send + Sync + 'static) -> Self {
-        self.now = Box::new(now);
-        self
-    }
-
+impl<T: Transport + Sync> Attestor<T> {
     /// The store.
     #[must_use]
     pub fn store(&self) -> &dyn AttestationStore {
-        self.store.as_ref()
+        self.core.store.as_ref()
     }
 
     /// The signing key.
     #[must_use]
     pub const fn signer(&self) -> &SigningKey {
-        &self.signer
+        &self.core.signer
     }
 
     /// Signs `statement` for `tenant` about `subject`, binding both and the
@@ -132,110 +341,102 @@ impl Attestor {
         &self,
         tenant: &str,
         subject: &str,
-        mut statement: Statement,
+        statement: Statement,
     ) -> Result<Attested, AttestError> {
-        if tenant.is_empty() || subject.is_empty() {
-            return Err(AttestError::Invalid(
-                "tenant and subject must be non-empty".into(),
-            ));
-        }
-        statement
-            .validate()
-            .map_err(|e| AttestError::Invalid(e.to_string()))?;
-        let claimed = (self.now)().unix();
-        for s in &mut statement.subject {
-            s.annotations.insert(binding::TENANT.into(), tenant.into());
-            s.annotations
-                .insert(binding::SUBJECT.into(), subject.into());
-            s.annotations
-                .insert(binding::CLAIMED_TIME.into(), claimed.into());
-        }
-        let env = Envelope::sign(IN_TOTO_PAYLOAD_TYPE, statement.to_json(), &[&self.signer])
-            .map_err(|e| AttestError::Sign(e.to_string()))?;
-        let id = AttestationId(Sha256::digest(env.pae()).into());
-        let row = NewAttestation {
-            id,
-            tenant: tenant.to_owned(),
-            subject: subject.to_owned(),
-            predicate_type: statement.predicate_type.clone(),
-            envelope: env.to_json().into_bytes(),
-            signer_key_ids: vec![self.signer.public_key().key_id()],
-            claimed_time: claimed,
-        };
-        self.store.put(&row)?;
-        let (entry, publish_error) = match self.publish(&id, &env) {
-            Ok(e) => (e, None),
-            Err(PublishFailure::Log(e)) => (None, Some(e)),
-            Err(PublishFailure::Store(e)) => return Err(e.into()),
-        };
-        Ok(Attested {
-            id,
-            envelope: env,
-            entry,
-            publish_error,
-        })
-    }
-
-    fn publish(
-        &self,
-        id: &AttestationId,
-        env: &Envelope,
-    ) -> Result<Option<LogEntryRecord>, PublishFailure> {
-        let Some(log) = &self.log else {
-            return Ok(None);
-        };
-        let published = log
-            .publish_dsse(env, self.signer.public_key())
-            .map_err(PublishFailure::Log)?;
-        let record = entry_record(&published.entry);
-        self.store
-            .attach_entry(id, &record)
-            .map_err(PublishFailure::Store)?;
-        Ok(Some(record))
+        run_ready(self.core.attest(tenant, subject, statement))
     }
 
     /// Publishes every pending row (of `tenant`, or all), oldest first:
-    /// the recovery path after a log outage. Rows signed by another key are
-    /// published only if this attestor's key signed them.
+    /// the recovery path after a log outage.
     ///
     /// # Errors
-    /// [`AttestError::Store`] when the store fails; log failures are counted
+    /// [`AttestError::Store`] when the store fails; log failures are listed
     /// in the summary and the rows stay pending.
     pub fn publish_pending(&self, tenant: Option<&str>) -> Result<PublishSummary, AttestError> {
-        let mut summary = PublishSummary::default();
-        if self.log.is_none() {
-            return Ok(summary);
-        }
-        for row in self.store.pending(tenant, usize::MAX)? {
-            let id = row.attestation.id;
-            let env = Envelope::from_json(&row.attestation.envelope).map_err(|e| {
-                AttestError::StoredEnvelope {
-                    id,
-                    reason: e.to_string(),
-                }
-            })?;
-            match self.publish(&id, &env) {
-                Ok(_) => summary.published += 1,
-                Err(PublishFailure::Log(e)) => summary.failed.push((id, e.to_string())),
-                Err(PublishFailure::Store(e)) => return Err(e.into()),
-            }
-        }
-        Ok(summary)
+        run_ready(self.core.publish_pending(tenant))
     }
 }
 
-enum PublishFailure {
-    Log(ClientError),
-    Store(StoreError),
+/// [`Attestor`] over an async transport: the same flow, the log I/O
+/// awaited (the store's calls are blocking and short). Its futures are
+/// `Send`.
+#[derive(Debug)]
+pub struct AsyncAttestor<T> {
+    core: Core<AsyncRekorClient<T>>,
+}
+
+impl AsyncAttestor<Offline> {
+    /// A builder signing with `signer` and storing in `store`; give it an
+    /// [`AsyncRekorClient`] with `.log(…)`.
+    pub fn builder(
+        signer: SigningKey,
+        store: Box<dyn AttestationStore>,
+    ) -> AttestorBuilder<AsyncRekorClient<Offline>> {
+        AttestorBuilder {
+            signer,
+            store,
+            log: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl<T: AsyncTransport> AsyncAttestor<T> {
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> &dyn AttestationStore {
+        self.core.store.as_ref()
+    }
+
+    /// The signing key.
+    #[must_use]
+    pub const fn signer(&self) -> &SigningKey {
+        &self.core.signer
+    }
+
+    /// [`Attestor::attest`], awaiting the log.
+    ///
+    /// # Errors
+    /// [`AttestError`] when nothing could be stored.
+    pub async fn attest(
+        &self,
+        tenant: &str,
+        subject: &str,
+        statement: Statement,
+    ) -> Result<Attested, AttestError> {
+        self.core.attest(tenant, subject, statement).await
+    }
+
+    /// [`Attestor::publish_pending`], awaiting the log.
+    ///
+    /// # Errors
+    /// [`AttestError::Store`].
+    pub async fn publish_pending(
+        &self,
+        tenant: Option<&str>,
+    ) -> Result<PublishSummary, AttestError> {
+        self.core.publish_pending(tenant).await
+    }
 }
 
 /// The store's record of a verified entry: the ids, both indices and the
 /// time, with the log's whole answer kept as evidence (the REST entry JSON,
 /// its checkpoint and SET), so a bundle can be exported without the log.
-#[must_use]
-pub fn entry_record(e: &LogEntry) -> LogEntryRecord {
+///
+/// # Errors
+/// [`ApiError`] when the SET is not base64 (a verified entry's always is).
+pub fn entry_record(e: &LogEntry) -> Result<LogEntryRecord, ApiError> {
     let proof = e.inclusion_proof.as_ref();
-    LogEntryRecord {
+    let set = match e.signed_entry_timestamp.as_deref() {
+        None => Vec::new(),
+        Some(s) => <base64ct::Base64 as base64ct::Encoding>::decode_vec(s).map_err(|_| {
+            ApiError::Field {
+                field: "verification.signedEntryTimestamp",
+                reason: "not base64".into(),
+            }
+        })?,
+    };
+    Ok(LogEntryRecord {
         entry_id: e.id.to_string(),
         log_id: e.log_id.clone(),
         global_index: e.log_index,
@@ -243,13 +444,9 @@ pub fn entry_record(e: &LogEntry) -> LogEntryRecord {
         integrated_time: e.integrated_time,
         inclusion_proof: e.to_json().into_bytes(),
         checkpoint: proof
-            .and_then(|p| p.checkpoint.clone())
-            .unwrap_or_default()
-            .into_bytes(),
-        set: e
-            .signed_entry_timestamp
-            .as_deref()
-            .and_then(|s| <base64ct::Base64 as base64ct::Encoding>::decode_vec(s).ok())
+            .and_then(|p| p.checkpoint.as_deref())
+            .map(|c| c.as_bytes().to_vec())
             .unwrap_or_default(),
-    }
+        set,
+    })
 }

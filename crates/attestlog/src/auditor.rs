@@ -3,16 +3,21 @@
 
 use std::fmt;
 
-use attest_dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, KeySet, Statement, Timestamp, Verifier};
-use attest_store::{AttestationRow, AttestationStore, CheckpointRecord, StoreError};
-use rekor_client::verify::{
+use std::sync::Arc;
+
+use attest_dsse::{
+    Clock, Envelope, IN_TOTO_PAYLOAD_TYPE, KeySet, Statement, SystemClock, Timestamp, Verifier,
+};
+use attest_rekor::verify::{
     Check, CheckResult, CheckpointMemo, Outcome, VerifiedCheckpoint, check_not_backdated,
 };
-use rekor_client::{Bundle, BundlePolicy, EntryId, LogEntry, TrustedLog};
+use attest_rekor::{Bundle, BundlePolicy, EntryId, LogEntry, TrustedLog};
+use attest_store::{AttestationRow, AttestationStore, CheckpointRecord, StoreError};
+use rekor_client::{AsyncRekorClient, AsyncTransport, RekorClient, Transport};
 use serde::Serialize;
 
-use crate::LogClient;
 use crate::attestor::binding;
+use crate::log::{LogOps, Offline, run_ready};
 
 /// One line of an audit report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -50,6 +55,7 @@ impl fmt::Display for AuditCheck {
 
 /// A check and what happened to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct AuditLine {
     /// The check.
     pub check: AuditCheck,
@@ -62,6 +68,7 @@ pub struct AuditLine {
 
 /// The audit of one attestation: a line per check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 #[serde(rename_all = "camelCase")]
 pub struct AuditReport {
     /// The attestation id.
@@ -164,56 +171,121 @@ struct LogState {
     consistency: Result<(), String>,
 }
 
-/// Re-verifies stored attestations against a key set and the log.
-pub struct Auditor {
+/// Builds an [`Auditor`] (blocking log client) or an [`AsyncAuditor`]:
+/// `Auditor::builder(keys, store)`, then `.log(client)`, `.backdate_window(s)`,
+/// `.clock(clock)` as needed, and `.build()`.
+#[must_use = "a builder does nothing until built"]
+pub struct AuditorBuilder<L> {
     keys: KeySet,
     store: Box<dyn AttestationStore>,
-    log: Option<LogClient>,
+    log: Option<L>,
     window: i64,
-    now: Box<dyn Fn() -> Timestamp + Send + Sync>,
-    checkpoints: CheckpointMemo,
+    clock: Arc<dyn Clock>,
 }
 
-impl fmt::Debug for Auditor {
+impl<L> fmt::Debug for AuditorBuilder<L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Auditor")
+        f.debug_struct("AuditorBuilder")
             .field("keys", &self.keys.keys.len())
             .field("window", &self.window)
             .finish_non_exhaustive()
     }
 }
 
-impl Auditor {
-    /// An auditor trusting `keys` for signatures and the log client's trusted
-    /// logs for evidence; `window` is the back-dating window in seconds.
-    #[must_use]
-    pub fn new(
-        keys: KeySet,
-        store: Box<dyn AttestationStore>,
-        log: Option<LogClient>,
-        window: i64,
-    ) -> Self {
+/// The default back-dating window: 300 seconds.
+pub const DEFAULT_BACKDATE_WINDOW: i64 = 300;
+
+impl<L> AuditorBuilder<L> {
+    fn new(keys: KeySet, store: Box<dyn AttestationStore>) -> Self {
         Self {
             keys,
             store,
-            log,
-            window,
-            now: Box::new(Timestamp::now),
-            checkpoints: CheckpointMemo::default(),
+            log: None,
+            window: DEFAULT_BACKDATE_WINDOW,
+            clock: Arc::new(SystemClock),
         }
     }
 
-    /// Replaces the verifier's clock.
-    #[must_use]
-    pub fn with_clock(mut self, now: impl Fn() -> Timestamp + Send + Sync + 'static) -> Self {
-        self.now = Box::new(now);
+    /// Checks the log's evidence through `client`: a [`RekorClient`] builds
+    /// an [`Auditor`], an [`AsyncRekorClient`] an [`AsyncAuditor`]. Without
+    /// a log every log check fails ("no transparency log configured").
+    pub fn log<C>(self, client: C) -> AuditorBuilder<C> {
+        self.optional_log(Some(client))
+    }
+
+    /// [`log`](Self::log) when `client` is `Some`, none when `None` (e.g.
+    /// from a configuration where publication is optional).
+    pub fn optional_log<C>(self, client: Option<C>) -> AuditorBuilder<C> {
+        AuditorBuilder {
+            keys: self.keys,
+            store: self.store,
+            log: client,
+            window: self.window,
+            clock: self.clock,
+        }
+    }
+
+    /// Seconds a claimed time may precede the log's integrated time
+    /// (default [`DEFAULT_BACKDATE_WINDOW`]).
+    pub const fn backdate_window(mut self, seconds: i64) -> Self {
+        self.window = seconds;
         self
     }
 
+    /// The verifier's clock (default: the system clock).
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    fn core(self) -> Core<L> {
+        Core {
+            keys: self.keys,
+            store: self.store,
+            log: self.log,
+            window: self.window,
+            clock: self.clock,
+            checkpoints: CheckpointMemo::default(),
+        }
+    }
+}
+
+impl<T: Transport + Sync> AuditorBuilder<RekorClient<T>> {
+    /// The blocking auditor.
+    pub fn build(self) -> Auditor<T> {
+        Auditor { core: self.core() }
+    }
+}
+
+impl<T: AsyncTransport> AuditorBuilder<AsyncRekorClient<T>> {
+    /// The async auditor.
+    pub fn build(self) -> AsyncAuditor<T> {
+        AsyncAuditor { core: self.core() }
+    }
+}
+
+/// Re-verifies stored attestations against a key set and the log, over a
+/// blocking transport `T` (`Offline`: no log).
+#[derive(Debug)]
+pub struct Auditor<T = Offline> {
+    core: Core<RekorClient<T>>,
+}
+
+impl Auditor<Offline> {
+    /// A builder trusting `keys` for signatures, auditing `store`.
+    pub fn builder(
+        keys: KeySet,
+        store: Box<dyn AttestationStore>,
+    ) -> AuditorBuilder<RekorClient<Offline>> {
+        AuditorBuilder::new(keys, store)
+    }
+}
+
+impl<T: Transport + Sync> Auditor<T> {
     /// The store.
     #[must_use]
     pub fn store(&self) -> &dyn AttestationStore {
-        self.store.as_ref()
+        self.core.store.as_ref()
     }
 
     /// Audits every attestation of `tenant` about `subject`.
@@ -221,12 +293,7 @@ impl Auditor {
     /// # Errors
     /// [`AuditError::Store`].
     pub fn audit(&self, tenant: &str, subject: &str) -> Result<Vec<AuditReport>, AuditError> {
-        let rows = self.store.by_subject(tenant, subject)?;
-        let state = self.log_state()?;
-        Ok(rows
-            .iter()
-            .map(|r| self.audit_row_with(r, &state))
-            .collect())
+        run_ready(self.core.audit(tenant, subject))
     }
 
     /// Audits every attestation of `tenant`, a page at a time, calling
@@ -237,15 +304,129 @@ impl Auditor {
     pub fn audit_tenant(
         &self,
         tenant: &str,
+        progress: impl FnMut(usize),
+    ) -> Result<Vec<AuditReport>, AuditError> {
+        run_ready(self.core.audit_tenant(tenant, progress))
+    }
+
+    /// Audits one row.
+    ///
+    /// # Errors
+    /// [`AuditError::Store`].
+    pub fn audit_row(&self, row: &AttestationRow) -> Result<AuditReport, AuditError> {
+        run_ready(self.core.audit_row(row))
+    }
+
+    /// Audits a Sigstore bundle offline: the same checks without the store
+    /// and without asking the log (inclusion against the bundle's checkpoint;
+    /// consistency is not checked).
+    #[must_use]
+    pub fn audit_bundle(&self, bundle: &Bundle, logs: &[TrustedLog]) -> AuditReport {
+        self.core.audit_bundle(bundle, logs)
+    }
+}
+
+/// [`Auditor`] over an async transport; its futures are `Send`.
+#[derive(Debug)]
+pub struct AsyncAuditor<T> {
+    core: Core<AsyncRekorClient<T>>,
+}
+
+impl AsyncAuditor<Offline> {
+    /// A builder trusting `keys` for signatures, auditing `store`; give it an
+    /// [`AsyncRekorClient`] with `.log(…)`.
+    pub fn builder(
+        keys: KeySet,
+        store: Box<dyn AttestationStore>,
+    ) -> AuditorBuilder<AsyncRekorClient<Offline>> {
+        AuditorBuilder::new(keys, store)
+    }
+}
+
+impl<T: AsyncTransport> AsyncAuditor<T> {
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> &dyn AttestationStore {
+        self.core.store.as_ref()
+    }
+
+    /// [`Auditor::audit`], awaiting the log.
+    ///
+    /// # Errors
+    /// [`AuditError::Store`].
+    pub async fn audit(&self, tenant: &str, subject: &str) -> Result<Vec<AuditReport>, AuditError> {
+        self.core.audit(tenant, subject).await
+    }
+
+    /// [`Auditor::audit_tenant`], awaiting the log.
+    ///
+    /// # Errors
+    /// [`AuditError::Store`].
+    pub async fn audit_tenant(
+        &self,
+        tenant: &str,
+        progress: impl FnMut(usize) + Send,
+    ) -> Result<Vec<AuditReport>, AuditError> {
+        self.core.audit_tenant(tenant, progress).await
+    }
+
+    /// [`Auditor::audit_row`], awaiting the log.
+    ///
+    /// # Errors
+    /// [`AuditError::Store`].
+    pub async fn audit_row(&self, row: &AttestationRow) -> Result<AuditReport, AuditError> {
+        self.core.audit_row(row).await
+    }
+
+    /// [`Auditor::audit_bundle`] (offline, nothing to await).
+    #[must_use]
+    pub fn audit_bundle(&self, bundle: &Bundle, logs: &[TrustedLog]) -> AuditReport {
+        self.core.audit_bundle(bundle, logs)
+    }
+}
+
+/// What both auditors share; the flows are written once, as futures.
+struct Core<L> {
+    keys: KeySet,
+    store: Box<dyn AttestationStore>,
+    log: Option<L>,
+    window: i64,
+    clock: Arc<dyn Clock>,
+    checkpoints: CheckpointMemo,
+}
+
+impl<L> fmt::Debug for Core<L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Auditor")
+            .field("keys", &self.keys.keys.len())
+            .field("window", &self.window)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<L: LogOps> Core<L> {
+    async fn audit(&self, tenant: &str, subject: &str) -> Result<Vec<AuditReport>, AuditError> {
+        let rows = self.store.by_subject(tenant, subject)?;
+        let state = self.log_state().await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push(self.audit_row_with(r, &state).await);
+        }
+        Ok(out)
+    }
+
+    async fn audit_tenant(
+        &self,
+        tenant: &str,
         mut progress: impl FnMut(usize),
     ) -> Result<Vec<AuditReport>, AuditError> {
-        let state = self.log_state()?;
+        let state = self.log_state().await?;
         let mut out = Vec::new();
         let mut after = None;
         loop {
             let page = self.store.list(tenant, after, 500)?;
             for r in &page.rows {
-                out.push(self.audit_row_with(r, &state));
+                out.push(self.audit_row_with(r, &state).await);
                 progress(out.len());
             }
             match page.next {
@@ -255,26 +436,22 @@ impl Auditor {
         }
     }
 
-    /// Audits one row.
-    ///
-    /// # Errors
-    /// [`AuditError::Store`].
-    pub fn audit_row(&self, row: &AttestationRow) -> Result<AuditReport, AuditError> {
-        let state = self.log_state()?;
-        Ok(self.audit_row_with(row, &state))
+    async fn audit_row(&self, row: &AttestationRow) -> Result<AuditReport, AuditError> {
+        let state = self.log_state().await?;
+        Ok(self.audit_row_with(row, &state).await)
     }
 
     /// The log's current checkpoint and its consistency with the one stored
     /// by the last audit; a consistent current checkpoint becomes the new
     /// stored one (a forked one never replaces the baseline).
-    fn log_state(&self) -> Result<LogState, AuditError> {
+    async fn log_state(&self) -> Result<LogState, AuditError> {
         let Some(log) = &self.log else {
             return Ok(LogState {
                 current: Err("no transparency log configured".into()),
                 consistency: Err("no transparency log configured".into()),
             });
         };
-        let current = match log.log_info() {
+        let current = match log.log_info().await {
             Ok((_, cp)) => cp,
             Err(e) => {
                 let why = format!("the log's current checkpoint: {e}");
@@ -301,6 +478,7 @@ impl Auditor {
                     Some(old) if old.size == 0 => Ok(()),
                     Some(old) => log
                         .prove_consistency(&old, &current)
+                        .await
                         .map_err(|e| format!("from size {} to {}: {e}", old.size, current.size)),
                 }
             }
@@ -318,7 +496,7 @@ impl Auditor {
         })
     }
 
-    fn audit_row_with(&self, row: &AttestationRow, state: &LogState) -> AuditReport {
+    async fn audit_row_with(&self, row: &AttestationRow, state: &LogState) -> AuditReport {
         let a = &row.attestation;
         let mut r = AuditReport {
             attestation_id: a.id.to_string(),
@@ -389,20 +567,14 @@ impl Auditor {
             }
             return r;
         };
-        let fetched = EntryId::parse(&stored.entry_id)
-            .map_err(|e| format!("stored entry id: {e}"))
-            .and_then(|id| {
-                log.get_entry(&id)
-                    .map(|e| (id, e))
-                    .map_err(|e| e.to_string())
-            })
-            .and_then(|(id, e)| {
-                if e.id.uuid() == id.uuid() {
-                    Ok(e)
-                } else {
-                    Err("the log returned another entry".into())
-                }
-            });
+        let fetched = match EntryId::parse(&stored.entry_id) {
+            Err(e) => Err(format!("stored entry id: {e}")),
+            Ok(id) => match log.get_entry(&id).await {
+                Err(e) => Err(e.to_string()),
+                Ok(e) if e.id.uuid() == id.uuid() => Ok(e),
+                Ok(_) => Err("the log returned another entry".to_owned()),
+            },
+        };
         let entry = match fetched {
             Ok(e) => {
                 r.push(AuditCheck::EntryFetched, Ok(()));
@@ -416,35 +588,36 @@ impl Auditor {
                 return r;
             }
         };
-        self.evidence(&mut r, &entry, &env, log.trusted_logs(), state);
+        self.evidence(&mut r, &entry, &env, log, state).await;
         self.time_checks(&mut r, &env, entry.integrated_time, claimed);
         r
     }
 
     /// body-match, inclusion (in the current tree), consistency, SET.
-    fn evidence(
+    async fn evidence(
         &self,
         r: &mut AuditReport,
         entry: &LogEntry,
         env: &Envelope,
-        logs: &[TrustedLog],
+        log: &L,
         state: &LogState,
     ) {
+        let logs = log.trusted_logs();
         let policy = BundlePolicy {
             logs,
             signer_key: None,
-            now: (self.now)(),
+            now: self.clock.now(),
             claimed_time: None,
         };
-        let evidence = rekor_client::verify_log_evidence(entry, &policy);
-        let body = rekor_client::EntryBody::parse(&entry.body)
+        let evidence = attest_rekor::verify_log_evidence(entry, &policy);
+        let body = attest_rekor::EntryBody::parse(&entry.body)
             .map_err(|e| e.to_string())
             .and_then(|b| {
-                rekor_client::verify::check_body_matches_envelope(&b, env).map_err(|e| e.reason)
+                attest_rekor::verify::check_body_matches_envelope(&b, env).map_err(|e| e.reason)
             });
         r.push(AuditCheck::BodyMatch, body);
         let group = |checks: &[Check]| from_rekor(&evidence, checks);
-        let inclusion = group(&[
+        let prefix = group(&[
             Check::CheckpointSignature,
             Check::CheckpointBinding,
             Check::Inclusion,
@@ -464,10 +637,15 @@ impl Auditor {
             if entry_cp.size > current.size {
                 return Err("the entry's checkpoint is ahead of the current one".into());
             }
-            let log = self.log.as_ref().ok_or("no log")?;
-            log.prove_consistency(&entry_cp, current)
-                .map_err(|e| format!("the entry's tree is not a prefix of the current tree: {e}"))
+            Ok((entry_cp, current))
         });
+        let inclusion = match prefix {
+            Err(e) => Err(e),
+            Ok((entry_cp, current)) => log
+                .prove_consistency(&entry_cp, current)
+                .await
+                .map_err(|e| format!("the entry's tree is not a prefix of the current tree: {e}")),
+        };
         r.push(AuditCheck::Inclusion, inclusion);
         r.push(AuditCheck::Consistency, state.consistency.clone());
         r.push(
@@ -475,7 +653,9 @@ impl Auditor {
             group(&[Check::LogKey, Check::IntegratedTime, Check::Set]),
         );
     }
+}
 
+impl<L> Core<L> {
     /// key-valid-at-integrated-time, not-backdated: only with a SET that
     /// verified (integratedTime is trusted only then).
     fn time_checks(
@@ -521,11 +701,7 @@ impl Auditor {
         }
     }
 
-    /// Audits a Sigstore bundle offline: the same checks without the store
-    /// and without asking the log (inclusion against the bundle's checkpoint;
-    /// consistency is not checked).
-    #[must_use]
-    pub fn audit_bundle(&self, bundle: &Bundle, logs: &[TrustedLog]) -> AuditReport {
+    fn audit_bundle(&self, bundle: &Bundle, logs: &[TrustedLog]) -> AuditReport {
         let mut r = AuditReport {
             attestation_id: String::new(),
             tenant: String::new(),
@@ -563,10 +739,10 @@ impl Auditor {
         let policy = BundlePolicy {
             logs,
             signer_key: Some(signer.key.clone()),
-            now: (self.now)(),
+            now: self.clock.now(),
             claimed_time: None,
         };
-        let report = rekor_client::verify_bundle(bundle, &policy);
+        let report = attest_rekor::verify_bundle(bundle, &policy);
         let group = |checks: &[Check]| from_rekor(&report, checks);
         r.push(AuditCheck::BodyMatch, group(&[Check::BodyMatch]));
         r.push(
@@ -621,7 +797,7 @@ const ALL_LOG_CHECKS: &[AuditCheck] = ALL_AFTER_SIGNATURE.split_at(1).1;
 
 /// One audit line from a group of rekor-client checks: the first that did
 /// not pass, or a failure when none of them ran.
-fn from_rekor(report: &rekor_client::Report, checks: &[Check]) -> Result<(), String> {
+fn from_rekor(report: &attest_rekor::Report, checks: &[Check]) -> Result<(), String> {
     match report
         .checks
         .iter()

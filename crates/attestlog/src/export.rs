@@ -4,9 +4,10 @@
 use std::time::Duration;
 
 use attest_dsse::KeySet;
-use attest_store::AttestationRow;
-use rekor_client::bundle::{PublicKeyHint, VerificationMaterial};
-use rekor_client::{Bundle, LogEntry, Transport};
+use attest_rekor::bundle::{PublicKeyHint, VerificationMaterial};
+use attest_rekor::{ApiError, Bundle, BundleError, LogEntry};
+use attest_store::{AttestationId, AttestationRow};
+use rekor_client::Transport;
 
 /// Where the key-set document is published, relative to a service's origin.
 pub const KEY_SET_PATH: &str = "/.well-known/attestlog/attestation-keys.json";
@@ -17,13 +18,69 @@ pub const KEY_SET_PATH: &str = "/.well-known/attestlog/attestation-keys.json";
 pub enum ExportError {
     /// The row has not been published.
     #[error("attestation {0} is not published (pending): no log entry to put in a bundle")]
-    NotPublished(String),
+    NotPublished(AttestationId),
     /// The stored evidence is not a log entry.
     #[error("stored log evidence is unreadable: {0}")]
-    Evidence(String),
-    /// The key-set document could not be fetched or read.
-    #[error("key set: {0}")]
-    KeySet(String),
+    Evidence(#[source] ApiError),
+    /// The stored evidence names another entry than the row.
+    #[error("the stored evidence is for entry {evidence}, the row names {row}")]
+    EvidenceMismatch {
+        /// The entry id in the row.
+        row: String,
+        /// The entry id in the evidence.
+        evidence: String,
+    },
+    /// The stored envelope is not JSON.
+    #[error("the stored envelope is not JSON: {0}")]
+    Envelope(#[source] serde_json::Error),
+    /// The row records no signer key id for the key hint.
+    #[error("the row records no signer key id")]
+    NoSignerKeyId,
+    /// The certificate is unreadable.
+    #[error("certificate: {0}")]
+    Certificate(#[source] attest_rekor::x509::CertificateError),
+    /// The certificate's key did not sign this attestation.
+    #[error("the certificate's key did not sign this attestation")]
+    CertificateKeyMismatch,
+    /// The bundle built does not parse back (a bug, reported rather than
+    /// returned).
+    #[error("the bundle does not parse back: {0}")]
+    Bundle(#[source] BundleError),
+    /// The key-set URL is not a valid request target.
+    #[error("key set URL {url}: {source}")]
+    KeySetUrl {
+        /// The URL.
+        url: String,
+        /// Why.
+        #[source]
+        source: http::Error,
+    },
+    /// The key-set document could not be fetched.
+    #[error("key set {url}: {source}")]
+    KeySetTransport {
+        /// The URL.
+        url: String,
+        /// The transport's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The key-set server answered something other than 200.
+    #[error("key set {url}: HTTP {status}")]
+    KeySetStatus {
+        /// The URL.
+        url: String,
+        /// The status.
+        status: http::StatusCode,
+    },
+    /// The key-set document is malformed.
+    #[error("key set {url}: {source}")]
+    KeySetDocument {
+        /// The URL.
+        url: String,
+        /// Why.
+        #[source]
+        source: attest_dsse::KeySetError,
+    },
 }
 
 /// A published attestation as a Sigstore bundle v0.3: the envelope exactly
@@ -39,7 +96,7 @@ pub fn export_bundle(row: &AttestationRow) -> Result<String, ExportError> {
 }
 
 /// [`export_bundle`] with the signer's key carried by an X.509 certificate
-/// (DER; e.g. [`attest_dsse::self_signed_certificate`]) instead of a key
+/// (DER; e.g. [`attest_rekor::x509::self_signed_certificate`]) instead of a key
 /// hint, for clients that only read certificate bundles (sigstore-python
 /// 4.x refuses v0.3 bundles without a certificate). The certificate's key
 /// must be the row's signer key.
@@ -51,46 +108,41 @@ pub fn export_bundle_with_certificate(
     row: &AttestationRow,
     cert_der: &[u8],
 ) -> Result<String, ExportError> {
-    let key = attest_dsse::PublicKey::from_certificate_der(cert_der)
-        .map_err(|e| ExportError::Evidence(format!("certificate: {e}")))?;
+    let key =
+        attest_rekor::x509::certificate_public_key(cert_der).map_err(ExportError::Certificate)?;
     if !row.attestation.signer_key_ids.contains(&key.key_id()) {
-        return Err(ExportError::Evidence(
-            "the certificate's key did not sign this attestation".into(),
-        ));
+        return Err(ExportError::CertificateKeyMismatch);
     }
     bundle_json(row, Some(cert_der))
 }
 
 fn bundle_json(row: &AttestationRow, cert_der: Option<&[u8]>) -> Result<String, ExportError> {
     let a = &row.attestation;
-    let stored = row
-        .entry
-        .as_ref()
-        .ok_or_else(|| ExportError::NotPublished(a.id.to_string()))?;
-    let entry = LogEntry::from_json(&stored.inclusion_proof)
-        .map_err(|e| ExportError::Evidence(e.to_string()))?;
+    let stored = row.entry.as_ref().ok_or(ExportError::NotPublished(a.id))?;
+    let entry = LogEntry::from_json(&stored.inclusion_proof).map_err(ExportError::Evidence)?;
     if entry.id.to_string() != stored.entry_id {
-        return Err(ExportError::Evidence(
-            "the evidence is for another entry".into(),
-        ));
+        return Err(ExportError::EvidenceMismatch {
+            row: stored.entry_id.clone(),
+            evidence: entry.id.to_string(),
+        });
     }
-    let tlog = entry
-        .to_tlog_entry()
-        .map_err(|e| ExportError::Evidence(e.to_string()))?;
-    let envelope = String::from_utf8(a.envelope.clone())
-        .ok()
-        .and_then(|s| serde_json::value::RawValue::from_string(s).ok())
-        .ok_or_else(|| ExportError::Evidence("the stored envelope is not JSON".into()))?;
+    let tlog = entry.to_tlog_entry().map_err(ExportError::Evidence)?;
+    let envelope: Box<serde_json::value::RawValue> =
+        serde_json::from_slice(&a.envelope).map_err(ExportError::Envelope)?;
     let bundle = Bundle {
-        media_type: rekor_client::bundle::MEDIA_TYPE_V03.to_owned(),
+        media_type: attest_rekor::bundle::MEDIA_TYPE_V03.to_owned(),
         verification_material: VerificationMaterial {
             public_key: match cert_der {
                 Some(_) => None,
                 None => Some(PublicKeyHint {
-                    hint: a.signer_key_ids.first().cloned().unwrap_or_default(),
+                    hint: a
+                        .signer_key_ids
+                        .first()
+                        .cloned()
+                        .ok_or(ExportError::NoSignerKeyId)?,
                 }),
             },
-            certificate: cert_der.map(|d| rekor_client::bundle::RawBytes {
+            certificate: cert_der.map(|d| attest_rekor::bundle::RawBytes {
                 raw_bytes: <base64ct::Base64 as base64ct::Encoding>::encode_string(d),
             }),
             x509_certificate_chain: None,
@@ -101,7 +153,7 @@ fn bundle_json(row: &AttestationRow, cert_der: Option<&[u8]>) -> Result<String, 
         message_signature: None,
     };
     let json = bundle.to_json();
-    Bundle::from_json(json.as_bytes()).map_err(|e| ExportError::Evidence(e.to_string()))?;
+    Bundle::from_json(json.as_bytes()).map_err(ExportError::Bundle)?;
     Ok(json)
 }
 
@@ -138,21 +190,31 @@ pub fn key_set_document(
 /// same kind of transport the log client uses.
 ///
 /// # Errors
-/// [`ExportError::KeySet`] for a transport failure, a non-200 answer or a
+/// The `ExportError::KeySet*` variants for a bad URL, a transport failure, a non-200 answer or a
 /// malformed document.
 pub fn fetch_key_set<T: Transport>(transport: &T, url: &str) -> Result<KeySet, ExportError> {
     let req = http::Request::get(url)
         .header(http::header::ACCEPT, "application/json")
         .body(Vec::new())
-        .map_err(|e| ExportError::KeySet(e.to_string()))?;
-    let resp = transport
-        .send(req, Duration::from_secs(30))
-        .map_err(|e| ExportError::KeySet(e.to_string()))?;
+        .map_err(|source| ExportError::KeySetUrl {
+            url: url.to_owned(),
+            source,
+        })?;
+    let resp =
+        transport
+            .send(req, Duration::from_secs(30))
+            .map_err(|e| ExportError::KeySetTransport {
+                url: url.to_owned(),
+                source: Box::new(e),
+            })?;
     if resp.status() != http::StatusCode::OK {
-        return Err(ExportError::KeySet(format!(
-            "{url}: HTTP {}",
-            resp.status()
-        )));
+        return Err(ExportError::KeySetStatus {
+            url: url.to_owned(),
+            status: resp.status(),
+        });
     }
-    KeySet::from_json(resp.body()).map_err(|e| ExportError::KeySet(format!("{url}: {e}")))
+    KeySet::from_json(resp.body()).map_err(|source| ExportError::KeySetDocument {
+        url: url.to_owned(),
+        source,
+    })
 }

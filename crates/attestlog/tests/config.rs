@@ -41,7 +41,7 @@ fn defaults_and_values() {
     assert_eq!(c.rekor_log_name.as_deref(), Some("n"));
     assert!(matches!(
         config(&[("ATTESTLOG_BACKDATE_WINDOW", "5 minutes")]),
-        Err(ConfigError::Value {
+        Err(ConfigError::Seconds {
             name: "ATTESTLOG_BACKDATE_WINDOW",
             ..
         })
@@ -73,7 +73,24 @@ fn log_connections() {
         ])
         .unwrap()
         .log_connection(),
-        Err(ConfigError::File { .. })
+        Err(ConfigError::Read { .. })
+    ));
+    // An empty embedded-log path is refused rather than the current directory.
+    assert!(matches!(
+        config(&[("REKOR_URL", "local:")]).unwrap().log_connection(),
+        Err(ConfigError::EmptyLocalPath)
+    ));
+    // A key file that is not PEM: a typed error naming the file.
+    let garbage = dir.join("garbage.pem");
+    std::fs::write(&garbage, b"not a key").unwrap();
+    assert!(matches!(
+        config(&[
+            ("REKOR_URL", "http://127.0.0.1:3000"),
+            ("REKOR_PUBLIC_KEY", garbage.to_str().unwrap())
+        ])
+        .unwrap()
+        .log_connection(),
+        Err(ConfigError::LogKey { .. })
     ));
 
     // The embedded log: created on first use, its key beside it.

@@ -7,9 +7,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use attestlog::client::{RekorClient, RetryPolicy, UreqTransport};
 use attestlog::dsse::{KeySet, KeyStatus, SigningKey, Statement, Subject, Timestamp, TrustedKey};
-use attestlog::rekor::local::{LocalLog, LogOptions};
-use attestlog::rekor::{Outcome, RekorClient, RetryPolicy, UreqTransport};
+use attestlog::rekor::Outcome;
+use attestlog::tlog::{LocalLog, LogOptions};
 use attestlog::{Attestor, AuditCheck, AuditReport, Auditor, LogClient, LogTransport};
 
 struct Env {
@@ -95,11 +96,12 @@ fn attest_n(
     tenant: &str,
     n: u64,
 ) -> Vec<attestlog::Attested> {
-    let a = Attestor::new(
+    let a = Attestor::builder(
         key.clone_for_test(),
         attestlog::store::open(&env.db()).unwrap(),
-        Some(client(log)),
-    );
+    )
+    .optional_log(Some(client(log)))
+    .build();
     (0..n)
         .map(|i| {
             let done = a.attest(tenant, &subject(i), statement(i)).unwrap();
@@ -119,13 +121,11 @@ impl CloneForTest for SigningKey {
     }
 }
 
-fn auditor(env: &Env, log: &LocalLog, keys: KeySet) -> Auditor {
-    Auditor::new(
-        keys,
-        attestlog::store::open(&env.db()).unwrap(),
-        Some(client(log)),
-        300,
-    )
+fn auditor(env: &Env, log: &LocalLog, keys: KeySet) -> Auditor<LogTransport> {
+    Auditor::builder(keys, attestlog::store::open(&env.db()).unwrap())
+        .log(client(log))
+        .backdate_window(300)
+        .build()
 }
 
 fn only(reports: Vec<AuditReport>) -> AuditReport {
@@ -180,11 +180,12 @@ fn tampering_is_caught_by_the_check_that_names_it() {
     let key = signer(2);
     let log = open_log(&env.log_dir());
     attest_n(&env, &log, &key, "acme", 5);
-    let other = Attestor::new(
+    let other = Attestor::builder(
         key.clone_for_test(),
         attestlog::store::open(&env.db()).unwrap(),
-        Some(client(&log)),
-    );
+    )
+    .optional_log(Some(client(&log)))
+    .build();
     other.attest("globex", "globex-app", statement(99)).unwrap();
     let a = auditor(&env, &log, keys(&[&key]));
     let row = |n: u64| format!("subject = '{}'", subject(n));
@@ -257,12 +258,13 @@ fn back_dated_claims_are_not_confirmed() {
     let key = signer(3);
     let log = open_log(&env.log_dir());
     let early = Timestamp::from_unix(Timestamp::now().unix() - 3600);
-    let attestor = Attestor::new(
+    let attestor = Attestor::builder(
         key.clone_for_test(),
         attestlog::store::open(&env.db()).unwrap(),
-        Some(client(&log)),
     )
-    .with_clock(move || early);
+    .log(client(&log))
+    .clock(move || early)
+    .build();
     attestor.attest("acme", "x", statement(1)).unwrap();
     let r = only(
         auditor(&env, &log, keys(&[&key]))
@@ -288,17 +290,19 @@ fn a_log_that_rewrote_history_fails_consistency() {
     }
     let log = open_log(&env.log_dir());
     let fork = open_log(&fork_dir);
-    let other = Attestor::new(
+    let other = Attestor::builder(
         signer(9),
         attestlog::store::open(&env.dir.join("other.db").display().to_string()).unwrap(),
-        Some(client(&fork)),
-    );
+    )
+    .optional_log(Some(client(&fork)))
+    .build();
     other.attest("x", "y", statement(100)).unwrap();
-    let honest = Attestor::new(
+    let honest = Attestor::builder(
         signer(9),
         attestlog::store::open(&env.dir.join("other2.db").display().to_string()).unwrap(),
-        Some(client(&log)),
-    );
+    )
+    .optional_log(Some(client(&log)))
+    .build();
     honest.attest("x", "y", statement(200)).unwrap();
 
     let a = auditor(&env, &log, keys(&[&key]));
@@ -327,11 +331,12 @@ fn log_down_during_attest_leaves_rows_pending_then_publishes() {
         base_delay: std::time::Duration::from_millis(1),
         ..RetryPolicy::default()
     });
-    let a = Attestor::new(
+    let a = Attestor::builder(
         key.clone_for_test(),
         attestlog::store::open(&env.db()).unwrap(),
-        Some(down),
-    );
+    )
+    .optional_log(Some(down))
+    .build();
     for i in 0..3 {
         let done = a.attest("acme", &subject(i), statement(i)).unwrap();
         assert!(done.entry.is_none());
@@ -351,11 +356,12 @@ fn log_down_during_attest_leaves_rows_pending_then_publishes() {
     drop(a);
 
     let log = open_log(&env.log_dir());
-    let a = Attestor::new(
+    let a = Attestor::builder(
         key.clone_for_test(),
         attestlog::store::open(&env.db()).unwrap(),
-        Some(client(&log)),
-    );
+    )
+    .optional_log(Some(client(&log)))
+    .build();
     let s = a.publish_pending(None).unwrap();
     assert_eq!((s.published, s.failed.len()), (3, 0));
     assert!(a.store().pending(None, 100).unwrap().is_empty());
@@ -412,11 +418,12 @@ fn bundles_export_and_audit_offline() {
         "{r:#?}"
     );
     // A pending row has no bundle.
-    let a2 = Attestor::new(
+    let a2 = Attestor::builder(
         key.clone_for_test(),
         attestlog::store::open(&env.db()).unwrap(),
-        None,
-    );
+    )
+    .optional_log(None::<LogClient>)
+    .build();
     let p = a2.attest("acme", "pending", statement(50)).unwrap();
     let row = store.get(&p.id).unwrap().unwrap();
     assert!(attestlog::export_bundle(&row).is_err());

@@ -12,13 +12,13 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use attest_dsse::{Envelope, PublicKey, Timestamp};
+use attest_dsse::{Clock, Envelope, PublicKey, SystemClock};
 use http::{Request, Response};
 
-use crate::api::{LogEntry, ProposedEntry};
-use crate::sansio::ResponseError;
-use crate::verify::{BundlePolicy, Check, Outcome, Report, VerifiedCheckpoint};
-use crate::{EntryId, TrustedLog};
+use attest_rekor::api::{LogEntry, ProposedEntry};
+use attest_rekor::sansio::ResponseError;
+use attest_rekor::verify::{BundlePolicy, Check, Outcome, Report, VerifiedCheckpoint};
+use attest_rekor::{EntryId, TrustedLog};
 
 /// Carries one HTTP exchange. Closures implement it, so a test double is
 /// one closure: `|req, timeout| Ok(response)`.
@@ -101,6 +101,10 @@ pub enum ClientError {
         /// The last answer.
         source: ResponseError,
     },
+    /// The log's URL, or a `Location` it answered with, cannot be used (not
+    /// http(s), or another origin than the log's). Never retried.
+    #[error("log URL: {0}")]
+    Url(#[from] attest_rekor::sansio::UrlError),
     /// The log returned evidence that does not verify: never retried, never
     /// returned as an entry.
     #[error("the log's answer does not verify: {}", .0.first_failure().map_or_else(String::new, |f| format!("{}: {}", f.check, f.detail)))]
@@ -114,7 +118,7 @@ impl ClientError {
         match self {
             Self::Transport { .. } => true,
             Self::Response { source, .. } => source.is_retryable(),
-            Self::Verification(_) => false,
+            Self::Url(_) | Self::Verification(_) => false,
         }
     }
 }
@@ -164,10 +168,10 @@ pub struct Published {
 struct Core {
     base: String,
     logs: Vec<TrustedLog>,
-    checkpoints: crate::verify::CheckpointMemo,
+    checkpoints: attest_rekor::verify::CheckpointMemo,
     retry: RetryPolicy,
     user_agent: String,
-    now: Box<dyn Fn() -> Timestamp + Send + Sync>,
+    clock: Arc<dyn Clock>,
 }
 
 /// What one attempt leads to.
@@ -181,10 +185,10 @@ impl Core {
         Self {
             base,
             logs,
-            checkpoints: crate::verify::CheckpointMemo::default(),
+            checkpoints: attest_rekor::verify::CheckpointMemo::default(),
             retry: RetryPolicy::default(),
             user_agent: format!("attestlog-rekor-client/{}", env!("CARGO_PKG_VERSION")),
-            now: Box::new(Timestamp::now),
+            clock: Arc::new(SystemClock),
         }
     }
 
@@ -256,7 +260,7 @@ impl Core {
         entry: LogEntry,
         expected: Expected<'_>,
     ) -> Result<(LogEntry, Report), ClientError> {
-        let now = (self.now)();
+        let now = self.clock.now();
         let mut report = match expected {
             Expected::Dsse(env, signer) => {
                 let policy = BundlePolicy {
@@ -265,7 +269,7 @@ impl Core {
                     now,
                     claimed_time: None,
                 };
-                crate::verify::verify_log_entry_memo(&entry, env, &policy, &self.checkpoints)
+                attest_rekor::verify::verify_log_entry_memo(&entry, env, &policy, &self.checkpoints)
             }
             Expected::HashedRekord {
                 digest,
@@ -278,10 +282,10 @@ impl Core {
                     now,
                     claimed_time: None,
                 };
-                let mut r = crate::verify::verify_log_evidence(&entry, &policy);
+                let mut r = attest_rekor::verify::verify_log_evidence(&entry, &policy);
                 r.checks.retain(|c| c.outcome != Outcome::NotChecked);
                 let body_ok = hashedrekord_matches(&entry.body, digest, signature, key);
-                r.checks.push(crate::verify::CheckResult {
+                r.checks.push(attest_rekor::verify::CheckResult {
                     check: Check::BodyMatch,
                     outcome: if body_ok {
                         Outcome::Passed
@@ -304,7 +308,7 @@ impl Core {
             Ok((entry, report))
         } else {
             if !id_ok {
-                report.checks.push(crate::verify::CheckResult {
+                report.checks.push(attest_rekor::verify::CheckResult {
                     check: Check::Inclusion,
                     outcome: Outcome::Failed,
                     detail: "the entry id is not the leaf hash of the returned body".into(),
@@ -316,8 +320,8 @@ impl Core {
 
     fn checked_log_info(
         &self,
-        info: crate::api::LogInfo,
-    ) -> Result<(crate::api::LogInfo, VerifiedCheckpoint), ClientError> {
+        info: attest_rekor::api::LogInfo,
+    ) -> Result<(attest_rekor::api::LogInfo, VerifiedCheckpoint), ClientError> {
         let cp = self.verify_checkpoint_text(&info.signed_tree_head)?;
         let root = attest_merkle::Hash::from_hex(&info.root_hash).ok();
         if cp.size != info.tree_size || root != Some(cp.root) {
@@ -337,7 +341,7 @@ impl Core {
                 Err(e) => last = Some(e),
             }
         }
-        let e = last.unwrap_or_else(|| crate::verify::CheckError {
+        let e = last.unwrap_or_else(|| attest_rekor::verify::CheckError {
             check: Check::LogKey,
             reason: "no trusted logs".into(),
         });
@@ -358,9 +362,9 @@ enum Expected<'a> {
 
 /// The logged body is a hashedrekord of this digest and signature, by this key.
 fn hashedrekord_matches(body: &[u8], digest: &[u8; 32], signature: &[u8], key: &PublicKey) -> bool {
-    crate::EntryBody::parse(body).is_ok_and(|b| {
-        crate::verify::check_body_matches_message(&b, digest, signature).is_ok()
-            && crate::verify::logged_key(&b).is_some_and(|k| k.spki_der() == key.spki_der())
+    attest_rekor::EntryBody::parse(body).is_ok_and(|b| {
+        attest_rekor::verify::check_body_matches_message(&b, digest, signature).is_ok()
+            && attest_rekor::verify::logged_key(&b).is_some_and(|k| k.spki_der() == key.spki_der())
     })
 }
 
@@ -375,10 +379,10 @@ trait Exchanger: Sync {
 /// The operations, written once for both clients.
 mod ops {
     use super::{ClientError, Core, Exchanger, Expected, Published, single_failure};
-    use crate::EntryId;
-    use crate::api::{LogEntry, LogInfo, ProposedEntry};
-    use crate::sansio::{self, CreateResponse, ResponseError};
-    use crate::verify::{Check, VerifiedCheckpoint};
+    use attest_rekor::EntryId;
+    use attest_rekor::api::{LogEntry, LogInfo, ProposedEntry};
+    use attest_rekor::sansio::{self, CreateResponse, ResponseError};
+    use attest_rekor::verify::{Check, VerifiedCheckpoint};
     use http::{Request, Response};
 
     async fn call<R>(
@@ -398,15 +402,14 @@ mod ops {
     ) -> Result<Published, ClientError> {
         let created = call(
             x,
-            &sansio::create_entry(&core.base, proposed),
+            &sansio::create_entry(&core.base, proposed)?,
             sansio::parse_create,
         )
         .await?;
         let (entry, already_existed) = match created {
             CreateResponse::Created(entry) => (*entry, false),
             CreateResponse::Exists { location } => {
-                let url = sansio::resolve_location(&core.base, &location);
-                let req = Request::get(url).body(Vec::new()).unwrap_or_default();
+                let req = sansio::get_location(&core.base, &location)?;
                 (call(x, &req, sansio::parse_entry).await?, true)
             }
         };
@@ -438,7 +441,7 @@ mod ops {
         x: &impl Exchanger,
         id: &EntryId,
     ) -> Result<LogEntry, ClientError> {
-        call(x, &sansio::get_entry(&core.base, id), sansio::parse_entry).await
+        call(x, &sansio::get_entry(&core.base, id)?, sansio::parse_entry).await
     }
 
     pub(super) async fn get_entry_by_index(
@@ -448,7 +451,7 @@ mod ops {
     ) -> Result<LogEntry, ClientError> {
         call(
             x,
-            &sansio::get_entry_by_index(&core.base, index),
+            &sansio::get_entry_by_index(&core.base, index)?,
             sansio::parse_entry,
         )
         .await
@@ -464,7 +467,7 @@ mod ops {
             out.extend(
                 call(
                     x,
-                    &sansio::retrieve_entries(&core.base, chunk),
+                    &sansio::retrieve_entries(&core.base, chunk)?,
                     sansio::parse_retrieve,
                 )
                 .await?,
@@ -477,7 +480,7 @@ mod ops {
         core: &Core,
         x: &impl Exchanger,
     ) -> Result<(LogInfo, VerifiedCheckpoint), ClientError> {
-        let info = call(x, &sansio::log_info(&core.base), sansio::parse_log_info).await?;
+        let info = call(x, &sansio::log_info(&core.base)?, sansio::parse_log_info).await?;
         core.checked_log_info(info)
     }
 
@@ -499,7 +502,7 @@ mod ops {
         }
         let proof = call(
             x,
-            &sansio::consistency_proof(&core.base, old.size, new.size, None),
+            &sansio::consistency_proof(&core.base, old.size, new.size, None)?,
             sansio::parse_consistency,
         )
         .await?;
@@ -510,9 +513,9 @@ mod ops {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| ClientError::Response {
                 attempts: 1,
-                source: ResponseError::Malformed(e.to_string()),
+                source: ResponseError::Malformed(sansio::Malformed::Hash(e)),
             })?;
-        crate::verify::verify_checkpoint_consistency(old, new, &hashes)
+        attest_rekor::verify::verify_checkpoint_consistency(old, new, &hashes)
             .map_err(|e| single_failure(e.check, &e.reason))
     }
 }
@@ -548,7 +551,7 @@ macro_rules! client_operations {
         ///
         /// # Errors
         /// [`ClientError`]; an unknown id is a `Response` error with
-        /// [`ResponseError::NotFound`](crate::sansio::ResponseError::NotFound).
+        /// [`ResponseError::NotFound`](attest_rekor::sansio::ResponseError::NotFound).
         pub $($kw)? fn get_verified(&self, id: &EntryId, env: &Envelope, signer: &PublicKey) -> Result<Published, ClientError> {
             $run(ops::get_verified(&self.core, self.x(), id, Expected::Dsse(env, signer)))$(.$aw)?
         }
@@ -570,7 +573,7 @@ macro_rules! client_operations {
             $run(ops::get_entry_by_index(&self.core, self.x(), index))$(.$aw)?
         }
 
-        /// Fetches many entries, [`MAX_RETRIEVE`](crate::sansio::MAX_RETRIEVE) per request;
+        /// Fetches many entries, [`MAX_RETRIEVE`](attest_rekor::sansio::MAX_RETRIEVE) per request;
         /// missing ones are omitted (not verified).
         ///
         /// # Errors
@@ -585,7 +588,7 @@ macro_rules! client_operations {
         /// # Errors
         /// [`ClientError`]; a checkpoint that does not verify, or that does
         /// not match the reported root hash and tree size, is `Verification`.
-        pub $($kw)? fn log_info(&self) -> Result<(crate::api::LogInfo, VerifiedCheckpoint), ClientError> {
+        pub $($kw)? fn log_info(&self) -> Result<(attest_rekor::api::LogInfo, VerifiedCheckpoint), ClientError> {
             $run(ops::log_info(&self.core, self.x()))$(.$aw)?
         }
 
@@ -619,8 +622,8 @@ macro_rules! client_operations {
 
         /// Replaces the clock that bounds integratedTime.
         #[must_use]
-        pub fn with_clock(mut self, now: impl Fn() -> Timestamp + Send + Sync + 'static) -> Self {
-            self.core.now = Box::new(now);
+        pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+            self.core.clock = Arc::new(clock);
             self
         }
     };
@@ -794,9 +797,9 @@ impl Future for ThreadDelay {
 
 fn single_failure(check: Check, detail: &str) -> ClientError {
     ClientError::Verification(Report {
-        checks: vec![crate::verify::CheckResult {
+        checks: vec![attest_rekor::verify::CheckResult {
             check,
-            outcome: crate::verify::Outcome::Failed,
+            outcome: attest_rekor::verify::Outcome::Failed,
             detail: detail.to_owned(),
         }],
     })

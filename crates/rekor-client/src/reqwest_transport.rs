@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use http::{Request, Response};
 
-use crate::sansio::MAX_RESPONSE_BYTES;
+use attest_rekor::sansio::MAX_RESPONSE_BYTES;
 
 /// An async HTTP transport (HTTP/1.1, pooled connections). Cheap to clone.
 #[derive(Clone, Debug)]

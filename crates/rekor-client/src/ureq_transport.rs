@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use http::{Request, Response};
 
-use crate::sansio::MAX_RESPONSE_BYTES;
+use attest_rekor::sansio::MAX_RESPONSE_BYTES;
 
 /// A blocking HTTP transport. Cheap to clone; connections are pooled.
 #[derive(Clone)]

@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use attest_dsse::{Envelope, SigningKey};
+use attest_rekor::sansio::ResponseError;
+use attest_tlog::{LocalLog, LogOptions};
 use http::{Request, Response};
-use rekor_client::local::{LocalLog, LogOptions};
-use rekor_client::sansio::ResponseError;
 use rekor_client::{AsyncRekorClient, ClientError, RetryPolicy};
 
 fn envelope(n: u64) -> Envelope {

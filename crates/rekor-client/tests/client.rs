@@ -3,17 +3,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use attest_dsse::{Envelope, PublicKey, Timestamp};
+use attest_rekor::sansio::ResponseError;
+use attest_rekor::{Bundle, logs_from_trusted_root};
+use attestlog_testkit::vector as read;
 use base64ct::{Base64, Encoding};
-use common::read;
 use http::{Request, Response};
-use rekor_client::sansio::ResponseError;
-use rekor_client::{Bundle, ClientError, RekorClient, RetryPolicy, logs_from_trusted_root};
+use rekor_client::{ClientError, RekorClient, RetryPolicy};
 use serde_json::{Value, json};
 
 type Step = Result<Response<Vec<u8>>, std::io::Error>;
@@ -54,34 +53,10 @@ fn fixture() -> Fixture {
     let bundle = Bundle::from_json(&read("prod-v1-dsse-v001.sigstore.json")).unwrap();
     let env = bundle.envelope().unwrap().unwrap();
     let signer =
-        PublicKey::from_certificate_der(&bundle.certificate_der().unwrap().unwrap()).unwrap();
-    let e = &raw["verificationMaterial"]["tlogEntries"][0];
-    let p = &e["inclusionProof"];
-    let hex = |b: &Value| -> String {
-        Base64::decode_vec(b.as_str().unwrap())
-            .unwrap()
-            .iter()
-            .map(|x| format!("{x:02x}"))
-            .collect()
-    };
-    let body = Base64::decode_vec(e["canonicalizedBody"].as_str().unwrap()).unwrap();
-    let uuid = attest_merkle::leaf_hash(&body).to_string();
-    let rest = json!({ format!("24296fb24b8ad77a{uuid}"): {
-        "body": e["canonicalizedBody"],
-        "integratedTime": e["integratedTime"].as_str().unwrap().parse::<i64>().unwrap(),
-        "logID": hex(&e["logId"]["keyId"]),
-        "logIndex": e["logIndex"].as_str().unwrap().parse::<u64>().unwrap(),
-        "verification": {
-            "signedEntryTimestamp": e["inclusionPromise"]["signedEntryTimestamp"],
-            "inclusionProof": {
-                "logIndex": p["logIndex"].as_str().unwrap().parse::<u64>().unwrap(),
-                "rootHash": hex(&p["rootHash"]),
-                "treeSize": p["treeSize"].as_str().unwrap().parse::<u64>().unwrap(),
-                "hashes": p["hashes"].as_array().unwrap().iter().map(hex).collect::<Vec<_>>(),
-                "checkpoint": p["checkpoint"]["envelope"],
-            }
-        }
-    }});
+        attest_rekor::x509::certificate_public_key(&bundle.certificate_der().unwrap().unwrap())
+            .unwrap();
+    let rest = attestlog_testkit::rest_entry(&raw, "24296fb24b8ad77a");
+    let uuid = rest.as_object().unwrap().keys().next().unwrap()[16..].to_owned();
     Fixture {
         env,
         signer,
@@ -262,7 +237,7 @@ fn truncated_and_garbage_bodies_are_typed_errors() {
     }
     // 404 on a fetch has no body and is NotFound.
     let (c, _, _) = client(vec![response(404, "")]);
-    let id = rekor_client::EntryId::parse(&f.uuid).unwrap();
+    let id = attest_rekor::EntryId::parse(&f.uuid).unwrap();
     assert!(matches!(
         c.get_entry(&id),
         Err(ClientError::Response {
@@ -375,7 +350,7 @@ fn a_lying_log_never_yields_a_verified_entry() {
 fn retrieve_batches_by_ten() {
     let f = fixture();
     let ids: Vec<_> = (0..23)
-        .map(|_| rekor_client::EntryId::parse(&f.uuid).unwrap())
+        .map(|_| attest_rekor::EntryId::parse(&f.uuid).unwrap())
         .collect();
     let page = |n: usize| response(200, Value::Array(vec![f.rest.clone(); n]).to_string());
     let (c, script, _) = client(vec![page(10), page(10), page(3)]);
@@ -387,7 +362,7 @@ fn retrieve_batches_by_ten() {
 fn log_info_and_consistency_are_verified() {
     use attest_dsse::{Algorithm, SigningKey};
     use attest_merkle::{Checkpoint, MerkleTree};
-    use rekor_client::{SignedNote, TrustedLog};
+    use attest_rekor::{SignedNote, TrustedLog};
 
     let key = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
     let log = TrustedLog::rekor_v1("https://log.example", key.public_key().clone());

@@ -7,8 +7,9 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::time::Duration;
 
-use rekor_client::sansio::ResponseError;
-use rekor_client::{ClientError, EntryId, RekorClient, RetryPolicy, UreqTransport};
+use attest_rekor::EntryId;
+use attest_rekor::sansio::ResponseError;
+use rekor_client::{ClientError, RekorClient, RetryPolicy, UreqTransport};
 
 /// Status, headers, body, and how long to wait before answering.
 type Scripted = (u16, Vec<(&'static str, String)>, String, Duration);

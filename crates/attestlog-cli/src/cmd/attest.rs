@@ -114,7 +114,9 @@ pub(crate) fn attest(a: AttestArgs) -> Result<ExitCode, Failure> {
     let key = load_signing_key(&a.key)?;
     let (config, log) = a.pipeline.open()?;
     let store = config.open_store().map_err(Failure::input)?;
-    let attestor = attestlog::Attestor::new(key, store, log.map(|l| l.client()));
+    let attestor = attestlog::Attestor::builder(key, store)
+        .optional_log(log.map(|l| l.client()))
+        .build();
     let done = attestor
         .attest(&a.tenant, &a.subject, statement)
         .map_err(Failure::input)?;
@@ -169,8 +171,10 @@ pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
     };
     let (config, log) = a.pipeline.open()?;
     let store = config.open_store().map_err(Failure::input)?;
-    let auditor =
-        attestlog::Auditor::new(keys, store, log.map(|l| l.client()), config.backdate_window);
+    let auditor = attestlog::Auditor::builder(keys, store)
+        .optional_log(log.map(|l| l.client()))
+        .backdate_window(config.backdate_window)
+        .build();
     let reports = match &a.subject {
         Some(s) => auditor.audit(&a.tenant, s).map_err(Failure::input)?,
         None => {
@@ -235,8 +239,13 @@ pub(crate) fn export(
             let from = attest_dsse::Timestamp::from_unix(row.attestation.claimed_time - 3600);
             let until =
                 attest_dsse::Timestamp::from_unix(row.attestation.claimed_time + 10 * 365 * 86_400);
-            let cert =
-                attest_dsse::self_signed_certificate(&key, "attestlog self-signed", from, until);
+            let cert = attest_rekor::x509::self_signed_certificate(
+                &key,
+                "attestlog self-signed",
+                from,
+                until,
+            )
+            .map_err(Failure::input)?;
             attestlog::export_bundle_with_certificate(&row, &cert)
         }
     }

@@ -122,7 +122,8 @@ pub(crate) fn load_public_key(path: &Path) -> Result<PublicKey, Failure> {
             .map(|k| k.public_key().clone())
             .map_err(|e| Failure::input(format_args!("{}: {e}", path.display())));
     }
-    PublicKey::from_pem(&text).map_err(|e| Failure::input(format_args!("{}: {e}", path.display())))
+    attest_rekor::x509::public_key_from_pem(&text)
+        .map_err(|e| Failure::input(format_args!("{}: {e}", path.display())))
 }
 
 pub(crate) fn run(cmd: KeysCommand) -> Result<ExitCode, Failure> {

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use attest_tlog::{DEFAULT_NAME, LocalLog, LogOptions, serve};
 use clap::Subcommand;
-use rekor_client::local::{DEFAULT_NAME, LocalLog, LogOptions, serve};
 
 use crate::Failure;
 use crate::cmd::print_json;
@@ -47,7 +47,7 @@ pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
     std::fs::create_dir_all(&dir)
         .map_err(|e| Failure::input(format_args!("{}: {e}", dir.display())))?;
     let key_path = key.unwrap_or_else(|| dir.join("log-key.pem"));
-    let key = rekor_client::local::load_or_create_key(&key_path)
+    let key = attest_tlog::load_or_create_key(&key_path)
         .map_err(|e| Failure::input(format_args!("{e}")))?;
     let public_path = dir.join("log-public.pem");
     let options = LogOptions {

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use attest_dsse::Timestamp;
-use clap::{Args, Subcommand};
-use rekor_client::{
+use attest_rekor::{
     Bundle, BundlePolicy, NoteVerifier, SignedNote, TrustedLog, logs_from_trusted_root,
     verify_bundle,
 };
+use clap::{Args, Subcommand};
 
 use crate::Failure;
 use crate::cmd::keys::load_public_key;
@@ -28,7 +28,7 @@ pub(crate) enum BundleCommand {
         #[arg(long)]
         log_key: Option<PathBuf>,
         /// The name that log signs checkpoints under.
-        #[arg(long, requires = "log_key", default_value = rekor_client::local::DEFAULT_NAME)]
+        #[arg(long, requires = "log_key", default_value = attest_tlog::DEFAULT_NAME)]
         log_name: String,
         /// The signer's public key (PEM). Without it, a bundle's certificate
         /// key is used; the certificate's chain and identity are never checked.
@@ -327,7 +327,7 @@ pub(crate) fn rekor(cmd: RekorCommand) -> Result<ExitCode, Failure> {
             let fetched = match (index, id) {
                 (Some(i), _) => c.get_entry_by_index(i),
                 (None, Some(id)) => {
-                    let id = rekor_client::EntryId::parse(&id).map_err(Failure::input)?;
+                    let id = attest_rekor::EntryId::parse(&id).map_err(Failure::input)?;
                     c.get_entry(&id)
                 }
                 (None, None) => return Err(Failure::input("give an entry id or --index")),
@@ -342,7 +342,7 @@ pub(crate) fn rekor(cmd: RekorCommand) -> Result<ExitCode, Failure> {
                 now: Timestamp::now(),
                 claimed_time: None,
             };
-            let report = rekor_client::verify_log_evidence(&entry, &policy);
+            let report = attest_rekor::verify_log_evidence(&entry, &policy);
             let ok = report.evidence_verified();
             print_json(&serde_json::json!({
                 "verified": ok,
@@ -390,7 +390,7 @@ pub(crate) fn rekor(cmd: RekorCommand) -> Result<ExitCode, Failure> {
                 .map_err(|_| Failure::input(format_args!("{}: not UTF-8", from.display())))?;
             let old = logs
                 .iter()
-                .find_map(|l| rekor_client::verify::verify_checkpoint(&text, l).ok())
+                .find_map(|l| attest_rekor::verify::verify_checkpoint(&text, l).ok())
                 .ok_or_else(|| {
                     Failure::input(format_args!(
                         "{}: not a checkpoint signed by a trusted log key",

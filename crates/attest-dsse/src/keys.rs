@@ -1,0 +1,557 @@
+//! Public and private keys: Ed25519 and ECDSA P-256 (SHA-256).
+
+use std::fmt;
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
+use p256::ecdsa::signature::{Signer as _, Verifier as _};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Why a key could not be loaded or used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// Not PEM.
+    #[error("not PEM: {0}")]
+    Pem(#[source] pem_rfc7468::Error),
+    /// PEM with another label than the one expected.
+    #[error("expected a PEM {expected}, found {found:?}")]
+    PemLabel {
+        /// The label read here (`PUBLIC KEY`, `PRIVATE KEY`).
+        expected: &'static str,
+        /// The label found.
+        found: String,
+    },
+    /// DER that is not an Ed25519 or P-256 SubjectPublicKeyInfo.
+    #[error("unsupported or malformed public key (Ed25519 and ECDSA P-256 are supported)")]
+    UnsupportedPublicKey,
+    /// DER that is not an Ed25519 or P-256 PKCS#8 private key.
+    #[error("unsupported or malformed PKCS#8 private key (Ed25519 and ECDSA P-256 are supported)")]
+    UnsupportedPrivateKey,
+    /// An Ed25519 key of small order: it would "verify" forged signatures.
+    #[error("Ed25519 public key has small order (weak key), refusing it")]
+    WeakKey,
+    /// A JWK with a missing member.
+    #[error("invalid JWK: missing `{0}`")]
+    JwkMissing(&'static str),
+    /// A JWK member that is not unpadded base64url of the right length.
+    #[error("invalid JWK: `{0}` is not unpadded base64url of the key's size")]
+    JwkMember(&'static str),
+    /// A JWK key type or curve this crate does not read.
+    #[error("unsupported JWK kty/crv {kty}/{crv} (OKP/Ed25519 and EC/P-256 are)")]
+    JwkUnsupported {
+        /// `kty`.
+        kty: String,
+        /// `crv`.
+        crv: String,
+    },
+    /// The operating system's random source failed.
+    #[error("no randomness available for key generation")]
+    Random,
+    /// Encoding a key failed.
+    #[error("could not encode the key")]
+    Encode,
+}
+
+/// Signature algorithms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Algorithm {
+    /// Ed25519 (RFC 8032), verified strictly.
+    #[serde(rename = "ed25519")]
+    Ed25519,
+    /// ECDSA over P-256 with SHA-256.
+    #[serde(rename = "ecdsa-p256-sha256")]
+    EcdsaP256Sha256,
+}
+
+impl Algorithm {
+    /// The JOSE `alg` name (`EdDSA`, `ES256`).
+    #[must_use]
+    pub const fn jose(self) -> &'static str {
+        match self {
+            Self::Ed25519 => "EdDSA",
+            Self::EcdsaP256Sha256 => "ES256",
+        }
+    }
+}
+
+/// How an ECDSA signature is encoded in an envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum SigEncoding {
+    /// ASN.1 DER `SEQUENCE { r, s }`: Sigstore, Rekor, Go and Python DSSE.
+    #[default]
+    Der,
+    /// IEEE P1363 fixed-width `r || s` (64 bytes), used by the DSSE spec's
+    /// test vector. Only where a key record says so.
+    Raw,
+}
+
+#[derive(Clone)]
+enum Verifying {
+    Ed25519(ed25519_dalek::VerifyingKey),
+    P256(p256::ecdsa::VerifyingKey),
+}
+
+/// A public key that verifies DSSE signatures.
+///
+/// Two keys are equal when their SubjectPublicKeyInfo DER is equal; the key
+/// id (`sha256:` + hex of that DER) is a name, never an authenticator.
+///
+/// ECDSA: both low-S and high-S signatures are accepted, as Go's
+/// `crypto/ecdsa`, OpenSSL and Sigstore accept them. High-S malleability
+/// cannot raise a threshold here, because thresholds count distinct keys,
+/// not signatures.
+#[derive(Clone)]
+pub struct PublicKey {
+    key: Verifying,
+    spki: Vec<u8>,
+    encoding: SigEncoding,
+}
+
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.spki == other.spki
+    }
+}
+
+impl Eq for PublicKey {}
+
+impl std::hash::Hash for PublicKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.spki.hash(state);
+    }
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PublicKey")
+            .field("algorithm", &self.algorithm())
+            .field("key_id", &self.key_id())
+            .finish()
+    }
+}
+
+impl PublicKey {
+    /// Parses DER SubjectPublicKeyInfo (Ed25519 or P-256).
+    ///
+    /// # Errors
+    /// [`KeyError::UnsupportedPublicKey`] or [`KeyError::WeakKey`].
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
+        if let Ok(k) = ed25519_dalek::VerifyingKey::from_public_key_der(der) {
+            if k.is_weak() {
+                return Err(KeyError::WeakKey);
+            }
+            return Ok(Self::from_verifying(Verifying::Ed25519(k)));
+        }
+        if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_der(der) {
+            return Ok(Self::from_verifying(Verifying::P256(k)));
+        }
+        Err(KeyError::UnsupportedPublicKey)
+    }
+
+    #[allow(clippy::expect_used)] // a local invariant, stated below
+    fn from_verifying(key: Verifying) -> Self {
+        // Re-encode so that equal keys always have equal SPKI bytes. The key
+        // is already a valid point, and its SPKI has a fixed small size:
+        // encoding cannot fail (a failure would be a bug, not bad input).
+        let spki = match &key {
+            Verifying::Ed25519(k) => k.to_public_key_der().map(|d| d.as_bytes().to_vec()),
+            Verifying::P256(k) => k.to_public_key_der().map(|d| d.as_bytes().to_vec()),
+        }
+        .expect("a valid public key encodes as SPKI");
+        Self {
+            key,
+            spki,
+            encoding: SigEncoding::Der,
+        }
+    }
+
+    /// A raw 32-byte Ed25519 public key.
+    ///
+    /// # Errors
+    /// [`KeyError::UnsupportedPublicKey`] or [`KeyError::WeakKey`].
+    pub fn ed25519_from_bytes(bytes: &[u8; 32]) -> Result<Self, KeyError> {
+        let k = ed25519_dalek::VerifyingKey::from_bytes(bytes)
+            .map_err(|_| KeyError::UnsupportedPublicKey)?;
+        if k.is_weak() {
+            return Err(KeyError::WeakKey);
+        }
+        Ok(Self::from_verifying(Verifying::Ed25519(k)))
+    }
+
+    /// Parses a PEM `PUBLIC KEY` (SPKI). Certificates are X.509, which this
+    /// crate does not read: `attest_rekor::x509::public_key_from_pem` takes
+    /// both.
+    ///
+    /// # Errors
+    /// [`KeyError::Pem`] or any error of the DER parsers.
+    pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
+        let (label, der) = pem_rfc7468::decode_vec(pem.trim().as_bytes()).map_err(KeyError::Pem)?;
+        match label {
+            "PUBLIC KEY" => Self::from_spki_der(&der),
+            other => Err(KeyError::PemLabel {
+                expected: "PUBLIC KEY",
+                found: other.to_owned(),
+            }),
+        }
+    }
+
+    /// Parses a JWK: `{"kty":"OKP","crv":"Ed25519","x":…}` or
+    /// `{"kty":"EC","crv":"P-256","x":…,"y":…}` (base64url without padding).
+    ///
+    /// # Errors
+    /// [`KeyError::JwkMissing`], [`KeyError::JwkMember`], [`KeyError::JwkUnsupported`],
+    /// [`KeyError::UnsupportedPublicKey`] or [`KeyError::WeakKey`].
+    pub fn from_jwk(jwk: &Jwk) -> Result<Self, KeyError> {
+        let b64 = |name: &'static str, v: &Option<String>| -> Result<Vec<u8>, KeyError> {
+            let s = v.as_deref().ok_or(KeyError::JwkMissing(name))?;
+            Base64UrlUnpadded::decode_vec(s).map_err(|_| KeyError::JwkMember(name))
+        };
+        match (jwk.kty.as_str(), jwk.crv.as_str()) {
+            ("OKP", "Ed25519") => {
+                let x: [u8; 32] = b64("x", &jwk.x)?
+                    .try_into()
+                    .map_err(|_| KeyError::JwkMember("x"))?;
+                Self::ed25519_from_bytes(&x)
+            }
+            ("EC", "P-256") => {
+                let (x, y) = (b64("x", &jwk.x)?, b64("y", &jwk.y)?);
+                if x.len() != 32 {
+                    return Err(KeyError::JwkMember("x"));
+                }
+                if y.len() != 32 {
+                    return Err(KeyError::JwkMember("y"));
+                }
+                let mut sec1 = vec![0x04];
+                sec1.extend(x);
+                sec1.extend(y);
+                let k = p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
+                    .map_err(|_| KeyError::UnsupportedPublicKey)?;
+                Ok(Self::from_verifying(Verifying::P256(k)))
+            }
+            (kty, crv) => Err(KeyError::JwkUnsupported {
+                kty: kty.to_owned(),
+                crv: crv.to_owned(),
+            }),
+        }
+    }
+
+    /// The key as a JWK (with `kid` set to [`key_id`](Self::key_id)).
+    #[must_use]
+    pub fn to_jwk(&self) -> Jwk {
+        let enc = |b: &[u8]| Some(Base64UrlUnpadded::encode_string(b));
+        let mut jwk = match &self.key {
+            Verifying::Ed25519(k) => Jwk::new("OKP", "Ed25519", enc(k.as_bytes()), None),
+            Verifying::P256(k) => {
+                let point = k.to_sec1_bytes();
+                // Uncompressed SEC1: 0x04 || x || y.
+                let (x, y) = point
+                    .get(1..)
+                    .map_or((&[][..], &[][..]), |xy| xy.split_at(32));
+                Jwk::new("EC", "P-256", enc(x), enc(y))
+            }
+        };
+        jwk.kid = Some(self.key_id());
+        jwk.alg = Some(self.algorithm().jose().to_owned());
+        jwk.use_ = Some("sig".to_owned());
+        jwk
+    }
+
+    /// The algorithm of this key.
+    #[must_use]
+    pub const fn algorithm(&self) -> Algorithm {
+        match self.key {
+            Verifying::Ed25519(_) => Algorithm::Ed25519,
+            Verifying::P256(_) => Algorithm::EcdsaP256Sha256,
+        }
+    }
+
+    /// DER SubjectPublicKeyInfo.
+    #[must_use]
+    pub fn spki_der(&self) -> &[u8] {
+        &self.spki
+    }
+
+    /// PEM `PUBLIC KEY`.
+    #[must_use]
+    #[allow(clippy::expect_used)] // a fixed label and a short SPKI: cannot fail
+    pub fn to_pem(&self) -> String {
+        pem_rfc7468::encode_string("PUBLIC KEY", pem_rfc7468::LineEnding::LF, &self.spki)
+            .expect("a valid label and a short body encode as PEM")
+    }
+
+    /// The default key id: `sha256:` + lowercase hex of SHA-256 of the SPKI DER.
+    #[must_use]
+    pub fn key_id(&self) -> String {
+        format!(
+            "sha256:{}",
+            base16ct::lower::encode_string(&Sha256::digest(&self.spki))
+        )
+    }
+
+    /// How ECDSA signatures for this key are encoded (DER unless a key record
+    /// says raw).
+    #[must_use]
+    pub const fn sig_encoding(&self) -> SigEncoding {
+        self.encoding
+    }
+
+    /// The same key, expecting ECDSA signatures in `encoding`.
+    #[must_use]
+    pub fn with_sig_encoding(mut self, encoding: SigEncoding) -> Self {
+        self.encoding = encoding;
+        self
+    }
+
+    /// The Ed25519 key, for batch verification.
+    #[cfg(feature = "batch")]
+    pub(crate) fn ed25519(&self) -> Option<&ed25519_dalek::VerifyingKey> {
+        match &self.key {
+            Verifying::Ed25519(k) => Some(k),
+            Verifying::P256(_) => None,
+        }
+    }
+
+    /// Whether `sig` is a valid signature of `msg` by this key. Ed25519 uses
+    /// `verify_strict`; ECDSA takes the key's [`SigEncoding`].
+    #[must_use]
+    pub fn verifies(&self, msg: &[u8], sig: &[u8]) -> bool {
+        match &self.key {
+            Verifying::Ed25519(k) => ed25519_dalek::Signature::from_slice(sig)
+                .is_ok_and(|s| k.verify_strict(msg, &s).is_ok()),
+            Verifying::P256(k) => self
+                .ecdsa_signature(sig)
+                .is_some_and(|s| k.verify(msg, &s).is_ok()),
+        }
+    }
+}
+
+impl PublicKey {
+    /// An ECDSA signature in this key's encoding.
+    fn ecdsa_signature(&self, sig: &[u8]) -> Option<p256::ecdsa::Signature> {
+        match self.encoding {
+            SigEncoding::Der => p256::ecdsa::Signature::from_der(sig).ok(),
+            SigEncoding::Raw => p256::ecdsa::Signature::from_slice(sig).ok(),
+        }
+    }
+
+    /// Whether `sig` is a signature over a message whose SHA-256 is `digest`
+    /// (how `hashedrekord` entries and Sigstore message signatures are
+    /// checked without the artifact). ECDSA P-256 only: Ed25519 signs the
+    /// message itself, so a digest cannot verify it and this returns false.
+    #[must_use]
+    pub fn verifies_prehashed_sha256(&self, digest: &[u8], sig: &[u8]) -> bool {
+        use p256::ecdsa::signature::hazmat::PrehashVerifier;
+        match &self.key {
+            Verifying::Ed25519(_) => false,
+            Verifying::P256(k) => {
+                digest.len() == 32
+                    && self
+                        .ecdsa_signature(sig)
+                        .is_some_and(|s| k.verify_prehash(digest, &s).is_ok())
+            }
+        }
+    }
+}
+
+/// A JSON Web Key (RFC 7517) for an Ed25519 or P-256 public key, with the
+/// extra members a key set uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Jwk {
+    /// `OKP` or `EC`.
+    pub kty: String,
+    /// `Ed25519` or `P-256`.
+    pub crv: String,
+    /// Base64url x coordinate (or the Ed25519 key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    /// Base64url y coordinate (P-256).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
+    /// Key id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    /// JOSE algorithm name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alg: Option<String>,
+    /// Public key use (`sig`).
+    #[serde(rename = "use", default, skip_serializing_if = "Option::is_none")]
+    pub use_: Option<String>,
+}
+
+impl Jwk {
+    fn new(kty: &str, crv: &str, x: Option<String>, y: Option<String>) -> Self {
+        Self {
+            kty: kty.to_owned(),
+            crv: crv.to_owned(),
+            x,
+            y,
+            kid: None,
+            alg: None,
+            use_: None,
+        }
+    }
+}
+
+#[derive(Clone)]
+enum Signing {
+    Ed25519(ed25519_dalek::SigningKey),
+    P256(p256::ecdsa::SigningKey),
+}
+
+/// A private key that signs envelopes (Ed25519, or ECDSA P-256 with DER
+/// signatures). Loads from and saves to PKCS#8 PEM.
+#[derive(Clone)]
+pub struct SigningKey {
+    key: Signing,
+    public: PublicKey,
+    keyid: Option<String>,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("public", &self.public)
+            .field("keyid", &self.keyid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// A new random key from the operating system's randomness.
+    ///
+    /// # Errors
+    /// [`KeyError::Random`] when no randomness is available.
+    pub fn generate(alg: Algorithm) -> Result<Self, KeyError> {
+        let mut seed = zeroizing_seed();
+        match alg {
+            Algorithm::Ed25519 => {
+                getrandom::fill(&mut seed.0).map_err(|_| KeyError::Random)?;
+                Ok(Self::from_signing(Signing::Ed25519(
+                    ed25519_dalek::SigningKey::from_bytes(&seed.0),
+                )))
+            }
+            Algorithm::EcdsaP256Sha256 => loop {
+                // A random 32-byte string is a valid scalar except with
+                // probability ~2^-32; draw again in that case.
+                getrandom::fill(&mut seed.0).map_err(|_| KeyError::Random)?;
+                if let Ok(k) = p256::ecdsa::SigningKey::from_slice(&seed.0) {
+                    return Ok(Self::from_signing(Signing::P256(k)));
+                }
+            },
+        }
+    }
+
+    /// An Ed25519 key from its 32-byte seed.
+    #[must_use]
+    pub fn ed25519_from_seed(seed: &[u8; 32]) -> Self {
+        Self::from_signing(Signing::Ed25519(ed25519_dalek::SigningKey::from_bytes(
+            seed,
+        )))
+    }
+
+    fn from_signing(key: Signing) -> Self {
+        let public = match &key {
+            Signing::Ed25519(k) => PublicKey::from_verifying(Verifying::Ed25519(k.verifying_key())),
+            Signing::P256(k) => PublicKey::from_verifying(Verifying::P256(*k.verifying_key())),
+        };
+        Self {
+            key,
+            public,
+            keyid: None,
+        }
+    }
+
+    /// Loads a PKCS#8 `PRIVATE KEY` PEM.
+    ///
+    /// # Errors
+    /// [`KeyError::Pem`] or [`KeyError::UnsupportedPrivateKey`].
+    pub fn from_pkcs8_pem(pem: &str) -> Result<Self, KeyError> {
+        let (label, der) = pem_rfc7468::decode_vec(pem.trim().as_bytes()).map_err(KeyError::Pem)?;
+        if label != "PRIVATE KEY" {
+            return Err(KeyError::PemLabel {
+                expected: "PRIVATE KEY",
+                found: label.to_owned(),
+            });
+        }
+        Self::from_pkcs8_der(&der)
+    }
+
+    /// Loads PKCS#8 DER.
+    ///
+    /// # Errors
+    /// [`KeyError::UnsupportedPrivateKey`].
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, KeyError> {
+        if let Ok(k) = ed25519_dalek::SigningKey::from_pkcs8_der(der) {
+            return Ok(Self::from_signing(Signing::Ed25519(k)));
+        }
+        if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_der(der) {
+            return Ok(Self::from_signing(Signing::P256(k)));
+        }
+        Err(KeyError::UnsupportedPrivateKey)
+    }
+
+    /// PKCS#8 `PRIVATE KEY` PEM. Handle the result as a secret.
+    ///
+    /// # Errors
+    /// [`KeyError::Encode`].
+    pub fn to_pkcs8_pem(&self) -> Result<String, KeyError> {
+        let doc = match &self.key {
+            Signing::Ed25519(k) => k.to_pkcs8_der(),
+            Signing::P256(k) => k.to_pkcs8_der(),
+        }
+        .map_err(|_| KeyError::Encode)?;
+        pem_rfc7468::encode_string("PRIVATE KEY", pem_rfc7468::LineEnding::LF, doc.as_bytes())
+            .map_err(|_| KeyError::Encode)
+    }
+
+    /// The matching public key.
+    #[must_use]
+    pub const fn public_key(&self) -> &PublicKey {
+        &self.public
+    }
+
+    /// Sets the keyid hint written next to this key's signatures.
+    #[must_use]
+    pub fn with_keyid(mut self, keyid: impl Into<String>) -> Self {
+        self.keyid = Some(keyid.into());
+        self
+    }
+
+    pub(crate) fn keyid_hint(&self) -> Option<&str> {
+        self.keyid.as_deref()
+    }
+
+    /// Signs `msg` (Ed25519, or ECDSA P-256/SHA-256 with a DER signature).
+    #[must_use]
+    pub fn sign(&self, msg: &[u8]) -> Vec<u8> {
+        match &self.key {
+            Signing::Ed25519(k) => k.sign(msg).to_bytes().to_vec(),
+            Signing::P256(k) => {
+                let sig: p256::ecdsa::Signature = k.sign(msg);
+                sig.to_der().as_bytes().to_vec()
+            }
+        }
+    }
+}
+
+/// A 32-byte seed buffer that is wiped when dropped.
+struct Seed([u8; 32]);
+
+impl Drop for Seed {
+    fn drop(&mut self) {
+        for b in &mut self.0 {
+            // Volatile-free best effort; the dalek and p256 key types zeroize
+            // their own copies.
+            *b = 0;
+        }
+        std::hint::black_box(&self.0);
+    }
+}
+
+const fn zeroizing_seed() -> Seed {
+    Seed([0; 32])
+}

@@ -1,0 +1,21 @@
+//! The hashes a Rekor `dsse` entry records for an envelope.
+
+use sha2::{Digest, Sha256};
+
+use attest_dsse::Envelope;
+
+/// `payloadHash`: lowercase hex SHA-256 of the decoded payload. This is what
+/// Rekor checks and what an auditor compares.
+#[must_use]
+pub fn payload_hash(env: &Envelope) -> String {
+    base16ct::lower::encode_string(&Sha256::digest(env.payload_unverified()))
+}
+
+/// `envelopeHash`: lowercase hex SHA-256 of the envelope's compact JSON with
+/// sorted members ([`Envelope::to_json`]). It depends on serialization, so
+/// it identifies an envelope as we emit it; never require it to match a log
+/// entry made from other bytes.
+#[must_use]
+pub fn envelope_hash(env: &Envelope) -> String {
+    base16ct::lower::encode_string(&Sha256::digest(env.to_json().as_bytes()))
+}

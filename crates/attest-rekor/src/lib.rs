@@ -1,0 +1,27 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod body;
+pub mod bundle;
+mod entry_id;
+pub mod hashes;
+mod note;
+pub mod sansio;
+mod trust;
+pub mod verify;
+pub mod x509;
+
+pub use api::{ApiError, LogEntry, LogInfo, ProposedEntry};
+pub use body::{BodyError, EntryBody};
+pub use bundle::{Bundle, BundleError};
+pub use entry_id::{EntryId, EntryIdError};
+pub use note::{
+    MAX_NOTE_BYTES, MAX_SIGNATURES, NoteError, NoteSignature, NoteVerifier, SignedNote,
+};
+pub use trust::{TrustRootError, TrustedLog, host_of, logs_from_trusted_root};
+pub use verify::{
+    BundlePolicy, Check, CheckError, Outcome, Report, verify_bundle, verify_log_entry,
+    verify_log_evidence,
+};

@@ -1,0 +1,164 @@
+//! Trusted log keys: from a Sigstore `trusted_root.json` or given directly.
+
+use attest_dsse::{Algorithm, PublicKey, Timestamp};
+use base64ct::{Base64, Encoding};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::NoteVerifier;
+
+/// A transparency log this verifier trusts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustedLog {
+    /// The log's id: SHA-256 of its SPKI for Rekor v1; the C2SP key hash for
+    /// Rekor v2 (as the trust root's `logId.keyId` says).
+    pub log_id: [u8; 32],
+    /// The log's public key.
+    pub key: PublicKey,
+    /// The name its checkpoints are signed under (the host of its URL).
+    pub name: String,
+    /// The log's base URL.
+    pub base_url: String,
+    /// First instant the key is valid (inclusive).
+    pub valid_from: Option<Timestamp>,
+    /// Last instant the key is valid (inclusive); `None` = still valid.
+    pub valid_until: Option<Timestamp>,
+}
+
+impl TrustedLog {
+    /// A Rekor v1 log: the log id is SHA-256 of the key's SPKI, valid at all
+    /// times.
+    #[must_use]
+    pub fn rekor_v1(base_url: &str, key: PublicKey) -> Self {
+        let log_id: [u8; 32] = Sha256::digest(key.spki_der()).into();
+        Self {
+            log_id,
+            name: host_of(base_url),
+            base_url: base_url.to_owned(),
+            key,
+            valid_from: None,
+            valid_until: None,
+        }
+    }
+
+    /// Whether the key was valid at `t` (both ends inclusive).
+    #[must_use]
+    pub fn valid_at(&self, t: Timestamp) -> bool {
+        self.valid_from.is_none_or(|f| f <= t) && self.valid_until.is_none_or(|u| t <= u)
+    }
+
+    /// The verifier for this log's checkpoints: Rekor v1 key ids for logs
+    /// whose id is SHA-256 of the SPKI, C2SP key ids otherwise.
+    #[must_use]
+    pub fn note_verifier(&self) -> NoteVerifier {
+        let spki_id: [u8; 32] = Sha256::digest(self.key.spki_der()).into();
+        if spki_id == self.log_id || self.key.algorithm() != Algorithm::Ed25519 {
+            NoteVerifier::rekor_v1(self.name.clone(), self.key.clone())
+        } else {
+            NoteVerifier::c2sp(self.name.clone(), self.key.clone())
+        }
+    }
+
+    /// The log id as lowercase hex (the REST API's `logID`).
+    #[must_use]
+    pub fn log_id_hex(&self) -> String {
+        self.log_id.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// The host part of a URL (`https://rekor.sigstore.dev/x` → `rekor.sigstore.dev`).
+#[must_use]
+pub fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split(['/', '?', '#'])
+        .next()
+        .unwrap_or(rest)
+        .to_owned()
+}
+
+/// Why a trust root could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrustRootError {
+    /// Not a trusted-root document.
+    #[error("not a trusted root: {0}")]
+    Json(#[source] serde_json::Error),
+    /// A log entry that is not usable.
+    #[error("tlog {index}: {reason}")]
+    Log {
+        /// Position in `tlogs`.
+        index: usize,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RootJson {
+    #[serde(default)]
+    tlogs: Vec<TlogJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TlogJson {
+    base_url: String,
+    public_key: PublicKeyJson,
+    log_id: LogIdJson,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PublicKeyJson {
+    raw_bytes: String,
+    #[serde(default)]
+    valid_for: Option<ValidForJson>,
+}
+
+#[derive(Deserialize)]
+struct ValidForJson {
+    start: Option<Timestamp>,
+    end: Option<Timestamp>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LogIdJson {
+    key_id: String,
+}
+
+/// Reads the transparency logs of a Sigstore `trusted_root.json`.
+///
+/// # Errors
+/// [`TrustRootError`].
+pub fn logs_from_trusted_root(json: &[u8]) -> Result<Vec<TrustedLog>, TrustRootError> {
+    let root: RootJson = serde_json::from_slice(json).map_err(TrustRootError::Json)?;
+    root.tlogs
+        .into_iter()
+        .enumerate()
+        .map(|(index, t)| {
+            let err = |reason: String| TrustRootError::Log { index, reason };
+            let spki = Base64::decode_vec(&t.public_key.raw_bytes)
+                .map_err(|_| err("rawBytes is not base64".into()))?;
+            let key = PublicKey::from_spki_der(&spki).map_err(|e| err(e.to_string()))?;
+            let id = Base64::decode_vec(&t.log_id.key_id)
+                .map_err(|_| err("keyId is not base64".into()))?;
+            let log_id: [u8; 32] = id
+                .try_into()
+                .map_err(|_| err("keyId is not 32 bytes".into()))?;
+            let (valid_from, valid_until) = t
+                .public_key
+                .valid_for
+                .map_or((None, None), |v| (v.start, v.end));
+            Ok(TrustedLog {
+                log_id,
+                key,
+                name: host_of(&t.base_url),
+                base_url: t.base_url,
+                valid_from,
+                valid_until,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,1104 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod storage;
+
+#[cfg(feature = "http")]
+mod server;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use attest_dsse::{Clock, Envelope, PublicKey, SigningKey, SystemClock};
+use attest_merkle::{Hash, consistency_plan, inclusion_plan, leaf_hash, read_root};
+use base64ct::{Base64, Encoding};
+use http::{Method, Request, Response, StatusCode, header};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use attest_rekor::api::{ErrorBody, LogEntry, RestInclusionProof};
+use attest_rekor::{EntryId, NoteVerifier, SignedNote, TrustedLog};
+
+#[cfg(feature = "http")]
+pub use server::{Server, ServerError, serve};
+pub use storage::StorageError;
+
+/// Settings of a [`LocalLog`].
+#[derive(Clone)]
+pub struct LogOptions {
+    /// The name checkpoints are signed under (origin `"<name> - <tree id>"`);
+    /// fixed when the log is created. Clients verify checkpoints against it.
+    pub name: String,
+    /// Largest accepted request body (larger gets 413).
+    pub max_body_bytes: usize,
+    /// Most entries one group commit takes.
+    pub max_batch: usize,
+    /// The clock for integratedTime; tests replace it.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for LogOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogOptions")
+            .field("name", &self.name)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_batch", &self.max_batch)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for LogOptions {
+    /// Name `attestlog.local`, 8 MiB bodies, batches of up to 4096, the
+    /// system clock.
+    fn default() -> Self {
+        Self {
+            name: DEFAULT_NAME.into(),
+            max_body_bytes: 8 << 20,
+            max_batch: 4096,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+/// The default checkpoint name.
+pub const DEFAULT_NAME: &str = "attestlog.local";
+
+/// Why a log could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LocalError {
+    /// The files could not be read or repaired.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// `log.json` is unreadable, or the directory belongs to another key.
+    #[error("{0}")]
+    Meta(String),
+    /// Another process (or handle) has the directory open.
+    #[error("the log directory {0} is in use by another process")]
+    Locked(PathBuf),
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Meta {
+    format: u32,
+    name: String,
+    /// Decimal, as Rekor's `treeID`.
+    #[serde(rename = "treeID")]
+    tree_id: String,
+    /// Hex SHA-256 of the log key's SPKI.
+    #[serde(rename = "logID")]
+    log_id: String,
+}
+
+/// The log state readers see: a committed size, its root and the signed
+/// checkpoint over them.
+#[derive(Debug)]
+struct Head {
+    size: u64,
+    root: Hash,
+    checkpoint: String,
+}
+
+enum Done {
+    Created { index: u64, head: Arc<Head> },
+    Exists { index: u64 },
+    Failed(String),
+}
+
+struct Job {
+    body: Vec<u8>,
+    leaf: Hash,
+    reply: mpsc::SyncSender<Done>,
+}
+
+struct Shared {
+    files: storage::Files,
+    key: SigningKey,
+    public: PublicKey,
+    log_id_hex: String,
+    tree_id: u64,
+    name: String,
+    origin: String,
+    note_key_id: [u8; 4],
+    options: LogOptions,
+    head: RwLock<Arc<Head>>,
+    uuids: RwLock<HashMap<Hash, u64>>,
+    keys: KeyCache,
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    tx: Mutex<Option<mpsc::Sender<Job>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    _lock: DirLock,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Closing the queue lets the writer finish what it has and exit.
+        self.tx
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(w) = self
+            .writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            let _ = w.join();
+        }
+    }
+}
+
+/// An exclusive claim on a log directory, released on drop.
+struct DirLock(PathBuf);
+
+impl DirLock {
+    fn take(dir: &Path) -> Result<Self, LocalError> {
+        let path = dir.join("LOCK");
+        let pid = std::process::id().to_string();
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    use std::io::Write;
+                    let _ = f.write_all(pid.as_bytes());
+                    return Ok(Self(path));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    // A lock left by a dead process (kill -9) is stale.
+                    let holder = std::fs::read_to_string(&path).unwrap_or_default();
+                    let alive = holder.trim().parse::<u32>().is_ok_and(|p| {
+                        p == std::process::id() || Path::new(&format!("/proc/{p}")).exists()
+                    });
+                    if alive {
+                        return Err(LocalError::Locked(dir.to_owned()));
+                    }
+                    let _ = std::fs::remove_file(&path);
+                }
+                Err(e) => {
+                    return Err(LocalError::Storage(StorageError::Io {
+                        context: "create LOCK",
+                        source: e,
+                    }));
+                }
+            }
+        }
+        Err(LocalError::Locked(dir.to_owned()))
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// An embedded Rekor v1 log over a directory. Cheap to clone (a shared
+/// handle); the directory is released when the last clone is dropped.
+#[derive(Clone)]
+pub struct LocalLog {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for LocalLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalLog")
+            .field("origin", &self.inner.shared.origin)
+            .field("size", &self.size())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What opening a log found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenReport {
+    /// Entries in the log.
+    pub size: u64,
+    /// Bytes of a torn record discarded from the end of `entries.log`.
+    pub discarded_bytes: u64,
+}
+
+impl LocalLog {
+    /// Opens the log in `dir` (created if missing) signing with `key`. A new
+    /// log gets a random tree id and `options.name`; an existing log keeps
+    /// its own and must be opened with the same key.
+    ///
+    /// # Errors
+    /// [`LocalError`].
+    pub fn open(dir: &Path, key: SigningKey, options: LogOptions) -> Result<Self, LocalError> {
+        Self::open_with_report(dir, key, options).map(|(log, _)| log)
+    }
+
+    /// [`open`](Self::open), also saying what recovery did.
+    ///
+    /// # Errors
+    /// [`LocalError`].
+    pub fn open_with_report(
+        dir: &Path,
+        key: SigningKey,
+        options: LogOptions,
+    ) -> Result<(Self, OpenReport), LocalError> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            LocalError::Storage(StorageError::Io {
+                context: "create the log directory",
+                source: e,
+            })
+        })?;
+        let lock = DirLock::take(dir)?;
+        let public = key.public_key().clone();
+        let log_id_hex = Hash(Sha256::digest(public.spki_der()).into()).to_string();
+        let meta = load_or_create_meta(dir, &options.name, &log_id_hex)?;
+        let tree_id: u64 = meta
+            .tree_id
+            .parse()
+            .map_err(|_| LocalError::Meta("log.json: treeID is not a decimal u64".into()))?;
+        // The public key beside the log, for clients and auditors.
+        let public_pem = dir.join("log-public.pem");
+        if std::fs::read_to_string(&public_pem).ok().as_deref() != Some(public.to_pem().as_str()) {
+            std::fs::write(&public_pem, public.to_pem()).map_err(|e| {
+                LocalError::Storage(StorageError::Io {
+                    context: "write log-public.pem",
+                    source: e,
+                })
+            })?;
+        }
+        let opened = storage::Files::open(dir)?;
+        let origin = format!("{} - {tree_id}", meta.name);
+        let note_key_id = NoteVerifier::rekor_v1(meta.name.clone(), public.clone()).key_id();
+        let size = opened.tail.size();
+        let root = opened.tail.root();
+        let shared = Arc::new(Shared {
+            files: opened.files,
+            key,
+            public,
+            log_id_hex,
+            tree_id,
+            name: meta.name,
+            origin,
+            note_key_id,
+            options,
+            head: RwLock::new(Arc::new(Head {
+                size: 0,
+                root,
+                checkpoint: String::new(),
+            })),
+            uuids: RwLock::new(opened.uuids),
+            keys: KeyCache::default(),
+        });
+        let head = shared.sign_head(size, root);
+        *shared.head.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(head);
+        let (tx, rx) = mpsc::channel();
+        let writer = {
+            let shared = Arc::clone(&shared);
+            let tail = opened.tail;
+            std::thread::Builder::new()
+                .name("attestlog-log-writer".into())
+                .spawn(move || shared.write_loop(tail, &rx))
+                .map_err(|e| {
+                    LocalError::Storage(StorageError::Io {
+                        context: "start the writer thread",
+                        source: e,
+                    })
+                })?
+        };
+        let report = OpenReport {
+            size,
+            discarded_bytes: opened.discarded_bytes,
+        };
+        Ok((
+            Self {
+                inner: Arc::new(Inner {
+                    shared,
+                    tx: Mutex::new(Some(tx)),
+                    writer: Mutex::new(Some(writer)),
+                    _lock: lock,
+                }),
+            },
+            report,
+        ))
+    }
+
+    fn shared(&self) -> &Shared {
+        &self.inner.shared
+    }
+
+    /// Committed entries.
+    #[must_use]
+    pub fn size(&self) -> u64 {
+        self.shared().head().size
+    }
+
+    /// The log's public key.
+    #[must_use]
+    pub fn public_key(&self) -> &PublicKey {
+        &self.shared().public
+    }
+
+    /// The checkpoint name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.shared().name
+    }
+
+    /// The tree id (the first 16 hex digits of entry ids).
+    #[must_use]
+    pub fn tree_id(&self) -> u64 {
+        self.shared().tree_id
+    }
+
+    /// The latest signed checkpoint.
+    #[must_use]
+    pub fn checkpoint(&self) -> String {
+        self.shared().head().checkpoint.clone()
+    }
+
+    /// The inclusion proof of entry `index` in the tree of `size` entries
+    /// (`size` at most the committed size), read from the stored nodes.
+    ///
+    /// # Errors
+    /// [`StorageError::OutOfRange`] unless `index < size <= self.size()`,
+    /// or an I/O error.
+    pub fn inclusion_proof(
+        &self,
+        index: u64,
+        size: u64,
+    ) -> Result<attest_merkle::Proof, StorageError> {
+        let sh = self.shared();
+        if size > sh.head().size {
+            return Err(StorageError::OutOfRange(format!(
+                "size {size} is beyond the log"
+            )));
+        }
+        inclusion_plan(index, size)
+            .map_err(|e| StorageError::OutOfRange(e.to_string()))?
+            .read_proof(&sh.files)
+    }
+
+    /// The leaf hash (entry UUID) of committed entry `index`.
+    ///
+    /// # Errors
+    /// [`StorageError::OutOfRange`] past the committed size, or an I/O error.
+    pub fn leaf_hash(&self, index: u64) -> Result<Hash, StorageError> {
+        let sh = self.shared();
+        if index >= sh.head().size {
+            return Err(StorageError::OutOfRange(format!("no entry {index}")));
+        }
+        attest_merkle::NodeReader::read_node(&sh.files, attest_merkle::NodeId::leaf(index))
+    }
+
+    /// How a client trusts this log: its key, log id and checkpoint name.
+    #[must_use]
+    pub fn trusted_log(&self) -> TrustedLog {
+        let mut t = TrustedLog::rekor_v1("http://attestlog.local", self.public_key().clone());
+        t.name = self.name().to_owned();
+        t
+    }
+
+    /// Answers one Rekor v1 API request. Blocks until a new entry is durable.
+    #[must_use]
+    pub fn handle(&self, req: &Request<Vec<u8>>) -> Response<Vec<u8>> {
+        let path = req.uri().path().trim_end_matches('/');
+        let query = req.uri().query().unwrap_or("");
+        let m = req.method();
+        let r = match path {
+            "/api/v1/log/entries" if m == Method::POST => self.create(req.body()),
+            "/api/v1/log/entries" if m == Method::GET => self.get_by_index(query),
+            "/api/v1/log/entries/retrieve" if m == Method::POST => self.retrieve(req.body()),
+            "/api/v1/log" if m == Method::GET => self.shared().log_info(),
+            "/api/v1/log/proof" if m == Method::GET => self.shared().consistency(query),
+            "/api/v1/log/publicKey" if m == Method::GET => Ok(Response::builder()
+                .header(header::CONTENT_TYPE, "application/x-pem-file")
+                .body(self.public_key().to_pem().into_bytes())
+                .unwrap_or_default()),
+            p if m == Method::GET && p.starts_with("/api/v1/log/entries/") => {
+                self.get_by_id(&p["/api/v1/log/entries/".len()..])
+            }
+            "/api/v1/log/entries"
+            | "/api/v1/log/entries/retrieve"
+            | "/api/v1/log"
+            | "/api/v1/log/proof"
+            | "/api/v1/log/publicKey" => {
+                Err(err(StatusCode::METHOD_NOT_ALLOWED, "method not allowed"))
+            }
+            _ => Err(err(StatusCode::NOT_FOUND, "no such endpoint")),
+        };
+        r.unwrap_or_else(Reject::into_response)
+    }
+
+    fn submit(&self, body: Vec<u8>, leaf: Hash) -> Done {
+        let (reply, rx) = mpsc::sync_channel(1);
+        let sent = self
+            .inner
+            .tx
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_some_and(|tx| tx.send(Job { body, leaf, reply }).is_ok());
+        if !sent {
+            return Done::Failed("the log is shutting down".into());
+        }
+        rx.recv()
+            .unwrap_or_else(|_| Done::Failed("the log writer stopped".into()))
+    }
+
+    fn create(&self, body: &[u8]) -> Answer {
+        let sh = self.shared();
+        if body.len() > sh.options.max_body_bytes {
+            return Err(err(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!(
+                    "request body larger than {} bytes",
+                    sh.options.max_body_bytes
+                ),
+            ));
+        }
+        let canonical =
+            canonicalize(&sh.keys, body).map_err(|m| err(StatusCode::BAD_REQUEST, &m))?;
+        let leaf = leaf_hash(&canonical);
+        match self.submit(canonical, leaf) {
+            Done::Created { index, head } => {
+                let entry = sh.entry(index, &head).map_err(internal)?;
+                let id = entry.id.to_string();
+                Ok(Response::builder()
+                    .status(StatusCode::CREATED)
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header(header::ETAG, format!("\"{leaf}\""))
+                    .header(header::LOCATION, format!("/api/v1/log/entries/{id}"))
+                    .body(entry.to_json().into_bytes())
+                    .unwrap_or_default())
+            }
+            Done::Exists { index } => {
+                let id = EntryId::new(Some(sh.tree_id), leaf);
+                let mut r = err(
+                    StatusCode::CONFLICT,
+                    &format!(
+                        "an equivalent entry already exists in the transparency log with UUID {id} at index {index}"
+                    ),
+                );
+                r.location = Some(format!("/api/v1/log/entries/{id}"));
+                Err(r)
+            }
+            Done::Failed(m) => Err(err(StatusCode::INTERNAL_SERVER_ERROR, &m)),
+        }
+    }
+
+    fn get_by_id(&self, id: &str) -> Answer {
+        let Ok(id) = EntryId::parse(id) else {
+            return Err(err(
+                StatusCode::BAD_REQUEST,
+                "entry id must be 64 or 80 hex digits",
+            ));
+        };
+        let sh = self.shared();
+        if id.tree_id().is_some_and(|t| t != sh.tree_id) {
+            return Err(not_found());
+        }
+        let index = sh.lookup(id.uuid()).ok_or_else(not_found)?;
+        let head = sh.head();
+        ok_json(sh.entry(index, &head).map_err(internal)?.to_json())
+    }
+
+    fn get_by_index(&self, query: &str) -> Answer {
+        let Some(index) = param(query, "logIndex") else {
+            return Err(err(StatusCode::BAD_REQUEST, "logIndex is required"));
+        };
+        let index: u64 = index.parse().map_err(|_| {
+            err(
+                StatusCode::BAD_REQUEST,
+                "logIndex must be a non-negative integer",
+            )
+        })?;
+        let sh = self.shared();
+        let head = sh.head();
+        if index >= head.size {
+            return Err(not_found());
+        }
+        ok_json(sh.entry(index, &head).map_err(internal)?.to_json())
+    }
+
+    fn retrieve(&self, body: &[u8]) -> Answer {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        struct Query {
+            #[serde(default, rename = "entryUUIDs")]
+            entry_uuids: Vec<String>,
+            #[serde(default)]
+            log_indexes: Vec<u64>,
+            #[serde(default)]
+            entries: Vec<serde_json::Value>,
+        }
+        let q: Query = serde_json::from_slice(body)
+            .map_err(|e| err(StatusCode::BAD_REQUEST, &format!("malformed query: {e}")))?;
+        let n = q.entry_uuids.len() + q.log_indexes.len() + q.entries.len();
+        if n > attest_rekor::sansio::MAX_RETRIEVE {
+            return Err(err(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!(
+                    "at most {} queries per request",
+                    attest_rekor::sansio::MAX_RETRIEVE
+                ),
+            ));
+        }
+        let sh = self.shared();
+        let head = sh.head();
+        let mut indices = Vec::new();
+        for s in &q.entry_uuids {
+            let id = EntryId::parse(s).map_err(|_| {
+                err(
+                    StatusCode::BAD_REQUEST,
+                    "entry id must be 64 or 80 hex digits",
+                )
+            })?;
+            if id.tree_id().is_none_or(|t| t == sh.tree_id) {
+                indices.extend(sh.lookup(id.uuid()));
+            }
+        }
+        indices.extend(q.log_indexes.iter().copied());
+        for e in &q.entries {
+            let bytes = serde_json::to_vec(e).unwrap_or_default();
+            let canonical =
+                canonicalize(&sh.keys, &bytes).map_err(|m| err(StatusCode::BAD_REQUEST, &m))?;
+            indices.extend(sh.lookup(&leaf_hash(&canonical)));
+        }
+        let mut out = Vec::new();
+        for i in indices.into_iter().filter(|&i| i < head.size) {
+            let e = sh.entry(i, &head).map_err(internal)?;
+            out.push(serde_json::from_str::<serde_json::Value>(&e.to_json()).unwrap_or_default());
+        }
+        ok_json(serde_json::to_string(&out).unwrap_or_default())
+    }
+}
+
+impl rekor_client::Transport for LocalLog {
+    type Error = std::convert::Infallible;
+
+    /// In-process: the request is answered directly (the timeout does not
+    /// apply; a request waits for its group commit).
+    fn send(
+        &self,
+        req: Request<Vec<u8>>,
+        _timeout: Duration,
+    ) -> Result<Response<Vec<u8>>, Self::Error> {
+        Ok(self.handle(&req))
+    }
+}
+
+impl Shared {
+    fn head(&self) -> Arc<Head> {
+        Arc::clone(&self.head.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn lookup(&self, uuid: &Hash) -> Option<u64> {
+        self.uuids
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(uuid)
+            .copied()
+    }
+
+    fn sign_head(&self, size: u64, root: Hash) -> Head {
+        let text = format!("{}\n{size}\n{}\n", self.origin, root.base64());
+        let checkpoint = SignedNote::sign(&text, &self.name, self.note_key_id, &self.key)
+            .map(|n| n.to_text())
+            .unwrap_or_default();
+        Head {
+            size,
+            root,
+            checkpoint,
+        }
+    }
+
+    /// The writer: takes every waiting job, stages them, commits once, then
+    /// publishes the new head and answers.
+    fn write_loop(&self, mut tail: storage::Tail, rx: &mpsc::Receiver<Job>) {
+        let mut failed: Option<String> = None;
+        self.write_batches(&mut tail, rx, &mut failed);
+        // Closed: leave the derived files durable, so the next open is quick.
+        if failed.is_none() {
+            let _ = self.files.sync_derived(&mut tail);
+        }
+    }
+
+    fn write_batches(
+        &self,
+        tail: &mut storage::Tail,
+        rx: &mpsc::Receiver<Job>,
+        failed: &mut Option<String>,
+    ) {
+        while let Ok(first) = rx.recv() {
+            let mut jobs = vec![first];
+            while jobs.len() < self.options.max_batch {
+                match rx.try_recv() {
+                    Ok(j) => jobs.push(j),
+                    Err(_) => break,
+                }
+            }
+            if let Some(why) = failed.as_ref() {
+                for j in jobs {
+                    let _ = j.reply.send(Done::Failed(why.clone()));
+                }
+                continue;
+            }
+            let now = self.options.clock.now().unix();
+            let mut batch = storage::Batch::default();
+            let mut staged: HashMap<Hash, u64> = HashMap::new();
+            let mut outcome = Vec::with_capacity(jobs.len());
+            {
+                let uuids = self.uuids.read().unwrap_or_else(PoisonError::into_inner);
+                for j in &jobs {
+                    if let Some(&i) = uuids.get(&j.leaf).or_else(|| staged.get(&j.leaf)) {
+                        outcome.push((i, false));
+                    } else {
+                        let index = tail.stage(&mut batch, &j.body, j.leaf, now);
+                        staged.insert(j.leaf, index);
+                        outcome.push((index, true));
+                    }
+                }
+            }
+            if let Err(e) = self.files.commit(tail, &mut batch) {
+                let why = format!("the log's storage failed; reopen the log: {e}");
+                for j in jobs {
+                    let _ = j.reply.send(Done::Failed(why.clone()));
+                }
+                *failed = Some(why);
+                continue;
+            }
+            let head = if staged.is_empty() {
+                self.head()
+            } else {
+                self.uuids
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .extend(staged.iter().map(|(k, v)| (*k, *v)));
+                let head = Arc::new(self.sign_head(tail.size(), tail.root()));
+                *self.head.write().unwrap_or_else(PoisonError::into_inner) = Arc::clone(&head);
+                head
+            };
+            for (j, (index, new)) in jobs.into_iter().zip(outcome) {
+                let done = if new {
+                    Done::Created {
+                        index,
+                        head: Arc::clone(&head),
+                    }
+                } else {
+                    Done::Exists { index }
+                };
+                let _ = j.reply.send(done);
+            }
+        }
+    }
+
+    /// The REST entry at `index` with its SET and an inclusion proof against
+    /// `head`.
+    fn entry(&self, index: u64, head: &Head) -> Result<LogEntry, StorageError> {
+        let rec = self.files.read_entry(index)?;
+        let leaf = rec.leaf;
+        let body_b64 = Base64::encode_string(&rec.body);
+        let set = self.key.sign(&attest_rekor::verify::set_payload(
+            &body_b64,
+            rec.time,
+            &self.log_id_hex,
+            index,
+        ));
+        let plan = inclusion_plan(index, head.size)
+            .map_err(|e| StorageError::Corrupt(format!("inclusion plan: {e}")))?;
+        let proof = plan.read_proof(&self.files)?;
+        Ok(LogEntry {
+            id: EntryId::new(Some(self.tree_id), leaf),
+            body_b64,
+            body: rec.body,
+            integrated_time: rec.time,
+            log_id: self.log_id_hex.clone(),
+            log_index: index,
+            signed_entry_timestamp: Some(Base64::encode_string(&set)),
+            inclusion_proof: Some(RestInclusionProof {
+                log_index: index,
+                root_hash: head.root.to_string(),
+                tree_size: head.size,
+                hashes: proof.as_slice().iter().map(ToString::to_string).collect(),
+                checkpoint: Some(head.checkpoint.clone()),
+            }),
+        })
+    }
+
+    fn log_info(&self) -> Answer {
+        let head = self.head();
+        ok_json(
+            serde_json::json!({
+                "rootHash": head.root.to_string(),
+                "treeSize": head.size,
+                "signedTreeHead": head.checkpoint,
+                "treeID": self.tree_id.to_string(),
+                "inactiveShards": [],
+            })
+            .to_string(),
+        )
+    }
+
+    fn consistency(&self, query: &str) -> Answer {
+        let size = |name| -> Result<u64, Reject> {
+            param(query, name)
+                .ok_or_else(|| err(StatusCode::BAD_REQUEST, &format!("{name} is required")))?
+                .parse()
+                .map_err(|_| {
+                    err(
+                        StatusCode::BAD_REQUEST,
+                        &format!("{name} must be a non-negative integer"),
+                    )
+                })
+        };
+        let first = match param(query, "firstSize") {
+            None => 1,
+            Some(_) => size("firstSize")?,
+        };
+        let last = size("lastSize")?;
+        if param(query, "treeID").is_some_and(|t| t != self.tree_id.to_string()) {
+            return Err(err(StatusCode::BAD_REQUEST, "unknown treeID"));
+        }
+        let head = self.head();
+        if first == 0 || first > last || last > head.size {
+            return Err(err(
+                StatusCode::BAD_REQUEST,
+                &format!(
+                    "firstSize({first}) must be at least 1 and at most lastSize({last}), which must be at most the tree size {}",
+                    head.size
+                ),
+            ));
+        }
+        let root = read_root(&self.files, last).map_err(internal)?;
+        let hashes: Vec<String> = if first == last {
+            Vec::new()
+        } else {
+            let plan = consistency_plan(first, last)
+                .map_err(|e| internal(StorageError::Corrupt(e.to_string())))?;
+            plan.read_proof(&self.files)
+                .map_err(internal)?
+                .as_slice()
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        ok_json(serde_json::json!({ "rootHash": root.to_string(), "hashes": hashes }).to_string())
+    }
+}
+
+/// The log key in `path` (PKCS#8 PEM), or a new ECDSA P-256 key (as Rekor
+/// uses) written there with mode 0600 when the file does not exist.
+///
+/// # Errors
+/// [`LocalError::Meta`] for an unreadable key, [`LocalError::Storage`] when
+/// the file cannot be written.
+pub fn load_or_create_key(path: &Path) -> Result<SigningKey, LocalError> {
+    match std::fs::read_to_string(path) {
+        Ok(pem) => SigningKey::from_pkcs8_pem(&pem)
+            .map_err(|e| LocalError::Meta(format!("{}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = SigningKey::generate(attest_dsse::Algorithm::EcdsaP256Sha256)
+                .map_err(|e| LocalError::Meta(format!("key generation: {e}")))?;
+            let pem = key
+                .to_pkcs8_pem()
+                .map_err(|e| LocalError::Meta(format!("key encoding: {e}")))?;
+            let io = |source| {
+                LocalError::Storage(StorageError::Io {
+                    context: "write the log key",
+                    source,
+                })
+            };
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(io)?;
+            }
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            let mut f = opts.open(path).map_err(io)?;
+            std::io::Write::write_all(&mut f, pem.as_bytes()).map_err(io)?;
+            f.sync_all().map_err(io)?;
+            Ok(key)
+        }
+        Err(e) => Err(LocalError::Meta(format!("{}: {e}", path.display()))),
+    }
+}
+
+fn load_or_create_meta(dir: &Path, name: &str, log_id_hex: &str) -> Result<Meta, LocalError> {
+    let path = dir.join("log.json");
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            let meta: Meta = serde_json::from_slice(&bytes)
+                .map_err(|e| LocalError::Meta(format!("{}: {e}", path.display())))?;
+            if meta.format != 1 {
+                return Err(LocalError::Meta(format!(
+                    "{}: unknown format {}",
+                    path.display(),
+                    meta.format
+                )));
+            }
+            if meta.log_id != log_id_hex {
+                return Err(LocalError::Meta(format!(
+                    "{} belongs to the log key {}, not this key ({log_id_hex})",
+                    dir.display(),
+                    meta.log_id
+                )));
+            }
+            Ok(meta)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if name.is_empty() || name.contains([' ', '\n', '+']) {
+                return Err(LocalError::Meta(format!("invalid log name {name:?}")));
+            }
+            // A random positive tree id, like Trillian's.
+            let tree_id =
+                getrandom::u64().map_err(|e| LocalError::Meta(format!("randomness: {e}")))? >> 1;
+            let meta = Meta {
+                format: 1,
+                name: name.to_owned(),
+                tree_id: tree_id.to_string(),
+                log_id: log_id_hex.to_owned(),
+            };
+            let text = serde_json::to_string_pretty(&meta).unwrap_or_default();
+            let tmp = dir.join("log.json.tmp");
+            let write = || -> std::io::Result<()> {
+                use std::io::Write;
+                let mut f = std::fs::File::create(&tmp)?;
+                f.write_all(text.as_bytes())?;
+                f.sync_all()?;
+                std::fs::rename(&tmp, &path)?;
+                std::fs::File::open(dir)?.sync_all()
+            };
+            write().map_err(|e| {
+                LocalError::Storage(StorageError::Io {
+                    context: "write log.json",
+                    source: e,
+                })
+            })?;
+            Ok(meta)
+        }
+        Err(e) => Err(LocalError::Storage(StorageError::Io {
+            context: "read log.json",
+            source: e,
+        })),
+    }
+}
+
+/// Validates a proposed entry as Rekor does and returns the canonical body
+/// it stores, or the 400 message.
+fn canonicalize(keys: &KeyCache, body: &[u8]) -> Result<Vec<u8>, String> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Proposed {
+        kind: String,
+        api_version: String,
+        spec: serde_json::Value,
+    }
+    let p: Proposed =
+        serde_json::from_slice(body).map_err(|e| format!("malformed proposed entry: {e}"))?;
+    match (p.kind.as_str(), p.api_version.as_str()) {
+        ("dsse", "0.0.1") => dsse_body(keys, &p.spec),
+        ("hashedrekord", "0.0.1") => hashedrekord_body(keys, &p.spec),
+        ("dsse" | "hashedrekord", v) => Err(format!(
+            "unsupported apiVersion {v:?} for kind {:?}",
+            p.kind
+        )),
+        (k, _) => Err(format!("unsupported entry kind {k:?}")),
+    }
+}
+
+/// Parsed verifier keys by their base64 text: submitters reuse a few keys,
+/// and parsing one (PEM, SPKI, point decompression) costs as much as a
+/// signature check. Bounded; cleared when full.
+#[derive(Default)]
+struct KeyCache(Mutex<HashMap<String, (String, PublicKey)>>);
+
+const KEY_CACHE_ENTRIES: usize = 4096;
+
+impl KeyCache {
+    fn decode_pem_b64(&self, s: &str) -> Result<(String, PublicKey), String> {
+        if let Some(hit) = self.0.lock().unwrap_or_else(PoisonError::into_inner).get(s) {
+            return Ok(hit.clone());
+        }
+        let pem = Base64::decode_vec(s).map_err(|_| "verifier is not base64".to_owned())?;
+        let pem = String::from_utf8(pem).map_err(|_| "verifier is not PEM text".to_owned())?;
+        let key =
+            attest_rekor::x509::public_key_from_pem(&pem).map_err(|e| format!("verifier: {e}"))?;
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= KEY_CACHE_ENTRIES {
+            map.clear();
+        }
+        map.insert(s.to_owned(), (pem.clone(), key.clone()));
+        Ok((pem, key))
+    }
+}
+
+fn dsse_body(keys: &KeyCache, spec: &serde_json::Value) -> Result<Vec<u8>, String> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Spec {
+        proposed_content: Content,
+    }
+    #[derive(Deserialize)]
+    struct Content {
+        envelope: String,
+        verifiers: Vec<String>,
+    }
+    let spec: Spec = serde_json::from_value(spec.clone()).map_err(|e| format!("dsse spec: {e}"))?;
+    let c = spec.proposed_content;
+    let env = Envelope::from_json(c.envelope.as_bytes()).map_err(|e| format!("envelope: {e}"))?;
+    if !env.rejected_signatures().is_empty() {
+        return Err("envelope has malformed signatures".into());
+    }
+    if env.signatures().is_empty() {
+        return Err("envelope has no signatures".into());
+    }
+    if c.verifiers.is_empty() {
+        return Err("at least one verifier is required".into());
+    }
+    let verifiers = c
+        .verifiers
+        .iter()
+        .map(|v| keys.decode_pem_b64(v))
+        .collect::<Result<Vec<_>, _>>()?;
+    let pae = env.pae();
+    let mut pairs = Vec::new();
+    for (i, s) in env.signatures().iter().enumerate() {
+        let Some((pem, _)) = verifiers.iter().find(|(_, k)| k.verifies(&pae, &s.sig)) else {
+            return Err(format!(
+                "signature {i} does not verify with any of the verifiers"
+            ));
+        };
+        pairs.push((s.sig.clone(), pem.clone()));
+    }
+    let envelope_hash = Hash(Sha256::digest(c.envelope.as_bytes()).into()).to_string();
+    let payload_hash = attest_rekor::hashes::payload_hash(&env);
+    attest_rekor::body::dsse_v001_body(&envelope_hash, &payload_hash, &pairs)
+        .map_err(|e| e.to_string())
+}
+
+fn hashedrekord_body(keys: &KeyCache, spec: &serde_json::Value) -> Result<Vec<u8>, String> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Spec {
+        data: Data,
+        signature: Sig,
+    }
+    #[derive(Deserialize)]
+    struct Data {
+        hash: HashJson,
+    }
+    #[derive(Deserialize)]
+    struct HashJson {
+        algorithm: String,
+        value: String,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Sig {
+        content: String,
+        public_key: Content,
+    }
+    #[derive(Deserialize)]
+    struct Content {
+        content: String,
+    }
+    let spec: Spec =
+        serde_json::from_value(spec.clone()).map_err(|e| format!("hashedrekord spec: {e}"))?;
+    if spec.data.hash.algorithm != "sha256" {
+        return Err(format!(
+            "unsupported hash algorithm {:?}",
+            spec.data.hash.algorithm
+        ));
+    }
+    let digest =
+        Hash::from_hex(&spec.data.hash.value).map_err(|e| format!("data.hash.value: {e}"))?;
+    let sig = Base64::decode_vec(&spec.signature.content)
+        .map_err(|_| "signature.content is not base64".to_owned())?;
+    let (_, key) = keys.decode_pem_b64(&spec.signature.public_key.content)?;
+    if !key.verifies_prehashed_sha256(digest.as_bytes(), &sig) {
+        return Err("the signature does not verify with the public key over the digest".into());
+    }
+    attest_rekor::body::hashedrekord_v001_body(
+        digest.as_bytes(),
+        &sig,
+        &spec.signature.public_key.content,
+    )
+    .map_err(|e| e.to_string())
+}
+
+fn param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn ok_json(body: String) -> Answer {
+    Ok(Response::builder()
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body.into_bytes())
+        .unwrap_or_default())
+}
+
+/// A refusal: Rekor's `{code, message}` body with the HTTP status as the
+/// code, or no body at all (an unknown entry).
+struct Reject {
+    status: StatusCode,
+    message: Option<String>,
+    location: Option<String>,
+}
+
+type Answer = Result<Response<Vec<u8>>, Reject>;
+
+impl Reject {
+    fn into_response(self) -> Response<Vec<u8>> {
+        let mut b = Response::builder().status(self.status);
+        if let Some(l) = &self.location {
+            b = b.header(header::LOCATION, l);
+        }
+        let body = match self.message {
+            Some(message) => {
+                b = b.header(header::CONTENT_TYPE, "application/json");
+                serde_json::to_vec(&ErrorBody {
+                    code: i64::from(self.status.as_u16()),
+                    message,
+                })
+                .unwrap_or_default()
+            }
+            None => Vec::new(),
+        };
+        b.body(body).unwrap_or_default()
+    }
+}
+
+fn err(status: StatusCode, message: &str) -> Reject {
+    Reject {
+        status,
+        message: Some(message.to_owned()),
+        location: None,
+    }
+}
+
+/// Rekor's 404 for an unknown entry: no body.
+fn not_found() -> Reject {
+    Reject {
+        status: StatusCode::NOT_FOUND,
+        message: None,
+        location: None,
+    }
+}
+
+fn internal(e: StorageError) -> Reject {
+    err(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())
+}

@@ -1,0 +1,173 @@
+//! Test support shared by the attestlog crates (`publish = false`): the
+//! recorded vectors, temporary directories, a scripted HTTP/1.1 server, the
+//! production Rekor entry in its REST form, and a harness that runs a test
+//! as a child process and kills it with SIGKILL.
+//!
+//! It depends on none of the attestlog crates, so any of them can use it as
+//! a dev-dependency without a cycle.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+// Test support: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod child;
+pub mod http;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use base64ct::{Base64, Encoding};
+use serde_json::{Value, json};
+
+/// The path of a recorded vector (`vectors/` in this crate; see its README).
+#[must_use]
+pub fn vector_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("vectors")
+        .join(name)
+}
+
+/// The bytes of a recorded vector.
+#[must_use]
+pub fn vector(name: &str) -> Vec<u8> {
+    let path = vector_path(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A recorded vector parsed as JSON.
+#[must_use]
+pub fn vector_json(name: &str) -> Value {
+    serde_json::from_slice(&vector(name)).unwrap()
+}
+
+/// The real bundles: four production Rekor v1 bundles and the staging Rekor
+/// v2 bundle.
+pub const BUNDLES: [&str; 5] = [
+    "prod-v1-dsse-v001.sigstore.json",
+    "prod-v1-dsse-v001-tsa.sigstore.json",
+    "prod-v1-intoto-v002.sigstore.json",
+    "prod-v1-hashedrekord-v001-pubkey.sigstore.json",
+    "staging-v2-dsse-as-hashedrekord-v002.sigstore.json",
+];
+
+/// The staging Rekor v2 log of the last bundle, as (name, base64 SPKI,
+/// base64 log id) — from sigstore-python's embedded staging trust root.
+pub const STAGING_V2_LOG: (&str, &str, &str) = (
+    "log2025-alpha3.rekor.sigstage.dev",
+    "MCowBQYDK2VwAyEAlD3dVc8yaP25mPtT/sJ59D3LLxGBgW/qYrM6x6KmOqk=",
+    "09OnDKEw7/hpZiYVPoTRzRbglHk0sylsUovegnRUlJY=",
+);
+
+/// Lowercase hex of base64 (bundles carry base64, the REST API hex).
+#[must_use]
+pub fn hex_of_b64(b64: &str) -> String {
+    base16ct::lower::encode_string(&Base64::decode_vec(b64).unwrap())
+}
+
+/// The first tlog entry of a Rekor v1 bundle as `GET
+/// /api/v1/log/entries/{id}` returns it (one key, the 80-hex entry id under
+/// `tree_id_hex`), with every field taken from the bundle.
+#[must_use]
+pub fn rest_entry(bundle: &Value, tree_id_hex: &str) -> Value {
+    let e = &bundle["verificationMaterial"]["tlogEntries"][0];
+    let p = &e["inclusionProof"];
+    let int = |v: &Value| v.as_str().unwrap().parse::<u64>().unwrap();
+    let body = Base64::decode_vec(e["canonicalizedBody"].as_str().unwrap()).unwrap();
+    let uuid = leaf_hex(&body);
+    json!({ format!("{tree_id_hex}{uuid}"): {
+        "body": e["canonicalizedBody"],
+        "integratedTime": int(&e["integratedTime"]),
+        "logID": hex_of_b64(e["logId"]["keyId"].as_str().unwrap()),
+        "logIndex": int(&e["logIndex"]),
+        "verification": {
+            "signedEntryTimestamp": e["inclusionPromise"]["signedEntryTimestamp"],
+            "inclusionProof": {
+                "logIndex": int(&p["logIndex"]),
+                "rootHash": hex_of_b64(p["rootHash"].as_str().unwrap()),
+                "treeSize": int(&p["treeSize"]),
+                "hashes": p["hashes"].as_array().unwrap().iter()
+                    .map(|h| hex_of_b64(h.as_str().unwrap())).collect::<Vec<_>>(),
+                "checkpoint": p["checkpoint"]["envelope"],
+            }
+        }
+    }})
+}
+
+/// RFC 6962 leaf hash of `data`, lowercase hex.
+#[must_use]
+pub fn leaf_hex(data: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update([0u8]);
+    h.update(data);
+    base16ct::lower::encode_string(&h.finalize())
+}
+
+/// A temporary directory, unique in this process, removed on drop. It is
+/// not created: the code under test may want to create it.
+#[derive(Debug)]
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// A fresh path under the system's temporary directory, named after
+    /// `tag`, the process and a counter.
+    #[must_use]
+    pub fn new(tag: &str) -> Self {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "attestlog-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        Self(p)
+    }
+
+    /// Like [`new`](Self::new), and the directory exists.
+    #[must_use]
+    pub fn created(tag: &str) -> Self {
+        let d = Self::new(tag);
+        std::fs::create_dir_all(&d.0).unwrap();
+        d
+    }
+
+    /// The directory.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// A path inside it.
+    #[must_use]
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A tiny deterministic generator for test schedules (not for keys).
+#[derive(Debug, Clone)]
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// A number in `0..bound`.
+    pub fn next(&mut self, bound: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % bound
+    }
+}

@@ -1,0 +1,150 @@
+//! The pipelines' view of a log client, so that each flow is written once
+//! (as futures) for the blocking [`RekorClient`] and the [`AsyncRekorClient`].
+//!
+//! The blocking client's operations complete in one poll (they return
+//! ready futures), so a blocking pipeline drives the same future with
+//! [`run_ready`]; the async pipelines `.await` it.
+
+use std::future::{Future, ready};
+use std::task::{Context, Poll, Waker};
+
+use attest_dsse::{Envelope, PublicKey};
+use attest_rekor::verify::VerifiedCheckpoint;
+use attest_rekor::{EntryId, LogEntry, TrustedLog};
+use rekor_client::{
+    AsyncRekorClient, AsyncTransport, ClientError, Published, RekorClient, Transport,
+};
+
+/// A transport for pipelines without a log: it cannot be constructed, so a
+/// `RekorClient<Offline>` never exists and `Attestor<Offline>` only signs
+/// and stores.
+#[derive(Debug, Clone, Copy)]
+pub enum Offline {}
+
+/// Never constructed, so never displayed.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("offline")]
+pub enum OfflineError {}
+
+impl Transport for Offline {
+    type Error = OfflineError;
+    fn send(
+        &self,
+        _: http::Request<Vec<u8>>,
+        _: std::time::Duration,
+    ) -> Result<http::Response<Vec<u8>>, OfflineError> {
+        match *self {}
+    }
+}
+
+impl AsyncTransport for Offline {
+    type Error = OfflineError;
+    async fn send(
+        &self,
+        _: http::Request<Vec<u8>>,
+        _: std::time::Duration,
+    ) -> Result<http::Response<Vec<u8>>, OfflineError> {
+        match *self {}
+    }
+}
+
+/// The log operations the pipelines use.
+pub(crate) trait LogOps: Sync {
+    fn trusted_logs(&self) -> &[TrustedLog];
+    fn publish_dsse(
+        &self,
+        env: &Envelope,
+        signer: &PublicKey,
+    ) -> impl Future<Output = Result<Published, ClientError>> + Send;
+    fn get_entry(&self, id: &EntryId)
+    -> impl Future<Output = Result<LogEntry, ClientError>> + Send;
+    fn log_info(
+        &self,
+    ) -> impl Future<Output = Result<(attest_rekor::LogInfo, VerifiedCheckpoint), ClientError>> + Send;
+    fn prove_consistency(
+        &self,
+        old: &VerifiedCheckpoint,
+        new: &VerifiedCheckpoint,
+    ) -> impl Future<Output = Result<(), ClientError>> + Send;
+}
+
+impl<T: Transport + Sync> LogOps for RekorClient<T> {
+    fn trusted_logs(&self) -> &[TrustedLog] {
+        RekorClient::trusted_logs(self)
+    }
+    fn publish_dsse(
+        &self,
+        env: &Envelope,
+        signer: &PublicKey,
+    ) -> impl Future<Output = Result<Published, ClientError>> + Send {
+        ready(RekorClient::publish_dsse(self, env, signer))
+    }
+    fn get_entry(
+        &self,
+        id: &EntryId,
+    ) -> impl Future<Output = Result<LogEntry, ClientError>> + Send {
+        ready(RekorClient::get_entry(self, id))
+    }
+    fn log_info(
+        &self,
+    ) -> impl Future<Output = Result<(attest_rekor::LogInfo, VerifiedCheckpoint), ClientError>> + Send
+    {
+        ready(RekorClient::log_info(self))
+    }
+    fn prove_consistency(
+        &self,
+        old: &VerifiedCheckpoint,
+        new: &VerifiedCheckpoint,
+    ) -> impl Future<Output = Result<(), ClientError>> + Send {
+        ready(RekorClient::prove_consistency(self, old, new))
+    }
+}
+
+impl<T: AsyncTransport> LogOps for AsyncRekorClient<T> {
+    fn trusted_logs(&self) -> &[TrustedLog] {
+        AsyncRekorClient::trusted_logs(self)
+    }
+    fn publish_dsse(
+        &self,
+        env: &Envelope,
+        signer: &PublicKey,
+    ) -> impl Future<Output = Result<Published, ClientError>> + Send {
+        AsyncRekorClient::publish_dsse(self, env, signer)
+    }
+    fn get_entry(
+        &self,
+        id: &EntryId,
+    ) -> impl Future<Output = Result<LogEntry, ClientError>> + Send {
+        AsyncRekorClient::get_entry(self, id)
+    }
+    fn log_info(
+        &self,
+    ) -> impl Future<Output = Result<(attest_rekor::LogInfo, VerifiedCheckpoint), ClientError>> + Send
+    {
+        AsyncRekorClient::log_info(self)
+    }
+    fn prove_consistency(
+        &self,
+        old: &VerifiedCheckpoint,
+        new: &VerifiedCheckpoint,
+    ) -> impl Future<Output = Result<(), ClientError>> + Send {
+        AsyncRekorClient::prove_consistency(self, old, new)
+    }
+}
+
+/// Drives a future whose log operations are all ready (the blocking
+/// client's): one poll completes it.
+///
+/// # Panics
+/// Never for the pipelines' futures over a blocking client: nothing in them
+/// suspends. A suspension would be a bug in this crate, not bad input.
+pub(crate) fn run_ready<R>(fut: impl Future<Output = R>) -> R {
+    let mut fut = std::pin::pin!(fut);
+    match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(r) => r,
+        // Only ready futures are awaited on the blocking path (see LogOps for
+        // RekorClient), so this cannot happen.
+        #[allow(clippy::panic)]
+        Poll::Pending => panic!("a blocking pipeline suspended"),
+    }
+}
