@@ -7,10 +7,8 @@ use std::collections::BTreeMap;
 use base64ct::{Base64, Encoding};
 use serde::{Deserialize, Serialize};
 
-use crate::bundle::{
-    CheckpointEnvelope, InclusionPromise, InclusionProof, KindVersion, LogId, TlogEntry,
-};
-use crate::{EntryBody, EntryId};
+use crate::bundle::{CheckpointEnvelope, InclusionPromise, InclusionProof, KindVersion, TlogEntry};
+use crate::{EntryBody, EntryId, LogId};
 
 /// Why an API response could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -79,8 +77,8 @@ pub struct LogEntry {
     pub body: Vec<u8>,
     /// Unix seconds.
     pub integrated_time: i64,
-    /// Lowercase hex log id.
-    pub log_id: String,
+    /// The log id (`logID`, hex in the REST API).
+    pub log_id: LogId,
     /// Global log index.
     pub log_index: u64,
     /// Base64 SET, when present.
@@ -133,7 +131,10 @@ impl LogEntry {
             body_b64: e.body,
             body,
             integrated_time: e.integrated_time,
-            log_id: e.log_id,
+            log_id: LogId::from_hex(&e.log_id).map_err(|_| ApiError::Field {
+                field: "logID",
+                reason: "not 64 hex digits".into(),
+            })?,
             log_index: e.log_index,
             signed_entry_timestamp: v.signed_entry_timestamp,
             inclusion_proof: v.inclusion_proof.map(|p| RestInclusionProof {
@@ -155,7 +156,7 @@ impl LogEntry {
             LogEntryJson {
                 body: self.body_b64.clone(),
                 integrated_time: self.integrated_time,
-                log_id: self.log_id.clone(),
+                log_id: self.log_id.to_hex(),
                 log_index: self.log_index,
                 verification: Some(VerificationJson {
                     signed_entry_timestamp: self.signed_entry_timestamp.clone(),
@@ -195,8 +196,8 @@ impl LogEntry {
         let (kind, version) = body.kind_version();
         Ok(TlogEntry {
             log_index: self.log_index.to_string(),
-            log_id: LogId {
-                key_id: hex("logID", &self.log_id)?,
+            log_id: crate::bundle::LogIdField {
+                key_id: self.log_id.to_base64(),
             },
             kind_version: KindVersion {
                 kind: kind.into(),

@@ -126,7 +126,7 @@ pub struct TlogEntry {
     /// Global log index (decimal string).
     pub log_index: String,
     /// `{"keyId": base64}`: the log id.
-    pub log_id: LogId,
+    pub log_id: LogIdField,
     /// `{"kind", "version"}` of the body.
     pub kind_version: KindVersion,
     /// Unix seconds (decimal string); absent for Rekor v2.
@@ -145,7 +145,7 @@ pub struct TlogEntry {
 /// `{"keyId": base64}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct LogId {
+pub struct LogIdField {
     /// Base64 of the 32-byte log id.
     pub key_id: String,
 }

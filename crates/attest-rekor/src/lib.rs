@@ -7,6 +7,7 @@ pub mod body;
 pub mod bundle;
 mod entry_id;
 pub mod hashes;
+mod log_id;
 mod note;
 pub mod sansio;
 mod trust;
@@ -17,10 +18,11 @@ pub use api::{ApiError, LogEntry, LogInfo, ProposedEntry};
 pub use body::{BodyError, EntryBody};
 pub use bundle::{Bundle, BundleError};
 pub use entry_id::{EntryId, EntryIdError};
+pub use log_id::{LogId, LogIdError};
 pub use note::{
     MAX_NOTE_BYTES, MAX_SIGNATURES, NoteError, NoteSignature, NoteVerifier, SignedNote,
 };
-pub use trust::{TrustRootError, TrustedLog, host_of, logs_from_trusted_root};
+pub use trust::{TlogProblem, TrustRootError, TrustedLog, host_of, logs_from_trusted_root};
 pub use verify::{
     BundlePolicy, Check, CheckError, Outcome, Report, verify_bundle, verify_log_entry,
     verify_log_evidence,

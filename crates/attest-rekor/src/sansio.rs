@@ -435,3 +435,41 @@ pub fn parse_public_key(resp: &Response<Vec<u8>>) -> Result<attest_dsse::PublicK
     crate::x509::public_key_from_pem(&pem)
         .map_err(|e| ResponseError::Malformed(Malformed::PublicKey(e)))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn base_urls_join_and_resolve_only_on_their_origin() {
+        let b = BaseUrl::parse("https://rekor.example/prefix/").unwrap();
+        assert_eq!(b.to_string(), "https://rekor.example/prefix");
+        assert_eq!(
+            b.join("/api/v1/log").unwrap().to_string(),
+            "https://rekor.example/prefix/api/v1/log"
+        );
+        // A path-absolute Location is on the log's origin.
+        assert_eq!(
+            b.resolve("/api/v1/log/entries/ab").unwrap().to_string(),
+            "https://rekor.example/api/v1/log/entries/ab"
+        );
+        assert_eq!(
+            b.resolve("https://rekor.example/x").unwrap().to_string(),
+            "https://rekor.example/x"
+        );
+        for other in [
+            "https://evil.example/x",
+            "http://rekor.example/x",
+            "https://rekor.example:444/x",
+        ] {
+            assert!(
+                matches!(b.resolve(other), Err(UrlError::OtherOrigin { .. })),
+                "{other}"
+            );
+        }
+        for bad in ["", "rekor.example", "ftp://h", "https://h?q=1", "http://"] {
+            assert!(BaseUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

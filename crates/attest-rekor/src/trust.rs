@@ -3,16 +3,15 @@
 use attest_dsse::{Algorithm, PublicKey, Timestamp};
 use base64ct::{Base64, Encoding};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
-use crate::NoteVerifier;
+use crate::{LogId, NoteVerifier};
 
 /// A transparency log this verifier trusts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrustedLog {
     /// The log's id: SHA-256 of its SPKI for Rekor v1; the C2SP key hash for
     /// Rekor v2 (as the trust root's `logId.keyId` says).
-    pub log_id: [u8; 32],
+    pub log_id: LogId,
     /// The log's public key.
     pub key: PublicKey,
     /// The name its checkpoints are signed under (the host of its URL).
@@ -30,9 +29,8 @@ impl TrustedLog {
     /// times.
     #[must_use]
     pub fn rekor_v1(base_url: &str, key: PublicKey) -> Self {
-        let log_id: [u8; 32] = Sha256::digest(key.spki_der()).into();
         Self {
-            log_id,
+            log_id: LogId::of_key(&key),
             name: host_of(base_url),
             base_url: base_url.to_owned(),
             key,
@@ -51,8 +49,7 @@ impl TrustedLog {
     /// whose id is SHA-256 of the SPKI, C2SP key ids otherwise.
     #[must_use]
     pub fn note_verifier(&self) -> NoteVerifier {
-        let spki_id: [u8; 32] = Sha256::digest(self.key.spki_der()).into();
-        if spki_id == self.log_id || self.key.algorithm() != Algorithm::Ed25519 {
+        if LogId::of_key(&self.key) == self.log_id || self.key.algorithm() != Algorithm::Ed25519 {
             NoteVerifier::rekor_v1(self.name.clone(), self.key.clone())
         } else {
             NoteVerifier::c2sp(self.name.clone(), self.key.clone())
@@ -62,7 +59,7 @@ impl TrustedLog {
     /// The log id as lowercase hex (the REST API's `logID`).
     #[must_use]
     pub fn log_id_hex(&self) -> String {
-        self.log_id.iter().map(|b| format!("{b:02x}")).collect()
+        self.log_id.to_hex()
     }
 }
 
@@ -84,13 +81,29 @@ pub enum TrustRootError {
     #[error("not a trusted root: {0}")]
     Json(#[source] serde_json::Error),
     /// A log entry that is not usable.
-    #[error("tlog {index}: {reason}")]
+    #[error("tlog {index}: {problem}")]
     Log {
         /// Position in `tlogs`.
         index: usize,
         /// What is wrong.
-        reason: String,
+        #[source]
+        problem: TlogProblem,
     },
+}
+
+/// What is wrong with one `tlogs` entry of a trusted root.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TlogProblem {
+    /// `publicKey.rawBytes` is not base64.
+    #[error("publicKey.rawBytes is not base64")]
+    RawBytes,
+    /// The key is not one we read.
+    #[error("publicKey: {0}")]
+    Key(#[source] attest_dsse::KeyError),
+    /// `logId.keyId` is not base64 of 32 bytes.
+    #[error("logId.keyId: {0}")]
+    KeyId(#[source] crate::LogIdError),
 }
 
 #[derive(Deserialize)]
@@ -138,15 +151,12 @@ pub fn logs_from_trusted_root(json: &[u8]) -> Result<Vec<TrustedLog>, TrustRootE
         .into_iter()
         .enumerate()
         .map(|(index, t)| {
-            let err = |reason: String| TrustRootError::Log { index, reason };
+            let err = |problem| TrustRootError::Log { index, problem };
             let spki = Base64::decode_vec(&t.public_key.raw_bytes)
-                .map_err(|_| err("rawBytes is not base64".into()))?;
-            let key = PublicKey::from_spki_der(&spki).map_err(|e| err(e.to_string()))?;
-            let id = Base64::decode_vec(&t.log_id.key_id)
-                .map_err(|_| err("keyId is not base64".into()))?;
-            let log_id: [u8; 32] = id
-                .try_into()
-                .map_err(|_| err("keyId is not 32 bytes".into()))?;
+                .map_err(|_| err(TlogProblem::RawBytes))?;
+            let key = PublicKey::from_spki_der(&spki).map_err(|e| err(TlogProblem::Key(e)))?;
+            let log_id =
+                LogId::from_base64(&t.log_id.key_id).map_err(|e| err(TlogProblem::KeyId(e)))?;
             let (valid_from, valid_until) = t
                 .public_key
                 .valid_for

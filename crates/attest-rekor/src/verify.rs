@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::body::EntryBody;
 use crate::bundle::{Bundle, TlogEntry, b64, int};
-use crate::{NoteError, SignedNote, TrustedLog};
+use crate::{LogId, NoteError, SignedNote, TrustedLog};
 
 /// The checks, each named in reports and errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -183,7 +183,7 @@ impl Report {
 /// [`Check::LogKey`] when no trusted log has that id.
 pub fn find_log<'a>(logs: &'a [TrustedLog], log_id: &[u8]) -> Result<&'a TrustedLog, CheckError> {
     logs.iter()
-        .find(|l| l.log_id[..] == *log_id)
+        .find(|l| l.log_id.as_bytes()[..] == *log_id)
         .ok_or_else(|| fail(Check::LogKey, "the entry's log id is not a trusted log"))
 }
 
@@ -852,7 +852,7 @@ pub fn verify_log_entry_memo(
 /// that signed them (the last [`CheckpointMemo::CAPACITY`]).
 #[derive(Debug, Default)]
 pub struct CheckpointMemo {
-    seen: std::sync::Mutex<std::collections::VecDeque<([u8; 32], VerifiedCheckpoint)>>,
+    seen: std::sync::Mutex<std::collections::VecDeque<(LogId, VerifiedCheckpoint)>>,
 }
 
 impl CheckpointMemo {

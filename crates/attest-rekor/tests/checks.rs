@@ -45,7 +45,7 @@ fn log_key_window_is_inclusive() {
         find_log(&[log.clone()], &[0; 32]).unwrap_err().check,
         Check::LogKey
     );
-    assert!(find_log(&[log.clone()], &log.log_id).is_ok());
+    assert!(find_log(&[log.clone()], log.log_id.as_bytes()).is_ok());
 }
 
 #[test]

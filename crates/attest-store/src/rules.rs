@@ -98,22 +98,35 @@ pub(crate) struct RawEntry {
 }
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+impl RawEntry {
+    fn into_record(self) -> Result<LogEntryRecord, StoreError> {
+        let index = |v: i64, what| {
+            u64::try_from(v).map_err(|_| StoreError::Corrupt(Corruption::Negative(what)))
+        };
+        // NULL evidence columns are rows attached before the evidence was
+        // kept (schema 1): no evidence, which is what an empty blob means.
+        let blob = |b: Option<Vec<u8>>| b.unwrap_or_default();
+        Ok(LogEntryRecord {
+            entry_id: self.entry_id,
+            log_id: self.log_id,
+            global_index: index(self.log_index, "log index")?,
+            shard_index: index(self.shard_index, "shard index")?,
+            integrated_time: self.integrated_time,
+            inclusion_proof: blob(self.inclusion_proof),
+            checkpoint: blob(self.checkpoint),
+            set: blob(self.set),
+        })
+    }
+}
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 impl RawRow {
     pub(crate) fn into_row(self) -> Result<AttestationRow, StoreError> {
         let id: [u8; 32] = self
             .id
             .try_into()
             .map_err(|_| StoreError::Corrupt(Corruption::AttestationIdLength))?;
-        let entry = self.entry.map(|e| LogEntryRecord {
-            entry_id: e.entry_id,
-            log_id: e.log_id,
-            global_index: u64::try_from(e.log_index).unwrap_or_default(),
-            shard_index: u64::try_from(e.shard_index).unwrap_or_default(),
-            integrated_time: e.integrated_time,
-            inclusion_proof: e.inclusion_proof.unwrap_or_default(),
-            checkpoint: e.checkpoint.unwrap_or_default(),
-            set: e.set.unwrap_or_default(),
-        });
+        let entry = self.entry.map(RawEntry::into_record).transpose()?;
         Ok(AttestationRow {
             seq: u64::try_from(self.seq)
                 .map_err(|_| StoreError::Corrupt(Corruption::Negative("seq")))?,

@@ -12,9 +12,10 @@ fn memory() -> Option<impl Fn(StoreLimits) -> Box<dyn AttestationStore>> {
 
 fn sqlite() -> Option<impl Fn(StoreLimits) -> Box<dyn AttestationStore>> {
     // Each store gets its own directory, removed at the end of the process.
-    static DIRS: std::sync::Mutex<Vec<common::TempDir>> = std::sync::Mutex::new(Vec::new());
+    static DIRS: std::sync::Mutex<Vec<attestlog_testkit::TempDir>> =
+        std::sync::Mutex::new(Vec::new());
     Some(|limits| {
-        let dir = common::TempDir::new("conformance");
+        let dir = attestlog_testkit::TempDir::created("conformance");
         let store = SqliteStore::open_with_limits(dir.file("store.db"), limits).unwrap();
         DIRS.lock().unwrap().push(dir);
         Box::new(store) as Box<dyn AttestationStore>

@@ -7,40 +7,18 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::io::Write;
+use std::process::Stdio;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use attest_store::{AttestationStore, SqliteStore, StoreError};
-use common::{TempDir, attestation, entry};
+use attestlog_testkit::child::Running;
+use attestlog_testkit::{Lcg, TempDir};
+use common::{attestation, entry};
 
-/// A small deterministic generator (no `rand` dependency for tests).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, bound: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % bound
-    }
-}
-
-fn child(test: &str, envs: &[(&str, String)]) -> Command {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args([
-        test,
-        "--exact",
-        "--ignored",
-        "--nocapture",
-        "--test-threads=1",
-    ]);
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    cmd
+fn child(test: &str, envs: &[(&str, String)]) -> std::process::Command {
+    attestlog_testkit::child::command(test, envs)
 }
 
 /// Child: writes and attaches in a loop, printing each acknowledged write.
@@ -79,7 +57,7 @@ fn child_writer() {
 
 #[test]
 fn sqlite_survives_sigkill() {
-    let dir = TempDir::new("crash");
+    let dir = TempDir::created("crash");
     let path = dir.file("store.db");
     let mut acked_puts = Vec::new();
     let mut acked_attaches = Vec::new();
@@ -87,30 +65,19 @@ fn sqlite_survives_sigkill() {
     let mut rng = Lcg(0x5eed);
     let rounds = 25;
     for round in 0..rounds {
-        let mut proc = child(
+        let mut running = Running::spawn(child(
             "child_writer",
             &[
                 ("ATTEST_CHILD_DB", path.display().to_string()),
                 ("ATTEST_CHILD_START", (round * 100_000 + 1).to_string()),
             ],
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-        let stdout = proc.stdout.take().unwrap();
-        let lines = Arc::new(Mutex::new(Vec::<String>::new()));
-        let sink = Arc::clone(&lines);
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        std::thread::sleep(Duration::from_millis(30 + rng.next(250)));
-        proc.kill().unwrap(); // SIGKILL
-        proc.wait().unwrap();
-        reader.join().unwrap();
-        for line in lines.lock().unwrap().iter() {
+        ));
+        // Kill only after the child acknowledged a write (an event, however
+        // busy the machine), at a random moment after it.
+        running.wait_for_line(|l| l.starts_with("PUT "), Duration::from_secs(120));
+        std::thread::sleep(Duration::from_millis(rng.next(250)));
+        let lines = running.kill(); // SIGKILL
+        for line in &lines {
             let (what, n) = line.split_once(' ').unwrap_or(("", ""));
             let Ok(n) = n.parse::<u64>() else { continue };
             match what {
@@ -240,7 +207,7 @@ fn check_race(store: &dyn AttestationStore, threads: u64, rows: u64, tags: &[u64
 
 #[test]
 fn sqlite_eight_threads_each_with_a_connection() {
-    let dir = TempDir::new("threads");
+    let dir = TempDir::created("threads");
     let path = dir.file("store.db");
     SqliteStore::open(&path).unwrap();
     let open = || Box::new(SqliteStore::open(&path).unwrap()) as Box<dyn AttestationStore>;
@@ -250,7 +217,7 @@ fn sqlite_eight_threads_each_with_a_connection() {
 
 #[test]
 fn sqlite_eight_threads_sharing_one_store() {
-    let dir = TempDir::new("shared");
+    let dir = TempDir::created("shared");
     let store = Arc::new(SqliteStore::open(dir.file("store.db")).unwrap());
     struct Shared(Arc<SqliteStore>);
     impl AttestationStore for Shared {
@@ -331,7 +298,7 @@ fn child_racer() {
 
 #[test]
 fn sqlite_two_processes() {
-    let dir = TempDir::new("procs");
+    let dir = TempDir::created("procs");
     let path = dir.file("store.db");
     SqliteStore::open(&path).unwrap();
     let procs: Vec<_> = [1u64, 2]
@@ -365,7 +332,7 @@ fn sqlite_two_processes() {
 
 #[test]
 fn sqlite_migrates_a_version_1_database_with_its_data() {
-    let dir = TempDir::new("migrate");
+    let dir = TempDir::created("migrate");
     let path = dir.file("store.db");
     SqliteStore::create_at_schema_version(&path, 1).unwrap();
     let a = attestation(7, "acme", "app");
@@ -409,7 +376,7 @@ fn sqlite_migrates_a_version_1_database_with_its_data() {
 
 #[test]
 fn sqlite_refuses_a_newer_schema() {
-    let dir = TempDir::new("newer");
+    let dir = TempDir::created("newer");
     let path = dir.file("store.db");
     SqliteStore::open(&path)
         .unwrap()

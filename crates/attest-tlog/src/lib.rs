@@ -22,11 +22,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use attest_rekor::api::{ErrorBody, LogEntry, RestInclusionProof};
-use attest_rekor::{EntryId, NoteVerifier, SignedNote, TrustedLog};
+use attest_rekor::{EntryId, LogId, NoteVerifier, SignedNote, TrustedLog};
 
 #[cfg(feature = "http")]
 pub use server::{Server, ServerError, serve};
-pub use storage::StorageError;
+pub use storage::{Damage, OutOfRange, StorageError};
 
 /// Settings of a [`LocalLog`].
 #[derive(Clone)]
@@ -75,9 +75,70 @@ pub enum LocalError {
     /// The files could not be read or repaired.
     #[error(transparent)]
     Storage(#[from] StorageError),
-    /// `log.json` is unreadable, or the directory belongs to another key.
-    #[error("{0}")]
-    Meta(String),
+    /// A key file is not a PKCS#8 private key we read.
+    #[error("{}: {source}", path.display())]
+    Key {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: attest_dsse::KeyError,
+    },
+    /// A new log key could not be made.
+    #[error("a new log key: {0}")]
+    NewKey(#[source] attest_dsse::KeyError),
+    /// A file could not be read.
+    #[error("{}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `log.json` is not this code's metadata.
+    #[error("{}: {source}", path.display())]
+    MetaJson {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// `log.json` has a format this code does not know.
+    #[error("{}: unknown format {format}", path.display())]
+    MetaFormat {
+        /// The file.
+        path: PathBuf,
+        /// The format found.
+        format: u32,
+    },
+    /// `log.json`'s tree id is not a decimal `u64`.
+    #[error("{}: treeID is not a decimal u64", path.display())]
+    TreeId {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The directory belongs to another log key.
+    #[error("{} belongs to the log key {found}, not this key ({expected})", dir.display())]
+    WrongKey {
+        /// The directory.
+        dir: PathBuf,
+        /// The log id of the key in `log.json`.
+        found: String,
+        /// The log id of the key given.
+        expected: String,
+    },
+    /// A log name that checkpoints cannot carry (C2SP signed-note: non-empty,
+    /// no whitespace, no `+`).
+    #[error("invalid log name {0:?}: it must be non-empty, without whitespace or '+'")]
+    InvalidName(String),
+    /// The operating system's random source failed.
+    #[error("randomness: {0}")]
+    Random(getrandom::Error),
+    /// The log's checkpoint cannot be signed under its name.
+    #[error("the checkpoint cannot be signed: {0}")]
+    Checkpoint(#[source] attest_rekor::NoteError),
     /// Another process (or handle) has the directory open.
     #[error("the log directory {0} is in use by another process")]
     Locked(PathBuf),
@@ -121,7 +182,7 @@ struct Shared {
     files: storage::Files,
     key: SigningKey,
     public: PublicKey,
-    log_id_hex: String,
+    log_id: LogId,
     tree_id: u64,
     name: String,
     origin: String,
@@ -157,50 +218,38 @@ impl Drop for Inner {
     }
 }
 
-/// An exclusive claim on a log directory, released on drop.
-struct DirLock(PathBuf);
+/// An exclusive claim on a log directory: an OS file lock (`flock` on Unix,
+/// `LockFileEx` on Windows) on `LOCK`, held as long as the file is open and
+/// released by the OS when the process dies however it dies — no stale lock,
+/// no PID to check, no window between checking and taking.
+struct DirLock {
+    _file: std::fs::File,
+}
 
 impl DirLock {
     fn take(dir: &Path) -> Result<Self, LocalError> {
-        let path = dir.join("LOCK");
-        let pid = std::process::id().to_string();
-        for _ in 0..2 {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(mut f) => {
-                    use std::io::Write;
-                    let _ = f.write_all(pid.as_bytes());
-                    return Ok(Self(path));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    // A lock left by a dead process (kill -9) is stale.
-                    let holder = std::fs::read_to_string(&path).unwrap_or_default();
-                    let alive = holder.trim().parse::<u32>().is_ok_and(|p| {
-                        p == std::process::id() || Path::new(&format!("/proc/{p}")).exists()
-                    });
-                    if alive {
-                        return Err(LocalError::Locked(dir.to_owned()));
-                    }
-                    let _ = std::fs::remove_file(&path);
-                }
-                Err(e) => {
-                    return Err(LocalError::Storage(StorageError::Io {
-                        context: "create LOCK",
-                        source: e,
-                    }));
-                }
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(dir.join("LOCK"))
+            .map_err(|source| {
+                LocalError::Storage(StorageError::Io {
+                    context: "open LOCK",
+                    source,
+                })
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(Self { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(LocalError::Locked(dir.to_owned())),
+            Err(std::fs::TryLockError::Error(source)) => {
+                Err(LocalError::Storage(StorageError::Io {
+                    context: "lock LOCK",
+                    source,
+                }))
             }
         }
-        Err(LocalError::Locked(dir.to_owned()))
-    }
-}
-
-impl Drop for DirLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
     }
 }
 
@@ -257,12 +306,11 @@ impl LocalLog {
         })?;
         let lock = DirLock::take(dir)?;
         let public = key.public_key().clone();
-        let log_id_hex = Hash(Sha256::digest(public.spki_der()).into()).to_string();
-        let meta = load_or_create_meta(dir, &options.name, &log_id_hex)?;
-        let tree_id: u64 = meta
-            .tree_id
-            .parse()
-            .map_err(|_| LocalError::Meta("log.json: treeID is not a decimal u64".into()))?;
+        let log_id = LogId::of_key(&public);
+        let meta = load_or_create_meta(dir, &options.name, &log_id.to_hex())?;
+        let tree_id: u64 = meta.tree_id.parse().map_err(|_| LocalError::TreeId {
+            path: dir.join("log.json"),
+        })?;
         // The public key beside the log, for clients and auditors.
         let public_pem = dir.join("log-public.pem");
         if std::fs::read_to_string(&public_pem).ok().as_deref() != Some(public.to_pem().as_str()) {
@@ -282,7 +330,7 @@ impl LocalLog {
             files: opened.files,
             key,
             public,
-            log_id_hex,
+            log_id,
             tree_id,
             name: meta.name,
             origin,
@@ -296,7 +344,9 @@ impl LocalLog {
             uuids: RwLock::new(opened.uuids),
             keys: KeyCache::default(),
         });
-        let head = shared.sign_head(size, root);
+        let head = shared
+            .sign_head(size, root)
+            .map_err(LocalError::Checkpoint)?;
         *shared.head.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(head);
         let (tx, rx) = mpsc::channel();
         let writer = {
@@ -375,13 +425,15 @@ impl LocalLog {
         size: u64,
     ) -> Result<attest_merkle::Proof, StorageError> {
         let sh = self.shared();
-        if size > sh.head().size {
-            return Err(StorageError::OutOfRange(format!(
-                "size {size} is beyond the log"
-            )));
+        let committed = sh.head().size;
+        if size > committed {
+            return Err(StorageError::OutOfRange(OutOfRange::Size {
+                asked: size,
+                size: committed,
+            }));
         }
         inclusion_plan(index, size)
-            .map_err(|e| StorageError::OutOfRange(e.to_string()))?
+            .map_err(|e| StorageError::OutOfRange(OutOfRange::Proof(e)))?
             .read_proof(&sh.files)
     }
 
@@ -391,8 +443,9 @@ impl LocalLog {
     /// [`StorageError::OutOfRange`] past the committed size, or an I/O error.
     pub fn leaf_hash(&self, index: u64) -> Result<Hash, StorageError> {
         let sh = self.shared();
-        if index >= sh.head().size {
-            return Err(StorageError::OutOfRange(format!("no entry {index}")));
+        let size = sh.head().size;
+        if index >= size {
+            return Err(StorageError::OutOfRange(OutOfRange::Entry { index, size }));
         }
         attest_merkle::NodeReader::read_node(&sh.files, attest_merkle::NodeId::leaf(index))
     }
@@ -417,10 +470,11 @@ impl LocalLog {
             "/api/v1/log/entries/retrieve" if m == Method::POST => self.retrieve(req.body()),
             "/api/v1/log" if m == Method::GET => self.shared().log_info(),
             "/api/v1/log/proof" if m == Method::GET => self.shared().consistency(query),
-            "/api/v1/log/publicKey" if m == Method::GET => Ok(Response::builder()
-                .header(header::CONTENT_TYPE, "application/x-pem-file")
-                .body(self.public_key().to_pem().into_bytes())
-                .unwrap_or_default()),
+            "/api/v1/log/publicKey" if m == Method::GET => Ok(respond(
+                StatusCode::OK,
+                "application/x-pem-file",
+                self.public_key().to_pem().into_bytes(),
+            )),
             p if m == Method::GET && p.starts_with("/api/v1/log/entries/") => {
                 self.get_by_id(&p["/api/v1/log/entries/".len()..])
             }
@@ -469,14 +523,19 @@ impl LocalLog {
         match self.submit(canonical, leaf) {
             Done::Created { index, head } => {
                 let entry = sh.entry(index, &head).map_err(internal)?;
-                let id = entry.id.to_string();
-                Ok(Response::builder()
-                    .status(StatusCode::CREATED)
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .header(header::ETAG, format!("\"{leaf}\""))
-                    .header(header::LOCATION, format!("/api/v1/log/entries/{id}"))
-                    .body(entry.to_json().into_bytes())
-                    .unwrap_or_default())
+                let mut r = respond(
+                    StatusCode::CREATED,
+                    "application/json",
+                    entry.to_json().into_bytes(),
+                );
+                // A hash and an entry id: hex digits, always valid header values.
+                r.headers_mut()
+                    .insert(header::ETAG, hex_header(&format!("\"{leaf}\"")));
+                r.headers_mut().insert(
+                    header::LOCATION,
+                    hex_header(&format!("/api/v1/log/entries/{}", entry.id)),
+                );
+                Ok(r)
             }
             Done::Exists { index } => {
                 let id = EntryId::new(Some(sh.tree_id), leaf);
@@ -566,17 +625,21 @@ impl LocalLog {
         }
         indices.extend(q.log_indexes.iter().copied());
         for e in &q.entries {
-            let bytes = serde_json::to_vec(e).unwrap_or_default();
+            let bytes = e.to_string().into_bytes();
             let canonical =
                 canonicalize(&sh.keys, &bytes).map_err(|m| err(StatusCode::BAD_REQUEST, &m))?;
             indices.extend(sh.lookup(&leaf_hash(&canonical)));
         }
-        let mut out = Vec::new();
-        for i in indices.into_iter().filter(|&i| i < head.size) {
-            let e = sh.entry(i, &head).map_err(internal)?;
-            out.push(serde_json::from_str::<serde_json::Value>(&e.to_json()).unwrap_or_default());
+        // A JSON array of the entries' own JSON, joined as text.
+        let mut out = String::from("[");
+        for (n, i) in indices.into_iter().filter(|&i| i < head.size).enumerate() {
+            if n > 0 {
+                out.push(',');
+            }
+            out.push_str(&sh.entry(i, &head).map_err(internal)?.to_json());
         }
-        ok_json(serde_json::to_string(&out).unwrap_or_default())
+        out.push(']');
+        ok_json(out)
     }
 }
 
@@ -607,16 +670,18 @@ impl Shared {
             .copied()
     }
 
-    fn sign_head(&self, size: u64, root: Hash) -> Head {
+    /// Signs the checkpoint of (`size`, `root`). A note that cannot be
+    /// signed (a name from an older `log.json` that a note cannot carry) is
+    /// an error: the log never publishes a head without its signature.
+    fn sign_head(&self, size: u64, root: Hash) -> Result<Head, attest_rekor::NoteError> {
         let text = format!("{}\n{size}\n{}\n", self.origin, root.base64());
-        let checkpoint = SignedNote::sign(&text, &self.name, self.note_key_id, &self.key)
-            .map(|n| n.to_text())
-            .unwrap_or_default();
-        Head {
+        let checkpoint =
+            SignedNote::sign(&text, &self.name, self.note_key_id, &self.key)?.to_text();
+        Ok(Head {
             size,
             root,
             checkpoint,
-        }
+        })
     }
 
     /// The writer: takes every waiting job, stages them, commits once, then
@@ -681,9 +746,22 @@ impl Shared {
                     .write()
                     .unwrap_or_else(PoisonError::into_inner)
                     .extend(staged.iter().map(|(k, v)| (*k, *v)));
-                let head = Arc::new(self.sign_head(tail.size(), tail.root()));
-                *self.head.write().unwrap_or_else(PoisonError::into_inner) = Arc::clone(&head);
-                head
+                match self.sign_head(tail.size(), tail.root()) {
+                    Ok(head) => {
+                        let head = Arc::new(head);
+                        *self.head.write().unwrap_or_else(PoisonError::into_inner) =
+                            Arc::clone(&head);
+                        head
+                    }
+                    Err(e) => {
+                        let why = format!("the log cannot sign its checkpoint; reopen it: {e}");
+                        for j in jobs {
+                            let _ = j.reply.send(Done::Failed(why.clone()));
+                        }
+                        *failed = Some(why);
+                        continue;
+                    }
+                }
             };
             for (j, (index, new)) in jobs.into_iter().zip(outcome) {
                 let done = if new {
@@ -708,18 +786,18 @@ impl Shared {
         let set = self.key.sign(&attest_rekor::verify::set_payload(
             &body_b64,
             rec.time,
-            &self.log_id_hex,
+            &self.log_id.to_hex(),
             index,
         ));
-        let plan = inclusion_plan(index, head.size)
-            .map_err(|e| StorageError::Corrupt(format!("inclusion plan: {e}")))?;
+        let plan =
+            inclusion_plan(index, head.size).map_err(|e| StorageError::Corrupt(Damage::Plan(e)))?;
         let proof = plan.read_proof(&self.files)?;
         Ok(LogEntry {
             id: EntryId::new(Some(self.tree_id), leaf),
             body_b64,
             body: rec.body,
             integrated_time: rec.time,
-            log_id: self.log_id_hex.clone(),
+            log_id: self.log_id,
             log_index: index,
             signed_entry_timestamp: Some(Base64::encode_string(&set)),
             inclusion_proof: Some(RestInclusionProof {
@@ -781,7 +859,7 @@ impl Shared {
             Vec::new()
         } else {
             let plan = consistency_plan(first, last)
-                .map_err(|e| internal(StorageError::Corrupt(e.to_string())))?;
+                .map_err(|e| internal(StorageError::Corrupt(Damage::Plan(e))))?;
             plan.read_proof(&self.files)
                 .map_err(internal)?
                 .as_slice()
@@ -797,18 +875,18 @@ impl Shared {
 /// uses) written there with mode 0600 when the file does not exist.
 ///
 /// # Errors
-/// [`LocalError::Meta`] for an unreadable key, [`LocalError::Storage`] when
+/// [`LocalError::Key`] or [`LocalError::Read`] for an unreadable key, [`LocalError::Storage`] when
 /// the file cannot be written.
 pub fn load_or_create_key(path: &Path) -> Result<SigningKey, LocalError> {
     match std::fs::read_to_string(path) {
-        Ok(pem) => SigningKey::from_pkcs8_pem(&pem)
-            .map_err(|e| LocalError::Meta(format!("{}: {e}", path.display()))),
+        Ok(pem) => SigningKey::from_pkcs8_pem(&pem).map_err(|source| LocalError::Key {
+            path: path.to_owned(),
+            source,
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let key = SigningKey::generate(attest_dsse::Algorithm::EcdsaP256Sha256)
-                .map_err(|e| LocalError::Meta(format!("key generation: {e}")))?;
-            let pem = key
-                .to_pkcs8_pem()
-                .map_err(|e| LocalError::Meta(format!("key encoding: {e}")))?;
+                .map_err(LocalError::NewKey)?;
+            let pem = key.to_pkcs8_pem().map_err(LocalError::NewKey)?;
             let io = |source| {
                 LocalError::Storage(StorageError::Io {
                     context: "write the log key",
@@ -820,6 +898,8 @@ pub fn load_or_create_key(path: &Path) -> Result<SigningKey, LocalError> {
             }
             let mut opts = std::fs::OpenOptions::new();
             opts.write(true).create_new(true);
+            // Private to the owner where the platform has modes.
+            #[cfg(unix)]
             {
                 use std::os::unix::fs::OpenOptionsExt;
                 opts.mode(0o600);
@@ -829,7 +909,10 @@ pub fn load_or_create_key(path: &Path) -> Result<SigningKey, LocalError> {
             f.sync_all().map_err(io)?;
             Ok(key)
         }
-        Err(e) => Err(LocalError::Meta(format!("{}: {e}", path.display()))),
+        Err(source) => Err(LocalError::Read {
+            path: path.to_owned(),
+            source,
+        }),
     }
 }
 
@@ -837,38 +920,41 @@ fn load_or_create_meta(dir: &Path, name: &str, log_id_hex: &str) -> Result<Meta,
     let path = dir.join("log.json");
     match std::fs::read(&path) {
         Ok(bytes) => {
-            let meta: Meta = serde_json::from_slice(&bytes)
-                .map_err(|e| LocalError::Meta(format!("{}: {e}", path.display())))?;
+            let meta: Meta =
+                serde_json::from_slice(&bytes).map_err(|source| LocalError::MetaJson {
+                    path: path.clone(),
+                    source,
+                })?;
             if meta.format != 1 {
-                return Err(LocalError::Meta(format!(
-                    "{}: unknown format {}",
-                    path.display(),
-                    meta.format
-                )));
+                return Err(LocalError::MetaFormat {
+                    path,
+                    format: meta.format,
+                });
             }
             if meta.log_id != log_id_hex {
-                return Err(LocalError::Meta(format!(
-                    "{} belongs to the log key {}, not this key ({log_id_hex})",
-                    dir.display(),
-                    meta.log_id
-                )));
+                return Err(LocalError::WrongKey {
+                    dir: dir.to_owned(),
+                    found: meta.log_id,
+                    expected: log_id_hex.to_owned(),
+                });
             }
             Ok(meta)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if name.is_empty() || name.contains([' ', '\n', '+']) {
-                return Err(LocalError::Meta(format!("invalid log name {name:?}")));
+            if name.is_empty() || name.contains(|c: char| c.is_whitespace() || c == '+') {
+                return Err(LocalError::InvalidName(name.to_owned()));
             }
             // A random positive tree id, like Trillian's.
-            let tree_id =
-                getrandom::u64().map_err(|e| LocalError::Meta(format!("randomness: {e}")))? >> 1;
+            let tree_id = getrandom::u64().map_err(LocalError::Random)? >> 1;
             let meta = Meta {
                 format: 1,
                 name: name.to_owned(),
                 tree_id: tree_id.to_string(),
                 log_id: log_id_hex.to_owned(),
             };
-            let text = serde_json::to_string_pretty(&meta).unwrap_or_default();
+            // Plain strings and a number: serialization cannot fail.
+            #[allow(clippy::expect_used)]
+            let text = serde_json::to_string_pretty(&meta).expect("log metadata serializes");
             let tmp = dir.join("log.json.tmp");
             let write = || -> std::io::Result<()> {
                 use std::io::Write;
@@ -1036,19 +1122,38 @@ fn hashedrekord_body(keys: &KeyCache, spec: &serde_json::Value) -> Result<Vec<u8
     .map_err(|e| e.to_string())
 }
 
-fn param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
-    query
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+/// The first value of query parameter `name`, percent-decoded
+/// (`application/x-www-form-urlencoded`, as HTTP clients encode queries).
+fn param(query: &str, name: &str) -> Option<String> {
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 fn ok_json(body: String) -> Answer {
-    Ok(Response::builder()
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(body.into_bytes())
-        .unwrap_or_default())
+    Ok(respond(
+        StatusCode::OK,
+        "application/json",
+        body.into_bytes(),
+    ))
+}
+
+/// A response with a status, a content type (a static media type) and a body.
+fn respond(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response<Vec<u8>> {
+    let mut r = Response::new(body);
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(content_type),
+    );
+    r
+}
+
+/// A header value made of hex digits, quotes and slashes (an ETag, a
+/// Location path): always valid; anything else is dropped to the empty
+/// value rather than sent (it cannot happen with the callers' inputs).
+fn hex_header(s: &str) -> header::HeaderValue {
+    header::HeaderValue::from_str(s).unwrap_or(header::HeaderValue::from_static(""))
 }
 
 /// A refusal: Rekor's `{code, message}` body with the HTTP status as the
@@ -1063,22 +1168,27 @@ type Answer = Result<Response<Vec<u8>>, Reject>;
 
 impl Reject {
     fn into_response(self) -> Response<Vec<u8>> {
-        let mut b = Response::builder().status(self.status);
-        if let Some(l) = &self.location {
-            b = b.header(header::LOCATION, l);
-        }
-        let body = match self.message {
+        let mut r = match self.message {
             Some(message) => {
-                b = b.header(header::CONTENT_TYPE, "application/json");
-                serde_json::to_vec(&ErrorBody {
+                let body = ErrorBody {
                     code: i64::from(self.status.as_u16()),
                     message,
-                })
-                .unwrap_or_default()
+                };
+                // An integer and a string: serialization cannot fail.
+                #[allow(clippy::expect_used)]
+                let json = serde_json::to_vec(&body).expect("an error body serializes");
+                respond(self.status, "application/json", json)
             }
-            None => Vec::new(),
+            None => {
+                let mut r = Response::new(Vec::new());
+                *r.status_mut() = self.status;
+                r
+            }
         };
-        b.body(body).unwrap_or_default()
+        if let Some(l) = &self.location {
+            r.headers_mut().insert(header::LOCATION, hex_header(l));
+        }
+        r
     }
 }
 

@@ -16,7 +16,6 @@
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read};
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use attest_merkle::{CompactRange, Hash, NodeId, NodeReader, leaf_hash, root_nodes};
@@ -44,10 +43,61 @@ pub enum StorageError {
     /// A committed record or node does not match its checksum: the files
     /// were damaged (not a torn tail, which is repaired on open).
     #[error("log files damaged: {0}")]
-    Corrupt(String),
+    Corrupt(Damage),
     /// An index or tree size the log does not have.
     #[error("out of range: {0}")]
-    OutOfRange(String),
+    OutOfRange(OutOfRange),
+}
+
+/// What is damaged in the log's files.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Damage {
+    /// The record of entry `index` in `entries.log` fails its checksum.
+    #[error("entries.log: the record of entry {index} fails its checksum")]
+    Record {
+        /// The entry.
+        index: u64,
+    },
+    /// `tree.dat` holds no valid compact range for the log's size.
+    #[error("tree.dat: {0}")]
+    Tree(attest_merkle::RangeError),
+    /// A node id that has no position in `tree.dat`.
+    #[error("tree.dat: node (level {level}, index {index}) has no position")]
+    NodePosition {
+        /// Level.
+        level: u8,
+        /// Index.
+        index: u64,
+    },
+    /// A proof the stored tree cannot plan for its own size.
+    #[error("proof plan for a committed size: {0}")]
+    Plan(attest_merkle::ProofError),
+}
+
+/// An index or size past what the log holds.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OutOfRange {
+    /// No committed entry with this index.
+    #[error("no entry {index}: the log has {size}")]
+    Entry {
+        /// The index asked for.
+        index: u64,
+        /// The committed size.
+        size: u64,
+    },
+    /// A tree size larger than the log.
+    #[error("size {asked} is beyond the log's {size}")]
+    Size {
+        /// The size asked for.
+        asked: u64,
+        /// The committed size.
+        size: u64,
+    },
+    /// Arguments no proof exists for (e.g. index ≥ size).
+    #[error("{0}")]
+    Proof(attest_merkle::ProofError),
 }
 
 fn io(context: &'static str) -> impl FnOnce(std::io::Error) -> StorageError {
@@ -189,8 +239,8 @@ impl Files {
         for id in root_nodes(k) {
             enc.extend_from_slice(files.read_node(id)?.as_bytes());
         }
-        let range = CompactRange::from_bytes(&enc)
-            .map_err(|e| StorageError::Corrupt(format!("tree.dat: {e}")))?;
+        let range =
+            CompactRange::from_bytes(&enc).map_err(|e| StorageError::Corrupt(Damage::Tree(e)))?;
         let mut tail = Tail {
             range,
             end: start,
@@ -238,7 +288,7 @@ impl Files {
         rec[..8].copy_from_slice(&n.to_le_bytes());
         rec[8..].copy_from_slice(&synced_check(n));
         self.synced
-            .write_all_at(&rec, 0)
+            .pwrite_all(&rec, 0)
             .map_err(io("write synced.dat"))?;
         self.synced.sync_data().map_err(io("sync synced.dat"))?;
         tail.derived_synced = n;
@@ -248,7 +298,7 @@ impl Files {
     /// Entries the derived files hold durably (0 when unknown).
     fn read_synced(&self) -> Result<u64, StorageError> {
         let mut rec = [0u8; 16];
-        match self.synced.read_exact_at(&mut rec, 0) {
+        match self.synced.pread_exact(&mut rec, 0) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(0),
             Err(e) => return Err(io("read synced.dat")(e)),
@@ -278,7 +328,7 @@ impl Files {
     fn offset(&self, i: u64) -> Result<u64, StorageError> {
         let mut b = [0u8; 8];
         self.index
-            .read_exact_at(&mut b, i * 8)
+            .pread_exact(&mut b, i * 8)
             .map_err(io("read index.dat"))?;
         Ok(u64::from_le_bytes(b))
     }
@@ -295,7 +345,7 @@ impl Files {
         }
         let mut h = [0u8; HEADER];
         self.entries
-            .read_exact_at(&mut h, off)
+            .pread_exact(&mut h, off)
             .map_err(io("read entries.log"))?;
         let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
         let time = i64::from_le_bytes([h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11]]);
@@ -307,7 +357,7 @@ impl Files {
         }
         let mut buf = vec![0u8; len as usize + CHECK];
         self.entries
-            .read_exact_at(&mut buf, off + HEADER as u64)
+            .pread_exact(&mut buf, off + HEADER as u64)
             .map_err(io("read entries.log"))?;
         let check = buf.split_off(len as usize);
         let leaf = leaf_hash(&buf);
@@ -334,7 +384,7 @@ impl Files {
             .len();
         self.read_record_at(off, len)?
             .map(|(r, _)| r)
-            .ok_or_else(|| StorageError::Corrupt(format!("entry {index} fails its checksum")))
+            .ok_or(StorageError::Corrupt(Damage::Record { index }))
     }
 
     /// Writes a staged batch: records, then index, then nodes; then makes the
@@ -345,7 +395,7 @@ impl Files {
             return Ok(());
         }
         self.entries
-            .write_all_at(&batch.records, batch.records_at)
+            .pwrite_all(&batch.records, batch.records_at)
             .map_err(io("write entries.log"))?;
         batch.records.clear();
         self.write_derived(tail, batch)?;
@@ -359,10 +409,10 @@ impl Files {
     fn write_derived(&self, tail: &Tail, batch: &mut Batch) -> Result<(), StorageError> {
         let n_before = tail.range.end() - (batch.index.len() / 8) as u64;
         self.index
-            .write_all_at(&batch.index, n_before * 8)
+            .pwrite_all(&batch.index, n_before * 8)
             .map_err(io("write index.dat"))?;
         self.tree
-            .write_all_at(&batch.nodes, node_count(n_before) * NODE)
+            .pwrite_all(&batch.nodes, node_count(n_before) * NODE)
             .map_err(io("write tree.dat"))?;
         batch.index.clear();
         batch.nodes.clear();
@@ -373,10 +423,13 @@ impl Files {
 impl NodeReader for Files {
     type Error = StorageError;
     fn read_node(&self, id: NodeId) -> Result<Hash, StorageError> {
-        let pos = node_pos(id).ok_or_else(|| StorageError::Corrupt(format!("node {id:?}")))?;
+        let pos = node_pos(id).ok_or(StorageError::Corrupt(Damage::NodePosition {
+            level: id.level,
+            index: id.index,
+        }))?;
         let mut h = [0u8; 32];
         self.tree
-            .read_exact_at(&mut h, pos * NODE)
+            .pread_exact(&mut h, pos * NODE)
             .map_err(io("read tree.dat"))?;
         Ok(Hash(h))
     }
@@ -431,6 +484,54 @@ impl Tail {
         let index = self.size();
         self.stage_existing(batch, off, time, leaf);
         index
+    }
+}
+
+/// Positional reads and writes, portably: `FileExt` on Unix, `seek_read` /
+/// `seek_write` on Windows (which move the file cursor; the log never uses
+/// the cursor of these files, so that is harmless there).
+trait Positional {
+    fn pread_exact(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()>;
+    fn pwrite_all(&self, buf: &[u8], offset: u64) -> std::io::Result<()>;
+}
+
+#[cfg(unix)]
+impl Positional for File {
+    fn pread_exact(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+        std::os::unix::fs::FileExt::read_exact_at(self, buf, offset)
+    }
+    fn pwrite_all(&self, buf: &[u8], offset: u64) -> std::io::Result<()> {
+        std::os::unix::fs::FileExt::write_all_at(self, buf, offset)
+    }
+}
+
+#[cfg(windows)]
+impl Positional for File {
+    fn pread_exact(&self, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+        use std::os::windows::fs::FileExt;
+        while !buf.is_empty() {
+            match self.seek_read(buf, offset)? {
+                0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+                n => {
+                    buf = &mut buf[n..];
+                    offset += n as u64;
+                }
+            }
+        }
+        Ok(())
+    }
+    fn pwrite_all(&self, mut buf: &[u8], mut offset: u64) -> std::io::Result<()> {
+        use std::os::windows::fs::FileExt;
+        while !buf.is_empty() {
+            match self.seek_write(buf, offset)? {
+                0 => return Err(std::io::ErrorKind::WriteZero.into()),
+                n => {
+                    buf = &buf[n..];
+                    offset += n as u64;
+                }
+            }
+        }
+        Ok(())
     }
 }
 

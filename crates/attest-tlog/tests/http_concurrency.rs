@@ -14,11 +14,8 @@ use rekor_client::{RekorClient, RetryPolicy, UreqTransport};
 #[test]
 fn shared_pooled_client_never_stalls() {
     for max_connections in [12, 1024] {
-        let dir = std::env::temp_dir().join(format!(
-            "attestlog-http-conc-{}-{max_connections}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
+        let tmp = attestlog_testkit::TempDir::new("http-conc");
+        let dir = tmp.path().to_path_buf();
         let log = LocalLog::open(
             &dir,
             SigningKey::ed25519_from_seed(&[3; 32]),
@@ -53,7 +50,6 @@ fn shared_pooled_client_never_stalls() {
         assert_eq!(log.size(), 300);
         server.shutdown();
         drop(log);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 
@@ -70,8 +66,8 @@ fn raw(addr: std::net::SocketAddr, request: &[u8]) -> String {
 
 #[test]
 fn raw_http_edge_cases() {
-    let dir = std::env::temp_dir().join(format!("attestlog-http-raw-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let tmp = attestlog_testkit::TempDir::new("http-raw");
+    let dir = tmp.path().to_path_buf();
     let log = LocalLog::open(
         &dir,
         SigningKey::ed25519_from_seed(&[3; 32]),
@@ -120,5 +116,4 @@ fn raw_http_edge_cases() {
     assert!(r.starts_with("HTTP/1.1 400"), "{r}");
     server.shutdown();
     drop(log);
-    let _ = std::fs::remove_dir_all(&dir);
 }

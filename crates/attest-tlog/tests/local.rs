@@ -205,6 +205,84 @@ fn hashedrekord_is_verified_and_canonical() {
     assert!(error_message(&r).1.contains("does not verify"));
 }
 
+/// `publish_hashedrekord` through the client: the entry comes back verified
+/// (SET, checkpoint, inclusion, body, logged key), a second publish is the
+/// same entry marked `already_existed`, and an Ed25519 key is refused by the
+/// log as Rekor v1 refuses it.
+#[test]
+fn publish_hashedrekord_through_the_client() {
+    let dir = TempDir::new("hashedrekord-client");
+    let log = open(dir.path());
+    let c = client(log.clone(), &log);
+    let key = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
+    let data = b"release.tar.gz bytes";
+    let digest: [u8; 32] = Sha256::digest(data).into();
+    let sig = key.sign(data);
+    let first = c
+        .publish_hashedrekord(&digest, &sig, key.public_key())
+        .unwrap();
+    assert!(first.report.verified(), "{:?}", first.report);
+    assert!(!first.already_existed);
+    let again = c
+        .publish_hashedrekord(&digest, &sig, key.public_key())
+        .unwrap();
+    assert!(again.already_existed);
+    assert_eq!(again.entry.id, first.entry.id);
+    // Another key than the one that signed: the log refuses it (400).
+    let other = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
+    assert!(
+        c.publish_hashedrekord(&digest, &sig, other.public_key())
+            .is_err()
+    );
+}
+
+/// Many opens of one directory at once: exactly one holds it, the others are
+/// told it is locked; once released it opens again.
+#[test]
+fn one_open_wins_a_race() {
+    let dir = TempDir::new("lock-race");
+    open(dir.path()); // created once, then released
+    let barrier = std::sync::Barrier::new(16);
+    let results: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..16)
+            .map(|_| {
+                s.spawn(|| {
+                    barrier.wait();
+                    LocalLog::open(dir.path(), log_key(), LogOptions::default())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let opened = results.iter().filter(|r| r.is_ok()).count();
+    let locked = results
+        .iter()
+        .filter(|r| matches!(r, Err(attest_tlog::LocalError::Locked(_))))
+        .count();
+    // Each open holds the lock until its log is dropped, which happens only
+    // after every thread finished: so exactly one succeeded.
+    assert_eq!((opened, locked), (1, 15), "{results:?}");
+    drop(results);
+    open(dir.path());
+}
+
+/// Query parameters are percent-decoded as HTTP clients encode them.
+#[test]
+fn query_parameters_are_percent_decoded() {
+    let dir = TempDir::new("query");
+    let log = open(dir.path());
+    let env = Envelope::sign("text/plain", b"q".to_vec(), &[&log_key()]).unwrap();
+    client(log.clone(), &log)
+        .publish_dsse(&env, log_key().public_key())
+        .unwrap();
+    let plain = send(&log, "GET", "/api/v1/log/entries?logIndex=0", b"");
+    assert_eq!(plain.status(), 200);
+    // "%30" is "0".
+    let encoded = send(&log, "GET", "/api/v1/log/entries?logIndex=%30", b"");
+    assert_eq!(encoded.status(), 200);
+    assert_eq!(encoded.body(), plain.body());
+}
+
 #[test]
 fn bad_requests_get_rekor_statuses() {
     let dir = TempDir::new("statuses");

@@ -20,19 +20,8 @@ fn json(out: &Output) -> Value {
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
 
-fn tmp() -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "attestlog-dsse-cli-{}-{}",
-        std::process::id(),
-        rand_suffix()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn rand_suffix() -> u64 {
-    use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one(0u8)
+fn tmp() -> attestlog_testkit::TempDir {
+    attestlog_testkit::TempDir::created("dsse-cli")
 }
 
 fn s(p: &Path) -> &str {
@@ -43,7 +32,8 @@ const T: &str = "application/vnd.in-toto+json";
 
 #[test]
 fn keygen_sign_verify_and_key_sets() {
-    let dir = tmp();
+    let tmp = tmp();
+    let dir = tmp.path().to_path_buf();
     let key = dir.join("key.pem");
     let out = attestlog(&["keygen", "--alg", "p256", "--out", s(&key)]);
     assert_eq!(
@@ -188,5 +178,4 @@ fn keygen_sign_verify_and_key_sets() {
         s(&env),
     ]);
     assert_eq!(out.status.code(), Some(2));
-    std::fs::remove_dir_all(dir).unwrap();
 }

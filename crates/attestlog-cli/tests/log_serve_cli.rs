@@ -55,9 +55,8 @@ fn envelope(n: u64) -> Envelope {
 
 #[test]
 fn serve_publish_fetch_and_prove_through_the_cli_and_both_adapters() {
-    let dir = std::env::temp_dir().join(format!("attestlog-serve-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = attestlog_testkit::TempDir::created("serve");
+    let dir = tmp.path().to_path_buf();
     let key_file = dir.join("signer.pem");
     std::fs::write(&key_file, signer().to_pkcs8_pem().unwrap()).unwrap();
     let env_file = dir.join("envelope.json");
@@ -171,5 +170,4 @@ fn serve_publish_fetch_and_prove_through_the_cli_and_both_adapters() {
     );
     assert_eq!(code, 0, "{cons}");
     drop(served);
-    let _ = std::fs::remove_dir_all(&dir);
 }

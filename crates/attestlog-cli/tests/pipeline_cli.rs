@@ -25,9 +25,8 @@ fn commit(n: u32) -> String {
 
 #[test]
 fn attest_audit_export_and_tamper_through_the_binary() {
-    let dir = std::env::temp_dir().join(format!("attestlog-pipeline-cli-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = attestlog_testkit::TempDir::created("pipeline-cli");
+    let dir = tmp.path().to_path_buf();
     let key = dir.join("key.pem");
     assert!(
         bin()
@@ -282,5 +281,4 @@ fn attest_audit_export_and_tamper_through_the_binary() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
-    let _ = std::fs::remove_dir_all(&dir);
 }

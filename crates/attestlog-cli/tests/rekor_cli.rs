@@ -105,8 +105,8 @@ fn failures_and_malformed_input() {
     let tampered = format!("{}A{}", &set[..10], &set[11..]);
     v["verificationMaterial"]["tlogEntries"][0]["inclusionPromise"]["signedEntryTimestamp"] =
         tampered.into();
-    let dir = std::env::temp_dir().join(format!("attestlog-rekor-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = attestlog_testkit::TempDir::created("rekor-cli");
+    let dir = tmp.path().to_path_buf();
     let path = dir.join("tampered.json");
     std::fs::write(&path, v.to_string()).unwrap();
     let out = run(
@@ -144,7 +144,6 @@ fn failures_and_malformed_input() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("tampered.json"));
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]

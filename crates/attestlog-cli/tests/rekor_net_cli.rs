@@ -3,58 +3,27 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::Command;
 
 use attest_dsse::{Algorithm, SigningKey};
 use attest_merkle::{Checkpoint, MerkleTree};
 use attest_rekor::{SignedNote, TrustedLog};
-use base64ct::{Base64, Encoding};
 use serde_json::{Value, json};
 
 fn vectors(name: &str) -> String {
     attestlog_testkit::vector_path(name).display().to_string()
 }
 
-/// Binds a loopback port; `start` serves one body per connection, in order.
-fn listener() -> (TcpListener, String) {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", l.local_addr().unwrap());
-    (l, base)
-}
-
+/// Serves one `(status, body)` per connection, in order, on `l`.
 fn start(l: TcpListener, bodies: Vec<(u16, String)>) -> std::thread::JoinHandle<Vec<String>> {
-    std::thread::spawn(move || {
-        let mut seen = Vec::new();
-        for (status, body) in bodies {
-            let (stream, _) = l.accept().unwrap();
-            let mut r = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            r.read_line(&mut line).unwrap();
-            seen.push(line.trim_end().to_owned());
-            let mut len = 0;
-            loop {
-                let mut h = String::new();
-                r.read_line(&mut h).unwrap();
-                if h == "\r\n" || h.is_empty() {
-                    break;
-                }
-                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap();
-                }
-            }
-            let mut b = vec![0; len];
-            r.read_exact(&mut b).unwrap();
-            let mut out = stream;
-            let _ = write!(
-                out,
-                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-        seen
-    })
+    attestlog_testkit::http::serve_on(
+        l,
+        bodies
+            .into_iter()
+            .map(|(status, body)| attestlog_testkit::http::Scripted::new(status, body))
+            .collect(),
+    )
 }
 
 fn attestlog(args: &[&str]) -> (Option<i32>, Value) {
@@ -69,11 +38,7 @@ fn attestlog(args: &[&str]) -> (Option<i32>, Value) {
 }
 
 fn hex(b: &Value) -> String {
-    Base64::decode_vec(b.as_str().unwrap())
-        .unwrap()
-        .iter()
-        .map(|x| format!("{x:02x}"))
-        .collect()
+    attestlog_testkit::hex_of_b64(b.as_str().unwrap())
 }
 
 #[test]
@@ -87,29 +52,13 @@ fn info_and_get_on_production_data() {
         "rootHash": hex(&p["rootHash"]), "treeSize": p["treeSize"].as_str().unwrap().parse::<u64>().unwrap(),
         "signedTreeHead": p["checkpoint"]["envelope"], "treeID": "1193050959916656506", "inactiveShards": [{"rootHash": "00".repeat(32), "treeSize": 1, "signedTreeHead": "x", "treeID": "1"}],
     });
-    let body = Base64::decode_vec(e["canonicalizedBody"].as_str().unwrap()).unwrap();
-    let mut entry = json!({ format!("24296fb24b8ad77a{}", attest_merkle::leaf_hash(&body)): {
-        "body": e["canonicalizedBody"],
-        "integratedTime": e["integratedTime"].as_str().unwrap().parse::<i64>().unwrap(),
-        "logID": hex(&e["logId"]["keyId"]),
-        "logIndex": e["logIndex"].as_str().unwrap().parse::<u64>().unwrap(),
-        "verification": {
-            "signedEntryTimestamp": e["inclusionPromise"]["signedEntryTimestamp"],
-            "inclusionProof": {
-                "logIndex": p["logIndex"].as_str().unwrap().parse::<u64>().unwrap(),
-                "rootHash": hex(&p["rootHash"]),
-                "treeSize": p["treeSize"].as_str().unwrap().parse::<u64>().unwrap(),
-                "hashes": p["hashes"].as_array().unwrap().iter().map(hex).collect::<Vec<_>>(),
-                "checkpoint": p["checkpoint"]["envelope"],
-            }
-        }
-    }});
+    let mut entry = attestlog_testkit::rest_entry(&raw, "24296fb24b8ad77a");
     let good = entry.to_string();
     let key = entry.as_object().unwrap().keys().next().unwrap().clone();
     entry[&key]["integratedTime"] = (entry[&key]["integratedTime"].as_i64().unwrap() + 1).into();
     let lying = entry.to_string();
 
-    let (l, base) = listener();
+    let (l, base) = attestlog_testkit::http::listener();
     let server = start(
         l,
         vec![
@@ -182,7 +131,7 @@ fn consistency_from_a_kept_checkpoint() {
     for i in 0u32..40 {
         tree.push(&i.to_be_bytes());
     }
-    let (l, base) = listener();
+    let (l, base) = attestlog_testkit::http::listener();
     let log = TrustedLog::rekor_v1(&base, key.public_key().clone());
     let note = |size: u64| {
         let text = Checkpoint::new("test-log - 9", size, tree.root_at(size).unwrap())
@@ -220,8 +169,8 @@ fn consistency_from_a_kept_checkpoint() {
             ),
         ],
     );
-    let dir = std::env::temp_dir().join(format!("attestlog-rekor-net-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = attestlog_testkit::TempDir::created("rekor-net");
+    let dir = tmp.path().to_path_buf();
     let (kept, pem) = (dir.join("checkpoint.txt"), dir.join("log.pub.pem"));
     std::fs::write(&kept, note(25)).unwrap();
     std::fs::write(&pem, key.public_key().to_pem()).unwrap();
@@ -245,5 +194,4 @@ fn consistency_from_a_kept_checkpoint() {
     assert_eq!(code, Some(1), "{v}");
     assert_eq!(v["verified"], false);
     server.join().unwrap();
-    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -23,8 +23,8 @@ fn attestlog(args: &[&str]) -> (Option<i32>, Value, String) {
 
 #[test]
 fn list_and_show() {
-    let dir = std::env::temp_dir().join(format!("attestlog-store-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = attestlog_testkit::TempDir::created("store-cli");
+    let dir = tmp.path().to_path_buf();
     let db = dir.join("store.db");
     let db_s = db.to_str().unwrap();
     let store = SqliteStore::open(&db).unwrap();
@@ -111,5 +111,4 @@ fn list_and_show() {
     ]);
     assert_eq!(code, Some(2));
     assert!(err.contains("no such database"), "{err}");
-    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -438,15 +438,15 @@ pub fn entry_record(e: &LogEntry) -> Result<LogEntryRecord, ApiError> {
     };
     Ok(LogEntryRecord {
         entry_id: e.id.to_string(),
-        log_id: e.log_id.clone(),
+        log_id: e.log_id.to_hex(),
         global_index: e.log_index,
         shard_index: proof.map_or(e.log_index, |p| p.log_index),
         integrated_time: e.integrated_time,
         inclusion_proof: e.to_json().into_bytes(),
+        // No checkpoint (an entry that was not verified) is no evidence.
         checkpoint: proof
             .and_then(|p| p.checkpoint.as_deref())
-            .map(|c| c.as_bytes().to_vec())
-            .unwrap_or_default(),
+            .map_or_else(Vec::new, |c| c.as_bytes().to_vec()),
         set,
     })
 }

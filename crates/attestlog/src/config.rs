@@ -187,7 +187,7 @@ impl Config {
     /// Reads the settings from the environment.
     ///
     /// # Errors
-    /// [`ConfigError::Value`] for a malformed number.
+    /// [`ConfigError::Seconds`] for a malformed number.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
@@ -196,7 +196,7 @@ impl Config {
     /// [`from_env`](Self::from_env); a map in tests).
     ///
     /// # Errors
-    /// [`ConfigError::Value`] for a malformed number.
+    /// [`ConfigError::Seconds`] for a malformed number.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |k: &str| get(k).filter(|v| !v.is_empty());
         let d = Self::default();

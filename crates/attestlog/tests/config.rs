@@ -50,9 +50,8 @@ fn defaults_and_values() {
 
 #[test]
 fn log_connections() {
-    let dir = std::env::temp_dir().join(format!("attestlog-config-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = attestlog_testkit::TempDir::created("config");
+    let dir = tmp.path().to_path_buf();
     assert!(matches!(
         config(&[("REKOR_URL", "ftp://log")])
             .unwrap()
@@ -118,5 +117,4 @@ fn log_connections() {
     assert_eq!(conn.logs.len(), 1);
     assert_eq!(conn.logs[0].name, "attestlog.local");
     assert_eq!(conn.base, "http://127.0.0.1:3000");
-    let _ = std::fs::remove_dir_all(&dir);
 }

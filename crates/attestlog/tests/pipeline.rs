@@ -5,41 +5,29 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use attestlog::client::{RekorClient, RetryPolicy, UreqTransport};
 use attestlog::dsse::{KeySet, KeyStatus, SigningKey, Statement, Subject, Timestamp, TrustedKey};
 use attestlog::rekor::Outcome;
 use attestlog::tlog::{LocalLog, LogOptions};
 use attestlog::{Attestor, AuditCheck, AuditReport, Auditor, LogClient, LogTransport};
+use attestlog_testkit::TempDir;
 
 struct Env {
-    dir: PathBuf,
+    tmp: TempDir,
 }
 
 impl Env {
     fn new(tag: &str) -> Self {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "attestlog-pipeline-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self { dir }
+        Self {
+            tmp: TempDir::created(&format!("pipeline-{tag}")),
+        }
     }
     fn db(&self) -> String {
-        self.dir.join("store.db").display().to_string()
+        self.tmp.file("store.db").display().to_string()
     }
     fn log_dir(&self) -> PathBuf {
-        self.dir.join("log")
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.tmp.file("log")
     }
 }
 
@@ -283,7 +271,7 @@ fn a_log_that_rewrote_history_fails_consistency() {
     attest_n(&env, &log, &key, "acme", 3);
     drop(log);
     // Fork: a copy of the log's files, then different entries in each.
-    let fork_dir = env.dir.join("fork");
+    let fork_dir = env.tmp.file("fork");
     std::fs::create_dir_all(&fork_dir).unwrap();
     for f in ["entries.log", "index.dat", "tree.dat", "log.json"] {
         std::fs::copy(env.log_dir().join(f), fork_dir.join(f)).unwrap();
@@ -292,14 +280,14 @@ fn a_log_that_rewrote_history_fails_consistency() {
     let fork = open_log(&fork_dir);
     let other = Attestor::builder(
         signer(9),
-        attestlog::store::open(&env.dir.join("other.db").display().to_string()).unwrap(),
+        attestlog::store::open(&env.tmp.file("other.db").display().to_string()).unwrap(),
     )
     .optional_log(Some(client(&fork)))
     .build();
     other.attest("x", "y", statement(100)).unwrap();
     let honest = Attestor::builder(
         signer(9),
-        attestlog::store::open(&env.dir.join("other2.db").display().to_string()).unwrap(),
+        attestlog::store::open(&env.tmp.file("other2.db").display().to_string()).unwrap(),
     )
     .optional_log(Some(client(&log)))
     .build();
@@ -324,7 +312,7 @@ fn log_down_during_attest_leaves_rows_pending_then_publishes() {
     let down: LogClient = RekorClient::new(
         "http://127.0.0.1:9",
         LogTransport::Http(UreqTransport::new()),
-        vec![open_log(&env.dir.join("unused")).trusted_log()],
+        vec![open_log(&env.tmp.file("unused")).trusted_log()],
     )
     .with_retry(RetryPolicy {
         max_attempts: 2,
@@ -344,7 +332,7 @@ fn log_down_during_attest_leaves_rows_pending_then_publishes() {
     }
     assert_eq!(a.store().pending(None, 100).unwrap().len(), 3);
     let r = only(
-        auditor(&env, &open_log(&env.dir.join("l2")), keys(&[&key]))
+        auditor(&env, &open_log(&env.tmp.file("l2")), keys(&[&key]))
             .audit("acme", &subject(0))
             .unwrap(),
     );

@@ -299,6 +299,21 @@ impl Core {
                             .into()
                     },
                 });
+                // The signature the entry vouches for, under the caller's key.
+                let sig_ok = key.verifies_prehashed_sha256(digest, signature);
+                r.checks.push(attest_rekor::verify::CheckResult {
+                    check: Check::Signature,
+                    outcome: if sig_ok {
+                        Outcome::Passed
+                    } else {
+                        Outcome::Failed
+                    },
+                    detail: if sig_ok {
+                        String::new()
+                    } else {
+                        "the signature does not verify over the digest with the key".into()
+                    },
+                });
                 r
             }
         };

@@ -16,10 +16,28 @@ pub struct ReqwestTransport {
     client: reqwest::Client,
 }
 
-/// Why a reqwest exchange failed, or the transport could not be built.
+/// Why a reqwest exchange failed, or the transport could not be built. The
+/// sources are rustls' and reqwest's errors, boxed so that neither crate is
+/// part of this crate's API.
 #[derive(Debug, thiserror::Error)]
-#[error("HTTP transport: {0}")]
-pub struct ReqwestError(String);
+#[non_exhaustive]
+pub enum ReqwestError {
+    /// The TLS configuration could not be built.
+    #[error("TLS configuration: {0}")]
+    Tls(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The HTTP client could not be built.
+    #[error("HTTP client: {0}")]
+    Client(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Connecting, sending or receiving failed (or timed out).
+    #[error("HTTP exchange failed: {0}")]
+    Exchange(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The response body is larger than the limit.
+    #[error("response larger than {MAX_RESPONSE_BYTES} bytes")]
+    TooLarge,
+    /// The response could not be assembled.
+    #[error("response: {0}")]
+    Response(#[source] http::Error),
+}
 
 impl ReqwestTransport {
     /// A transport trusting the webpki (Mozilla) roots, TLS by rustls with
@@ -34,13 +52,13 @@ impl ReqwestTransport {
         };
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map_err(|e| ReqwestError(e.to_string()))?
+            .map_err(|e| ReqwestError::Tls(Box::new(e)))?
             .with_root_certificates(roots)
             .with_no_client_auth();
         let client = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
             .build()
-            .map_err(|e| ReqwestError(e.to_string()))?;
+            .map_err(|e| ReqwestError::Client(Box::new(e)))?;
         Ok(Self { client })
     }
 }
@@ -53,7 +71,7 @@ impl crate::AsyncTransport for ReqwestTransport {
         req: Request<Vec<u8>>,
         timeout: Duration,
     ) -> Result<Response<Vec<u8>>, ReqwestError> {
-        let err = |e: reqwest::Error| ReqwestError(e.to_string());
+        let err = |e: reqwest::Error| ReqwestError::Exchange(Box::new(e));
         let (parts, body) = req.into_parts();
         let url = parts.uri.to_string();
         let mut resp = self
@@ -69,9 +87,7 @@ impl crate::AsyncTransport for ReqwestTransport {
         let mut bytes = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(err)? {
             if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                return Err(ReqwestError(format!(
-                    "response larger than {MAX_RESPONSE_BYTES} bytes"
-                )));
+                return Err(ReqwestError::TooLarge);
             }
             bytes.extend_from_slice(&chunk);
         }
@@ -79,6 +95,6 @@ impl crate::AsyncTransport for ReqwestTransport {
         if let Some(h) = out.headers_mut() {
             *h = resp.headers().clone();
         }
-        out.body(bytes).map_err(|e| ReqwestError(e.to_string()))
+        out.body(bytes).map_err(ReqwestError::Response)
     }
 }

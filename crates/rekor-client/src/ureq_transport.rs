@@ -19,10 +19,18 @@ impl std::fmt::Debug for UreqTransport {
     }
 }
 
-/// Why a ureq exchange failed.
+/// Why a ureq exchange failed. The source is ureq's error, boxed so that
+/// no ureq type is part of this crate's API.
 #[derive(Debug, thiserror::Error)]
-#[error("HTTP transport: {0}")]
-pub struct UreqError(String);
+#[non_exhaustive]
+pub enum UreqError {
+    /// Connecting, sending or receiving the head failed (or timed out).
+    #[error("HTTP exchange failed: {0}")]
+    Exchange(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Reading the body failed, or it is larger than the limit.
+    #[error("reading the response body (at most {MAX_RESPONSE_BYTES} bytes): {0}")]
+    Body(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
 
 impl Default for UreqTransport {
     fn default() -> Self {
@@ -62,14 +70,17 @@ impl crate::Transport for UreqTransport {
             .configure_request(req)
             .timeout_global(Some(timeout))
             .build();
-        let resp = self.agent.run(req).map_err(|e| UreqError(e.to_string()))?;
+        let resp = self
+            .agent
+            .run(req)
+            .map_err(|e| UreqError::Exchange(Box::new(e)))?;
         let (parts, mut body) = resp.into_parts();
         // An oversized body is an error here, never silently cut.
         let bytes = body
             .with_config()
             .limit(MAX_RESPONSE_BYTES as u64)
             .read_to_vec()
-            .map_err(|e| UreqError(e.to_string()))?;
+            .map_err(|e| UreqError::Body(Box::new(e)))?;
         Ok(Response::from_parts(parts, bytes))
     }
 }

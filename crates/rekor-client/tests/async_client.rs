@@ -47,17 +47,15 @@ fn faulty(
     }
 }
 
-fn dir(tag: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("attestlog-async-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+fn dir(tag: &str) -> attestlog_testkit::TempDir {
+    attestlog_testkit::TempDir::new(&format!("async-{tag}"))
 }
 
 #[tokio::test]
 async fn retries_what_it_should_and_verifies_what_it_returns() {
     let d = dir("retry");
     let log = LocalLog::open(
-        &d,
+        d.path(),
         SigningKey::ed25519_from_seed(&[8; 32]),
         LogOptions::default(),
     )
@@ -146,5 +144,4 @@ async fn retries_what_it_should_and_verifies_what_it_returns() {
     assert!(again.already_existed);
     assert_eq!(again.entry.id, p.entry.id);
     drop((c, log));
-    let _ = std::fs::remove_dir_all(&d);
 }

@@ -141,6 +141,67 @@ fn conflict_fetches_and_verifies_the_existing_entry() {
     );
 }
 
+/// A 409 whose `Location` names another origin is never followed: the
+/// client stops with a URL error instead of fetching from that host.
+#[test]
+fn a_location_on_another_origin_is_not_followed() {
+    let f = fixture();
+    for location in [
+        format!("https://attacker.example/api/v1/log/entries/{}", f.uuid),
+        format!("http://rekor.example/api/v1/log/entries/{}", f.uuid), // other scheme
+        format!("https://rekor.example:8443/api/v1/log/entries/{}", f.uuid), // other port
+    ] {
+        let (c, script, _) = client(vec![
+            with_header(
+                409,
+                "location",
+                &location,
+                r#"{"code":409,"message":"exists"}"#,
+            ),
+            response(200, f.rest.to_string()),
+        ]);
+        match c.publish_dsse(&f.env, &f.signer) {
+            Err(ClientError::Url(attest_rekor::sansio::UrlError::OtherOrigin { .. })) => {}
+            other => panic!("{location}: {other:?}"),
+        }
+        assert_eq!(script.seen.lock().unwrap().len(), 1, "nothing fetched");
+    }
+    // The same origin written out in full is followed.
+    let location = format!("https://rekor.example/api/v1/log/entries/{}", f.uuid);
+    let (c, _, _) = client(vec![
+        with_header(
+            409,
+            "location",
+            &location,
+            r#"{"code":409,"message":"exists"}"#,
+        ),
+        response(200, f.rest.to_string()),
+    ]);
+    assert!(c.publish_dsse(&f.env, &f.signer).unwrap().already_existed);
+}
+
+/// A base URL that is not http(s) with a host is a typed error, never a
+/// request to `/`.
+#[test]
+fn an_unusable_base_url_is_an_error() {
+    for base in [
+        "rekor.example",
+        "ftp://rekor.example",
+        "https://",
+        "not a url",
+    ] {
+        let c = RekorClient::new(
+            base,
+            |_req: Request<Vec<u8>>, _t: Duration| -> Step { panic!("no request may be sent") },
+            vec![],
+        );
+        match c.get_entry_by_index(0) {
+            Err(ClientError::Url(_)) => {}
+            other => panic!("{base}: {other:?}"),
+        }
+    }
+}
+
 #[test]
 fn retries_exactly_what_it_should() {
     let f = fixture();

@@ -3,7 +3,7 @@
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
 use attest_dsse::PublicKey;
-use attest_rekor::{TrustedLog, logs_from_trusted_root};
+use attest_rekor::{LogId, TrustedLog, logs_from_trusted_root};
 pub use attestlog_testkit::{BUNDLES, vector as read};
 use base64ct::{Base64, Encoding};
 
@@ -13,9 +13,8 @@ pub fn trusted_logs() -> Vec<TrustedLog> {
     let mut logs = logs_from_trusted_root(&read("trusted_root.json")).unwrap();
     let (name, spki, id) = attestlog_testkit::STAGING_V2_LOG;
     let spki = Base64::decode_vec(spki).unwrap();
-    let id = Base64::decode_vec(id).unwrap();
     logs.push(TrustedLog {
-        log_id: id.try_into().unwrap(),
+        log_id: LogId::from_base64(id).unwrap(),
         key: PublicKey::from_spki_der(&spki).unwrap(),
         name: name.into(),
         base_url: format!("https://{name}"),

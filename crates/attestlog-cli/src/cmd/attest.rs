@@ -193,7 +193,7 @@ pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
     let passed = reports.iter().filter(|r| r.passed()).count();
     for r in &reports {
         if a.json {
-            print_json(&serde_json::to_value(r).unwrap_or_default())?;
+            print_json(&serde_json::to_value(r).map_err(std::io::Error::from)?)?;
         } else {
             print!("{r}");
         }

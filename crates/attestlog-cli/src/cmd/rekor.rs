@@ -163,7 +163,7 @@ pub(crate) fn checkpoint(cmd: CheckpointCommand) -> Result<ExitCode, Failure> {
             let name = args
                 .name
                 .clone()
-                .unwrap_or_else(|| cp.origin().split(' ').next().unwrap_or_default().to_owned());
+                .unwrap_or_else(|| cp.origin().split(' ').next().unwrap_or("").to_owned());
             vec![
                 NoteVerifier::rekor_v1(name.clone(), key.clone()),
                 NoteVerifier::c2sp(name, key),
@@ -378,7 +378,7 @@ pub(crate) fn rekor(cmd: RekorCommand) -> Result<ExitCode, Failure> {
                     "integratedTime": p.entry.integrated_time,
                     "logID": p.entry.log_id,
                     "checks": p.report.checks,
-                    "entry": serde_json::from_str::<serde_json::Value>(&p.entry.to_json()).unwrap_or_default(),
+                    "entry": serde_json::value::RawValue::from_string(p.entry.to_json()).map_err(std::io::Error::from)?,
                 })),
                 Err(e) => client_failure(&e),
             }

@@ -56,8 +56,8 @@ fn open(db: &DbArg) -> Result<Box<dyn attest_store::AttestationStore>, Failure> 
     attest_store::open(&db.db).map_err(|e| Failure::input(format_args!("{}: {e}", db.db)))
 }
 
-fn summary(row: &AttestationRow) -> serde_json::Value {
-    serde_json::to_value(row).unwrap_or_default()
+fn summary(row: &AttestationRow) -> Result<serde_json::Value, Failure> {
+    Ok(serde_json::to_value(row).map_err(std::io::Error::from)?)
 }
 
 pub(crate) fn run(cmd: StoreCommand) -> Result<ExitCode, Failure> {
@@ -80,7 +80,7 @@ pub(crate) fn run(cmd: StoreCommand) -> Result<ExitCode, Failure> {
                 let page = store.list(&tenant, after, limit).map_err(fail)?;
                 (page.rows, page.next)
             };
-            let rows: Vec<_> = rows.iter().map(summary).collect();
+            let rows = rows.iter().map(summary).collect::<Result<Vec<_>, _>>()?;
             print_json(&serde_json::json!({ "rows": rows, "next": next }))
         }
         StoreCommand::Show { db, id } => {
@@ -96,7 +96,7 @@ pub(crate) fn run(cmd: StoreCommand) -> Result<ExitCode, Failure> {
                     code: EXIT_FAILED,
                     message: format!("no attestation {id}"),
                 })?;
-            let mut v = summary(&row);
+            let mut v = summary(&row)?;
             let envelope = &row.attestation.envelope;
             v["envelope"] = serde_json::from_slice(envelope).unwrap_or_else(|_| {
                 use base64ct::Encoding;
