@@ -39,10 +39,7 @@ async fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
         .with_sleep(|d| Box::pin(tokio::time::sleep(d))))
     };
     let key = SigningKey::generate(Algorithm::Ed25519)?;
-    let keys = KeySet {
-        version: 1,
-        keys: vec![TrustedKey::always(key.public_key().clone())],
-    };
+    let keys = KeySet::new(1, vec![TrustedKey::always(key.public_key().clone())]);
     let store = Arc::new(MemoryStore::new());
 
     let attestor = AsyncAttestor::builder(key, Box::new(Arc::clone(&store)))

@@ -44,10 +44,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     check_transport(&transport);
 
     let key = SigningKey::generate(Algorithm::Ed25519)?;
-    let keys = KeySet {
-        version: 1,
-        keys: vec![TrustedKey::always(key.public_key().clone())],
-    };
+    let keys = KeySet::new(1, vec![TrustedKey::always(key.public_key().clone())]);
     // One store shared by the attestor and the auditor (a database would be
     // opened twice instead).
     let store = Arc::new(MemoryStore::new());

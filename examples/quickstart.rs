@@ -13,9 +13,7 @@
 use std::error::Error;
 use std::process::ExitCode;
 
-use attestlog::dsse::{
-    Algorithm, KeySet, KeyStatus, SigningKey, Statement, Subject, Timestamp, TrustedKey,
-};
+use attestlog::dsse::{Algorithm, KeySet, SigningKey, Statement, Subject, Timestamp, TrustedKey};
 use attestlog::{Attestor, Auditor, Config};
 
 fn main() -> Result<ExitCode, Box<dyn Error>> {
@@ -37,16 +35,13 @@ fn main() -> Result<ExitCode, Box<dyn Error>> {
 
     // 1. A signing key and the key-set document auditors trust.
     let key = SigningKey::generate(Algorithm::Ed25519)?;
-    let keys = KeySet {
-        version: 1,
-        keys: vec![TrustedKey {
-            id: key.public_key().key_id(),
-            key: key.public_key().clone(),
-            valid_from: Some(Timestamp::from_unix(Timestamp::now().unix() - 60)),
-            valid_until: None,
-            status: KeyStatus::Active,
-        }],
-    };
+    let keys = KeySet::new(
+        1,
+        vec![
+            TrustedKey::always(key.public_key().clone())
+                .from(Timestamp::from_unix(Timestamp::now().unix() - 60)),
+        ],
+    );
     std::fs::write(dir.join("attestation-keys.json"), keys.to_json_pretty())?;
     println!("signing key        {}", key.public_key().key_id());
 

@@ -118,10 +118,7 @@ fn bench_publish(c: &mut Criterion) {
         let url = format!("http://{}", server.local_addr());
         g.bench_function(format!("publish_loopback_http/{tag}_log_key"), |b| {
             let client = RekorClient::new(url.clone(), UreqTransport::new(), trusted.clone())
-                .with_retry(RetryPolicy {
-                    max_attempts: 1,
-                    ..RetryPolicy::default()
-                });
+                .with_retry(RetryPolicy::default().with_max_attempts(1));
             b.iter_batched(
                 || batch(&next),
                 |envs| publish_round(&envs, &client),

@@ -26,12 +26,7 @@ fn read(name: &str) -> Vec<u8> {
 
 fn bench(c: &mut Criterion) {
     let logs = logs_from_trusted_root(&read("trusted_root.json")).unwrap();
-    let policy = BundlePolicy {
-        logs: &logs,
-        signer_key: None,
-        now: Timestamp::now(),
-        claimed_time: None,
-    };
+    let policy = BundlePolicy::new(&logs, Timestamp::now());
     let dsse = Bundle::from_json(&read("prod-v1-dsse-v001.sigstore.json")).unwrap();
     let hashed =
         Bundle::from_json(&read("prod-v1-hashedrekord-v001-pubkey.sigstore.json")).unwrap();

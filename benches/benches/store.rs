@@ -18,15 +18,15 @@ const ENVELOPE: &[u8] = &[b'e'; 800];
 fn attestation(n: u64) -> NewAttestation {
     let mut id = [0u8; 32];
     id[..8].copy_from_slice(&n.to_be_bytes());
-    NewAttestation {
-        id: AttestationId(id),
-        tenant: format!("tenant-{}", n % 16),
-        subject: format!("app-{n}@sha256:{n:064x}"),
-        predicate_type: "https://slsa.dev/provenance/v1".into(),
-        envelope: ENVELOPE.to_vec(),
-        signer_key_ids: vec!["sha256:2f8d5f0b7c1e".into()],
-        claimed_time: 1_764_000_000,
-    }
+    NewAttestation::new(
+        AttestationId(id),
+        format!("tenant-{}", n % 16),
+        format!("app-{n}@sha256:{n:064x}"),
+        "https://slsa.dev/provenance/v1",
+        ENVELOPE.to_vec(),
+        vec!["sha256:2f8d5f0b7c1e".into()],
+        1_764_000_000,
+    )
 }
 
 fn fresh_db(name: &str) -> PathBuf {

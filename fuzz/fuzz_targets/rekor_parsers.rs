@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
             let _ = note.checkpoint();
         }
     }
-    let policy = BundlePolicy { logs: &[], signer_key: None, now: Timestamp::from_unix(0), claimed_time: None };
+    let policy = BundlePolicy::new(&[], Timestamp::from_unix(0));
     if let Ok(bundle) = Bundle::from_json(data) {
         let _ = verify_bundle(&bundle, &policy);
     }

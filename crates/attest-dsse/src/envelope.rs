@@ -11,6 +11,7 @@ use crate::{SigningKey, b64, pae};
 
 /// Size bounds applied while parsing an envelope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Largest envelope JSON accepted, in bytes.
     pub max_envelope_bytes: usize,
@@ -18,6 +19,29 @@ pub struct Limits {
     pub max_payload_bytes: usize,
     /// Most signature entries accepted.
     pub max_signatures: usize,
+}
+
+impl Limits {
+    /// Sets the largest envelope JSON accepted, in bytes.
+    #[must_use]
+    pub const fn with_max_envelope_bytes(mut self, n: usize) -> Self {
+        self.max_envelope_bytes = n;
+        self
+    }
+
+    /// Sets the largest decoded payload accepted, in bytes.
+    #[must_use]
+    pub const fn with_max_payload_bytes(mut self, n: usize) -> Self {
+        self.max_payload_bytes = n;
+        self
+    }
+
+    /// Sets the most signature entries accepted.
+    #[must_use]
+    pub const fn with_max_signatures(mut self, n: usize) -> Self {
+        self.max_signatures = n;
+        self
+    }
 }
 
 impl Default for Limits {

@@ -34,6 +34,7 @@ pub enum KeyStatus {
 
 /// A key and the rules for when it verifies.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TrustedKey {
     /// The public key.
     pub key: PublicKey,
@@ -49,6 +50,35 @@ pub struct TrustedKey {
 }
 
 impl TrustedKey {
+    /// Valid from `from` (inclusive), open-ended unless
+    /// [`until`](Self::until) is set.
+    #[must_use]
+    pub const fn from(mut self, from: Timestamp) -> Self {
+        self.valid_from = Some(from);
+        self
+    }
+
+    /// Valid until `until` (inclusive).
+    #[must_use]
+    pub const fn until(mut self, until: Timestamp) -> Self {
+        self.valid_until = Some(until);
+        self
+    }
+
+    /// With this status.
+    #[must_use]
+    pub const fn with_status(mut self, status: KeyStatus) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// Named `id` (the key set's `kid`).
+    #[must_use]
+    pub fn with_id(mut self, id: impl Into<String>) -> Self {
+        self.id = id.into();
+        self
+    }
+
     /// A key that is valid at all times, named by its default key id.
     #[must_use]
     pub fn always(key: PublicKey) -> Self {
@@ -121,6 +151,7 @@ struct KeySetJson {
 
 /// A versioned set of signing keys with validity windows.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct KeySet {
     /// Document version; publishers increase it on every change.
     pub version: u64,
@@ -129,6 +160,12 @@ pub struct KeySet {
 }
 
 impl KeySet {
+    /// A key set of `version` holding `keys`.
+    #[must_use]
+    pub const fn new(version: u64, keys: Vec<TrustedKey>) -> Self {
+        Self { version, keys }
+    }
+
     /// Parses a key-set document.
     ///
     /// # Errors

@@ -258,11 +258,10 @@ fn non_canonical_base64() {
 
 #[test]
 fn oversized_inputs() {
-    let limits = Limits {
-        max_envelope_bytes: 4096,
-        max_payload_bytes: 1000,
-        max_signatures: 2,
-    };
+    let limits = Limits::default()
+        .with_max_envelope_bytes(4096)
+        .with_max_payload_bytes(1000)
+        .with_max_signatures(2);
     let k = key(Algorithm::Ed25519);
     let fits = Envelope::sign(T, vec![b'a'; 1000], &[&k, &k]).unwrap();
     assert!(Envelope::from_json_with(fits.to_json().as_bytes(), &limits).is_ok());
@@ -284,16 +283,14 @@ fn oversized_inputs() {
 }
 
 fn window_set(k: &SigningKey, from: &str, until: Option<&str>, status: KeyStatus) -> KeySet {
-    KeySet {
-        version: 1,
-        keys: vec![TrustedKey {
-            key: k.public_key().clone(),
-            id: "k1".into(),
-            valid_from: Some(Timestamp::parse_rfc3339(from).unwrap()),
-            valid_until: until.map(|u| Timestamp::parse_rfc3339(u).unwrap()),
-            status,
-        }],
+    let mut t = TrustedKey::always(k.public_key().clone())
+        .with_id("k1")
+        .from(Timestamp::parse_rfc3339(from).unwrap())
+        .with_status(status);
+    if let Some(u) = until {
+        t = t.until(Timestamp::parse_rfc3339(u).unwrap());
     }
+    KeySet::new(1, vec![t])
 }
 
 #[test]

@@ -68,6 +68,7 @@ struct InclusionProofJson {
 
 /// A log entry as the REST API returns it (`{"<entry id>": {…}}`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LogEntry {
     /// The entry id (the map key).
     pub id: EntryId,
@@ -89,6 +90,7 @@ pub struct LogEntry {
 
 /// The REST form of an inclusion proof: hex hashes, shard-local index.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RestInclusionProof {
     /// Shard-local index.
     pub log_index: u64,
@@ -102,7 +104,65 @@ pub struct RestInclusionProof {
     pub checkpoint: Option<String>,
 }
 
+impl RestInclusionProof {
+    /// A proof at shard-local `log_index` in a tree of `tree_size` with root
+    /// `root_hash` (hex), `hashes` (hex) and the signed checkpoint.
+    #[must_use]
+    pub const fn new(
+        log_index: u64,
+        root_hash: String,
+        tree_size: u64,
+        hashes: Vec<String>,
+        checkpoint: Option<String>,
+    ) -> Self {
+        Self {
+            log_index,
+            root_hash,
+            tree_size,
+            hashes,
+            checkpoint,
+        }
+    }
+}
+
 impl LogEntry {
+    /// An entry with its body (the base64 text is derived), without SET
+    /// or inclusion proof (see [`with_set`](Self::with_set),
+    /// [`with_inclusion_proof`](Self::with_inclusion_proof)).
+    #[must_use]
+    pub fn new(
+        id: EntryId,
+        body: Vec<u8>,
+        integrated_time: i64,
+        log_id: LogId,
+        log_index: u64,
+    ) -> Self {
+        Self {
+            id,
+            body_b64: Base64::encode_string(&body),
+            body,
+            integrated_time,
+            log_id,
+            log_index,
+            signed_entry_timestamp: None,
+            inclusion_proof: None,
+        }
+    }
+
+    /// With its signed entry timestamp (base64 DER).
+    #[must_use]
+    pub fn with_set(mut self, set_b64: impl Into<String>) -> Self {
+        self.signed_entry_timestamp = Some(set_b64.into());
+        self
+    }
+
+    /// With its inclusion proof.
+    #[must_use]
+    pub fn with_inclusion_proof(mut self, proof: RestInclusionProof) -> Self {
+        self.inclusion_proof = Some(proof);
+        self
+    }
+
     /// Parses a `GET /api/v1/log/entries/{id}` response (also one element of
     /// a `retrieve` array).
     ///
@@ -241,6 +301,7 @@ impl LogEntry {
 /// `GET /api/v1/log`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct LogInfo {
     /// Hex root hash of the active shard.
     pub root_hash: String,
@@ -324,7 +385,7 @@ impl ProposedEntry {
     /// A `hashedrekord` 0.0.1 proposal for a SHA-256 digest.
     #[must_use]
     pub fn hashedrekord(sha256: &[u8; 32], signature: &[u8], public_key_pem: &str) -> Self {
-        let hex: String = sha256.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = base16ct::lower::encode_string(sha256);
         Self {
             kind: "hashedrekord".into(),
             api_version: "0.0.1".into(),

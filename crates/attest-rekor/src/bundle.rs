@@ -42,6 +42,7 @@ pub enum BundleError {
 /// A bundle.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Bundle {
     /// The bundle media type.
     pub media_type: String,
@@ -59,6 +60,7 @@ pub struct Bundle {
 /// How the signer is identified, and the log evidence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct VerificationMaterial {
     /// A key hint (the key comes from the verifier's trust material).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -75,6 +77,35 @@ pub struct VerificationMaterial {
     /// RFC 3161 timestamps (not verified by this crate).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp_verification_data: Option<serde_json::Value>,
+}
+
+impl VerificationMaterial {
+    /// Log entries with a public-key hint (the key comes from the
+    /// verifier's trust material).
+    #[must_use]
+    pub fn with_key_hint(hint: impl Into<String>, tlog_entries: Vec<TlogEntry>) -> Self {
+        Self {
+            public_key: Some(PublicKeyHint { hint: hint.into() }),
+            certificate: None,
+            x509_certificate_chain: None,
+            tlog_entries,
+            timestamp_verification_data: None,
+        }
+    }
+
+    /// Log entries with the signer's certificate (DER).
+    #[must_use]
+    pub fn with_certificate(der: &[u8], tlog_entries: Vec<TlogEntry>) -> Self {
+        Self {
+            public_key: None,
+            certificate: Some(RawBytes {
+                raw_bytes: Base64::encode_string(der),
+            }),
+            x509_certificate_chain: None,
+            tlog_entries,
+            timestamp_verification_data: None,
+        }
+    }
 }
 
 /// `{"hint": …}`.
@@ -122,6 +153,7 @@ pub struct MessageDigest {
 /// One transparency-log entry of a bundle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct TlogEntry {
     /// Global log index (decimal string).
     pub log_index: String,
@@ -192,6 +224,25 @@ pub struct CheckpointEnvelope {
 }
 
 impl Bundle {
+    /// A bundle v0.3 of a DSSE envelope (its exact JSON text) with this
+    /// verification material.
+    ///
+    /// # Errors
+    /// [`BundleError::Json`] when `envelope_json` is not JSON.
+    pub fn v03_dsse(
+        verification_material: VerificationMaterial,
+        envelope_json: &[u8],
+    ) -> Result<Self, BundleError> {
+        let raw: Box<serde_json::value::RawValue> =
+            serde_json::from_slice(envelope_json).map_err(BundleError::Json)?;
+        Ok(Self {
+            media_type: MEDIA_TYPE_V03.to_owned(),
+            verification_material,
+            dsse_envelope: Some(raw),
+            message_signature: None,
+        })
+    }
+
     /// Parses bundle JSON and checks its media type and content.
     ///
     /// # Errors

@@ -190,7 +190,7 @@ fn first4(d: &[u8]) -> [u8; 4] {
 }
 
 fn hex4(k: &[u8; 4]) -> String {
-    k.iter().map(|b| format!("{b:02x}")).collect()
+    base16ct::lower::encode_string(k)
 }
 
 impl SignedNote {

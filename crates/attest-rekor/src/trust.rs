@@ -8,6 +8,7 @@ use crate::{LogId, NoteVerifier};
 
 /// A transparency log this verifier trusts.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TrustedLog {
     /// The log's id: SHA-256 of its SPKI for Rekor v1; the C2SP key hash for
     /// Rekor v2 (as the trust root's `logId.keyId` says).
@@ -25,6 +26,45 @@ pub struct TrustedLog {
 }
 
 impl TrustedLog {
+    /// A log trusted with `key` under `log_id`, signing checkpoints as `name`,
+    /// at `base_url`, valid at all times (see [`valid_from`](Self::valid_from)).
+    #[must_use]
+    pub fn new(
+        log_id: LogId,
+        key: PublicKey,
+        name: impl Into<String>,
+        base_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            log_id,
+            key,
+            name: name.into(),
+            base_url: base_url.into(),
+            valid_from: None,
+            valid_until: None,
+        }
+    }
+
+    /// Checkpoints are signed under `name` (e.g. an embedded log's name
+    /// rather than the URL's host).
+    #[must_use]
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// The key's validity window (both ends inclusive, `None` = open).
+    #[must_use]
+    pub const fn valid_between(
+        mut self,
+        from: Option<Timestamp>,
+        until: Option<Timestamp>,
+    ) -> Self {
+        self.valid_from = from;
+        self.valid_until = until;
+        self
+    }
+
     /// A Rekor v1 log: the log id is SHA-256 of the key's SPKI, valid at all
     /// times.
     #[must_use]

@@ -77,6 +77,7 @@ fn fail(check: Check, reason: impl Into<String>) -> CheckError {
 
 /// One line of a report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct CheckResult {
     /// The check.
     pub check: Check,
@@ -85,6 +86,28 @@ pub struct CheckResult {
     /// Detail: the failure, or why it was not checked.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub detail: String,
+}
+
+impl CheckResult {
+    /// A check's result.
+    #[must_use]
+    pub fn new(check: Check, outcome: Outcome, detail: impl Into<String>) -> Self {
+        Self {
+            check,
+            outcome,
+            detail: detail.into(),
+        }
+    }
+
+    /// Passed, or failed with `failure` as the detail.
+    #[must_use]
+    pub fn passed_if(check: Check, passed: bool, failure: &str) -> Self {
+        if passed {
+            Self::new(check, Outcome::Passed, "")
+        } else {
+            Self::new(check, Outcome::Failed, failure)
+        }
+    }
 }
 
 /// What happened to a check.
@@ -101,12 +124,25 @@ pub enum Outcome {
 
 /// Every check and its outcome.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Report {
     /// In the order they ran.
     pub checks: Vec<CheckResult>,
 }
 
 impl Report {
+    /// A report of these results.
+    #[must_use]
+    pub const fn from_checks(checks: Vec<CheckResult>) -> Self {
+        Self { checks }
+    }
+
+    /// A report with one failed check.
+    #[must_use]
+    pub fn failure(check: Check, detail: impl Into<String>) -> Self {
+        Self::from_checks(vec![CheckResult::new(check, Outcome::Failed, detail)])
+    }
+
     fn push(&mut self, check: Check, r: Result<(), CheckError>) -> bool {
         let (outcome, detail) = match r {
             Ok(()) => (Outcome::Passed, String::new()),
@@ -264,6 +300,7 @@ pub fn verify_set(
 
 /// A checkpoint whose signature verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct VerifiedCheckpoint {
     /// The origin line.
     pub origin: String,
@@ -375,10 +412,7 @@ pub fn check_not_backdated(
 }
 
 fn sha256_hex(b: &[u8]) -> String {
-    Sha256::digest(b)
-        .iter()
-        .map(|x| format!("{x:02x}"))
-        .collect()
+    base16ct::lower::encode_string(&Sha256::digest(b))
 }
 
 /// The logged body is the one for this envelope: `dsse` 0.0.1 (payload hash
@@ -509,7 +543,7 @@ pub fn check_body_matches_message(
     let EntryBody::HashedRekordV001(h) = body else {
         return Err(bm("a message signature is logged as hashedrekord 0.0.1"));
     };
-    let hex: String = digest.iter().map(|x| format!("{x:02x}")).collect();
+    let hex = base16ct::lower::encode_string(digest);
     if h.data.hash.algorithm != "sha256" || h.data.hash.value != hex {
         return Err(bm("logged digest differs from the message digest"));
     }
@@ -521,6 +555,7 @@ pub fn check_body_matches_message(
 
 /// What a bundle is verified against.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct BundlePolicy<'a> {
     /// Trusted logs.
     pub logs: &'a [TrustedLog],
@@ -532,6 +567,42 @@ pub struct BundlePolicy<'a> {
     /// A claimed time and allowed window (seconds) to confirm against
     /// integratedTime.
     pub claimed_time: Option<(i64, i64)>,
+}
+
+impl<'a> BundlePolicy<'a> {
+    /// A policy trusting `logs`, at time `now`, with no pinned signer key and
+    /// no claimed time.
+    #[must_use]
+    pub const fn new(logs: &'a [TrustedLog], now: Timestamp) -> Self {
+        Self {
+            logs,
+            signer_key: None,
+            now,
+            claimed_time: None,
+        }
+    }
+
+    /// The signer's key.
+    #[must_use]
+    pub fn with_signer_key(mut self, key: PublicKey) -> Self {
+        self.signer_key = Some(key);
+        self
+    }
+
+    /// The verifier's clock reading.
+    #[must_use]
+    pub const fn with_now(mut self, now: Timestamp) -> Self {
+        self.now = now;
+        self
+    }
+
+    /// A claimed time (Unix seconds) and the window (seconds) within which
+    /// integratedTime must confirm it.
+    #[must_use]
+    pub const fn with_claimed_time(mut self, claimed: i64, window: i64) -> Self {
+        self.claimed_time = Some((claimed, window));
+        self
+    }
 }
 
 /// Verifies a bundle completely, offline, and reports every check.

@@ -46,12 +46,7 @@ fn a_real_entry_in_rest_form_verifies() {
         entry
     );
     let logs = logs_from_trusted_root(&read("trusted_root.json")).unwrap();
-    let policy = BundlePolicy {
-        logs: &logs,
-        signer_key: Some(key),
-        now: Timestamp::now(),
-        claimed_time: None,
-    };
+    let policy = BundlePolicy::new(&logs, Timestamp::now()).with_signer_key(key);
     let report = verify_log_entry(&entry, &env, &policy);
     assert!(
         report.verified(),
@@ -67,10 +62,7 @@ fn a_real_entry_in_rest_form_verifies() {
     // Claimed times: the log's time confirms a claim within the window, not an earlier one.
     let t = entry.integrated_time;
     for (claimed, ok) in [(t, true), (t - 60, true), (t - 3600, false), (t + 1, false)] {
-        let policy = BundlePolicy {
-            claimed_time: Some((claimed, 300)),
-            ..policy.clone()
-        };
+        let policy = policy.clone().with_claimed_time(claimed, 300);
         let r = verify_log_entry(&entry, &env, &policy);
         let line = r
             .checks
@@ -80,10 +72,7 @@ fn a_real_entry_in_rest_form_verifies() {
         assert_eq!(line.outcome == Outcome::Passed, ok, "claimed {claimed}");
     }
     // integratedTime in the verifier's future fails that check.
-    let past = BundlePolicy {
-        now: Timestamp::from_unix(t - 1),
-        ..policy.clone()
-    };
+    let past = policy.clone().with_now(Timestamp::from_unix(t - 1));
     let r = verify_log_entry(&entry, &env, &past);
     assert_eq!(r.first_failure().unwrap().check, Check::IntegratedTime);
 }

@@ -39,12 +39,7 @@ fn every_real_bundle_verifies_completely() {
     let logs = trusted_logs();
     for name in BUNDLES {
         let bundle = Bundle::from_json(&read(name)).unwrap();
-        let policy = BundlePolicy {
-            logs: &logs,
-            signer_key: None,
-            now: Timestamp::now(),
-            claimed_time: None,
-        };
+        let policy = BundlePolicy::new(&logs, Timestamp::now());
         let report = verify_bundle(&bundle, &policy);
         assert!(
             report.verified(),

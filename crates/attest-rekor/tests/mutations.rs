@@ -290,12 +290,7 @@ fn every_covered_field_is_checked() {
     let mut total = 0;
     for name in BUNDLES {
         let original: Value = serde_json::from_slice(&read(name)).unwrap();
-        let policy = BundlePolicy {
-            logs: &logs,
-            signer_key: None,
-            now: Timestamp::now(),
-            claimed_time: None,
-        };
+        let policy = BundlePolicy::new(&logs, Timestamp::now());
         assert!(
             verify_bundle(
                 &Bundle::from_json(original.to_string().as_bytes()).unwrap(),

@@ -29,7 +29,7 @@ impl AttestationId {
 
 impl fmt::Display for AttestationId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+        f.write_str(&base16ct::lower::encode_string(&self.0))
     }
 }
 
@@ -46,13 +46,7 @@ impl Serialize for AttestationId {
 }
 
 pub(crate) fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| s.get(i..i + 2).and_then(|p| u8::from_str_radix(p, 16).ok()))
-        .collect()
+    base16ct::mixed::decode_vec(s).ok()
 }
 
 fn is_lower_hex(s: &str, len: usize) -> bool {
@@ -61,6 +55,7 @@ fn is_lower_hex(s: &str, len: usize) -> bool {
 
 /// An attestation to store: the envelope exactly as signed and what it is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct NewAttestation {
     /// Content-derived id (SHA-256 of the PAE).
     pub id: AttestationId,
@@ -81,6 +76,7 @@ pub struct NewAttestation {
 
 /// A transparency-log entry, attached once it has been verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LogEntryRecord {
     /// Rekor entry id: 16 hex tree id + 64 hex leaf hash, lowercase.
     pub entry_id: String,
@@ -104,6 +100,43 @@ pub struct LogEntryRecord {
 }
 
 impl LogEntryRecord {
+    /// A log entry's record without evidence blobs (see
+    /// [`with_evidence`](Self::with_evidence)); validated when attached.
+    #[must_use]
+    pub fn new(
+        entry_id: impl Into<String>,
+        log_id: impl Into<String>,
+        global_index: u64,
+        shard_index: u64,
+        integrated_time: i64,
+    ) -> Self {
+        Self {
+            entry_id: entry_id.into(),
+            log_id: log_id.into(),
+            global_index,
+            shard_index,
+            integrated_time,
+            inclusion_proof: Vec::new(),
+            checkpoint: Vec::new(),
+            set: Vec::new(),
+        }
+    }
+
+    /// With the log's evidence: the entry JSON with its inclusion proof, the
+    /// checkpoint and the SET.
+    #[must_use]
+    pub fn with_evidence(
+        mut self,
+        inclusion_proof: Vec<u8>,
+        checkpoint: Vec<u8>,
+        set: Vec<u8>,
+    ) -> Self {
+        self.inclusion_proof = inclusion_proof;
+        self.checkpoint = checkpoint;
+        self.set = set;
+        self
+    }
+
     /// The same entry: equal entry ids (which embed the leaf hash).
     #[must_use]
     pub fn same_entry(&self, other: &Self) -> bool {
@@ -113,6 +146,7 @@ impl LogEntryRecord {
 
 /// A stored attestation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct AttestationRow {
     /// Insertion sequence number: the pagination key.
     pub seq: u64,
@@ -125,6 +159,7 @@ pub struct AttestationRow {
 
 /// The last verified checkpoint of one log, as an auditor remembers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CheckpointRecord {
     /// The log's id.
     pub log_id: String,
@@ -136,6 +171,7 @@ pub struct CheckpointRecord {
 
 /// One page of a tenant's attestations.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Page {
     /// The rows, in insertion order.
     pub rows: Vec<AttestationRow>,
@@ -145,11 +181,28 @@ pub struct Page {
 
 /// Limits a store enforces on input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StoreLimits {
     /// Largest envelope accepted, in bytes.
     pub max_envelope_bytes: usize,
     /// Largest evidence blob (proof, checkpoint or SET) accepted, in bytes.
     pub max_evidence_bytes: usize,
+}
+
+impl StoreLimits {
+    /// Sets the largest envelope accepted, in bytes.
+    #[must_use]
+    pub const fn with_max_envelope_bytes(mut self, n: usize) -> Self {
+        self.max_envelope_bytes = n;
+        self
+    }
+
+    /// Sets the largest evidence blob accepted, in bytes.
+    #[must_use]
+    pub const fn with_max_evidence_bytes(mut self, n: usize) -> Self {
+        self.max_evidence_bytes = n;
+        self
+    }
 }
 
 impl Default for StoreLimits {
@@ -163,6 +216,28 @@ impl Default for StoreLimits {
 }
 
 impl NewAttestation {
+    /// An attestation to store (validated when it is put).
+    #[must_use]
+    pub fn new(
+        id: AttestationId,
+        tenant: impl Into<String>,
+        subject: impl Into<String>,
+        predicate_type: impl Into<String>,
+        envelope: Vec<u8>,
+        signer_key_ids: Vec<String>,
+        claimed_time: i64,
+    ) -> Self {
+        Self {
+            id,
+            tenant: tenant.into(),
+            subject: subject.into(),
+            predicate_type: predicate_type.into(),
+            envelope,
+            signer_key_ids,
+            claimed_time,
+        }
+    }
+
     pub(crate) fn validate(&self, limits: &StoreLimits) -> Result<(), StoreError> {
         if self.tenant.is_empty() {
             return Err(StoreError::invalid(InvalidInput::EmptyTenant));
@@ -232,6 +307,18 @@ impl LogEntryRecord {
             }
         }
         Ok(())
+    }
+}
+
+impl CheckpointRecord {
+    /// A verified checkpoint to remember for `log_id` (validated when stored).
+    #[must_use]
+    pub fn new(log_id: impl Into<String>, tree_size: u64, checkpoint: Vec<u8>) -> Self {
+        Self {
+            log_id: log_id.into(),
+            tree_size,
+            checkpoint,
+        }
     }
 }
 

@@ -403,12 +403,12 @@ fn read_checkpoint(
         )
         .map_err(db)?;
     row.map(|r| {
-        Ok(CheckpointRecord {
-            log_id: log_id.to_owned(),
-            tree_size: u64::try_from(r.get::<_, i64>(0))
+        Ok(CheckpointRecord::new(
+            log_id.to_owned(),
+            u64::try_from(r.get::<_, i64>(0))
                 .map_err(|_| StoreError::Corrupt(Corruption::Negative("tree size")))?,
-            checkpoint: r.get(1),
-        })
+            r.get(1),
+        ))
     })
     .transpose()
 }

@@ -414,12 +414,12 @@ fn read_checkpoint(
     .optional()
     .map_err(db)?
     .map(|(size, checkpoint)| {
-        Ok(CheckpointRecord {
-            log_id: log_id.to_owned(),
-            tree_size: u64::try_from(size)
+        Ok(CheckpointRecord::new(
+            log_id.to_owned(),
+            u64::try_from(size)
                 .map_err(|_| StoreError::Corrupt(Corruption::Negative("tree size")))?,
             checkpoint,
-        })
+        ))
     })
     .transpose()
 }

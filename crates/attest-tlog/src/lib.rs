@@ -30,6 +30,7 @@ pub use storage::{Damage, OutOfRange, StorageError};
 
 /// Settings of a [`LocalLog`].
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct LogOptions {
     /// The name checkpoints are signed under (origin `"<name> - <tree id>"`);
     /// fixed when the log is created. Clients verify checkpoints against it.
@@ -40,6 +41,36 @@ pub struct LogOptions {
     pub max_batch: usize,
     /// The clock for integratedTime; tests replace it.
     pub clock: Arc<dyn Clock>,
+}
+
+impl LogOptions {
+    /// Checkpoints signed under `name` (fixed when the log is created).
+    #[must_use]
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Largest accepted request body.
+    #[must_use]
+    pub const fn with_max_body_bytes(mut self, n: usize) -> Self {
+        self.max_body_bytes = n;
+        self
+    }
+
+    /// Most entries one group commit takes.
+    #[must_use]
+    pub const fn with_max_batch(mut self, n: usize) -> Self {
+        self.max_batch = n;
+        self
+    }
+
+    /// The clock for integratedTime.
+    #[must_use]
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
 }
 
 impl std::fmt::Debug for LogOptions {
@@ -271,6 +302,7 @@ impl std::fmt::Debug for LocalLog {
 
 /// What opening a log found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct OpenReport {
     /// Entries in the log.
     pub size: u64,
@@ -782,9 +814,15 @@ impl Shared {
     fn entry(&self, index: u64, head: &Head) -> Result<LogEntry, StorageError> {
         let rec = self.files.read_entry(index)?;
         let leaf = rec.leaf;
-        let body_b64 = Base64::encode_string(&rec.body);
+        let entry = LogEntry::new(
+            EntryId::new(Some(self.tree_id), leaf),
+            rec.body,
+            rec.time,
+            self.log_id,
+            index,
+        );
         let set = self.key.sign(&attest_rekor::verify::set_payload(
-            &body_b64,
+            &entry.body_b64,
             rec.time,
             &self.log_id.to_hex(),
             index,
@@ -792,22 +830,15 @@ impl Shared {
         let plan =
             inclusion_plan(index, head.size).map_err(|e| StorageError::Corrupt(Damage::Plan(e)))?;
         let proof = plan.read_proof(&self.files)?;
-        Ok(LogEntry {
-            id: EntryId::new(Some(self.tree_id), leaf),
-            body_b64,
-            body: rec.body,
-            integrated_time: rec.time,
-            log_id: self.log_id,
-            log_index: index,
-            signed_entry_timestamp: Some(Base64::encode_string(&set)),
-            inclusion_proof: Some(RestInclusionProof {
-                log_index: index,
-                root_hash: head.root.to_string(),
-                tree_size: head.size,
-                hashes: proof.as_slice().iter().map(ToString::to_string).collect(),
-                checkpoint: Some(head.checkpoint.clone()),
-            }),
-        })
+        Ok(entry
+            .with_set(Base64::encode_string(&set))
+            .with_inclusion_proof(RestInclusionProof::new(
+                index,
+                head.root.to_string(),
+                head.size,
+                proof.as_slice().iter().map(ToString::to_string).collect(),
+                Some(head.checkpoint.clone()),
+            )))
     }
 
     fn log_info(&self) -> Answer {

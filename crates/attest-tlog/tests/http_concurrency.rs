@@ -25,11 +25,11 @@ fn shared_pooled_client_never_stalls() {
         let server = serve(log.clone(), "127.0.0.1:0", max_connections).unwrap();
         let url = format!("http://{}", server.local_addr());
         let client = RekorClient::new(url, UreqTransport::new(), vec![log.trusted_log()])
-            .with_retry(RetryPolicy {
-                max_attempts: 1,
-                timeout: Duration::from_secs(10),
-                ..RetryPolicy::default()
-            });
+            .with_retry(
+                RetryPolicy::default()
+                    .with_max_attempts(1)
+                    .with_timeout(Duration::from_secs(10)),
+            );
         let signer = SigningKey::ed25519_from_seed(&[4; 32]);
         std::thread::scope(|s| {
             for t in 0..12u64 {
@@ -71,10 +71,7 @@ fn raw_http_edge_cases() {
     let log = LocalLog::open(
         &dir,
         SigningKey::ed25519_from_seed(&[3; 32]),
-        LogOptions {
-            max_body_bytes: 1000,
-            ..LogOptions::default()
-        },
+        LogOptions::default().with_max_body_bytes(1000),
     )
     .unwrap();
     let server = serve(log.clone(), "127.0.0.1:0", 64).unwrap();

@@ -41,10 +41,8 @@ fn envelope(n: u64) -> Envelope {
 }
 
 fn client<T: rekor_client::Transport + Sync>(t: T, log: &LocalLog) -> RekorClient<T> {
-    RekorClient::new(BASE, t, vec![log.trusted_log()]).with_retry(RetryPolicy {
-        max_attempts: 1,
-        ..RetryPolicy::default()
-    })
+    RekorClient::new(BASE, t, vec![log.trusted_log()])
+        .with_retry(RetryPolicy::default().with_max_attempts(1))
 }
 
 fn send(log: &LocalLog, method: &str, path: &str, body: &[u8]) -> Response<Vec<u8>> {
@@ -290,10 +288,7 @@ fn bad_requests_get_rekor_statuses() {
     let log = LocalLog::open(
         dir.path(),
         key,
-        LogOptions {
-            max_body_bytes: 4096,
-            ..LogOptions::default()
-        },
+        LogOptions::default().with_max_body_bytes(4096),
     )
     .unwrap();
     let post = |body: &[u8]| send(&log, "POST", "/api/v1/log/entries", body);

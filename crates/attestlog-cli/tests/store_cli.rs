@@ -30,30 +30,27 @@ fn list_and_show() {
     let store = SqliteStore::open(&db).unwrap();
     for n in 0..5u8 {
         store
-            .put(&NewAttestation {
-                id: AttestationId([n; 32]),
-                tenant: "acme".into(),
-                subject: format!("app-{n}"),
-                predicate_type: "https://slsa.dev/provenance/v1".into(),
-                envelope: br#"{"payload":"e30=","payloadType":"application/vnd.in-toto+json","signatures":[]}"#.to_vec(),
-                signer_key_ids: vec!["sha256:ab".into()],
-                claimed_time: 1_764_000_000,
-            })
+            .put(&NewAttestation::new(
+                AttestationId([n; 32]),
+                "acme",
+                format!("app-{n}"),
+                "https://slsa.dev/provenance/v1",
+                br#"{"payload":"e30=","payloadType":"application/vnd.in-toto+json","signatures":[]}"#.to_vec(),
+                vec!["sha256:ab".into()],
+                1_764_000_000,
+            ))
             .unwrap();
     }
     store
         .attach_entry(
             &AttestationId([1; 32]),
-            &LogEntryRecord {
-                entry_id: format!("24296fb24b8ad77a{}", "12".repeat(32)),
-                log_id: "c0".repeat(32),
-                global_index: 9,
-                shard_index: 3,
-                integrated_time: 1_764_000_005,
-                inclusion_proof: vec![],
-                checkpoint: vec![],
-                set: vec![],
-            },
+            &LogEntryRecord::new(
+                format!("24296fb24b8ad77a{}", "12".repeat(32)),
+                "c0".repeat(32),
+                9,
+                3,
+                1_764_000_005,
+            ),
         )
         .unwrap();
     drop(store);

@@ -209,15 +209,15 @@ impl<L: LogOps> Core<L> {
         let env = Envelope::sign(IN_TOTO_PAYLOAD_TYPE, statement.to_json(), &[&self.signer])
             .map_err(AttestError::Sign)?;
         let id = AttestationId(Sha256::digest(env.pae()).into());
-        let row = NewAttestation {
+        let row = NewAttestation::new(
             id,
-            tenant: tenant.to_owned(),
-            subject: subject.to_owned(),
-            predicate_type: statement.predicate_type.clone(),
-            envelope: env.to_json().into_bytes(),
-            signer_key_ids: vec![self.signer.public_key().key_id()],
-            claimed_time: claimed,
-        };
+            tenant,
+            subject,
+            statement.predicate_type.clone(),
+            env.to_json().into_bytes(),
+            vec![self.signer.public_key().key_id()],
+            claimed,
+        );
         self.store.put(&row)?;
         let (entry, publish_error) = match self.publish(&id, &env).await {
             Ok(e) => (e, None),
@@ -436,17 +436,16 @@ pub fn entry_record(e: &LogEntry) -> Result<LogEntryRecord, ApiError> {
             }
         })?,
     };
-    Ok(LogEntryRecord {
-        entry_id: e.id.to_string(),
-        log_id: e.log_id.to_hex(),
-        global_index: e.log_index,
-        shard_index: proof.map_or(e.log_index, |p| p.log_index),
-        integrated_time: e.integrated_time,
-        inclusion_proof: e.to_json().into_bytes(),
-        // No checkpoint (an entry that was not verified) is no evidence.
-        checkpoint: proof
-            .and_then(|p| p.checkpoint.as_deref())
-            .map_or_else(Vec::new, |c| c.as_bytes().to_vec()),
-        set,
-    })
+    // No checkpoint (an entry that was not verified) is no evidence.
+    let checkpoint = proof
+        .and_then(|p| p.checkpoint.as_deref())
+        .map_or_else(Vec::new, |c| c.as_bytes().to_vec());
+    Ok(LogEntryRecord::new(
+        e.id.to_string(),
+        e.log_id.to_hex(),
+        e.log_index,
+        proof.map_or(e.log_index, |p| p.log_index),
+        e.integrated_time,
+    )
+    .with_evidence(e.to_json().into_bytes(), checkpoint, set))
 }

@@ -484,11 +484,11 @@ impl<L: LogOps> Core<L> {
             }
         };
         if consistency.is_ok() {
-            self.store.store_checkpoint(&CheckpointRecord {
-                log_id: log_key,
-                tree_size: current.size,
-                checkpoint: current.note.clone().into_bytes(),
-            })?;
+            self.store.store_checkpoint(&CheckpointRecord::new(
+                log_key,
+                current.size,
+                current.note.clone().into_bytes(),
+            ))?;
         }
         Ok(LogState {
             current: Ok(current),
@@ -603,12 +603,7 @@ impl<L: LogOps> Core<L> {
         state: &LogState,
     ) {
         let logs = log.trusted_logs();
-        let policy = BundlePolicy {
-            logs,
-            signer_key: None,
-            now: self.clock.now(),
-            claimed_time: None,
-        };
+        let policy = BundlePolicy::new(logs, self.clock.now());
         let evidence = attest_rekor::verify_log_evidence(entry, &policy);
         let body = attest_rekor::EntryBody::parse(&entry.body)
             .map_err(|e| e.to_string())
@@ -736,12 +731,7 @@ impl<L> Core<L> {
             return r;
         };
         r.push(AuditCheck::EnvelopeSignature, Ok(()));
-        let policy = BundlePolicy {
-            logs,
-            signer_key: Some(signer.key.clone()),
-            now: self.clock.now(),
-            claimed_time: None,
-        };
+        let policy = BundlePolicy::new(logs, self.clock.now()).with_signer_key(signer.key.clone());
         let report = attest_rekor::verify_bundle(bundle, &policy);
         let group = |checks: &[Check]| from_rekor(&report, checks);
         r.push(AuditCheck::BodyMatch, group(&[Check::BodyMatch]));

@@ -150,6 +150,7 @@ pub enum ConfigError {
 
 /// The pipeline's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Config {
     /// `ATTESTLOG_DB`: a SQLite path or a `postgres://` URL (default
     /// `attestlog.db`).

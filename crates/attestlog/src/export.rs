@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use attest_dsse::KeySet;
-use attest_rekor::bundle::{PublicKeyHint, VerificationMaterial};
+use attest_rekor::bundle::VerificationMaterial;
 use attest_rekor::{ApiError, Bundle, BundleError, LogEntry};
 use attest_store::{AttestationId, AttestationRow};
 use rekor_client::Transport;
@@ -127,31 +127,17 @@ fn bundle_json(row: &AttestationRow, cert_der: Option<&[u8]>) -> Result<String, 
         });
     }
     let tlog = entry.to_tlog_entry().map_err(ExportError::Evidence)?;
-    let envelope: Box<serde_json::value::RawValue> =
-        serde_json::from_slice(&a.envelope).map_err(ExportError::Envelope)?;
-    let bundle = Bundle {
-        media_type: attest_rekor::bundle::MEDIA_TYPE_V03.to_owned(),
-        verification_material: VerificationMaterial {
-            public_key: match cert_der {
-                Some(_) => None,
-                None => Some(PublicKeyHint {
-                    hint: a
-                        .signer_key_ids
-                        .first()
-                        .cloned()
-                        .ok_or(ExportError::NoSignerKeyId)?,
-                }),
-            },
-            certificate: cert_der.map(|d| attest_rekor::bundle::RawBytes {
-                raw_bytes: <base64ct::Base64 as base64ct::Encoding>::encode_string(d),
-            }),
-            x509_certificate_chain: None,
-            tlog_entries: vec![tlog],
-            timestamp_verification_data: None,
-        },
-        dsse_envelope: Some(envelope),
-        message_signature: None,
+    let material = match cert_der {
+        Some(der) => VerificationMaterial::with_certificate(der, vec![tlog]),
+        None => VerificationMaterial::with_key_hint(
+            a.signer_key_ids
+                .first()
+                .cloned()
+                .ok_or(ExportError::NoSignerKeyId)?,
+            vec![tlog],
+        ),
     };
+    let bundle = Bundle::v03_dsse(material, &a.envelope).map_err(ExportError::Bundle)?;
     let json = bundle.to_json();
     Bundle::from_json(json.as_bytes()).map_err(ExportError::Bundle)?;
     Ok(json)
@@ -167,16 +153,12 @@ pub fn key_set_document(
     keys: &[attest_dsse::PublicKey],
     now: attest_dsse::Timestamp,
 ) -> KeySet {
-    let mut set = previous.unwrap_or(KeySet {
-        version: 0,
-        keys: Vec::new(),
-    });
+    let mut set = previous.unwrap_or(KeySet::new(0, Vec::new()));
     let mut added = false;
     for k in keys {
         if set.keys.iter().all(|t| t.key != *k) {
-            let mut t = attest_dsse::TrustedKey::always(k.clone());
-            t.valid_from = Some(now);
-            set.keys.push(t);
+            set.keys
+                .push(attest_dsse::TrustedKey::always(k.clone()).from(now));
             added = true;
         }
     }

@@ -28,10 +28,7 @@ fn statement(n: u8) -> Statement {
 }
 
 fn keys(k: &SigningKey) -> KeySet {
-    KeySet {
-        version: 1,
-        keys: vec![TrustedKey::always(k.public_key().clone())],
-    }
+    KeySet::new(1, vec![TrustedKey::always(k.public_key().clone())])
 }
 
 /// The futures of the async pipelines are `Send`: they can be spawned.

@@ -52,13 +52,12 @@ fn signer(seed: u8) -> SigningKey {
 }
 
 fn keys(ks: &[&SigningKey]) -> KeySet {
-    KeySet {
-        version: 1,
-        keys: ks
-            .iter()
+    KeySet::new(
+        1,
+        ks.iter()
             .map(|k| TrustedKey::always(k.public_key().clone()))
             .collect(),
-    }
+    )
 }
 
 fn statement(n: u64) -> Statement {
@@ -314,11 +313,11 @@ fn log_down_during_attest_leaves_rows_pending_then_publishes() {
         LogTransport::Http(UreqTransport::new()),
         vec![open_log(&env.tmp.file("unused")).trusted_log()],
     )
-    .with_retry(RetryPolicy {
-        max_attempts: 2,
-        base_delay: std::time::Duration::from_millis(1),
-        ..RetryPolicy::default()
-    });
+    .with_retry(
+        RetryPolicy::default()
+            .with_max_attempts(2)
+            .with_base_delay(std::time::Duration::from_millis(1)),
+    );
     let a = Attestor::builder(
         key.clone_for_test(),
         attestlog::store::open(&env.db()).unwrap(),

@@ -17,7 +17,7 @@ use http::{Request, Response};
 
 use attest_rekor::api::{LogEntry, ProposedEntry};
 use attest_rekor::sansio::ResponseError;
-use attest_rekor::verify::{BundlePolicy, Check, Outcome, Report, VerifiedCheckpoint};
+use attest_rekor::verify::{BundlePolicy, Check, CheckResult, Outcome, Report, VerifiedCheckpoint};
 use attest_rekor::{EntryId, TrustedLog};
 
 /// Carries one HTTP exchange. Closures implement it, so a test double is
@@ -125,6 +125,7 @@ impl ClientError {
 
 /// How failures are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts in all (1 = no retry).
     pub max_attempts: u32,
@@ -137,6 +138,43 @@ pub struct RetryPolicy {
     /// Budget of a whole operation, retries and waits included: no attempt
     /// starts, and no wait is begun, past it.
     pub deadline: Duration,
+}
+
+impl RetryPolicy {
+    /// Attempts in all (1 = no retry).
+    #[must_use]
+    pub const fn with_max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = n;
+        self
+    }
+
+    /// Delay before the first retry (doubled each time, with jitter).
+    #[must_use]
+    pub const fn with_base_delay(mut self, d: Duration) -> Self {
+        self.base_delay = d;
+        self
+    }
+
+    /// Cap on one delay.
+    #[must_use]
+    pub const fn with_max_delay(mut self, d: Duration) -> Self {
+        self.max_delay = d;
+        self
+    }
+
+    /// Timeout of one attempt.
+    #[must_use]
+    pub const fn with_timeout(mut self, d: Duration) -> Self {
+        self.timeout = d;
+        self
+    }
+
+    /// Budget of a whole operation.
+    #[must_use]
+    pub const fn with_deadline(mut self, d: Duration) -> Self {
+        self.deadline = d;
+        self
+    }
 }
 
 impl Default for RetryPolicy {
@@ -155,6 +193,7 @@ impl Default for RetryPolicy {
 
 /// An entry the log returned, verified.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Published {
     /// The entry.
     pub entry: LogEntry,
@@ -263,12 +302,7 @@ impl Core {
         let now = self.clock.now();
         let mut report = match expected {
             Expected::Dsse(env, signer) => {
-                let policy = BundlePolicy {
-                    logs: &self.logs,
-                    signer_key: Some(signer.clone()),
-                    now,
-                    claimed_time: None,
-                };
+                let policy = BundlePolicy::new(&self.logs, now).with_signer_key(signer.clone());
                 attest_rekor::verify::verify_log_entry_memo(&entry, env, &policy, &self.checkpoints)
             }
             Expected::HashedRekord {
@@ -276,44 +310,22 @@ impl Core {
                 signature,
                 key,
             } => {
-                let policy = BundlePolicy {
-                    logs: &self.logs,
-                    signer_key: None,
-                    now,
-                    claimed_time: None,
-                };
+                let policy = BundlePolicy::new(&self.logs, now);
                 let mut r = attest_rekor::verify::verify_log_evidence(&entry, &policy);
                 r.checks.retain(|c| c.outcome != Outcome::NotChecked);
                 let body_ok = hashedrekord_matches(&entry.body, digest, signature, key);
-                r.checks.push(attest_rekor::verify::CheckResult {
-                    check: Check::BodyMatch,
-                    outcome: if body_ok {
-                        Outcome::Passed
-                    } else {
-                        Outcome::Failed
-                    },
-                    detail: if body_ok {
-                        String::new()
-                    } else {
-                        "the logged body is not a hashedrekord of this digest, signature and key"
-                            .into()
-                    },
-                });
+                r.checks.push(CheckResult::passed_if(
+                    Check::BodyMatch,
+                    body_ok,
+                    "the logged body is not a hashedrekord of this digest, signature and key",
+                ));
                 // The signature the entry vouches for, under the caller's key.
                 let sig_ok = key.verifies_prehashed_sha256(digest, signature);
-                r.checks.push(attest_rekor::verify::CheckResult {
-                    check: Check::Signature,
-                    outcome: if sig_ok {
-                        Outcome::Passed
-                    } else {
-                        Outcome::Failed
-                    },
-                    detail: if sig_ok {
-                        String::new()
-                    } else {
-                        "the signature does not verify over the digest with the key".into()
-                    },
-                });
+                r.checks.push(CheckResult::passed_if(
+                    Check::Signature,
+                    sig_ok,
+                    "the signature does not verify over the digest with the key",
+                ));
                 r
             }
         };
@@ -323,11 +335,11 @@ impl Core {
             Ok((entry, report))
         } else {
             if !id_ok {
-                report.checks.push(attest_rekor::verify::CheckResult {
-                    check: Check::Inclusion,
-                    outcome: Outcome::Failed,
-                    detail: "the entry id is not the leaf hash of the returned body".into(),
-                });
+                report.checks.push(CheckResult::new(
+                    Check::Inclusion,
+                    Outcome::Failed,
+                    "the entry id is not the leaf hash of the returned body",
+                ));
             }
             Err(ClientError::Verification(report))
         }
@@ -811,13 +823,7 @@ impl Future for ThreadDelay {
 }
 
 fn single_failure(check: Check, detail: &str) -> ClientError {
-    ClientError::Verification(Report {
-        checks: vec![attest_rekor::verify::CheckResult {
-            check,
-            outcome: attest_rekor::verify::Outcome::Failed,
-            detail: detail.to_owned(),
-        }],
-    })
+    ClientError::Verification(Report::failure(check, detail))
 }
 
 fn retry_after(resp: &Response<Vec<u8>>) -> Option<Duration> {

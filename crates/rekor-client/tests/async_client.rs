@@ -77,10 +77,8 @@ async fn retries_what_it_should_and_verifies_what_it_returns() {
 
     // A timeout, a 503, a 502 and a 429: retried; the fifth attempt succeeds.
     let calls = Arc::new(AtomicU32::new(0));
-    let c = client(vec![0, 503, 502, 429], &calls).with_retry(RetryPolicy {
-        max_attempts: 5,
-        ..RetryPolicy::default()
-    });
+    let c = client(vec![0, 503, 502, 429], &calls)
+        .with_retry(RetryPolicy::default().with_max_attempts(5));
     let p = c
         .publish_dsse(&envelope(1), signer.public_key())
         .await
@@ -121,11 +119,11 @@ async fn retries_what_it_should_and_verifies_what_it_returns() {
 
     // The operation's deadline ends the retries early.
     let calls = Arc::new(AtomicU32::new(0));
-    let c = client(vec![503; 10], &calls).with_retry(RetryPolicy {
-        max_attempts: 10,
-        deadline: Duration::ZERO,
-        ..RetryPolicy::default()
-    });
+    let c = client(vec![503; 10], &calls).with_retry(
+        RetryPolicy::default()
+            .with_max_attempts(10)
+            .with_deadline(Duration::ZERO),
+    );
     let e = c.get_entry_by_index(0).await.unwrap_err();
     assert!(e.is_retryable(), "{e}");
     assert_eq!(calls.load(Ordering::SeqCst), 1);

@@ -95,10 +95,7 @@ fn client(
     let sl = Arc::clone(&sleeps);
     let logs = logs_from_trusted_root(&read("trusted_root.json")).unwrap();
     let c = RekorClient::new("https://rekor.example/", transport, logs)
-        .with_retry(RetryPolicy {
-            max_attempts: 5,
-            ..RetryPolicy::default()
-        })
+        .with_retry(RetryPolicy::default().with_max_attempts(5))
         .with_sleep(move |d| sl.lock().unwrap().push(d));
     (c, script, sleeps)
 }

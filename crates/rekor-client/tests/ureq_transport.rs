@@ -21,11 +21,11 @@ fn statuses_timeouts_and_bodies_over_loopback() {
         Scripted::new(400, r#"{"code":400,"message":"bad logIndex"}"#),
     ]);
     let client = RekorClient::new(base, UreqTransport::new(), vec![])
-        .with_retry(RetryPolicy {
-            max_attempts: 3,
-            timeout: Duration::from_millis(1000),
-            ..RetryPolicy::default()
-        })
+        .with_retry(
+            RetryPolicy::default()
+                .with_max_attempts(3)
+                .with_timeout(Duration::from_millis(1000)),
+        )
         .with_sleep(|_| {});
     let id = EntryId::parse(uuid).unwrap();
     // 503, then a timeout, then 404: NotFound after 3 attempts.

@@ -13,13 +13,11 @@ pub fn trusted_logs() -> Vec<TrustedLog> {
     let mut logs = logs_from_trusted_root(&read("trusted_root.json")).unwrap();
     let (name, spki, id) = attestlog_testkit::STAGING_V2_LOG;
     let spki = Base64::decode_vec(spki).unwrap();
-    logs.push(TrustedLog {
-        log_id: LogId::from_base64(id).unwrap(),
-        key: PublicKey::from_spki_der(&spki).unwrap(),
-        name: name.into(),
-        base_url: format!("https://{name}"),
-        valid_from: None,
-        valid_until: None,
-    });
+    logs.push(TrustedLog::new(
+        LogId::from_base64(id).unwrap(),
+        PublicKey::from_spki_der(&spki).unwrap(),
+        name,
+        format!("https://{name}"),
+    ));
     logs
 }

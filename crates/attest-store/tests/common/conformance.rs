@@ -79,10 +79,9 @@ pub fn put_many_is_all_or_nothing(f: Factory<'_>) {
 }
 
 pub fn bad_input_is_rejected_and_changes_nothing(f: Factory<'_>) {
-    let s = f(StoreLimits {
-        max_envelope_bytes: 100,
-        max_evidence_bytes: 50,
-    });
+    let s = f(StoreLimits::default()
+        .with_max_envelope_bytes(100)
+        .with_max_evidence_bytes(50));
     let good = attestation(1, "acme", "app");
     let mut a = good.clone();
     a.tenant.clear();
@@ -155,11 +154,7 @@ pub fn bad_input_is_rejected_and_changes_nothing(f: Factory<'_>) {
         );
     }
     assert!(matches!(
-        s.store_checkpoint(&CheckpointRecord {
-            log_id: "nothex".into(),
-            tree_size: 1,
-            checkpoint: b"x".to_vec()
-        }),
+        s.store_checkpoint(&CheckpointRecord::new("nothex", 1, b"x".to_vec())),
         Err(StoreError::InvalidInput(_))
     ));
 }
@@ -285,11 +280,7 @@ pub fn checkpoints_only_move_forward(f: Factory<'_>) {
     let s = fresh(f);
     let log = "c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d";
     let other = "ab".repeat(32);
-    let cp = |size: u64, text: &str| CheckpointRecord {
-        log_id: log.into(),
-        tree_size: size,
-        checkpoint: text.as_bytes().to_vec(),
-    };
+    let cp = |size: u64, text: &str| CheckpointRecord::new(log, size, text.as_bytes().to_vec());
     assert!(s.last_checkpoint(log).unwrap().is_none());
     s.store_checkpoint(&cp(10, "ten")).unwrap();
     assert_eq!(s.last_checkpoint(log).unwrap(), Some(cp(10, "ten")));
@@ -306,12 +297,8 @@ pub fn checkpoints_only_move_forward(f: Factory<'_>) {
     s.store_checkpoint(&cp(20, "twenty")).unwrap();
     assert_eq!(s.last_checkpoint(log).unwrap(), Some(cp(20, "twenty")));
     assert!(s.last_checkpoint(&other).unwrap().is_none());
-    s.store_checkpoint(&CheckpointRecord {
-        log_id: other.clone(),
-        tree_size: 1,
-        checkpoint: b"x".to_vec(),
-    })
-    .unwrap();
+    s.store_checkpoint(&CheckpointRecord::new(other.clone(), 1, b"x".to_vec()))
+        .unwrap();
     assert_eq!(s.last_checkpoint(log).unwrap().unwrap().tree_size, 20);
 }
 

@@ -12,29 +12,31 @@ pub fn attestation(n: u64, tenant: &str, subject: &str) -> NewAttestation {
     let mut id = [0u8; 32];
     id[..8].copy_from_slice(&n.to_be_bytes());
     id[31] = 1;
-    NewAttestation {
-        id: AttestationId(id),
-        tenant: tenant.into(),
-        subject: subject.into(),
-        predicate_type: format!("https://example.com/predicate/{}", n % 3),
-        envelope: format!(r#"{{"payload":"{n}","payloadType":"t","signatures":[]}}"#).into_bytes(),
-        signer_key_ids: vec![format!("sha256:{n:064x}")],
-        claimed_time: 1_764_000_000 + i64::try_from(n).unwrap(),
-    }
+    NewAttestation::new(
+        AttestationId(id),
+        tenant,
+        subject,
+        format!("https://example.com/predicate/{}", n % 3),
+        format!(r#"{{"payload":"{n}","payloadType":"t","signatures":[]}}"#).into_bytes(),
+        vec![format!("sha256:{n:064x}")],
+        1_764_000_000 + i64::try_from(n).unwrap(),
+    )
 }
 
 /// A log entry whose ids are derived from `n`.
 pub fn entry(n: u64) -> LogEntryRecord {
-    LogEntryRecord {
-        entry_id: format!("24296fb24b8ad77a{n:064x}"),
-        log_id: "c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d".into(),
-        global_index: 155_690_850 + n,
-        shard_index: 33_786_588 + n,
-        integrated_time: 1_764_000_010 + i64::try_from(n).unwrap(),
-        inclusion_proof: vec![1, 2, 3, n as u8],
-        checkpoint: b"rekor.sigstore.dev - 1193050959916656506\n33786589\nroot\n".to_vec(),
-        set: vec![0x30, n as u8],
-    }
+    LogEntryRecord::new(
+        format!("24296fb24b8ad77a{n:064x}"),
+        "c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d",
+        155_690_850 + n,
+        33_786_588 + n,
+        1_764_000_010 + i64::try_from(n).unwrap(),
+    )
+    .with_evidence(
+        vec![1, 2, 3, n as u8],
+        b"rekor.sigstore.dev - 1193050959916656506\n33786589\nroot\n".to_vec(),
+        vec![0x30, n as u8],
+    )
 }
 
 /// A fresh, empty PostgreSQL database for one test, or `None` (after a loud

@@ -40,14 +40,14 @@ pub(crate) struct Pipeline {
 
 impl Pipeline {
     fn config(&self) -> Config {
-        Config {
-            db: self.db.clone(),
-            rekor_url: self.rekor_url.clone(),
-            rekor_public_key: self.log_key.clone(),
-            rekor_log_name: self.log_name.clone(),
-            rekor_trusted_root: self.trusted_root.clone(),
-            backdate_window: self.backdate_window,
-        }
+        let mut c = Config::default();
+        c.db.clone_from(&self.db);
+        c.rekor_url.clone_from(&self.rekor_url);
+        c.rekor_public_key.clone_from(&self.log_key);
+        c.rekor_log_name.clone_from(&self.log_name);
+        c.rekor_trusted_root.clone_from(&self.trusted_root);
+        c.backdate_window = self.backdate_window;
+        c
     }
 
     fn open(&self) -> Result<(Config, Option<LogConnection>), Failure> {

@@ -160,10 +160,7 @@ pub(crate) fn run(cmd: KeysCommand) -> Result<ExitCode, Failure> {
                 Status::Retired => KeyStatus::Retired,
                 Status::Revoked => KeyStatus::Revoked,
             };
-            let mut set = KeySet {
-                version: doc_version,
-                keys: vec![],
-            };
+            let mut set = KeySet::new(doc_version, vec![]);
             for path in &keys {
                 let key = load_public_key(path)?;
                 if set.keys.iter().any(|k| k.key == key) {

@@ -50,10 +50,7 @@ pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
     let key = attest_tlog::load_or_create_key(&key_path)
         .map_err(|e| Failure::input(format_args!("{e}")))?;
     let public_path = dir.join("log-public.pem");
-    let options = LogOptions {
-        name,
-        ..LogOptions::default()
-    };
+    let options = LogOptions::default().with_name(name);
     let (log, report) = LocalLog::open_with_report(&dir, key, options)
         .map_err(|e| Failure::input(format_args!("{}: {e}", dir.display())))?;
     let server = serve(log.clone(), &addr, max_connections).map_err(Failure::input)?;

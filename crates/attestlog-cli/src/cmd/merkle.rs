@@ -131,16 +131,11 @@ fn decode_hex(text: &[u8], out: &mut Vec<u8>) -> Result<(), usize> {
     if !text.len().is_multiple_of(2) {
         return Err(text.len());
     }
-    for (i, pair) in text.chunks_exact(2).enumerate() {
-        let hi = hex_val(pair[0]).ok_or(2 * i + 1)?;
-        let lo = hex_val(pair[1]).ok_or(2 * i + 2)?;
-        out.push(hi << 4 | lo);
+    if let Some(i) = text.iter().position(|c| !c.is_ascii_hexdigit()) {
+        return Err(i + 1);
     }
+    out.extend(base16ct::mixed::decode_vec(text).map_err(|_| 1usize)?);
     Ok(())
-}
-
-fn hex_val(c: u8) -> Option<u8> {
-    (c as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
 }
 
 /// One line of `merkle verify` input. Both shapes share one flat struct so

@@ -123,12 +123,10 @@ pub(crate) fn bundle(cmd: BundleCommand) -> Result<ExitCode, Failure> {
                 .map_err(|e| Failure::input(format_args!("{}: {e}", p.display())))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let policy = BundlePolicy {
-        logs: &logs,
-        signer_key,
-        now: Timestamp::now(),
-        claimed_time: None,
-    };
+    let mut policy = BundlePolicy::new(&logs, Timestamp::now());
+    if let Some(k) = signer_key {
+        policy = policy.with_signer_key(k);
+    }
     let mut all = true;
     for (path, b) in bundles.iter().zip(&parsed) {
         let report = verify_bundle(b, &policy);
@@ -336,12 +334,7 @@ pub(crate) fn rekor(cmd: RekorCommand) -> Result<ExitCode, Failure> {
                 Ok(e) => e,
                 Err(e) => return client_failure(&e),
             };
-            let policy = BundlePolicy {
-                logs: &logs,
-                signer_key: None,
-                now: Timestamp::now(),
-                claimed_time: None,
-            };
+            let policy = BundlePolicy::new(&logs, Timestamp::now());
             let report = attest_rekor::verify_log_evidence(&entry, &policy);
             let ok = report.evidence_verified();
             print_json(&serde_json::json!({
