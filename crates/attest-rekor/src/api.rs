@@ -8,6 +8,7 @@ use base64ct::{Base64, Encoding};
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::{CheckpointEnvelope, InclusionPromise, InclusionProof, KindVersion, TlogEntry};
+use crate::reason::FieldProblem;
 use crate::{EntryBody, EntryId, LogId};
 
 /// Why an API response could not be read.
@@ -29,7 +30,8 @@ pub enum ApiError {
         /// The field.
         field: &'static str,
         /// What is wrong.
-        reason: String,
+        #[source]
+        reason: FieldProblem,
     },
 }
 
@@ -180,7 +182,7 @@ impl LogEntry {
         let id = EntryId::parse(&id).map_err(ApiError::EntryId)?;
         let body = Base64::decode_vec(&e.body).map_err(|_| ApiError::Field {
             field: "body",
-            reason: "not base64".into(),
+            reason: FieldProblem::NotBase64,
         })?;
         let v = e.verification.unwrap_or(VerificationJson {
             signed_entry_timestamp: None,
@@ -191,9 +193,9 @@ impl LogEntry {
             body_b64: e.body,
             body,
             integrated_time: e.integrated_time,
-            log_id: LogId::from_hex(&e.log_id).map_err(|_| ApiError::Field {
+            log_id: LogId::from_hex(&e.log_id).map_err(|e| ApiError::Field {
                 field: "logID",
-                reason: "not 64 hex digits".into(),
+                reason: FieldProblem::NotLogId(e),
             })?,
             log_index: e.log_index,
             signed_entry_timestamp: v.signed_entry_timestamp,
@@ -245,13 +247,13 @@ impl LogEntry {
         let hex = |field: &'static str, s: &str| -> Result<String, ApiError> {
             let h = attest_merkle::Hash::from_hex(s).map_err(|e| ApiError::Field {
                 field,
-                reason: e.to_string(),
+                reason: FieldProblem::NotHash(e),
             })?;
             Ok(Base64::encode_string(h.as_bytes()))
         };
         let body = EntryBody::parse(&self.body).map_err(|e| ApiError::Field {
             field: "body",
-            reason: e.to_string(),
+            reason: FieldProblem::Body(e),
         })?;
         let (kind, version) = body.kind_version();
         Ok(TlogEntry {
@@ -286,8 +288,7 @@ impl LogEntry {
                         checkpoint: CheckpointEnvelope {
                             envelope: p.checkpoint.clone().ok_or(ApiError::Field {
                                 field: "inclusionProof.checkpoint",
-                                reason: "missing: a bundle's inclusion proof needs its checkpoint"
-                                    .into(),
+                                reason: FieldProblem::Missing,
                             })?,
                         },
                     })

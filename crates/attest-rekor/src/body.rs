@@ -19,18 +19,19 @@ pub enum EntryBody {
 }
 
 /// Why a body could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum BodyError {
     /// Not JSON of a known kind's shape.
-    #[error("entry body is not a valid {kind} {version} body: {reason}")]
+    #[error("entry body is not a valid {kind} {version} body: {source}")]
     Malformed {
         /// Kind.
         kind: String,
         /// Version.
         version: String,
-        /// Why.
-        reason: String,
+        /// The JSON error.
+        #[source]
+        source: std::sync::Arc<serde_json::Error>,
     },
     /// A kind or version this crate does not read.
     #[error("unsupported entry kind {kind} {version}")]
@@ -187,12 +188,12 @@ impl EntryBody {
         let e: Envelope = serde_json::from_slice(bytes).map_err(|err| BodyError::Malformed {
             kind: "?".into(),
             version: "?".into(),
-            reason: err.to_string(),
+            source: std::sync::Arc::new(err),
         })?;
-        let bad = |reason: serde_json::Error| BodyError::Malformed {
+        let bad = |err: serde_json::Error| BodyError::Malformed {
             kind: e.kind.clone(),
             version: e.api_version.clone(),
-            reason: reason.to_string(),
+            source: std::sync::Arc::new(err),
         };
         match (e.kind.as_str(), e.api_version.as_str()) {
             ("dsse", "0.0.1") => serde_json::from_value(e.spec.clone())

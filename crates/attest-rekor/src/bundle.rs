@@ -2,6 +2,8 @@
 //! int64 values are decimal strings and bytes are standard base64.
 
 use attest_dsse::Envelope;
+
+use crate::reason::FieldProblem;
 use base64ct::{Base64, Encoding};
 use serde::{Deserialize, Serialize};
 
@@ -35,7 +37,8 @@ pub enum BundleError {
         /// The field.
         field: &'static str,
         /// What is wrong.
-        reason: String,
+        #[source]
+        reason: FieldProblem,
     },
 }
 
@@ -275,7 +278,7 @@ impl Bundle {
             .map(|v| {
                 Envelope::from_json(v.get().as_bytes()).map_err(|e| BundleError::Field {
                     field: "dsseEnvelope",
-                    reason: e.to_string(),
+                    reason: FieldProblem::Envelope(std::sync::Arc::new(e)),
                 })
             })
             .transpose()
@@ -300,7 +303,7 @@ impl Bundle {
 pub(crate) fn b64(field: &'static str, s: &str) -> Result<Vec<u8>, BundleError> {
     Base64::decode_vec(s).map_err(|_| BundleError::Field {
         field,
-        reason: "not standard base64".into(),
+        reason: FieldProblem::NotBase64,
     })
 }
 
@@ -309,11 +312,11 @@ pub(crate) fn int(field: &'static str, s: &str) -> Result<u64, BundleError> {
     {
         return Err(BundleError::Field {
             field,
-            reason: format!("{s:?} is not a decimal integer"),
+            reason: FieldProblem::NotDecimal(s.to_owned()),
         });
     }
     s.parse().map_err(|_| BundleError::Field {
         field,
-        reason: format!("{s:?} does not fit in 64 bits"),
+        reason: FieldProblem::TooLarge(s.to_owned()),
     })
 }

@@ -9,6 +9,7 @@ mod entry_id;
 pub mod hashes;
 mod log_id;
 mod note;
+mod reason;
 pub mod sansio;
 mod trust;
 pub mod verify;
@@ -22,8 +23,9 @@ pub use log_id::{LogId, LogIdError};
 pub use note::{
     MAX_NOTE_BYTES, MAX_SIGNATURES, NoteError, NoteSignature, NoteVerifier, SignedNote,
 };
+pub use reason::FieldProblem;
 pub use trust::{TlogProblem, TrustRootError, TrustedLog, host_of, logs_from_trusted_root};
 pub use verify::{
-    BundlePolicy, Check, CheckError, Outcome, Report, verify_bundle, verify_log_entry,
+    BundlePolicy, Check, CheckError, Outcome, Reason, Report, verify_bundle, verify_log_entry,
     verify_log_evidence,
 };

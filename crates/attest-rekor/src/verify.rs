@@ -12,7 +12,9 @@ use sha2::{Digest, Sha256};
 
 use crate::body::EntryBody;
 use crate::bundle::{Bundle, TlogEntry, b64, int};
+pub use crate::reason::Reason;
 use crate::{LogId, NoteError, SignedNote, TrustedLog};
+use std::sync::Arc;
 
 /// The checks, each named in reports and errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -59,20 +61,18 @@ impl fmt::Display for Check {
 }
 
 /// Why a check failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{check}: {reason}")]
 pub struct CheckError {
     /// The check that failed.
     pub check: Check,
     /// What was wrong.
-    pub reason: String,
+    #[source]
+    pub reason: Reason,
 }
 
-fn fail(check: Check, reason: impl Into<String>) -> CheckError {
-    CheckError {
-        check,
-        reason: reason.into(),
-    }
+const fn fail(check: Check, reason: Reason) -> CheckError {
+    CheckError { check, reason }
 }
 
 /// One line of a report.
@@ -146,7 +146,7 @@ impl Report {
     fn push(&mut self, check: Check, r: Result<(), CheckError>) -> bool {
         let (outcome, detail) = match r {
             Ok(()) => (Outcome::Passed, String::new()),
-            Err(e) => (Outcome::Failed, e.reason),
+            Err(e) => (Outcome::Failed, e.reason.to_string()),
         };
         self.checks.push(CheckResult {
             check,
@@ -220,7 +220,7 @@ impl Report {
 pub fn find_log<'a>(logs: &'a [TrustedLog], log_id: &[u8]) -> Result<&'a TrustedLog, CheckError> {
     logs.iter()
         .find(|l| l.log_id.as_bytes()[..] == *log_id)
-        .ok_or_else(|| fail(Check::LogKey, "the entry's log id is not a trusted log"))
+        .ok_or_else(|| fail(Check::LogKey, Reason::UntrustedLog))
 }
 
 /// The log key was valid at `integrated_time` (inclusive window).
@@ -231,10 +231,7 @@ pub fn check_log_key_valid(log: &TrustedLog, integrated_time: i64) -> Result<(),
     if log.valid_at(Timestamp::from_unix(integrated_time)) {
         Ok(())
     } else {
-        Err(fail(
-            Check::LogKey,
-            "the log key was not valid at integratedTime",
-        ))
+        Err(fail(Check::LogKey, Reason::LogKeyNotValidAtTime))
     }
 }
 
@@ -248,7 +245,7 @@ pub fn check_integrated_time(integrated_time: i64, now: Timestamp) -> Result<(),
     } else {
         Err(fail(
             Check::IntegratedTime,
-            format!("integratedTime {integrated_time} is in the future"),
+            Reason::FutureIntegratedTime(integrated_time),
         ))
     }
 }
@@ -291,10 +288,7 @@ pub fn verify_set(
     if log.key.verifies(&msg, set) {
         Ok(())
     } else {
-        Err(fail(
-            Check::Set,
-            "the signed entry timestamp does not verify with the log key",
-        ))
+        Err(fail(Check::Set, Reason::SetSignature))
     }
 }
 
@@ -317,12 +311,12 @@ pub struct VerifiedCheckpoint {
 /// # Errors
 /// [`Check::CheckpointSignature`].
 pub fn verify_checkpoint(note: &str, log: &TrustedLog) -> Result<VerifiedCheckpoint, CheckError> {
-    let sig = |e: NoteError| fail(Check::CheckpointSignature, e.to_string());
+    let sig = |e: NoteError| fail(Check::CheckpointSignature, Reason::Note(e));
     let parsed = SignedNote::parse(note).map_err(sig)?;
     parsed.verify(&[log.note_verifier()]).map_err(sig)?;
     let cp = parsed
         .checkpoint()
-        .map_err(|e| fail(Check::CheckpointSignature, e.to_string()))?;
+        .map_err(|e| fail(Check::CheckpointSignature, Reason::CheckpointBody(e)))?;
     Ok(VerifiedCheckpoint {
         origin: cp.origin().to_owned(),
         size: cp.size(),
@@ -348,20 +342,17 @@ pub fn verify_inclusion_in(
     if checkpoint.size != tree_size {
         return Err(fail(
             Check::CheckpointBinding,
-            format!(
-                "proof tree size {tree_size} is not the checkpoint's {}",
-                checkpoint.size
-            ),
+            Reason::TreeSizeMismatch {
+                proof: tree_size,
+                checkpoint: checkpoint.size,
+            },
         ));
     }
     if checkpoint.root != *claimed_root {
-        return Err(fail(
-            Check::CheckpointBinding,
-            "proof root hash is not the checkpoint's",
-        ));
+        return Err(fail(Check::CheckpointBinding, Reason::RootMismatch));
     }
     attest_merkle::verify_inclusion(index, tree_size, &leaf_hash(body), proof, &checkpoint.root)
-        .map_err(|e: ProofError| fail(Check::Inclusion, e.to_string()))
+        .map_err(|e: ProofError| fail(Check::Inclusion, Reason::Proof(e)))
 }
 
 /// Consistency between two verified checkpoints of the same log.
@@ -375,13 +366,10 @@ pub fn verify_checkpoint_consistency(
     proof: &[Hash],
 ) -> Result<(), CheckError> {
     if old.origin != new.origin {
-        return Err(fail(
-            Check::CheckpointBinding,
-            "checkpoints of different logs",
-        ));
+        return Err(fail(Check::CheckpointBinding, Reason::OriginMismatch));
     }
     verify_consistency(old.size, new.size, proof, &old.root, &new.root)
-        .map_err(|e| fail(Check::Inclusion, format!("consistency: {e}")))
+        .map_err(|e| fail(Check::Inclusion, Reason::Consistency(e)))
 }
 
 /// A claimed time is confirmed when `claimed <= integrated <= claimed + window`.
@@ -394,18 +382,18 @@ pub fn check_not_backdated(
     window_secs: i64,
 ) -> Result<(), CheckError> {
     if claimed > integrated_time {
-        return Err(fail(
-            Check::NotBackdated,
-            "claimed time is later than the log's time",
-        ));
+        return Err(fail(Check::NotBackdated, Reason::ClaimedAfterLogTime));
     }
-    if integrated_time - claimed > window_secs {
+    let behind = integrated_time
+        .checked_sub(claimed)
+        .ok_or(fail(Check::NotBackdated, Reason::TimesOutOfRange))?;
+    if behind > window_secs {
         return Err(fail(
             Check::NotBackdated,
-            format!(
-                "claimed time is {}s before the log's time (window {window_secs}s)",
-                integrated_time - claimed
-            ),
+            Reason::Backdated {
+                behind,
+                window: window_secs,
+            },
         ));
     }
     Ok(())
@@ -434,23 +422,21 @@ fn body_matches_envelope(
     env: &Envelope,
     verified_with: Option<&PublicKey>,
 ) -> Result<(), CheckError> {
-    let bm = |r: String| fail(Check::BodyMatch, r);
+    let bm = |r: Reason| fail(Check::BodyMatch, r);
     let payload_hash = sha256_hex(env.payload_unverified());
     let env_sigs: Vec<&[u8]> = env.signatures().iter().map(|s| s.sig.as_slice()).collect();
     let pae = env.pae();
     match body {
         EntryBody::DsseV001(d) => {
             if d.payload_hash.algorithm != "sha256" || d.payload_hash.value != payload_hash {
-                return Err(bm(
-                    "payloadHash is not SHA-256 of the envelope's payload".into()
-                ));
+                return Err(bm(Reason::PayloadHash));
             }
             let mut logged = Vec::new();
             for s in &d.signatures {
                 let sig = Base64::decode_vec(&s.signature)
-                    .map_err(|_| bm("a logged signature is not base64".into()))?;
+                    .map_err(|_| bm(Reason::LoggedSignatureEncoding))?;
                 let pem = Base64::decode_vec(&s.verifier)
-                    .map_err(|_| bm("a logged verifier is not base64".into()))?;
+                    .map_err(|_| bm(Reason::LoggedVerifierEncoding))?;
                 // The verifier the signature check used, in the same PEM text,
                 // need not be parsed again.
                 let same = verified_with.filter(|k| k.to_pem().as_bytes() == pem.as_slice());
@@ -461,18 +447,14 @@ fn body_matches_envelope(
                             .ok()
                             .and_then(|p| crate::x509::public_key_from_pem(p).ok())
                     })
-                    .ok_or_else(
-                        || bm("a logged verifier is not a PEM key or certificate".into()),
-                    )?;
+                    .ok_or_else(|| bm(Reason::LoggedVerifierKey))?;
                 // With one envelope signature, the signature check verified
                 // exactly that signature with that key.
                 let already = env_sigs.len() == 1
                     && verified_with.is_some_and(|k| *k == key)
                     && env_sigs[0] == sig.as_slice();
                 if !already && !key.verifies(&pae, &sig) {
-                    return Err(bm(
-                        "a logged signature does not verify with its logged verifier".into(),
-                    ));
+                    return Err(bm(Reason::LoggedSignatureInvalid));
                 }
                 logged.push(sig);
             }
@@ -481,43 +463,39 @@ fn body_matches_envelope(
         EntryBody::IntotoV002(i) => {
             let c = &i.content;
             if c.payload_hash.value != payload_hash {
-                return Err(bm(
-                    "payloadHash is not SHA-256 of the envelope's payload".into()
-                ));
+                return Err(bm(Reason::PayloadHash));
             }
             if c.envelope.payload_type != env.payload_type() {
-                return Err(bm("logged payloadType differs".into()));
+                return Err(bm(Reason::PayloadType));
             }
             let mut logged = Vec::new();
             for s in &c.envelope.signatures {
-                let inner = Base64::decode_vec(&s.sig)
-                    .map_err(|_| bm("a logged sig is not base64".into()))?;
-                let inner = std::str::from_utf8(&inner)
-                    .map_err(|_| bm("a logged sig is not double base64".into()))?;
-                let sig = Base64::decode_vec(inner)
-                    .map_err(|_| bm("a logged sig is not double base64".into()))?;
+                let inner =
+                    Base64::decode_vec(&s.sig).map_err(|_| bm(Reason::LoggedSignatureEncoding))?;
+                let inner =
+                    std::str::from_utf8(&inner).map_err(|_| bm(Reason::LoggedSignatureEncoding))?;
+                let sig =
+                    Base64::decode_vec(inner).map_err(|_| bm(Reason::LoggedSignatureEncoding))?;
                 logged.push(sig);
             }
             same_signatures(&logged, &env_sigs).map_err(bm)
         }
         EntryBody::HashedRekordV002(h) => {
             let r = &h.hashed_rekord_v0_0_2;
-            let digest = Base64::decode_vec(&r.data.digest)
-                .map_err(|_| bm("digest is not base64".into()))?;
+            let digest =
+                Base64::decode_vec(&r.data.digest).map_err(|_| bm(Reason::DigestEncoding))?;
             if r.data.algorithm != "SHA2_256" || digest != Sha256::digest(&pae).as_slice() {
-                return Err(bm("digest is not SHA-256 of the envelope's PAE".into()));
+                return Err(bm(Reason::PaeDigest));
             }
             let sig = Base64::decode_vec(&r.signature.content)
-                .map_err(|_| bm("signature is not base64".into()))?;
+                .map_err(|_| bm(Reason::LoggedSignatureEncoding))?;
             same_signatures(&[sig], &env_sigs).map_err(bm)
         }
-        EntryBody::HashedRekordV001(_) => Err(bm(
-            "a hashedrekord 0.0.1 entry logs a message signature, not an envelope".into(),
-        )),
+        EntryBody::HashedRekordV001(_) => Err(bm(Reason::NotAnEnvelopeEntry)),
     }
 }
 
-fn same_signatures(logged: &[Vec<u8>], envelope: &[&[u8]]) -> Result<(), String> {
+fn same_signatures(logged: &[Vec<u8>], envelope: &[&[u8]]) -> Result<(), Reason> {
     let mut a: Vec<&[u8]> = logged.iter().map(Vec::as_slice).collect();
     let mut b: Vec<&[u8]> = envelope.to_vec();
     a.sort_unstable();
@@ -525,7 +503,7 @@ fn same_signatures(logged: &[Vec<u8>], envelope: &[&[u8]]) -> Result<(), String>
     if a == b {
         Ok(())
     } else {
-        Err("logged signatures are not the envelope's signatures".into())
+        Err(Reason::SignaturesDiffer)
     }
 }
 
@@ -539,16 +517,16 @@ pub fn check_body_matches_message(
     digest: &[u8],
     signature: &[u8],
 ) -> Result<(), CheckError> {
-    let bm = |r: &str| fail(Check::BodyMatch, r);
+    let bm = |r: Reason| fail(Check::BodyMatch, r);
     let EntryBody::HashedRekordV001(h) = body else {
-        return Err(bm("a message signature is logged as hashedrekord 0.0.1"));
+        return Err(bm(Reason::NotAMessageEntry));
     };
     let hex = base16ct::lower::encode_string(digest);
     if h.data.hash.algorithm != "sha256" || h.data.hash.value != hex {
-        return Err(bm("logged digest differs from the message digest"));
+        return Err(bm(Reason::MessageDigest));
     }
     if Base64::decode_vec(&h.signature.content).ok().as_deref() != Some(signature) {
-        return Err(bm("logged signature differs from the bundle's"));
+        return Err(bm(Reason::MessageSignatureDiffers));
     }
     Ok(())
 }
@@ -612,20 +590,14 @@ pub fn verify_bundle(bundle: &Bundle, policy: &BundlePolicy<'_>) -> Report {
     let Some(entry) = bundle.verification_material.tlog_entries.first() else {
         r.push(
             Check::Inclusion,
-            Err(fail(
-                Check::Inclusion,
-                "the bundle has no transparency-log entry",
-            )),
+            Err(fail(Check::Inclusion, Reason::NoEntry)),
         );
         return r;
     };
     if bundle.verification_material.tlog_entries.len() > 1 {
         r.push(
             Check::LogKey,
-            Err(fail(
-                Check::LogKey,
-                "more than one log entry: only one is verified here",
-            )),
+            Err(fail(Check::LogKey, Reason::SeveralEntries)),
         );
         return r;
     }
@@ -655,7 +627,10 @@ fn verify_entry(
     let (body, log_id, global, integrated) = match parsed {
         Ok(v) => v,
         Err(e) => {
-            r.push(Check::LogKey, Err(fail(Check::LogKey, e.to_string())));
+            r.push(
+                Check::LogKey,
+                Err(fail(Check::LogKey, Reason::Entry(Arc::new(e)))),
+            );
             return;
         }
     };
@@ -676,27 +651,28 @@ fn verify_entry(
             match &entry.inclusion_promise {
                 Some(p) => {
                     let set = Base64::decode_vec(&p.signed_entry_timestamp)
-                        .map_err(|_| fail(Check::Set, "the signed entry timestamp is not base64"))
+                        .map_err(|_| fail(Check::Set, Reason::SetEncoding))
                         .and_then(|set| {
                             verify_set(log, &entry.canonicalized_body, t, global, &set)
                         });
                     r.push(Check::Set, set);
                 }
                 None => {
-                    r.push(
-                        Check::Set,
-                        Err(fail(
-                            Check::Set,
-                            "a Rekor v1 entry without its signed entry timestamp",
-                        )),
-                    );
+                    r.push(Check::Set, Err(fail(Check::Set, Reason::NoSet)));
                 }
             }
         }
         None => {
             // Rekor v2: no SET and no integrated time; time comes from RFC 3161
             // timestamps, which this crate does not verify.
-            r.push(Check::LogKey, if log.valid_until.is_none() { Ok(()) } else { Err(fail(Check::LogKey, "without integratedTime the validity of an expired log key cannot be checked")) });
+            r.push(
+                Check::LogKey,
+                if log.valid_until.is_none() {
+                    Ok(())
+                } else {
+                    Err(fail(Check::LogKey, Reason::NoTimeForExpiringKey))
+                },
+            );
             r.not_checked(
                 Check::IntegratedTime,
                 "Rekor v2 entries carry no integratedTime",
@@ -713,7 +689,7 @@ fn verify_entry(
         None => {
             r.push(
                 Check::Inclusion,
-                Err(fail(Check::Inclusion, "the entry has no inclusion proof")),
+                Err(fail(Check::Inclusion, Reason::NoInclusionProof)),
             );
         }
         Some(p) => {
@@ -732,7 +708,7 @@ fn verify_entry(
                     let root = Hash::from_slice(&b64("inclusionProof.rootHash", &p.root_hash)?)
                         .ok_or(crate::BundleError::Field {
                             field: "inclusionProof.rootHash",
-                            reason: "not 32 bytes".into(),
+                            reason: crate::reason::FieldProblem::Not32Bytes,
                         })?;
                     let hashes = p
                         .hashes
@@ -741,7 +717,7 @@ fn verify_entry(
                             Hash::from_slice(&b64("inclusionProof.hashes", h)?).ok_or(
                                 crate::BundleError::Field {
                                     field: "inclusionProof.hashes",
-                                    reason: "not 32 bytes".into(),
+                                    reason: crate::reason::FieldProblem::Not32Bytes,
                                 },
                             )
                         })
@@ -762,7 +738,10 @@ fn verify_entry(
                         }
                     }
                     Err(e) => {
-                        r.push(Check::Inclusion, Err(fail(Check::Inclusion, e.to_string())));
+                        r.push(
+                            Check::Inclusion,
+                            Err(fail(Check::Inclusion, Reason::ProofEncoding(Arc::new(e)))),
+                        );
                     }
                 }
             }
@@ -791,31 +770,32 @@ fn verify_entry(
     let key = match &policy.signer_key {
         Some(k) => Ok(k.clone()),
         None => match bundle.certificate_der() {
-            Ok(Some(der)) => crate::x509::certificate_public_key(&der).map_err(|e| e.to_string()),
-            Ok(None) => Err("no signer key given and the bundle carries no certificate".to_owned()),
-            Err(e) => Err(e.to_string()),
+            Ok(Some(der)) => crate::x509::certificate_public_key(&der)
+                .map_err(|e| Reason::Certificate(Arc::new(e))),
+            Ok(None) => Err(Reason::NoSignerKey),
+            Err(e) => Err(Reason::CertificateField(Arc::new(e))),
         },
     };
     match (parsed_body, bundle.envelope(), &bundle.message_signature) {
         (Err(e), _, _) => {
-            r.push(Check::BodyMatch, Err(fail(Check::BodyMatch, e.to_string())));
+            r.push(
+                Check::BodyMatch,
+                Err(fail(Check::BodyMatch, Reason::Body(e))),
+            );
         }
         (Ok(_), _, _) if !kind_ok => {
             r.push(
                 Check::BodyMatch,
-                Err(fail(
-                    Check::BodyMatch,
-                    "kindVersion does not match the body",
-                )),
+                Err(fail(Check::BodyMatch, Reason::KindVersionMismatch)),
             );
         }
         (Ok(b), Ok(Some(env)), _) => {
             let sig = key.map_err(|e| fail(Check::Signature, e)).and_then(|k| {
                 let v = Verifier::from_keys([k.clone()], 1)
-                    .map_err(|e| fail(Check::Signature, e.to_string()))?;
+                    .map_err(|e| fail(Check::Signature, Reason::Verifier(e)))?;
                 v.verify(&env, env.payload_type(), at)
                     .map(|_| k)
-                    .map_err(|e| fail(Check::Signature, e.to_string()))
+                    .map_err(|e| fail(Check::Signature, Reason::EnvelopeSignature(e)))
             });
             // A (signature, key) pair the signature check just verified is
             // not verified again by the body check.
@@ -832,17 +812,11 @@ fn verify_entry(
             ) {
                 (Ok(d), Ok(s)) => (d, s),
                 _ => {
-                    let e = fail(
-                        Check::BodyMatch,
-                        "the message digest or signature is not base64",
-                    );
+                    let e = fail(Check::BodyMatch, Reason::MessageEncoding);
                     r.push(Check::BodyMatch, Err(e.clone()));
                     r.push(
                         Check::Signature,
-                        Err(fail(
-                            Check::Signature,
-                            "the message signature is not base64",
-                        )),
+                        Err(fail(Check::Signature, Reason::MessageSignatureEncoding)),
                     );
                     return;
                 }
@@ -852,26 +826,26 @@ fn verify_entry(
                 check_body_matches_message(&b, &digest, &sig),
             );
             // hashedrekord: the key is in the logged body when the bundle has only a hint.
-            let key = key.or_else(|_| logged_key(&b).ok_or_else(|| "no signer key".to_owned()));
+            let key = key.or_else(|_| logged_key(&b).ok_or(Reason::NoSignerKey));
             let res = key.map_err(|e| fail(Check::Signature, e)).and_then(|k| {
                 if k.verifies_prehashed_sha256(&digest, &sig) {
                     Ok(())
                 } else {
-                    Err(fail(
-                        Check::Signature,
-                        "the message signature does not verify",
-                    ))
+                    Err(fail(Check::Signature, Reason::MessageSignatureInvalid))
                 }
             });
             r.push(Check::Signature, res);
         }
         (Ok(_), Err(e), _) => {
-            r.push(Check::BodyMatch, Err(fail(Check::BodyMatch, e.to_string())));
+            r.push(
+                Check::BodyMatch,
+                Err(fail(Check::BodyMatch, Reason::Envelope(Arc::new(e)))),
+            );
         }
         (Ok(_), Ok(None), None) => {
             r.push(
                 Check::BodyMatch,
-                Err(fail(Check::BodyMatch, "the bundle has no content")),
+                Err(fail(Check::BodyMatch, Reason::NoContent)),
             );
         }
     }
@@ -977,7 +951,10 @@ fn log_entry_report(
     let tlog = match entry.to_tlog_entry() {
         Ok(t) => t,
         Err(e) => {
-            r.push(Check::LogKey, Err(fail(Check::LogKey, e.to_string())));
+            r.push(
+                Check::LogKey,
+                Err(fail(Check::LogKey, Reason::RestEntry(Arc::new(e)))),
+            );
             return r;
         }
     };

@@ -33,13 +33,17 @@ const IDLE: Duration = Duration::from_secs(60);
 #[non_exhaustive]
 pub enum ServerError {
     /// Binding the address failed.
-    #[error("cannot listen on {addr}: {reason}")]
+    #[error("cannot listen on {addr}: {source}")]
     Bind {
         /// The address.
         addr: String,
         /// Why.
-        reason: String,
+        #[source]
+        source: std::io::Error,
     },
+    /// The address resolves to nothing.
+    #[error("{0} resolves to no address")]
+    NoAddress(String),
 }
 
 /// An open connection: a handle to shut it down, and its thread.
@@ -122,30 +126,26 @@ impl Drop for Server {
 /// # Errors
 /// [`ServerError::Bind`].
 pub fn serve(log: LocalLog, addr: &str, max_connections: usize) -> Result<Server, ServerError> {
-    let bind = |reason: String| ServerError::Bind {
+    let bind = |source: std::io::Error| ServerError::Bind {
         addr: addr.to_owned(),
-        reason,
+        source,
     };
     let sock_addr: SocketAddr = addr
         .to_socket_addrs()
-        .map_err(|e| bind(e.to_string()))?
+        .map_err(bind)?
         .next()
-        .ok_or_else(|| bind("no address".into()))?;
+        .ok_or_else(|| ServerError::NoAddress(addr.to_owned()))?;
     let socket = socket2::Socket::new(
         socket2::Domain::for_address(sock_addr),
         socket2::Type::STREAM,
         Some(socket2::Protocol::TCP),
     )
-    .map_err(|e| bind(e.to_string()))?;
-    socket
-        .set_reuse_address(true)
-        .map_err(|e| bind(e.to_string()))?;
-    socket
-        .bind(&sock_addr.into())
-        .map_err(|e| bind(e.to_string()))?;
-    socket.listen(1024).map_err(|e| bind(e.to_string()))?;
+    .map_err(bind)?;
+    socket.set_reuse_address(true).map_err(bind)?;
+    socket.bind(&sock_addr.into()).map_err(bind)?;
+    socket.listen(1024).map_err(bind)?;
     let listener: TcpListener = socket.into();
-    let bound = listener.local_addr().map_err(|e| bind(e.to_string()))?;
+    let bound = listener.local_addr().map_err(bind)?;
     let stop = Arc::new(AtomicBool::new(false));
     let connections = Arc::new(Connections::default());
     let accept = {
@@ -155,7 +155,7 @@ pub fn serve(log: LocalLog, addr: &str, max_connections: usize) -> Result<Server
             .spawn(move || {
                 accept_loop(&listener, &log, &stop, &connections, max_connections.max(1))
             })
-            .map_err(|e| bind(e.to_string()))?
+            .map_err(bind)?
     };
     Ok(Server {
         addr: bound,

@@ -432,7 +432,7 @@ pub fn entry_record(e: &LogEntry) -> Result<LogEntryRecord, ApiError> {
         Some(s) => <base64ct::Base64 as base64ct::Encoding>::decode_vec(s).map_err(|_| {
             ApiError::Field {
                 field: "verification.signedEntryTimestamp",
-                reason: "not base64".into(),
+                reason: attest_rekor::FieldProblem::NotBase64,
             }
         })?,
     };

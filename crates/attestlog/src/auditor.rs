@@ -608,7 +608,8 @@ impl<L: LogOps> Core<L> {
         let body = attest_rekor::EntryBody::parse(&entry.body)
             .map_err(|e| e.to_string())
             .and_then(|b| {
-                attest_rekor::verify::check_body_matches_envelope(&b, env).map_err(|e| e.reason)
+                attest_rekor::verify::check_body_matches_envelope(&b, env)
+                    .map_err(|e| e.reason.to_string())
             });
         r.push(AuditCheck::BodyMatch, body);
         let group = |checks: &[Check]| from_rekor(&evidence, checks);
@@ -687,7 +688,7 @@ impl<L> Core<L> {
         match claimed {
             Some(t) => r.push(
                 AuditCheck::NotBackdated,
-                check_not_backdated(t, integrated, self.window).map_err(|e| e.reason),
+                check_not_backdated(t, integrated, self.window).map_err(|e| e.reason.to_string()),
             ),
             None => r.skip(
                 AuditCheck::NotBackdated,

@@ -368,11 +368,10 @@ impl Core {
                 Err(e) => last = Some(e),
             }
         }
-        let e = last.unwrap_or_else(|| attest_rekor::verify::CheckError {
-            check: Check::LogKey,
-            reason: "no trusted logs".into(),
-        });
-        Err(single_failure(e.check, &e.reason))
+        match last {
+            Some(e) => Err(single_failure(e.check, &e.reason.to_string())),
+            None => Err(single_failure(Check::LogKey, "no trusted logs")),
+        }
     }
 }
 
@@ -543,7 +542,7 @@ mod ops {
                 source: ResponseError::Malformed(sansio::Malformed::Hash(e)),
             })?;
         attest_rekor::verify::verify_checkpoint_consistency(old, new, &hashes)
-            .map_err(|e| single_failure(e.check, &e.reason))
+            .map_err(|e| single_failure(e.check, &e.reason.to_string()))
     }
 }
 

@@ -1,0 +1,209 @@
+//! Why a verification check failed: a closed set of reasons, with the
+//! underlying error as the source where there is one.
+
+use std::sync::Arc;
+
+use attest_merkle::{CheckpointError, ProofError};
+
+/// Why a check failed. Errors of other types that are not `Clone` are kept
+/// behind an `Arc` so that reports stay cheap to clone.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Reason {
+    // log-key
+    /// The entry's log id names no trusted log.
+    #[error("the entry's log id is not a trusted log")]
+    UntrustedLog,
+    /// The log key's validity window does not contain integratedTime.
+    #[error("the log key was not valid at integratedTime")]
+    LogKeyNotValidAtTime,
+    /// A bundle with several log entries (only one is verified).
+    #[error("more than one log entry: only one is verified here")]
+    SeveralEntries,
+    /// No integratedTime to check an expiring log key against.
+    #[error("without integratedTime the validity of an expired log key cannot be checked")]
+    NoTimeForExpiringKey,
+    /// The bundle's log entry is malformed.
+    #[error("the log entry: {0}")]
+    Entry(#[source] Arc<crate::BundleError>),
+    /// The REST entry does not convert to a bundle entry.
+    #[error("the log entry: {0}")]
+    RestEntry(#[source] Arc<crate::ApiError>),
+    // integrated-time
+    /// integratedTime later than the verifier's clock.
+    #[error("integratedTime {0} is in the future")]
+    FutureIntegratedTime(i64),
+    // set
+    /// The SET does not verify with the log key.
+    #[error("the signed entry timestamp does not verify with the log key")]
+    SetSignature,
+    /// The SET is not base64.
+    #[error("the signed entry timestamp is not base64")]
+    SetEncoding,
+    /// A Rekor v1 entry without its SET.
+    #[error("a Rekor v1 entry without its signed entry timestamp")]
+    NoSet,
+    // checkpoint-signature
+    /// The checkpoint's signed note does not verify.
+    #[error("{0}")]
+    Note(#[source] crate::NoteError),
+    /// The checkpoint body is malformed.
+    #[error("checkpoint body: {0}")]
+    CheckpointBody(#[source] CheckpointError),
+    // checkpoint-binding
+    /// The proof's tree size is not the checkpoint's.
+    #[error("proof tree size {proof} is not the checkpoint's {checkpoint}")]
+    TreeSizeMismatch {
+        /// The size the proof claims.
+        proof: u64,
+        /// The checkpoint's size.
+        checkpoint: u64,
+    },
+    /// The proof's root is not the checkpoint's.
+    #[error("proof root hash is not the checkpoint's")]
+    RootMismatch,
+    /// Two checkpoints of different logs (origins).
+    #[error("checkpoints of different logs")]
+    OriginMismatch,
+    // inclusion
+    /// The inclusion proof does not verify.
+    #[error("{0}")]
+    Proof(#[source] ProofError),
+    /// The consistency proof does not verify.
+    #[error("consistency: {0}")]
+    Consistency(#[source] ProofError),
+    /// A bundle without a log entry.
+    #[error("the bundle has no transparency-log entry")]
+    NoEntry,
+    /// An entry without an inclusion proof.
+    #[error("the entry has no inclusion proof")]
+    NoInclusionProof,
+    /// The inclusion proof's fields are malformed.
+    #[error("the inclusion proof: {0}")]
+    ProofEncoding(#[source] Arc<crate::BundleError>),
+    // not-backdated
+    /// The claimed time is after the log's time.
+    #[error("claimed time is later than the log's time")]
+    ClaimedAfterLogTime,
+    /// The claimed time precedes the log's time by more than the window.
+    #[error("claimed time is {behind}s before the log's time (window {window}s)")]
+    Backdated {
+        /// Seconds between the claim and the log's time.
+        behind: i64,
+        /// The window allowed.
+        window: i64,
+    },
+    /// The difference of the two times does not fit in an `i64`.
+    #[error("claimed time and the log's time are too far apart to compare")]
+    TimesOutOfRange,
+    // body-match
+    /// The logged body does not parse.
+    #[error("{0}")]
+    Body(#[source] crate::BodyError),
+    /// The bundle's envelope does not parse.
+    #[error("the bundle's envelope: {0}")]
+    Envelope(#[source] Arc<crate::BundleError>),
+    /// kindVersion disagrees with the body.
+    #[error("kindVersion does not match the body")]
+    KindVersionMismatch,
+    /// A bundle with neither an envelope nor a message signature.
+    #[error("the bundle has no content")]
+    NoContent,
+    /// The bundle's message digest or signature is not base64.
+    #[error("the message digest or signature is not base64")]
+    MessageEncoding,
+    /// payloadHash is not the envelope payload's SHA-256.
+    #[error("payloadHash is not SHA-256 of the envelope's payload")]
+    PayloadHash,
+    /// A logged signature is not base64 (or, for intoto, not double base64).
+    #[error("a logged signature is not (double) base64")]
+    LoggedSignatureEncoding,
+    /// A logged verifier is not base64.
+    #[error("a logged verifier is not base64")]
+    LoggedVerifierEncoding,
+    /// A logged verifier is not a PEM key or certificate we read.
+    #[error("a logged verifier is not a PEM key or certificate")]
+    LoggedVerifierKey,
+    /// A logged signature does not verify with its logged verifier.
+    #[error("a logged signature does not verify with its logged verifier")]
+    LoggedSignatureInvalid,
+    /// The logged payloadType differs from the envelope's.
+    #[error("logged payloadType differs")]
+    PayloadType,
+    /// The logged digest is not base64.
+    #[error("the logged digest is not base64")]
+    DigestEncoding,
+    /// The logged digest is not SHA-256 of the envelope's PAE.
+    #[error("digest is not SHA-256 of the envelope's PAE")]
+    PaeDigest,
+    /// The logged signatures are not the envelope's.
+    #[error("logged signatures are not the envelope's signatures")]
+    SignaturesDiffer,
+    /// A hashedrekord 0.0.1 entry where an envelope was expected.
+    #[error("a hashedrekord 0.0.1 entry logs a message signature, not an envelope")]
+    NotAnEnvelopeEntry,
+    /// Another kind where a message signature was expected.
+    #[error("a message signature is logged as hashedrekord 0.0.1")]
+    NotAMessageEntry,
+    /// The logged digest differs from the message digest.
+    #[error("logged digest differs from the message digest")]
+    MessageDigest,
+    /// The logged signature differs from the bundle's.
+    #[error("logged signature differs from the bundle's")]
+    MessageSignatureDiffers,
+    // signature
+    /// No signer key: none given, none in the bundle.
+    #[error("no signer key given and the bundle carries no certificate or logged key")]
+    NoSignerKey,
+    /// The bundle's certificate does not parse.
+    #[error("the bundle's certificate: {0}")]
+    Certificate(#[source] Arc<crate::x509::CertificateError>),
+    /// The bundle's certificate field is malformed.
+    #[error("the bundle's certificate: {0}")]
+    CertificateField(#[source] Arc<crate::BundleError>),
+    /// A verifier over the signer key cannot be built.
+    #[error("{0}")]
+    Verifier(#[source] attest_dsse::VerifierError),
+    /// The envelope's signature does not verify.
+    #[error("{0}")]
+    EnvelopeSignature(#[source] attest_dsse::VerifyError),
+    /// The message signature is not base64.
+    #[error("the message signature is not base64")]
+    MessageSignatureEncoding,
+    /// The message signature does not verify.
+    #[error("the message signature does not verify")]
+    MessageSignatureInvalid,
+}
+
+/// What is wrong with one field of a bundle or a log entry: a closed set.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum FieldProblem {
+    /// Not standard base64.
+    #[error("not standard base64")]
+    NotBase64,
+    /// Not a hash (64 hex digits, or 32 bytes).
+    #[error("not a SHA-256 hash: {0}")]
+    NotHash(#[source] attest_merkle::HashParseError),
+    /// Not 32 bytes.
+    #[error("not 32 bytes")]
+    Not32Bytes,
+    /// Not a log id.
+    #[error("{0}")]
+    NotLogId(#[source] crate::LogIdError),
+    /// Not a canonical decimal integer (digits, no leading zero).
+    #[error("{0:?} is not a decimal integer")]
+    NotDecimal(String),
+    /// A decimal integer beyond 64 bits.
+    #[error("{0:?} does not fit in 64 bits")]
+    TooLarge(String),
+    /// Missing where it is required.
+    #[error("missing")]
+    Missing,
+    /// A DSSE envelope that does not parse.
+    #[error("{0}")]
+    Envelope(#[source] std::sync::Arc<attest_dsse::EnvelopeError>),
+    /// A log entry body that does not parse.
+    #[error("{0}")]
+    Body(#[source] crate::BodyError),
+}
