@@ -37,6 +37,7 @@ impl<F: Fn() -> Timestamp + Send + Sync> Clock for F {
 /// A string that is not RFC 3339 date-time.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not an RFC 3339 date-time (like 2026-01-02T03:04:05Z): {0:?}")]
+#[non_exhaustive]
 pub struct TimestampError(pub String);
 
 impl Timestamp {

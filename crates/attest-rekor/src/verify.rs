@@ -63,6 +63,7 @@ impl fmt::Display for Check {
 /// Why a check failed.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{check}: {reason}")]
+#[non_exhaustive]
 pub struct CheckError {
     /// The check that failed.
     pub check: Check,

@@ -163,6 +163,16 @@ pub enum AuditError {
     Store(#[from] StoreError),
 }
 
+impl AuditError {
+    /// What kind of failure this is.
+    #[must_use]
+    pub fn kind(&self) -> crate::ErrorKind {
+        match self {
+            Self::Store(e) => crate::ErrorKind::from_store(e),
+        }
+    }
+}
+
 /// What one audit run learned from the log, once for all its rows.
 struct LogState {
     /// The log's current checkpoint, verified, or why it is unavailable.

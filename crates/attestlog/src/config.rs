@@ -148,6 +148,21 @@ pub enum ConfigError {
     Local(#[from] attest_tlog::LocalError),
 }
 
+impl ConfigError {
+    /// What kind of failure this is.
+    #[must_use]
+    pub fn kind(&self) -> crate::ErrorKind {
+        use crate::ErrorKind as K;
+        match self {
+            Self::Store(e) => K::from_store(e),
+            Self::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                K::NotFound
+            }
+            _ => K::InvalidInput,
+        }
+    }
+}
+
 /// The pipeline's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -83,6 +83,28 @@ pub enum ExportError {
     },
 }
 
+impl ExportError {
+    /// What kind of failure this is.
+    #[must_use]
+    pub fn kind(&self) -> crate::ErrorKind {
+        use crate::ErrorKind as K;
+        match self {
+            Self::NotPublished(_) => K::NotFound,
+            Self::Evidence(_)
+            | Self::EvidenceMismatch { .. }
+            | Self::Envelope(_)
+            | Self::NoSignerKeyId
+            | Self::Bundle(_) => K::Corrupt,
+            Self::Certificate(_) | Self::CertificateKeyMismatch | Self::KeySetUrl { .. } => {
+                K::InvalidInput
+            }
+            Self::KeySetTransport { .. } => K::Unavailable,
+            Self::KeySetStatus { status, .. } if status.is_server_error() => K::Unavailable,
+            Self::KeySetStatus { .. } | Self::KeySetDocument { .. } => K::Other,
+        }
+    }
+}
+
 /// A published attestation as a Sigstore bundle v0.3: the envelope exactly
 /// as stored, a public-key hint (the signer's key id), and the log entry
 /// with its inclusion proof, checkpoint and SET, from the evidence kept when

@@ -75,6 +75,16 @@ async fn async_pipelines_over_a_user_async_transport() {
         let done = t.await.unwrap().unwrap();
         assert!(done.entry.is_some() && done.publish_error.is_none());
     }
+    // Bad input is a typed error of kind InvalidInput, and nothing is stored.
+    let err = attestor
+        .attest("", "artifact-x", statement(7))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, attestlog::AttestError::EmptyTenant));
+    assert_eq!(err.kind(), attestlog::ErrorKind::InvalidInput);
+    let err = attestor.attest("acme", "", statement(7)).await.unwrap_err();
+    assert!(matches!(err, attestlog::AttestError::EmptySubject));
+
     let auditor = AsyncAuditor::builder(k, Box::new(Arc::clone(&store)))
         .log(client())
         .build();

@@ -74,6 +74,15 @@ fn log_connections() {
         .log_connection(),
         Err(ConfigError::Read { .. })
     ));
+    let missing_err = config(&[
+        ("REKOR_URL", "http://127.0.0.1:3000"),
+        ("REKOR_PUBLIC_KEY", missing.to_str().unwrap()),
+    ])
+    .unwrap()
+    .log_connection()
+    .unwrap_err();
+    assert_eq!(missing_err.kind(), attestlog::ErrorKind::NotFound);
+    assert!(!missing_err.kind().is_retryable());
     // An empty embedded-log path is refused rather than the current directory.
     assert!(matches!(
         config(&[("REKOR_URL", "local:")]).unwrap().log_connection(),
