@@ -17,11 +17,7 @@ use base64ct::{Base64, Encoding};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn read(name: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/../crates/rekor-client/tests/vectors/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
+    attestlog_testkit::vector(name)
 }
 
 fn bench(c: &mut Criterion) {

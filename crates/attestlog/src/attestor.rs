@@ -120,6 +120,15 @@ impl<L> std::fmt::Debug for AttestorBuilder<L> {
 }
 
 impl<L> AttestorBuilder<L> {
+    fn new(signer: SigningKey, store: Box<dyn AttestationStore>) -> Self {
+        Self {
+            signer,
+            store,
+            log: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
     /// Publishes to the log behind `client`: a [`RekorClient`] builds an
     /// [`Attestor`], an [`AsyncRekorClient`] an [`AsyncAttestor`].
     pub fn log<C>(self, client: C) -> AttestorBuilder<C> {
@@ -306,12 +315,7 @@ impl Attestor<Offline> {
         signer: SigningKey,
         store: Box<dyn AttestationStore>,
     ) -> AttestorBuilder<RekorClient<Offline>> {
-        AttestorBuilder {
-            signer,
-            store,
-            log: None,
-            clock: Arc::new(SystemClock),
-        }
+        AttestorBuilder::new(signer, store)
     }
 }
 
@@ -372,12 +376,7 @@ impl AsyncAttestor<Offline> {
         signer: SigningKey,
         store: Box<dyn AttestationStore>,
     ) -> AttestorBuilder<AsyncRekorClient<Offline>> {
-        AttestorBuilder {
-            signer,
-            store,
-            log: None,
-            clock: Arc::new(SystemClock),
-        }
+        AttestorBuilder::new(signer, store)
     }
 }
 
