@@ -103,29 +103,20 @@ pub struct PublishSummary {
 /// (async log client): `Attestor::builder(signer, store)`, optionally
 /// `.log(client)` and `.clock(clock)`, then `.build()`.
 #[must_use = "a builder does nothing until built"]
+#[derive(Debug)]
 pub struct AttestorBuilder<L> {
-    signer: SigningKey,
-    store: Box<dyn AttestationStore>,
-    log: Option<L>,
-    clock: Arc<dyn Clock>,
-}
-
-impl<L> std::fmt::Debug for AttestorBuilder<L> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AttestorBuilder")
-            .field("signer", &self.signer.public_key().key_id())
-            .field("publishes", &self.log.is_some())
-            .finish_non_exhaustive()
-    }
+    core: Core<L>,
 }
 
 impl<L> AttestorBuilder<L> {
     fn new(signer: SigningKey, store: Box<dyn AttestationStore>) -> Self {
         Self {
-            signer,
-            store,
-            log: None,
-            clock: Arc::new(SystemClock),
+            core: Core {
+                signer,
+                store,
+                log: None,
+                clock: Arc::new(SystemClock),
+            },
         }
     }
 
@@ -138,41 +129,40 @@ impl<L> AttestorBuilder<L> {
     /// [`log`](Self::log) when `client` is `Some`, none when `None` (e.g.
     /// from a configuration where publication is optional).
     pub fn optional_log<C>(self, client: Option<C>) -> AttestorBuilder<C> {
+        let Core {
+            signer,
+            store,
+            clock,
+            ..
+        } = self.core;
         AttestorBuilder {
-            signer: self.signer,
-            store: self.store,
-            log: client,
-            clock: self.clock,
+            core: Core {
+                signer,
+                store,
+                log: client,
+                clock,
+            },
         }
     }
 
     /// The clock that sets claimed times (default: the system clock).
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Arc::new(clock);
+        self.core.clock = Arc::new(clock);
         self
-    }
-
-    fn core(self) -> Core<L> {
-        Core {
-            signer: self.signer,
-            store: self.store,
-            log: self.log,
-            clock: self.clock,
-        }
     }
 }
 
 impl<T: Transport + Sync> AttestorBuilder<RekorClient<T>> {
     /// The blocking attestor.
     pub fn build(self) -> Attestor<T> {
-        Attestor { core: self.core() }
+        Attestor { core: self.core }
     }
 }
 
 impl<T: AsyncTransport> AttestorBuilder<AsyncRekorClient<T>> {
     /// The async attestor.
     pub fn build(self) -> AsyncAttestor<T> {
-        AsyncAttestor { core: self.core() }
+        AsyncAttestor { core: self.core }
     }
 }
 

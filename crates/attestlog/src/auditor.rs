@@ -185,21 +185,9 @@ struct LogState {
 /// `Auditor::builder(keys, store)`, then `.log(client)`, `.backdate_window(s)`,
 /// `.clock(clock)` as needed, and `.build()`.
 #[must_use = "a builder does nothing until built"]
+#[derive(Debug)]
 pub struct AuditorBuilder<L> {
-    keys: KeySet,
-    store: Box<dyn AttestationStore>,
-    log: Option<L>,
-    window: i64,
-    clock: Arc<dyn Clock>,
-}
-
-impl<L> fmt::Debug for AuditorBuilder<L> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuditorBuilder")
-            .field("keys", &self.keys.keys.len())
-            .field("window", &self.window)
-            .finish_non_exhaustive()
-    }
+    core: Core<L>,
 }
 
 /// The default back-dating window: 300 seconds.
@@ -208,11 +196,14 @@ pub const DEFAULT_BACKDATE_WINDOW: i64 = 300;
 impl<L> AuditorBuilder<L> {
     fn new(keys: KeySet, store: Box<dyn AttestationStore>) -> Self {
         Self {
-            keys,
-            store,
-            log: None,
-            window: DEFAULT_BACKDATE_WINDOW,
-            clock: Arc::new(SystemClock),
+            core: Core {
+                keys,
+                store,
+                log: None,
+                window: DEFAULT_BACKDATE_WINDOW,
+                clock: Arc::new(SystemClock),
+                checkpoints: CheckpointMemo::default(),
+            },
         }
     }
 
@@ -226,51 +217,51 @@ impl<L> AuditorBuilder<L> {
     /// [`log`](Self::log) when `client` is `Some`, none when `None` (e.g.
     /// from a configuration where publication is optional).
     pub fn optional_log<C>(self, client: Option<C>) -> AuditorBuilder<C> {
+        let Core {
+            keys,
+            store,
+            window,
+            clock,
+            checkpoints,
+            ..
+        } = self.core;
         AuditorBuilder {
-            keys: self.keys,
-            store: self.store,
-            log: client,
-            window: self.window,
-            clock: self.clock,
+            core: Core {
+                keys,
+                store,
+                log: client,
+                window,
+                clock,
+                checkpoints,
+            },
         }
     }
 
     /// Seconds a claimed time may precede the log's integrated time
     /// (default [`DEFAULT_BACKDATE_WINDOW`]).
     pub const fn backdate_window(mut self, seconds: i64) -> Self {
-        self.window = seconds;
+        self.core.window = seconds;
         self
     }
 
     /// The verifier's clock (default: the system clock).
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Arc::new(clock);
+        self.core.clock = Arc::new(clock);
         self
-    }
-
-    fn core(self) -> Core<L> {
-        Core {
-            keys: self.keys,
-            store: self.store,
-            log: self.log,
-            window: self.window,
-            clock: self.clock,
-            checkpoints: CheckpointMemo::default(),
-        }
     }
 }
 
 impl<T: Transport + Sync> AuditorBuilder<RekorClient<T>> {
     /// The blocking auditor.
     pub fn build(self) -> Auditor<T> {
-        Auditor { core: self.core() }
+        Auditor { core: self.core }
     }
 }
 
 impl<T: AsyncTransport> AuditorBuilder<AsyncRekorClient<T>> {
     /// The async auditor.
     pub fn build(self) -> AsyncAuditor<T> {
-        AsyncAuditor { core: self.core() }
+        AsyncAuditor { core: self.core }
     }
 }
 
