@@ -4,7 +4,6 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 /// One scripted answer.
 #[derive(Debug, Clone, Default)]
@@ -15,8 +14,9 @@ pub struct Scripted {
     pub headers: Vec<(String, String)>,
     /// Body.
     pub body: String,
-    /// How long to wait after reading the request before answering.
-    pub delay: Duration,
+    /// Never answer: hold the connection until the client closes it (a
+    /// client timeout, observed as an event rather than raced by a sleep).
+    pub hold: bool,
 }
 
 impl Scripted {
@@ -37,11 +37,14 @@ impl Scripted {
         self
     }
 
-    /// Answers only after `delay`.
+    /// Never answers; the connection is held until the client gives up and
+    /// closes it.
     #[must_use]
-    pub const fn delayed(mut self, delay: Duration) -> Self {
-        self.delay = delay;
-        self
+    pub fn held() -> Self {
+        Self {
+            hold: true,
+            ..Self::default()
+        }
     }
 }
 
@@ -82,7 +85,12 @@ pub fn serve_on(listener: TcpListener, script: Vec<Scripted>) -> JoinHandle<Vec<
             }
             let mut req_body = vec![0; len];
             reader.read_exact(&mut req_body).unwrap();
-            std::thread::sleep(s.delay);
+            if s.hold {
+                // Wait for the client to close (EOF) or reset the connection.
+                let mut sink = [0u8; 512];
+                while matches!(reader.read(&mut sink), Ok(n) if n > 0) {}
+                continue;
+            }
             let mut head = format!(
                 "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
                 s.status,
