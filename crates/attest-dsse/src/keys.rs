@@ -1,4 +1,6 @@
-//! Public and private keys: Ed25519 and ECDSA P-256 (SHA-256).
+//! Public and private keys: Ed25519 and ECDSA P-256 (SHA-256) sign and
+//! verify; ECDSA P-384 (SHA-384) and P-521 (SHA-512) verify (Sigstore
+//! certificate authorities and some signers use them).
 
 use std::fmt;
 
@@ -23,8 +25,10 @@ pub enum KeyError {
         /// The label found.
         found: String,
     },
-    /// DER that is not an Ed25519 or P-256 SubjectPublicKeyInfo.
-    #[error("unsupported or malformed public key (Ed25519 and ECDSA P-256 are supported)")]
+    /// DER that is not an Ed25519, P-256, P-384 or P-521 SubjectPublicKeyInfo.
+    #[error(
+        "unsupported or malformed public key (Ed25519 and ECDSA P-256, P-384, P-521 are supported)"
+    )]
     UnsupportedPublicKey,
     /// DER that is not an Ed25519 or P-256 PKCS#8 private key.
     #[error("unsupported or malformed PKCS#8 private key (Ed25519 and ECDSA P-256 are supported)")]
@@ -46,6 +50,9 @@ pub enum KeyError {
         /// `crv`.
         crv: String,
     },
+    /// An algorithm this crate verifies but does not sign with.
+    #[error("signing with {0:?} is not supported (verification is)")]
+    SigningUnsupported(Algorithm),
     /// The operating system's random source failed.
     #[error("no randomness available for key generation")]
     Random,
@@ -64,6 +71,12 @@ pub enum Algorithm {
     /// ECDSA over P-256 with SHA-256.
     #[serde(rename = "ecdsa-p256-sha256")]
     EcdsaP256Sha256,
+    /// ECDSA over P-384 with SHA-384 (verification only).
+    #[serde(rename = "ecdsa-p384-sha384")]
+    EcdsaP384Sha384,
+    /// ECDSA over P-521 with SHA-512 (verification only).
+    #[serde(rename = "ecdsa-p521-sha512")]
+    EcdsaP521Sha512,
 }
 
 impl Algorithm {
@@ -73,6 +86,8 @@ impl Algorithm {
         match self {
             Self::Ed25519 => "EdDSA",
             Self::EcdsaP256Sha256 => "ES256",
+            Self::EcdsaP384Sha384 => "ES384",
+            Self::EcdsaP521Sha512 => "ES512",
         }
     }
 }
@@ -89,10 +104,23 @@ pub enum SigEncoding {
     Raw,
 }
 
+/// An ECDSA signature of `$curve` in `encoding` (a macro, not a generic
+/// function: the curve crates share no signature trait with DER decoding).
+macro_rules! ecdsa_signature {
+    ($curve:ident, $encoding:expr, $sig:expr) => {
+        match $encoding {
+            SigEncoding::Der => $curve::ecdsa::Signature::from_der($sig).ok(),
+            SigEncoding::Raw => $curve::ecdsa::Signature::from_slice($sig).ok(),
+        }
+    };
+}
+
 #[derive(Clone)]
 enum Verifying {
     Ed25519(ed25519_dalek::VerifyingKey),
     P256(p256::ecdsa::VerifyingKey),
+    P384(p384::ecdsa::VerifyingKey),
+    P521(p521::ecdsa::VerifyingKey),
 }
 
 /// A public key that verifies DSSE signatures.
@@ -149,6 +177,12 @@ impl PublicKey {
         if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_der(der) {
             return Ok(Self::from_verifying(Verifying::P256(k)));
         }
+        if let Ok(k) = p384::ecdsa::VerifyingKey::from_public_key_der(der) {
+            return Ok(Self::from_verifying(Verifying::P384(k)));
+        }
+        if let Ok(k) = p521::ecdsa::VerifyingKey::from_public_key_der(der) {
+            return Ok(Self::from_verifying(Verifying::P521(k)));
+        }
         Err(KeyError::UnsupportedPublicKey)
     }
 
@@ -160,6 +194,8 @@ impl PublicKey {
         let spki = match &key {
             Verifying::Ed25519(k) => k.to_public_key_der().map(|d| d.as_bytes().to_vec()),
             Verifying::P256(k) => k.to_public_key_der().map(|d| d.as_bytes().to_vec()),
+            Verifying::P384(k) => k.to_public_key_der().map(|d| d.as_bytes().to_vec()),
+            Verifying::P521(k) => k.to_public_key_der().map(|d| d.as_bytes().to_vec()),
         }
         .expect("a valid public key encodes as SPKI");
         Self {
@@ -217,20 +253,35 @@ impl PublicKey {
                     .map_err(|_| KeyError::JwkMember("x"))?;
                 Self::ed25519_from_bytes(&x)
             }
-            ("EC", "P-256") => {
+            ("EC", crv @ ("P-256" | "P-384" | "P-521")) => {
+                let size = match crv {
+                    "P-256" => 32,
+                    "P-384" => 48,
+                    _ => 66,
+                };
                 let (x, y) = (b64("x", &jwk.x)?, b64("y", &jwk.y)?);
-                if x.len() != 32 {
+                if x.len() != size {
                     return Err(KeyError::JwkMember("x"));
                 }
-                if y.len() != 32 {
+                if y.len() != size {
                     return Err(KeyError::JwkMember("y"));
                 }
                 let mut sec1 = vec![0x04];
                 sec1.extend(x);
                 sec1.extend(y);
-                let k = p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
-                    .map_err(|_| KeyError::UnsupportedPublicKey)?;
-                Ok(Self::from_verifying(Verifying::P256(k)))
+                let bad = |_| KeyError::UnsupportedPublicKey;
+                let key = match crv {
+                    "P-256" => Verifying::P256(
+                        p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(bad)?,
+                    ),
+                    "P-384" => Verifying::P384(
+                        p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(bad)?,
+                    ),
+                    _ => Verifying::P521(
+                        p521::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).map_err(bad)?,
+                    ),
+                };
+                Ok(Self::from_verifying(key))
             }
             (kty, crv) => Err(KeyError::JwkUnsupported {
                 kty: kty.to_owned(),
@@ -253,6 +304,20 @@ impl PublicKey {
                     .map_or((&[][..], &[][..]), |xy| xy.split_at(32));
                 Jwk::new("EC", "P-256", enc(x), enc(y))
             }
+            Verifying::P384(k) => {
+                let point = k.to_sec1_bytes();
+                let (x, y) = point
+                    .get(1..)
+                    .map_or((&[][..], &[][..]), |xy| xy.split_at(48));
+                Jwk::new("EC", "P-384", enc(x), enc(y))
+            }
+            Verifying::P521(k) => {
+                let point = k.to_sec1_bytes();
+                let (x, y) = point
+                    .get(1..)
+                    .map_or((&[][..], &[][..]), |xy| xy.split_at(66));
+                Jwk::new("EC", "P-521", enc(x), enc(y))
+            }
         };
         jwk.kid = Some(self.key_id());
         jwk.alg = Some(self.algorithm().jose().to_owned());
@@ -266,6 +331,8 @@ impl PublicKey {
         match self.key {
             Verifying::Ed25519(_) => Algorithm::Ed25519,
             Verifying::P256(_) => Algorithm::EcdsaP256Sha256,
+            Verifying::P384(_) => Algorithm::EcdsaP384Sha384,
+            Verifying::P521(_) => Algorithm::EcdsaP521Sha512,
         }
     }
 
@@ -311,7 +378,7 @@ impl PublicKey {
     pub(crate) fn ed25519(&self) -> Option<&ed25519_dalek::VerifyingKey> {
         match &self.key {
             Verifying::Ed25519(k) => Some(k),
-            Verifying::P256(_) => None,
+            Verifying::P256(_) | Verifying::P384(_) | Verifying::P521(_) => None,
         }
     }
 
@@ -322,37 +389,40 @@ impl PublicKey {
         match &self.key {
             Verifying::Ed25519(k) => ed25519_dalek::Signature::from_slice(sig)
                 .is_ok_and(|s| k.verify_strict(msg, &s).is_ok()),
-            Verifying::P256(k) => self
-                .ecdsa_signature(sig)
+            Verifying::P256(k) => ecdsa_signature!(p256, self.encoding, sig)
+                .is_some_and(|s| k.verify(msg, &s).is_ok()),
+            Verifying::P384(k) => ecdsa_signature!(p384, self.encoding, sig)
+                .is_some_and(|s| k.verify(msg, &s).is_ok()),
+            Verifying::P521(k) => ecdsa_signature!(p521, self.encoding, sig)
                 .is_some_and(|s| k.verify(msg, &s).is_ok()),
         }
     }
 }
 
 impl PublicKey {
-    /// An ECDSA signature in this key's encoding.
-    fn ecdsa_signature(&self, sig: &[u8]) -> Option<p256::ecdsa::Signature> {
-        match self.encoding {
-            SigEncoding::Der => p256::ecdsa::Signature::from_der(sig).ok(),
-            SigEncoding::Raw => p256::ecdsa::Signature::from_slice(sig).ok(),
-        }
-    }
-
     /// Whether `sig` is a signature over a message whose SHA-256 is `digest`
     /// (how `hashedrekord` entries and Sigstore message signatures are
-    /// checked without the artifact). ECDSA P-256 only: Ed25519 signs the
-    /// message itself, so a digest cannot verify it and this returns false.
+    /// checked without the artifact). ECDSA only: Ed25519 signs the message
+    /// itself, so a digest cannot verify it and this returns false.
     #[must_use]
     pub fn verifies_prehashed_sha256(&self, digest: &[u8], sig: &[u8]) -> bool {
+        digest.len() == 32 && self.verifies_prehashed(digest, sig)
+    }
+
+    /// Whether `sig` is an ECDSA signature over a message whose digest is
+    /// `digest` (any digest the curve accepts: SHA-256 for P-256; SHA-256
+    /// or SHA-384 for P-384; …). False for Ed25519.
+    #[must_use]
+    pub fn verifies_prehashed(&self, digest: &[u8], sig: &[u8]) -> bool {
         use p256::ecdsa::signature::hazmat::PrehashVerifier;
         match &self.key {
             Verifying::Ed25519(_) => false,
-            Verifying::P256(k) => {
-                digest.len() == 32
-                    && self
-                        .ecdsa_signature(sig)
-                        .is_some_and(|s| k.verify_prehash(digest, &s).is_ok())
-            }
+            Verifying::P256(k) => ecdsa_signature!(p256, self.encoding, sig)
+                .is_some_and(|s| k.verify_prehash(digest, &s).is_ok()),
+            Verifying::P384(k) => ecdsa_signature!(p384, self.encoding, sig)
+                .is_some_and(|s| k.verify_prehash(digest, &s).is_ok()),
+            Verifying::P521(k) => ecdsa_signature!(p521, self.encoding, sig)
+                .is_some_and(|s| k.verify_prehash(digest, &s).is_ok()),
         }
     }
 }
@@ -442,6 +512,9 @@ impl SigningKey {
                     return Ok(Self::from_signing(Signing::P256(k)));
                 }
             },
+            Algorithm::EcdsaP384Sha384 | Algorithm::EcdsaP521Sha512 => {
+                Err(KeyError::SigningUnsupported(alg))
+            }
         }
     }
 
