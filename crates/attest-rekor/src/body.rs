@@ -169,6 +169,25 @@ pub struct HashedRekordV002Inner {
 pub struct V2Signature {
     /// Base64 signature.
     pub content: String,
+    /// The key or certificate the log verified the signature with.
+    #[serde(default)]
+    pub verifier: Option<V2Verifier>,
+}
+
+/// `{"publicKey": {"rawBytes"}} | {"x509Certificate": {"rawBytes"}}` and
+/// `keyDetails`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct V2Verifier {
+    /// Base64 DER SubjectPublicKeyInfo.
+    #[serde(default)]
+    pub public_key: Option<crate::bundle::RawBytes>,
+    /// Base64 DER certificate.
+    #[serde(default)]
+    pub x509_certificate: Option<crate::bundle::RawBytes>,
+    /// The algorithm (`PKIX_ECDSA_P256_SHA_256`, `PKIX_ED25519`, …).
+    #[serde(default)]
+    pub key_details: String,
 }
 
 #[derive(Deserialize)]

@@ -158,7 +158,9 @@ pub struct MessageDigest {
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct TlogEntry {
-    /// Global log index (decimal string).
+    /// Global log index (decimal string; absent, read as `""`, is 0 as in
+    /// protobuf).
+    #[serde(default)]
     pub log_index: String,
     /// `{"keyId": base64}`: the log id.
     pub log_id: LogIdField,
@@ -206,21 +208,24 @@ pub struct InclusionPromise {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InclusionProof {
-    /// Shard-local index (decimal string).
+    /// Shard-local index (decimal string; absent = 0).
+    #[serde(default)]
     pub log_index: String,
     /// Base64 root hash.
     pub root_hash: String,
-    /// Tree size (decimal string).
+    /// Tree size (decimal string; absent = 0).
+    #[serde(default)]
     pub tree_size: String,
     /// Base64 proof hashes, leaf side first.
     #[serde(default)]
     pub hashes: Vec<String>,
-    /// `{"envelope": signed note}`.
+    /// `{"envelope": signed note}` (absent = empty, which fails).
+    #[serde(default)]
     pub checkpoint: CheckpointEnvelope,
 }
 
 /// `{"envelope": …}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckpointEnvelope {
     /// The signed note text.
     pub envelope: String,
@@ -268,6 +273,19 @@ impl Bundle {
         serde_json::to_string(self).expect("a bundle serializes")
     }
 
+    /// The bundle format's minor version: 1, 2 or 3 (media types are
+    /// checked on parsing; an unknown one reads as 0).
+    #[must_use]
+    pub fn minor_version(&self) -> u8 {
+        match self.media_type.as_str() {
+            "application/vnd.dev.sigstore.bundle+json;version=0.1" => 1,
+            "application/vnd.dev.sigstore.bundle+json;version=0.2" => 2,
+            "application/vnd.dev.sigstore.bundle+json;version=0.3"
+            | "application/vnd.dev.sigstore.bundle.v0.3+json" => 3,
+            _ => 0,
+        }
+    }
+
     /// The DSSE envelope, parsed strictly.
     ///
     /// # Errors
@@ -305,6 +323,11 @@ pub(crate) fn b64(field: &'static str, s: &str) -> Result<Vec<u8>, BundleError> 
         field,
         reason: FieldProblem::NotBase64,
     })
+}
+
+/// A protobuf int64/uint64 field: absent (read as `""`) is 0.
+pub(crate) fn int0(field: &'static str, s: &str) -> Result<u64, BundleError> {
+    if s.is_empty() { Ok(0) } else { int(field, s) }
 }
 
 pub(crate) fn int(field: &'static str, s: &str) -> Result<u64, BundleError> {

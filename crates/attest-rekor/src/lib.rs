@@ -12,6 +12,7 @@ mod note;
 mod reason;
 pub mod sansio;
 mod trust;
+mod verdict;
 pub mod verify;
 pub mod x509;
 
@@ -24,8 +25,12 @@ pub use note::{
     MAX_NOTE_BYTES, MAX_SIGNATURES, NoteError, NoteSignature, NoteVerifier, SignedNote,
 };
 pub use reason::FieldProblem;
-pub use trust::{TlogProblem, TrustRootError, TrustedLog, host_of, logs_from_trusted_root};
+pub use trust::{
+    LogApi, TRUSTED_ROOT_MEDIA_TYPE, TlogProblem, TrustRootError, TrustedLog, host_of,
+    logs_from_trusted_root,
+};
 pub use verify::{
-    BundlePolicy, Check, CheckError, Outcome, Reason, Report, verify_bundle, verify_log_entry,
+    Artifact, BundlePolicy, Check, CheckError, NotVerified, Outcome, Reason, Report, SignerPolicy,
+    Verified, VerifiedEntry, VerifiedEvidence, VerifiedTime, verify_bundle, verify_log_entry,
     verify_log_evidence,
 };

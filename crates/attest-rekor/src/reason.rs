@@ -29,6 +29,13 @@ pub enum Reason {
     /// The REST entry does not convert to a bundle entry.
     #[error("the log entry: {0}")]
     RestEntry(#[source] Arc<crate::ApiError>),
+    /// The trusted root says the log is Rekor v1, whose entries carry an
+    /// integratedTime, and this one has none (absent or 0).
+    #[error("a Rekor v1 entry without integratedTime (absent or 0)")]
+    NoIntegratedTime,
+    /// integratedTime does not fit in an `i64`.
+    #[error("integratedTime {0} is out of range")]
+    IntegratedTimeRange(u64),
     // integrated-time
     /// integratedTime later than the verifier's clock.
     #[error("integratedTime {0} is in the future")]
@@ -43,6 +50,13 @@ pub enum Reason {
     /// A Rekor v1 entry without its SET.
     #[error("a Rekor v1 entry without its signed entry timestamp")]
     NoSet,
+    /// A bundle v0.1, which requires a SET, from a log that issues none.
+    #[error("bundle v0.1 requires a signed entry timestamp, which a Rekor v2 log does not issue")]
+    BundleV01NeedsSet,
+    // checkpoint-signature
+    /// An inclusion proof without its checkpoint.
+    #[error("the inclusion proof has no checkpoint")]
+    NoCheckpoint,
     // checkpoint-signature
     /// The checkpoint's signed note does not verify.
     #[error("{0}")]
@@ -151,10 +165,60 @@ pub enum Reason {
     /// The logged signature differs from the bundle's.
     #[error("logged signature differs from the bundle's")]
     MessageSignatureDiffers,
+    /// The logged key (or certificate's key) is not the signer's.
+    #[error("the logged key is not the signer's key")]
+    LoggedKeyDiffers,
     // signature
     /// No signer key: none given, none in the bundle.
     #[error("no signer key given and the bundle carries no certificate or logged key")]
     NoSignerKey,
+    /// The policy names a certificate identity and the bundle has no certificate.
+    #[error("the policy requires a certificate and the bundle carries none")]
+    NoCertificate,
+    /// No key the policy trusts verifies the signature.
+    #[error("no key the policy trusts verifies the signature")]
+    UntrustedSigner,
+    // artifact
+    /// The bundle's message digest is not the artifact's.
+    #[error("the bundle's message digest is not the artifact's SHA-256")]
+    ArtifactDigest,
+    /// A message digest algorithm this crate does not read.
+    #[error("message digest algorithm {0:?} (SHA2_256 is supported)")]
+    DigestAlgorithm(String),
+    /// The envelope's payload type is not in-toto's.
+    #[error("payloadType {0:?} is not application/vnd.in-toto+json")]
+    NotInToto(String),
+    /// The payload is not an in-toto statement.
+    #[error("the payload is not an in-toto statement: {0}")]
+    StatementJson(#[source] Arc<serde_json::Error>),
+    /// The statement's `_type` is missing or not a known in-toto type.
+    #[error("statement _type {0:?} is not a known in-toto Statement type")]
+    StatementType(String),
+    /// No subject of the statement has the artifact's SHA-256.
+    #[error("no subject of the statement has the artifact's SHA-256")]
+    SubjectNotFound,
+    // time
+    /// No verified time: a Rekor v2 entry carries none of its own.
+    #[error("no verified time: Rekor v2 entries carry no time of their own and RFC 3161 timestamps are not verified by this version")]
+    NoTimeFromV2,
+    /// No verified time at all.
+    #[error("no verified time")]
+    NoVerifiedTime,
+    // signer-validity
+    /// The signer's key was not valid (window, status) at a verified time.
+    #[error("the signer's key was not valid at verified time {0}")]
+    SignerKeyNotValid(attest_dsse::Timestamp),
+    // not-backdated
+    /// A claimed time needs a log time to be confirmed against.
+    #[error("no integratedTime to confirm the claimed time against")]
+    NoLogTimeForClaim,
+    // certificate-identity
+    /// Certificate chains, SCTs and identities are not verified yet.
+    #[error("certificate chain, SCT and identity verification is not implemented yet: a certificate-signed bundle cannot be verified by this version")]
+    CertificateChainUnsupported,
+    /// A verdict without every element (a bug: fails closed).
+    #[error("verification did not establish every element")]
+    Incomplete,
     /// The bundle's certificate does not parse.
     #[error("the bundle's certificate: {0}")]
     Certificate(#[source] Arc<crate::x509::CertificateError>),

@@ -6,6 +6,20 @@ use serde::Deserialize;
 
 use crate::{LogId, NoteVerifier};
 
+/// Which Rekor API a trusted log speaks: it decides what evidence its
+/// entries must carry, and is a property of the trusted log, never guessed
+/// from the fields a bundle happens to have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LogApi {
+    /// Rekor v1: entries carry integratedTime and a signed entry timestamp
+    /// (SET), both required; the log id is SHA-256 of the key's SPKI.
+    V1,
+    /// Rekor v2 (tile-based): entries carry no time of their own; a verified
+    /// time must come from an RFC 3161 timestamp.
+    V2,
+}
+
 /// A transparency log this verifier trusts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -23,6 +37,8 @@ pub struct TrustedLog {
     pub valid_from: Option<Timestamp>,
     /// Last instant the key is valid (inclusive); `None` = still valid.
     pub valid_until: Option<Timestamp>,
+    /// The API the log speaks.
+    pub api: LogApi,
 }
 
 impl TrustedLog {
@@ -42,7 +58,16 @@ impl TrustedLog {
             base_url: base_url.into(),
             valid_from: None,
             valid_until: None,
+            api: LogApi::V1,
         }
+    }
+
+    /// The API the log speaks (default [`LogApi::V1`] for [`new`](Self::new)
+    /// and [`rekor_v1`](Self::rekor_v1)).
+    #[must_use]
+    pub const fn with_api(mut self, api: LogApi) -> Self {
+        self.api = api;
+        self
     }
 
     /// Checkpoints are signed under `name` (e.g. an embedded log's name
@@ -76,6 +101,7 @@ impl TrustedLog {
             key,
             valid_from: None,
             valid_until: None,
+            api: LogApi::V1,
         }
     }
 
@@ -89,7 +115,7 @@ impl TrustedLog {
     /// whose id is SHA-256 of the SPKI, C2SP key ids otherwise.
     #[must_use]
     pub fn note_verifier(&self) -> NoteVerifier {
-        if LogId::of_key(&self.key) == self.log_id || self.key.algorithm() != Algorithm::Ed25519 {
+        if self.api == LogApi::V1 || self.key.algorithm() != Algorithm::Ed25519 {
             NoteVerifier::rekor_v1(self.name.clone(), self.key.clone())
         } else {
             NoteVerifier::c2sp(self.name.clone(), self.key.clone())
@@ -120,6 +146,9 @@ pub enum TrustRootError {
     /// Not a trusted-root document.
     #[error("not a trusted root: {0}")]
     Json(#[source] serde_json::Error),
+    /// A trusted-root media type this crate does not read.
+    #[error("unsupported trusted root media type {0:?}")]
+    MediaType(String),
     /// A log entry that is not usable.
     #[error("tlog {index}: {problem}")]
     Log {
@@ -144,11 +173,19 @@ pub enum TlogProblem {
     /// `logId.keyId` is not base64 of 32 bytes.
     #[error("logId.keyId: {0}")]
     KeyId(#[source] crate::LogIdError),
+    /// `publicKey.validFor.start` is missing: a key with no start would be
+    /// trusted for all past time.
+    #[error("publicKey.validFor.start is missing")]
+    NoValidityStart,
+    /// `validFor.end` is before `validFor.start`.
+    #[error("publicKey.validFor ends before it starts")]
+    ValidityReversed,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RootJson {
+    media_type: String,
     #[serde(default)]
     tlogs: Vec<TlogJson>,
 }
@@ -181,12 +218,21 @@ struct LogIdJson {
     key_id: String,
 }
 
-/// Reads the transparency logs of a Sigstore `trusted_root.json`.
+/// The trusted-root media type this crate reads.
+pub const TRUSTED_ROOT_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
+
+/// Reads the transparency logs of a Sigstore `trusted_root.json`
+/// (media type [`TRUSTED_ROOT_MEDIA_TYPE`]). Every log key needs a
+/// `validFor.start`. A log whose id is SHA-256 of its key's SPKI is a Rekor
+/// v1 log ([`LogApi::V1`]); any other id is a C2SP key id, a Rekor v2 log.
 ///
 /// # Errors
 /// [`TrustRootError`].
 pub fn logs_from_trusted_root(json: &[u8]) -> Result<Vec<TrustedLog>, TrustRootError> {
     let root: RootJson = serde_json::from_slice(json).map_err(TrustRootError::Json)?;
+    if root.media_type != TRUSTED_ROOT_MEDIA_TYPE {
+        return Err(TrustRootError::MediaType(root.media_type));
+    }
     root.tlogs
         .into_iter()
         .enumerate()
@@ -197,17 +243,24 @@ pub fn logs_from_trusted_root(json: &[u8]) -> Result<Vec<TrustedLog>, TrustRootE
             let key = PublicKey::from_spki_der(&spki).map_err(|e| err(TlogProblem::Key(e)))?;
             let log_id =
                 LogId::from_base64(&t.log_id.key_id).map_err(|e| err(TlogProblem::KeyId(e)))?;
-            let (valid_from, valid_until) = t
-                .public_key
-                .valid_for
-                .map_or((None, None), |v| (v.start, v.end));
+            let valid = t.public_key.valid_for.ok_or(err(TlogProblem::NoValidityStart))?;
+            let start = valid.start.ok_or(err(TlogProblem::NoValidityStart))?;
+            if valid.end.is_some_and(|end| end < start) {
+                return Err(err(TlogProblem::ValidityReversed));
+            }
+            let api = if LogId::of_key(&key) == log_id {
+                LogApi::V1
+            } else {
+                LogApi::V2
+            };
             Ok(TrustedLog {
                 log_id,
                 key,
                 name: host_of(&t.base_url),
                 base_url: t.base_url,
-                valid_from,
-                valid_until,
+                valid_from: Some(start),
+                valid_until: valid.end,
+                api,
             })
         })
         .collect()

@@ -1,20 +1,22 @@
 //! Offline verification of transparency-log evidence. No I/O: bytes and
 //! trusted material in, a typed result out. Each check is its own function;
-//! [`verify_bundle`] composes them into a [`Report`] that names every check.
+//! [`verify_bundle`] and [`verify_log_entry`] compose them under a
+//! [`BundlePolicy`] into `Ok(`[`Verified`]`)` or an error naming the first
+//! failing check, with a [`Report`] of every check either way.
+
+pub use crate::verdict::*;
 
 use std::fmt;
 
-use attest_dsse::{Envelope, PublicKey, Timestamp, Verifier, pae};
+use attest_dsse::{Envelope, PublicKey, Timestamp, pae};
 use attest_merkle::{Hash, ProofError, leaf_hash, verify_consistency};
 use base64ct::{Base64, Encoding};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::body::EntryBody;
-use crate::bundle::{Bundle, TlogEntry, b64, int};
 pub use crate::reason::Reason;
 use crate::{LogId, NoteError, SignedNote, TrustedLog};
-use std::sync::Arc;
 
 /// The checks, each named in reports and errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -37,9 +39,17 @@ pub enum Check {
     BodyMatch,
     /// The envelope's or message's signature verifies with the signer key.
     Signature,
+    /// The signature is over the artifact the caller named (message digest,
+    /// or an in-toto subject of a statement of a known type).
+    Artifact,
+    /// At least one verified time (a Rekor v1 SET's integratedTime).
+    Time,
+    /// The signer's key was valid at every verified time.
+    SignerValidity,
     /// A claimed time is confirmed by integratedTime.
     NotBackdated,
-    /// Certificate chain and identity: never verified by this crate.
+    /// The certificate chains to a trusted CA and names the identity the
+    /// policy requires.
     CertificateIdentity,
 }
 
@@ -54,6 +64,9 @@ impl fmt::Display for Check {
             Self::Inclusion => "inclusion",
             Self::BodyMatch => "body-match",
             Self::Signature => "signature",
+            Self::Artifact => "artifact",
+            Self::Time => "time",
+            Self::SignerValidity => "signer-validity",
             Self::NotBackdated => "not-backdated",
             Self::CertificateIdentity => "certificate-identity",
         })
@@ -72,7 +85,7 @@ pub struct CheckError {
     pub reason: Reason,
 }
 
-const fn fail(check: Check, reason: Reason) -> CheckError {
+pub(crate) const fn fail(check: Check, reason: Reason) -> CheckError {
     CheckError { check, reason }
 }
 
@@ -144,7 +157,7 @@ impl Report {
         Self::from_checks(vec![CheckResult::new(check, Outcome::Failed, detail)])
     }
 
-    fn push(&mut self, check: Check, r: Result<(), CheckError>) -> bool {
+    pub(crate) fn push(&mut self, check: Check, r: Result<(), CheckError>) -> bool {
         let (outcome, detail) = match r {
             Ok(()) => (Outcome::Passed, String::new()),
             Err(e) => (Outcome::Failed, e.reason.to_string()),
@@ -157,60 +170,23 @@ impl Report {
         outcome == Outcome::Passed
     }
 
-    fn not_checked(&mut self, check: Check, why: &str) {
-        self.checks.push(CheckResult {
-            check,
-            outcome: Outcome::NotChecked,
-            detail: why.to_owned(),
-        });
-    }
-
-    /// True when no check failed and the log's evidence — log key,
-    /// checkpoint signature and binding, inclusion — passed (for reports of
-    /// [`verify_log_evidence`], where the content was not at hand).
-    #[must_use]
-    pub fn evidence_verified(&self) -> bool {
-        self.first_failure().is_none()
-            && [
-                Check::LogKey,
-                Check::CheckpointSignature,
-                Check::CheckpointBinding,
-                Check::Inclusion,
-            ]
-            .iter()
-            .all(|c| {
-                self.checks
-                    .iter()
-                    .any(|r| r.check == *c && r.outcome == Outcome::Passed)
-            })
-    }
-
     /// The first failed check.
     #[must_use]
     pub fn first_failure(&self) -> Option<&CheckResult> {
         self.checks.iter().find(|c| c.outcome == Outcome::Failed)
     }
 
-    /// True when no check failed and every check that must run for this kind
-    /// of evidence passed. `not-checked` lines are listed so that nobody
-    /// mistakes them for passes.
+    /// True when the report has lines and every one passed. A display
+    /// helper: the verdict is the `Result` of the verification functions.
     #[must_use]
-    pub fn verified(&self) -> bool {
-        self.first_failure().is_none()
-            && [
-                Check::LogKey,
-                Check::CheckpointSignature,
-                Check::CheckpointBinding,
-                Check::Inclusion,
-                Check::BodyMatch,
-                Check::Signature,
-            ]
-            .iter()
-            .all(|c| {
-                self.checks
-                    .iter()
-                    .any(|r| r.check == *c && r.outcome == Outcome::Passed)
-            })
+    pub fn all_passed(&self) -> bool {
+        !self.checks.is_empty() && self.checks.iter().all(|c| c.outcome == Outcome::Passed)
+    }
+
+    /// The outcome of `check`, if it ran.
+    #[must_use]
+    pub fn outcome(&self, check: Check) -> Option<Outcome> {
+        self.checks.iter().find(|c| c.check == check).map(|c| c.outcome)
     }
 }
 
@@ -418,7 +394,7 @@ pub fn check_body_matches_envelope(body: &EntryBody, env: &Envelope) -> Result<(
 /// [`check_body_matches_envelope`], skipping the signature check of a logged
 /// (signature, verifier) pair that is the envelope's only signature, already
 /// verified with that same key by the signature check.
-fn body_matches_envelope(
+pub(crate) fn body_matches_envelope(
     body: &EntryBody,
     env: &Envelope,
     verified_with: Option<&PublicKey>,
@@ -508,8 +484,9 @@ fn same_signatures(logged: &[Vec<u8>], envelope: &[&[u8]]) -> Result<(), Reason>
     }
 }
 
-/// The logged `hashedrekord` 0.0.1 body is the one for this message
-/// signature: same digest, same signature.
+/// The logged `hashedrekord` body (0.0.1, or Rekor v2's 0.0.2) is the one
+/// for this message signature: the same SHA-256 digest, the same signature,
+/// and a logged key (or certificate's key) equal to `signer`.
 ///
 /// # Errors
 /// [`Check::BodyMatch`].
@@ -517,381 +494,37 @@ pub fn check_body_matches_message(
     body: &EntryBody,
     digest: &[u8],
     signature: &[u8],
+    signer: &PublicKey,
 ) -> Result<(), CheckError> {
     let bm = |r: Reason| fail(Check::BodyMatch, r);
-    let EntryBody::HashedRekordV001(h) = body else {
-        return Err(bm(Reason::NotAMessageEntry));
+    let (same_digest, logged_sig) = match body {
+        EntryBody::HashedRekordV001(h) => (
+            h.data.hash.algorithm == "sha256"
+                && h.data.hash.value == base16ct::lower::encode_string(digest),
+            &h.signature.content,
+        ),
+        EntryBody::HashedRekordV002(h) => {
+            let r = &h.hashed_rekord_v0_0_2;
+            let logged =
+                Base64::decode_vec(&r.data.digest).map_err(|_| bm(Reason::DigestEncoding))?;
+            (
+                r.data.algorithm == "SHA2_256" && logged == digest,
+                &r.signature.content,
+            )
+        }
+        _ => return Err(bm(Reason::NotAMessageEntry)),
     };
-    let hex = base16ct::lower::encode_string(digest);
-    if h.data.hash.algorithm != "sha256" || h.data.hash.value != hex {
+    if !same_digest {
         return Err(bm(Reason::MessageDigest));
     }
-    if Base64::decode_vec(&h.signature.content).ok().as_deref() != Some(signature) {
+    if Base64::decode_vec(logged_sig).ok().as_deref() != Some(signature) {
         return Err(bm(Reason::MessageSignatureDiffers));
     }
-    Ok(())
-}
-
-/// What a bundle is verified against.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct BundlePolicy<'a> {
-    /// Trusted logs.
-    pub logs: &'a [TrustedLog],
-    /// The signer's key; when absent, the bundle certificate's key is used
-    /// (the certificate itself is not validated).
-    pub signer_key: Option<PublicKey>,
-    /// The verifier's clock.
-    pub now: Timestamp,
-    /// A claimed time and allowed window (seconds) to confirm against
-    /// integratedTime.
-    pub claimed_time: Option<(i64, i64)>,
-}
-
-impl<'a> BundlePolicy<'a> {
-    /// A policy trusting `logs`, at time `now`, with no pinned signer key and
-    /// no claimed time.
-    #[must_use]
-    pub const fn new(logs: &'a [TrustedLog], now: Timestamp) -> Self {
-        Self {
-            logs,
-            signer_key: None,
-            now,
-            claimed_time: None,
-        }
+    match logged_key(body) {
+        Some(k) if k == *signer => Ok(()),
+        Some(_) => Err(bm(Reason::LoggedKeyDiffers)),
+        None => Err(bm(Reason::LoggedVerifierKey)),
     }
-
-    /// The signer's key.
-    #[must_use]
-    pub fn with_signer_key(mut self, key: PublicKey) -> Self {
-        self.signer_key = Some(key);
-        self
-    }
-
-    /// The verifier's clock reading.
-    #[must_use]
-    pub const fn with_now(mut self, now: Timestamp) -> Self {
-        self.now = now;
-        self
-    }
-
-    /// A claimed time (Unix seconds) and the window (seconds) within which
-    /// integratedTime must confirm it.
-    #[must_use]
-    pub const fn with_claimed_time(mut self, claimed: i64, window: i64) -> Self {
-        self.claimed_time = Some((claimed, window));
-        self
-    }
-}
-
-/// Verifies a bundle completely, offline, and reports every check.
-#[must_use]
-pub fn verify_bundle(bundle: &Bundle, policy: &BundlePolicy<'_>) -> Report {
-    let mut r = Report::default();
-    let Some(entry) = bundle.verification_material.tlog_entries.first() else {
-        r.push(
-            Check::Inclusion,
-            Err(fail(Check::Inclusion, Reason::NoEntry)),
-        );
-        return r;
-    };
-    if bundle.verification_material.tlog_entries.len() > 1 {
-        r.push(
-            Check::LogKey,
-            Err(fail(Check::LogKey, Reason::SeveralEntries)),
-        );
-        return r;
-    }
-    verify_entry(&mut r, bundle, entry, policy, true, None);
-    r
-}
-
-fn verify_entry(
-    r: &mut Report,
-    bundle: &Bundle,
-    entry: &TlogEntry,
-    policy: &BundlePolicy<'_>,
-    check_content: bool,
-    memo: Option<&CheckpointMemo>,
-) {
-    let parsed = (|| {
-        let body = b64("canonicalizedBody", &entry.canonicalized_body)?;
-        let log_id = b64("logId.keyId", &entry.log_id.key_id)?;
-        let global = int("logIndex", &entry.log_index)?;
-        let integrated = entry
-            .integrated_time
-            .as_deref()
-            .map(|t| int("integratedTime", t))
-            .transpose()?;
-        Ok::<_, crate::BundleError>((body, log_id, global, integrated))
-    })();
-    let (body, log_id, global, integrated) = match parsed {
-        Ok(v) => v,
-        Err(e) => {
-            r.push(
-                Check::LogKey,
-                Err(fail(Check::LogKey, Reason::Entry(Arc::new(e)))),
-            );
-            return;
-        }
-    };
-    let integrated = integrated.map(|t| i64::try_from(t).unwrap_or(i64::MAX));
-
-    // Log key.
-    let log = match find_log(policy.logs, &log_id) {
-        Ok(l) => l,
-        Err(e) => {
-            r.push(Check::LogKey, Err(e));
-            return;
-        }
-    };
-    match integrated {
-        Some(t) => {
-            r.push(Check::LogKey, check_log_key_valid(log, t));
-            r.push(Check::IntegratedTime, check_integrated_time(t, policy.now));
-            match &entry.inclusion_promise {
-                Some(p) => {
-                    let set = Base64::decode_vec(&p.signed_entry_timestamp)
-                        .map_err(|_| fail(Check::Set, Reason::SetEncoding))
-                        .and_then(|set| {
-                            verify_set(log, &entry.canonicalized_body, t, global, &set)
-                        });
-                    r.push(Check::Set, set);
-                }
-                None => {
-                    r.push(Check::Set, Err(fail(Check::Set, Reason::NoSet)));
-                }
-            }
-        }
-        None => {
-            // Rekor v2: no SET and no integrated time; time comes from RFC 3161
-            // timestamps, which this crate does not verify.
-            r.push(
-                Check::LogKey,
-                if log.valid_until.is_none() {
-                    Ok(())
-                } else {
-                    Err(fail(Check::LogKey, Reason::NoTimeForExpiringKey))
-                },
-            );
-            r.not_checked(
-                Check::IntegratedTime,
-                "Rekor v2 entries carry no integratedTime",
-            );
-            r.not_checked(
-                Check::Set,
-                "Rekor v2 entries carry no signed entry timestamp",
-            );
-        }
-    }
-
-    // Checkpoint and inclusion.
-    match &entry.inclusion_proof {
-        None => {
-            r.push(
-                Check::Inclusion,
-                Err(fail(Check::Inclusion, Reason::NoInclusionProof)),
-            );
-        }
-        Some(p) => {
-            let cp = match memo {
-                Some(m) => m.verify(&p.checkpoint.envelope, log),
-                None => verify_checkpoint(&p.checkpoint.envelope, log),
-            };
-            let ok = r.push(
-                Check::CheckpointSignature,
-                cp.as_ref().map(|_| ()).map_err(Clone::clone),
-            );
-            if let (true, Ok(cp)) = (ok, cp) {
-                let proof = (|| {
-                    let index = int("inclusionProof.logIndex", &p.log_index)?;
-                    let size = int("inclusionProof.treeSize", &p.tree_size)?;
-                    let root = Hash::from_slice(&b64("inclusionProof.rootHash", &p.root_hash)?)
-                        .ok_or(crate::BundleError::Field {
-                            field: "inclusionProof.rootHash",
-                            reason: crate::reason::FieldProblem::Not32Bytes,
-                        })?;
-                    let hashes = p
-                        .hashes
-                        .iter()
-                        .map(|h| {
-                            Hash::from_slice(&b64("inclusionProof.hashes", h)?).ok_or(
-                                crate::BundleError::Field {
-                                    field: "inclusionProof.hashes",
-                                    reason: crate::reason::FieldProblem::Not32Bytes,
-                                },
-                            )
-                        })
-                        .collect::<Result<Vec<_>, _>>()?;
-                    Ok::<_, crate::BundleError>((index, size, root, hashes))
-                })();
-                match proof {
-                    Ok((index, size, root, hashes)) => {
-                        let res = verify_inclusion_in(&cp, &body, index, size, &root, &hashes);
-                        match res {
-                            Err(e) if e.check == Check::CheckpointBinding => {
-                                r.push(Check::CheckpointBinding, Err(e));
-                            }
-                            other => {
-                                r.push(Check::CheckpointBinding, Ok(()));
-                                r.push(Check::Inclusion, other);
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        r.push(
-                            Check::Inclusion,
-                            Err(fail(Check::Inclusion, Reason::ProofEncoding(Arc::new(e)))),
-                        );
-                    }
-                }
-            }
-        }
-    }
-
-    if !check_content {
-        r.not_checked(
-            Check::BodyMatch,
-            "log evidence only: no envelope or message was given",
-        );
-        r.not_checked(
-            Check::Signature,
-            "log evidence only: no envelope or message was given",
-        );
-        return;
-    }
-
-    // Body and signature.
-    let parsed_body = EntryBody::parse(&body);
-    let kind_ok = parsed_body.as_ref().is_ok_and(|b| {
-        let (k, v) = b.kind_version();
-        k == entry.kind_version.kind && v == entry.kind_version.version
-    });
-    let at = Timestamp::from_unix(integrated.unwrap_or(policy.now.unix()));
-    let key = match &policy.signer_key {
-        Some(k) => Ok(k.clone()),
-        None => match bundle.certificate_der() {
-            Ok(Some(der)) => crate::x509::certificate_public_key(&der)
-                .map_err(|e| Reason::Certificate(Arc::new(e))),
-            Ok(None) => Err(Reason::NoSignerKey),
-            Err(e) => Err(Reason::CertificateField(Arc::new(e))),
-        },
-    };
-    match (parsed_body, bundle.envelope(), &bundle.message_signature) {
-        (Err(e), _, _) => {
-            r.push(
-                Check::BodyMatch,
-                Err(fail(Check::BodyMatch, Reason::Body(e))),
-            );
-        }
-        (Ok(_), _, _) if !kind_ok => {
-            r.push(
-                Check::BodyMatch,
-                Err(fail(Check::BodyMatch, Reason::KindVersionMismatch)),
-            );
-        }
-        (Ok(b), Ok(Some(env)), _) => {
-            let sig = key.map_err(|e| fail(Check::Signature, e)).and_then(|k| {
-                let v = Verifier::from_keys([k.clone()], 1)
-                    .map_err(|e| fail(Check::Signature, Reason::Verifier(e)))?;
-                v.verify(&env, env.payload_type(), at)
-                    .map(|_| k)
-                    .map_err(|e| fail(Check::Signature, Reason::EnvelopeSignature(e)))
-            });
-            // A (signature, key) pair the signature check just verified is
-            // not verified again by the body check.
-            r.push(
-                Check::BodyMatch,
-                body_matches_envelope(&b, &env, sig.as_ref().ok()),
-            );
-            r.push(Check::Signature, sig.map(|_| ()));
-        }
-        (Ok(b), Ok(None), Some(m)) => {
-            let (digest, sig) = match (
-                Base64::decode_vec(&m.message_digest.digest),
-                Base64::decode_vec(&m.signature),
-            ) {
-                (Ok(d), Ok(s)) => (d, s),
-                _ => {
-                    let e = fail(Check::BodyMatch, Reason::MessageEncoding);
-                    r.push(Check::BodyMatch, Err(e.clone()));
-                    r.push(
-                        Check::Signature,
-                        Err(fail(Check::Signature, Reason::MessageSignatureEncoding)),
-                    );
-                    return;
-                }
-            };
-            r.push(
-                Check::BodyMatch,
-                check_body_matches_message(&b, &digest, &sig),
-            );
-            // hashedrekord: the key is in the logged body when the bundle has only a hint.
-            let key = key.or_else(|_| logged_key(&b).ok_or(Reason::NoSignerKey));
-            let res = key.map_err(|e| fail(Check::Signature, e)).and_then(|k| {
-                if k.verifies_prehashed_sha256(&digest, &sig) {
-                    Ok(())
-                } else {
-                    Err(fail(Check::Signature, Reason::MessageSignatureInvalid))
-                }
-            });
-            r.push(Check::Signature, res);
-        }
-        (Ok(_), Err(e), _) => {
-            r.push(
-                Check::BodyMatch,
-                Err(fail(Check::BodyMatch, Reason::Envelope(Arc::new(e)))),
-            );
-        }
-        (Ok(_), Ok(None), None) => {
-            r.push(
-                Check::BodyMatch,
-                Err(fail(Check::BodyMatch, Reason::NoContent)),
-            );
-        }
-    }
-
-    if let Some((claimed, window)) = policy.claimed_time {
-        match integrated {
-            Some(t) => {
-                r.push(Check::NotBackdated, check_not_backdated(claimed, t, window));
-            }
-            None => r.not_checked(
-                Check::NotBackdated,
-                "no integratedTime to confirm the claimed time against",
-            ),
-        }
-    }
-    r.not_checked(Check::CertificateIdentity, "certificate chains and signer identities are not verified; a certificate only carries the key");
-}
-
-/// Verifies a REST log entry for a DSSE envelope signed by `signer_key`:
-/// the same checks as [`verify_bundle`].
-///
-/// # Errors
-/// A report whose first failure names the check; malformed entries fail
-/// [`Check::LogKey`].
-#[must_use]
-pub fn verify_log_entry(
-    entry: &crate::api::LogEntry,
-    env: &Envelope,
-    policy: &BundlePolicy<'_>,
-) -> Report {
-    log_entry_report(entry, Some(env), policy, None)
-}
-
-/// [`verify_log_entry`] with a memo of checkpoints already verified: a
-/// client checking many entries published under one checkpoint (a group
-/// commit) verifies its signature once. The result is the same as without
-/// the memo.
-#[must_use]
-pub fn verify_log_entry_memo(
-    entry: &crate::api::LogEntry,
-    env: &Envelope,
-    policy: &BundlePolicy<'_>,
-    memo: &CheckpointMemo,
-) -> Report {
-    log_entry_report(entry, Some(env), policy, Some(memo))
 }
 
 /// Checkpoints whose signatures verified, by their exact text and the log
@@ -932,61 +565,30 @@ impl CheckpointMemo {
     }
 }
 
-/// Verifies only the log's evidence for a REST entry — log key, integrated
-/// time, SET, checkpoint and inclusion — when the logged envelope is not at
-/// hand; body match and signature are reported `not-checked`. Use
-/// [`Report::evidence_verified`].
-#[must_use]
-pub fn verify_log_evidence(entry: &crate::api::LogEntry, policy: &BundlePolicy<'_>) -> Report {
-    log_entry_report(entry, None, policy, None)
-}
-
-fn log_entry_report(
-    entry: &crate::api::LogEntry,
-    env: Option<&Envelope>,
-    policy: &BundlePolicy<'_>,
-    memo: Option<&CheckpointMemo>,
-) -> Report {
-    let evidence_only = env.is_none();
-    let mut r = Report::default();
-    let tlog = match entry.to_tlog_entry() {
-        Ok(t) => t,
-        Err(e) => {
-            r.push(
-                Check::LogKey,
-                Err(fail(Check::LogKey, Reason::RestEntry(Arc::new(e)))),
-            );
-            return r;
-        }
-    };
-    let raw = env.and_then(|e| serde_json::value::RawValue::from_string(e.to_json()).ok());
-    let bundle = Bundle {
-        media_type: crate::bundle::MEDIA_TYPE_V03.to_owned(),
-        verification_material: crate::bundle::VerificationMaterial {
-            public_key: Some(crate::bundle::PublicKeyHint {
-                hint: String::new(),
-            }),
-            certificate: None,
-            x509_certificate_chain: None,
-            tlog_entries: vec![tlog.clone()],
-            timestamp_verification_data: None,
-        },
-        dsse_envelope: raw,
-        message_signature: None,
-    };
-    verify_entry(&mut r, &bundle, &tlog, policy, !evidence_only, memo);
-    r
-}
-
-/// The public key a `hashedrekord` 0.0.1 body records (a PEM public key or
-/// certificate), when it is one we read.
+/// The public key a `hashedrekord` body records: 0.0.1's PEM public key or
+/// certificate, 0.0.2's DER public key or certificate, when it is one we read.
 #[must_use]
 pub fn logged_key(body: &EntryBody) -> Option<PublicKey> {
-    let EntryBody::HashedRekordV001(h) = body else {
-        return None;
-    };
-    let pem = Base64::decode_vec(&h.signature.public_key.content).ok()?;
-    crate::x509::public_key_from_pem(std::str::from_utf8(&pem).ok()?).ok()
+    match body {
+        EntryBody::HashedRekordV001(h) => {
+            let pem = Base64::decode_vec(&h.signature.public_key.content).ok()?;
+            crate::x509::public_key_from_pem(std::str::from_utf8(&pem).ok()?).ok()
+        }
+        EntryBody::HashedRekordV002(h) => {
+            let v = h.hashed_rekord_v0_0_2.signature.verifier.as_ref()?;
+            match (&v.public_key, &v.x509_certificate) {
+                (Some(k), None) => {
+                    PublicKey::from_spki_der(&Base64::decode_vec(&k.raw_bytes).ok()?).ok()
+                }
+                (None, Some(c)) => crate::x509::certificate_public_key(
+                    &Base64::decode_vec(&c.raw_bytes).ok()?,
+                )
+                .ok(),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 /// PAE bytes of an envelope (re-exported for callers building Rekor v2 digests).

@@ -3,9 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 use attest_dsse::Timestamp;
+use attest_rekor::verify::report_of;
 use attest_rekor::{
-    Bundle, BundlePolicy, Check, LogEntry, LogInfo, Outcome, ProposedEntry, logs_from_trusted_root,
-    verify_log_entry,
+    Bundle, BundlePolicy, Check, LogEntry, LogInfo, Outcome, ProposedEntry, SignerPolicy,
+    logs_from_trusted_root, verify_log_entry,
 };
 use serde_json::{Value, json};
 
@@ -46,35 +47,27 @@ fn a_real_entry_in_rest_form_verifies() {
         entry
     );
     let logs = logs_from_trusted_root(&read("trusted_root.json")).unwrap();
-    let policy = BundlePolicy::new(&logs, Timestamp::now()).with_signer_key(key);
-    let report = verify_log_entry(&entry, &env, &policy);
-    assert!(
-        report.verified(),
-        "{}",
-        serde_json::to_string_pretty(&report).unwrap()
-    );
-    assert!(
-        report
-            .checks
-            .iter()
-            .any(|c| c.check == Check::Set && c.outcome == Outcome::Passed)
-    );
+    let policy = BundlePolicy::new(&logs, SignerPolicy::Key(key), Timestamp::now());
+    let v = verify_log_entry(&entry, &env, &policy).unwrap_or_else(|e| panic!("{e}: {:?}", e.report));
+    assert_eq!(v.report.outcome(Check::Set), Some(Outcome::Passed));
+    assert_eq!(v.times[0].at.unix(), entry.integrated_time);
+    assert_eq!(v.artifact, None, "the envelope itself was named");
     // Claimed times: the log's time confirms a claim within the window, not an earlier one.
     let t = entry.integrated_time;
     for (claimed, ok) in [(t, true), (t - 60, true), (t - 3600, false), (t + 1, false)] {
         let policy = policy.clone().with_claimed_time(claimed, 300);
         let r = verify_log_entry(&entry, &env, &policy);
-        let line = r
-            .checks
-            .iter()
-            .find(|c| c.check == Check::NotBackdated)
-            .unwrap();
-        assert_eq!(line.outcome == Outcome::Passed, ok, "claimed {claimed}");
+        assert_eq!(r.is_ok(), ok, "claimed {claimed}");
+        assert_eq!(
+            report_of(&r).outcome(Check::NotBackdated) == Some(Outcome::Passed),
+            ok,
+            "claimed {claimed}"
+        );
     }
     // integratedTime in the verifier's future fails that check.
     let past = policy.clone().with_now(Timestamp::from_unix(t - 1));
-    let r = verify_log_entry(&entry, &env, &past);
-    assert_eq!(r.first_failure().unwrap().check, Check::IntegratedTime);
+    let e = verify_log_entry(&entry, &env, &past).unwrap_err();
+    assert_eq!(e.first.check, Check::IntegratedTime);
 }
 
 #[test]

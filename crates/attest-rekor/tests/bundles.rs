@@ -9,7 +9,7 @@ use attest_rekor::{
 use base64ct::{Base64, Encoding};
 
 mod common;
-use common::{BUNDLES, read, trusted_logs};
+use common::{BUNDLES, artifact_of, pinned_signer, read, trusted_logs};
 
 fn outcome(r: &Report, c: Check) -> Option<Outcome> {
     r.checks.iter().find(|x| x.check == c).map(|x| x.outcome)
@@ -35,43 +35,62 @@ fn trusted_root_has_the_production_logs() {
 }
 
 #[test]
-fn every_real_bundle_verifies_completely() {
+fn every_real_rekor_v1_bundle_verifies_completely() {
     let logs = trusted_logs();
-    for name in BUNDLES {
+    for name in BUNDLES.iter().filter(|n| n.starts_with("prod-v1")) {
         let bundle = Bundle::from_json(&read(name)).unwrap();
-        let policy = BundlePolicy::new(&logs, Timestamp::now());
-        let report = verify_bundle(&bundle, &policy);
-        assert!(
-            report.verified(),
-            "{name}: {}",
-            serde_json::to_string_pretty(&report).unwrap()
-        );
+        let policy = BundlePolicy::new(&logs, pinned_signer(&bundle), Timestamp::now());
+        let v = verify_bundle(&bundle, &artifact_of(&bundle), &policy)
+            .unwrap_or_else(|e| panic!("{name}: {e}: {:?}", e.report));
+        assert!(v.report.all_passed(), "{name}");
         for c in [
             Check::LogKey,
+            Check::Set,
+            Check::IntegratedTime,
             Check::CheckpointSignature,
             Check::CheckpointBinding,
             Check::Inclusion,
             Check::BodyMatch,
             Check::Signature,
+            Check::Artifact,
+            Check::Time,
+            Check::SignerValidity,
         ] {
-            assert_eq!(outcome(&report, c), Some(Outcome::Passed), "{name}: {c}");
+            assert_eq!(outcome(&v.report, c), Some(Outcome::Passed), "{name}: {c}");
         }
-        let v2 = name.starts_with("staging-v2");
+        // The time is the SET's integratedTime, and the entry is the bundle's.
+        let e = &bundle.verification_material.tlog_entries[0];
+        let it: i64 = e.integrated_time.as_deref().unwrap().parse().unwrap();
+        assert_eq!(v.times.len(), 1);
+        assert_eq!(v.times[0].at.unix(), it, "{name}");
+        assert_eq!(v.entries[0].integrated_time, Some(it));
+        assert_eq!(v.entries[0].log_index, e.log_index.parse::<u64>().unwrap());
         assert_eq!(
-            outcome(&report, Check::Set),
-            Some(if v2 {
-                Outcome::NotChecked
-            } else {
-                Outcome::Passed
-            }),
-            "{name}"
+            v.entries[0].tree_index,
+            e.inclusion_proof.as_ref().unwrap().log_index.parse::<u64>().unwrap()
         );
-        // The report always says the certificate identity was not verified.
-        assert_eq!(
-            outcome(&report, Check::CertificateIdentity),
-            Some(Outcome::NotChecked)
-        );
+        assert_eq!(v.artifact.as_ref(), Some(&artifact_of(&bundle)));
     }
+}
+
+#[test]
+fn a_rekor_v2_bundle_has_complete_log_evidence_but_no_time_of_its_own() {
+    let logs = trusted_logs();
+    let name = "staging-v2-dsse-as-hashedrekord-v002.sigstore.json";
+    let bundle = Bundle::from_json(&read(name)).unwrap();
+    let policy = BundlePolicy::new(&logs, pinned_signer(&bundle), Timestamp::now());
+    let e = verify_bundle(&bundle, &artifact_of(&bundle), &policy).unwrap_err();
+    assert_eq!(e.first.check, Check::Time);
+    assert!(matches!(e.first.reason, attest_rekor::Reason::NoTimeFromV2));
+    let failed: Vec<_> = e
+        .report
+        .checks
+        .iter()
+        .filter(|c| c.outcome != Outcome::Passed)
+        .map(|c| c.check)
+        .collect();
+    assert_eq!(failed, [Check::Time], "only the time is missing");
+    assert_eq!(outcome(&e.report, Check::Set), None, "a v2 log has no SET");
 }
 
 #[test]

@@ -10,7 +10,7 @@ use base64ct::{Base64, Encoding};
 use serde_json::Value;
 
 mod common;
-use common::{BUNDLES, read, trusted_logs};
+use common::{BUNDLES, artifact_of, pinned_signer, read, trusted_logs};
 
 fn flip_b64(s: &str, byte: usize) -> String {
     let mut b = Base64::decode_vec(s).unwrap();
@@ -284,19 +284,32 @@ fn mutations(bundle: &Value) -> Vec<Mutation> {
     out
 }
 
+fn failed_checks(r: &attest_rekor::Report) -> Vec<Check> {
+    r.checks
+        .iter()
+        .filter(|c| c.outcome == Outcome::Failed)
+        .map(|c| c.check)
+        .collect()
+}
+
 #[test]
 fn every_covered_field_is_checked() {
     let logs = trusted_logs();
     let mut total = 0;
     for name in BUNDLES {
         let original: Value = serde_json::from_slice(&read(name)).unwrap();
-        let policy = BundlePolicy::new(&logs, Timestamp::now());
+        let parsed = Bundle::from_json(original.to_string().as_bytes()).unwrap();
+        let policy = BundlePolicy::new(&logs, pinned_signer(&parsed), Timestamp::now());
+        let artifact = artifact_of(&parsed);
+        // Rekor v1 bundles verify; the Rekor v2 one lacks only a time (RFC
+        // 3161 is another issue), so its log evidence is still mutated.
+        let baseline = match verify_bundle(&parsed, &artifact, &policy) {
+            Ok(_) => Vec::new(),
+            Err(e) => failed_checks(&e.report),
+        };
         assert!(
-            verify_bundle(
-                &Bundle::from_json(original.to_string().as_bytes()).unwrap(),
-                &policy
-            )
-            .verified()
+            baseline.is_empty() || baseline == [Check::Time],
+            "{name}: {baseline:?}"
         );
         for (what, mutate, expected) in mutations(&original) {
             let mut v = original.clone();
@@ -305,14 +318,11 @@ fn every_covered_field_is_checked() {
                 Ok(b) => b,
                 Err(e) => panic!("{name}: {what}: mutated bundle does not parse: {e}"),
             };
-            let report = verify_bundle(&bundle, &policy);
-            assert!(!report.verified(), "{name}: {what} still verifies");
-            let failed: Vec<Check> = report
-                .checks
-                .iter()
-                .filter(|c| c.outcome == Outcome::Failed)
-                .map(|c| c.check)
-                .collect();
+            let report = match verify_bundle(&bundle, &artifact, &policy) {
+                Ok(_) => panic!("{name}: {what} still verifies"),
+                Err(e) => e.report,
+            };
+            let failed = failed_checks(&report);
             assert!(
                 expected.iter().any(|c| failed.contains(c)),
                 "{name}: {what}: expected a failure of {expected:?}, got {}",

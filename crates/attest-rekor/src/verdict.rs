@@ -1,0 +1,879 @@
+//! Policy-driven verification: what the caller trusts in, `Ok(Verified)`
+//! out only when signer, artifact, time and log evidence are all
+//! established.
+//!
+//! The policy for an entry's evidence comes from the trusted log its log id
+//! names ([`TrustedLog::api`]), never from which fields a bundle carries:
+//! deleting a Rekor v1 entry's integratedTime and SET does not make it look
+//! like a Rekor v2 entry, it makes it fail. Absent and zero-valued protobuf
+//! fields are the same thing.
+
+use attest_dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, KeySet, PublicKey, Timestamp};
+use base64ct::{Base64, Encoding};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+use crate::body::EntryBody;
+use crate::bundle::{Bundle, TlogEntry, b64, int0};
+use crate::verify::{
+    Check, CheckError, CheckpointMemo, Reason, Report, VerifiedCheckpoint, body_matches_envelope,
+    check_body_matches_message, check_integrated_time, check_log_key_valid, check_not_backdated,
+    fail, find_log, verify_checkpoint, verify_inclusion_in, verify_set,
+};
+use crate::{LogApi, LogId, TrustedLog};
+
+/// The in-toto statement types whose subjects name artifacts.
+pub const STATEMENT_TYPES: &[&str] = &[
+    "https://in-toto.io/Statement/v1",
+    "https://in-toto.io/Statement/v0.1",
+];
+
+/// Who must have signed. There is no policy that trusts a key found in the
+/// bundle or the log entry by itself.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum SignerPolicy {
+    /// One pinned key.
+    Key(PublicKey),
+    /// Any key of the set that is valid (window, not revoked) at every
+    /// verified time.
+    KeySet(KeySet),
+    /// A certificate chaining to a trusted CA, issued to `identity` by the
+    /// OIDC `issuer`. Certificate chains are not verified by this version:
+    /// a bundle under this policy always fails
+    /// ([`Reason::CertificateChainUnsupported`]).
+    CertificateIdentity {
+        /// The certificate's subject alternative name.
+        identity: String,
+        /// The OIDC issuer.
+        issuer: String,
+    },
+}
+
+/// The artifact a signature must be about, named by its digests: from its
+/// content (SHA-256 and SHA-512), or by a digest alone.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Artifact {
+    sha256: Option<[u8; 32]>,
+    sha512: Option<[u8; 64]>,
+}
+
+/// Why an artifact digest could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not sha256: + 64 or sha512: + 128 hex digits")]
+pub struct ArtifactDigestError(pub String);
+
+impl Artifact {
+    /// The artifact whose content is `bytes`.
+    #[must_use]
+    pub fn of_bytes(bytes: &[u8]) -> Self {
+        Self {
+            sha256: Some(Sha256::digest(bytes).into()),
+            sha512: Some(sha2::Sha512::digest(bytes).into()),
+        }
+    }
+
+    /// The artifact whose SHA-256 is `digest`.
+    #[must_use]
+    pub const fn sha256_digest(digest: [u8; 32]) -> Self {
+        Self {
+            sha256: Some(digest),
+            sha512: None,
+        }
+    }
+
+    /// Parses `sha256:` + 64 or `sha512:` + 128 hex digits (either case).
+    ///
+    /// # Errors
+    /// [`ArtifactDigestError`].
+    pub fn parse_digest(s: &str) -> Result<Self, ArtifactDigestError> {
+        let err = || ArtifactDigestError(s.to_owned());
+        if let Some(hex) = s.strip_prefix("sha256:") {
+            let mut out = [0u8; 32];
+            if hex.len() != 64 || base16ct::mixed::decode(hex, &mut out).is_err() {
+                return Err(err());
+            }
+            return Ok(Self::sha256_digest(out));
+        }
+        let hex = s.strip_prefix("sha512:").ok_or_else(err)?;
+        let mut out = [0u8; 64];
+        if hex.len() != 128 || base16ct::mixed::decode(hex, &mut out).is_err() {
+            return Err(err());
+        }
+        Ok(Self {
+            sha256: None,
+            sha512: Some(out),
+        })
+    }
+
+    /// The SHA-256, when known.
+    #[must_use]
+    pub const fn sha256(&self) -> Option<&[u8; 32]> {
+        self.sha256.as_ref()
+    }
+
+    /// The SHA-512, when known.
+    #[must_use]
+    pub const fn sha512(&self) -> Option<&[u8; 64]> {
+        self.sha512.as_ref()
+    }
+
+    /// Whether an in-toto subject's digest set names this artifact: some
+    /// algorithm both know (sha256, sha512) with equal values.
+    fn named_by(&self, digests: &std::collections::BTreeMap<String, String>) -> bool {
+        let eq = |alg: &str, ours: Option<&[u8]>| {
+            ours.zip(digests.get(alg))
+                .is_some_and(|(o, hex)| hex.eq_ignore_ascii_case(&base16ct::lower::encode_string(o)))
+        };
+        eq("sha256", self.sha256.as_ref().map(|d| &d[..]))
+            || eq("sha512", self.sha512.as_ref().map(|d| &d[..]))
+    }
+}
+
+/// What a bundle or log entry is verified against.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct BundlePolicy<'a> {
+    /// Trusted logs: each entry's evidence is checked by the policy of the
+    /// log its log id names.
+    pub logs: &'a [TrustedLog],
+    /// Who must have signed.
+    pub signer: SignerPolicy,
+    /// The verifier's clock.
+    pub now: Timestamp,
+    /// A claimed time and allowed window (seconds) to confirm against
+    /// integratedTime (required when set).
+    pub claimed_time: Option<(i64, i64)>,
+}
+
+impl<'a> BundlePolicy<'a> {
+    /// A policy trusting `logs` and `signer`, at time `now`.
+    #[must_use]
+    pub const fn new(logs: &'a [TrustedLog], signer: SignerPolicy, now: Timestamp) -> Self {
+        Self {
+            logs,
+            signer,
+            now,
+            claimed_time: None,
+        }
+    }
+
+    /// The verifier's clock reading.
+    #[must_use]
+    pub const fn with_now(mut self, now: Timestamp) -> Self {
+        self.now = now;
+        self
+    }
+
+    /// A claimed time (Unix seconds) and the window (seconds) within which
+    /// integratedTime must confirm it.
+    #[must_use]
+    pub const fn with_claimed_time(mut self, claimed: i64, window: i64) -> Self {
+        self.claimed_time = Some((claimed, window));
+        self
+    }
+}
+
+/// Where a verified time comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeSource {
+    /// A Rekor v1 entry's integratedTime, whose SET verified with the key
+    /// of the trusted log `log_id`.
+    IntegratedTime {
+        /// The log.
+        log_id: LogId,
+    },
+}
+
+/// A time established by signed evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifiedTime {
+    /// The instant.
+    pub at: Timestamp,
+    /// What vouches for it.
+    pub source: TimeSource,
+}
+
+/// A log entry whose inclusion verified against a checkpoint signed by a
+/// trusted log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifiedEntry {
+    /// The log.
+    pub log_id: LogId,
+    /// The log's API (from the trusted log).
+    pub api: LogApi,
+    /// The global log index.
+    pub log_index: u64,
+    /// The index in the checkpoint's tree (the shard-local index for Rekor v1).
+    pub tree_index: u64,
+    /// The checkpoint the proof leads to.
+    pub checkpoint: VerifiedCheckpoint,
+    /// integratedTime, only when its SET verified.
+    pub integrated_time: Option<i64>,
+}
+
+/// Everything a successful verification established.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Verified {
+    /// The key that made the signature, which the policy trusts.
+    pub signer: PublicKey,
+    /// The artifact the signature is bound to; `None` only from
+    /// [`verify_log_entry`], where the caller's own envelope is what was
+    /// named (its statement is still checked to be in-toto).
+    pub artifact: Option<Artifact>,
+    /// At least one time, each at which the signer's key and the log's key
+    /// were valid.
+    pub times: Vec<VerifiedTime>,
+    /// The log entries (one).
+    pub entries: Vec<VerifiedEntry>,
+    /// RFC 3161 timestamps the bundle carries that this version does not
+    /// verify: none of them is among `times`.
+    pub unverified_timestamps: usize,
+    /// Every check, each passed.
+    pub report: Report,
+}
+
+/// Verification failed: the first failing check, and the report of all.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{first}")]
+#[non_exhaustive]
+pub struct NotVerified {
+    /// The first check that failed.
+    pub first: CheckError,
+    /// Every check that ran.
+    pub report: Report,
+}
+
+/// The report of a verification, whichever way it went.
+#[must_use]
+pub const fn report_of(result: &Result<Verified, NotVerified>) -> &Report {
+    match result {
+        Ok(v) => &v.report,
+        Err(e) => &e.report,
+    }
+}
+
+/// A log entry's evidence alone (no signer, no content): from
+/// [`verify_log_evidence`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct VerifiedEvidence {
+    /// The entry.
+    pub entry: VerifiedEntry,
+    /// Its integratedTime when the log is Rekor v1 and the SET verified.
+    pub time: Option<VerifiedTime>,
+    /// Every check, each passed.
+    pub report: Report,
+}
+
+/// What was signed, as the verifier sees it.
+enum Content {
+    Envelope(Envelope),
+    Message {
+        digest: Vec<u8>,
+        algorithm: String,
+        signature: Vec<u8>,
+    },
+}
+
+/// One verification's inputs, whatever their source (bundle or REST).
+struct Input<'a> {
+    entry: &'a TlogEntry,
+    content: Result<Content, CheckError>,
+    certificate: Result<Option<Vec<u8>>, CheckError>,
+    artifact: Option<Artifact>,
+    bundle_v01: bool,
+    unverified_timestamps: usize,
+}
+
+/// Verifies a bundle completely, offline: `Ok` only when the signer the
+/// policy names signed `artifact`, at a verified time, with the log's
+/// evidence complete and valid.
+///
+/// # Errors
+/// [`NotVerified`] naming the first failing check.
+pub fn verify_bundle(
+    bundle: &Bundle,
+    artifact: &Artifact,
+    policy: &BundlePolicy<'_>,
+) -> Result<Verified, NotVerified> {
+    let entries = &bundle.verification_material.tlog_entries;
+    let entry = match entries.as_slice() {
+        [e] => e,
+        [] => return Err(single(Check::Inclusion, Reason::NoEntry)),
+        _ => return Err(single(Check::LogKey, Reason::SeveralEntries)),
+    };
+    let content = match (bundle.envelope(), &bundle.message_signature) {
+        (Ok(Some(env)), None) => Ok(Content::Envelope(env)),
+        (Ok(None), Some(m)) => match (
+            Base64::decode_vec(&m.message_digest.digest),
+            Base64::decode_vec(&m.signature),
+        ) {
+            (Ok(digest), Ok(signature)) => Ok(Content::Message {
+                digest,
+                algorithm: m.message_digest.algorithm.clone(),
+                signature,
+            }),
+            _ => Err(fail(Check::Signature, Reason::MessageEncoding)),
+        },
+        (Err(e), _) => Err(fail(Check::BodyMatch, Reason::Envelope(Arc::new(e)))),
+        _ => Err(fail(Check::BodyMatch, Reason::NoContent)),
+    };
+    let certificate = bundle
+        .certificate_der()
+        .map_err(|e| fail(Check::Signature, Reason::CertificateField(Arc::new(e))));
+    let unverified_timestamps = bundle
+        .verification_material
+        .timestamp_verification_data
+        .as_ref()
+        .and_then(|t| t.get("rfc3161Timestamps"))
+        .and_then(serde_json::Value::as_array)
+        .map_or(0, Vec::len);
+    run(
+        &Input {
+            entry,
+            content,
+            certificate,
+            artifact: Some(artifact.clone()),
+            bundle_v01: bundle.minor_version() == 1,
+            unverified_timestamps,
+        },
+        policy,
+        None,
+    )
+}
+
+/// Verifies a REST log entry for the caller's DSSE envelope: the same rules
+/// as [`verify_bundle`], the envelope standing for the artifact.
+///
+/// # Errors
+/// [`NotVerified`].
+pub fn verify_log_entry(
+    entry: &crate::api::LogEntry,
+    env: &Envelope,
+    policy: &BundlePolicy<'_>,
+) -> Result<Verified, NotVerified> {
+    rest(entry, Content::Envelope(env.clone()), None, policy, None)
+}
+
+/// [`verify_log_entry`] with a memo of checkpoints already verified: a
+/// client checking many entries published under one checkpoint (a group
+/// commit) verifies its signature once. The result is the same as without.
+///
+/// # Errors
+/// [`NotVerified`].
+pub fn verify_log_entry_memo(
+    entry: &crate::api::LogEntry,
+    env: &Envelope,
+    policy: &BundlePolicy<'_>,
+    memo: &CheckpointMemo,
+) -> Result<Verified, NotVerified> {
+    rest(entry, Content::Envelope(env.clone()), None, policy, Some(memo))
+}
+
+/// Verifies a REST `hashedrekord` entry for a signature over a SHA-256
+/// `digest` (the artifact).
+///
+/// # Errors
+/// [`NotVerified`].
+pub fn verify_log_entry_message(
+    entry: &crate::api::LogEntry,
+    digest: &[u8; 32],
+    signature: &[u8],
+    policy: &BundlePolicy<'_>,
+) -> Result<Verified, NotVerified> {
+    let content = Content::Message {
+        digest: digest.to_vec(),
+        algorithm: "SHA2_256".into(),
+        signature: signature.to_vec(),
+    };
+    rest(
+        entry,
+        content,
+        Some(Artifact::sha256_digest(*digest)),
+        policy,
+        None,
+    )
+}
+
+fn rest(
+    entry: &crate::api::LogEntry,
+    content: Content,
+    artifact: Option<Artifact>,
+    policy: &BundlePolicy<'_>,
+    memo: Option<&CheckpointMemo>,
+) -> Result<Verified, NotVerified> {
+    let tlog = entry
+        .to_tlog_entry()
+        .map_err(|e| single(Check::LogKey, Reason::RestEntry(Arc::new(e))))?;
+    run(
+        &Input {
+            entry: &tlog,
+            content: Ok(content),
+            certificate: Ok(None),
+            artifact,
+            bundle_v01: false,
+            unverified_timestamps: 0,
+        },
+        policy,
+        memo,
+    )
+}
+
+/// Verifies only a REST entry's log evidence — log key, SET and
+/// integratedTime (Rekor v1), checkpoint and inclusion — when the logged
+/// content is not at hand. Not a verification of any signer or artifact.
+///
+/// # Errors
+/// [`NotVerified`].
+pub fn verify_log_evidence(
+    entry: &crate::api::LogEntry,
+    logs: &[TrustedLog],
+    now: Timestamp,
+) -> Result<VerifiedEvidence, NotVerified> {
+    let tlog = entry
+        .to_tlog_entry()
+        .map_err(|e| single(Check::LogKey, Reason::RestEntry(Arc::new(e))))?;
+    let mut r = Rec::default();
+    let ev = evidence(&mut r, &tlog, logs, now, None, false);
+    match (ev.entry, &r.first) {
+        (Some(entry), None) => Ok(VerifiedEvidence {
+            entry,
+            time: ev.time,
+            report: r.report,
+        }),
+        _ => Err(r.into_error()),
+    }
+}
+
+fn single(check: Check, reason: Reason) -> NotVerified {
+    let mut r = Rec::default();
+    r.push(check, Err(fail(check, reason)));
+    r.into_error()
+}
+
+/// A report and its first failure, as it is written.
+#[derive(Default)]
+struct Rec {
+    report: Report,
+    first: Option<CheckError>,
+}
+
+impl Rec {
+    fn push(&mut self, check: Check, res: Result<(), CheckError>) -> bool {
+        if let Err(e) = &res {
+            self.first.get_or_insert_with(|| e.clone());
+        }
+        self.report.push(check, res)
+    }
+
+    /// The failure (fails closed: a report without a failed line that still
+    /// lacks an element is [`Reason::Incomplete`]).
+    fn into_error(self) -> NotVerified {
+        NotVerified {
+            first: self
+                .first
+                .unwrap_or_else(|| fail(Check::Time, Reason::Incomplete)),
+            report: self.report,
+        }
+    }
+}
+
+/// What the log evidence of one entry established.
+#[derive(Default)]
+struct Evidence {
+    body: Option<Vec<u8>>,
+    entry: Option<VerifiedEntry>,
+    time: Option<VerifiedTime>,
+    log: Option<TrustedLog>,
+}
+
+/// Log key, time evidence by the log's API, checkpoint, inclusion.
+fn evidence(
+    r: &mut Rec,
+    entry: &TlogEntry,
+    logs: &[TrustedLog],
+    now: Timestamp,
+    memo: Option<&CheckpointMemo>,
+    bundle_v01: bool,
+) -> Evidence {
+    let mut out = Evidence::default();
+    let parsed = (|| {
+        let body = b64("canonicalizedBody", &entry.canonicalized_body)?;
+        let log_id = b64("logId.keyId", &entry.log_id.key_id)?;
+        let global = int0("logIndex", &entry.log_index)?;
+        let integrated = int0("integratedTime", entry.integrated_time.as_deref().unwrap_or(""))?;
+        Ok::<_, crate::BundleError>((body, log_id, global, integrated))
+    })();
+    let (body, log_id, global, integrated) = match parsed {
+        Ok(v) => v,
+        Err(e) => {
+            r.push(
+                Check::LogKey,
+                Err(fail(Check::LogKey, Reason::Entry(Arc::new(e)))),
+            );
+            return out;
+        }
+    };
+    out.body = Some(body.clone());
+    let log = match find_log(logs, &log_id) {
+        Ok(l) => l,
+        Err(e) => {
+            r.push(Check::LogKey, Err(e));
+            return out;
+        }
+    };
+    out.log = Some(log.clone());
+    let mut ok = true;
+
+    // Time evidence, by the trusted log's API.
+    let set = entry
+        .inclusion_promise
+        .as_ref()
+        .map(|p| p.signed_entry_timestamp.as_str())
+        .filter(|s| !s.is_empty());
+    let mut integrated_time = None;
+    match log.api {
+        LogApi::V1 => {
+            let res = match (integrated, set) {
+                (0, _) => Err(fail(Check::Set, Reason::NoIntegratedTime)),
+                (_, None) => Err(fail(Check::Set, Reason::NoSet)),
+                (t, Some(set)) => i64::try_from(t)
+                    .map_err(|_| fail(Check::Set, Reason::IntegratedTimeRange(t)))
+                    .and_then(|t| {
+                        let sig = Base64::decode_vec(set)
+                            .map_err(|_| fail(Check::Set, Reason::SetEncoding))?;
+                        verify_set(log, &entry.canonicalized_body, t, global, &sig)?;
+                        Ok(t)
+                    }),
+            };
+            match res {
+                Ok(t) => {
+                    r.push(Check::Set, Ok(()));
+                    ok &= r.push(Check::IntegratedTime, check_integrated_time(t, now));
+                    ok &= r.push(Check::LogKey, check_log_key_valid(log, t));
+                    integrated_time = Some(t);
+                    out.time = Some(VerifiedTime {
+                        at: Timestamp::from_unix(t),
+                        source: TimeSource::IntegratedTime {
+                            log_id: log.log_id,
+                        },
+                    });
+                }
+                Err(e) => {
+                    ok = false;
+                    r.push(Check::Set, Err(e));
+                }
+            }
+        }
+        LogApi::V2 => {
+            // A Rekor v2 entry has no time of its own; what integratedTime or
+            // SET a bundle carries for it is unsigned and ignored.
+            if bundle_v01 {
+                ok &= r.push(
+                    Check::Set,
+                    Err(fail(Check::Set, Reason::BundleV01NeedsSet)),
+                );
+            }
+        }
+    }
+
+    // Checkpoint and inclusion.
+    let Some(p) = &entry.inclusion_proof else {
+        r.push(
+            Check::Inclusion,
+            Err(fail(Check::Inclusion, Reason::NoInclusionProof)),
+        );
+        return out;
+    };
+    if p.checkpoint.envelope.is_empty() {
+        r.push(
+            Check::CheckpointSignature,
+            Err(fail(Check::CheckpointSignature, Reason::NoCheckpoint)),
+        );
+        return out;
+    }
+    let cp = match memo {
+        Some(m) => m.verify(&p.checkpoint.envelope, log),
+        None => verify_checkpoint(&p.checkpoint.envelope, log),
+    };
+    let cp = match cp {
+        Ok(cp) => {
+            r.push(Check::CheckpointSignature, Ok(()));
+            cp
+        }
+        Err(e) => {
+            r.push(Check::CheckpointSignature, Err(e));
+            return out;
+        }
+    };
+    let proof = (|| {
+        let index = int0("inclusionProof.logIndex", &p.log_index)?;
+        let size = int0("inclusionProof.treeSize", &p.tree_size)?;
+        let hash = |field: &'static str, s: &str| {
+            attest_merkle::Hash::from_slice(&b64(field, s)?).ok_or(crate::BundleError::Field {
+                field,
+                reason: crate::reason::FieldProblem::Not32Bytes,
+            })
+        };
+        let root = hash("inclusionProof.rootHash", &p.root_hash)?;
+        let hashes = p
+            .hashes
+            .iter()
+            .map(|h| hash("inclusionProof.hashes", h))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok::<_, crate::BundleError>((index, size, root, hashes))
+    })();
+    let (index, size, root, hashes) = match proof {
+        Ok(v) => v,
+        Err(e) => {
+            r.push(
+                Check::Inclusion,
+                Err(fail(Check::Inclusion, Reason::ProofEncoding(Arc::new(e)))),
+            );
+            return out;
+        }
+    };
+    match verify_inclusion_in(&cp, &body, index, size, &root, &hashes) {
+        Err(e) if e.check == Check::CheckpointBinding => {
+            r.push(Check::CheckpointBinding, Err(e));
+            return out;
+        }
+        res => {
+            r.push(Check::CheckpointBinding, Ok(()));
+            ok &= r.push(Check::Inclusion, res);
+        }
+    }
+    if ok {
+        out.entry = Some(VerifiedEntry {
+            log_id: log.log_id,
+            api: log.api,
+            log_index: global,
+            tree_index: index,
+            checkpoint: cp,
+            integrated_time,
+        });
+    }
+    out
+}
+
+/// The keys the policy lets verify the signature (for a certificate
+/// policy, the certificate's key, for the report only: the identity check
+/// fails the verification in this version).
+fn candidate_keys(
+    policy: &SignerPolicy,
+    certificate: &Result<Option<Vec<u8>>, CheckError>,
+) -> Result<Vec<PublicKey>, CheckError> {
+    match policy {
+        SignerPolicy::Key(k) => Ok(vec![k.clone()]),
+        SignerPolicy::KeySet(set) => Ok(set.keys.iter().map(|k| k.key.clone()).collect()),
+        SignerPolicy::CertificateIdentity { .. } => match certificate {
+            Ok(Some(der)) => crate::x509::certificate_public_key(der)
+                .map(|k| vec![k])
+                .map_err(|e| fail(Check::Signature, Reason::Certificate(Arc::new(e)))),
+            Ok(None) => Err(fail(Check::Signature, Reason::NoCertificate)),
+            Err(e) => Err(e.clone()),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+struct StatementView {
+    #[serde(rename = "_type", default)]
+    type_: String,
+    #[serde(default)]
+    subject: Vec<SubjectView>,
+}
+
+#[derive(Deserialize)]
+struct SubjectView {
+    #[serde(default)]
+    digest: std::collections::BTreeMap<String, String>,
+}
+
+/// The envelope carries an in-toto statement of a known type and, when an
+/// artifact is named, one of its subjects has the artifact's SHA-256.
+fn check_statement(env: &Envelope, artifact: Option<&Artifact>) -> Result<(), CheckError> {
+    let a = |r: Reason| fail(Check::Artifact, r);
+    if env.payload_type() != IN_TOTO_PAYLOAD_TYPE {
+        return Err(a(Reason::NotInToto(env.payload_type().to_owned())));
+    }
+    let st: StatementView = serde_json::from_slice(env.payload_unverified())
+        .map_err(|e| a(Reason::StatementJson(Arc::new(e))))?;
+    if !STATEMENT_TYPES.contains(&st.type_.as_str()) {
+        return Err(a(Reason::StatementType(st.type_)));
+    }
+    let Some(artifact) = artifact else {
+        return Ok(());
+    };
+    if st.subject.iter().any(|s| artifact.named_by(&s.digest)) {
+        Ok(())
+    } else {
+        Err(a(Reason::SubjectNotFound))
+    }
+}
+
+/// The whole verification of one entry with its content.
+fn run(
+    input: &Input<'_>,
+    policy: &BundlePolicy<'_>,
+    memo: Option<&CheckpointMemo>,
+) -> Result<Verified, NotVerified> {
+    let mut r = Rec::default();
+    let ev = evidence(
+        &mut r,
+        input.entry,
+        policy.logs,
+        policy.now,
+        memo,
+        input.bundle_v01,
+    );
+
+    // Body, signature, artifact.
+    let keys = candidate_keys(&policy.signer, &input.certificate);
+    let mut signer: Option<PublicKey> = None;
+    let body = ev.body.as_deref().map(|b| {
+        EntryBody::parse(b).map_err(|e| fail(Check::BodyMatch, Reason::Body(e)))
+            .and_then(|parsed| {
+                let (k, v) = parsed.kind_version();
+                if k == input.entry.kind_version.kind && v == input.entry.kind_version.version {
+                    Ok(parsed)
+                } else {
+                    Err(fail(Check::BodyMatch, Reason::KindVersionMismatch))
+                }
+            })
+    });
+    match &input.content {
+        Err(e) => {
+            r.push(e.check, Err(e.clone()));
+        }
+        Ok(Content::Envelope(env)) => {
+            let pae = env.pae();
+            let sig = keys.and_then(|keys| {
+                keys.into_iter()
+                    .find(|k| env.signatures().iter().any(|s| k.verifies(&pae, &s.sig)))
+                    .ok_or(fail(Check::Signature, Reason::UntrustedSigner))
+            });
+            if let Some(body) = body {
+                r.push(
+                    Check::BodyMatch,
+                    body.and_then(|b| body_matches_envelope(&b, env, sig.as_ref().ok())),
+                );
+            }
+            r.push(Check::Signature, sig.as_ref().map(|_| ()).map_err(Clone::clone));
+            signer = sig.ok();
+            r.push(Check::Artifact, check_statement(env, input.artifact.as_ref()));
+        }
+        Ok(Content::Message {
+            digest,
+            algorithm,
+            signature,
+        }) => {
+            let sig = keys.and_then(|keys| {
+                keys.into_iter()
+                    .find(|k| k.verifies_prehashed(digest, signature))
+                    .ok_or(fail(Check::Signature, Reason::UntrustedSigner))
+            });
+            if let Some(body) = body {
+                let res = body.and_then(|b| match &sig {
+                    Ok(k) => check_body_matches_message(&b, digest, signature, k),
+                    // Without a trusted signer the logged key has nothing to
+                    // equal; digest and signature are still compared.
+                    Err(_) => match crate::verify::logged_key(&b) {
+                        Some(k) => check_body_matches_message(&b, digest, signature, &k),
+                        None => Err(fail(Check::BodyMatch, Reason::LoggedVerifierKey)),
+                    },
+                });
+                r.push(Check::BodyMatch, res);
+            }
+            r.push(Check::Signature, sig.as_ref().map(|_| ()).map_err(Clone::clone));
+            signer = sig.ok();
+            let artifact = if algorithm != "SHA2_256" {
+                Err(fail(Check::Artifact, Reason::DigestAlgorithm(algorithm.clone())))
+            } else if input
+                .artifact
+                .as_ref()
+                .and_then(Artifact::sha256)
+                .is_none_or(|a| a[..] != digest[..])
+            {
+                Err(fail(Check::Artifact, Reason::ArtifactDigest))
+            } else {
+                Ok(())
+            };
+            r.push(Check::Artifact, artifact);
+        }
+    }
+
+    // Time: at least one, and the signer valid at each.
+    let times: Vec<VerifiedTime> = ev.time.into_iter().collect();
+    let time = if times.is_empty() {
+        let reason = match ev.log.as_ref().map(|l| l.api) {
+            Some(LogApi::V2) => Reason::NoTimeFromV2,
+            _ => Reason::NoVerifiedTime,
+        };
+        Err(fail(Check::Time, reason))
+    } else {
+        Ok(())
+    };
+    r.push(Check::Time, time);
+    if let Some(k) = &signer {
+        r.push(Check::SignerValidity, signer_valid(&policy.signer, k, &times));
+    }
+    if let Some((claimed, window)) = policy.claimed_time {
+        let log_time = ev.entry.as_ref().and_then(|e| e.integrated_time);
+        r.push(
+            Check::NotBackdated,
+            log_time.map_or(
+                Err(fail(Check::NotBackdated, Reason::NoLogTimeForClaim)),
+                |t| check_not_backdated(claimed, t, window),
+            ),
+        );
+    }
+    if let SignerPolicy::CertificateIdentity { .. } = policy.signer {
+        r.push(
+            Check::CertificateIdentity,
+            Err(fail(
+                Check::CertificateIdentity,
+                Reason::CertificateChainUnsupported,
+            )),
+        );
+    }
+
+    match (signer, ev.entry, &r.first) {
+        (Some(signer), Some(entry), None) if !times.is_empty() => Ok(Verified {
+            signer,
+            artifact: input.artifact.clone(),
+            times,
+            entries: vec![entry],
+            unverified_timestamps: input.unverified_timestamps,
+            report: r.report,
+        }),
+        _ => Err(r.into_error()),
+    }
+}
+
+/// The signer's key was valid at every verified time: always for a pinned
+/// key; for a key set, some record of that key valid at each.
+fn signer_valid(
+    policy: &SignerPolicy,
+    key: &PublicKey,
+    times: &[VerifiedTime],
+) -> Result<(), CheckError> {
+    let SignerPolicy::KeySet(set) = policy else {
+        return Ok(());
+    };
+    for t in times {
+        if !set.valid_at(t.at).any(|k| k.key == *key) {
+            return Err(fail(
+                Check::SignerValidity,
+                Reason::SignerKeyNotValid(t.at),
+            ));
+        }
+    }
+    Ok(())
+}
