@@ -14,7 +14,7 @@ use std::error::Error;
 use std::process::ExitCode;
 
 use attestlog::dsse::{Algorithm, KeySet, SigningKey, Statement, Subject, Timestamp, TrustedKey};
-use attestlog::{Attestor, Auditor, Config};
+use attestlog::{Attestor, Auditor, Config, FileBaseline};
 
 fn main() -> Result<ExitCode, Box<dyn Error>> {
     let dir = std::env::temp_dir().join(format!("attestlog-quickstart-{}", std::process::id()));
@@ -75,10 +75,14 @@ fn main() -> Result<ExitCode, Box<dyn Error>> {
     }
     drop(attestor);
 
-    // 3. Audit them without trusting the store.
+    // 3. Audit them without trusting the store. The auditor remembers the
+    // log's tree in a baseline of its own (not in the store it audits); this
+    // first audit starts it, trusting the log it just created.
     let auditor = Auditor::builder(keys, config.open_store()?)
         .optional_log(log.as_ref().map(|l| l.client()))
         .backdate_window(config.backdate_window)
+        .baseline(FileBaseline::new(dir.join("audit-baseline.json")))
+        .trust_current_tree(true)
         .build();
     println!("\naudit");
     let mut all = true;

@@ -2,9 +2,12 @@
 //! carried through verification without panicking.
 #![no_main]
 
-use attest_dsse::Timestamp;
+use attest_dsse::{SigningKey, Timestamp};
+use attest_rekor::{
+    Artifact, Bundle, BundlePolicy, LogEntry, SignedNote, SignerPolicy, verify_bundle,
+    verify_bundle_envelope,
+};
 use libfuzzer_sys::fuzz_target;
-use attest_rekor::{Bundle, BundlePolicy, LogEntry, SignedNote, verify_bundle};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
@@ -13,9 +16,11 @@ fuzz_target!(|data: &[u8]| {
             let _ = note.checkpoint();
         }
     }
-    let policy = BundlePolicy::new(&[], Timestamp::from_unix(0));
+    let key = SigningKey::ed25519_from_seed(&[7; 32]).public_key().clone();
+    let policy = BundlePolicy::new(&[], SignerPolicy::Key(key), Timestamp::from_unix(0));
     if let Ok(bundle) = Bundle::from_json(data) {
-        let _ = verify_bundle(&bundle, &policy);
+        let _ = verify_bundle(&bundle, &Artifact::of_bytes(data), &policy);
+        let _ = verify_bundle_envelope(&bundle, &policy);
     }
     if let Ok(entry) = LogEntry::from_json(data) {
         let _ = entry.to_tlog_entry();

@@ -2,6 +2,8 @@
 //! verify DER and raw signatures over the message and over its digest, and
 //! refuse the wrong curve's hash, a flipped bit and another key.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
 use attest_dsse::{Algorithm, PublicKey, SigEncoding, SigningKey};
 use p384::ecdsa::signature::Signer as _;
 use p384::pkcs8::EncodePublicKey as _;

@@ -199,7 +199,9 @@ pub enum Reason {
     SubjectNotFound,
     // time
     /// No verified time: a Rekor v2 entry carries none of its own.
-    #[error("no verified time: Rekor v2 entries carry no time of their own and RFC 3161 timestamps are not verified by this version")]
+    #[error(
+        "no verified time: Rekor v2 entries carry no time of their own and RFC 3161 timestamps are not verified by this version"
+    )]
     NoTimeFromV2,
     /// No verified time at all.
     #[error("no verified time")]
@@ -214,7 +216,9 @@ pub enum Reason {
     NoLogTimeForClaim,
     // certificate-identity
     /// Certificate chains, SCTs and identities are not verified yet.
-    #[error("certificate chain, SCT and identity verification is not implemented yet: a certificate-signed bundle cannot be verified by this version")]
+    #[error(
+        "certificate chain, SCT and identity verification is not implemented yet: a certificate-signed bundle cannot be verified by this version"
+    )]
     CertificateChainUnsupported,
     /// A verdict without every element (a bug: fails closed).
     #[error("verification did not establish every element")]

@@ -219,7 +219,8 @@ struct LogIdJson {
 }
 
 /// The trusted-root media type this crate reads.
-pub const TRUSTED_ROOT_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
+pub const TRUSTED_ROOT_MEDIA_TYPE: &str =
+    "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
 
 /// Reads the transparency logs of a Sigstore `trusted_root.json`
 /// (media type [`TRUSTED_ROOT_MEDIA_TYPE`]). Every log key needs a
@@ -243,7 +244,10 @@ pub fn logs_from_trusted_root(json: &[u8]) -> Result<Vec<TrustedLog>, TrustRootE
             let key = PublicKey::from_spki_der(&spki).map_err(|e| err(TlogProblem::Key(e)))?;
             let log_id =
                 LogId::from_base64(&t.log_id.key_id).map_err(|e| err(TlogProblem::KeyId(e)))?;
-            let valid = t.public_key.valid_for.ok_or(err(TlogProblem::NoValidityStart))?;
+            let valid = t
+                .public_key
+                .valid_for
+                .ok_or(err(TlogProblem::NoValidityStart))?;
             let start = valid.start.ok_or(err(TlogProblem::NoValidityStart))?;
             if valid.end.is_some_and(|end| end < start) {
                 return Err(err(TlogProblem::ValidityReversed));

@@ -123,8 +123,9 @@ impl Artifact {
     /// algorithm both know (sha256, sha512) with equal values.
     fn named_by(&self, digests: &std::collections::BTreeMap<String, String>) -> bool {
         let eq = |alg: &str, ours: Option<&[u8]>| {
-            ours.zip(digests.get(alg))
-                .is_some_and(|(o, hex)| hex.eq_ignore_ascii_case(&base16ct::lower::encode_string(o)))
+            ours.zip(digests.get(alg)).is_some_and(|(o, hex)| {
+                hex.eq_ignore_ascii_case(&base16ct::lower::encode_string(o))
+            })
         };
         eq("sha256", self.sha256.as_ref().map(|d| &d[..]))
             || eq("sha512", self.sha512.as_ref().map(|d| &d[..]))
@@ -223,8 +224,8 @@ pub struct Verified {
     /// The key that made the signature, which the policy trusts.
     pub signer: PublicKey,
     /// The artifact the signature is bound to; `None` only from
-    /// [`verify_log_entry`], where the caller's own envelope is what was
-    /// named (its statement is still checked to be in-toto).
+    /// [`verify_log_entry`], where the caller's own envelope (whatever its
+    /// payload type) is what was named.
     pub artifact: Option<Artifact>,
     /// At least one time, each at which the signer's key and the log's key
     /// were valid.
@@ -302,6 +303,29 @@ pub fn verify_bundle(
     artifact: &Artifact,
     policy: &BundlePolicy<'_>,
 ) -> Result<Verified, NotVerified> {
+    bundle_run(bundle, Some(artifact.clone()), policy)
+}
+
+/// Verifies a bundle whose DSSE envelope is itself what the caller names —
+/// an auditor re-checking an attestation it holds, where there is no
+/// separate artifact: every rule of [`verify_bundle`] but the artifact's. A
+/// message-signature bundle fails ([`Check::Artifact`]): its digest is only
+/// meaningful against an artifact.
+///
+/// # Errors
+/// [`NotVerified`].
+pub fn verify_bundle_envelope(
+    bundle: &Bundle,
+    policy: &BundlePolicy<'_>,
+) -> Result<Verified, NotVerified> {
+    bundle_run(bundle, None, policy)
+}
+
+fn bundle_run(
+    bundle: &Bundle,
+    artifact: Option<Artifact>,
+    policy: &BundlePolicy<'_>,
+) -> Result<Verified, NotVerified> {
     let entries = &bundle.verification_material.tlog_entries;
     let entry = match entries.as_slice() {
         [e] => e,
@@ -339,7 +363,7 @@ pub fn verify_bundle(
             entry,
             content,
             certificate,
-            artifact: Some(artifact.clone()),
+            artifact,
             bundle_v01: bundle.minor_version() == 1,
             unverified_timestamps,
         },
@@ -373,7 +397,13 @@ pub fn verify_log_entry_memo(
     policy: &BundlePolicy<'_>,
     memo: &CheckpointMemo,
 ) -> Result<Verified, NotVerified> {
-    rest(entry, Content::Envelope(env.clone()), None, policy, Some(memo))
+    rest(
+        entry,
+        Content::Envelope(env.clone()),
+        None,
+        policy,
+        Some(memo),
+    )
 }
 
 /// Verifies a REST `hashedrekord` entry for a signature over a SHA-256
@@ -507,7 +537,10 @@ fn evidence(
         let body = b64("canonicalizedBody", &entry.canonicalized_body)?;
         let log_id = b64("logId.keyId", &entry.log_id.key_id)?;
         let global = int0("logIndex", &entry.log_index)?;
-        let integrated = int0("integratedTime", entry.integrated_time.as_deref().unwrap_or(""))?;
+        let integrated = int0(
+            "integratedTime",
+            entry.integrated_time.as_deref().unwrap_or(""),
+        )?;
         Ok::<_, crate::BundleError>((body, log_id, global, integrated))
     })();
     let (body, log_id, global, integrated) = match parsed {
@@ -560,9 +593,7 @@ fn evidence(
                     integrated_time = Some(t);
                     out.time = Some(VerifiedTime {
                         at: Timestamp::from_unix(t),
-                        source: TimeSource::IntegratedTime {
-                            log_id: log.log_id,
-                        },
+                        source: TimeSource::IntegratedTime { log_id: log.log_id },
                     });
                 }
                 Err(e) => {
@@ -575,10 +606,7 @@ fn evidence(
             // A Rekor v2 entry has no time of its own; what integratedTime or
             // SET a bundle carries for it is unsigned and ignored.
             if bundle_v01 {
-                ok &= r.push(
-                    Check::Set,
-                    Err(fail(Check::Set, Reason::BundleV01NeedsSet)),
-                );
+                ok &= r.push(Check::Set, Err(fail(Check::Set, Reason::BundleV01NeedsSet)));
             }
         }
     }
@@ -696,9 +724,9 @@ struct SubjectView {
     digest: std::collections::BTreeMap<String, String>,
 }
 
-/// The envelope carries an in-toto statement of a known type and, when an
-/// artifact is named, one of its subjects has the artifact's SHA-256.
-fn check_statement(env: &Envelope, artifact: Option<&Artifact>) -> Result<(), CheckError> {
+/// The envelope carries an in-toto statement of a known type, one of whose
+/// subjects is the artifact.
+fn check_statement(env: &Envelope, artifact: &Artifact) -> Result<(), CheckError> {
     let a = |r: Reason| fail(Check::Artifact, r);
     if env.payload_type() != IN_TOTO_PAYLOAD_TYPE {
         return Err(a(Reason::NotInToto(env.payload_type().to_owned())));
@@ -708,9 +736,6 @@ fn check_statement(env: &Envelope, artifact: Option<&Artifact>) -> Result<(), Ch
     if !STATEMENT_TYPES.contains(&st.type_.as_str()) {
         return Err(a(Reason::StatementType(st.type_)));
     }
-    let Some(artifact) = artifact else {
-        return Ok(());
-    };
     if st.subject.iter().any(|s| artifact.named_by(&s.digest)) {
         Ok(())
     } else {
@@ -738,7 +763,8 @@ fn run(
     let keys = candidate_keys(&policy.signer, &input.certificate);
     let mut signer: Option<PublicKey> = None;
     let body = ev.body.as_deref().map(|b| {
-        EntryBody::parse(b).map_err(|e| fail(Check::BodyMatch, Reason::Body(e)))
+        EntryBody::parse(b)
+            .map_err(|e| fail(Check::BodyMatch, Reason::Body(e)))
             .and_then(|parsed| {
                 let (k, v) = parsed.kind_version();
                 if k == input.entry.kind_version.kind && v == input.entry.kind_version.version {
@@ -765,9 +791,16 @@ fn run(
                     body.and_then(|b| body_matches_envelope(&b, env, sig.as_ref().ok())),
                 );
             }
-            r.push(Check::Signature, sig.as_ref().map(|_| ()).map_err(Clone::clone));
+            r.push(
+                Check::Signature,
+                sig.as_ref().map(|_| ()).map_err(Clone::clone),
+            );
             signer = sig.ok();
-            r.push(Check::Artifact, check_statement(env, input.artifact.as_ref()));
+            // With no artifact named, the caller's own envelope is what is
+            // verified, whatever its payload type.
+            if let Some(artifact) = &input.artifact {
+                r.push(Check::Artifact, check_statement(env, artifact));
+            }
         }
         Ok(Content::Message {
             digest,
@@ -791,10 +824,16 @@ fn run(
                 });
                 r.push(Check::BodyMatch, res);
             }
-            r.push(Check::Signature, sig.as_ref().map(|_| ()).map_err(Clone::clone));
+            r.push(
+                Check::Signature,
+                sig.as_ref().map(|_| ()).map_err(Clone::clone),
+            );
             signer = sig.ok();
             let artifact = if algorithm != "SHA2_256" {
-                Err(fail(Check::Artifact, Reason::DigestAlgorithm(algorithm.clone())))
+                Err(fail(
+                    Check::Artifact,
+                    Reason::DigestAlgorithm(algorithm.clone()),
+                ))
             } else if input
                 .artifact
                 .as_ref()
@@ -822,7 +861,10 @@ fn run(
     };
     r.push(Check::Time, time);
     if let Some(k) = &signer {
-        r.push(Check::SignerValidity, signer_valid(&policy.signer, k, &times));
+        r.push(
+            Check::SignerValidity,
+            signer_valid(&policy.signer, k, &times),
+        );
     }
     if let Some((claimed, window)) = policy.claimed_time {
         let log_time = ev.entry.as_ref().and_then(|e| e.integrated_time);
@@ -869,10 +911,7 @@ fn signer_valid(
     };
     for t in times {
         if !set.valid_at(t.at).any(|k| k.key == *key) {
-            return Err(fail(
-                Check::SignerValidity,
-                Reason::SignerKeyNotValid(t.at),
-            ));
+            return Err(fail(Check::SignerValidity, Reason::SignerKeyNotValid(t.at)));
         }
     }
     Ok(())

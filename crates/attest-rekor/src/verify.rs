@@ -186,7 +186,10 @@ impl Report {
     /// The outcome of `check`, if it ran.
     #[must_use]
     pub fn outcome(&self, check: Check) -> Option<Outcome> {
-        self.checks.iter().find(|c| c.check == check).map(|c| c.outcome)
+        self.checks
+            .iter()
+            .find(|c| c.check == check)
+            .map(|c| c.outcome)
     }
 }
 
@@ -580,10 +583,10 @@ pub fn logged_key(body: &EntryBody) -> Option<PublicKey> {
                 (Some(k), None) => {
                     PublicKey::from_spki_der(&Base64::decode_vec(&k.raw_bytes).ok()?).ok()
                 }
-                (None, Some(c)) => crate::x509::certificate_public_key(
-                    &Base64::decode_vec(&c.raw_bytes).ok()?,
-                )
-                .ok(),
+                (None, Some(c)) => {
+                    crate::x509::certificate_public_key(&Base64::decode_vec(&c.raw_bytes).ok()?)
+                        .ok()
+                }
                 _ => None,
             }
         }

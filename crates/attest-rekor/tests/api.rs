@@ -48,7 +48,8 @@ fn a_real_entry_in_rest_form_verifies() {
     );
     let logs = logs_from_trusted_root(&read("trusted_root.json")).unwrap();
     let policy = BundlePolicy::new(&logs, SignerPolicy::Key(key), Timestamp::now());
-    let v = verify_log_entry(&entry, &env, &policy).unwrap_or_else(|e| panic!("{e}: {:?}", e.report));
+    let v =
+        verify_log_entry(&entry, &env, &policy).unwrap_or_else(|e| panic!("{e}: {:?}", e.report));
     assert_eq!(v.report.outcome(Check::Set), Some(Outcome::Passed));
     assert_eq!(v.times[0].at.unix(), entry.integrated_time);
     assert_eq!(v.artifact, None, "the envelope itself was named");

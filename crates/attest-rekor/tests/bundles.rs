@@ -67,7 +67,12 @@ fn every_real_rekor_v1_bundle_verifies_completely() {
         assert_eq!(v.entries[0].log_index, e.log_index.parse::<u64>().unwrap());
         assert_eq!(
             v.entries[0].tree_index,
-            e.inclusion_proof.as_ref().unwrap().log_index.parse::<u64>().unwrap()
+            e.inclusion_proof
+                .as_ref()
+                .unwrap()
+                .log_index
+                .parse::<u64>()
+                .unwrap()
         );
         assert_eq!(v.artifact.as_ref(), Some(&artifact_of(&bundle)));
     }

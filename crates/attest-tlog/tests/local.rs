@@ -75,7 +75,7 @@ fn publish_get_retrieve_and_prove() {
     for n in 0..20 {
         let p = c.publish_dsse(&envelope(n), key.public_key()).unwrap();
         assert!(!p.already_existed);
-        assert!(p.report.verified(), "{:?}", p.report);
+        assert!(p.verified.report.all_passed(), "{:?}", p.verified.report);
         assert_eq!(p.entry.log_index, n);
         assert_eq!(p.entry.id.tree_id(), Some(log.tree_id()));
         assert_eq!(*p.entry.id.uuid(), attest_merkle::leaf_hash(&p.entry.body));
@@ -219,7 +219,11 @@ fn publish_hashedrekord_through_the_client() {
     let first = c
         .publish_hashedrekord(&digest, &sig, key.public_key())
         .unwrap();
-    assert!(first.report.verified(), "{:?}", first.report);
+    assert!(
+        first.verified.report.all_passed(),
+        "{:?}",
+        first.verified.report
+    );
     assert!(!first.already_existed);
     let again = c
         .publish_hashedrekord(&digest, &sig, key.public_key())
@@ -486,7 +490,7 @@ fn concurrent_publishers_share_commits() {
                     let p = c
                         .publish_dsse(&envelope(t * 1000 + n), key.public_key())
                         .unwrap();
-                    assert!(p.report.verified());
+                    assert!(p.verified.report.all_passed());
                 }
                 // Everybody re-publishes one shared envelope: one creation.
                 c.publish_dsse(&envelope(424_242), key.public_key())
@@ -608,7 +612,9 @@ fn a_lying_embedded_log_never_yields_a_verified_entry() {
         let c = client(lying(log.clone(), lie), &log);
         let env = envelope(n as u64);
         match c.publish_dsse(&env, key.public_key()) {
-            Err(ClientError::Verification(report)) => assert!(!report.verified(), "{name}"),
+            Err(ClientError::Verification(report)) => {
+                assert!(report.first_failure().is_some(), "{name}");
+            }
             other => panic!("{name}: {other:?}"),
         }
         // The honest log has it, and fetching through the liar fails too.

@@ -44,6 +44,9 @@ enum Command {
     /// Sigstore bundles: verify offline, export stored attestations.
     #[command(subcommand)]
     Bundle(cmd::rekor::BundleCommand),
+    /// Verify one Sigstore bundle for an artifact and a signer, offline
+    /// (sigstore-conformance's client protocol); exit 0 only when verified.
+    VerifyBundle(cmd::verify::VerifyBundleArgs),
     /// Signed checkpoints (C2SP signed notes): verify.
     #[command(subcommand)]
     Checkpoint(cmd::rekor::CheckpointCommand),
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Rekor(c) => cmd::rekor::rekor(c),
         Command::Log(c) => cmd::log::run(c),
         Command::Checkpoint(c) => cmd::rekor::checkpoint(c),
+        Command::VerifyBundle(a) => cmd::verify::verify_bundle_cmd(&a),
     };
     match result {
         Ok(code) => code,

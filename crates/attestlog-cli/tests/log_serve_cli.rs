@@ -91,7 +91,7 @@ fn serve_publish_fetch_and_prove_through_the_cli_and_both_adapters() {
     let mut ids = vec![EntryId::parse(&id).unwrap()];
     for n in 1..6 {
         let p = sync.publish_dsse(&envelope(n), k.public_key()).unwrap();
-        assert!(!p.already_existed && p.report.verified());
+        assert!(!p.already_existed && p.verified.report.all_passed());
         ids.push(p.entry.id);
     }
     assert!(
@@ -120,7 +120,7 @@ fn serve_publish_fetch_and_prove_through_the_cli_and_both_adapters() {
         );
         for n in 6..10 {
             let p = c.publish_dsse(&envelope(n), k.public_key()).await.unwrap();
-            assert!(!p.already_existed && p.report.verified());
+            assert!(!p.already_existed && p.verified.report.all_passed());
         }
         let p = c.publish_dsse(&envelope(1), k.public_key()).await.unwrap();
         assert!(p.already_existed);

@@ -55,6 +55,7 @@ fn attest_audit_export_and_tamper_through_the_binary() {
     let served = serve(&dir.join("log"));
     let (url, log_pub) = (served.url.clone(), served.public_key.clone());
 
+    let baseline = dir.join("audit-baseline.json");
     let with_log = |c: &mut Command| {
         c.arg("--db")
             .arg(&db)
@@ -107,6 +108,7 @@ fn attest_audit_export_and_tamper_through_the_binary() {
         write!(s, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", doc_body.len()).unwrap();
         s.write_all(&doc_body).unwrap();
     });
+    // The first audit has no baseline: it fails, saying how to start one.
     let mut c = bin();
     c.args([
         "audit",
@@ -115,8 +117,33 @@ fn attest_audit_export_and_tamper_through_the_binary() {
         "--subject",
         &commit(0),
         "--keys",
+    ])
+    .arg(&keys)
+    .arg("--baseline")
+    .arg(&baseline);
+    with_log(&mut c);
+    let o = c.output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("FAIL consistency: no baseline: run with `--trust-current-tree`"),
+        "{text}"
+    );
+    assert!(!baseline.exists());
+    // Told to trust the current tree once, it starts the baseline and says so.
+    let mut c = bin();
+    c.args([
+        "audit",
+        "--tenant",
+        "acme",
+        "--subject",
+        &commit(0),
+        "--trust-current-tree",
+        "--keys",
         &keys_url,
-    ]);
+    ])
+    .arg("--baseline")
+    .arg(&baseline);
     with_log(&mut c);
     let o = c.output().unwrap();
     assert!(
@@ -125,6 +152,8 @@ fn attest_audit_export_and_tamper_through_the_binary() {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("started one at tree size 3"));
+    assert!(baseline.exists());
     server.join().unwrap();
 
     // Audit one (readable), one as JSON, then all.
@@ -137,7 +166,9 @@ fn attest_audit_export_and_tamper_through_the_binary() {
         &commit(1),
         "--keys",
     ])
-    .arg(&keys);
+    .arg(&keys)
+    .arg("--baseline")
+    .arg(&baseline);
     with_log(&mut c);
     let o = c.output().unwrap();
     let text = String::from_utf8_lossy(&o.stdout);
@@ -148,7 +179,8 @@ fn attest_audit_export_and_tamper_through_the_binary() {
     );
     let mut c = bin();
     c.args(["audit", "--tenant", "acme", "--all", "--json", "--keys"])
-        .arg(&keys);
+        .arg(&keys)
+        .env("ATTESTLOG_BASELINE", &baseline);
     with_log(&mut c);
     let o = c.output().unwrap();
     assert!(o.status.success());
@@ -157,7 +189,7 @@ fn attest_audit_export_and_tamper_through_the_binary() {
     assert!(
         lines[..3]
             .iter()
-            .all(|r| r["checks"].as_array().unwrap().len() == 9)
+            .all(|r| r["checks"].as_array().unwrap().len() == 11)
     );
 
     // Export a bundle; our own `bundle verify` accepts it.
@@ -179,16 +211,39 @@ fn attest_audit_export_and_tamper_through_the_binary() {
             .to_pem(),
     )
     .unwrap();
+    // The artifact is the attested subject's digest.
+    let subject_digest = format!("sha256:{:064x}", 0);
     let o = bin()
         .args(["bundle", "verify", "--log-key"])
         .arg(&log_pub)
         .arg("--key")
         .arg(&pubkey)
+        .args(["--artifact", &subject_digest])
         .arg(&bundle)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
     assert_eq!(json_lines(&o)[0]["verified"], true);
+    // Another artifact, or no signer named: not verified.
+    let o = bin()
+        .args(["bundle", "verify", "--log-key"])
+        .arg(&log_pub)
+        .arg("--key")
+        .arg(&pubkey)
+        .args(["--artifact", &format!("sha256:{:064x}", 1)])
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json_lines(&o)[0]["failed"], "artifact");
+    let o = bin()
+        .args(["bundle", "verify", "--log-key"])
+        .arg(&log_pub)
+        .args(["--artifact", &subject_digest])
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "a signer is required");
 
     // Tamper with a stored row: the audit fails, naming the check.
     let conn = rusqlite::Connection::open(&db).unwrap();
@@ -206,7 +261,9 @@ fn attest_audit_export_and_tamper_through_the_binary() {
         &commit(2),
         "--keys",
     ])
-    .arg(&keys);
+    .arg(&keys)
+    .arg("--baseline")
+    .arg(&baseline);
     with_log(&mut c);
     let o = c.output().unwrap();
     assert_eq!(o.status.code(), Some(1));
@@ -274,7 +331,15 @@ fn attest_audit_export_and_tamper_through_the_binary() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let o = bin()
-        .args(["audit", "--tenant", "t", "--subject", &commit(1)])
+        .args([
+            "audit",
+            "--tenant",
+            "t",
+            "--subject",
+            &commit(1),
+            "--trust-current-tree",
+        ])
+        .env("ATTESTLOG_BASELINE", dir.join("env-baseline.json"))
         .env("ATTESTLOG_KEYS", &keys)
         .env("ATTESTLOG_DB", dir.join("env.db"))
         .env("REKOR_URL", format!("local:{}", local.display()))

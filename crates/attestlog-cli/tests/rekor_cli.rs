@@ -1,4 +1,4 @@
-//! `attestlog bundle verify` and `attestlog checkpoint verify` through the real binary.
+//! `attestlog bundle verify`, `verify-bundle` and `checkpoint verify` through the real binary.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
@@ -32,71 +32,147 @@ fn lines(out: &Output) -> Vec<Value> {
         .collect()
 }
 
+/// The signer of a real bundle as a PEM file (its certificate, or the
+/// managed key the conformance suite gives), and the artifact it is about
+/// (its message digest, or its statement's first subject).
+fn signer_and_artifact(dir: &std::path::Path, name: &str) -> (String, String) {
+    use base64ct::{Base64, Encoding};
+    let v: Value = serde_json::from_slice(&std::fs::read(vectors(name)).unwrap()).unwrap();
+    let vm = &v["verificationMaterial"];
+    let cert = vm["certificate"]["rawBytes"]
+        .as_str()
+        .or_else(|| vm["x509CertificateChain"]["certificates"][0]["rawBytes"].as_str());
+    let pem = match cert {
+        Some(b64) => {
+            let body = b64
+                .as_bytes()
+                .chunks(64)
+                .map(|c| std::str::from_utf8(c).unwrap())
+                .collect::<Vec<_>>()
+                .join("\n");
+            format!("-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n")
+        }
+        None => String::from_utf8(
+            std::fs::read(vectors(
+                "sigstore-conformance/bundle-verify/managed-key-happy-path/key.pub",
+            ))
+            .unwrap(),
+        )
+        .unwrap(),
+    };
+    let key = dir.join(format!("{name}.signer.pem"));
+    std::fs::write(&key, pem).unwrap();
+    let artifact = match v["messageSignature"]["messageDigest"]["digest"].as_str() {
+        Some(d) => format!(
+            "sha256:{}",
+            base16ct::lower::encode_string(&Base64::decode_vec(d).unwrap())
+        ),
+        None => {
+            let payload =
+                Base64::decode_vec(v["dsseEnvelope"]["payload"].as_str().unwrap()).unwrap();
+            let st: Value = serde_json::from_slice(&payload).unwrap();
+            let d = &st["subject"][0]["digest"];
+            ["sha256", "sha512"]
+                .iter()
+                .find_map(|a| d[*a].as_str().map(|h| format!("{a}:{h}")))
+                .unwrap()
+        }
+    };
+    (key.display().to_string(), artifact)
+}
+
 #[test]
-fn production_bundles_verify_offline() {
+fn production_bundles_verify_offline_for_their_signer_and_artifact() {
+    let tmp = attestlog_testkit::TempDir::created("rekor-cli-prod");
     let root = vectors("trusted_root.json");
-    let bundles: Vec<String> = [
+    for name in [
         "prod-v1-dsse-v001.sigstore.json",
         "prod-v1-dsse-v001-tsa.sigstore.json",
         "prod-v1-intoto-v002.sigstore.json",
         "prod-v1-hashedrekord-v001-pubkey.sigstore.json",
-    ]
-    .iter()
-    .map(|b| vectors(b))
-    .collect();
-    let mut args = vec!["bundle", "verify", "--trusted-root", &root];
-    args.extend(bundles.iter().map(String::as_str));
-    let out = run(&args, None);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let reports = lines(&out);
-    assert_eq!(reports.len(), 4);
-    for r in &reports {
+    ] {
+        let (key, artifact) = signer_and_artifact(tmp.path(), name);
+        let bundle = vectors(name);
+        let args = [
+            "bundle",
+            "verify",
+            "--trusted-root",
+            &root,
+            "--key",
+            &key,
+            "--artifact",
+            &artifact,
+            &bundle,
+        ];
+        let out = run(&args, None);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r = &lines(&out)[0];
         assert_eq!(r["verified"], true);
-        assert!(r["note"].as_str().unwrap().contains("not verified"));
-        let identity = r["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["check"] == "certificate-identity")
-            .unwrap();
-        assert_eq!(identity["outcome"], "not-checked");
+        assert_eq!(r["times"].as_array().unwrap().len(), 1, "{r}");
+        // The same through the conformance entrypoint, with the compiled-in
+        // production root.
+        let out = run(
+            &[
+                "verify-bundle",
+                "--bundle",
+                &bundle,
+                "--key",
+                &key,
+                &artifact,
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(0), "{name}");
+        // Any other artifact is refused.
+        let other = format!("sha256:{}", "0".repeat(64));
+        let out = run(
+            &["verify-bundle", "--bundle", &bundle, "--key", &key, &other],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("artifact"));
     }
 }
 
 #[test]
 fn failures_and_malformed_input() {
+    let tmp = attestlog_testkit::TempDir::created("rekor-cli");
+    let dir = tmp.path().to_path_buf();
     let root = vectors("trusted_root.json");
     // The staging v2 log is not in the production trust root: fails at log-key.
+    let v2 = "staging-v2-dsse-as-hashedrekord-v002.sigstore.json";
+    let (key, artifact) = signer_and_artifact(&dir, v2);
     let out = run(
         &[
             "bundle",
             "verify",
             "--trusted-root",
             &root,
-            &vectors("staging-v2-dsse-as-hashedrekord-v002.sigstore.json"),
+            "--key",
+            &key,
+            "--artifact",
+            &artifact,
+            &vectors(v2),
         ],
         None,
     );
     assert_eq!(out.status.code(), Some(1));
     let r = &lines(&out)[0];
-    assert_eq!(r["verified"], false);
-    assert!(
-        r["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|c| c["check"] == "log-key" && c["outcome"] == "failed")
+    assert_eq!(
+        (r["verified"].as_bool(), r["failed"].as_str()),
+        (Some(false), Some("log-key"))
     );
 
     // A tampered SET fails at `set`.
-    let mut v: Value =
-        serde_json::from_slice(&std::fs::read(vectors("prod-v1-dsse-v001.sigstore.json")).unwrap())
-            .unwrap();
+    let name = "prod-v1-dsse-v001.sigstore.json";
+    let (key, artifact) = signer_and_artifact(&dir, name);
+    let mut v: Value = serde_json::from_slice(&std::fs::read(vectors(name)).unwrap()).unwrap();
     let set =
         v["verificationMaterial"]["tlogEntries"][0]["inclusionPromise"]["signedEntryTimestamp"]
             .as_str()
@@ -105,30 +181,29 @@ fn failures_and_malformed_input() {
     let tampered = format!("{}A{}", &set[..10], &set[11..]);
     v["verificationMaterial"]["tlogEntries"][0]["inclusionPromise"]["signedEntryTimestamp"] =
         tampered.into();
-    let tmp = attestlog_testkit::TempDir::created("rekor-cli");
-    let dir = tmp.path().to_path_buf();
     let path = dir.join("tampered.json");
     std::fs::write(&path, v.to_string()).unwrap();
+    let p = path.to_str().unwrap();
     let out = run(
         &[
             "bundle",
             "verify",
             "--trusted-root",
             &root,
-            path.to_str().unwrap(),
+            "--key",
+            &key,
+            "--artifact",
+            &artifact,
+            p,
         ],
         None,
     );
     assert_eq!(out.status.code(), Some(1));
-    let r = &lines(&out)[0];
-    assert!(
-        r["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|c| c["check"] == "set" && c["outcome"] == "failed"),
-        "{r}"
-    );
+    assert_eq!(lines(&out)[0]["failed"], "set");
+    // One line on stderr names the failing element.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("not verified: set:"), "{err}");
 
     // Malformed: exit 2 naming the file.
     std::fs::write(&path, b"{\"mediaType\": 5}").unwrap();
@@ -138,12 +213,29 @@ fn failures_and_malformed_input() {
             "verify",
             "--trusted-root",
             &root,
-            path.to_str().unwrap(),
+            "--key",
+            &key,
+            "--artifact",
+            &artifact,
+            p,
         ],
         None,
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("tampered.json"));
+    // A digest that is neither a file nor sha256:<64 hex>: exit 2.
+    let out = run(
+        &[
+            "verify-bundle",
+            "--bundle",
+            &vectors(name),
+            "--key",
+            &key,
+            "sha256:abc",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]

@@ -22,6 +22,7 @@ id=$("$bin" attest --tenant acme --subject "app@sha256:$(printf 'ab%.0s' {1..32}
 "$bin" bundle export "$id" > "$work/hint.sigstore.json"
 "$bin" bundle export --self-signed "$work/key.pem" "$id" > "$work/cert.sigstore.json"
 # Our own verifier accepts both.
-"$bin" bundle verify --log-key "$work/log/log-public.pem" "$work/cert.sigstore.json" >/dev/null
-"$bin" bundle verify --log-key "$work/log/log-public.pem" --key "$work/key.pem" "$work/hint.sigstore.json" >/dev/null
+digest="sha256:$(printf 'ab%.0s' {1..32})"
+"$bin" bundle verify --log-key "$work/log/log-public.pem" --key "$work/key.pem" --artifact "$digest" "$work/cert.sigstore.json" >/dev/null
+"$bin" bundle verify --log-key "$work/log/log-public.pem" --key "$work/key.pem" --artifact "$digest" "$work/hint.sigstore.json" >/dev/null
 "$venv/bin/python" crates/attestlog/interop/sigstore_python_bundle.py "$work/hint.sigstore.json" "$work/cert.sigstore.json"

@@ -10,7 +10,6 @@ use attest_dsse::{
 use attest_rekor::{ApiError, LogEntry};
 use attest_store::{AttestationId, AttestationStore, LogEntryRecord, NewAttestation, StoreError};
 use rekor_client::{AsyncRekorClient, AsyncTransport, ClientError, RekorClient, Transport};
-use sha2::{Digest, Sha256};
 
 use crate::ErrorKind;
 use crate::log::{LogOps, Offline, run_ready};
@@ -207,7 +206,7 @@ impl<L: LogOps> Core<L> {
         }
         let env = Envelope::sign(IN_TOTO_PAYLOAD_TYPE, statement.to_json(), &[&self.signer])
             .map_err(AttestError::Sign)?;
-        let id = AttestationId(Sha256::digest(env.pae()).into());
+        let id = crate::auditor::attestation_id_of(&env);
         let row = NewAttestation::new(
             id,
             tenant,

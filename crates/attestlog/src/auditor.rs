@@ -5,14 +5,14 @@ use std::fmt;
 
 use std::sync::Arc;
 
-use attest_dsse::{
-    Clock, Envelope, IN_TOTO_PAYLOAD_TYPE, KeySet, Statement, SystemClock, Timestamp, Verifier,
-};
+use attest_dsse::{Clock, Envelope, KeySet, Statement, SystemClock};
 use attest_rekor::verify::{
-    Check, CheckResult, CheckpointMemo, Outcome, VerifiedCheckpoint, check_not_backdated,
+    Check, CheckResult, CheckpointMemo, Outcome, Report, VerifiedCheckpoint, report_of,
 };
-use attest_rekor::{Bundle, BundlePolicy, EntryId, LogEntry, TrustedLog};
-use attest_store::{AttestationRow, AttestationStore, CheckpointRecord, StoreError};
+use attest_rekor::{Bundle, BundlePolicy, EntryId, LogEntry, SignerPolicy, TrustedLog};
+use attest_store::{AttestationId, AttestationRow, AttestationStore, LogEntryRecord, StoreError};
+
+use crate::baseline::{AuditBaseline, BaselineError, MemoryBaseline};
 use rekor_client::{AsyncRekorClient, AsyncTransport, RekorClient, Transport};
 use serde::Serialize;
 
@@ -24,18 +24,27 @@ use crate::log::{LogOps, Offline, run_ready};
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum AuditCheck {
+    /// The row's attestation id is SHA-256 of its envelope's PAE (the id is
+    /// re-derived, never trusted from the store).
+    AttestationId,
     /// The stored envelope is signed by a key of the key set.
     EnvelopeSignature,
     /// The signed statement names this row's tenant, subject and claimed time.
     Binding,
     /// The entry was fetched from the log by its id, and names the same leaf.
     EntryFetched,
+    /// Every copy the store keeps of the log's answer — entry id, log id,
+    /// both indices, integrated time — equals the verified entry.
+    StoredEntry,
     /// The logged body is this envelope's (payload hash, signatures, verifiers).
     BodyMatch,
     /// The entry is included in the log's current tree: its proof verifies
     /// against its signed checkpoint, which the current checkpoint extends.
     Inclusion,
-    /// The log's current tree extends the last one this auditor stored.
+    /// The log's current tree extends the last one this auditor saw, kept
+    /// in its own [`AuditBaseline`](crate::AuditBaseline) (never in the
+    /// audited store). No baseline is a failure unless the auditor was told
+    /// to trust the current tree once.
     Consistency,
     /// The SET verifies with a trusted log key valid at integratedTime, which
     /// is not in the future.
@@ -117,6 +126,15 @@ impl AuditReport {
         });
     }
 
+    /// A pass with a note (e.g. a baseline started on this run).
+    fn push_note(&mut self, check: AuditCheck, note: &str) {
+        self.checks.push(AuditLine {
+            check,
+            outcome: Outcome::Passed,
+            detail: note.to_owned(),
+        });
+    }
+
     fn skip(&mut self, check: AuditCheck, why: &str) {
         self.checks.push(AuditLine {
             check,
@@ -161,6 +179,9 @@ pub enum AuditError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The auditor's baseline could not be written.
+    #[error(transparent)]
+    Baseline(#[from] BaselineError),
 }
 
 impl AuditError {
@@ -169,6 +190,10 @@ impl AuditError {
     pub fn kind(&self) -> crate::ErrorKind {
         match self {
             Self::Store(e) => crate::ErrorKind::from_store(e),
+            Self::Baseline(BaselineError::Corrupt { .. } | BaselineError::Version { .. }) => {
+                crate::ErrorKind::Corrupt
+            }
+            Self::Baseline(_) => crate::ErrorKind::Other,
         }
     }
 }
@@ -177,8 +202,9 @@ impl AuditError {
 struct LogState {
     /// The log's current checkpoint, verified, or why it is unavailable.
     current: Result<VerifiedCheckpoint, String>,
-    /// The consistency of `current` with the stored checkpoint.
-    consistency: Result<(), String>,
+    /// The consistency of `current` with the baseline (the detail of a
+    /// pass says when the baseline was started on this run).
+    consistency: Result<String, String>,
 }
 
 /// Builds an [`Auditor`] (blocking log client) or an [`AsyncAuditor`]:
@@ -203,6 +229,8 @@ impl<L> AuditorBuilder<L> {
                 window: DEFAULT_BACKDATE_WINDOW,
                 clock: Arc::new(SystemClock),
                 checkpoints: CheckpointMemo::default(),
+                baseline: Arc::new(MemoryBaseline::new()),
+                trust_current_tree: false,
             },
         }
     }
@@ -223,6 +251,8 @@ impl<L> AuditorBuilder<L> {
             window,
             clock,
             checkpoints,
+            baseline,
+            trust_current_tree,
             ..
         } = self.core;
         AuditorBuilder {
@@ -233,6 +263,8 @@ impl<L> AuditorBuilder<L> {
                 window,
                 clock,
                 checkpoints,
+                baseline,
+                trust_current_tree,
             },
         }
     }
@@ -247,6 +279,25 @@ impl<L> AuditorBuilder<L> {
     /// The verifier's clock (default: the system clock).
     pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
         self.core.clock = Arc::new(clock);
+        self
+    }
+
+    /// Where the auditor keeps the last checkpoint it verified per log
+    /// (default: a [`MemoryBaseline`] that starts empty, so the first audit
+    /// fails its consistency check unless
+    /// [`trust_current_tree`](Self::trust_current_tree) is set). Use a
+    /// [`FileBaseline`](crate::FileBaseline) to remember across runs.
+    pub fn baseline(mut self, baseline: impl AuditBaseline + 'static) -> Self {
+        self.core.baseline = Arc::new(baseline);
+        self
+    }
+
+    /// When the baseline has no checkpoint for the log, accept the log's
+    /// current tree as the start of one (trust on first use, said so in the
+    /// consistency line) instead of failing. A baseline that exists is
+    /// always checked.
+    pub const fn trust_current_tree(mut self, trust: bool) -> Self {
+        self.core.trust_current_tree = trust;
         self
     }
 }
@@ -394,6 +445,8 @@ struct Core<L> {
     window: i64,
     clock: Arc<dyn Clock>,
     checkpoints: CheckpointMemo,
+    baseline: Arc<dyn AuditBaseline>,
+    trust_current_tree: bool,
 }
 
 impl<L> fmt::Debug for Core<L> {
@@ -442,9 +495,9 @@ impl<L: LogOps> Core<L> {
         Ok(self.audit_row_with(row, &state).await)
     }
 
-    /// The log's current checkpoint and its consistency with the one stored
-    /// by the last audit; a consistent current checkpoint becomes the new
-    /// stored one (a forked one never replaces the baseline).
+    /// The log's current checkpoint and its consistency with the auditor's
+    /// baseline; a consistent current checkpoint becomes the new baseline (a
+    /// forked one never replaces it).
     async fn log_state(&self) -> Result<LogState, AuditError> {
         let Some(log) = &self.log else {
             return Ok(LogState {
@@ -462,34 +515,48 @@ impl<L: LogOps> Core<L> {
                 });
             }
         };
-        let log_key = log_key_of(&self.checkpoints, log.trusted_logs(), &current);
-        let consistency = match self.store.last_checkpoint(&log_key)? {
-            None => Ok(()),
-            Some(stored) => {
-                let text = String::from_utf8_lossy(&stored.checkpoint).into_owned();
+        let Some(log_key) = log_key_of(&self.checkpoints, log.trusted_logs(), &current) else {
+            let why = "the current checkpoint verifies with no trusted log key".to_owned();
+            return Ok(LogState {
+                current: Err(why.clone()),
+                consistency: Err(why),
+            });
+        };
+        let consistency = match self.baseline.load(&log_key) {
+            Err(e) => Err(format!("{e}")),
+            Ok(None) if self.trust_current_tree => Ok(format!(
+                "no baseline: started one at tree size {} (trusted on first use, not proven)",
+                current.size
+            )),
+            Ok(None) => Err(
+                "no baseline: run with `--trust-current-tree` once to start one \
+                 (`AuditorBuilder::trust_current_tree`)"
+                    .into(),
+            ),
+            Ok(Some(text)) => {
                 match verified_checkpoint(&self.checkpoints, log.trusted_logs(), &text) {
                     None => Err(
-                        "the stored checkpoint does not verify with the trusted log keys".into(),
+                        "the baseline checkpoint does not verify with the trusted log keys".into(),
                     ),
+                    Some(old) if old.origin != current.origin => {
+                        Err("the baseline checkpoint is for another tree".into())
+                    }
                     Some(old) if old.size > current.size => Err(format!(
                         "the log shrank from {} to {} entries",
                         old.size, current.size
                     )),
                     // The empty tree is a prefix of every tree.
-                    Some(old) if old.size == 0 => Ok(()),
+                    Some(old) if old.size == 0 => Ok(String::new()),
                     Some(old) => log
                         .prove_consistency(&old, &current)
                         .await
+                        .map(|()| String::new())
                         .map_err(|e| format!("from size {} to {}: {e}", old.size, current.size)),
                 }
             }
         };
         if consistency.is_ok() {
-            self.store.store_checkpoint(&CheckpointRecord::new(
-                log_key,
-                current.size,
-                current.note.clone().into_bytes(),
-            ))?;
+            self.baseline.store(&log_key, &current.note)?;
         }
         Ok(LogState {
             current: Ok(current),
@@ -510,41 +577,34 @@ impl<L: LogOps> Core<L> {
             Ok(e) => e,
             Err(e) => {
                 r.push(
-                    AuditCheck::EnvelopeSignature,
+                    AuditCheck::AttestationId,
                     Err(format!("stored envelope unreadable: {e}")),
                 );
-                for &c in ALL_AFTER_SIGNATURE {
+                for &c in ALL_AFTER_ID {
                     r.skip(c, "the stored envelope is unreadable");
                 }
                 return r;
             }
         };
-        // Signature with any key of the set, time aside (validity is its own line).
-        let any_time = Verifier::new(
-            self.keys
-                .keys
-                .iter()
-                .map(|k| {
-                    let mut k = k.clone();
-                    k.valid_from = None;
-                    k.valid_until = None;
-                    k.status = attest_dsse::KeyStatus::Active;
-                    k
-                })
-                .collect(),
-            1,
-        )
-        .map_err(|e| e.to_string())
-        .and_then(|v| {
-            v.verify(&env, IN_TOTO_PAYLOAD_TYPE, Timestamp::now())
-                .map_err(|e| e.to_string())
-        });
+        // The id is re-derived from the envelope, never taken from the row.
+        let derived = attestation_id_of(&env);
+        r.push(
+            AuditCheck::AttestationId,
+            if derived == a.id {
+                Ok(())
+            } else {
+                Err(format!(
+                    "the row's id {} is not its envelope's {derived}",
+                    a.id
+                ))
+            },
+        );
         // Without a valid signature nothing the payload says is trusted (no
         // binding, no claimed time), but the log's evidence is still checked.
-        let claimed = match any_time {
-            Ok(v) => {
+        let claimed = match self.signature_any_time(&env) {
+            Ok(payload) => {
                 r.push(AuditCheck::EnvelopeSignature, Ok(()));
-                binding_check(&mut r, v.payload(), row)
+                binding_check(&mut r, &payload, row)
             }
             Err(e) => {
                 r.push(AuditCheck::EnvelopeSignature, Err(e));
@@ -589,36 +649,27 @@ impl<L: LogOps> Core<L> {
                 return r;
             }
         };
-        self.evidence(&mut r, &entry, &env, log, state).await;
-        self.time_checks(&mut r, &env, entry.integrated_time, claimed);
-        r
-    }
-
-    /// body-match, inclusion (in the current tree), consistency, SET.
-    async fn evidence(
-        &self,
-        r: &mut AuditReport,
-        entry: &LogEntry,
-        env: &Envelope,
-        log: &L,
-        state: &LogState,
-    ) {
+        r.push(AuditCheck::StoredEntry, stored_copies(stored, &entry));
         let logs = log.trusted_logs();
-        let policy = BundlePolicy::new(logs, self.clock.now());
-        let evidence = attest_rekor::verify_log_evidence(entry, &policy);
-        let body = attest_rekor::EntryBody::parse(&entry.body)
-            .map_err(|e| e.to_string())
-            .and_then(|b| {
-                attest_rekor::verify::check_body_matches_envelope(&b, env)
-                    .map_err(|e| e.reason.to_string())
-            });
-        r.push(AuditCheck::BodyMatch, body);
-        let group = |checks: &[Check]| from_rekor(&evidence, checks);
-        let prefix = group(&[
-            Check::CheckpointSignature,
-            Check::CheckpointBinding,
-            Check::Inclusion,
-        ])
+        let result = attest_rekor::verify::verify_log_entry_memo(
+            &entry,
+            &env,
+            &self.policy(logs, claimed),
+            &self.checkpoints,
+        );
+        let report = report_of(&result);
+        r.push(
+            AuditCheck::BodyMatch,
+            from_rekor(report, &[Check::BodyMatch]),
+        );
+        let prefix = from_rekor(
+            report,
+            &[
+                Check::CheckpointSignature,
+                Check::CheckpointBinding,
+                Check::Inclusion,
+            ],
+        )
         .and_then(|()| {
             let current = state.current.as_ref().map_err(Clone::clone)?;
             let note = entry
@@ -644,33 +695,56 @@ impl<L: LogOps> Core<L> {
                 .map_err(|e| format!("the entry's tree is not a prefix of the current tree: {e}")),
         };
         r.push(AuditCheck::Inclusion, inclusion);
-        r.push(AuditCheck::Consistency, state.consistency.clone());
-        r.push(
-            AuditCheck::Set,
-            group(&[Check::LogKey, Check::IntegratedTime, Check::Set]),
-        );
+        match &state.consistency {
+            Ok(note) => r.push_note(AuditCheck::Consistency, note),
+            Err(e) => r.push(AuditCheck::Consistency, Err(e.clone())),
+        }
+        Self::time_lines(&mut r, report, claimed);
+        r
     }
 }
 
 impl<L> Core<L> {
-    /// key-valid-at-integrated-time, not-backdated: only with a SET that
-    /// verified (integratedTime is trusted only then).
-    fn time_checks(
-        &self,
-        r: &mut AuditReport,
-        env: &Envelope,
-        integrated: i64,
-        claimed: Option<i64>,
-    ) {
+    /// The policy for this auditor's evidence: its key set, its clock, and
+    /// the signed claimed time within its window.
+    fn policy<'a>(&self, logs: &'a [TrustedLog], claimed: Option<i64>) -> BundlePolicy<'a> {
+        let policy = BundlePolicy::new(
+            logs,
+            SignerPolicy::KeySet(self.keys.clone()),
+            self.clock.now(),
+        );
+        match claimed {
+            Some(t) => policy.with_claimed_time(t, self.window),
+            None => policy,
+        }
+    }
+
+    /// The envelope's signature by any key of the set, time aside (validity
+    /// at the log's time is its own line); the verified payload.
+    fn signature_any_time(&self, env: &Envelope) -> Result<Vec<u8>, String> {
+        let pae = env.pae();
+        if self.keys.keys.iter().any(|k| {
+            env.signatures()
+                .iter()
+                .any(|s| k.key.verifies(&pae, &s.sig))
+        }) {
+            Ok(env.payload_unverified().to_vec())
+        } else {
+            Err("no key of the set signed the envelope".into())
+        }
+    }
+
+    /// set, key-valid-at-integrated-time, not-backdated from the rekor
+    /// report (integratedTime is trusted only with its SET).
+    fn time_lines(r: &mut AuditReport, report: &Report, claimed: Option<i64>) {
+        r.push(
+            AuditCheck::Set,
+            from_rekor(report, &[Check::LogKey, Check::IntegratedTime, Check::Set]),
+        );
         if r.outcome(AuditCheck::Set) != Some(Outcome::Passed) {
-            r.skip(
-                AuditCheck::KeyValidAtIntegratedTime,
-                "integratedTime is not authenticated (SET)",
-            );
-            r.skip(
-                AuditCheck::NotBackdated,
-                "integratedTime is not authenticated (SET)",
-            );
+            let why = "integratedTime is not authenticated (SET)";
+            r.skip(AuditCheck::KeyValidAtIntegratedTime, why);
+            r.skip(AuditCheck::NotBackdated, why);
             return;
         }
         if r.outcome(AuditCheck::EnvelopeSignature) != Some(Outcome::Passed) {
@@ -679,17 +753,14 @@ impl<L> Core<L> {
             r.skip(AuditCheck::NotBackdated, why);
             return;
         }
-        let at = Timestamp::from_unix(integrated);
-        let valid = Verifier::from_key_set(&self.keys, 1)
-            .map_err(|e| e.to_string())
-            .and_then(|v| v.verify(env, IN_TOTO_PAYLOAD_TYPE, at).map(|_| ()).map_err(|e| {
-                format!("no key of the set that signed it was valid at integratedTime {integrated}: {e}")
-            }));
-        r.push(AuditCheck::KeyValidAtIntegratedTime, valid);
+        r.push(
+            AuditCheck::KeyValidAtIntegratedTime,
+            from_rekor(report, &[Check::Signature, Check::SignerValidity]),
+        );
         match claimed {
-            Some(t) => r.push(
+            Some(_) => r.push(
                 AuditCheck::NotBackdated,
-                check_not_backdated(t, integrated, self.window).map_err(|e| e.reason.to_string()),
+                from_rekor(report, &[Check::NotBackdated]),
             ),
             None => r.skip(
                 AuditCheck::NotBackdated,
@@ -698,6 +769,10 @@ impl<L> Core<L> {
         }
     }
 
+    /// The offline audit of a bundle: the same evidence lines from the
+    /// bundle's own checkpoint, with binding read from the statement; no
+    /// log to fetch from and no baseline, so `entry-fetched`,
+    /// `stored-entry` and `consistency` are not part of this policy.
     fn audit_bundle(&self, bundle: &Bundle, logs: &[TrustedLog]) -> AuditReport {
         let mut r = AuditReport {
             attestation_id: String::new(),
@@ -720,62 +795,97 @@ impl<L> Core<L> {
                 return r;
             }
         };
-        let signer = self.keys.keys.iter().find(|k| {
-            env.signatures()
-                .iter()
-                .any(|s| k.key.verifies(&env.pae(), &s.sig))
-        });
-        let Some(signer) = signer else {
-            r.push(
-                AuditCheck::EnvelopeSignature,
-                Err("no key of the set signed the envelope".into()),
-            );
-            return r;
+        r.attestation_id = attestation_id_of(&env).to_string();
+        let claimed = match self.signature_any_time(&env) {
+            Ok(payload) => {
+                r.push(AuditCheck::EnvelopeSignature, Ok(()));
+                bundle_binding(&mut r, &payload)
+            }
+            Err(e) => {
+                r.push(AuditCheck::EnvelopeSignature, Err(e));
+                r.skip(
+                    AuditCheck::Binding,
+                    "the envelope signature does not verify",
+                );
+                None
+            }
         };
-        r.push(AuditCheck::EnvelopeSignature, Ok(()));
-        let policy = BundlePolicy::new(logs, self.clock.now()).with_signer_key(signer.key.clone());
-        let report = attest_rekor::verify_bundle(bundle, &policy);
-        let group = |checks: &[Check]| from_rekor(&report, checks);
-        r.push(AuditCheck::BodyMatch, group(&[Check::BodyMatch]));
+        let result = attest_rekor::verify_bundle_envelope(bundle, &self.policy(logs, claimed));
+        let report = report_of(&result);
+        r.push(
+            AuditCheck::BodyMatch,
+            from_rekor(report, &[Check::BodyMatch]),
+        );
         r.push(
             AuditCheck::Inclusion,
-            group(&[
-                Check::CheckpointSignature,
-                Check::CheckpointBinding,
-                Check::Inclusion,
-            ]),
+            from_rekor(
+                report,
+                &[
+                    Check::CheckpointSignature,
+                    Check::CheckpointBinding,
+                    Check::Inclusion,
+                ],
+            ),
         );
-        r.skip(
-            AuditCheck::Consistency,
-            "offline: a bundle carries one checkpoint",
-        );
-        r.push(
-            AuditCheck::Set,
-            group(&[Check::LogKey, Check::IntegratedTime, Check::Set]),
-        );
-        let integrated = bundle
-            .verification_material
-            .tlog_entries
-            .first()
-            .and_then(|e| e.integrated_time.as_deref())
-            .and_then(|t| t.parse::<i64>().ok());
-        let claimed = Statement::from_json(env.payload_unverified())
-            .ok()
-            .and_then(|s| claimed_time(&s));
-        match integrated {
-            Some(t) => self.time_checks(&mut r, &env, t, claimed),
-            None => {
-                r.skip(AuditCheck::KeyValidAtIntegratedTime, "no integratedTime");
-                r.skip(AuditCheck::NotBackdated, "no integratedTime");
-            }
-        }
+        Self::time_lines(&mut r, report, claimed);
         r
     }
 }
 
-const ALL_AFTER_SIGNATURE: &[AuditCheck] = &[
+/// SHA-256 of the envelope's PAE: how an attestation's id is made.
+pub(crate) fn attestation_id_of(env: &Envelope) -> AttestationId {
+    use sha2::{Digest, Sha256};
+    AttestationId(Sha256::digest(env.pae()).into())
+}
+
+/// The store's copies of the log's answer equal what the log returned now
+/// (the evidence lines say whether that answer verified).
+fn stored_copies(stored: &LogEntryRecord, fetched: &LogEntry) -> Result<(), String> {
+    let shard = fetched
+        .inclusion_proof
+        .as_ref()
+        .map_or(fetched.log_index, |p| p.log_index);
+    let mut differ = Vec::new();
+    if stored.entry_id != fetched.id.to_string() {
+        differ.push(format!("entry id {} ≠ {}", stored.entry_id, fetched.id));
+    }
+    if stored.log_id != fetched.log_id.to_hex() {
+        differ.push(format!(
+            "log id {} ≠ {}",
+            stored.log_id,
+            fetched.log_id.to_hex()
+        ));
+    }
+    if stored.global_index != fetched.log_index {
+        differ.push(format!(
+            "global index {} ≠ {}",
+            stored.global_index, fetched.log_index
+        ));
+    }
+    if stored.shard_index != shard {
+        differ.push(format!("shard index {} ≠ {shard}", stored.shard_index));
+    }
+    if stored.integrated_time != fetched.integrated_time {
+        differ.push(format!(
+            "integrated time {} ≠ {}",
+            stored.integrated_time, fetched.integrated_time
+        ));
+    }
+    if differ.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the stored copy differs from the log: {}",
+            differ.join(", ")
+        ))
+    }
+}
+
+const ALL_AFTER_ID: &[AuditCheck] = &[
+    AuditCheck::EnvelopeSignature,
     AuditCheck::Binding,
     AuditCheck::EntryFetched,
+    AuditCheck::StoredEntry,
     AuditCheck::BodyMatch,
     AuditCheck::Inclusion,
     AuditCheck::Consistency,
@@ -785,7 +895,7 @@ const ALL_AFTER_SIGNATURE: &[AuditCheck] = &[
 ];
 
 /// The checks that need the log's evidence.
-const ALL_LOG_CHECKS: &[AuditCheck] = ALL_AFTER_SIGNATURE.split_at(1).1;
+const ALL_LOG_CHECKS: &[AuditCheck] = ALL_AFTER_ID.split_at(2).1;
 
 /// One audit line from a group of rekor-client checks: the first that did
 /// not pass, or a failure when none of them ran.
@@ -839,6 +949,37 @@ fn binding_check(r: &mut AuditReport, payload: &[u8], row: &AttestationRow) -> O
     claimed
 }
 
+/// The binding line of an offline bundle audit: the signed statement names
+/// a tenant and subject (taken into the report); returns the claimed time.
+fn bundle_binding(r: &mut AuditReport, payload: &[u8]) -> Option<i64> {
+    let statement = match Statement::from_json(payload) {
+        Ok(s) => s,
+        Err(e) => {
+            r.push(
+                AuditCheck::Binding,
+                Err(format!("the payload is not an in-toto statement: {e}")),
+            );
+            return None;
+        }
+    };
+    let bound = statement.subject.iter().find_map(|s| {
+        let get = |k| s.annotations.get(k).and_then(|v| v.as_str());
+        Some((get(binding::TENANT)?, get(binding::SUBJECT)?))
+    });
+    match bound {
+        Some((tenant, subject)) => {
+            r.tenant = tenant.to_owned();
+            r.subject = subject.to_owned();
+            r.push(AuditCheck::Binding, Ok(()));
+        }
+        None => r.push(
+            AuditCheck::Binding,
+            Err("the signed statement names no attestlog tenant and subject".into()),
+        ),
+    }
+    claimed_time(&statement)
+}
+
 fn claimed_time(s: &Statement) -> Option<i64> {
     s.subject.iter().find_map(|s| {
         s.annotations
@@ -860,11 +1001,15 @@ fn verified_checkpoint(
 /// The key the store files checkpoints under: hex SHA-256 of the log id of
 /// the trusted log that signed `cp` and the checkpoint origin, which names
 /// the tree (a Rekor shard) — trees are only comparable within one origin.
-fn log_key_of(memo: &CheckpointMemo, logs: &[TrustedLog], cp: &VerifiedCheckpoint) -> String {
+fn log_key_of(
+    memo: &CheckpointMemo,
+    logs: &[TrustedLog],
+    cp: &VerifiedCheckpoint,
+) -> Option<String> {
     use sha2::{Digest, Sha256};
     let id = logs
         .iter()
-        .find(|l| memo.verify(&cp.note, l).is_ok())
-        .map_or_else(String::new, TrustedLog::log_id_hex);
-    attest_merkle::Hash(Sha256::digest(format!("{id}\n{}", cp.origin)).into()).to_string()
+        .find(|l| memo.verify(&cp.note, l).is_ok())?
+        .log_id_hex();
+    Some(attest_merkle::Hash(Sha256::digest(format!("{id}\n{}", cp.origin)).into()).to_string())
 }

@@ -33,6 +33,18 @@ pub enum ExportError {
     /// The stored envelope is not JSON.
     #[error("the stored envelope is not JSON: {0}")]
     Envelope(#[source] serde_json::Error),
+    /// The stored envelope is not a DSSE envelope.
+    #[error("the stored envelope is unreadable: {0}")]
+    EnvelopeFormat(#[source] attest_dsse::EnvelopeError),
+    /// The row's id is not the id of its envelope (SHA-256 of the PAE): the
+    /// row was altered, and exporting it would hand out another attestation.
+    #[error("the row's id {row} is not its envelope's {envelope}")]
+    IdMismatch {
+        /// The id the row carries.
+        row: AttestationId,
+        /// The id re-derived from its envelope.
+        envelope: AttestationId,
+    },
     /// The row records no signer key id for the key hint.
     #[error("the row records no signer key id")]
     NoSignerKeyId,
@@ -93,6 +105,8 @@ impl ExportError {
             Self::Evidence(_)
             | Self::EvidenceMismatch { .. }
             | Self::Envelope(_)
+            | Self::EnvelopeFormat(_)
+            | Self::IdMismatch { .. }
             | Self::NoSignerKeyId
             | Self::Bundle(_) => K::Corrupt,
             Self::Certificate(_) | Self::CertificateKeyMismatch | Self::KeySetUrl { .. } => {
@@ -140,6 +154,14 @@ pub fn export_bundle_with_certificate(
 
 fn bundle_json(row: &AttestationRow, cert_der: Option<&[u8]>) -> Result<String, ExportError> {
     let a = &row.attestation;
+    let env = attest_dsse::Envelope::from_json(&a.envelope).map_err(ExportError::EnvelopeFormat)?;
+    let derived = crate::auditor::attestation_id_of(&env);
+    if derived != a.id {
+        return Err(ExportError::IdMismatch {
+            row: a.id,
+            envelope: derived,
+        });
+    }
     let stored = row.entry.as_ref().ok_or(ExportError::NotPublished(a.id))?;
     let entry = LogEntry::from_json(&stored.inclusion_proof).map_err(ExportError::Evidence)?;
     if entry.id.to_string() != stored.entry_id {

@@ -47,6 +47,7 @@ pub use serde_json;
 
 mod attestor;
 mod auditor;
+mod baseline;
 mod config;
 mod error;
 mod export;
@@ -65,6 +66,7 @@ pub use auditor::{
     AsyncAuditor, AuditCheck, AuditError, AuditLine, AuditReport, Auditor, AuditorBuilder,
     DEFAULT_BACKDATE_WINDOW,
 };
+pub use baseline::{AuditBaseline, BaselineError, FileBaseline, MemoryBaseline};
 pub use config::{Config, ConfigError, LogClient, LogConnection, LogTransport, TransportError};
 pub use error::ErrorKind;
 pub use export::{

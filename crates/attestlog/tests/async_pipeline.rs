@@ -87,6 +87,7 @@ async fn async_pipelines_over_a_user_async_transport() {
 
     let auditor = AsyncAuditor::builder(k, Box::new(Arc::clone(&store)))
         .log(client())
+        .trust_current_tree(true)
         .build();
     let reports = assert_send(auditor.audit_tenant("acme", |_| {}))
         .await
@@ -142,6 +143,7 @@ async fn async_pipelines_over_reqwest_against_the_served_log() {
     assert!(done.entry.is_some(), "{:?}", done.publish_error);
     let auditor = AsyncAuditor::builder(k, Box::new(store))
         .log(client())
+        .trust_current_tree(true)
         .build();
     let reports = auditor.audit("acme", "artifact-9").await.unwrap();
     assert!(reports.len() == 1 && reports[0].passed(), "{reports:?}");

@@ -17,7 +17,9 @@ use http::{Request, Response};
 
 use attest_rekor::api::{LogEntry, ProposedEntry};
 use attest_rekor::sansio::ResponseError;
-use attest_rekor::verify::{BundlePolicy, Check, CheckResult, Outcome, Report, VerifiedCheckpoint};
+use attest_rekor::verify::{
+    BundlePolicy, Check, CheckResult, Outcome, Report, SignerPolicy, Verified, VerifiedCheckpoint,
+};
 use attest_rekor::{EntryId, TrustedLog};
 
 /// Carries one HTTP exchange. Closures implement it, so a test double is
@@ -199,8 +201,9 @@ pub struct Published {
     pub entry: LogEntry,
     /// True when the log already had it (409) and it was fetched.
     pub already_existed: bool,
-    /// The verification report (every check passed).
-    pub report: Report,
+    /// What verifying the log's answer established (its report: every
+    /// check passed).
+    pub verified: Verified,
 }
 
 /// What both clients share: where the log is, what is trusted, how to retry.
@@ -298,11 +301,11 @@ impl Core {
         &self,
         entry: LogEntry,
         expected: Expected<'_>,
-    ) -> Result<(LogEntry, Report), ClientError> {
+    ) -> Result<(LogEntry, Verified), ClientError> {
         let now = self.clock.now();
-        let mut report = match expected {
+        let result = match expected {
             Expected::Dsse(env, signer) => {
-                let policy = BundlePolicy::new(&self.logs, now).with_signer_key(signer.clone());
+                let policy = BundlePolicy::new(&self.logs, SignerPolicy::Key(signer.clone()), now);
                 attest_rekor::verify::verify_log_entry_memo(&entry, env, &policy, &self.checkpoints)
             }
             Expected::HashedRekord {
@@ -310,39 +313,21 @@ impl Core {
                 signature,
                 key,
             } => {
-                let policy = BundlePolicy::new(&self.logs, now);
-                let mut r = attest_rekor::verify::verify_log_evidence(&entry, &policy);
-                r.checks.retain(|c| c.outcome != Outcome::NotChecked);
-                let body_ok = hashedrekord_matches(&entry.body, digest, signature, key);
-                r.checks.push(CheckResult::passed_if(
-                    Check::BodyMatch,
-                    body_ok,
-                    "the logged body is not a hashedrekord of this digest, signature and key",
-                ));
-                // The signature the entry vouches for, under the caller's key.
-                let sig_ok = key.verifies_prehashed_sha256(digest, signature);
-                r.checks.push(CheckResult::passed_if(
-                    Check::Signature,
-                    sig_ok,
-                    "the signature does not verify over the digest with the key",
-                ));
-                r
+                let policy = BundlePolicy::new(&self.logs, SignerPolicy::Key(key.clone()), now);
+                attest_rekor::verify::verify_log_entry_message(&entry, digest, signature, &policy)
             }
         };
+        let mut verified = result.map_err(|e| ClientError::Verification(e.report))?;
         // The entry id must name the body the log returned.
-        let id_ok = *entry.id.uuid() == attest_merkle::leaf_hash(&entry.body);
-        if report.verified() && id_ok {
-            Ok((entry, report))
-        } else {
-            if !id_ok {
-                report.checks.push(CheckResult::new(
-                    Check::Inclusion,
-                    Outcome::Failed,
-                    "the entry id is not the leaf hash of the returned body",
-                ));
-            }
-            Err(ClientError::Verification(report))
+        if *entry.id.uuid() != attest_merkle::leaf_hash(&entry.body) {
+            verified.report.checks.push(CheckResult::new(
+                Check::Inclusion,
+                Outcome::Failed,
+                "the entry id is not the leaf hash of the returned body",
+            ));
+            return Err(ClientError::Verification(verified.report));
         }
+        Ok((entry, verified))
     }
 
     fn checked_log_info(
@@ -387,13 +372,6 @@ enum Expected<'a> {
 }
 
 /// The logged body is a hashedrekord of this digest and signature, by this key.
-fn hashedrekord_matches(body: &[u8], digest: &[u8; 32], signature: &[u8], key: &PublicKey) -> bool {
-    attest_rekor::EntryBody::parse(body).is_ok_and(|b| {
-        attest_rekor::verify::check_body_matches_message(&b, digest, signature).is_ok()
-            && attest_rekor::verify::logged_key(&b).is_some_and(|k| k.spki_der() == key.spki_der())
-    })
-}
-
 /// One exchange with retries, however the transport waits.
 trait Exchanger: Sync {
     fn exchange<'a>(
@@ -439,11 +417,11 @@ mod ops {
                 (call(x, &req, sansio::parse_entry).await?, true)
             }
         };
-        let (entry, report) = core.verified(entry, expected)?;
+        let (entry, verified) = core.verified(entry, expected)?;
         Ok(Published {
             entry,
             already_existed,
-            report,
+            verified,
         })
     }
 
@@ -454,11 +432,11 @@ mod ops {
         expected: Expected<'_>,
     ) -> Result<Published, ClientError> {
         let entry = get_entry(core, x, id).await?;
-        let (entry, report) = core.verified(entry, expected)?;
+        let (entry, verified) = core.verified(entry, expected)?;
         Ok(Published {
             entry,
             already_existed: true,
-            report,
+            verified,
         })
     }
 

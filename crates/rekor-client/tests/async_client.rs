@@ -83,7 +83,7 @@ async fn retries_what_it_should_and_verifies_what_it_returns() {
         .publish_dsse(&envelope(1), signer.public_key())
         .await
         .unwrap();
-    assert!(p.report.verified());
+    assert!(p.verified.report.all_passed());
     assert_eq!(calls.load(Ordering::SeqCst), 5);
     assert_eq!(
         waits.lock().unwrap().last(),

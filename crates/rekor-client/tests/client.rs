@@ -106,7 +106,7 @@ fn publish_returns_a_verified_entry() {
     let (c, script, _) = client(vec![response(201, f.rest.to_string())]);
     let p = c.publish_dsse(&f.env, &f.signer).unwrap();
     assert!(!p.already_existed);
-    assert!(p.report.verified());
+    assert!(p.verified.report.all_passed());
     assert_eq!(p.entry.log_index, 155_690_850);
     assert_eq!(
         script.seen.lock().unwrap()[0],

@@ -157,6 +157,16 @@ pub(crate) struct AuditArgs {
     /// One JSON report per line instead of the readable report.
     #[arg(long)]
     json: bool,
+    /// The auditor's own record of the last log tree it verified (never
+    /// the audited database); default
+    /// `$XDG_DATA_HOME/attestlog/audit-baseline.json` (or under
+    /// `~/.local/share`).
+    #[arg(long, env = "ATTESTLOG_BASELINE")]
+    baseline: Option<PathBuf>,
+    /// Without a baseline for the log, start one at its current tree
+    /// (trust on first use) instead of failing the consistency check.
+    #[arg(long)]
+    trust_current_tree: bool,
     #[command(flatten)]
     pipeline: Pipeline,
 }
@@ -171,9 +181,18 @@ pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
     };
     let (config, log) = a.pipeline.open()?;
     let store = config.open_store().map_err(Failure::input)?;
+    let baseline_path = a
+        .baseline
+        .clone()
+        .or_else(attestlog::FileBaseline::default_path)
+        .ok_or_else(|| {
+            Failure::input("no data directory ($XDG_DATA_HOME, $HOME): give --baseline PATH")
+        })?;
     let auditor = attestlog::Auditor::builder(keys, store)
         .optional_log(log.map(|l| l.client()))
         .backdate_window(config.backdate_window)
+        .baseline(attestlog::FileBaseline::new(&baseline_path))
+        .trust_current_tree(a.trust_current_tree)
         .build();
     let reports = match &a.subject {
         Some(s) => auditor.audit(&a.tenant, s).map_err(Failure::input)?,
@@ -191,6 +210,19 @@ pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
         }
     };
     let passed = reports.iter().filter(|r| r.passed()).count();
+    // Say so when this run started the baseline (trust on first use).
+    if let Some(note) = reports.iter().find_map(|r| {
+        r.checks
+            .iter()
+            .find(|c| c.check == attestlog::AuditCheck::Consistency && !c.detail.is_empty())
+            .filter(|c| c.outcome == attestlog::rekor::Outcome::Passed)
+    }) {
+        eprintln!(
+            "attestlog: audit baseline {}: {}",
+            baseline_path.display(),
+            note.detail
+        );
+    }
     for r in &reports {
         if a.json {
             print_json(&serde_json::to_value(r).map_err(std::io::Error::from)?)?;

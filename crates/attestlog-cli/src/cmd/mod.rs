@@ -13,6 +13,7 @@ pub(crate) mod log;
 pub(crate) mod merkle;
 pub(crate) mod rekor;
 pub(crate) mod store;
+pub(crate) mod verify;
 
 /// Reads a file, or stdin for `-`.
 pub(crate) fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {

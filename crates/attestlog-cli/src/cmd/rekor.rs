@@ -1,14 +1,11 @@
-//! `attestlog bundle verify` and `attestlog checkpoint verify`: offline
-//! verification of transparency-log evidence.
+//! `attestlog bundle`, `checkpoint` and `rekor`: offline verification of
+//! bundles and checkpoints, and a verifying Rekor v1 client.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use attest_dsse::Timestamp;
-use attest_rekor::{
-    Bundle, BundlePolicy, NoteVerifier, SignedNote, TrustedLog, logs_from_trusted_root,
-    verify_bundle,
-};
+use attest_rekor::{BundlePolicy, NoteVerifier, SignedNote, TrustedLog, logs_from_trusted_root};
 use clap::{Args, Subcommand};
 
 use crate::Failure;
@@ -19,21 +16,26 @@ use crate::failure::EXIT_FAILED;
 /// `attestlog bundle` subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum BundleCommand {
-    /// Verify Sigstore bundles offline; one JSON report per bundle.
+    /// Verify Sigstore bundles offline against one artifact and signer;
+    /// one JSON report per bundle, exit 0 only when all verified (the rules
+    /// of `verify-bundle`).
     Verify {
-        /// Sigstore `trusted_root.json` with the transparency-log keys.
-        #[arg(long, conflicts_with = "log_key", required_unless_present = "log_key")]
+        /// Sigstore `trusted_root.json` with the transparency-log keys
+        /// (default: the production root compiled into this binary).
+        #[arg(long, conflicts_with = "log_key")]
         trusted_root: Option<PathBuf>,
-        /// Or the log's public key (PEM), e.g. `attestlog log serve`'s.
+        /// Or the log's public key (PEM), e.g. `attestlog log serve`'s: a
+        /// Rekor v1 log.
         #[arg(long)]
         log_key: Option<PathBuf>,
         /// The name that log signs checkpoints under.
         #[arg(long, requires = "log_key", default_value = attest_tlog::DEFAULT_NAME)]
         log_name: String,
-        /// The signer's public key (PEM). Without it, a bundle's certificate
-        /// key is used; the certificate's chain and identity are never checked.
-        #[arg(long)]
-        key: Option<PathBuf>,
+        #[command(flatten)]
+        signer: crate::cmd::verify::SignerArgs,
+        /// The artifact the bundles are about: a file, or `sha256:` + 64 hex.
+        #[arg(long, value_name = "FILE_OR_DIGEST")]
+        artifact: String,
         /// Bundle files.
         #[arg(required = true)]
         bundles: Vec<PathBuf>,
@@ -88,25 +90,29 @@ fn load_logs(path: &Path) -> Result<Vec<TrustedLog>, Failure> {
 }
 
 pub(crate) fn bundle(cmd: BundleCommand) -> Result<ExitCode, Failure> {
-    let (logs, key, bundles) = match cmd {
+    let (logs, signer, artifact, bundles) = match cmd {
         BundleCommand::Verify {
             trusted_root,
             log_key,
             log_name,
-            key,
+            signer,
+            artifact,
             bundles,
         } => {
             let logs = match (trusted_root, log_key) {
-                (Some(root), _) => load_logs(&root)?,
-                (None, Some(k)) => {
-                    let mut log =
-                        TrustedLog::rekor_v1("http://attestlog.local", load_public_key(&k)?);
-                    log.name = log_name;
+                (_, Some(k)) => {
+                    let log = TrustedLog::rekor_v1("http://attestlog.local", load_public_key(&k)?)
+                        .with_name(log_name);
                     vec![log]
                 }
-                (None, None) => return Err(Failure::input("give --trusted-root or --log-key")),
+                (root, None) => crate::cmd::verify::logs_of_root(root.as_deref(), false)?,
             };
-            (logs, key, bundles)
+            (
+                logs,
+                signer.policy()?,
+                crate::cmd::verify::parse_artifact(&artifact)?,
+                bundles,
+            )
         }
         BundleCommand::Export {
             db,
@@ -114,30 +120,15 @@ pub(crate) fn bundle(cmd: BundleCommand) -> Result<ExitCode, Failure> {
             self_signed,
         } => return crate::cmd::attest::export(&db, &id, self_signed.as_deref()),
     };
-    let signer_key = key.as_deref().map(load_public_key).transpose()?;
     // Parse everything first: malformed input is exit 2 before any verdict.
     let parsed = bundles
         .iter()
-        .map(|p| {
-            Bundle::from_json(&read_input(p)?)
-                .map_err(|e| Failure::input(format_args!("{}: {e}", p.display())))
-        })
+        .map(|p| crate::cmd::verify::read_bundle(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut policy = BundlePolicy::new(&logs, Timestamp::now());
-    if let Some(k) = signer_key {
-        policy = policy.with_signer_key(k);
-    }
+    let policy = BundlePolicy::new(&logs, signer, Timestamp::now());
     let mut all = true;
     for (path, b) in bundles.iter().zip(&parsed) {
-        let report = verify_bundle(b, &policy);
-        let ok = report.verified();
-        all &= ok;
-        print_json(&serde_json::json!({
-            "bundle": path,
-            "verified": ok,
-            "checks": report.checks,
-            "note": "the certificate's chain and identity were not verified; it only carried the signer key",
-        }))?;
+        all &= crate::cmd::verify::verify_and_print(path, b, &artifact, &policy)?;
     }
     Ok(if all {
         ExitCode::SUCCESS
@@ -270,11 +261,11 @@ pub(crate) enum RekorCommand {
 fn trusted_logs(url: &str, trust: &LogTrust) -> Result<Vec<TrustedLog>, Failure> {
     match (&trust.log_key, &trust.trusted_root) {
         (Some(k), _) => {
-            let mut log = TrustedLog::rekor_v1(url, load_public_key(k)?);
-            if let Some(n) = &trust.log_name {
-                log.name = n.clone();
-            }
-            Ok(vec![log])
+            let log = TrustedLog::rekor_v1(url, load_public_key(k)?);
+            Ok(vec![match &trust.log_name {
+                Some(n) => log.with_name(n.clone()),
+                None => log,
+            }])
         }
         (None, Some(root)) => load_logs(root),
         (None, None) => Err(Failure::input("give --log-key or --trusted-root")),
@@ -334,17 +325,23 @@ pub(crate) fn rekor(cmd: RekorCommand) -> Result<ExitCode, Failure> {
                 Ok(e) => e,
                 Err(e) => return client_failure(&e),
             };
-            let policy = BundlePolicy::new(&logs, Timestamp::now());
-            let report = attest_rekor::verify_log_evidence(&entry, &policy);
-            let ok = report.evidence_verified();
+            // The log's evidence only: who signed the logged content is
+            // not known here, so this is not a verification of a signer.
+            let result = attest_rekor::verify_log_evidence(&entry, &logs, Timestamp::now());
+            let (ok, checks, time) = match &result {
+                Ok(v) => (true, &v.report.checks, v.time.map(|t| t.at.to_string())),
+                Err(e) => (false, &e.report.checks, None),
+            };
             print_json(&serde_json::json!({
                 "verified": ok,
+                "what": "log evidence (log key, SET, checkpoint, inclusion); not the signer",
                 "entryId": entry.id.to_string(),
                 "logIndex": entry.log_index,
                 "shardIndex": entry.inclusion_proof.as_ref().map(|p| p.log_index),
                 "integratedTime": entry.integrated_time,
+                "verifiedTime": time,
                 "logID": entry.log_id,
-                "checks": report.checks,
+                "checks": checks,
             }))?;
             Ok(if ok {
                 ExitCode::SUCCESS
@@ -370,7 +367,7 @@ pub(crate) fn rekor(cmd: RekorCommand) -> Result<ExitCode, Failure> {
                     "logIndex": p.entry.log_index,
                     "integratedTime": p.entry.integrated_time,
                     "logID": p.entry.log_id,
-                    "checks": p.report.checks,
+                    "checks": p.verified.report.checks,
                     "entry": serde_json::value::RawValue::from_string(p.entry.to_json()).map_err(std::io::Error::from)?,
                 })),
                 Err(e) => client_failure(&e),
