@@ -20,6 +20,7 @@ pub fn bin() -> Command {
         "REKOR_TRUSTED_ROOT",
         "ATTESTLOG_KEY",
         "ATTESTLOG_KEYS",
+        "ATTESTLOG_BASELINE",
     ] {
         c.env_remove(v);
     }
