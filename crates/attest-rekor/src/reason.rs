@@ -20,9 +20,6 @@ pub enum Reason {
     /// A bundle with several log entries (only one is verified).
     #[error("more than one log entry: only one is verified here")]
     SeveralEntries,
-    /// No integratedTime to check an expiring log key against.
-    #[error("without integratedTime the validity of an expired log key cannot be checked")]
-    NoTimeForExpiringKey,
     /// The bundle's log entry is malformed.
     #[error("the log entry: {0}")]
     Entry(#[source] Arc<crate::BundleError>),
@@ -89,6 +86,14 @@ pub enum Reason {
     /// A bundle without a log entry.
     #[error("the bundle has no transparency-log entry")]
     NoEntry,
+    /// A Rekor v2 entry whose log index is not its proven one.
+    #[error("the entry's log index {entry} is not the inclusion proof's {proof}")]
+    LogIndexMismatch {
+        /// The entry's `logIndex`.
+        entry: u64,
+        /// The proof's `logIndex`.
+        proof: u64,
+    },
     /// An entry without an inclusion proof.
     #[error("the entry has no inclusion proof")]
     NoInclusionProof,
@@ -169,12 +174,15 @@ pub enum Reason {
     #[error("the logged key is not the signer's key")]
     LoggedKeyDiffers,
     // signature
-    /// No signer key: none given, none in the bundle.
-    #[error("no signer key given and the bundle carries no certificate or logged key")]
-    NoSignerKey,
     /// The policy names a certificate identity and the bundle has no certificate.
     #[error("the policy requires a certificate and the bundle carries none")]
     NoCertificate,
+    /// The bundle's certificate does not parse.
+    #[error("the bundle's certificate: {0}")]
+    Certificate(#[source] Arc<crate::x509::CertificateError>),
+    /// The bundle's certificate field is malformed.
+    #[error("the bundle's certificate: {0}")]
+    CertificateField(#[source] Arc<crate::BundleError>),
     /// No key the policy trusts verifies the signature.
     #[error("no key the policy trusts verifies the signature")]
     UntrustedSigner,
@@ -223,24 +231,6 @@ pub enum Reason {
     /// A verdict without every element (a bug: fails closed).
     #[error("verification did not establish every element")]
     Incomplete,
-    /// The bundle's certificate does not parse.
-    #[error("the bundle's certificate: {0}")]
-    Certificate(#[source] Arc<crate::x509::CertificateError>),
-    /// The bundle's certificate field is malformed.
-    #[error("the bundle's certificate: {0}")]
-    CertificateField(#[source] Arc<crate::BundleError>),
-    /// A verifier over the signer key cannot be built.
-    #[error("{0}")]
-    Verifier(#[source] attest_dsse::VerifierError),
-    /// The envelope's signature does not verify.
-    #[error("{0}")]
-    EnvelopeSignature(#[source] attest_dsse::VerifyError),
-    /// The message signature is not base64.
-    #[error("the message signature is not base64")]
-    MessageSignatureEncoding,
-    /// The message signature does not verify.
-    #[error("the message signature does not verify")]
-    MessageSignatureInvalid,
 }
 
 /// What is wrong with one field of a bundle or a log entry: a closed set.

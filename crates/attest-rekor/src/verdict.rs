@@ -207,7 +207,8 @@ pub struct VerifiedEntry {
     pub log_id: LogId,
     /// The log's API (from the trusted log).
     pub api: LogApi,
-    /// The global log index.
+    /// The global log index (bound by the SET for Rekor v1; equal to the
+    /// proven index for Rekor v2).
     pub log_index: u64,
     /// The index in the checkpoint's tree (the shard-local index for Rekor v1).
     pub tree_index: u64,
@@ -674,6 +675,18 @@ fn evidence(
         }
         res => {
             r.push(Check::CheckpointBinding, Ok(()));
+            // A Rekor v2 log has one index, which nothing but the proof
+            // authenticates: the entry's must be the proof's.
+            let res = res.and_then(|()| match log.api {
+                LogApi::V2 if global != index => Err(fail(
+                    Check::Inclusion,
+                    Reason::LogIndexMismatch {
+                        entry: global,
+                        proof: index,
+                    },
+                )),
+                _ => Ok(()),
+            });
             ok &= r.push(Check::Inclusion, res);
         }
     }

@@ -104,6 +104,19 @@ fn mutations(bundle: &Value) -> Vec<Mutation> {
             vec![Check::Set],
         ));
     }
+    if v2 {
+        // One index, authenticated only by the proof.
+        for d in [-1, 1] {
+            out.push((
+                format!("v2 logIndex {d:+}"),
+                Box::new(move |v| {
+                    let s = entry(v)["logIndex"].as_str().unwrap().to_owned();
+                    entry(v)["logIndex"] = bump(&s, d).into();
+                }),
+                vec![Check::Inclusion],
+            ));
+        }
+    }
     for d in [-1, 1] {
         out.push((
             format!("shard logIndex {d:+}"),

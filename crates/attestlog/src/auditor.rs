@@ -911,19 +911,24 @@ fn from_rekor(report: &attest_rekor::Report, checks: &[Check]) -> Result<(), Str
     }
 }
 
-/// The binding line; returns the signed claimed time.
-fn binding_check(r: &mut AuditReport, payload: &[u8], row: &AttestationRow) -> Option<i64> {
-    let a = &row.attestation;
-    let statement = match Statement::from_json(payload) {
-        Ok(s) => s,
+/// The signed payload as an in-toto statement, or a failed binding line.
+fn signed_statement(r: &mut AuditReport, payload: &[u8]) -> Option<Statement> {
+    match Statement::from_json(payload) {
+        Ok(s) => Some(s),
         Err(e) => {
             r.push(
                 AuditCheck::Binding,
                 Err(format!("the payload is not an in-toto statement: {e}")),
             );
-            return None;
+            None
         }
-    };
+    }
+}
+
+/// The binding line; returns the signed claimed time.
+fn binding_check(r: &mut AuditReport, payload: &[u8], row: &AttestationRow) -> Option<i64> {
+    let a = &row.attestation;
+    let statement = signed_statement(r, payload)?;
     let claimed = claimed_time(&statement);
     let bound = statement.subject.iter().any(|s| {
         s.annotations.get(binding::TENANT).and_then(|v| v.as_str()) == Some(a.tenant.as_str())
@@ -952,16 +957,7 @@ fn binding_check(r: &mut AuditReport, payload: &[u8], row: &AttestationRow) -> O
 /// The binding line of an offline bundle audit: the signed statement names
 /// a tenant and subject (taken into the report); returns the claimed time.
 fn bundle_binding(r: &mut AuditReport, payload: &[u8]) -> Option<i64> {
-    let statement = match Statement::from_json(payload) {
-        Ok(s) => s,
-        Err(e) => {
-            r.push(
-                AuditCheck::Binding,
-                Err(format!("the payload is not an in-toto statement: {e}")),
-            );
-            return None;
-        }
-    };
+    let statement = signed_statement(r, payload)?;
     let bound = statement.subject.iter().find_map(|s| {
         let get = |k| s.annotations.get(k).and_then(|v| v.as_str());
         Some((get(binding::TENANT)?, get(binding::SUBJECT)?))
