@@ -1041,6 +1041,10 @@ struct KeyCache(Mutex<HashMap<String, (String, PublicKey)>>);
 
 const KEY_CACHE_ENTRIES: usize = 4096;
 
+/// The most (signature, verifier) pairs one `dsse` entry may ask the log to
+/// try (a 400 beyond): Rekor's own entries have one of each.
+pub const MAX_VERIFY_PAIRS: usize = 64;
+
 impl KeyCache {
     fn decode_pem_b64(&self, s: &str) -> Result<(String, PublicKey), String> {
         if let Some(hit) = self.0.lock().unwrap_or_else(PoisonError::into_inner).get(s) {
@@ -1082,6 +1086,16 @@ fn dsse_body(keys: &KeyCache, spec: &serde_json::Value) -> Result<Vec<u8>, Strin
     if c.verifiers.is_empty() {
         return Err("at least one verifier is required".into());
     }
+    // A bounded cost per request: every (signature, verifier) pair may have
+    // to be tried, so their product is capped before any key is parsed.
+    let pairs_asked = env.signatures().len().saturating_mul(c.verifiers.len());
+    if pairs_asked > MAX_VERIFY_PAIRS {
+        return Err(format!(
+            "{} signatures × {} verifiers: at most {MAX_VERIFY_PAIRS} pairs are checked per entry",
+            env.signatures().len(),
+            c.verifiers.len()
+        ));
+    }
     let verifiers = c
         .verifiers
         .iter()
@@ -1090,7 +1104,20 @@ fn dsse_body(keys: &KeyCache, spec: &serde_json::Value) -> Result<Vec<u8>, Strin
     let pae = env.pae();
     let mut pairs = Vec::new();
     for (i, s) in env.signatures().iter().enumerate() {
-        let Some((pem, _)) = verifiers.iter().find(|(_, k)| k.verifies(&pae, &s.sig)) else {
+        // A key hint naming a verifier's key id: only that verifier is tried.
+        let hinted = s
+            .keyid
+            .as_deref()
+            .filter(|h| !h.is_empty())
+            .and_then(|h| verifiers.iter().find(|(_, k)| k.key_id() == h));
+        let found = match hinted {
+            Some((pem, k)) => k.verifies(&pae, &s.sig).then_some(pem),
+            None => verifiers
+                .iter()
+                .find(|(_, k)| k.verifies(&pae, &s.sig))
+                .map(|(pem, _)| pem),
+        };
+        let Some(pem) = found else {
             return Err(format!(
                 "signature {i} does not verify with any of the verifiers"
             ));

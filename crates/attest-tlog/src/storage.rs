@@ -170,7 +170,6 @@ pub(crate) struct Files {
 pub(crate) struct Tail {
     range: CompactRange,
     end: u64,
-    last_time: i64,
     /// Entries the derived files hold durably.
     derived_synced: u64,
 }
@@ -211,7 +210,6 @@ impl Files {
         // machine crash lost derived pages).
         let mut k = n_index.min(n_tree).min(files.read_synced()?);
         let mut start = 0;
-        let mut last_time = 0;
         while k > 0 {
             let off = files.offset(k - 1)?;
             match files.read_record_at(off, entries_len)? {
@@ -219,7 +217,6 @@ impl Files {
                     if files.read_node(NodeId::leaf(k - 1)).ok() == Some(rec.leaf) =>
                 {
                     start = next;
-                    last_time = rec.time;
                     break;
                 }
                 _ => k = k.saturating_sub(k.div_ceil(16).max(1)),
@@ -244,7 +241,6 @@ impl Files {
         let mut tail = Tail {
             range,
             end: start,
-            last_time,
             derived_synced: 0,
         };
 
@@ -253,7 +249,7 @@ impl Files {
         let mut off = start;
         let mut batch = Batch::default();
         while let Some((rec, next)) = files.read_record_at(off, entries_len)? {
-            tail.stage_existing(&mut batch, off, rec.time, rec.leaf);
+            tail.stage_existing(&mut batch, off, rec.leaf);
             off = next;
             if batch.index.len() > 1 << 20 {
                 files.write_derived(&tail, &mut batch)?;
@@ -455,23 +451,23 @@ impl Tail {
         self.range.root().unwrap_or(attest_merkle::EMPTY_ROOT)
     }
 
-    fn stage_existing(&mut self, batch: &mut Batch, off: u64, time: i64, leaf: Hash) {
+    fn stage_existing(&mut self, batch: &mut Batch, off: u64, leaf: Hash) {
         batch.index.extend_from_slice(&off.to_le_bytes());
         let nodes = &mut batch.nodes;
         // A range ending at u64::MAX cannot be reached by a file.
         let _ = self
             .range
             .append_with(leaf, |_, h| nodes.extend_from_slice(h.as_bytes()));
-        self.last_time = time;
     }
 
-    /// Stages a new entry at the next index; `now` is raised to the last
-    /// entry's time so integratedTime never goes backwards.
-    pub(crate) fn stage(&mut self, batch: &mut Batch, body: &[u8], leaf: Hash, now: i64) -> u64 {
+    /// Stages a new entry at the next index, integrated at `time`: the
+    /// clock's reading, never raised to an earlier entry's (a clock that once
+    /// jumped ahead must not freeze the log, and no entry is given a time
+    /// ahead of the clock). Times need not increase along the log.
+    pub(crate) fn stage(&mut self, batch: &mut Batch, body: &[u8], leaf: Hash, time: i64) -> u64 {
         if batch.records.is_empty() {
             batch.records_at = self.end;
         }
-        let time = now.max(self.last_time);
         let len = u32::try_from(body.len()).unwrap_or(u32::MAX);
         let off = self.end;
         batch.records.extend_from_slice(&len.to_le_bytes());
@@ -482,7 +478,7 @@ impl Tail {
             .extend_from_slice(&check_bytes(len, time, &leaf));
         self.end += (HEADER + CHECK + body.len()) as u64;
         let index = self.size();
-        self.stage_existing(batch, off, time, leaf);
+        self.stage_existing(batch, off, leaf);
         index
     }
 }

@@ -746,3 +746,95 @@ fn the_checkpoint_memo_remembers_only_what_verified() {
     other.name = trusted.name.clone();
     assert!(memo.verify(&note, &other).is_err());
 }
+
+#[test]
+fn a_clock_that_jumps_ahead_does_not_freeze_the_log() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    let tmp = TempDir::new("clock-jump");
+    let now = Timestamp::now().unix();
+    let clock = Arc::new(AtomicI64::new(now));
+    let open_at = |c: &Arc<AtomicI64>| {
+        let c = Arc::clone(c);
+        LocalLog::open(
+            tmp.path(),
+            log_key(),
+            LogOptions::default()
+                .with_clock(move || Timestamp::from_unix(c.load(Ordering::SeqCst))),
+        )
+        .unwrap()
+    };
+    let log = open_at(&clock);
+    // The verifier's clock follows the server's here, so a future time is
+    // not refused as such: what is under test is the log's own time.
+    let verifier_clock = Arc::clone(&clock);
+    let c = client(log.clone(), &log)
+        .with_clock(move || Timestamp::from_unix(verifier_clock.load(Ordering::SeqCst)));
+    let first = c.publish_dsse(&envelope(1), signer().public_key()).unwrap();
+    assert_eq!(first.entry.integrated_time, now);
+    // Ten years ahead, then back: each entry takes the clock's time, the
+    // earlier one after the later one, and the log keeps accepting entries.
+    let ahead = now + 10 * 365 * 86_400;
+    clock.store(ahead, Ordering::SeqCst);
+    let jumped = c.publish_dsse(&envelope(2), signer().public_key()).unwrap();
+    assert_eq!(jumped.entry.integrated_time, ahead);
+    clock.store(now + 1, Ordering::SeqCst);
+    let back = c.publish_dsse(&envelope(3), signer().public_key()).unwrap();
+    assert_eq!(
+        back.entry.integrated_time,
+        now + 1,
+        "never raised to an earlier entry's time"
+    );
+    drop((c, log));
+    // After a restart with the right clock: the same.
+    let log = open_at(&clock);
+    let verifier_clock = Arc::clone(&clock);
+    let c = client(log.clone(), &log)
+        .with_clock(move || Timestamp::from_unix(verifier_clock.load(Ordering::SeqCst)));
+    let again = c.publish_dsse(&envelope(4), signer().public_key()).unwrap();
+    assert_eq!(again.entry.integrated_time, now + 1);
+    assert_eq!(log.size(), 4);
+}
+
+#[test]
+fn the_cost_of_an_entry_is_capped() {
+    let dir = TempDir::new("cost-cap");
+    let log = open(dir.path());
+    let post = |body: &[u8]| send(&log, "POST", "/api/v1/log/entries", body);
+    let s = signer();
+    // 65 verifiers for one signature: refused before any key is parsed.
+    let strangers: Vec<String> = (0..65u8)
+        .map(|i| {
+            SigningKey::ed25519_from_seed(&[i + 100; 32])
+                .public_key()
+                .to_pem()
+        })
+        .collect();
+    let p = ProposedEntry::dsse(&envelope(1).to_json(), &strangers);
+    let r = post(&serde_json::to_vec(&p).unwrap());
+    assert_eq!(r.status(), 400);
+    assert!(
+        error_message(&r).1.contains("at most 64 pairs"),
+        "{:?}",
+        error_message(&r)
+    );
+    // 64 pairs are fine, the signer's key last.
+    let mut keys = strangers[..63].to_vec();
+    keys.push(s.public_key().to_pem());
+    let p = ProposedEntry::dsse(&envelope(2).to_json(), &keys);
+    assert_eq!(post(&serde_json::to_vec(&p).unwrap()).status(), 201);
+    // A key hint naming a verifier: only that one is tried, so a hint that
+    // names another submitted key fails even though the signer's key is there.
+    let hinted = |hint: &str, n: u64| {
+        let k = SigningKey::ed25519_from_seed(&[9; 32]).with_keyid(hint);
+        Envelope::sign("text/plain", format!("hinted {n}").into_bytes(), &[&k]).unwrap()
+    };
+    let other = SigningKey::ed25519_from_seed(&[200; 32]);
+    let both = [other.public_key().to_pem(), s.public_key().to_pem()];
+    let p = ProposedEntry::dsse(&hinted(&other.public_key().key_id(), 1).to_json(), &both);
+    assert_eq!(post(&serde_json::to_vec(&p).unwrap()).status(), 400);
+    let p = ProposedEntry::dsse(&hinted(&s.public_key().key_id(), 2).to_json(), &both);
+    assert_eq!(post(&serde_json::to_vec(&p).unwrap()).status(), 201);
+    // A hint that names no submitted key: every verifier is tried.
+    let p = ProposedEntry::dsse(&hinted("some-label", 3).to_json(), &both);
+    assert_eq!(post(&serde_json::to_vec(&p).unwrap()).status(), 201);
+}
