@@ -306,8 +306,12 @@ impl std::fmt::Debug for LocalLog {
 pub struct OpenReport {
     /// Entries in the log.
     pub size: u64,
-    /// Bytes of a torn record discarded from the end of `entries.log`.
+    /// Bytes of a torn, unacknowledged write discarded from the end of
+    /// `entries.log` (never an acknowledged entry).
     pub discarded_bytes: u64,
+    /// Whether `index.dat` or `tree.dat` disagreed with the records and was
+    /// rewritten from them.
+    pub rebuilt_derived: bool,
 }
 
 impl LocalLog {
@@ -339,7 +343,7 @@ impl LocalLog {
         let lock = DirLock::take(dir)?;
         let public = key.public_key().clone();
         let log_id = LogId::of_key(&public);
-        let meta = load_or_create_meta(dir, &options.name, &log_id.to_hex())?;
+        let (meta, layout) = load_or_create_meta(dir, &options.name, &log_id.to_hex())?;
         let tree_id: u64 = meta.tree_id.parse().map_err(|_| LocalError::TreeId {
             path: dir.join("log.json"),
         })?;
@@ -353,7 +357,7 @@ impl LocalLog {
                 })
             })?;
         }
-        let opened = storage::Files::open(dir)?;
+        let mut opened = storage::Files::open(dir, layout)?;
         let origin = format!("{} - {tree_id}", meta.name);
         let note_key_id = NoteVerifier::rekor_v1(meta.name.clone(), public.clone()).key_id();
         let size = opened.tail.size();
@@ -379,6 +383,16 @@ impl LocalLog {
         let head = shared
             .sign_head(size, root)
             .map_err(LocalError::Checkpoint)?;
+        // A new or legacy log gets its durable checkpoint now (and a legacy
+        // one then says so in its metadata); a current one already has it.
+        if opened.checkpoint.is_none() {
+            shared
+                .files
+                .write_checkpoint(&mut opened.tail, &head.checkpoint)?;
+        }
+        if layout == storage::Layout::Legacy {
+            write_meta(dir, &meta_copy(&shared))?;
+        }
         *shared.head.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(head);
         let (tx, rx) = mpsc::channel();
         let writer = {
@@ -397,6 +411,7 @@ impl LocalLog {
         let report = OpenReport {
             size,
             discarded_bytes: opened.discarded_bytes,
+            rebuilt_derived: opened.rebuilt_derived,
         };
         Ok((
             Self {
@@ -778,15 +793,26 @@ impl Shared {
                     .write()
                     .unwrap_or_else(PoisonError::into_inner)
                     .extend(staged.iter().map(|(k, v)| (*k, *v)));
-                match self.sign_head(tail.size(), tail.root()) {
+                let signed = self
+                    .sign_head(tail.size(), tail.root())
+                    .map_err(|e| format!("the log cannot sign its checkpoint; reopen it: {e}"))
+                    .and_then(|head| {
+                        // Durable before anything is acknowledged: its size is
+                        // what the next open holds the records to.
+                        self.files
+                            .write_checkpoint(tail, &head.checkpoint)
+                            .and_then(|()| self.files.maybe_sync_derived(tail))
+                            .map(|()| head)
+                            .map_err(|e| format!("the log's storage failed; reopen the log: {e}"))
+                    });
+                match signed {
                     Ok(head) => {
                         let head = Arc::new(head);
                         *self.head.write().unwrap_or_else(PoisonError::into_inner) =
                             Arc::clone(&head);
                         head
                     }
-                    Err(e) => {
-                        let why = format!("the log cannot sign its checkpoint; reopen it: {e}");
+                    Err(why) => {
                         for j in jobs {
                             let _ = j.reply.send(Done::Failed(why.clone()));
                         }
@@ -947,7 +973,21 @@ pub fn load_or_create_key(path: &Path) -> Result<SigningKey, LocalError> {
     }
 }
 
-fn load_or_create_meta(dir: &Path, name: &str, log_id_hex: &str) -> Result<Meta, LocalError> {
+/// The files of a log besides `log.json`: if any is there, the directory
+/// holds a log whose metadata is missing.
+const DATA_FILES: [&str; 5] = [
+    "entries.log",
+    "index.dat",
+    "tree.dat",
+    "synced.dat",
+    "checkpoint.dat",
+];
+
+fn load_or_create_meta(
+    dir: &Path,
+    name: &str,
+    log_id_hex: &str,
+) -> Result<(Meta, storage::Layout), LocalError> {
     let path = dir.join("log.json");
     match std::fs::read(&path) {
         Ok(bytes) => {
@@ -956,12 +996,11 @@ fn load_or_create_meta(dir: &Path, name: &str, log_id_hex: &str) -> Result<Meta,
                     path: path.clone(),
                     source,
                 })?;
-            if meta.format != 1 {
-                return Err(LocalError::MetaFormat {
-                    path,
-                    format: meta.format,
-                });
-            }
+            let layout = match meta.format {
+                1 => storage::Layout::Legacy,
+                2 => storage::Layout::Current,
+                format => return Err(LocalError::MetaFormat { path, format }),
+            };
             if meta.log_id != log_id_hex {
                 return Err(LocalError::WrongKey {
                     dir: dir.to_owned(),
@@ -969,44 +1008,68 @@ fn load_or_create_meta(dir: &Path, name: &str, log_id_hex: &str) -> Result<Meta,
                     expected: log_id_hex.to_owned(),
                 });
             }
-            Ok(meta)
+            Ok((meta, layout))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // Without its metadata an existing log is damaged, not new: a
+            // new tree id would orphan every entry id handed out.
+            if DATA_FILES
+                .iter()
+                .any(|f| std::fs::metadata(dir.join(f)).is_ok_and(|m| m.len() > 0))
+            {
+                return Err(LocalError::Storage(StorageError::Corrupt(
+                    storage::Damage::MissingFile { file: "log.json" },
+                )));
+            }
             if name.is_empty() || name.contains(|c: char| c.is_whitespace() || c == '+') {
                 return Err(LocalError::InvalidName(name.to_owned()));
             }
             // A random positive tree id, like Trillian's.
             let tree_id = getrandom::u64().map_err(LocalError::Random)? >> 1;
             let meta = Meta {
-                format: 1,
+                format: 2,
                 name: name.to_owned(),
                 tree_id: tree_id.to_string(),
                 log_id: log_id_hex.to_owned(),
             };
-            // Plain strings and a number: serialization cannot fail.
-            #[allow(clippy::expect_used)]
-            let text = serde_json::to_string_pretty(&meta).expect("log metadata serializes");
-            let tmp = dir.join("log.json.tmp");
-            let write = || -> std::io::Result<()> {
-                use std::io::Write;
-                let mut f = std::fs::File::create(&tmp)?;
-                f.write_all(text.as_bytes())?;
-                f.sync_all()?;
-                std::fs::rename(&tmp, &path)?;
-                std::fs::File::open(dir)?.sync_all()
-            };
-            write().map_err(|e| {
-                LocalError::Storage(StorageError::Io {
-                    context: "write log.json",
-                    source: e,
-                })
-            })?;
-            Ok(meta)
+            write_meta(dir, &meta)?;
+            Ok((meta, storage::Layout::New))
         }
         Err(e) => Err(LocalError::Storage(StorageError::Io {
             context: "read log.json",
             source: e,
         })),
+    }
+}
+
+/// `log.json`, replaced atomically and durably.
+fn write_meta(dir: &Path, meta: &Meta) -> Result<(), LocalError> {
+    // Plain strings and a number: serialization cannot fail.
+    #[allow(clippy::expect_used)]
+    let text = serde_json::to_string_pretty(meta).expect("log metadata serializes");
+    let tmp = dir.join("log.json.tmp");
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, dir.join("log.json"))?;
+        std::fs::File::open(dir)?.sync_all()
+    };
+    write().map_err(|e| {
+        LocalError::Storage(StorageError::Io {
+            context: "write log.json",
+            source: e,
+        })
+    })
+}
+
+fn meta_copy(sh: &Shared) -> Meta {
+    Meta {
+        format: 2,
+        name: sh.name.clone(),
+        tree_id: sh.tree_id.to_string(),
+        log_id: sh.log_id.to_hex(),
     }
 }
 

@@ -5,20 +5,27 @@
 //! derived files make reads O(1) and proofs O(log n): `index.dat` (the
 //! record offset of each entry, `u64 LE`) and `tree.dat` (every perfect
 //! subtree hash in post-order, the order a compact range completes them).
-//! Only `entries.log` is flushed before an entry is acknowledged; the derived
-//! files are flushed every [`DERIVED_SYNC_EVERY`] entries (and on close),
-//! after which `synced.dat` records how many entries they hold durably
-//! (`count: u64 LE | first 8 bytes of SHA-256("attestlog-synced\0" || count)`).
-//! On open, derived data past that count is not trusted: it is checked
-//! against the log's tail and rebuilt from the records; a torn record at the
-//! tail is discarded.
+//! Before an entry is acknowledged, its record is flushed and so is the
+//! signed checkpoint over it, in `checkpoint.dat` (two slots written in
+//! turn, so that one is always whole: `seq | size | root | note length |
+//! signed note | 8-byte check`). That checkpoint's size is the durable
+//! count: on open every record before it must be intact (a damaged, missing
+//! or truncated one is an error naming the file, offset and entry — the log
+//! refuses to start rather than forget), and the records must give the
+//! checkpoint's root. Intact records past it are kept; the first record
+//! past it that is not intact ends the log, and only those bytes — a torn,
+//! unacknowledged write — are discarded. The derived files are flushed every
+//! [`DERIVED_SYNC_EVERY`] entries (and on close), after which `synced.dat`
+//! records how many they hold (`count: u64 LE | first 8 bytes of
+//! SHA-256("attestlog-synced\0" || count)`); on open they are proved
+//! against the records and rewritten wherever they disagree, never trusted.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-use attest_merkle::{CompactRange, Hash, NodeId, NodeReader, leaf_hash, root_nodes};
+use attest_merkle::{CompactRange, Hash, NodeId, NodeReader, leaf_hash};
 use sha2::{Digest, Sha256};
 
 /// Entries between two flushes of the derived files.
@@ -54,8 +61,43 @@ pub enum StorageError {
 #[non_exhaustive]
 pub enum Damage {
     /// The record of entry `index` in `entries.log` fails its checksum.
-    #[error("entries.log: the record of entry {index} fails its checksum")]
+    #[error("entries.log: the record of entry {index} at offset {offset} is damaged")]
     Record {
+        /// The entry.
+        index: u64,
+        /// Its offset in `entries.log`.
+        offset: u64,
+    },
+    /// `entries.log` ends before the durable checkpoint's size.
+    #[error(
+        "entries.log: ends after {records} intact entries (at offset {offset}), but {durable} were acknowledged"
+    )]
+    Truncated {
+        /// Intact records found.
+        records: u64,
+        /// Where they end.
+        offset: u64,
+        /// The durable count (the checkpoint's size, or the derived files').
+        durable: u64,
+    },
+    /// The records do not give the durable checkpoint's root.
+    #[error("entries.log: the first {size} entries do not hash to the root of checkpoint.dat")]
+    RootMismatch {
+        /// The checkpoint's size.
+        size: u64,
+    },
+    /// A file of an existing log is missing.
+    #[error("{file} is missing from an existing log")]
+    MissingFile {
+        /// The file.
+        file: &'static str,
+    },
+    /// Neither slot of `checkpoint.dat` holds an intact checkpoint.
+    #[error("checkpoint.dat: no intact checkpoint")]
+    Checkpoint,
+    /// The record `index.dat` points at for an entry is another entry's.
+    #[error("index.dat: entry {index} points at another record")]
+    Index {
         /// The entry.
         index: u64,
     },
@@ -140,14 +182,50 @@ fn node_pos(id: NodeId) -> Option<u64> {
     Some(node_count(m) - 1 - (u64::from(m.trailing_zeros()) - u64::from(id.level)))
 }
 
-/// Largest `n` whose nodes fit in `nodes`.
-fn leaves_for_nodes(nodes: u64) -> u64 {
-    // node_count(n) >= 2n - 64, so n <= (nodes + 64) / 2.
-    let mut n = nodes.saturating_add(64) / 2;
-    while n > 0 && node_count(n) > nodes {
-        n -= 1;
+/// The next record from a sequential reader at `off`, or `None` when what
+/// follows is torn, damaged or absent.
+fn read_next(r: &mut impl Read, off: u64, file_len: u64) -> Result<Option<Located>, StorageError> {
+    if off.saturating_add((HEADER + CHECK) as u64) > file_len {
+        return Ok(None);
     }
-    n
+    let mut h = [0u8; HEADER];
+    r.read_exact(&mut h).map_err(io("read entries.log"))?;
+    let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
+    let time = i64::from_le_bytes([h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11]]);
+    let next = off
+        .saturating_add((HEADER + CHECK) as u64)
+        .saturating_add(u64::from(len));
+    if next > file_len {
+        return Ok(None);
+    }
+    let mut buf = vec![0u8; len as usize + CHECK];
+    r.read_exact(&mut buf).map_err(io("read entries.log"))?;
+    let check = buf.split_off(len as usize);
+    let leaf = leaf_hash(&buf);
+    if check[..] != check_bytes(len, time, &leaf)[..] {
+        return Ok(None);
+    }
+    Ok(Some(Located {
+        offset: off,
+        next,
+        record: Record {
+            time,
+            body: buf,
+            leaf,
+        },
+    }))
+}
+
+/// Flushes a directory, so that files created in it survive a crash (Unix;
+/// elsewhere a directory cannot be opened for it and creation is durable).
+fn sync_dir(dir: &Path) -> Result<(), StorageError> {
+    #[cfg(unix)]
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io("sync the log directory"))?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 /// A record read back: its time and body.
@@ -164,6 +242,64 @@ pub(crate) struct Files {
     index: File,
     tree: File,
     synced: File,
+    checkpoint: File,
+}
+
+/// What the log's directory holds, as its metadata says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// A new log: no files yet.
+    New,
+    /// A log written before `checkpoint.dat` existed: every intact record
+    /// up to the first damaged one is taken (and `synced.dat` bounds it).
+    Legacy,
+    /// A log with `checkpoint.dat`.
+    Current,
+}
+
+/// The durable checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DurableCheckpoint {
+    pub(crate) seq: u64,
+    pub(crate) size: u64,
+    pub(crate) root: Hash,
+    pub(crate) note: String,
+}
+
+const SLOT: usize = 4096;
+
+fn checkpoint_check(head: &[u8]) -> [u8; 8] {
+    let d = Sha256::new()
+        .chain_update(b"attestlog-checkpoint\0")
+        .chain_update(head)
+        .finalize();
+    let mut out = [0; 8];
+    out.copy_from_slice(&d[..8]);
+    out
+}
+
+fn parse_slot(b: &[u8]) -> Option<DurableCheckpoint> {
+    let u64_at = |i: usize| {
+        b.get(i..i + 8)
+            .and_then(|s| s.try_into().ok())
+            .map(u64::from_le_bytes)
+    };
+    let seq = u64_at(0)?;
+    let size = u64_at(8)?;
+    let root = Hash::from_slice(b.get(16..48)?)?;
+    let len = u32::from_le_bytes(b.get(48..52)?.try_into().ok()?) as usize;
+    let end = 52usize.checked_add(len)?;
+    let note = b.get(52..end)?;
+    let check = b.get(end..end + 8)?;
+    if check != checkpoint_check(&b[..end]) {
+        return None;
+    }
+    Some(DurableCheckpoint {
+        seq,
+        size,
+        root,
+        note: String::from_utf8(note.to_vec()).ok()?,
+    })
 }
 
 /// What the writer alone owns.
@@ -172,6 +308,8 @@ pub(crate) struct Tail {
     end: u64,
     /// Entries the derived files hold durably.
     derived_synced: u64,
+    /// The sequence number of the last durable checkpoint.
+    checkpoint_seq: u64,
 }
 
 /// The result of opening: files, the writer's tail, the leaf-hash map.
@@ -181,98 +319,282 @@ pub(crate) struct Opened {
     pub(crate) uuids: HashMap<Hash, u64>,
     /// Torn bytes dropped from the end of `entries.log`.
     pub(crate) discarded_bytes: u64,
+    /// Whether a derived file disagreed with the records and was rewritten.
+    pub(crate) rebuilt_derived: bool,
+    /// The durable checkpoint found (none for a new or legacy log).
+    pub(crate) checkpoint: Option<DurableCheckpoint>,
+}
+
+/// A record's place in `entries.log`.
+pub(crate) struct Located {
+    pub(crate) offset: u64,
+    pub(crate) next: u64,
+    pub(crate) record: Record,
+}
+
+/// How a scan of `entries.log` ended.
+pub(crate) struct ScanEnd {
+    /// Intact records.
+    pub(crate) records: u64,
+    /// The offset after the last intact record.
+    pub(crate) end: u64,
+    /// Bytes after it.
+    pub(crate) trailing: u64,
 }
 
 impl Files {
-    /// Opens (creating) the files in `dir` and repairs them.
-    pub(crate) fn open(dir: &Path) -> Result<Opened, StorageError> {
-        let open = |name: &str| {
+    /// Opens (creating, for a new log) the files in `dir`, proves the
+    /// derived files against the records and the records against the
+    /// durable checkpoint, rewrites what disagrees, and discards only a torn
+    /// tail past the durable count.
+    pub(crate) fn open(dir: &Path, layout: Layout) -> Result<Opened, StorageError> {
+        if layout != Layout::New {
+            for file in ["entries.log", "checkpoint.dat"] {
+                if file == "checkpoint.dat" && layout == Layout::Legacy {
+                    continue;
+                }
+                if !dir.join(file).exists() {
+                    return Err(StorageError::Corrupt(Damage::MissingFile { file }));
+                }
+            }
+        }
+        let mut created = false;
+        let mut open = |name: &str| {
+            let path = dir.join(name);
+            created |= !path.exists();
             OpenOptions::new()
                 .read(true)
                 .write(true)
                 .create(true)
                 .truncate(false)
-                .open(dir.join(name))
+                .open(path)
         };
         let files = Self {
             entries: open("entries.log").map_err(io("open entries.log"))?,
             index: open("index.dat").map_err(io("open index.dat"))?,
             tree: open("tree.dat").map_err(io("open tree.dat"))?,
             synced: open("synced.dat").map_err(io("open synced.dat"))?,
+            checkpoint: open("checkpoint.dat").map_err(io("open checkpoint.dat"))?,
         };
-        let len = |f: &File, c| f.metadata().map(|m| m.len()).map_err(io(c));
-        let entries_len = len(&files.entries, "stat entries.log")?;
-        let n_index = len(&files.index, "stat index.dat")? / 8;
-        let n_tree = leaves_for_nodes(len(&files.tree, "stat tree.dat")? / NODE);
-
-        // The last entry both derived files cover, if its record is intact
-        // and its leaf matches; otherwise step back (rare: only after a
-        // machine crash lost derived pages).
-        let mut k = n_index.min(n_tree).min(files.read_synced()?);
-        let mut start = 0;
-        while k > 0 {
-            let off = files.offset(k - 1)?;
-            match files.read_record_at(off, entries_len)? {
-                Some((rec, next))
-                    if files.read_node(NodeId::leaf(k - 1)).ok() == Some(rec.leaf) =>
-                {
-                    start = next;
-                    break;
-                }
-                _ => k = k.saturating_sub(k.div_ceil(16).max(1)),
-            }
+        if created {
+            // New directory entries are durable only once the directory is.
+            sync_dir(dir)?;
         }
-        files
-            .index
-            .set_len(k * 8)
-            .map_err(io("truncate index.dat"))?;
-        files
-            .tree
-            .set_len(node_count(k) * NODE)
-            .map_err(io("truncate tree.dat"))?;
-        let mut enc = Vec::with_capacity(16 + 32 * 64);
-        enc.extend_from_slice(&0u64.to_be_bytes());
-        enc.extend_from_slice(&k.to_be_bytes());
-        for id in root_nodes(k) {
-            enc.extend_from_slice(files.read_node(id)?.as_bytes());
-        }
-        let range =
-            CompactRange::from_bytes(&enc).map_err(|e| StorageError::Corrupt(Damage::Tree(e)))?;
-        let mut tail = Tail {
-            range,
-            end: start,
-            derived_synced: 0,
+        let checkpoint = match layout {
+            Layout::Current => Some(
+                files
+                    .read_checkpoint()?
+                    .ok_or(StorageError::Corrupt(Damage::Checkpoint))?,
+            ),
+            Layout::New | Layout::Legacy => None,
         };
+        let durable = checkpoint.as_ref().map(|c| c.size);
+        let synced = files.read_synced()?;
 
-        // Records past the derived files: re-derive them; stop at the first
-        // torn or damaged one and cut the file there.
-        let mut off = start;
+        // Every record, re-derived: leaves, offsets and nodes, compared with
+        // the derived files chunk by chunk and rewritten where they differ.
+        let mut range = CompactRange::new();
         let mut batch = Batch::default();
-        while let Some((rec, next)) = files.read_record_at(off, entries_len)? {
-            tail.stage_existing(&mut batch, off, rec.leaf);
-            off = next;
-            if batch.index.len() > 1 << 20 {
-                files.write_derived(&tail, &mut batch)?;
+        let mut uuids = HashMap::new();
+        let mut rebuilt = false;
+        // The root at the durable checkpoint's size, as the records give it.
+        let mut root_at_durable = (durable == Some(0)).then_some(attest_merkle::EMPTY_ROOT);
+        let entries_len = files.len_of(&files.entries, "stat entries.log")?;
+        let end = files.scan(entries_len, durable, |i, loc| {
+            batch.index.extend_from_slice(&loc.offset.to_le_bytes());
+            let nodes = &mut batch.nodes;
+            // A range ending at u64::MAX cannot be reached by a file.
+            let _ = range.append_with(loc.record.leaf, |_, h| {
+                nodes.extend_from_slice(h.as_bytes());
+            });
+            uuids.insert(loc.record.leaf, i);
+            if durable == Some(range.end()) {
+                root_at_durable = range.root().ok();
             }
+            if batch.index.len() >= 8 << 16 {
+                rebuilt |= files.prove_derived(range.end(), &mut batch)?;
+            }
+            Ok(())
+        })?;
+        rebuilt |= files.prove_derived(range.end(), &mut batch)?;
+        let size = end.records;
+        // What was acknowledged must all be there.
+        let bound = durable.unwrap_or(0).max(synced);
+        if size < bound {
+            return Err(StorageError::Corrupt(Damage::Truncated {
+                records: size,
+                offset: end.end,
+                durable: bound,
+            }));
         }
-        files.write_derived(&tail, &mut batch)?;
-        tail.end = off;
-        let discarded_bytes = entries_len - off;
-        if discarded_bytes > 0 {
+        if let Some(cp) = &checkpoint
+            && root_at_durable != Some(cp.root)
+        {
+            return Err(StorageError::Corrupt(Damage::RootMismatch {
+                size: cp.size,
+            }));
+        }
+        let (n_index, n_tree) = (
+            files.len_of(&files.index, "stat index.dat")?,
+            files.len_of(&files.tree, "stat tree.dat")?,
+        );
+        if n_index != size * 8 || n_tree != node_count(size) * NODE {
+            rebuilt |= n_index > size * 8 || n_tree > node_count(size) * NODE;
+            files
+                .index
+                .set_len(size * 8)
+                .map_err(io("truncate index.dat"))?;
+            files
+                .tree
+                .set_len(node_count(size) * NODE)
+                .map_err(io("truncate tree.dat"))?;
+        }
+        if end.trailing > 0 {
             files
                 .entries
-                .set_len(off)
+                .set_len(end.end)
                 .map_err(io("truncate entries.log"))?;
+            files.entries.sync_data().map_err(io("sync entries.log"))?;
         }
-        files.entries.sync_data().map_err(io("sync entries.log"))?;
+        let mut tail = Tail {
+            range,
+            end: end.end,
+            derived_synced: 0,
+            checkpoint_seq: checkpoint.as_ref().map_or(0, |c| c.seq),
+        };
         files.sync_derived(&mut tail)?;
-        let uuids = files.load_uuids(tail.range.end())?;
         Ok(Opened {
             files,
             tail,
             uuids,
-            discarded_bytes,
+            discarded_bytes: end.trailing,
+            rebuilt_derived: rebuilt,
+            checkpoint,
         })
+    }
+
+    fn len_of(&self, f: &File, context: &'static str) -> Result<u64, StorageError> {
+        f.metadata().map(|m| m.len()).map_err(io(context))
+    }
+
+    /// Reads `entries.log` from the start, calling `each(index, record)` for
+    /// every intact record, up to the first that is not. Before the durable
+    /// count, such a record is damage, an error naming it; after it, the
+    /// rest is a torn write that was never acknowledged.
+    pub(crate) fn scan(
+        &self,
+        file_len: u64,
+        durable: Option<u64>,
+        mut each: impl FnMut(u64, &Located) -> Result<(), StorageError>,
+    ) -> Result<ScanEnd, StorageError> {
+        let mut r = BufReader::with_capacity(1 << 20, &self.entries);
+        std::io::Seek::seek(&mut r, std::io::SeekFrom::Start(0)).map_err(io("read entries.log"))?;
+        let (mut off, mut i) = (0u64, 0u64);
+        loop {
+            match read_next(&mut r, off, file_len)? {
+                Some(loc) => {
+                    each(i, &loc)?;
+                    off = loc.next;
+                    i += 1;
+                }
+                None => {
+                    if durable.is_some_and(|n| i < n) && off < file_len {
+                        return Err(StorageError::Corrupt(Damage::Record {
+                            index: i,
+                            offset: off,
+                        }));
+                    }
+                    break;
+                }
+            }
+        }
+        Ok(ScanEnd {
+            records: i,
+            end: off,
+            trailing: file_len - off,
+        })
+    }
+
+    /// Compares the staged derived bytes of the entries before `size` with
+    /// the files and rewrites them where they differ; true when it wrote.
+    fn prove_derived(&self, size: u64, batch: &mut Batch) -> Result<bool, StorageError> {
+        let n_before = size - (batch.index.len() / 8) as u64;
+        let mut wrote = false;
+        let index_at = n_before * 8;
+        if !self.holds(&self.index, &batch.index, index_at) {
+            self.index
+                .pwrite_all(&batch.index, index_at)
+                .map_err(io("write index.dat"))?;
+            wrote = true;
+        }
+        let tree_at = node_count(n_before) * NODE;
+        if !self.holds(&self.tree, &batch.nodes, tree_at) {
+            self.tree
+                .pwrite_all(&batch.nodes, tree_at)
+                .map_err(io("write tree.dat"))?;
+            wrote = true;
+        }
+        batch.index.clear();
+        batch.nodes.clear();
+        Ok(wrote)
+    }
+
+    /// Whether `file` holds exactly `bytes` at `at`.
+    fn holds(&self, file: &File, bytes: &[u8], at: u64) -> bool {
+        let mut have = vec![0u8; bytes.len()];
+        file.pread_exact(&mut have, at).is_ok() && have == bytes
+    }
+
+    /// The newest intact checkpoint of the two slots, if any.
+    pub(crate) fn read_checkpoint(&self) -> Result<Option<DurableCheckpoint>, StorageError> {
+        let len = self.len_of(&self.checkpoint, "stat checkpoint.dat")?;
+        let mut best: Option<DurableCheckpoint> = None;
+        for slot in 0..2u64 {
+            let at = slot * SLOT as u64;
+            if len <= at {
+                continue;
+            }
+            let mut b = vec![0u8; SLOT.min(usize::try_from(len - at).unwrap_or(SLOT))];
+            self.checkpoint
+                .pread_exact(&mut b, at)
+                .map_err(io("read checkpoint.dat"))?;
+            if let Some(c) = parse_slot(&b)
+                && best.as_ref().is_none_or(|b| c.seq > b.seq)
+            {
+                best = Some(c);
+            }
+        }
+        Ok(best)
+    }
+
+    /// Makes a signed checkpoint of the log's current size and root durable
+    /// (the other slot than the last one, so a torn write leaves the
+    /// previous checkpoint whole). Called before entries are acknowledged.
+    pub(crate) fn write_checkpoint(&self, tail: &mut Tail, note: &str) -> Result<(), StorageError> {
+        let seq = tail.checkpoint_seq + 1;
+        let mut b = Vec::with_capacity(SLOT);
+        b.extend_from_slice(&seq.to_le_bytes());
+        b.extend_from_slice(&tail.size().to_le_bytes());
+        b.extend_from_slice(tail.root().as_bytes());
+        let len = u32::try_from(note.len()).unwrap_or(u32::MAX);
+        b.extend_from_slice(&len.to_le_bytes());
+        b.extend_from_slice(note.as_bytes());
+        let check = checkpoint_check(&b);
+        b.extend_from_slice(&check);
+        if b.len() > SLOT {
+            return Err(io("write checkpoint.dat")(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the signed checkpoint does not fit its slot",
+            )));
+        }
+        self.checkpoint
+            .pwrite_all(&b, (seq % 2) * SLOT as u64)
+            .map_err(io("write checkpoint.dat"))?;
+        self.checkpoint
+            .sync_data()
+            .map_err(io("sync checkpoint.dat"))?;
+        tail.checkpoint_seq = seq;
+        Ok(())
     }
 
     /// Flushes the derived files, then records how many entries they hold.
@@ -303,22 +625,6 @@ impl Files {
             rec[0], rec[1], rec[2], rec[3], rec[4], rec[5], rec[6], rec[7],
         ]);
         Ok(if rec[8..] == synced_check(n) { n } else { 0 })
-    }
-
-    /// Leaf hash → index for the first `n` entries, streaming `tree.dat`.
-    fn load_uuids(&self, n: u64) -> Result<HashMap<Hash, u64>, StorageError> {
-        let mut map = HashMap::with_capacity(usize::try_from(n).unwrap_or(0));
-        let mut r = BufReader::with_capacity(1 << 20, &self.tree);
-        let mut node = [0u8; 32];
-        let mut skip = vec![0u8; 64 * 32];
-        for i in 0..n {
-            r.read_exact(&mut node).map_err(io("read tree.dat"))?;
-            map.insert(Hash(node), i);
-            let parents = (i + 1).trailing_zeros() as usize;
-            r.read_exact(&mut skip[..parents * 32])
-                .map_err(io("read tree.dat"))?;
-        }
-        Ok(map)
     }
 
     fn offset(&self, i: u64) -> Result<u64, StorageError> {
@@ -371,16 +677,20 @@ impl Files {
     }
 
     /// The committed entry at `index` (the caller knows it is committed).
+    /// Its leaf must be the one `tree.dat` holds for `index` (proved
+    /// against the records on open): an offset damaged since is refused,
+    /// never signed for.
     pub(crate) fn read_entry(&self, index: u64) -> Result<Record, StorageError> {
         let off = self.offset(index)?;
-        let len = self
-            .entries
-            .metadata()
-            .map_err(io("stat entries.log"))?
-            .len();
-        self.read_record_at(off, len)?
+        let len = self.len_of(&self.entries, "stat entries.log")?;
+        let rec = self
+            .read_record_at(off, len)?
             .map(|(r, _)| r)
-            .ok_or(StorageError::Corrupt(Damage::Record { index }))
+            .ok_or(StorageError::Corrupt(Damage::Record { index, offset: off }))?;
+        if self.read_node(NodeId::leaf(index))? != rec.leaf {
+            return Err(StorageError::Corrupt(Damage::Index { index }));
+        }
+        Ok(rec)
     }
 
     /// Writes a staged batch: records, then index, then nodes; then makes the
@@ -396,6 +706,13 @@ impl Files {
         batch.records.clear();
         self.write_derived(tail, batch)?;
         self.entries.sync_data().map_err(io("sync entries.log"))?;
+        Ok(())
+    }
+
+    /// Flushes the derived files when they lag [`DERIVED_SYNC_EVERY`]
+    /// entries behind (after the checkpoint is durable, so the count they
+    /// record never exceeds the checkpoint's).
+    pub(crate) fn maybe_sync_derived(&self, tail: &mut Tail) -> Result<(), StorageError> {
         if tail.size() - tail.derived_synced >= DERIVED_SYNC_EVERY {
             self.sync_derived(tail)?;
         }
@@ -548,7 +865,6 @@ mod tests {
                 })
                 .unwrap();
             assert_eq!(node_count(i + 1), pos);
-            assert_eq!(leaves_for_nodes(pos), i + 1);
         }
         assert_eq!(node_pos(NodeId::new(63, 2)), None);
     }

@@ -60,6 +60,7 @@ pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
         "treeID": log.tree_id().to_string(),
         "treeSize": report.size,
         "discardedTornBytes": report.discarded_bytes,
+        "rebuiltDerivedFiles": report.rebuilt_derived,
         "logPublicKey": public_path,
     }))?;
     server.join();
