@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod check;
 mod storage;
 
 #[cfg(feature = "http")]
@@ -24,6 +25,7 @@ use sha2::{Digest, Sha256};
 use attest_rekor::api::{ErrorBody, LogEntry, RestInclusionProof};
 use attest_rekor::{EntryId, LogId, NoteVerifier, SignedNote, TrustedLog};
 
+pub use check::{CheckReport, RepairReport, check, repair};
 #[cfg(feature = "http")]
 pub use server::{Server, ServerError, serve};
 pub use storage::{Damage, OutOfRange, StorageError};
@@ -161,8 +163,10 @@ pub enum LocalError {
         expected: String,
     },
     /// A log name that checkpoints cannot carry (C2SP signed-note: non-empty,
-    /// no whitespace, no `+`).
-    #[error("invalid log name {0:?}: it must be non-empty, without whitespace or '+'")]
+    /// no whitespace, no `+`; no control characters).
+    #[error(
+        "invalid log name {0:?}: it must be non-empty, without whitespace, control characters or '+'"
+    )]
     InvalidName(String),
     /// The operating system's random source failed.
     #[error("randomness: {0}")]
@@ -1021,7 +1025,7 @@ fn load_or_create_meta(
                     storage::Damage::MissingFile { file: "log.json" },
                 )));
             }
-            if name.is_empty() || name.contains(|c: char| c.is_whitespace() || c == '+') {
+            if !valid_key_name(name) {
                 return Err(LocalError::InvalidName(name.to_owned()));
             }
             // A random positive tree id, like Trillian's.
@@ -1040,6 +1044,13 @@ fn load_or_create_meta(
             source: e,
         })),
     }
+}
+
+/// A signed-note key name (C2SP signed-note): non-empty, no Unicode
+/// whitespace, no `+`; control characters are refused too, since a note
+/// line cannot carry them.
+fn valid_key_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains(|c: char| c.is_whitespace() || c.is_control() || c == '+')
 }
 
 /// `log.json`, replaced atomically and durably.

@@ -325,6 +325,19 @@ pub(crate) struct Opened {
     pub(crate) checkpoint: Option<DurableCheckpoint>,
 }
 
+/// What a read-only check of the files found.
+#[derive(Debug, Clone)]
+pub(crate) struct CheckFacts {
+    pub(crate) records: u64,
+    pub(crate) torn_tail_bytes: u64,
+    pub(crate) damage: Option<Damage>,
+    pub(crate) checkpoint: Option<DurableCheckpoint>,
+    pub(crate) synced: u64,
+    pub(crate) index_mismatches: u64,
+    pub(crate) tree_mismatches: u64,
+    pub(crate) excess_derived: bool,
+}
+
 /// A record's place in `entries.log`.
 pub(crate) struct Located {
     pub(crate) offset: u64,
@@ -470,6 +483,98 @@ impl Files {
             discarded_bytes: end.trailing,
             rebuilt_derived: rebuilt,
             checkpoint,
+        })
+    }
+
+    /// Opens an existing log's files for reading only (a missing derived
+    /// file reads as empty; nothing is created or changed).
+    pub(crate) fn open_read_only(dir: &Path) -> Result<Self, StorageError> {
+        let open = |name: &'static str, required: bool| -> Result<File, StorageError> {
+            match File::open(dir.join(name)) {
+                Ok(f) => Ok(f),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+                    // An empty stand-in: the null device reads as empty.
+                    File::open(if cfg!(windows) { "NUL" } else { "/dev/null" })
+                        .map_err(io("open the null device"))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    Err(StorageError::Corrupt(Damage::MissingFile { file: name }))
+                }
+                Err(e) => Err(io("open a log file")(e)),
+            }
+        };
+        Ok(Self {
+            entries: open("entries.log", true)?,
+            index: open("index.dat", false)?,
+            tree: open("tree.dat", false)?,
+            synced: open("synced.dat", false)?,
+            checkpoint: open("checkpoint.dat", false)?,
+        })
+    }
+
+    /// Everything `attestlog log check` reports, read only.
+    pub(crate) fn check(&self, layout: Layout) -> Result<CheckFacts, StorageError> {
+        let checkpoint = self.read_checkpoint()?;
+        let durable = checkpoint.as_ref().map(|c| c.size);
+        let synced = self.read_synced()?;
+        let mut range = CompactRange::new();
+        let mut root_at_durable = (durable == Some(0)).then_some(attest_merkle::EMPTY_ROOT);
+        let (mut index_mismatches, mut tree_mismatches) = (0u64, 0u64);
+        let mut nodes = Vec::new();
+        let entries_len = self.len_of(&self.entries, "stat entries.log")?;
+        let end = self.scan(entries_len, None, |i, loc| {
+            let mut at = [0u8; 8];
+            if self.index.pread_exact(&mut at, i * 8).is_err() || at != loc.offset.to_le_bytes() {
+                index_mismatches += 1;
+            }
+            nodes.clear();
+            let n_before = range.end();
+            let _ = range.append_with(loc.record.leaf, |_, h| nodes.push(*h));
+            for (k, h) in nodes.iter().enumerate() {
+                let mut have = [0u8; 32];
+                let pos = (node_count(n_before) + k as u64) * NODE;
+                if self.tree.pread_exact(&mut have, pos).is_err() || have != h.0 {
+                    tree_mismatches += 1;
+                }
+            }
+            if durable == Some(range.end()) {
+                root_at_durable = range.root().ok();
+            }
+            Ok(())
+        })?;
+        let bound = durable.unwrap_or(0).max(synced);
+        let missing = if end.trailing > 0 {
+            Damage::Record {
+                index: end.records,
+                offset: end.end,
+            }
+        } else {
+            Damage::Truncated {
+                records: end.records,
+                offset: end.end,
+                durable: bound,
+            }
+        };
+        let damage = (end.records < bound).then_some(missing);
+        let damage = damage.or_else(|| match (&checkpoint, layout) {
+            (None, Layout::Current) => Some(Damage::Checkpoint),
+            (Some(cp), _) if root_at_durable != Some(cp.root) => {
+                Some(Damage::RootMismatch { size: cp.size })
+            }
+            _ => None,
+        });
+        let extra = |f: &File, want: u64| self.len_of(f, "stat a derived file").map(|l| l > want);
+        let excess_derived = extra(&self.index, end.records * 8)?
+            || extra(&self.tree, node_count(end.records) * NODE)?;
+        Ok(CheckFacts {
+            records: end.records,
+            torn_tail_bytes: end.trailing,
+            damage,
+            checkpoint,
+            synced,
+            index_mismatches,
+            tree_mismatches,
+            excess_derived,
         })
     }
 

@@ -838,3 +838,34 @@ fn the_cost_of_an_entry_is_capped() {
     let p = ProposedEntry::dsse(&hinted("some-label", 3).to_json(), &both);
     assert_eq!(post(&serde_json::to_vec(&p).unwrap()).status(), 201);
 }
+
+#[test]
+fn a_name_no_checkpoint_can_carry_is_refused_at_creation() {
+    for bad in [
+        "",
+        "two words",
+        "tab\tname",
+        "new\nline",
+        "ctl\u{1}x",
+        "a+b",
+        "nbsp\u{a0}x",
+    ] {
+        let dir = TempDir::new("bad-name");
+        let err = LocalLog::open(dir.path(), log_key(), LogOptions::default().with_name(bad))
+            .unwrap_err();
+        assert!(
+            matches!(err, attest_tlog::LocalError::InvalidName(ref n) if n == bad),
+            "{bad:?}: {err}"
+        );
+        // Nothing was created that would make the directory look like a log.
+        assert!(!dir.path().join("log.json").exists());
+    }
+    let dir = TempDir::new("good-name");
+    let log = LocalLog::open(
+        dir.path(),
+        log_key(),
+        LogOptions::default().with_name("log.example.com/x"),
+    )
+    .unwrap();
+    assert!(log.checkpoint().starts_with("log.example.com/x - "));
+}

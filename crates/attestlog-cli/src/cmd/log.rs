@@ -1,4 +1,5 @@
-//! `attestlog log serve`: the embedded Rekor v1-compatible log over HTTP.
+//! `attestlog log serve | check | repair`: the embedded Rekor v1-compatible
+//! log over HTTP, and its operators' tools.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,16 +35,36 @@ pub(crate) enum LogCommand {
         #[arg(long, default_value_t = 1024)]
         max_connections: usize,
     },
+    /// Check a log directory without changing it: every record's checksum,
+    /// the derived files against the records, the records against the
+    /// durable signed checkpoint and its signature. Exit 0 when healthy, 1
+    /// with a report otherwise (2: not a log, or in use by a server).
+    Check {
+        /// The log's directory.
+        dir: PathBuf,
+    },
+    /// Rebuild a log's derived files from its records and drop a torn,
+    /// unacknowledged tail. Never drops an acknowledged entry: with damaged
+    /// records it stops (exit 1) and names them; restore `entries.log` from a
+    /// copy.
+    Repair {
+        /// The log's directory.
+        dir: PathBuf,
+    },
 }
 
 pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
-    let LogCommand::Serve {
-        dir,
-        addr,
-        key,
-        name,
-        max_connections,
-    } = cmd;
+    let (dir, addr, key, name, max_connections) = match cmd {
+        LogCommand::Serve {
+            dir,
+            addr,
+            key,
+            name,
+            max_connections,
+        } => (dir, addr, key, name, max_connections),
+        LogCommand::Check { dir } => return check(&dir),
+        LogCommand::Repair { dir } => return repair(&dir),
+    };
     std::fs::create_dir_all(&dir)
         .map_err(|e| Failure::input(format_args!("{}: {e}", dir.display())))?;
     let key_path = key.unwrap_or_else(|| dir.join("log-key.pem"));
@@ -65,4 +86,36 @@ pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
     }))?;
     server.join();
     Ok(ExitCode::SUCCESS)
+}
+
+fn check(dir: &std::path::Path) -> Result<ExitCode, Failure> {
+    let report = attest_tlog::check(dir)
+        .map_err(|e| Failure::input(format_args!("{}: {e}", dir.display())))?;
+    let healthy = report.healthy();
+    let mut v = serde_json::to_value(&report).map_err(std::io::Error::from)?;
+    v["healthy"] = healthy.into();
+    v["repairable"] = report.repairable().into();
+    print_json(&v)?;
+    Ok(if healthy {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(crate::failure::EXIT_FAILED)
+    })
+}
+
+fn repair(dir: &std::path::Path) -> Result<ExitCode, Failure> {
+    use attest_tlog::{LocalError, StorageError};
+    match attest_tlog::repair(dir) {
+        Ok(r) => print_json(&serde_json::to_value(r).map_err(std::io::Error::from)?),
+        Err(LocalError::Storage(StorageError::Corrupt(d))) => {
+            print_json(&serde_json::json!({
+                "repaired": false,
+                "damage": d.to_string(),
+                "advice": "acknowledged entries are damaged: restore entries.log (and checkpoint.dat) from a copy; nothing acknowledged was dropped",
+            }))?;
+            eprintln!("attestlog: {}: {d}", dir.display());
+            Ok(ExitCode::from(crate::failure::EXIT_FAILED))
+        }
+        Err(e) => Err(Failure::input(format_args!("{}: {e}", dir.display()))),
+    }
 }
