@@ -1,32 +1,61 @@
-//! The embedded log over HTTP/1.1: a thread per connection, requests parsed
-//! by `httparse` (the parser under hyper: small, maintained, no I/O of its
-//! own), each answered with one write.
+//! The embedded log over HTTP/1.1, on hyper and tokio, with tower's timeout
+//! and concurrency limit. What a cheap client could otherwise take down is
+//! bounded:
 //!
-//! Why not a server framework: the log's writes block on a group commit, so
-//! an async runtime buys nothing, and the first choice, tiny_http, stalled
-//! requests when more keep-alive connections than worker threads were open
-//! (its connection task pool; reproduced by `tests/http_concurrency.rs`). A
-//! connection here is served by its own thread from request to response —
-//! no hand-off, and nothing to starve. TLS belongs in a reverse proxy.
+//! - the whole request head must arrive within [`HEAD_DEADLINE`] and fit
+//!   [`MAX_HEAD`] bytes (hyper's `header_read_timeout` and buffer limit), so
+//!   a head without a newline or a trickle of header bytes costs at most
+//!   that much and that long;
+//! - a body is read only after its head is accepted, within
+//!   [`BODY_DEADLINE`], into a buffer bounded by the log's
+//!   `max_body_bytes`, and only while a global budget of in-flight body
+//!   bytes ([`IN_FLIGHT_BODY_BYTES`]) has room (503 otherwise);
+//! - a response a client does not read is abandoned after
+//!   [`WRITE_TIMEOUT`], an idle connection after [`IDLE_TIMEOUT`]
+//!   (`tokio-io-timeout`: per-operation read and write deadlines, which
+//!   hyper does not have);
+//! - connections are capped to fit the process's descriptor limit (the soft
+//!   `nofile` limit is raised to the hard one at start), and one more is
+//!   answered 503 and closed rather than reset;
+//! - a `Content-Length` that is repeated or not plain digits is a 400.
+//!
+//! The log's own work (a group commit, then signing) blocks, so each request
+//! runs it on tokio's blocking pool; the in-process transport
+//! ([`LocalLog::handle`]) needs no runtime at all. TLS belongs in a reverse
+//! proxy.
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::convert::Infallible;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use http::{Request, Response, StatusCode};
+use bytes::Bytes;
+use http::{HeaderMap, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::sync::{Semaphore, watch};
+use tower::ServiceBuilder;
 
 use super::LocalLog;
 
 /// Largest request head (request line and headers).
-const MAX_HEAD: usize = 64 << 10;
-/// Most headers in a request.
-const MAX_HEADERS: usize = 64;
-/// An idle keep-alive connection is closed after this long.
-const IDLE: Duration = Duration::from_secs(60);
+pub const MAX_HEAD: usize = 64 << 10;
+/// The whole request head must arrive within this.
+pub const HEAD_DEADLINE: Duration = Duration::from_secs(10);
+/// A request body must arrive within this, once its head is accepted.
+pub const BODY_DEADLINE: Duration = Duration::from_secs(30);
+/// A response the client does not read is abandoned after this.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// A connection with nothing to read for this long is closed.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Body bytes all requests together may hold in memory at once.
+pub const IN_FLIGHT_BODY_BYTES: usize = 64 << 20;
+/// A request (body read, the log's work, the answer) must finish within this.
+const REQUEST_DEADLINE: Duration = Duration::from_secs(60);
+/// Descriptors kept free of connections (log files, the listener, stdio).
+const RESERVED_FDS: u64 = 64;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -44,29 +73,25 @@ pub enum ServerError {
     /// The address resolves to nothing.
     #[error("{0} resolves to no address")]
     NoAddress(String),
-}
-
-/// An open connection: a handle to shut it down, and its thread.
-type Open = (TcpStream, Option<JoinHandle<()>>);
-
-#[derive(Default)]
-struct Connections {
-    open: Mutex<HashMap<u64, Open>>,
-    next: AtomicU64,
+    /// The async runtime could not start.
+    #[error("cannot start the server's runtime: {0}")]
+    Runtime(#[source] std::io::Error),
 }
 
 /// A running server; [`Server::shutdown`] (or drop) stops it.
 pub struct Server {
     addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    accept: Option<JoinHandle<()>>,
-    connections: Arc<Connections>,
+    max_connections: usize,
+    slots: Arc<Semaphore>,
+    stop: Option<watch::Sender<bool>>,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
             .field("addr", &self.addr)
+            .field("max_connections", &self.max_connections)
             .finish_non_exhaustive()
     }
 }
@@ -78,38 +103,39 @@ impl Server {
         self.addr
     }
 
-    /// Stops accepting, closes every connection and waits for their threads
-    /// (a request being answered is finished first).
+    /// The connection cap in effect: the one asked for, lowered to fit the
+    /// process's descriptor limit.
+    #[must_use]
+    pub const fn max_connections(&self) -> usize {
+        self.max_connections
+    }
+
+    /// Connections open now (each holds one of the
+    /// [`max_connections`](Self::max_connections) slots).
+    #[must_use]
+    pub fn open_connections(&self) -> usize {
+        self.max_connections - self.slots.available_permits()
+    }
+
+    /// Stops accepting, lets requests being answered finish (up to
+    /// [`REQUEST_DEADLINE`]), closes every connection and waits.
     pub fn shutdown(mut self) {
         self.stop();
     }
 
     /// Blocks until the server stops (it never does on its own).
     pub fn join(mut self) {
-        if let Some(a) = self.accept.take() {
-            let _ = a.join();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
         }
     }
 
     fn stop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
-        if let Some(a) = self.accept.take() {
-            let _ = a.join();
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(true);
         }
-        let open: Vec<_> = self
-            .connections
-            .open
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .drain()
-            .collect();
-        for (_, (stream, thread)) in open {
-            let _ = stream.shutdown(Shutdown::Read);
-            if let Some(t) = thread {
-                let _ = t.join();
-            }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
         }
     }
 }
@@ -120,247 +146,232 @@ impl Drop for Server {
     }
 }
 
-/// Serves `log` on `addr` (e.g. `127.0.0.1:3000`, or port 0), with at most
-/// `max_connections` open connections (more are answered 503 and closed).
+/// Raises the soft `nofile` limit to the hard one, and returns how many
+/// connections fit the limit then in effect.
+fn connection_cap(asked: usize) -> usize {
+    let soft = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
+    let fit = usize::try_from(soft.saturating_sub(RESERVED_FDS)).unwrap_or(usize::MAX);
+    asked.min(fit).max(1)
+}
+
+/// Serves `log` on `addr` (e.g. `127.0.0.1:3000`; port 0 picks one) with at
+/// most `max_connections` open connections, lowered to fit the process's
+/// descriptor limit (see [`Server::max_connections`]); one more is answered
+/// 503 and closed.
 ///
 /// # Errors
-/// [`ServerError::Bind`].
+/// [`ServerError`] when the address cannot be bound or the runtime started.
 pub fn serve(log: LocalLog, addr: &str, max_connections: usize) -> Result<Server, ServerError> {
-    let bind = |source: std::io::Error| ServerError::Bind {
+    let sock = addr
+        .to_socket_addrs()
+        .map_err(|source| ServerError::Bind {
+            addr: addr.to_owned(),
+            source,
+        })?
+        .next()
+        .ok_or_else(|| ServerError::NoAddress(addr.to_owned()))?;
+    let listener = std::net::TcpListener::bind(sock).map_err(|source| ServerError::Bind {
+        addr: addr.to_owned(),
+        source,
+    })?;
+    let bind_err = |source| ServerError::Bind {
         addr: addr.to_owned(),
         source,
     };
-    let sock_addr: SocketAddr = addr
-        .to_socket_addrs()
-        .map_err(bind)?
-        .next()
-        .ok_or_else(|| ServerError::NoAddress(addr.to_owned()))?;
-    let socket = socket2::Socket::new(
-        socket2::Domain::for_address(sock_addr),
-        socket2::Type::STREAM,
-        Some(socket2::Protocol::TCP),
-    )
-    .map_err(bind)?;
-    socket.set_reuse_address(true).map_err(bind)?;
-    socket.bind(&sock_addr.into()).map_err(bind)?;
-    socket.listen(1024).map_err(bind)?;
-    let listener: TcpListener = socket.into();
-    let bound = listener.local_addr().map_err(bind)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let connections = Arc::new(Connections::default());
-    let accept = {
-        let (stop, connections) = (Arc::clone(&stop), Arc::clone(&connections));
-        std::thread::Builder::new()
-            .name("attestlog-log-accept".into())
-            .spawn(move || {
-                accept_loop(&listener, &log, &stop, &connections, max_connections.max(1))
-            })
-            .map_err(bind)?
-    };
+    listener.set_nonblocking(true).map_err(bind_err)?;
+    let local = listener.local_addr().map_err(bind_err)?;
+    let cap = connection_cap(max_connections);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("attestlog-http")
+        .enable_all()
+        .build()
+        .map_err(ServerError::Runtime)?;
+    let (stop, stopped) = watch::channel(false);
+    let slots = Arc::new(Semaphore::new(cap));
+    let accept_slots = Arc::clone(&slots);
+    let thread = std::thread::Builder::new()
+        .name("attestlog-http-accept".into())
+        .spawn(move || runtime.block_on(accept_loop(listener, log, accept_slots, stopped)))
+        .map_err(ServerError::Runtime)?;
     Ok(Server {
-        addr: bound,
-        stop,
-        accept: Some(accept),
-        connections,
+        addr: local,
+        max_connections: cap,
+        slots,
+        stop: Some(stop),
+        thread: Some(thread),
     })
 }
 
-fn accept_loop(
-    listener: &TcpListener,
-    log: &LocalLog,
-    stop: &AtomicBool,
-    connections: &Arc<Connections>,
-    max: usize,
-) {
-    for stream in listener.incoming() {
-        if stop.load(Ordering::SeqCst) {
-            return;
-        }
-        let Ok(mut stream) = stream else { continue };
-        // Responses go out in one write; no Nagle delay on the last piece.
-        let _ = stream.set_nodelay(true);
-        let _ = stream.set_read_timeout(Some(IDLE));
-        let mut open = connections
-            .open
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        // Forget connections whose threads are done.
-        open.retain(|_, (_, t)| t.as_ref().is_some_and(|t| !t.is_finished()));
-        if open.len() >= max {
-            drop(open);
-            let r =
-                super::err(StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
-            let _ = write_response(&mut stream, &r, false);
-            continue;
-        }
-        let Ok(registered) = stream.try_clone() else {
-            continue;
-        };
-        let id = connections.next.fetch_add(1, Ordering::Relaxed);
-        let (log, conns) = (log.clone(), Arc::clone(connections));
-        let thread = std::thread::Builder::new()
-            .name("attestlog-log-conn".into())
-            .spawn(move || {
-                serve_connection(stream, &log);
-                let mut open = conns.open.lock().unwrap_or_else(PoisonError::into_inner);
-                if let Some((_, t)) = open.get_mut(&id) {
-                    // Our own handle: nothing to join.
-                    t.take();
-                }
-                open.remove(&id);
-            });
-        if let Ok(t) = thread {
-            open.insert(id, (registered, Some(t)));
-        }
-    }
+/// What every connection shares.
+#[derive(Clone)]
+struct Ctx {
+    log: LocalLog,
+    body_budget: Arc<Semaphore>,
 }
 
-/// Answers requests on one connection until it closes, fails, idles out or
-/// asks to close.
-fn serve_connection(stream: TcpStream, log: &LocalLog) {
-    let Ok(mut out) = stream.try_clone() else {
+async fn accept_loop(
+    listener: std::net::TcpListener,
+    log: LocalLog,
+    slots: Arc<Semaphore>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
         return;
     };
-    let mut input = BufReader::with_capacity(16 << 10, stream);
-    let limit = log.shared().options.max_body_bytes;
+    let ctx = Ctx {
+        log,
+        body_budget: Arc::new(Semaphore::new(IN_FLIGHT_BODY_BYTES)),
+    };
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     loop {
-        let head = match read_head(&mut input) {
-            Ok(Some(h)) => h,
-            Ok(None) => return,
-            Err(r) => {
-                let _ = write_response(&mut out, &r.into_response(), false);
-                return;
-            }
+        let accepted = tokio::select! {
+            _ = stopped.changed() => break,
+            a = listener.accept() => a,
         };
-        let (parts, len, keep_alive, expect_continue) = match parse_head(&head, limit) {
-            Ok(p) => p,
-            Err(r) => {
-                let _ = write_response(&mut out, &r.into_response(), false);
-                return;
-            }
-        };
-        if expect_continue && out.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err() {
-            return;
-        }
-        let mut body = vec![0u8; len];
-        if input.read_exact(&mut body).is_err() {
-            return;
-        }
-        let resp = log.handle(&Request::from_parts(parts, body));
-        if write_response(&mut out, &resp, keep_alive).is_err() || !keep_alive {
-            return;
-        }
-    }
-}
-
-/// The bytes of one request head, through the blank line; `None` when the
-/// peer closed (or idled out) between requests.
-fn read_head(input: &mut BufReader<TcpStream>) -> Result<Option<Vec<u8>>, super::Reject> {
-    let mut head = Vec::new();
-    loop {
-        match input.read_until(b'\n', &mut head) {
-            // Closed or idle between requests, or cut off mid-head: done.
-            Ok(0) | Err(_) => return Ok(None),
-            Ok(_) => {}
-        }
-        if head.len() > MAX_HEAD {
-            return Err(super::err(
-                StatusCode::from_u16(431).unwrap_or(StatusCode::BAD_REQUEST),
-                "request head too large",
-            ));
-        }
-        if head.ends_with(b"\r\n\r\n") || head.ends_with(b"\n\n") {
-            // Tolerate blank lines before a request line (RFC 9112 §2.2).
-            if head.iter().all(|b| *b == b'\r' || *b == b'\n') {
-                head.clear();
+        let stream = match accepted {
+            Ok((s, _)) => s,
+            Err(_) => {
+                // Out of descriptors or a transient error: back off briefly.
+                tokio::time::sleep(Duration::from_millis(20)).await;
                 continue;
             }
-            return Ok(Some(head));
+        };
+        let _ = stream.set_nodelay(true);
+        match Arc::clone(&slots).try_acquire_owned() {
+            Ok(slot) => {
+                let conn = connection(stream, ctx.clone());
+                let watched = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = watched.await;
+                    drop(slot);
+                });
+            }
+            Err(_) => {
+                tokio::spawn(turn_away(stream));
+            }
         }
     }
+    drop(listener);
+    let _ = tokio::time::timeout(REQUEST_DEADLINE, graceful.shutdown()).await;
 }
 
-/// The request's parts, its body length, whether to keep the connection,
-/// and whether the client waits for `100 Continue`.
-fn parse_head(
-    head: &[u8],
-    limit: usize,
-) -> Result<(http::request::Parts, usize, bool, bool), super::Reject> {
-    let bad = |m: &str| super::err(StatusCode::BAD_REQUEST, m);
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut req = httparse::Request::new(&mut headers);
-    match req.parse(head) {
-        Ok(httparse::Status::Complete(_)) => {}
-        _ => return Err(bad("malformed request head")),
-    }
-    let (Some(method), Some(path), Some(version)) = (req.method, req.path, req.version) else {
-        return Err(bad("malformed request line"));
+/// One connection over more than the cap: a 503 and close (not a reset).
+async fn turn_away(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    let body = br#"{"code":503,"message":"too many connections"}"#;
+    let head = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\nretry-after: 1\r\n\r\n",
+        body.len()
+    );
+    let _ = tokio::time::timeout(WRITE_TIMEOUT, async {
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(body).await?;
+        stream.shutdown().await
+    })
+    .await;
+}
+
+/// A connection: hyper's HTTP/1.1 state machine over a stream with read and
+/// write deadlines, serving the tower stack.
+fn connection(
+    stream: tokio::net::TcpStream,
+    ctx: Ctx,
+) -> impl hyper_util::server::graceful::GracefulConnection + Send {
+    let mut timed = tokio_io_timeout::TimeoutStream::new(stream);
+    timed.set_read_timeout(Some(IDLE_TIMEOUT));
+    timed.set_write_timeout(Some(WRITE_TIMEOUT));
+    let svc = ServiceBuilder::new()
+        .timeout(REQUEST_DEADLINE)
+        .service_fn(move |req| answer(req, ctx.clone()));
+    hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEAD_DEADLINE)
+        .max_buf_size(MAX_HEAD)
+        .keep_alive(true)
+        .serve_connection(
+            TokioIo::new(Box::pin(timed)),
+            hyper_util::service::TowerToHyperService::new(svc),
+        )
+}
+
+fn json(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
+    let body = serde_json::json!({ "code": status.as_u16(), "message": message }).to_string();
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+/// The request's body length: `None` without one; a repeated header or one
+/// that is not plain decimal digits is refused (request smuggling behind a
+/// proxy that reads it differently).
+fn content_length(h: &HeaderMap) -> Result<Option<u64>, &'static str> {
+    let mut values = h.get_all(header::CONTENT_LENGTH).iter();
+    let Some(v) = values.next() else {
+        return Ok(None);
     };
-    let mut len = 0usize;
-    let mut keep_alive = version == 1;
-    let mut expect_continue = false;
-    for h in req.headers.iter() {
-        let value = std::str::from_utf8(h.value).unwrap_or("").trim();
-        if h.name.eq_ignore_ascii_case("content-length") {
-            len = value.parse().map_err(|_| bad("invalid Content-Length"))?;
-        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
-            return Err(super::err(
-                StatusCode::LENGTH_REQUIRED,
-                "send the body with a Content-Length",
-            ));
-        } else if h.name.eq_ignore_ascii_case("connection") {
-            let v = value.to_ascii_lowercase();
-            if v.contains("close") {
-                keep_alive = false;
-            } else if v.contains("keep-alive") {
-                keep_alive = true;
-            }
-        } else if h.name.eq_ignore_ascii_case("expect")
-            && value.eq_ignore_ascii_case("100-continue")
-        {
-            expect_continue = true;
-        }
+    if values.next().is_some() {
+        return Err("more than one Content-Length");
     }
-    if len > limit {
-        return Err(super::err(
+    let s = v.to_str().map_err(|_| "malformed Content-Length")?;
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("malformed Content-Length");
+    }
+    s.parse().map(Some).map_err(|_| "malformed Content-Length")
+}
+
+async fn answer(req: Request<Incoming>, ctx: Ctx) -> Result<Response<Full<Bytes>>, Infallible> {
+    let max = ctx.log.shared().options.max_body_bytes;
+    let len = match content_length(req.headers()) {
+        Ok(l) => l,
+        Err(m) => return Ok(json(StatusCode::BAD_REQUEST, m)),
+    };
+    if len.is_some_and(|l| l > max as u64) {
+        return Ok(json(
             StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("request body larger than {limit} bytes"),
+            &format!("request body larger than {max} bytes"),
         ));
     }
-    let request = Request::builder()
-        .method(method)
-        .uri(path)
-        .body(())
-        .map_err(|_| bad("malformed request line"))?;
-    let (parts, ()) = request.into_parts();
-    Ok((parts, len, keep_alive, expect_continue))
-}
-
-fn write_response(
-    out: &mut TcpStream,
-    resp: &Response<Vec<u8>>,
-    keep_alive: bool,
-) -> std::io::Result<()> {
-    let status = resp.status();
-    let mut buf = Vec::with_capacity(resp.body().len() + 256);
-    let _ = write!(
-        buf,
-        "HTTP/1.1 {} {}\r\ncontent-length: {}\r\n",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or(""),
-        resp.body().len()
-    );
-    for (k, v) in resp.headers() {
-        buf.extend_from_slice(k.as_str().as_bytes());
-        buf.extend_from_slice(b": ");
-        buf.extend_from_slice(v.as_bytes());
-        buf.extend_from_slice(b"\r\n");
-    }
-    if !keep_alive {
-        buf.extend_from_slice(b"connection: close\r\n");
-    }
-    buf.extend_from_slice(b"\r\n");
-    buf.extend_from_slice(resp.body());
-    out.write_all(&buf)?;
-    out.flush()
+    let (parts, body) = req.into_parts();
+    // Room in the global budget for the most this body may hold.
+    let want = len
+        .map_or(max, |l| usize::try_from(l).unwrap_or(max))
+        .min(max);
+    let permit = if want == 0 {
+        None
+    } else {
+        let Ok(p) = Arc::clone(&ctx.body_budget)
+            .try_acquire_many_owned(u32::try_from(want).unwrap_or(u32::MAX))
+        else {
+            return Ok(json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many request bodies in flight",
+            ));
+        };
+        Some(p)
+    };
+    let bytes = match tokio::time::timeout(BODY_DEADLINE, Limited::new(body, max).collect()).await {
+        Err(_) => return Ok(json(StatusCode::REQUEST_TIMEOUT, "request body too slow")),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            return Ok(json(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("request body larger than {max} bytes"),
+            ));
+        }
+        Ok(Err(_)) => return Ok(json(StatusCode::BAD_REQUEST, "unreadable request body")),
+        Ok(Ok(b)) => b.to_bytes(),
+    };
+    let req = Request::from_parts(parts, bytes.to_vec());
+    let log = ctx.log.clone();
+    // The log blocks on its group commit: off the async workers.
+    let answered = tokio::task::spawn_blocking(move || log.handle(&req)).await;
+    drop(permit);
+    Ok(match answered {
+        Ok(r) => r.map(|b| Full::new(Bytes::from(b))),
+        Err(_) => json(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"),
+    })
 }

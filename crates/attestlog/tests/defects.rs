@@ -85,7 +85,14 @@ fn sql(db: &str, q: &str) {
 /// A copy of a log's files: the same history up to now, then its own.
 fn fork(from: &Path, to: &Path) -> LocalLog {
     std::fs::create_dir_all(to).unwrap();
-    for f in ["entries.log", "index.dat", "tree.dat", "log.json"] {
+    for f in [
+        "entries.log",
+        "index.dat",
+        "tree.dat",
+        "synced.dat",
+        "checkpoint.dat",
+        "log.json",
+    ] {
         std::fs::copy(from.join(f), to.join(f)).unwrap();
     }
     open_log(to)

@@ -279,7 +279,14 @@ fn a_log_that_rewrote_history_fails_consistency() {
     // Fork: a copy of the log's files, then different entries in each.
     let fork_dir = env.tmp.file("fork");
     std::fs::create_dir_all(&fork_dir).unwrap();
-    for f in ["entries.log", "index.dat", "tree.dat", "log.json"] {
+    for f in [
+        "entries.log",
+        "index.dat",
+        "tree.dat",
+        "synced.dat",
+        "checkpoint.dat",
+        "log.json",
+    ] {
         std::fs::copy(env.log_dir().join(f), fork_dir.join(f)).unwrap();
     }
     let log = open_log(&env.log_dir());

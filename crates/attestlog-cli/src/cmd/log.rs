@@ -30,9 +30,10 @@ pub(crate) enum LogCommand {
         /// Name checkpoints are signed under; fixed when the log is created.
         #[arg(long, default_value = DEFAULT_NAME)]
         name: String,
-        /// Most open connections (each has its thread; writes from all of
-        /// them share one disk flush). More are answered 503.
-        #[arg(long, default_value_t = 1024)]
+        /// Most open connections, lowered to fit the process's descriptor
+        /// limit (raised to its hard limit at start); one more is answered
+        /// 503 and closed.
+        #[arg(long, default_value_t = 8192)]
         max_connections: usize,
     },
     /// Check a log directory without changing it: every record's checksum,
@@ -83,6 +84,7 @@ pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
         "discardedTornBytes": report.discarded_bytes,
         "rebuiltDerivedFiles": report.rebuilt_derived,
         "logPublicKey": public_path,
+        "maxConnections": server.max_connections(),
     }))?;
     server.join();
     Ok(ExitCode::SUCCESS)
