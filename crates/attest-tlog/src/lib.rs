@@ -210,10 +210,17 @@ enum Done {
     Failed(String),
 }
 
+/// What routing a request leads to: an answer now, or a commit to wait for.
+enum Routed {
+    Answer(Answer),
+    Commit { canonical: Vec<u8>, leaf: Hash },
+}
+
 struct Job {
     body: Vec<u8>,
     leaf: Hash,
-    reply: mpsc::SyncSender<Done>,
+    /// Called once with the outcome, on the writer thread.
+    reply: Box<dyn FnOnce(Done) + Send>,
 }
 
 struct Shared {
@@ -515,11 +522,42 @@ impl LocalLog {
     /// Answers one Rekor v1 API request. Blocks until a new entry is durable.
     #[must_use]
     pub fn handle(&self, req: &Request<Vec<u8>>) -> Response<Vec<u8>> {
+        match self.route(req) {
+            Routed::Answer(r) => r.unwrap_or_else(Reject::into_response),
+            Routed::Commit { canonical, leaf } => {
+                let done = self.submit(canonical, leaf);
+                self.created(leaf, done)
+                    .unwrap_or_else(Reject::into_response)
+            }
+        }
+    }
+
+    /// [`handle`](Self::handle) for an async server: waiting for a group
+    /// commit suspends instead of blocking a thread.
+    #[cfg(feature = "http")]
+    pub(crate) async fn handle_async(&self, req: &Request<Vec<u8>>) -> Response<Vec<u8>> {
+        match self.route(req) {
+            Routed::Answer(r) => r.unwrap_or_else(Reject::into_response),
+            Routed::Commit { canonical, leaf } => {
+                let done = self.submit_async(canonical, leaf).await;
+                self.created(leaf, done)
+                    .unwrap_or_else(Reject::into_response)
+            }
+        }
+    }
+
+    /// Everything of a request but the wait for a commit.
+    fn route(&self, req: &Request<Vec<u8>>) -> Routed {
         let path = req.uri().path().trim_end_matches('/');
         let query = req.uri().query().unwrap_or("");
         let m = req.method();
+        if path == "/api/v1/log/entries" && m == Method::POST {
+            return match self.validate(req.body()) {
+                Ok((canonical, leaf)) => Routed::Commit { canonical, leaf },
+                Err(e) => Routed::Answer(Err(e)),
+            };
+        }
         let r = match path {
-            "/api/v1/log/entries" if m == Method::POST => self.create(req.body()),
             "/api/v1/log/entries" if m == Method::GET => self.get_by_index(query),
             "/api/v1/log/entries/retrieve" if m == Method::POST => self.retrieve(req.body()),
             "/api/v1/log" if m == Method::GET => self.shared().log_info(),
@@ -541,26 +579,59 @@ impl LocalLog {
             }
             _ => Err(err(StatusCode::NOT_FOUND, "no such endpoint")),
         };
-        r.unwrap_or_else(Reject::into_response)
+        Routed::Answer(r)
     }
 
-    fn submit(&self, body: Vec<u8>, leaf: Hash) -> Done {
-        let (reply, rx) = mpsc::sync_channel(1);
-        let sent = self
+    /// Queues an entry for the writer; `reply` gets the outcome (called at
+    /// once if the log is shutting down).
+    fn enqueue(&self, body: Vec<u8>, leaf: Hash, reply: Box<dyn FnOnce(Done) + Send>) {
+        let tx = self
             .inner
             .tx
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-            .is_some_and(|tx| tx.send(Job { body, leaf, reply }).is_ok());
-        if !sent {
-            return Done::Failed("the log is shutting down".into());
+            .clone();
+        match tx {
+            Some(tx) => {
+                if let Err(mpsc::SendError(job)) = tx.send(Job { body, leaf, reply }) {
+                    (job.reply)(Done::Failed("the log is shutting down".into()));
+                }
+            }
+            None => reply(Done::Failed("the log is shutting down".into())),
         }
+    }
+
+    /// Queues an entry and blocks until its group commit.
+    fn submit(&self, body: Vec<u8>, leaf: Hash) -> Done {
+        let (reply, rx) = mpsc::sync_channel(1);
+        self.enqueue(
+            body,
+            leaf,
+            Box::new(move |d| {
+                let _ = reply.send(d);
+            }),
+        );
         rx.recv()
             .unwrap_or_else(|_| Done::Failed("the log writer stopped".into()))
     }
 
-    fn create(&self, body: &[u8]) -> Answer {
+    /// Queues an entry and awaits its group commit (no thread blocks).
+    #[cfg(feature = "http")]
+    async fn submit_async(&self, body: Vec<u8>, leaf: Hash) -> Done {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        self.enqueue(
+            body,
+            leaf,
+            Box::new(move |d| {
+                let _ = reply.send(d);
+            }),
+        );
+        rx.await
+            .unwrap_or_else(|_| Done::Failed("the log writer stopped".into()))
+    }
+
+    /// A proposed entry's canonical body and leaf hash, or the 4xx.
+    fn validate(&self, body: &[u8]) -> Result<(Vec<u8>, Hash), Reject> {
         let sh = self.shared();
         if body.len() > sh.options.max_body_bytes {
             return Err(err(
@@ -574,7 +645,13 @@ impl LocalLog {
         let canonical =
             canonicalize(&sh.keys, body).map_err(|m| err(StatusCode::BAD_REQUEST, &m))?;
         let leaf = leaf_hash(&canonical);
-        match self.submit(canonical, leaf) {
+        Ok((canonical, leaf))
+    }
+
+    /// The answer to a committed (or refused) proposal.
+    fn created(&self, leaf: Hash, done: Done) -> Answer {
+        let sh = self.shared();
+        match done {
             Done::Created { index, head } => {
                 let entry = sh.entry(index, &head).map_err(internal)?;
                 let mut r = respond(
@@ -765,7 +842,7 @@ impl Shared {
             }
             if let Some(why) = failed.as_ref() {
                 for j in jobs {
-                    let _ = j.reply.send(Done::Failed(why.clone()));
+                    (j.reply)(Done::Failed(why.clone()));
                 }
                 continue;
             }
@@ -788,7 +865,7 @@ impl Shared {
             if let Err(e) = self.files.commit(tail, &mut batch) {
                 let why = format!("the log's storage failed; reopen the log: {e}");
                 for j in jobs {
-                    let _ = j.reply.send(Done::Failed(why.clone()));
+                    (j.reply)(Done::Failed(why.clone()));
                 }
                 *failed = Some(why);
                 continue;
@@ -821,7 +898,7 @@ impl Shared {
                     }
                     Err(why) => {
                         for j in jobs {
-                            let _ = j.reply.send(Done::Failed(why.clone()));
+                            (j.reply)(Done::Failed(why.clone()));
                         }
                         *failed = Some(why);
                         continue;
@@ -837,7 +914,7 @@ impl Shared {
                 } else {
                     Done::Exists { index }
                 };
-                let _ = j.reply.send(done);
+                (j.reply)(done);
             }
         }
     }

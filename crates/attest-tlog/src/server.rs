@@ -19,8 +19,9 @@
 //!   answered 503 and closed rather than reset;
 //! - a `Content-Length` that is repeated or not plain digits is a 400.
 //!
-//! The log's own work (a group commit, then signing) blocks, so each request
-//! runs it on tokio's blocking pool; the in-process transport
+//! A publish awaits its group commit (the log's writer thread answers through
+//! a oneshot channel), so no worker thread blocks on the disk; the rest of a
+//! request is bounded CPU work done in place. The in-process transport
 //! ([`LocalLog::handle`]) needs no runtime at all. TLS belongs in a reverse
 //! proxy.
 
@@ -366,12 +367,8 @@ async fn answer(req: Request<Incoming>, ctx: Ctx) -> Result<Response<Full<Bytes>
         Ok(Ok(b)) => b.to_bytes(),
     };
     let req = Request::from_parts(parts, bytes.to_vec());
-    let log = ctx.log.clone();
-    // The log blocks on its group commit: off the async workers.
-    let answered = tokio::task::spawn_blocking(move || log.handle(&req)).await;
+    // Waiting for the group commit suspends this task; nothing blocks.
+    let answered = ctx.log.handle_async(&req).await;
     drop(permit);
-    Ok(match answered {
-        Ok(r) => r.map(|b| Full::new(Bytes::from(b))),
-        Err(_) => json(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"),
-    })
+    Ok(answered.map(|b| Full::new(Bytes::from(b))))
 }
