@@ -338,10 +338,14 @@ async fn answer(req: Request<Incoming>, ctx: Ctx) -> Result<Response<Full<Bytes>
         ));
     }
     let (parts, body) = req.into_parts();
-    // Room in the global budget for the most this body may hold.
-    let want = len
-        .map_or(max, |l| usize::try_from(l).unwrap_or(max))
-        .min(max);
+    // Room in the global budget for the most this body may hold: nothing
+    // for a request without a body, its length, or the limit when chunked.
+    let want = if hyper::body::Body::is_end_stream(&body) {
+        0
+    } else {
+        len.map_or(max, |l| usize::try_from(l).unwrap_or(max))
+            .min(max)
+    };
     let permit = if want == 0 {
         None
     } else {

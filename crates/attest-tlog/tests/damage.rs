@@ -212,3 +212,40 @@ fn bit_flips_truncations_and_deletions_never_shorten_or_change_the_log() {
         "served"
     );
 }
+
+#[test]
+fn swapped_index_words_never_bind_an_entry_to_another_index() {
+    let tmp = TempDir::created("swapped-index");
+    let dir = tmp.path();
+    let before = build(dir);
+    // Entries 3 and 7 swap their offsets in index.dat while the log is shut.
+    let mut index = std::fs::read(dir.join("index.dat")).unwrap();
+    let (a, b) = (3 * 8, 7 * 8);
+    let word_a: Vec<u8> = index[a..a + 8].to_vec();
+    let word_b: Vec<u8> = index[b..b + 8].to_vec();
+    index[a..a + 8].copy_from_slice(&word_b);
+    index[b..b + 8].copy_from_slice(&word_a);
+    std::fs::write(dir.join("index.dat"), &index).unwrap();
+    // Open proves index.dat against the records and rewrites it: every
+    // entry is served at its own index, with a SET over that index.
+    let (log, report) = LocalLog::open_with_report(dir, log_key(), LogOptions::default()).unwrap();
+    assert!(report.rebuilt_derived);
+    let c = client(&log);
+    for (n, id) in before.ids.iter().enumerate() {
+        let p = c
+            .get_verified(id, &envelope(n as u64), signer().public_key())
+            .unwrap();
+        assert_eq!(p.entry.log_index, n as u64);
+    }
+    drop((c, log));
+    // Swapped while the log runs (behind its back): the entry is refused
+    // with a server error, never served or signed at the wrong index.
+    let log = LocalLog::open(dir, log_key(), LogOptions::default()).unwrap();
+    std::fs::write(dir.join("index.dat"), &index).unwrap();
+    let r = log.handle(
+        &http::Request::get("http://attestlog.local/api/v1/log/entries?logIndex=3")
+            .body(Vec::new())
+            .unwrap(),
+    );
+    assert_eq!(r.status(), 500, "{}", String::from_utf8_lossy(r.body()));
+}

@@ -272,3 +272,60 @@ fn one_connection_over_the_cap_is_answered_503_and_closed() {
     assert_eq!(probe(addr).0, "HTTP/1.1 200 OK");
     server.shutdown();
 }
+
+#[test]
+fn bodies_are_buffered_as_they_arrive_within_a_global_budget() {
+    let _one = serial();
+    let (_tmp, log) = open_log("body-budget");
+    let max = 8 << 20;
+    let server = serve(log, "127.0.0.1:0", 4096).unwrap();
+    let addr = server.local_addr();
+    let rest = rss();
+    // Forty heads each announce the largest body allowed, then send a few
+    // bytes of it: no buffer is sized by the announcement, and once the
+    // in-flight budget is spoken for, the rest are turned away at once.
+    let mut conns: Vec<TcpStream> = (0..40)
+        .map(|_| {
+            let mut c = TcpStream::connect(addr).unwrap();
+            c.write_all(
+                format!("POST /api/v1/log/entries HTTP/1.1\r\nHost: x\r\nContent-Length: {max}\r\n\r\n{{\"kind\"")
+                    .as_bytes(),
+            )
+            .unwrap();
+            c.set_nonblocking(true).unwrap();
+            c
+        })
+        .collect();
+    // Wait for the event: every connection past the budget answered 503 (the
+    // others wait for their bodies, up to the body deadline).
+    let budget = attest_tlog::IN_FLIGHT_BODY_BYTES / max;
+    let started = Instant::now();
+    let mut turned_away = 0;
+    while turned_away < 40 - budget {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "only {turned_away} turned away"
+        );
+        conns.retain_mut(|c| {
+            let mut b = [0u8; 64];
+            match c.read(&mut b) {
+                Ok(n) if n > 0 => {
+                    assert!(String::from_utf8_lossy(&b[..n]).starts_with("HTTP/1.1 503"));
+                    turned_away += 1;
+                    false
+                }
+                _ => true,
+            }
+        });
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let waiting = conns;
+    assert_eq!(waiting.len(), budget, "{turned_away} turned away");
+    assert!(
+        rss().saturating_sub(rest) < 32 << 20,
+        "bodies were buffered up front"
+    );
+    assert_eq!(probe(addr).0, "HTTP/1.1 200 OK");
+    drop(waiting);
+    server.shutdown();
+}
