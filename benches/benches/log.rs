@@ -88,6 +88,91 @@ fn publish_round<T: Transport + Sync>(envs: &[Envelope], c: &RekorClient<T>) {
     });
 }
 
+/// CPU time (ns) the threads of this process named `attestlog-…` (the
+/// server's workers and accept thread, the log's writer) have run, from
+/// `/proc/self/task/*/schedstat`.
+fn server_threads_cpu_ns() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .filter_map(Result::ok)
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("comm"))
+                .is_ok_and(|c| c.starts_with("attestlog-"))
+        })
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// The server's own CPU per publish over loopback HTTP, beside the floor of
+/// the work it cannot avoid: one envelope signature verification, one SET
+/// signature, and its share of a group commit's `fdatasync` (printed, not a
+/// criterion measurement: the numbers the README reports).
+fn server_cpu(
+    log: &LocalLog,
+    url: &str,
+    trusted: &[attest_rekor::TrustedLog],
+    next: &AtomicU64,
+    tag: &str,
+) {
+    let client = RekorClient::new(url.to_owned(), UreqTransport::new(), trusted.to_vec())
+        .with_retry(RetryPolicy::default().with_max_attempts(1));
+    let rounds = 32;
+    let envs: Vec<Vec<Envelope>> = (0..rounds).map(|_| batch(next)).collect();
+    let (cpu0, commits0, size0) = (server_threads_cpu_ns(), log.commits(), log.size());
+    for e in &envs {
+        publish_round(e, &client);
+    }
+    let publishes = log.size() - size0;
+    let per_publish = (server_threads_cpu_ns() - cpu0) as f64 / publishes as f64 / 1e3;
+    let per_commit = publishes as f64 / (log.commits() - commits0) as f64;
+    // The floor, measured here.
+    let env = envelope(u64::MAX);
+    let pae = env.pae();
+    let sig = &env.signatures()[0].sig;
+    let pk = signer().public_key().clone();
+    let key = SigningKey::generate(if tag == "p256" {
+        Algorithm::EcdsaP256Sha256
+    } else {
+        Algorithm::Ed25519
+    })
+    .unwrap();
+    let n = 2000;
+    let t = Instant::now();
+    for _ in 0..n {
+        black_box(pk.verifies(black_box(&pae), sig));
+    }
+    let verify = t.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+    let t = Instant::now();
+    for _ in 0..n {
+        black_box(key.sign(black_box(&pae)));
+    }
+    let sign = t.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+    let dir = fresh("attestlog-bench-fsync-cpu");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut f = std::fs::File::create(dir.join("f")).unwrap();
+    let self_cpu = || -> u64 {
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    let c0 = self_cpu();
+    for _ in 0..200 {
+        f.write_all(&[7u8; 600]).unwrap();
+        f.sync_data().unwrap();
+    }
+    let fsync_cpu = (self_cpu() - c0) as f64 / 200.0 / 1e3;
+    println!(
+        "server CPU per publish ({tag} log key, loopback HTTP): {per_publish:.0} µs; floor: \
+         envelope verify {verify:.0} µs + SET sign {sign:.0} µs + fdatasync CPU {fsync_cpu:.0} µs / \
+         {per_commit:.1} entries per commit = {:.0} µs",
+        verify + sign + fsync_cpu / per_commit
+    );
+}
+
 fn bench_publish(c: &mut Criterion) {
     let mut g = c.benchmark_group("log_publish");
     g.throughput(Throughput::Elements(PER_ITER));
@@ -125,6 +210,7 @@ fn bench_publish(c: &mut Criterion) {
                 BatchSize::PerIteration,
             );
         });
+        server_cpu(&log, &url, &trusted, &next, tag);
         server.shutdown();
         drop(log);
         let _ = std::fs::remove_dir_all(&dir);

@@ -236,6 +236,8 @@ struct Shared {
     head: RwLock<Arc<Head>>,
     uuids: RwLock<HashMap<Hash, u64>>,
     keys: KeyCache,
+    /// Group commits since open.
+    commits: std::sync::atomic::AtomicU64,
 }
 
 struct Inner {
@@ -393,6 +395,7 @@ impl LocalLog {
             })),
             uuids: RwLock::new(opened.uuids),
             keys: KeyCache::default(),
+            commits: std::sync::atomic::AtomicU64::new(0),
         });
         let head = shared
             .sign_head(size, root)
@@ -448,6 +451,15 @@ impl LocalLog {
     #[must_use]
     pub fn size(&self) -> u64 {
         self.shared().head().size
+    }
+
+    /// Group commits (one disk flush each) since the log was opened: with
+    /// the entries added, the average batch size.
+    #[must_use]
+    pub fn commits(&self) -> u64 {
+        self.shared()
+            .commits
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The log's public key.
@@ -861,6 +873,10 @@ impl Shared {
                         outcome.push((index, true));
                     }
                 }
+            }
+            if !staged.is_empty() {
+                self.commits
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
             if let Err(e) = self.files.commit(tail, &mut batch) {
                 let why = format!("the log's storage failed; reopen the log: {e}");
