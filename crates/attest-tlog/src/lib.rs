@@ -28,8 +28,8 @@ use attest_rekor::{EntryId, LogId, NoteVerifier, SignedNote, TrustedLog};
 pub use check::{CheckReport, RepairReport, check, repair};
 #[cfg(feature = "http")]
 pub use server::{
-    BODY_DEADLINE, HEAD_DEADLINE, IDLE_TIMEOUT, IN_FLIGHT_BODY_BYTES, MAX_HEAD, Server,
-    ServerError, WRITE_TIMEOUT, serve,
+    HEAD_DEADLINE, IN_FLIGHT_BODY_BYTES, MAX_HEAD, MAX_IN_FLIGHT_REQUESTS, REQUEST_DEADLINE,
+    Server, ServerError, WRITE_TIMEOUT, serve,
 };
 pub use storage::{Damage, OutOfRange, StorageError};
 

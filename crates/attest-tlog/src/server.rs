@@ -5,15 +5,17 @@
 //! - the whole request head must arrive within [`HEAD_DEADLINE`] and fit
 //!   [`MAX_HEAD`] bytes (hyper's `header_read_timeout` and buffer limit), so
 //!   a head without a newline or a trickle of header bytes costs at most
-//!   that much and that long;
-//! - a body is read only after its head is accepted, within
-//!   [`BODY_DEADLINE`], into a buffer bounded by the log's
-//!   `max_body_bytes`, and only while a global budget of in-flight body
-//!   bytes ([`IN_FLIGHT_BODY_BYTES`]) has room (503 otherwise);
+//!   that much and that long (the deadline also closes a kept-alive
+//!   connection idle that long);
+//! - a body is read only after its head is accepted, within the request's
+//!   [`REQUEST_DEADLINE`] (tower's timeout; at most
+//!   [`MAX_IN_FLIGHT_REQUESTS`] at once, tower's concurrency limit), into a
+//!   buffer bounded by the log's `max_body_bytes`, and only while a global
+//!   budget of in-flight body bytes ([`IN_FLIGHT_BODY_BYTES`]) has room
+//!   (503 otherwise);
 //! - a response a client does not read is abandoned after
-//!   [`WRITE_TIMEOUT`], an idle connection after [`IDLE_TIMEOUT`]
-//!   (`tokio-io-timeout`: per-operation read and write deadlines, which
-//!   hyper does not have);
+//!   [`WRITE_TIMEOUT`] (`tokio-io-timeout`: a write deadline, which hyper
+//!   does not have);
 //! - connections are capped to fit the process's descriptor limit (the soft
 //!   `nofile` limit is raised to the hard one at start), and one more is
 //!   answered 503 and closed rather than reset;
@@ -45,16 +47,16 @@ use super::LocalLog;
 pub const MAX_HEAD: usize = 64 << 10;
 /// The whole request head must arrive within this.
 pub const HEAD_DEADLINE: Duration = Duration::from_secs(10);
-/// A request body must arrive within this, once its head is accepted.
-pub const BODY_DEADLINE: Duration = Duration::from_secs(30);
+/// A request — its body read, the log's work, the answer — must finish
+/// within this once its head is accepted (tower's timeout).
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
 /// A response the client does not read is abandoned after this.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// A connection with nothing to read for this long is closed.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Body bytes all requests together may hold in memory at once.
 pub const IN_FLIGHT_BODY_BYTES: usize = 64 << 20;
-/// A request (body read, the log's work, the answer) must finish within this.
-const REQUEST_DEADLINE: Duration = Duration::from_secs(60);
+/// Requests answered at once, all connections together (tower's
+/// concurrency limit; more wait for a turn).
+pub const MAX_IN_FLIGHT_REQUESTS: usize = 1024;
 /// Descriptors kept free of connections (log files, the listener, stdio).
 const RESERVED_FDS: u64 = 64;
 
@@ -209,6 +211,8 @@ pub fn serve(log: LocalLog, addr: &str, max_connections: usize) -> Result<Server
 struct Ctx {
     log: LocalLog,
     body_budget: Arc<Semaphore>,
+    /// Requests being answered at once, all connections together.
+    requests: Arc<Semaphore>,
 }
 
 async fn accept_loop(
@@ -223,6 +227,7 @@ async fn accept_loop(
     let ctx = Ctx {
         log,
         body_budget: Arc::new(Semaphore::new(IN_FLIGHT_BODY_BYTES)),
+        requests: Arc::new(Semaphore::new(MAX_IN_FLIGHT_REQUESTS)),
     };
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     loop {
@@ -279,10 +284,15 @@ fn connection(
     stream: tokio::net::TcpStream,
     ctx: Ctx,
 ) -> impl hyper_util::server::graceful::GracefulConnection + Send {
+    // Reads need no deadline of their own: hyper's covers every head,
+    // including the wait for the next one on a kept-alive connection, and
+    // tower's covers the body.
     let mut timed = tokio_io_timeout::TimeoutStream::new(stream);
-    timed.set_read_timeout(Some(IDLE_TIMEOUT));
     timed.set_write_timeout(Some(WRITE_TIMEOUT));
     let svc = ServiceBuilder::new()
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::with_semaphore(
+            Arc::clone(&ctx.requests),
+        ))
         .timeout(REQUEST_DEADLINE)
         .service_fn(move |req| answer(req, ctx.clone()));
     hyper::server::conn::http1::Builder::new()
@@ -359,16 +369,16 @@ async fn answer(req: Request<Incoming>, ctx: Ctx) -> Result<Response<Full<Bytes>
         };
         Some(p)
     };
-    let bytes = match tokio::time::timeout(BODY_DEADLINE, Limited::new(body, max).collect()).await {
-        Err(_) => return Ok(json(StatusCode::REQUEST_TIMEOUT, "request body too slow")),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+    // The body's deadline is the request's (tower's timeout).
+    let bytes = match Limited::new(body, max).collect().await {
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
             return Ok(json(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 &format!("request body larger than {max} bytes"),
             ));
         }
-        Ok(Err(_)) => return Ok(json(StatusCode::BAD_REQUEST, "unreadable request body")),
-        Ok(Ok(b)) => b.to_bytes(),
+        Err(_) => return Ok(json(StatusCode::BAD_REQUEST, "unreadable request body")),
+        Ok(b) => b.to_bytes(),
     };
     let req = Request::from_parts(parts, bytes.to_vec());
     // Waiting for the group commit suspends this task; nothing blocks.
