@@ -184,8 +184,8 @@ pub fn serve(log: LocalLog, addr: &str, max_connections: usize) -> Result<Server
     listener.set_nonblocking(true).map_err(bind_err)?;
     let local = listener.local_addr().map_err(bind_err)?;
     let cap = connection_cap(max_connections);
+    // One worker per core (tokio's default).
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
         .thread_name("attestlog-http")
         .enable_all()
         .build()

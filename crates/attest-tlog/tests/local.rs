@@ -242,8 +242,17 @@ fn publish_hashedrekord_through_the_client() {
 /// told it is locked; once released it opens again.
 #[test]
 fn one_open_wins_a_race() {
+    // Racing to create a new log, then racing to open the existing one.
+    for existing in [false, true] {
+        one_open_wins(existing);
+    }
+}
+
+fn one_open_wins(existing: bool) {
     let dir = TempDir::new("lock-race");
-    open(dir.path()); // created once, then released
+    if existing {
+        open(dir.path()); // created once, then released
+    }
     let barrier = std::sync::Barrier::new(16);
     let results: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..16)
