@@ -9,7 +9,7 @@ use attest_rekor::{
 use base64ct::{Base64, Encoding};
 
 mod common;
-use common::{BUNDLES, artifact_of, pinned_signer, read, trusted_logs};
+use common::{BUNDLES, artifact_of, not_passed, pinned_signer, read, trusted_logs};
 
 fn outcome(r: &Report, c: Check) -> Option<Outcome> {
     r.checks.iter().find(|x| x.check == c).map(|x| x.outcome)
@@ -87,13 +87,7 @@ fn a_rekor_v2_bundle_has_complete_log_evidence_but_no_time_of_its_own() {
     let e = verify_bundle(&bundle, &artifact_of(&bundle), &policy).unwrap_err();
     assert_eq!(e.first.check, Check::Time);
     assert!(matches!(e.first.reason, attest_rekor::Reason::NoTimeFromV2));
-    let failed: Vec<_> = e
-        .report
-        .checks
-        .iter()
-        .filter(|c| c.outcome != Outcome::Passed)
-        .map(|c| c.check)
-        .collect();
+    let failed = not_passed(&e.report);
     assert_eq!(failed, [Check::Time], "only the time is missing");
     assert_eq!(outcome(&e.report, Check::Set), None, "a v2 log has no SET");
 }

@@ -14,7 +14,7 @@ use attest_rekor::{
 use serde_json::Value;
 
 mod common;
-use common::{BUNDLES, artifact_of, pinned_signer, read, trusted_logs};
+use common::{BUNDLES, artifact_of, not_passed, pinned_signer, read, trusted_logs};
 
 fn conformance(case: &str, file: &str) -> Vec<u8> {
     read(&format!("sigstore-conformance/bundle-verify/{case}/{file}"))
@@ -227,13 +227,7 @@ fn defect_5_rekor_v2_message_signatures_match_their_hashedrekord_0_0_2_body() {
     let policy = BundlePolicy::new(&logs, pinned_signer(&bundle), Timestamp::now());
     let artifact = Artifact::of_bytes(&read("sigstore-conformance/a.txt"));
     let e = verify_bundle(&bundle, &artifact, &policy).unwrap_err();
-    let failed: Vec<Check> = e
-        .report
-        .checks
-        .iter()
-        .filter(|c| c.outcome != Outcome::Passed)
-        .map(|c| c.check)
-        .collect();
+    let failed = not_passed(&e.report);
     assert_eq!(failed, [Check::Time], "{:?}", e.report);
     assert_eq!(e.report.outcome(Check::BodyMatch), Some(Outcome::Passed));
     assert_eq!(e.report.outcome(Check::Signature), Some(Outcome::Passed));

@@ -216,6 +216,24 @@ fn read_next(r: &mut impl Read, off: u64, file_len: u64) -> Result<Option<Locate
     }))
 }
 
+/// A `Read` over a file from a position, by positional reads: a record is
+/// read by the same [`read_next`] whether the file is scanned or an entry is
+/// looked up, without moving the file's shared cursor.
+struct PositionalReader<'a> {
+    file: &'a File,
+    pos: u64,
+}
+
+impl Read for PositionalReader<'_> {
+    /// Fills `buf` entirely or fails (`read_next` only asks for what the
+    /// file's length says is there).
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.file.pread_exact(buf, self.pos)?;
+        self.pos += buf.len() as u64;
+        Ok(buf.len())
+    }
+}
+
 /// Flushes a directory, so that files created in it survive a crash (Unix;
 /// elsewhere a directory cannot be opened for it and creation is durable).
 fn sync_dir(dir: &Path) -> Result<(), StorageError> {
@@ -740,47 +758,6 @@ impl Files {
         Ok(u64::from_le_bytes(b))
     }
 
-    /// The record at `off` and the offset after it, or `None` if it is torn,
-    /// damaged or beyond `file_len`.
-    fn read_record_at(
-        &self,
-        off: u64,
-        file_len: u64,
-    ) -> Result<Option<(Record, u64)>, StorageError> {
-        if off.saturating_add((HEADER + CHECK) as u64) > file_len {
-            return Ok(None);
-        }
-        let mut h = [0u8; HEADER];
-        self.entries
-            .pread_exact(&mut h, off)
-            .map_err(io("read entries.log"))?;
-        let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
-        let time = i64::from_le_bytes([h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11]]);
-        let next = off
-            .saturating_add((HEADER + CHECK) as u64)
-            .saturating_add(u64::from(len));
-        if next > file_len {
-            return Ok(None);
-        }
-        let mut buf = vec![0u8; len as usize + CHECK];
-        self.entries
-            .pread_exact(&mut buf, off + HEADER as u64)
-            .map_err(io("read entries.log"))?;
-        let check = buf.split_off(len as usize);
-        let leaf = leaf_hash(&buf);
-        if check[..] != check_bytes(len, time, &leaf)[..] {
-            return Ok(None);
-        }
-        Ok(Some((
-            Record {
-                time,
-                body: buf,
-                leaf,
-            },
-            next,
-        )))
-    }
-
     /// The committed entry at `index` (the caller knows it is committed).
     /// Its leaf must be the one `tree.dat` holds for `index` (proved
     /// against the records on open): an offset damaged since is refused,
@@ -788,9 +765,12 @@ impl Files {
     pub(crate) fn read_entry(&self, index: u64) -> Result<Record, StorageError> {
         let off = self.offset(index)?;
         let len = self.len_of(&self.entries, "stat entries.log")?;
-        let rec = self
-            .read_record_at(off, len)?
-            .map(|(r, _)| r)
+        let mut at = PositionalReader {
+            file: &self.entries,
+            pos: off,
+        };
+        let rec = read_next(&mut at, off, len)?
+            .map(|loc| loc.record)
             .ok_or(StorageError::Corrupt(Damage::Record { index, offset: off }))?;
         if self.read_node(NodeId::leaf(index))? != rec.leaf {
             return Err(StorageError::Corrupt(Damage::Index { index }));

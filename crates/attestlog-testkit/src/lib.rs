@@ -28,6 +28,18 @@ pub fn vector_path(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Copies the regular files of directory `from` into `to` (created), but a
+/// `LOCK` file: e.g. a log's files, to fork its history.
+pub fn copy_files(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() && e.file_name() != "LOCK" {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
 /// The bytes of a recorded vector.
 #[must_use]
 pub fn vector(name: &str) -> Vec<u8> {

@@ -601,20 +601,8 @@ impl<L: LogOps> Core<L> {
         );
         // Without a valid signature nothing the payload says is trusted (no
         // binding, no claimed time), but the log's evidence is still checked.
-        let claimed = match self.signature_any_time(&env) {
-            Ok(payload) => {
-                r.push(AuditCheck::EnvelopeSignature, Ok(()));
-                binding_check(&mut r, &payload, row)
-            }
-            Err(e) => {
-                r.push(AuditCheck::EnvelopeSignature, Err(e));
-                r.skip(
-                    AuditCheck::Binding,
-                    "the envelope signature does not verify",
-                );
-                None
-            }
-        };
+        let claimed =
+            self.signature_then_binding(&mut r, &env, |r, payload| binding_check(r, payload, row));
 
         // The log's evidence.
         let (Some(stored), Some(log)) = (&row.entry, &self.log) else {
@@ -719,6 +707,31 @@ impl<L> Core<L> {
         }
     }
 
+    /// The envelope-signature line, then the binding line from the signed
+    /// payload (skipped when the signature does not verify: nothing the
+    /// payload says is trusted then); returns the signed claimed time.
+    fn signature_then_binding(
+        &self,
+        r: &mut AuditReport,
+        env: &Envelope,
+        binding: impl FnOnce(&mut AuditReport, &[u8]) -> Option<i64>,
+    ) -> Option<i64> {
+        match self.signature_any_time(env) {
+            Ok(payload) => {
+                r.push(AuditCheck::EnvelopeSignature, Ok(()));
+                binding(r, &payload)
+            }
+            Err(e) => {
+                r.push(AuditCheck::EnvelopeSignature, Err(e));
+                r.skip(
+                    AuditCheck::Binding,
+                    "the envelope signature does not verify",
+                );
+                None
+            }
+        }
+    }
+
     /// The envelope's signature by any key of the set, time aside (validity
     /// at the log's time is its own line); the verified payload.
     fn signature_any_time(&self, env: &Envelope) -> Result<Vec<u8>, String> {
@@ -796,20 +809,7 @@ impl<L> Core<L> {
             }
         };
         r.attestation_id = attestation_id_of(&env).to_string();
-        let claimed = match self.signature_any_time(&env) {
-            Ok(payload) => {
-                r.push(AuditCheck::EnvelopeSignature, Ok(()));
-                bundle_binding(&mut r, &payload)
-            }
-            Err(e) => {
-                r.push(AuditCheck::EnvelopeSignature, Err(e));
-                r.skip(
-                    AuditCheck::Binding,
-                    "the envelope signature does not verify",
-                );
-                None
-            }
-        };
+        let claimed = self.signature_then_binding(&mut r, &env, bundle_binding);
         let result = attest_rekor::verify_bundle_envelope(bundle, &self.policy(logs, claimed));
         let report = report_of(&result);
         r.push(

@@ -84,17 +84,7 @@ fn sql(db: &str, q: &str) {
 
 /// A copy of a log's files: the same history up to now, then its own.
 fn fork(from: &Path, to: &Path) -> LocalLog {
-    std::fs::create_dir_all(to).unwrap();
-    for f in [
-        "entries.log",
-        "index.dat",
-        "tree.dat",
-        "synced.dat",
-        "checkpoint.dat",
-        "log.json",
-    ] {
-        std::fs::copy(from.join(f), to.join(f)).unwrap();
-    }
+    attestlog_testkit::copy_files(from, to);
     open_log(to)
 }
 

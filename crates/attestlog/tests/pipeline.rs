@@ -278,17 +278,7 @@ fn a_log_that_rewrote_history_fails_consistency() {
     drop(log);
     // Fork: a copy of the log's files, then different entries in each.
     let fork_dir = env.tmp.file("fork");
-    std::fs::create_dir_all(&fork_dir).unwrap();
-    for f in [
-        "entries.log",
-        "index.dat",
-        "tree.dat",
-        "synced.dat",
-        "checkpoint.dat",
-        "log.json",
-    ] {
-        std::fs::copy(env.log_dir().join(f), fork_dir.join(f)).unwrap();
-    }
+    attestlog_testkit::copy_files(&env.log_dir(), &fork_dir);
     let log = open_log(&env.log_dir());
     let fork = open_log(&fork_dir);
     let other = Attestor::builder(

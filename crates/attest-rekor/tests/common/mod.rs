@@ -59,3 +59,12 @@ pub fn artifact_of(bundle: &Bundle) -> Artifact {
         .unwrap();
     Artifact::parse_digest(&format!("{alg}:{hex}")).unwrap()
 }
+
+/// The checks of a report that did not pass, in order.
+pub fn not_passed(r: &attest_rekor::Report) -> Vec<attest_rekor::Check> {
+    r.checks
+        .iter()
+        .filter(|c| c.outcome != attest_rekor::Outcome::Passed)
+        .map(|c| c.check)
+        .collect()
+}
