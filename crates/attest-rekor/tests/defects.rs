@@ -442,3 +442,30 @@ fn deleting_or_zeroing_time_evidence_proof_or_kind_fails_every_real_bundle() {
     }
     assert!(checked >= 14 * 24, "only {checked} mutated bundles");
 }
+
+#[test]
+fn a_duplicated_log_entry_or_an_attackers_own_log_is_refused() {
+    let logs = trusted_logs();
+    let name = "prod-v1-dsse-v001.sigstore.json";
+    let original: Value = serde_json::from_slice(&read(name)).unwrap();
+    let b = bundle_of(&original);
+    let policy = BundlePolicy::new(&logs, pinned_signer(&b), Timestamp::now());
+    let artifact = artifact_of(&b);
+    // The same entry twice: one entry is verified, so two is a refusal.
+    let mut v = original.clone();
+    let e = v["verificationMaterial"]["tlogEntries"][0].clone();
+    v["verificationMaterial"]["tlogEntries"] = serde_json::json!([e.clone(), e]);
+    let (check, reason) = first_failure(verify_bundle(&bundle_of(&v), &artifact, &policy));
+    assert_eq!(check, Check::LogKey);
+    assert!(matches!(reason, Reason::SeveralEntries));
+    // An entry logged by an attacker's own log (its key and log id) is not
+    // in the trust root: refused at the log key, whatever else verifies.
+    let mut v = original;
+    let attacker = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
+    entry(&mut v)["logId"]["keyId"] = attest_rekor::LogId::of_key(attacker.public_key())
+        .to_base64()
+        .into();
+    let (check, reason) = first_failure(verify_bundle(&bundle_of(&v), &artifact, &policy));
+    assert_eq!(check, Check::LogKey);
+    assert!(matches!(reason, Reason::UntrustedLog));
+}
