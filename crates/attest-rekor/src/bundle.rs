@@ -318,6 +318,60 @@ impl Bundle {
     }
 }
 
+impl Bundle {
+    /// The bundle's certificates (DER): v0.3's one `certificate`, or every
+    /// certificate of v0.1/v0.2's `x509CertificateChain` (leaf first; the
+    /// list may be empty). `None` for a public-key bundle.
+    ///
+    /// # Errors
+    /// [`BundleError::Field`] when one is not base64.
+    pub fn certificate_chain_der(&self) -> Result<Option<Vec<Vec<u8>>>, BundleError> {
+        let vm = &self.verification_material;
+        if let Some(c) = &vm.certificate {
+            return Ok(Some(vec![b64("certificate", &c.raw_bytes)?]));
+        }
+        vm.x509_certificate_chain
+            .as_ref()
+            .map(|c| {
+                c.certificates
+                    .iter()
+                    .map(|r| b64("x509CertificateChain", &r.raw_bytes))
+                    .collect()
+            })
+            .transpose()
+    }
+
+    /// The RFC 3161 timestamp tokens (DER) of
+    /// `timestampVerificationData.rfc3161Timestamps[].signedTimestamp`.
+    ///
+    /// # Errors
+    /// [`BundleError::Field`] when the list or a token is malformed.
+    pub fn rfc3161_timestamps(&self) -> Result<Vec<Vec<u8>>, BundleError> {
+        let bad = |reason| BundleError::Field {
+            field: "rfc3161Timestamps",
+            reason,
+        };
+        let Some(tvd) = &self.verification_material.timestamp_verification_data else {
+            return Ok(Vec::new());
+        };
+        let Some(list) = tvd.get("rfc3161Timestamps") else {
+            return Ok(Vec::new());
+        };
+        let list = list
+            .as_array()
+            .ok_or_else(|| bad(FieldProblem::NotBase64))?;
+        list.iter()
+            .map(|t| {
+                let s = t
+                    .get("signedTimestamp")
+                    .and_then(serde_json::Value::as_str)
+                    .ok_or_else(|| bad(FieldProblem::NotBase64))?;
+                b64("rfc3161Timestamps", s)
+            })
+            .collect()
+    }
+}
+
 pub(crate) fn b64(field: &'static str, s: &str) -> Result<Vec<u8>, BundleError> {
     Base64::decode_vec(s).map_err(|_| BundleError::Field {
         field,

@@ -9,9 +9,11 @@ mod entry_id;
 pub mod hashes;
 mod log_id;
 mod note;
+pub mod pki;
 mod reason;
 pub mod sansio;
 mod trust;
+pub mod tsp;
 mod verdict;
 pub mod verify;
 pub mod x509;
@@ -26,8 +28,8 @@ pub use note::{
 };
 pub use reason::FieldProblem;
 pub use trust::{
-    LogApi, TRUSTED_ROOT_MEDIA_TYPE, TlogProblem, TrustRootError, TrustedLog, host_of,
-    logs_from_trusted_root,
+    AuthorityProblem, LogApi, TRUSTED_ROOT_MEDIA_TYPE, TlogProblem, TrustRootError, TrustedLog,
+    authorities_from_trusted_root, host_of, logs_from_trusted_root,
 };
 pub use verify::{
     Artifact, BundlePolicy, Check, CheckError, NotVerified, Outcome, Reason, Report, SignerPolicy,

@@ -223,11 +223,31 @@ pub enum Reason {
     #[error("no integratedTime to confirm the claimed time against")]
     NoLogTimeForClaim,
     // certificate-identity
-    /// Certificate chains, SCTs and identities are not verified yet.
+    /// A certificate, its path, SCTs or identity.
+    #[error("{0}")]
+    Pki(#[source] crate::pki::PkiError),
+    /// An RFC 3161 timestamp.
+    #[error("timestamp {index}: {error}")]
+    Timestamp {
+        /// Its position in the bundle.
+        index: usize,
+        /// What is wrong.
+        #[source]
+        error: crate::tsp::TimestampError,
+    },
+    /// The policy needs the trusted root's certificate authorities and the
+    /// caller gave none.
     #[error(
-        "certificate chain, SCT and identity verification is not implemented yet: a certificate-signed bundle cannot be verified by this version"
+        "no certificate authorities, CT logs or timestamp authorities were given (a trusted root)"
     )]
-    CertificateChainUnsupported,
+    NoAuthorities,
+    /// A certificate check needs a verified time and there is none.
+    #[error("no verified time to validate the certificate at")]
+    NoTimeForCertificate,
+    /// The timestamped signature is ambiguous: the envelope has other than
+    /// one signature.
+    #[error("the envelope has {0} signatures: a timestamp needs exactly one")]
+    TimestampedSignatureCount(usize),
     /// A verdict without every element (a bug: fails closed).
     #[error("verification did not establish every element")]
     Incomplete,

@@ -149,6 +149,18 @@ pub enum TrustRootError {
     /// A trusted-root media type this crate does not read.
     #[error("unsupported trusted root media type {0:?}")]
     MediaType(String),
+    /// A certificate authority, CT log or timestamp authority that is not
+    /// usable.
+    #[error("{kind} {index}: {problem}")]
+    Authority {
+        /// `certificateAuthorities`, `ctlogs` or `timestampAuthorities`.
+        kind: &'static str,
+        /// Position in that list.
+        index: usize,
+        /// What is wrong.
+        #[source]
+        problem: AuthorityProblem,
+    },
     /// A log entry that is not usable.
     #[error("tlog {index}: {problem}")]
     Log {
@@ -182,12 +194,182 @@ pub enum TlogProblem {
     ValidityReversed,
 }
 
+/// What is wrong with one certificate authority, CT log or timestamp
+/// authority of a trusted root.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthorityProblem {
+    /// A `rawBytes` field is not base64.
+    #[error("rawBytes is not base64")]
+    RawBytes,
+    /// A certificate of the chain does not parse, or the chain is empty.
+    #[error("certChain: {0}")]
+    Chain(#[source] crate::pki::PkiError),
+    /// A CT log key that is not ECDSA or RSA in the declared form.
+    #[error("publicKey is not a {0} key")]
+    Key(String),
+    /// `logId.keyId` is not base64 of 32 bytes.
+    #[error("logId.keyId is not base64 of 32 bytes")]
+    KeyId,
+    /// `validFor.start` is missing.
+    #[error("validFor.start is missing")]
+    NoValidityStart,
+    /// `validFor.end` is before `validFor.start`.
+    #[error("validFor ends before it starts")]
+    ValidityReversed,
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RootJson {
     media_type: String,
     #[serde(default)]
     tlogs: Vec<TlogJson>,
+    #[serde(default)]
+    certificate_authorities: Vec<AuthorityJson>,
+    #[serde(default)]
+    ctlogs: Vec<CtLogJson>,
+    #[serde(default)]
+    timestamp_authorities: Vec<AuthorityJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AuthorityJson {
+    #[serde(default)]
+    uri: String,
+    cert_chain: CertChainJson,
+    #[serde(default)]
+    valid_for: Option<ValidForJson>,
+}
+
+#[derive(Deserialize)]
+struct CertChainJson {
+    #[serde(default)]
+    certificates: Vec<RawBytesJson>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawBytesJson {
+    raw_bytes: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CtLogJson {
+    public_key: CtKeyJson,
+    log_id: LogIdJson,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CtKeyJson {
+    raw_bytes: String,
+    #[serde(default)]
+    key_details: String,
+    #[serde(default)]
+    valid_for: Option<ValidForJson>,
+}
+
+fn window(v: Option<ValidForJson>) -> Result<(Timestamp, Option<Timestamp>), AuthorityProblem> {
+    let v = v.ok_or(AuthorityProblem::NoValidityStart)?;
+    let start = v.start.ok_or(AuthorityProblem::NoValidityStart)?;
+    if v.end.is_some_and(|end| end < start) {
+        return Err(AuthorityProblem::ValidityReversed);
+    }
+    Ok((start, v.end))
+}
+
+/// A CT log key as SubjectPublicKeyInfo DER: PKIX keys are SPKI already;
+/// `PKCS1_RSA_PKCS1V5` keys are PKCS#1 `RSAPublicKey` and are wrapped.
+fn ct_key_spki(raw: &[u8], details: &str) -> Result<Vec<u8>, AuthorityProblem> {
+    use rsa::pkcs1::DecodeRsaPublicKey;
+    use rsa::pkcs8::EncodePublicKey;
+    let bad = || AuthorityProblem::Key(details.to_owned());
+    if details.starts_with("PKCS1_RSA") {
+        let key = rsa::PublicKey::from_pkcs1_der(raw).map_err(|_| bad())?;
+        return Ok(key.to_public_key_der().map_err(|_| bad())?.into_vec());
+    }
+    if details.starts_with("PKIX_RSA") {
+        use rsa::pkcs8::DecodePublicKey;
+        rsa::PublicKey::from_public_key_der(raw).map_err(|_| bad())?;
+        return Ok(raw.to_vec());
+    }
+    PublicKey::from_spki_der(raw).map_err(|_| bad())?;
+    Ok(raw.to_vec())
+}
+
+/// Reads the certificate side of a Sigstore `trusted_root.json`: Fulcio's
+/// certificate authorities, the CT logs and the timestamp authorities.
+/// Every entry needs a `validFor.start`; a chain that does not parse or a
+/// key that is not ECDSA/RSA/Ed25519 is refused.
+///
+/// # Errors
+/// [`TrustRootError`].
+pub fn authorities_from_trusted_root(
+    json: &[u8],
+) -> Result<crate::pki::Authorities, TrustRootError> {
+    let root: RootJson = serde_json::from_slice(json).map_err(TrustRootError::Json)?;
+    if root.media_type != TRUSTED_ROOT_MEDIA_TYPE {
+        return Err(TrustRootError::MediaType(root.media_type));
+    }
+    let authorities = |list: Vec<AuthorityJson>, kind: &'static str| {
+        list.into_iter()
+            .enumerate()
+            .map(|(index, a)| {
+                let err = |problem| TrustRootError::Authority {
+                    kind,
+                    index,
+                    problem,
+                };
+                let (start, end) = window(a.valid_for).map_err(err)?;
+                let chain = a
+                    .cert_chain
+                    .certificates
+                    .iter()
+                    .map(|c| Base64::decode_vec(&c.raw_bytes))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| err(AuthorityProblem::RawBytes))?;
+                crate::pki::CertificateAuthority::new(a.uri, &chain, start, end)
+                    .map_err(|e| err(AuthorityProblem::Chain(e)))
+            })
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let certificate_authorities =
+        authorities(root.certificate_authorities, "certificateAuthorities")?;
+    let timestamp_authorities = authorities(root.timestamp_authorities, "timestampAuthorities")?;
+    let ct_logs = root
+        .ctlogs
+        .into_iter()
+        .enumerate()
+        .map(|(index, c)| {
+            let err = |problem| TrustRootError::Authority {
+                kind: "ctlogs",
+                index,
+                problem,
+            };
+            let (valid_from, valid_until) = window(c.public_key.valid_for).map_err(err)?;
+            let raw = Base64::decode_vec(&c.public_key.raw_bytes)
+                .map_err(|_| err(AuthorityProblem::RawBytes))?;
+            let spki = ct_key_spki(&raw, &c.public_key.key_details).map_err(err)?;
+            let log_id: [u8; 32] = Base64::decode_vec(&c.log_id.key_id)
+                .ok()
+                .and_then(|v| v.try_into().ok())
+                .ok_or(err(AuthorityProblem::KeyId))?;
+            Ok(crate::pki::CtLog::new(
+                log_id,
+                spki,
+                valid_from,
+                valid_until,
+            ))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(crate::pki::Authorities {
+        certificate_authorities,
+        ct_logs,
+        timestamp_authorities,
+    })
 }
 
 #[derive(Deserialize)]

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use crate::body::EntryBody;
 use crate::bundle::{Bundle, TlogEntry, b64, int0};
+use crate::pki::{self, Authorities, Cert, IdentityPolicy, PkiError, Purpose};
 use crate::verify::{
     Check, CheckError, CheckpointMemo, Reason, Report, VerifiedCheckpoint, body_matches_envelope,
     check_body_matches_message, check_integrated_time, check_log_key_valid, check_not_backdated,
@@ -39,16 +40,32 @@ pub enum SignerPolicy {
     /// Any key of the set that is valid (window, not revoked) at every
     /// verified time.
     KeySet(KeySet),
-    /// A certificate chaining to a trusted CA, issued to `identity` by the
-    /// OIDC `issuer`. Certificate chains are not verified by this version:
-    /// a bundle under this policy always fails
-    /// ([`Reason::CertificateChainUnsupported`]).
-    CertificateIdentity {
-        /// The certificate's subject alternative name.
-        identity: String,
-        /// The OIDC issuer.
-        issuer: String,
-    },
+    /// A Fulcio certificate: chaining to a certificate authority of the
+    /// trusted root ([`BundlePolicy::with_authorities`]) at every verified
+    /// time, seen by a trusted CT log (an SCT), and issued to the identity
+    /// by the OIDC issuer the [`IdentityPolicy`] names.
+    CertificateIdentity(IdentityPolicy),
+}
+
+impl SignerPolicy {
+    /// One pinned key.
+    #[must_use]
+    pub const fn key(key: PublicKey) -> Self {
+        Self::Key(key)
+    }
+
+    /// Any valid key of a key set.
+    #[must_use]
+    pub const fn key_set(set: KeySet) -> Self {
+        Self::KeySet(set)
+    }
+
+    /// A Fulcio certificate issued to exactly `identity` (a SAN: URI, email
+    /// or other-name) by exactly the OIDC `issuer`.
+    #[must_use]
+    pub fn identity(identity: impl Into<String>, issuer: impl Into<String>) -> Self {
+        Self::CertificateIdentity(IdentityPolicy::exact(identity, issuer))
+    }
 }
 
 /// The artifact a signature must be about, named by its digests: from its
@@ -146,6 +163,11 @@ pub struct BundlePolicy<'a> {
     /// A claimed time and allowed window (seconds) to confirm against
     /// integratedTime (required when set).
     pub claimed_time: Option<(i64, i64)>,
+    /// The trusted root's certificate authorities, CT logs and timestamp
+    /// authorities: needed by a certificate policy, and to verify RFC 3161
+    /// timestamps (without them a bundle's timestamps are counted in
+    /// [`Verified::unverified_timestamps`], never used).
+    pub authorities: Option<&'a Authorities>,
 }
 
 impl<'a> BundlePolicy<'a> {
@@ -157,7 +179,16 @@ impl<'a> BundlePolicy<'a> {
             signer,
             now,
             claimed_time: None,
+            authorities: None,
         }
+    }
+
+    /// The trusted root's certificate authorities, CT logs and timestamp
+    /// authorities (from [`crate::authorities_from_trusted_root`]).
+    #[must_use]
+    pub const fn with_authorities(mut self, authorities: &'a Authorities) -> Self {
+        self.authorities = Some(authorities);
+        self
     }
 
     /// The verifier's clock reading.
@@ -177,7 +208,7 @@ impl<'a> BundlePolicy<'a> {
 }
 
 /// Where a verified time comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TimeSource {
     /// A Rekor v1 entry's integratedTime, whose SET verified with the key
@@ -186,10 +217,16 @@ pub enum TimeSource {
         /// The log.
         log_id: LogId,
     },
+    /// An RFC 3161 timestamp's genTime, verified with a timestamp authority
+    /// of the trusted root.
+    Rfc3161 {
+        /// The authority's URI.
+        authority: String,
+    },
 }
 
 /// A time established by signed evidence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct VerifiedTime {
     /// The instant.
@@ -233,11 +270,28 @@ pub struct Verified {
     pub times: Vec<VerifiedTime>,
     /// The log entries (one).
     pub entries: Vec<VerifiedEntry>,
+    /// The signing certificate, under a certificate policy.
+    pub certificate: Option<VerifiedCertificate>,
     /// RFC 3161 timestamps the bundle carries that this version does not
     /// verify: none of them is among `times`.
     pub unverified_timestamps: usize,
     /// Every check, each passed.
     pub report: Report,
+}
+
+/// A signing certificate that chained to a trusted authority, carried a
+/// verified SCT and named the policy's identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifiedCertificate {
+    /// The certificate (DER).
+    pub der: Vec<u8>,
+    /// Its subject alternative names.
+    pub identities: Vec<String>,
+    /// Its OIDC issuer.
+    pub issuer: String,
+    /// The certificate authority's URI.
+    pub authority: String,
 }
 
 /// Verification failed: the first failing check, and the report of all.
@@ -287,10 +341,12 @@ enum Content {
 struct Input<'a> {
     entry: &'a TlogEntry,
     content: Result<Content, CheckError>,
-    certificate: Result<Option<Vec<u8>>, CheckError>,
+    /// The bundle's certificates, leaf first.
+    chain: Result<Option<Vec<Vec<u8>>>, CheckError>,
     artifact: Option<Artifact>,
     bundle_v01: bool,
-    unverified_timestamps: usize,
+    /// RFC 3161 tokens (DER).
+    timestamps: Result<Vec<Vec<u8>>, CheckError>,
 }
 
 /// Verifies a bundle completely, offline: `Ok` only when the signer the
@@ -349,24 +405,20 @@ fn bundle_run(
         (Err(e), _) => Err(fail(Check::BodyMatch, Reason::Envelope(Arc::new(e)))),
         _ => Err(fail(Check::BodyMatch, Reason::NoContent)),
     };
-    let certificate = bundle
-        .certificate_der()
+    let chain = bundle
+        .certificate_chain_der()
         .map_err(|e| fail(Check::Signature, Reason::CertificateField(Arc::new(e))));
-    let unverified_timestamps = bundle
-        .verification_material
-        .timestamp_verification_data
-        .as_ref()
-        .and_then(|t| t.get("rfc3161Timestamps"))
-        .and_then(serde_json::Value::as_array)
-        .map_or(0, Vec::len);
+    let timestamps = bundle
+        .rfc3161_timestamps()
+        .map_err(|e| fail(Check::Timestamp, Reason::Entry(Arc::new(e))));
     run(
         &Input {
             entry,
             content,
-            certificate,
+            chain,
             artifact,
             bundle_v01: bundle.minor_version() == 1,
-            unverified_timestamps,
+            timestamps,
         },
         policy,
         None,
@@ -446,10 +498,10 @@ fn rest(
         &Input {
             entry: &tlog,
             content: Ok(content),
-            certificate: Ok(None),
+            chain: Ok(None),
             artifact,
             bundle_v01: false,
-            unverified_timestamps: 0,
+            timestamps: Ok(Vec::new()),
         },
         policy,
         memo,
@@ -703,24 +755,113 @@ fn evidence(
     out
 }
 
-/// The keys the policy lets verify the signature (for a certificate
-/// policy, the certificate's key, for the report only: the identity check
-/// fails the verification in this version).
-fn candidate_keys(
-    policy: &SignerPolicy,
-    certificate: &Result<Option<Vec<u8>>, CheckError>,
-) -> Result<Vec<PublicKey>, CheckError> {
-    match policy {
-        SignerPolicy::Key(k) => Ok(vec![k.clone()]),
-        SignerPolicy::KeySet(set) => Ok(set.keys.iter().map(|k| k.key.clone()).collect()),
-        SignerPolicy::CertificateIdentity { .. } => match certificate {
-            Ok(Some(der)) => crate::x509::certificate_public_key(der)
-                .map(|k| vec![k])
-                .map_err(|e| fail(Check::Signature, Reason::Certificate(Arc::new(e)))),
-            Ok(None) => Err(fail(Check::Signature, Reason::NoCertificate)),
-            Err(e) => Err(e.clone()),
+/// The bundle's leaf certificate (a root among the bundle's certificates,
+/// or an empty chain, is a refusal).
+fn bundle_leaf(chain: &Result<Option<Vec<Vec<u8>>>, CheckError>) -> Result<Cert, CheckError> {
+    match chain {
+        Ok(Some(chain)) => {
+            pki::bundle_leaf(chain).map_err(|e| fail(Check::CertificateChain, Reason::Pki(e)))
+        }
+        Ok(None) => Err(fail(Check::Signature, Reason::NoCertificate)),
+        Err(e) => Err(e.clone()),
+    }
+}
+
+/// The leaf's path to a trusted certificate authority at every verified
+/// time, its SCTs and its identity, each its own line of the report.
+fn certificate_checks(
+    r: &mut Rec,
+    leaf: &Cert,
+    authorities: Option<&Authorities>,
+    identity: &IdentityPolicy,
+    times: &[VerifiedTime],
+) -> Option<VerifiedCertificate> {
+    let chain = |reason| fail(Check::CertificateChain, reason);
+    let ca = match (authorities, times) {
+        (None, _) => Err(chain(Reason::NoAuthorities)),
+        (Some(_), []) => Err(chain(Reason::NoTimeForCertificate)),
+        (Some(a), times) => {
+            let at: Vec<Timestamp> = times.iter().map(|t| t.at).collect();
+            pki::verify_path(
+                leaf,
+                &a.certificate_authorities,
+                &at,
+                Purpose::CodeSigning,
+                "certificate authority",
+            )
+            .map_err(|e| chain(Reason::Pki(e)))
+        }
+    };
+    let ok_chain = r.push(
+        Check::CertificateChain,
+        ca.as_ref().map(|_| ()).map_err(Clone::clone),
+    );
+    let mut ok = ok_chain;
+    if let (Ok(ca), Some(a)) = (&ca, authorities) {
+        let sct = match ca.chain.first() {
+            _ if a.ct_logs.is_empty() => Err(PkiError::NoAuthority("CT log")),
+            Some(issuer) => pki::verify_scts(leaf, issuer, &a.ct_logs).map(|_| ()),
+            None => Err(PkiError::EmptyChain),
+        };
+        ok &= r.push(
+            Check::Sct,
+            sct.map_err(|e| fail(Check::Sct, Reason::Pki(e))),
+        );
+    }
+    let id = pki::check_identity(leaf, identity)
+        .map_err(|e| fail(Check::CertificateIdentity, Reason::Pki(e)));
+    ok &= r.push(Check::CertificateIdentity, id);
+    let ca = ca.ok().filter(|_| ok)?;
+    Some(VerifiedCertificate {
+        der: leaf.der.clone(),
+        identities: pki::san_identities(leaf).ok()?,
+        issuer: pki::oidc_issuer(leaf).ok()?,
+        authority: ca.uri.clone(),
+    })
+}
+
+/// The signature bytes an RFC 3161 timestamp is over: the message
+/// signature, or the envelope's only signature.
+fn timestamped_signature(content: &Content) -> Result<&[u8], CheckError> {
+    match content {
+        Content::Message { signature, .. } => Ok(signature),
+        Content::Envelope(env) => match env.signatures() {
+            [one] => Ok(&one.sig),
+            sigs => Err(fail(
+                Check::Timestamp,
+                Reason::TimestampedSignatureCount(sigs.len()),
+            )),
         },
     }
+}
+
+/// Every token verifies (no duplicates, at most
+/// [`crate::tsp::MAX_TIMESTAMPS`]); their genTimes.
+fn verify_timestamps(
+    tokens: &[Vec<u8>],
+    signature: &[u8],
+    authorities: &Authorities,
+) -> Result<Vec<VerifiedTime>, CheckError> {
+    use crate::tsp::{MAX_TIMESTAMPS, TimestampError, verify_timestamp};
+    let err = |index, error| fail(Check::Timestamp, Reason::Timestamp { index, error });
+    if tokens.len() > MAX_TIMESTAMPS {
+        return Err(err(MAX_TIMESTAMPS, TimestampError::TooMany(tokens.len())));
+    }
+    let mut out = Vec::with_capacity(tokens.len());
+    for (i, t) in tokens.iter().enumerate() {
+        if tokens[..i].contains(t) {
+            return Err(err(i, TimestampError::Duplicate));
+        }
+        let v = verify_timestamp(t, signature, &authorities.timestamp_authorities)
+            .map_err(|e| err(i, e))?;
+        out.push(VerifiedTime {
+            at: v.gen_time,
+            source: TimeSource::Rfc3161 {
+                authority: v.authority,
+            },
+        });
+    }
+    Ok(out)
 }
 
 #[derive(Deserialize)]
@@ -772,8 +913,61 @@ fn run(
         input.bundle_v01,
     );
 
+    // Time: the SET's integratedTime and every RFC 3161 timestamp.
+    let mut times: Vec<VerifiedTime> = ev.time.clone().into_iter().collect();
+    let mut unverified_timestamps = 0;
+    match (&input.timestamps, policy.authorities, &input.content) {
+        (Ok(ts), _, _) if ts.is_empty() => {}
+        (Ok(ts), None, _) => unverified_timestamps = ts.len(),
+        (Err(e), _, _) => {
+            r.push(Check::Timestamp, Err(e.clone()));
+        }
+        // The content's own failure is reported below.
+        (Ok(_), Some(_), Err(_)) => {}
+        (Ok(ts), Some(a), Ok(content)) => {
+            let res = timestamped_signature(content)
+                .and_then(|sig| verify_timestamps(ts, sig, a))
+                .map(|v| times.extend(v));
+            r.push(Check::Timestamp, res);
+        }
+    }
+    // A Rekor v2 log's key must be valid when its entry was timestamped.
+    if let Some(log) = ev
+        .log
+        .as_ref()
+        .filter(|l| l.api == LogApi::V2 && !times.is_empty())
+    {
+        r.push(
+            Check::LogKey,
+            times
+                .iter()
+                .try_for_each(|t| check_log_key_valid(log, t.at.unix())),
+        );
+    }
+
+    // Signer: a pinned key, a key set, or a certificate.
+    let mut certificate = None;
+    let keys = match &policy.signer {
+        SignerPolicy::Key(k) => Ok(vec![k.clone()]),
+        SignerPolicy::KeySet(set) => Ok(set.keys.iter().map(|k| k.key.clone()).collect()),
+        SignerPolicy::CertificateIdentity(identity) => match bundle_leaf(&input.chain) {
+            Ok(leaf) => {
+                certificate =
+                    certificate_checks(&mut r, &leaf, policy.authorities, identity, &times);
+                leaf.public_key()
+                    .map(|k| vec![k])
+                    .map_err(|e| fail(Check::Signature, Reason::Pki(e)))
+            }
+            Err(e) => {
+                if e.check != Check::Signature {
+                    r.push(e.check, Err(e.clone()));
+                }
+                Err(e)
+            }
+        },
+    };
+
     // Body, signature, artifact.
-    let keys = candidate_keys(&policy.signer, &input.certificate);
     let mut signer: Option<PublicKey> = None;
     let body = ev.body.as_deref().map(|b| {
         EntryBody::parse(b)
@@ -861,8 +1055,7 @@ fn run(
         }
     }
 
-    // Time: at least one, and the signer valid at each.
-    let times: Vec<VerifiedTime> = ev.time.into_iter().collect();
+    // At least one time, and the signer valid at each.
     let time = if times.is_empty() {
         let reason = match ev.log.as_ref().map(|l| l.api) {
             Some(LogApi::V2) => Reason::NoTimeFromV2,
@@ -889,23 +1082,18 @@ fn run(
             ),
         );
     }
-    if let SignerPolicy::CertificateIdentity { .. } = policy.signer {
-        r.push(
-            Check::CertificateIdentity,
-            Err(fail(
-                Check::CertificateIdentity,
-                Reason::CertificateChainUnsupported,
-            )),
-        );
-    }
-
+    let certificate_ok = match policy.signer {
+        SignerPolicy::CertificateIdentity(_) => certificate.is_some(),
+        _ => true,
+    };
     match (signer, ev.entry, &r.first) {
-        (Some(signer), Some(entry), None) if !times.is_empty() => Ok(Verified {
+        (Some(signer), Some(entry), None) if !times.is_empty() && certificate_ok => Ok(Verified {
             signer,
             artifact: input.artifact.clone(),
             times,
             entries: vec![entry],
-            unverified_timestamps: input.unverified_timestamps,
+            certificate,
+            unverified_timestamps,
             report: r.report,
         }),
         _ => Err(r.into_error()),

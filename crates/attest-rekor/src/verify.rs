@@ -48,9 +48,16 @@ pub enum Check {
     SignerValidity,
     /// A claimed time is confirmed by integratedTime.
     NotBackdated,
-    /// The certificate chains to a trusted CA and names the identity the
-    /// policy requires.
+    /// The signing certificate chains to a certificate authority of the
+    /// trusted root, valid at every verified time.
+    CertificateChain,
+    /// An embedded SCT from a trusted CT log verifies.
+    Sct,
+    /// The certificate names the identity and OIDC issuer the policy
+    /// requires.
     CertificateIdentity,
+    /// Every RFC 3161 timestamp verifies with a trusted timestamp authority.
+    Timestamp,
 }
 
 impl fmt::Display for Check {
@@ -68,7 +75,10 @@ impl fmt::Display for Check {
             Self::Time => "time",
             Self::SignerValidity => "signer-validity",
             Self::NotBackdated => "not-backdated",
+            Self::CertificateChain => "certificate-chain",
+            Self::Sct => "sct",
             Self::CertificateIdentity => "certificate-identity",
+            Self::Timestamp => "timestamp",
         })
     }
 }

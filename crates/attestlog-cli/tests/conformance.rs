@@ -5,10 +5,10 @@
 //! once with the artifact's path and once with its `sha256:` digest; exit 0
 //! is acceptance. A case whose name ends in `_fail` must be rejected.
 //!
-//! Certificate chains, SCTs and RFC 3161 timestamps are not verified by this
-//! version (issue 14): a case that needs them is rejected *with that reason*
-//! and counted apart. No `_fail` case may be accepted, and every case that
-//! needs none of them must be right.
+//! Every run must be right — keyless cases included (Fulcio chains, SCTs,
+//! identities, RFC 3161 timestamps) — and a `_fail` case about one rule
+//! must be refused *by that rule*: its check must be among the report's
+//! failed lines, not merely some other check failing first.
 //!
 //! `cargo test -p attestlog-cli --test conformance -- --nocapture` prints the
 //! tally.
@@ -28,11 +28,52 @@ const DEFAULT_ISSUER: &str = "https://token.actions.githubusercontent.com";
 /// What one run of the client said.
 struct Outcome {
     accepted: bool,
-    /// The failing check and its reason, from the JSON report (none for
-    /// input errors, exit 2).
-    failed: Option<(String, String)>,
+    /// The checks the JSON report says failed (none for input errors, exit 2).
+    failed_checks: Vec<String>,
     stderr: String,
 }
+
+/// `_fail` cases about one rule, and the check that must refuse them.
+const REFUSED_BY: &[(&str, &str)] = &[
+    ("bundle-empty-certificate-chain_fail", "certificate-chain"),
+    ("bundle-with-root-cert_fail", "certificate-chain"),
+    ("intoto-expired-certificate_fail", "certificate-chain"),
+    (
+        "intoto-set-outside-signing-cert-validity_fail",
+        "certificate-chain",
+    ),
+    (
+        "intoto-tsa-timestamp-outside-cert-validity_fail",
+        "certificate-chain",
+    ),
+    ("invalid-ct-key_fail", "sct"),
+    ("rekor2-no-timestamp_fail", "time"),
+    (
+        "rekor2-timestamp-outside-trust-root-tsa-validity_fail",
+        "timestamp",
+    ),
+    (
+        "rekor2-timestamp-outside-tsa-cert-validity_fail",
+        "timestamp",
+    ),
+    ("rekor2-timestamp-payload-mismatch_fail", "timestamp"),
+    (
+        "rekor2-timestamp-untrusted-tsa-with-embedded-cert_fail",
+        "timestamp",
+    ),
+    (
+        "rekor2-timestamp-untrusted-tsa-without-embedded-cert_fail",
+        "timestamp",
+    ),
+    ("rekor2-timestamp-with-incorrect-time_fail", "timestamp"),
+    ("checkpoint-bad-keyhint_fail", "checkpoint-signature"),
+    ("invalid-checkpoint-signature_fail", "checkpoint-signature"),
+    ("inclusion-proof-corrupted-hash_fail", "inclusion"),
+    ("set-invalid-signature_fail", "set"),
+    ("message-digest-mismatch_fail", "body-match"),
+    ("wrong-material_fail", "artifact"),
+    ("bundle-from-wrong-instance_fail", "log-key"),
+];
 
 fn run_case(case: &Path, artifact_arg: &str) -> Outcome {
     let mut c = common::bin();
@@ -63,30 +104,17 @@ fn run_case(case: &Path, artifact_arg: &str) -> Outcome {
         .find_map(|l| serde_json::from_str(l).ok());
     Outcome {
         accepted: o.status.success(),
-        failed: report.and_then(|r| {
-            Some((
-                r["failed"].as_str()?.to_owned(),
-                r["reason"].as_str()?.to_owned(),
-            ))
-        }),
+        failed_checks: report
+            .and_then(|r| {
+                r["checks"].as_array().map(|c| {
+                    c.iter()
+                        .filter(|c| c["outcome"] == "failed")
+                        .filter_map(|c| c["check"].as_str().map(str::to_owned))
+                        .collect()
+                })
+            })
+            .unwrap_or_default(),
         stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
-}
-
-/// Rejected only because this version does not verify certificate chains
-/// (the identity check) or RFC 3161 timestamps (the time check of a Rekor
-/// v2 entry, which carries no time of its own).
-fn deferred(o: &Outcome) -> Option<&'static str> {
-    match &o.failed {
-        Some((check, reason))
-            if check == "certificate-identity" && reason.contains("not implemented yet") =>
-        {
-            Some("certificate chain")
-        }
-        Some((check, reason)) if check == "time" && reason.contains("RFC 3161") => {
-            Some("RFC 3161 timestamp")
-        }
-        _ => None,
     }
 }
 
@@ -102,12 +130,12 @@ fn sigstore_conformance_bundle_verify_suite() {
     cases.sort();
     assert_eq!(cases.len(), 70, "the suite copy has 70 cases");
 
-    let (mut right, mut deferred_runs, mut runs) = (0, 0, 0);
+    for (n, _) in REFUSED_BY {
+        assert!(suite.join(n).is_dir(), "no case {n}");
+    }
+    let (mut right, mut runs) = (0, 0);
     let mut accepted_fail = Vec::new();
     let mut wrong = Vec::new();
-    let mut deferred_cases = std::collections::BTreeMap::<&str, Vec<String>>::new();
-    let mut fail_rejected_on_merit = 0;
-    let mut fail_rejected_only_deferred = std::collections::BTreeSet::new();
     for case in &cases {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
         let must_fail = name.ends_with("_fail");
@@ -123,77 +151,44 @@ fn sigstore_conformance_bundle_verify_suite() {
         for arg in [artifact.display().to_string(), digest] {
             runs += 1;
             let o = run_case(case, &arg);
-            let is_digest = arg.starts_with("sha256:");
-            let label = format!("{name} ({})", if is_digest { "digest" } else { "path" });
-            if must_fail {
-                if o.accepted {
-                    accepted_fail.push(label);
+            let label = format!(
+                "{name} ({})",
+                if arg.starts_with("sha256:") {
+                    "digest"
                 } else {
-                    right += 1;
-                    if deferred(&o).is_none() {
-                        fail_rejected_on_merit += 1;
-                    } else {
-                        fail_rejected_only_deferred.insert(name.clone());
-                    }
+                    "path"
                 }
-            } else if o.accepted {
+            );
+            let rule = REFUSED_BY.iter().find(|(n, _)| *n == name).map(|(_, c)| *c);
+            if must_fail && o.accepted {
+                accepted_fail.push(label);
+            } else if must_fail && rule.is_some_and(|c| !o.failed_checks.iter().any(|f| f == c)) {
+                wrong.push(format!(
+                    "{label}: refused, but not by {:?}: failed {:?}",
+                    rule.unwrap_or_default(),
+                    o.failed_checks
+                ));
+            } else if must_fail || o.accepted {
                 right += 1;
-            } else if let Some(why) = deferred(&o) {
-                deferred_runs += 1;
-                if !is_digest {
-                    deferred_cases.entry(why).or_default().push(name.clone());
-                }
             } else {
-                wrong.push(format!("{label}: {:?} {}", o.failed, o.stderr.trim()));
+                wrong.push(format!(
+                    "{label}: failed {:?} {}",
+                    o.failed_checks,
+                    o.stderr.trim()
+                ));
             }
         }
     }
     println!(
-        "sigstore-conformance bundle-verify: {} cases x 2 inputs = {runs} runs: {right} right, \
-         {deferred_runs} rejected as needing what this version does not verify, 0 wrong; \
-         accepted _fail: {}; _fail rejected on their own merits (not only for lack of \
-         certificate/RFC 3161 support): {fail_rejected_on_merit}",
+        "sigstore-conformance bundle-verify: {} cases x 2 inputs (artifact path, sha256 digest) = {runs} runs: {right} right; accepted _fail: {}; {} _fail cases checked to be refused by their own rule",
         cases.len(),
-        accepted_fail.len()
-    );
-    for (why, names) in &deferred_cases {
-        println!("  needs {why}: {}", names.join(", "));
-    }
-    println!(
-        "  _fail cases rejected only for lack of certificate/RFC 3161 support: {}",
-        fail_rejected_only_deferred
-            .into_iter()
-            .collect::<Vec<_>>()
-            .join(", ")
+        accepted_fail.len(),
+        REFUSED_BY.len()
     );
     assert!(
         accepted_fail.is_empty(),
         "accepted _fail cases: {accepted_fail:#?}"
     );
-    assert!(
-        wrong.is_empty(),
-        "cases wrong for another reason: {wrong:#?}"
-    );
-    // The cases that need neither certificates nor timestamps all verify.
-    for ok in ["managed-key-happy-path", "managed-key-and-trusted-root"] {
-        assert!(
-            deferred_cases.values().flatten().all(|n| n != ok),
-            "{ok} must verify"
-        );
-    }
-    // Deferral is only for what is really missing: a certificate-signed
-    // bundle, or a Rekor v2 entry.
-    for (why, names) in &deferred_cases {
-        for n in names {
-            let b: Value = serde_json::from_slice(
-                &std::fs::read(suite.join(n).join("bundle.sigstore.json")).unwrap(),
-            )
-            .unwrap();
-            let vm = &b["verificationMaterial"];
-            let has_cert =
-                vm.get("certificate").is_some() || vm.get("x509CertificateChain").is_some();
-            assert!(has_cert, "{n} deferred for {why} without a certificate");
-        }
-    }
-    assert_eq!(right + deferred_runs, runs);
+    assert!(wrong.is_empty(), "wrong: {wrong:#?}");
+    assert_eq!(right, runs);
 }

@@ -32,7 +32,7 @@ pub(crate) enum BundleCommand {
         #[arg(long, requires = "log_key", default_value = attest_tlog::DEFAULT_NAME)]
         log_name: String,
         #[command(flatten)]
-        signer: crate::cmd::verify::SignerArgs,
+        signer: Box<crate::cmd::verify::SignerArgs>,
         /// The artifact the bundles are about: a file, or `sha256:` + 64 hex.
         #[arg(long, value_name = "FILE_OR_DIGEST")]
         artifact: String,
@@ -90,7 +90,7 @@ fn load_logs(path: &Path) -> Result<Vec<TrustedLog>, Failure> {
 }
 
 pub(crate) fn bundle(cmd: BundleCommand) -> Result<ExitCode, Failure> {
-    let (logs, signer, artifact, bundles) = match cmd {
+    let ((logs, authorities), signer, artifact, bundles) = match cmd {
         BundleCommand::Verify {
             trusted_root,
             log_key,
@@ -99,16 +99,16 @@ pub(crate) fn bundle(cmd: BundleCommand) -> Result<ExitCode, Failure> {
             artifact,
             bundles,
         } => {
-            let logs = match (trusted_root, log_key) {
+            let root = match (trusted_root, log_key) {
                 (_, Some(k)) => {
                     let log = TrustedLog::rekor_v1("http://attestlog.local", load_public_key(&k)?)
                         .with_name(log_name);
-                    vec![log]
+                    (vec![log], attest_rekor::pki::Authorities::default())
                 }
-                (root, None) => crate::cmd::verify::logs_of_root(root.as_deref(), false)?,
+                (root, None) => crate::cmd::verify::root_of(root.as_deref(), false)?,
             };
             (
-                logs,
+                root,
                 signer.policy()?,
                 crate::cmd::verify::parse_artifact(&artifact)?,
                 bundles,
@@ -125,7 +125,7 @@ pub(crate) fn bundle(cmd: BundleCommand) -> Result<ExitCode, Failure> {
         .iter()
         .map(|p| crate::cmd::verify::read_bundle(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let policy = BundlePolicy::new(&logs, signer, Timestamp::now());
+    let policy = BundlePolicy::new(&logs, signer, Timestamp::now()).with_authorities(&authorities);
     let mut all = true;
     for (path, b) in bundles.iter().zip(&parsed) {
         all &= crate::cmd::verify::verify_and_print(path, b, &artifact, &policy)?;
@@ -329,7 +329,11 @@ pub(crate) fn rekor(cmd: RekorCommand) -> Result<ExitCode, Failure> {
             // not known here, so this is not a verification of a signer.
             let result = attest_rekor::verify_log_evidence(&entry, &logs, Timestamp::now());
             let (ok, checks, time) = match &result {
-                Ok(v) => (true, &v.report.checks, v.time.map(|t| t.at.to_string())),
+                Ok(v) => (
+                    true,
+                    &v.report.checks,
+                    v.time.as_ref().map(|t| t.at.to_string()),
+                ),
                 Err(e) => (false, &e.report.checks, None),
             };
             print_json(&serde_json::json!({

@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use attest_dsse::Timestamp;
+use attest_rekor::pki::{Authorities, FulcioExtension, IdentityPolicy, Matcher};
 use attest_rekor::{
-    Artifact, Bundle, BundlePolicy, SignerPolicy, TrustedLog, logs_from_trusted_root, verify_bundle,
+    Artifact, Bundle, BundlePolicy, SignerPolicy, TrustedLog, authorities_from_trusted_root,
+    logs_from_trusted_root, verify_bundle,
 };
 use clap::Args;
 
@@ -45,41 +47,99 @@ pub(crate) struct VerifyBundleArgs {
     artifact: String,
 }
 
-/// Who must have signed: a key, or a certificate identity.
+/// Who must have signed: a key, or a Fulcio certificate identity.
 #[derive(Debug, Args)]
 pub(crate) struct SignerArgs {
     /// The signer's public key (PEM public key or certificate; of a PKCS#8
     /// private key only the public half is used).
     #[arg(
         long,
-        conflicts_with = "certificate_identity",
-        required_unless_present = "certificate_identity"
+        conflicts_with_all = ["certificate_identity", "certificate_identity_regexp"],
+        required_unless_present_any = ["certificate_identity", "certificate_identity_regexp"]
     )]
     key: Option<PathBuf>,
-    /// The identity (SAN) the signing certificate must name.
-    #[arg(long, requires = "certificate_oidc_issuer")]
+    /// The identity (a SAN: URI, email or other-name) the signing
+    /// certificate must name, exactly.
+    #[arg(long, conflicts_with = "certificate_identity_regexp")]
     certificate_identity: Option<String>,
-    /// The OIDC issuer the signing certificate must name.
-    #[arg(long, requires = "certificate_identity")]
+    /// Or a pattern the whole identity must match (anchored at both ends).
+    #[arg(long)]
+    certificate_identity_regexp: Option<String>,
+    /// The OIDC issuer the signing certificate must name, exactly.
+    #[arg(long, conflicts_with = "certificate_oidc_issuer_regexp")]
     certificate_oidc_issuer: Option<String>,
+    /// Or a pattern the whole OIDC issuer must match.
+    #[arg(long)]
+    certificate_oidc_issuer_regexp: Option<String>,
+    /// The certificate's GitHub workflow trigger (1.3.6.1.4.1.57264.1.2) must be this.
+    #[arg(long)]
+    certificate_github_workflow_trigger: Option<String>,
+    /// The certificate's GitHub workflow commit SHA (…1.3) must be this.
+    #[arg(long)]
+    certificate_github_workflow_sha: Option<String>,
+    /// The certificate's GitHub workflow name (…1.4) must be this.
+    #[arg(long)]
+    certificate_github_workflow_name: Option<String>,
+    /// The certificate's GitHub repository, `owner/name` (…1.5), must be this.
+    #[arg(long)]
+    certificate_github_workflow_repository: Option<String>,
+    /// The certificate's GitHub ref (…1.6) must be this.
+    #[arg(long)]
+    certificate_github_workflow_ref: Option<String>,
 }
 
 impl SignerArgs {
     pub(crate) fn policy(&self) -> Result<SignerPolicy, Failure> {
-        match (
-            &self.key,
-            &self.certificate_identity,
-            &self.certificate_oidc_issuer,
-        ) {
-            (Some(k), _, _) => Ok(SignerPolicy::Key(load_public_key(k)?)),
-            (None, Some(identity), Some(issuer)) => Ok(SignerPolicy::CertificateIdentity {
-                identity: identity.clone(),
-                issuer: issuer.clone(),
-            }),
-            _ => Err(Failure::input(
-                "give --key, or --certificate-identity with --certificate-oidc-issuer",
-            )),
+        if let Some(k) = &self.key {
+            return Ok(SignerPolicy::Key(load_public_key(k)?));
         }
+        let matcher = |exact: &Option<String>, pattern: &Option<String>, what: &str| match (
+            exact, pattern,
+        ) {
+            (Some(e), _) => Ok(Matcher::exact(e.clone())),
+            (None, Some(p)) => Matcher::regex(p).map_err(Failure::input),
+            (None, None) => Err(Failure::input(format_args!(
+                "give --key, or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp] (missing the {what})"
+            ))),
+        };
+        let identity = matcher(
+            &self.certificate_identity,
+            &self.certificate_identity_regexp,
+            "identity",
+        )?;
+        let issuer = matcher(
+            &self.certificate_oidc_issuer,
+            &self.certificate_oidc_issuer_regexp,
+            "OIDC issuer",
+        )?;
+        let mut policy = IdentityPolicy::new(identity, issuer);
+        for (ext, value) in [
+            (
+                FulcioExtension::GithubWorkflowTrigger,
+                &self.certificate_github_workflow_trigger,
+            ),
+            (
+                FulcioExtension::GithubWorkflowSha,
+                &self.certificate_github_workflow_sha,
+            ),
+            (
+                FulcioExtension::GithubWorkflowName,
+                &self.certificate_github_workflow_name,
+            ),
+            (
+                FulcioExtension::GithubWorkflowRepository,
+                &self.certificate_github_workflow_repository,
+            ),
+            (
+                FulcioExtension::GithubWorkflowRef,
+                &self.certificate_github_workflow_ref,
+            ),
+        ] {
+            if let Some(v) = value {
+                policy = policy.with_extension(ext, v.clone());
+            }
+        }
+        Ok(SignerPolicy::CertificateIdentity(policy))
     }
 }
 
@@ -97,14 +157,21 @@ pub(crate) fn parse_artifact(arg: &str) -> Result<Artifact, Failure> {
     })
 }
 
-/// The logs of a trusted root file, or of a compiled-in one.
-pub(crate) fn logs_of_root(path: Option<&Path>, staging: bool) -> Result<Vec<TrustedLog>, Failure> {
+/// The logs and authorities of a trusted root file, or of a compiled-in one.
+pub(crate) fn root_of(
+    path: Option<&Path>,
+    staging: bool,
+) -> Result<(Vec<TrustedLog>, Authorities), Failure> {
     let (bytes, name) = match path {
         Some(p) => (read_input(p)?, p.display().to_string()),
         None if staging => (STAGING_ROOT.to_vec(), "the staging trust root".into()),
         None => (PRODUCTION_ROOT.to_vec(), "the production trust root".into()),
     };
-    logs_from_trusted_root(&bytes).map_err(|e| Failure::input(format_args!("{name}: {e}")))
+    let bad = |e: attest_rekor::TrustRootError| Failure::input(format_args!("{name}: {e}"));
+    Ok((
+        logs_from_trusted_root(&bytes).map_err(bad)?,
+        authorities_from_trusted_root(&bytes).map_err(bad)?,
+    ))
 }
 
 /// Parses a bundle file (malformed input is exit 2).
@@ -129,6 +196,8 @@ pub(crate) fn verify_and_print(
                 "verified": true,
                 "signer": v.signer.key_id(),
                 "times": v.times.iter().map(|t| t.at.to_string()).collect::<Vec<_>>(),
+                "certificateIdentities": v.certificate.as_ref().map(|c| &c.identities),
+                "certificateIssuer": v.certificate.as_ref().map(|c| &c.issuer),
                 "logIndex": e.log_index,
                 "treeIndex": e.tree_index,
                 "checkpointOrigin": e.checkpoint.origin,
@@ -153,11 +222,11 @@ pub(crate) fn verify_and_print(
 
 /// `attestlog verify-bundle`.
 pub(crate) fn verify_bundle_cmd(args: &VerifyBundleArgs) -> Result<ExitCode, Failure> {
-    let logs = logs_of_root(args.trusted_root.as_deref(), args.staging)?;
+    let (logs, authorities) = root_of(args.trusted_root.as_deref(), args.staging)?;
     let signer = args.signer.policy()?;
     let artifact = parse_artifact(&args.artifact)?;
     let bundle = read_bundle(&args.bundle)?;
-    let policy = BundlePolicy::new(&logs, signer, Timestamp::now());
+    let policy = BundlePolicy::new(&logs, signer, Timestamp::now()).with_authorities(&authorities);
     Ok(
         if verify_and_print(&args.bundle, &bundle, &artifact, &policy)? {
             ExitCode::SUCCESS

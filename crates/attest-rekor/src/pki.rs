@@ -1,0 +1,1107 @@
+//! Keyless verification's public-key infrastructure, pure: certificate
+//! paths to a trusted certificate authority, embedded SCTs checked against
+//! trusted CT logs, and the Fulcio identity a certificate names.
+//!
+//! Parsing is RustCrypto's (`x509-cert`, `der`, `spki`); path validation is
+//! written here because no RustCrypto crate validates paths, and what
+//! Sigstore needs is small and exact: a leaf, the intermediates and root of
+//! one trusted authority (never certificates from the bundle), at each
+//! verified time. Signatures are verified over the bytes as received.
+
+use std::fmt;
+
+use attest_dsse::{PublicKey, Timestamp};
+use const_oid::ObjectIdentifier;
+use der::asn1::Any;
+use der::{Decode, Encode, Tag, Tagged};
+use sha2::{Digest, Sha256, Sha384, Sha512};
+use x509_cert::Certificate;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAltName};
+
+/// Why a certificate, its path, its SCTs or its identity were refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PkiError {
+    /// A certificate is not DER X.509.
+    #[error("malformed certificate: {0}")]
+    Malformed(String),
+    /// The bundle's certificate chain is empty.
+    #[error("the bundle's certificate chain is empty")]
+    EmptyChain,
+    /// The bundle's chain carries a self-signed (root) certificate: a root
+    /// must come from the trusted root, never from the bundle.
+    #[error("the bundle's certificate chain contains a root certificate")]
+    RootInBundle,
+    /// The trusted root has no certificate authority of this kind.
+    #[error("the trusted root has no {0}")]
+    NoAuthority(&'static str),
+    /// No trusted authority's chain issued the certificate.
+    #[error("no trusted authority issued the certificate (issuer {0})")]
+    NoIssuer(String),
+    /// A certificate of the path is not valid at a verified time.
+    #[error("{role} certificate not valid at {at} (valid {not_before} to {not_after})")]
+    NotValidAt {
+        /// Which certificate.
+        role: Role,
+        /// The time.
+        at: Timestamp,
+        /// Its notBefore.
+        not_before: Timestamp,
+        /// Its notAfter.
+        not_after: Timestamp,
+    },
+    /// The trusted root's validity window of the authority does not contain
+    /// the time.
+    #[error("the trusted authority {uri:?} was not valid at {at}")]
+    AuthorityNotValidAt {
+        /// The authority's URI (or subject).
+        uri: String,
+        /// The time.
+        at: Timestamp,
+    },
+    /// A certificate's signature does not verify with its issuer's key.
+    #[error("{0} certificate: the signature does not verify with its issuer's key")]
+    Signature(Role),
+    /// A signature algorithm this crate does not verify (or an algorithm
+    /// that does not fit the issuer's key).
+    #[error("{role} certificate: unsupported signature algorithm {oid}")]
+    Algorithm {
+        /// Which certificate.
+        role: Role,
+        /// The algorithm's OID.
+        oid: String,
+    },
+    /// The signature algorithm inside the TBS differs from the outer one.
+    #[error("{0} certificate: the inner and outer signature algorithms differ")]
+    AlgorithmMismatch(Role),
+    /// An issuer is not a CA (basicConstraints).
+    #[error("{0} certificate is not a certificate authority")]
+    NotCa(Role),
+    /// A CA's path length constraint is exceeded.
+    #[error("{0} certificate's path length constraint is exceeded")]
+    PathLength(Role),
+    /// The leaf is a CA certificate.
+    #[error("the leaf certificate is a certificate authority")]
+    LeafIsCa,
+    /// Key usage does not allow the certificate's role.
+    #[error("{role} certificate: key usage lacks {needed}")]
+    KeyUsage {
+        /// Which certificate.
+        role: Role,
+        /// The usage needed.
+        needed: &'static str,
+    },
+    /// Extended key usage does not allow the purpose.
+    #[error("{role} certificate: extended key usage lacks {needed}")]
+    ExtKeyUsage {
+        /// Which certificate.
+        role: Role,
+        /// The purpose needed.
+        needed: &'static str,
+    },
+    /// A critical extension this verifier does not process.
+    #[error("{role} certificate: unhandled critical extension {oid}")]
+    CriticalExtension {
+        /// Which certificate.
+        role: Role,
+        /// Its OID.
+        oid: String,
+    },
+    /// An extension that appears twice, or does not decode.
+    #[error("{role} certificate: extension {oid} is repeated or malformed")]
+    Extension {
+        /// Which certificate.
+        role: Role,
+        /// Its OID.
+        oid: String,
+    },
+    /// The leaf carries no SCT list.
+    #[error("the certificate carries no signed certificate timestamp")]
+    NoSct,
+    /// The SCT list does not parse.
+    #[error("malformed SCT list: {0}")]
+    SctMalformed(&'static str),
+    /// No SCT is from a trusted CT log and verifies.
+    #[error("no SCT from a trusted CT log verifies ({0} SCTs)")]
+    NoValidSct(usize),
+    /// An SCT names a trusted CT log but its signature does not verify.
+    #[error("an SCT of trusted CT log {0} does not verify")]
+    SctSignature(String),
+    /// The CT log's key was not valid at the SCT's time.
+    #[error("CT log {log} was not valid at the SCT's time {at}")]
+    SctLogNotValid {
+        /// The log id (hex).
+        log: String,
+        /// The SCT's time.
+        at: Timestamp,
+    },
+    /// The certificate names no identity (no subject alternative name).
+    #[error("the certificate has no subject alternative name")]
+    NoIdentity,
+    /// The certificate's identity is not the expected one.
+    #[error("certificate identity {found:?} does not match {expected}")]
+    IdentityMismatch {
+        /// The policy.
+        expected: String,
+        /// The names found.
+        found: Vec<String>,
+    },
+    /// The certificate names no OIDC issuer.
+    #[error("the certificate has no OIDC issuer extension")]
+    NoOidcIssuer,
+    /// The two issuer extensions (legacy and DER) disagree.
+    #[error("the certificate's OIDC issuer extensions disagree ({0:?} and {1:?})")]
+    OidcIssuerConflict(String, String),
+    /// The OIDC issuer is not the expected one.
+    #[error("OIDC issuer {found:?} does not match {expected}")]
+    OidcIssuerMismatch {
+        /// The policy.
+        expected: String,
+        /// The issuer found.
+        found: String,
+    },
+    /// A Fulcio extension the policy checks is absent or differs.
+    #[error("certificate extension {name} is {found:?}, expected {expected}")]
+    ExtensionMismatch {
+        /// The extension's name.
+        name: &'static str,
+        /// The policy.
+        expected: String,
+        /// The value found.
+        found: Option<String>,
+    },
+}
+
+/// A certificate's place in a path, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Role {
+    /// The end-entity certificate.
+    Leaf,
+    /// An issuer: intermediates count 1, 2, …; the root is the last.
+    Issuer(u8),
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Leaf => f.write_str("leaf"),
+            Self::Issuer(n) => write!(f, "issuer #{n}"),
+        }
+    }
+}
+
+/// A parsed certificate with its TBS bytes as received.
+#[derive(Clone)]
+pub(crate) struct Cert {
+    pub(crate) der: Vec<u8>,
+    pub(crate) cert: Certificate,
+    tbs: Vec<u8>,
+    spki: Vec<u8>,
+}
+
+impl fmt::Debug for Cert {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cert")
+            .field(
+                "subject",
+                &self.cert.tbs_certificate().subject().to_string(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for Cert {
+    fn eq(&self, other: &Self) -> bool {
+        self.der == other.der
+    }
+}
+impl Eq for Cert {}
+
+impl Cert {
+    /// Parses DER; the TBS is kept as its bytes in `der`.
+    pub(crate) fn parse(der: &[u8]) -> Result<Self, PkiError> {
+        let malformed = |e: der::Error| PkiError::Malformed(e.to_string());
+        let cert = Certificate::from_der(der).map_err(malformed)?;
+        // The outer SEQUENCE's first element, as received (a strict DER
+        // parse above means it is the canonical encoding).
+        let parts: Vec<Any> = Vec::from_der(der).map_err(malformed)?;
+        let tbs = parts
+            .first()
+            .ok_or_else(|| PkiError::Malformed("no TBS".into()))?
+            .to_der()
+            .map_err(malformed)?;
+        let spki = cert
+            .tbs_certificate()
+            .subject_public_key_info()
+            .to_der()
+            .map_err(malformed)?;
+        Ok(Self {
+            der: der.to_vec(),
+            cert,
+            tbs,
+            spki,
+        })
+    }
+
+    pub(crate) fn spki(&self) -> &[u8] {
+        &self.spki
+    }
+
+    fn tbs(&self) -> &x509_cert::TbsCertificate {
+        self.cert.tbs_certificate()
+    }
+
+    pub(crate) fn not_before(&self) -> Timestamp {
+        secs(self.tbs().validity().not_before.to_unix_duration())
+    }
+
+    pub(crate) fn not_after(&self) -> Timestamp {
+        secs(self.tbs().validity().not_after.to_unix_duration())
+    }
+
+    fn valid_at(&self, at: Timestamp) -> bool {
+        self.not_before() <= at && at <= self.not_after()
+    }
+
+    /// Subject equals issuer and the key verifies its own signature.
+    pub(crate) fn self_signed(&self) -> bool {
+        self.tbs().subject() == self.tbs().issuer() && verify_cert_signature(self, self).is_ok()
+    }
+
+    /// The public key (for signature verification by this crate's keys).
+    pub(crate) fn public_key(&self) -> Result<PublicKey, PkiError> {
+        PublicKey::from_spki_der(&self.spki).map_err(|e| PkiError::Malformed(e.to_string()))
+    }
+
+    fn extension<T>(&self, role: Role) -> Result<Option<(bool, T)>, PkiError>
+    where
+        T: for<'a> Decode<'a, Error = der::Error> + const_oid::AssociatedOid,
+    {
+        self.tbs()
+            .get_extension::<T>()
+            .map_err(|_| PkiError::Extension {
+                role,
+                oid: T::OID.to_string(),
+            })
+    }
+
+    /// The raw value (the OCTET STRING's content) of extension `oid`; a
+    /// repeated extension is an error.
+    pub(crate) fn raw_extension(&self, oid: ObjectIdentifier) -> Result<Option<&[u8]>, PkiError> {
+        let mut found = self
+            .tbs()
+            .extensions()
+            .into_iter()
+            .flatten()
+            .filter(|e| e.extn_id == oid);
+        let first = found.next();
+        if found.next().is_some() {
+            return Err(PkiError::Extension {
+                role: Role::Leaf,
+                oid: oid.to_string(),
+            });
+        }
+        Ok(first.map(|e| e.extn_value.as_bytes()))
+    }
+}
+
+fn secs(d: std::time::Duration) -> Timestamp {
+    Timestamp::from_unix(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// OIDs this module reads.
+pub(crate) mod oid {
+    use const_oid::ObjectIdentifier as O;
+    pub(crate) const ECDSA_SHA256: O = O::new_unwrap("1.2.840.10045.4.3.2");
+    pub(crate) const ECDSA_SHA384: O = O::new_unwrap("1.2.840.10045.4.3.3");
+    pub(crate) const ECDSA_SHA512: O = O::new_unwrap("1.2.840.10045.4.3.4");
+    pub(crate) const RSA_SHA256: O = O::new_unwrap("1.2.840.113549.1.1.11");
+    pub(crate) const RSA_SHA384: O = O::new_unwrap("1.2.840.113549.1.1.12");
+    pub(crate) const RSA_SHA512: O = O::new_unwrap("1.2.840.113549.1.1.13");
+    pub(crate) const ED25519: O = O::new_unwrap("1.3.101.112");
+    pub(crate) const SHA256: O = O::new_unwrap("2.16.840.1.101.3.4.2.1");
+    pub(crate) const SHA384: O = O::new_unwrap("2.16.840.1.101.3.4.2.2");
+    pub(crate) const SHA512: O = O::new_unwrap("2.16.840.1.101.3.4.2.3");
+    pub(crate) const CODE_SIGNING: O = O::new_unwrap("1.3.6.1.5.5.7.3.3");
+    pub(crate) const TIME_STAMPING: O = O::new_unwrap("1.3.6.1.5.5.7.3.8");
+    pub(crate) const ANY_EKU: O = O::new_unwrap("2.5.29.37.0");
+    pub(crate) const SCT_LIST: O = O::new_unwrap("1.3.6.1.4.1.11129.2.4.2");
+    pub(crate) const FULCIO_ISSUER_V1: O = O::new_unwrap("1.3.6.1.4.1.57264.1.1");
+    pub(crate) const FULCIO_GH_TRIGGER: O = O::new_unwrap("1.3.6.1.4.1.57264.1.2");
+    pub(crate) const FULCIO_GH_SHA: O = O::new_unwrap("1.3.6.1.4.1.57264.1.3");
+    pub(crate) const FULCIO_GH_WORKFLOW: O = O::new_unwrap("1.3.6.1.4.1.57264.1.4");
+    pub(crate) const FULCIO_GH_REPOSITORY: O = O::new_unwrap("1.3.6.1.4.1.57264.1.5");
+    pub(crate) const FULCIO_GH_REF: O = O::new_unwrap("1.3.6.1.4.1.57264.1.6");
+    pub(crate) const FULCIO_OTHERNAME_SAN: O = O::new_unwrap("1.3.6.1.4.1.57264.1.7");
+    pub(crate) const FULCIO_ISSUER_V2: O = O::new_unwrap("1.3.6.1.4.1.57264.1.8");
+    /// Extensions whose criticality this verifier honours.
+    pub(crate) const HANDLED_CRITICAL: &[O] = &[
+        O::new_unwrap("2.5.29.19"), // basicConstraints
+        O::new_unwrap("2.5.29.15"), // keyUsage
+        O::new_unwrap("2.5.29.37"), // extKeyUsage
+        O::new_unwrap("2.5.29.17"), // subjectAltName
+        O::new_unwrap("2.5.29.14"), // subjectKeyIdentifier
+        O::new_unwrap("2.5.29.35"), // authorityKeyIdentifier
+    ];
+}
+
+/// `sig` is `alg`'s signature of `msg` by the key `spki` (DER). ECDSA with
+/// SHA-256/384/512 on P-256/P-384/P-521, RSA PKCS#1 v1.5 (2048 bits or
+/// more) with SHA-256/384/512, Ed25519.
+pub(crate) fn verify_signature(
+    spki: &[u8],
+    alg: ObjectIdentifier,
+    msg: &[u8],
+    sig: &[u8],
+) -> Result<(), SigProblem> {
+    match alg {
+        oid::ECDSA_SHA256 | oid::ECDSA_SHA384 | oid::ECDSA_SHA512 => {
+            let key = PublicKey::from_spki_der(spki).map_err(|_| SigProblem::KeyMismatch)?;
+            if key.algorithm() == attest_dsse::Algorithm::Ed25519 {
+                return Err(SigProblem::KeyMismatch);
+            }
+            let digest = match alg {
+                oid::ECDSA_SHA256 => Sha256::digest(msg).to_vec(),
+                oid::ECDSA_SHA384 => Sha384::digest(msg).to_vec(),
+                _ => Sha512::digest(msg).to_vec(),
+            };
+            if key.verifies_prehashed(&digest, sig) {
+                Ok(())
+            } else {
+                Err(SigProblem::Invalid)
+            }
+        }
+        oid::RSA_SHA256 | oid::RSA_SHA384 | oid::RSA_SHA512 => {
+            use rsa::pkcs8::DecodePublicKey;
+            use rsa::signature::Verifier;
+            use rsa::traits::PublicKeyParts;
+            let key =
+                rsa::PublicKey::from_public_key_der(spki).map_err(|_| SigProblem::KeyMismatch)?;
+            if key.n().bit_width() < 2048 {
+                return Err(SigProblem::KeyMismatch);
+            }
+            let sig = rsa::pkcs1v15::Signature::try_from(sig).map_err(|_| SigProblem::Invalid)?;
+            let ok = match alg {
+                oid::RSA_SHA256 => rsa::pkcs1v15::VerifyingKey::<Sha256>::new(key)
+                    .verify(msg, &sig)
+                    .is_ok(),
+                oid::RSA_SHA384 => rsa::pkcs1v15::VerifyingKey::<Sha384>::new(key)
+                    .verify(msg, &sig)
+                    .is_ok(),
+                _ => rsa::pkcs1v15::VerifyingKey::<Sha512>::new(key)
+                    .verify(msg, &sig)
+                    .is_ok(),
+            };
+            if ok { Ok(()) } else { Err(SigProblem::Invalid) }
+        }
+        oid::ED25519 => {
+            let key = PublicKey::from_spki_der(spki).map_err(|_| SigProblem::KeyMismatch)?;
+            if key.algorithm() != attest_dsse::Algorithm::Ed25519 {
+                return Err(SigProblem::KeyMismatch);
+            }
+            if key.verifies(msg, sig) {
+                Ok(())
+            } else {
+                Err(SigProblem::Invalid)
+            }
+        }
+        _ => Err(SigProblem::Unsupported),
+    }
+}
+
+/// Why [`verify_signature`] said no.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SigProblem {
+    Unsupported,
+    KeyMismatch,
+    Invalid,
+}
+
+fn verify_cert_signature(cert: &Cert, issuer: &Cert) -> Result<(), SigProblem> {
+    let sig = cert
+        .cert
+        .signature()
+        .as_bytes()
+        .ok_or(SigProblem::Invalid)?;
+    verify_signature(
+        issuer.spki(),
+        cert.cert.signature_algorithm().oid,
+        &cert.tbs,
+        sig,
+    )
+}
+
+/// A certificate authority (or timestamp authority) of the trusted root:
+/// its chain, issuing certificate first and root last, and the window in
+/// which the trusted root vouches for it.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct CertificateAuthority {
+    /// Its URI in the trusted root (or its subject's name when none).
+    pub uri: String,
+    /// First instant it is trusted (inclusive).
+    pub valid_from: Timestamp,
+    /// Last instant it is trusted (inclusive); `None` = still.
+    pub valid_until: Option<Timestamp>,
+    pub(crate) chain: Vec<Cert>,
+}
+
+impl CertificateAuthority {
+    /// An authority from its chain (DER, issuing certificate first, root
+    /// last) and validity window.
+    ///
+    /// # Errors
+    /// [`PkiError::Malformed`] when a certificate does not parse,
+    /// [`PkiError::EmptyChain`] for no certificates.
+    pub fn new(
+        uri: impl Into<String>,
+        chain_der: &[Vec<u8>],
+        valid_from: Timestamp,
+        valid_until: Option<Timestamp>,
+    ) -> Result<Self, PkiError> {
+        if chain_der.is_empty() {
+            return Err(PkiError::EmptyChain);
+        }
+        Ok(Self {
+            uri: uri.into(),
+            valid_from,
+            valid_until,
+            chain: chain_der
+                .iter()
+                .map(|d| Cert::parse(d))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// The chain's certificates (DER), issuing certificate first.
+    pub fn chain_der(&self) -> impl Iterator<Item = &[u8]> {
+        self.chain.iter().map(|c| c.der.as_slice())
+    }
+
+    fn valid_at(&self, t: Timestamp) -> bool {
+        self.valid_from <= t && self.valid_until.is_none_or(|end| t <= end)
+    }
+}
+
+/// A certificate transparency log of the trusted root (`ctlogs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CtLog {
+    /// SHA-256 of the log key's SPKI (RFC 6962 log id).
+    pub log_id: [u8; 32],
+    /// The key's SubjectPublicKeyInfo (DER): ECDSA or RSA.
+    pub spki: Vec<u8>,
+    /// First instant the key is valid (inclusive).
+    pub valid_from: Timestamp,
+    /// Last instant the key is valid (inclusive); `None` = still.
+    pub valid_until: Option<Timestamp>,
+}
+
+impl CtLog {
+    /// A CT log: its id, key (SPKI DER) and validity window.
+    #[must_use]
+    pub const fn new(
+        log_id: [u8; 32],
+        spki: Vec<u8>,
+        valid_from: Timestamp,
+        valid_until: Option<Timestamp>,
+    ) -> Self {
+        Self {
+            log_id,
+            spki,
+            valid_from,
+            valid_until,
+        }
+    }
+}
+
+/// The certificate side of a trusted root: Fulcio's authorities, the CT
+/// logs that must have seen their certificates, and the timestamp
+/// authorities whose RFC 3161 tokens establish time.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Authorities {
+    /// `certificateAuthorities`.
+    pub certificate_authorities: Vec<CertificateAuthority>,
+    /// `ctlogs`.
+    pub ct_logs: Vec<CtLog>,
+    /// `timestampAuthorities`.
+    pub timestamp_authorities: Vec<CertificateAuthority>,
+}
+
+/// What a path is for: the leaf's extended key usage and key usage.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Purpose {
+    CodeSigning,
+    TimeStamping,
+}
+
+impl Purpose {
+    const fn eku(self) -> (ObjectIdentifier, &'static str) {
+        match self {
+            Self::CodeSigning => (oid::CODE_SIGNING, "codeSigning"),
+            Self::TimeStamping => (oid::TIME_STAMPING, "timeStamping"),
+        }
+    }
+}
+
+/// Validates `path` (leaf first, the trusted root last) at `at`.
+fn validate_path(path: &[&Cert], at: Timestamp, purpose: Purpose) -> Result<(), PkiError> {
+    let (eku, eku_name) = purpose.eku();
+    for (i, c) in path.iter().enumerate() {
+        let role = if i == 0 {
+            Role::Leaf
+        } else {
+            Role::Issuer(u8::try_from(i).unwrap_or(u8::MAX))
+        };
+        if !c.valid_at(at) {
+            return Err(PkiError::NotValidAt {
+                role,
+                at,
+                not_before: c.not_before(),
+                not_after: c.not_after(),
+            });
+        }
+        for e in c.tbs().extensions().into_iter().flatten() {
+            if e.critical && !oid::HANDLED_CRITICAL.contains(&e.extn_id) {
+                return Err(PkiError::CriticalExtension {
+                    role,
+                    oid: e.extn_id.to_string(),
+                });
+            }
+        }
+        if c.tbs().signature() != c.cert.signature_algorithm() {
+            return Err(PkiError::AlgorithmMismatch(role));
+        }
+        let bc = c.extension::<BasicConstraints>(role)?.map(|(_, b)| b);
+        let ku = c.extension::<KeyUsage>(role)?.map(|(_, k)| k);
+        let ext_ku = c.extension::<ExtendedKeyUsage>(role)?.map(|(_, k)| k);
+        if i == 0 {
+            if bc.is_some_and(|b| b.ca) {
+                return Err(PkiError::LeafIsCa);
+            }
+            match purpose {
+                // Fulcio leaves always say digitalSignature; require it.
+                Purpose::CodeSigning => {
+                    if !ku.is_some_and(|k| k.digital_signature()) {
+                        return Err(PkiError::KeyUsage {
+                            role,
+                            needed: "digitalSignature",
+                        });
+                    }
+                }
+                // RFC 3161 §2.3 fixes only the EKU; a key usage, when
+                // present, must allow signing.
+                Purpose::TimeStamping => {
+                    if ku.is_some_and(|k| !k.digital_signature() && !k.non_repudiation()) {
+                        return Err(PkiError::KeyUsage {
+                            role,
+                            needed: "digitalSignature",
+                        });
+                    }
+                }
+            }
+            if !ext_ku.is_some_and(|k| k.0.contains(&eku)) {
+                return Err(PkiError::ExtKeyUsage {
+                    role,
+                    needed: eku_name,
+                });
+            }
+        } else {
+            let Some(bc) = bc.filter(|b| b.ca) else {
+                return Err(PkiError::NotCa(role));
+            };
+            // Intermediates between this CA and the leaf.
+            if bc
+                .path_len_constraint
+                .is_some_and(|n| usize::from(n) < i - 1)
+            {
+                return Err(PkiError::PathLength(role));
+            }
+            if ku.is_some_and(|k| !k.key_cert_sign()) {
+                return Err(PkiError::KeyUsage {
+                    role,
+                    needed: "keyCertSign",
+                });
+            }
+            // An issuer restricted by EKU must allow the purpose (the
+            // nesting rule Go and the CA/B Forum apply).
+            if ext_ku.is_some_and(|k| !k.0.contains(&eku) && !k.0.contains(&oid::ANY_EKU)) {
+                return Err(PkiError::ExtKeyUsage {
+                    role,
+                    needed: eku_name,
+                });
+            }
+        }
+        if let Some(issuer) = path.get(i + 1) {
+            if c.tbs().issuer() != issuer.tbs().subject() {
+                return Err(PkiError::NoIssuer(c.tbs().issuer().to_string()));
+            }
+            verify_cert_signature(c, issuer).map_err(|p| match p {
+                SigProblem::Invalid => PkiError::Signature(role),
+                SigProblem::Unsupported | SigProblem::KeyMismatch => PkiError::Algorithm {
+                    role,
+                    oid: c.cert.signature_algorithm().oid.to_string(),
+                },
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// A leaf's path through one of `authorities`, valid at every time of
+/// `times`: the authority that issued it and the leaf's issuer (its
+/// authority's first certificate, or the authority's own leaf when `leaf`
+/// is that certificate, as a TSA's signing certificate may be).
+pub(crate) fn verify_path<'a>(
+    leaf: &Cert,
+    authorities: &'a [CertificateAuthority],
+    times: &[Timestamp],
+    purpose: Purpose,
+    kind: &'static str,
+) -> Result<&'a CertificateAuthority, PkiError> {
+    if authorities.is_empty() {
+        return Err(PkiError::NoAuthority(kind));
+    }
+    let mut first_err = None;
+    for ca in authorities {
+        let chain: Vec<&Cert> = if ca.chain.first() == Some(leaf) {
+            ca.chain.iter().collect()
+        } else {
+            std::iter::once(leaf).chain(ca.chain.iter()).collect()
+        };
+        // Only an authority whose issuing certificate names the leaf's
+        // issuer is a candidate; its failure is the one worth reporting.
+        if chain
+            .get(1)
+            .is_none_or(|i| i.tbs().subject() != leaf.tbs().issuer())
+        {
+            continue;
+        }
+        let res = times.iter().try_for_each(|&t| {
+            if !ca.valid_at(t) {
+                return Err(PkiError::AuthorityNotValidAt {
+                    uri: ca.uri.clone(),
+                    at: t,
+                });
+            }
+            validate_path(&chain, t, purpose)
+        });
+        match res {
+            Ok(()) => return Ok(ca),
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_err.unwrap_or_else(|| PkiError::NoIssuer(leaf.tbs().issuer().to_string())))
+}
+
+/// The bundle's certificates: the leaf, checked for a root among them and
+/// an empty chain. Intermediates the bundle carries are ignored (paths are
+/// built from the trusted root alone).
+pub(crate) fn bundle_leaf(chain: &[Vec<u8>]) -> Result<Cert, PkiError> {
+    let certs = chain
+        .iter()
+        .map(|d| Cert::parse(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    if certs.iter().any(Cert::self_signed) {
+        return Err(PkiError::RootInBundle);
+    }
+    certs.into_iter().next().ok_or(PkiError::EmptyChain)
+}
+
+// ---------------------------------------------------------------- SCTs
+
+/// One embedded SCT (RFC 6962 §3.2), as parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Sct<'a> {
+    log_id: [u8; 32],
+    timestamp_ms: u64,
+    extensions: &'a [u8],
+    hash_alg: u8,
+    sig_alg: u8,
+    signature: &'a [u8],
+}
+
+/// A TLS-style reader over bytes (RFC 5246 §4 vectors).
+struct Tls<'a>(&'a [u8]);
+
+impl<'a> Tls<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], PkiError> {
+        if self.0.len() < n {
+            return Err(PkiError::SctMalformed("truncated"));
+        }
+        let (a, b) = self.0.split_at(n);
+        self.0 = b;
+        Ok(a)
+    }
+    fn uint(&mut self, n: usize) -> Result<u64, PkiError> {
+        Ok(self
+            .take(n)?
+            .iter()
+            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+    }
+    fn vec(&mut self, len_bytes: usize) -> Result<&'a [u8], PkiError> {
+        let n =
+            usize::try_from(self.uint(len_bytes)?).map_err(|_| PkiError::SctMalformed("length"))?;
+        self.take(n)
+    }
+}
+
+/// Parses a `SignedCertificateTimestampList` (the extension's OCTET STRING
+/// content, itself an OCTET STRING).
+pub(crate) fn parse_sct_list(ext_value: &[u8]) -> Result<Vec<Sct<'_>>, PkiError> {
+    let inner = <&der::asn1::OctetStringRef>::from_der(ext_value)
+        .map_err(|_| PkiError::SctMalformed("not an OCTET STRING"))?;
+    let mut list = Tls(inner.as_bytes());
+    let mut items = Tls(list.vec(2)?);
+    if !list.0.is_empty() {
+        return Err(PkiError::SctMalformed("trailing bytes"));
+    }
+    let mut out = Vec::new();
+    while !items.0.is_empty() {
+        let mut s = Tls(items.vec(2)?);
+        if s.uint(1)? != 0 {
+            return Err(PkiError::SctMalformed("version is not v1"));
+        }
+        let mut log_id = [0u8; 32];
+        log_id.copy_from_slice(s.take(32)?);
+        let timestamp_ms = s.uint(8)?;
+        let extensions = s.vec(2)?;
+        let hash_alg = u8::try_from(s.uint(1)?).unwrap_or(u8::MAX);
+        let sig_alg = u8::try_from(s.uint(1)?).unwrap_or(u8::MAX);
+        let signature = s.vec(2)?;
+        if !s.0.is_empty() {
+            return Err(PkiError::SctMalformed("trailing bytes in an SCT"));
+        }
+        out.push(Sct {
+            log_id,
+            timestamp_ms,
+            extensions,
+            hash_alg,
+            sig_alg,
+            signature,
+        });
+    }
+    if out.is_empty() {
+        return Err(PkiError::SctMalformed("empty list"));
+    }
+    Ok(out)
+}
+
+/// The precertificate TBS a CT log signed: the leaf's TBS with the SCT
+/// list extension removed. Every other field is copied as received; only
+/// the extensions' wrapper is rebuilt (RFC 6962 §3.2 defines the signed
+/// TBS as this re-encoding).
+fn precert_tbs(leaf: &Cert) -> Result<Vec<u8>, PkiError> {
+    let malformed = |_| PkiError::SctMalformed("the certificate's TBS");
+    let fields: Vec<Any> = Vec::from_der(&leaf.tbs).map_err(malformed)?;
+    let mut out: Vec<Any> = Vec::with_capacity(fields.len());
+    for f in fields {
+        let extensions_tag = Tag::ContextSpecific {
+            constructed: true,
+            number: der::TagNumber(3),
+        };
+        if f.tag() == extensions_tag {
+            let exts: Vec<Any> = Vec::from_der(f.value()).map_err(malformed)?;
+            let mut kept = Vec::with_capacity(exts.len());
+            for e in exts {
+                let ext: x509_cert::ext::Extension = e.decode_as().map_err(malformed)?;
+                if ext.extn_id != oid::SCT_LIST {
+                    kept.push(e);
+                }
+            }
+            let inner = kept.to_der().map_err(malformed)?;
+            out.push(Any::new(f.tag(), inner).map_err(malformed)?);
+        } else {
+            out.push(f);
+        }
+    }
+    out.to_der().map_err(malformed)
+}
+
+/// Verifies the leaf's embedded SCTs against `ct_logs`: at least one from a
+/// trusted log must verify with that log's key valid at the SCT's time; an
+/// SCT naming a trusted log that does not verify is a failure. Returns how
+/// many verified.
+pub(crate) fn verify_scts(
+    leaf: &Cert,
+    issuer: &Cert,
+    ct_logs: &[CtLog],
+) -> Result<usize, PkiError> {
+    let raw = leaf.raw_extension(oid::SCT_LIST)?.ok_or(PkiError::NoSct)?;
+    let scts = parse_sct_list(raw)?;
+    let tbs = precert_tbs(leaf)?;
+    let tbs_len = u32::try_from(tbs.len())
+        .ok()
+        .filter(|n| *n < 1 << 24)
+        .ok_or(PkiError::SctMalformed("TBS too long"))?;
+    let issuer_key_hash = Sha256::digest(issuer.spki());
+    let mut verified = 0;
+    for sct in &scts {
+        let Some(log) = ct_logs.iter().find(|l| l.log_id == sct.log_id) else {
+            continue;
+        };
+        let log_hex = base16ct::lower::encode_string(&log.log_id);
+        let at = Timestamp::from_unix(i64::try_from(sct.timestamp_ms / 1000).unwrap_or(i64::MAX));
+        if at < log.valid_from || log.valid_until.is_some_and(|end| at > end) {
+            return Err(PkiError::SctLogNotValid { log: log_hex, at });
+        }
+        let mut signed = Vec::with_capacity(tbs.len() + 64);
+        signed.push(0); // v1
+        signed.push(0); // certificate_timestamp
+        signed.extend_from_slice(&sct.timestamp_ms.to_be_bytes());
+        signed.extend_from_slice(&1u16.to_be_bytes()); // precert_entry
+        signed.extend_from_slice(&issuer_key_hash);
+        signed.extend_from_slice(&tbs_len.to_be_bytes()[1..]);
+        signed.extend_from_slice(&tbs);
+        let ext_len = u16::try_from(sct.extensions.len())
+            .map_err(|_| PkiError::SctMalformed("extensions too long"))?;
+        signed.extend_from_slice(&ext_len.to_be_bytes());
+        signed.extend_from_slice(sct.extensions);
+        // RFC 5246 SignatureAndHashAlgorithm: sha256(4) with rsa(1) or ecdsa(3).
+        let alg = match (sct.hash_alg, sct.sig_alg) {
+            (4, 3) => oid::ECDSA_SHA256,
+            (4, 1) => oid::RSA_SHA256,
+            _ => return Err(PkiError::SctSignature(log_hex)),
+        };
+        verify_signature(&log.spki, alg, &signed, sct.signature)
+            .map_err(|_| PkiError::SctSignature(log_hex))?;
+        verified += 1;
+    }
+    if verified == 0 {
+        return Err(PkiError::NoValidSct(scts.len()));
+    }
+    Ok(verified)
+}
+
+// ------------------------------------------------------------ identity
+
+/// A value an identity policy requires: exact, or a regular expression
+/// matched against the whole value (anchored at both ends, unlike Go's
+/// `regexp.MatchString`, so that `https://github.com/acme/` cannot be
+/// satisfied by `https://evil.example/?https://github.com/acme/`).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Matcher {
+    /// Equal to this string.
+    Exact(String),
+    /// The whole value matches this pattern.
+    Regex(regex_lite::Regex),
+}
+
+/// Why a [`Matcher::regex`] pattern was refused.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("invalid pattern {pattern:?}: {message}")]
+pub struct PatternError {
+    /// The pattern.
+    pub pattern: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Matcher {
+    /// An exact value.
+    #[must_use]
+    pub fn exact(s: impl Into<String>) -> Self {
+        Self::Exact(s.into())
+    }
+
+    /// A pattern matched against the whole value.
+    ///
+    /// # Errors
+    /// [`PatternError`] when it is not a valid pattern.
+    pub fn regex(pattern: &str) -> Result<Self, PatternError> {
+        regex_lite::Regex::new(&format!("^(?:{pattern})$"))
+            .map(Self::Regex)
+            .map_err(|e| PatternError {
+                pattern: pattern.to_owned(),
+                message: e.to_string(),
+            })
+    }
+
+    /// Whether `value` is matched.
+    #[must_use]
+    pub fn matches(&self, value: &str) -> bool {
+        match self {
+            Self::Exact(s) => s == value,
+            Self::Regex(r) => r.is_match(value),
+        }
+    }
+}
+
+impl fmt::Display for Matcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Exact(s) => write!(f, "{s:?}"),
+            Self::Regex(r) => write!(f, "/{}/", r.as_str()),
+        }
+    }
+}
+
+/// Who a Fulcio certificate must have been issued to.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct IdentityPolicy {
+    /// The subject alternative name (URI, email or Fulcio other-name).
+    pub identity: Matcher,
+    /// The OIDC issuer (extension 1.3.6.1.4.1.57264.1.8, or the legacy .1.1).
+    pub issuer: Matcher,
+    /// Further Fulcio extensions that must be equal (GitHub workflow).
+    pub extensions: Vec<(FulcioExtension, String)>,
+}
+
+/// A legacy Fulcio GitHub Actions extension (raw string values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FulcioExtension {
+    /// 1.3.6.1.4.1.57264.1.2: the event that triggered the workflow.
+    GithubWorkflowTrigger,
+    /// 1.3.6.1.4.1.57264.1.3: the commit SHA.
+    GithubWorkflowSha,
+    /// 1.3.6.1.4.1.57264.1.4: the workflow's name.
+    GithubWorkflowName,
+    /// 1.3.6.1.4.1.57264.1.5: `owner/repository`.
+    GithubWorkflowRepository,
+    /// 1.3.6.1.4.1.57264.1.6: the git ref.
+    GithubWorkflowRef,
+}
+
+impl FulcioExtension {
+    const fn oid(self) -> ObjectIdentifier {
+        match self {
+            Self::GithubWorkflowTrigger => oid::FULCIO_GH_TRIGGER,
+            Self::GithubWorkflowSha => oid::FULCIO_GH_SHA,
+            Self::GithubWorkflowName => oid::FULCIO_GH_WORKFLOW,
+            Self::GithubWorkflowRepository => oid::FULCIO_GH_REPOSITORY,
+            Self::GithubWorkflowRef => oid::FULCIO_GH_REF,
+        }
+    }
+
+    const fn name(self) -> &'static str {
+        match self {
+            Self::GithubWorkflowTrigger => "github-workflow-trigger",
+            Self::GithubWorkflowSha => "github-workflow-sha",
+            Self::GithubWorkflowName => "github-workflow-name",
+            Self::GithubWorkflowRepository => "github-workflow-repository",
+            Self::GithubWorkflowRef => "github-workflow-ref",
+        }
+    }
+}
+
+impl IdentityPolicy {
+    /// Exactly `identity`, issued by exactly `issuer`.
+    #[must_use]
+    pub fn exact(identity: impl Into<String>, issuer: impl Into<String>) -> Self {
+        Self::new(Matcher::exact(identity), Matcher::exact(issuer))
+    }
+
+    /// From two matchers.
+    #[must_use]
+    pub const fn new(identity: Matcher, issuer: Matcher) -> Self {
+        Self {
+            identity,
+            issuer,
+            extensions: Vec::new(),
+        }
+    }
+
+    /// Also require a Fulcio GitHub extension to equal `value`.
+    #[must_use]
+    pub fn with_extension(mut self, ext: FulcioExtension, value: impl Into<String>) -> Self {
+        self.extensions.push((ext, value.into()));
+        self
+    }
+}
+
+/// The identities a certificate names: SAN URIs, emails and Fulcio
+/// other-names, as strings.
+pub(crate) fn san_identities(leaf: &Cert) -> Result<Vec<String>, PkiError> {
+    let Some((_, san)) = leaf.extension::<SubjectAltName>(Role::Leaf)? else {
+        return Err(PkiError::NoIdentity);
+    };
+    let mut out = Vec::new();
+    for name in &san.0 {
+        match name {
+            GeneralName::UniformResourceIdentifier(s) | GeneralName::Rfc822Name(s) => {
+                out.push(s.as_str().to_owned());
+            }
+            GeneralName::OtherName(o) if o.type_id == oid::FULCIO_OTHERNAME_SAN => {
+                if let Ok(s) = o.value.decode_as::<der::asn1::Utf8StringRef<'_>>() {
+                    out.push(s.as_str().to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    if out.is_empty() {
+        return Err(PkiError::NoIdentity);
+    }
+    Ok(out)
+}
+
+/// The OIDC issuer: the DER extension (.1.8) or the legacy raw one (.1.1);
+/// both present and different is a refusal.
+pub(crate) fn oidc_issuer(leaf: &Cert) -> Result<String, PkiError> {
+    let v2 = leaf
+        .raw_extension(oid::FULCIO_ISSUER_V2)?
+        .map(|raw| {
+            der::asn1::Utf8StringRef::from_der(raw)
+                .map(|s| s.as_str().to_owned())
+                .map_err(|_| PkiError::Extension {
+                    role: Role::Leaf,
+                    oid: oid::FULCIO_ISSUER_V2.to_string(),
+                })
+        })
+        .transpose()?;
+    let v1 = leaf
+        .raw_extension(oid::FULCIO_ISSUER_V1)?
+        .map(|raw| {
+            std::str::from_utf8(raw)
+                .map(str::to_owned)
+                .map_err(|_| PkiError::Extension {
+                    role: Role::Leaf,
+                    oid: oid::FULCIO_ISSUER_V1.to_string(),
+                })
+        })
+        .transpose()?;
+    match (v2, v1) {
+        (Some(a), Some(b)) if a != b => Err(PkiError::OidcIssuerConflict(a, b)),
+        (Some(a), _) | (None, Some(a)) => Ok(a),
+        (None, None) => Err(PkiError::NoOidcIssuer),
+    }
+}
+
+/// The leaf names the policy's identity and issuer (and extensions).
+pub(crate) fn check_identity(leaf: &Cert, policy: &IdentityPolicy) -> Result<(), PkiError> {
+    let names = san_identities(leaf)?;
+    if !names.iter().any(|n| policy.identity.matches(n)) {
+        return Err(PkiError::IdentityMismatch {
+            expected: policy.identity.to_string(),
+            found: names,
+        });
+    }
+    let issuer = oidc_issuer(leaf)?;
+    if !policy.issuer.matches(&issuer) {
+        return Err(PkiError::OidcIssuerMismatch {
+            expected: policy.issuer.to_string(),
+            found: issuer,
+        });
+    }
+    for (ext, want) in &policy.extensions {
+        let found = leaf
+            .raw_extension(ext.oid())?
+            .map(|raw| String::from_utf8_lossy(raw).into_owned());
+        if found.as_deref() != Some(want.as_str()) {
+            return Err(PkiError::ExtensionMismatch {
+                name: ext.name(),
+                expected: want.clone(),
+                found,
+            });
+        }
+    }
+    Ok(())
+}
