@@ -33,6 +33,6 @@ pub use trust::{
 };
 pub use verify::{
     Artifact, BundlePolicy, Check, CheckError, NotVerified, Outcome, Reason, Report, SignerPolicy,
-    Verified, VerifiedEntry, VerifiedEvidence, VerifiedTime, verify_bundle, verify_bundle_envelope,
-    verify_log_entry, verify_log_evidence,
+    TimeSource, Verified, VerifiedCertificate, VerifiedEntry, VerifiedEvidence, VerifiedTime,
+    verify_bundle, verify_bundle_envelope, verify_log_entry, verify_log_evidence,
 };

@@ -123,6 +123,68 @@ fn time(t: Timestamp) -> Result<Time, CertificateError> {
     Time::try_from(std::time::UNIX_EPOCH + Duration::from_secs(unix)).map_err(CertificateError::Der)
 }
 
+/// A certificate for the key `subject_spki` (DER) named `subject`, issued
+/// by `issuer_key` under the name `issuer`, with `extensions`, valid from
+/// `not_before` to `not_after` (tests build whole PKIs with it).
+///
+/// # Errors
+/// [`CertificateError`] when a name or the encoding is refused.
+#[doc(hidden)]
+pub fn issue_certificate(
+    issuer_key: &SigningKey,
+    issuer: &str,
+    subject_spki: &[u8],
+    subject: &str,
+    not_before: Timestamp,
+    not_after: Timestamp,
+    extensions: Vec<Extension>,
+) -> Result<Vec<u8>, CertificateError> {
+    let name = |n: &str| Name::from_str(n).map_err(|_| CertificateError::Name(n.to_owned()));
+    let spki = SubjectPublicKeyInfoOwned::from_der(subject_spki).map_err(CertificateError::Der)?;
+    let digest =
+        <sha2::Sha256 as sha2::Digest>::digest([subject_spki, subject.as_bytes()].concat());
+    let mut serial = [0u8; 16];
+    serial.copy_from_slice(&digest[..16]);
+    serial[0] = (serial[0] & 0x7f) | 0x01;
+    let serial = SerialNumber::new(&serial).map_err(CertificateError::Der)?;
+    let validity = Validity::new(time(not_before)?, time(not_after)?);
+    let profile = Issued {
+        subject: name(subject)?,
+        issuer: name(issuer)?,
+        extensions,
+    };
+    let builder = CertificateBuilder::new(profile, serial, validity, spki)
+        .map_err(CertificateError::Build)?;
+    let cert = builder
+        .build::<_, RawSignature>(&CertSigner(issuer_key))
+        .map_err(CertificateError::Build)?;
+    cert.to_der().map_err(CertificateError::Der)
+}
+
+/// A profile with given names and extensions.
+struct Issued {
+    subject: Name,
+    issuer: Name,
+    extensions: Vec<Extension>,
+}
+
+impl BuilderProfile for Issued {
+    fn get_issuer(&self, _subject: &Name) -> Name {
+        self.issuer.clone()
+    }
+    fn get_subject(&self) -> Name {
+        self.subject.clone()
+    }
+    fn build_extensions(
+        &self,
+        _spk: spki::SubjectPublicKeyInfoRef<'_>,
+        _issuer_spk: spki::SubjectPublicKeyInfoRef<'_>,
+        _tbs: &x509_cert::TbsCertificate,
+    ) -> x509_cert::builder::Result<Vec<Extension>> {
+        Ok(self.extensions.clone())
+    }
+}
+
 /// A profile with no extensions: subject = issuer.
 struct SelfSigned(Name);
 

@@ -211,8 +211,9 @@ fn defect_4_a_certificate_is_never_a_pass_without_its_chain_and_identity() {
 
 #[test]
 fn defect_5_rekor_v2_message_signatures_match_their_hashedrekord_0_0_2_body() {
-    // A Rekor v2 entry of a message signature: every check passes but the
-    // time, which a v2 entry does not carry (RFC 3161 is the next issue's).
+    // A Rekor v2 entry of a message signature: without the trusted root's
+    // timestamp authorities every check passes but the time, which a v2
+    // entry does not carry; with them, its RFC 3161 timestamp is the time.
     let case = "rekor2-happy-path";
     let logs = logs_from_trusted_root(&conformance(case, "trusted_root.json")).unwrap();
     let bundle = Bundle::from_json(&conformance(case, "bundle.sigstore.json")).unwrap();
@@ -223,6 +224,17 @@ fn defect_5_rekor_v2_message_signatures_match_their_hashedrekord_0_0_2_body() {
     assert_eq!(failed, [Check::Time], "{:?}", e.report);
     assert_eq!(e.report.outcome(Check::BodyMatch), Some(Outcome::Passed));
     assert_eq!(e.report.outcome(Check::Signature), Some(Outcome::Passed));
+    let auth = attest_rekor::authorities_from_trusted_root(&conformance(case, "trusted_root.json"))
+        .unwrap();
+    let with_tsa = policy.clone().with_authorities(&auth);
+    let v = verify_bundle(&bundle, &artifact, &with_tsa).unwrap();
+    assert!(matches!(
+        v.times.as_slice(),
+        [attest_rekor::VerifiedTime {
+            source: attest_rekor::TimeSource::Rfc3161 { .. },
+            ..
+        }]
+    ));
     // The logged digest or signature of another message is refused.
     for (field, value) in [
         ("digest", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),

@@ -114,7 +114,14 @@ fn production_bundles_verify_offline_for_their_signer_and_artifact() {
         );
         let r = &lines(&out)[0];
         assert_eq!(r["verified"], true);
-        assert_eq!(r["times"].as_array().unwrap().len(), 1, "{r}");
+        // The SET's integratedTime and every RFC 3161 timestamp, verified
+        // with the trusted root's timestamp authorities.
+        let v: Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+        let tsa = v["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"]
+            .as_array()
+            .map_or(0, Vec::len);
+        assert_eq!(r["times"].as_array().unwrap().len(), 1 + tsa, "{r}");
+        assert_eq!(r["unverifiedTimestamps"], 0, "{r}");
         // The same through the conformance entrypoint, with the compiled-in
         // production root.
         let out = run(
@@ -137,6 +144,111 @@ fn production_bundles_verify_offline_for_their_signer_and_artifact() {
         );
         assert_eq!(out.status.code(), Some(1), "{name}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("artifact"));
+    }
+}
+
+const GITHUB: &str = "https://token.actions.githubusercontent.com";
+
+#[test]
+fn keyless_production_bundles_verify_for_their_workflow_identity_only() {
+    let tmp = attestlog_testkit::TempDir::created("rekor-cli-keyless");
+    for (name, identity, staging) in [
+        (
+            "prod-v1-dsse-v001.sigstore.json",
+            "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main",
+            false,
+        ),
+        (
+            "prod-v1-dsse-v001-tsa.sigstore.json",
+            "https://github.com/kubewarden/kubewarden-controller/.github/workflows/release.yml@refs/tags/v1.34.0",
+            false,
+        ),
+        // sigstore-js's own npm provenance, signed by its release workflow.
+        (
+            "prod-v1-intoto-v002.sigstore.json",
+            "https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main",
+            false,
+        ),
+        // Rekor v2 on staging: its time comes from an RFC 3161 timestamp.
+        (
+            "staging-v2-dsse-as-hashedrekord-v002.sigstore.json",
+            "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main",
+            true,
+        ),
+    ] {
+        let (_, artifact) = signer_and_artifact(tmp.path(), name);
+        let bundle = vectors(name);
+        let verify = |identity: &str, issuer: &str| {
+            let mut args = vec!["verify-bundle", "--bundle", &bundle];
+            if staging {
+                args.push("--staging");
+            }
+            args.extend([
+                "--certificate-identity",
+                identity,
+                "--certificate-oidc-issuer",
+                issuer,
+                &artifact,
+            ]);
+            run(&args, None)
+        };
+        let out = verify(identity, GITHUB);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r = &lines(&out)[0];
+        assert_eq!(r["certificateIdentities"][0], identity, "{r}");
+        assert_eq!(r["certificateIssuer"], GITHUB);
+        for c in ["certificate-chain", "sct", "certificate-identity"] {
+            assert!(
+                r["checks"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|x| x["check"] == c && x["outcome"] == "passed"),
+                "{name}: {c} {r}"
+            );
+        }
+        // Another workflow, or another issuer: refused by the identity check.
+        for (id, iss) in [
+            (identity.replace("refs/", "refs/x"), GITHUB),
+            (identity.to_owned(), "https://accounts.google.com"),
+        ] {
+            let out = verify(&id, iss);
+            assert_eq!(out.status.code(), Some(1), "{name}");
+            assert_eq!(lines(&out)[0]["failed"], "certificate-identity", "{name}");
+        }
+        // The regex form, anchored.
+        let mut args = vec!["bundle", "verify"];
+        if staging {
+            args.extend([
+                "--trusted-root",
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/trust/staging_trusted_root.json"
+                ),
+            ]);
+        }
+        args.extend([
+            "--certificate-identity-regexp",
+            "https://github\\.com/.*",
+            "--certificate-oidc-issuer-regexp",
+            "https://token\\.actions\\.githubusercontent\\.com",
+            "--artifact",
+            &artifact,
+            &bundle,
+        ]);
+        let out = run(&args, None);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
     }
 }
 

@@ -1,7 +1,7 @@
 //! Shared by the attest-rekor tests: the trusted logs of the recorded
 //! vectors, and the policy that pins each real bundle's own signer.
 
-#![allow(dead_code, unreachable_pub, missing_docs)]
+#![allow(dead_code, unused_imports, unreachable_pub, missing_docs)]
 
 use attest_dsse::PublicKey;
 use attest_rekor::{
