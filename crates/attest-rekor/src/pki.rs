@@ -713,6 +713,44 @@ pub(crate) fn bundle_leaf(chain: &[Vec<u8>]) -> Result<Cert, PkiError> {
     certs.into_iter().next().ok_or(PkiError::EmptyChain)
 }
 
+/// Validates a signing certificate (DER) against `authorities` at every
+/// time of `times`: its path to one of the certificate authorities, and at
+/// least one embedded SCT from a trusted CT log. Returns the authority.
+/// No identity is checked here (see [`IdentityPolicy`]).
+///
+/// # Errors
+/// [`PkiError`] naming the first rule broken.
+pub fn verify_certificate<'a>(
+    der: &[u8],
+    authorities: &'a Authorities,
+    times: &[Timestamp],
+) -> Result<&'a CertificateAuthority, PkiError> {
+    let leaf = Cert::parse(der)?;
+    if times.is_empty() {
+        return Err(PkiError::NoAuthority("verified time"));
+    }
+    let ca = verify_path(
+        &leaf,
+        &authorities.certificate_authorities,
+        times,
+        Purpose::CodeSigning,
+        "certificate authority",
+    )?;
+    let issuer = ca.chain.first().ok_or(PkiError::EmptyChain)?;
+    verify_scts(&leaf, issuer, &authorities.ct_logs)?;
+    Ok(ca)
+}
+
+/// The identities (SAN URIs, emails, Fulcio other-names) and the OIDC
+/// issuer a DER certificate names — read, not validated.
+///
+/// # Errors
+/// [`PkiError`] for a malformed certificate or missing names.
+pub fn certificate_identity(der: &[u8]) -> Result<(Vec<String>, String), PkiError> {
+    let leaf = Cert::parse(der)?;
+    Ok((san_identities(&leaf)?, oidc_issuer(&leaf)?))
+}
+
 // ---------------------------------------------------------------- SCTs
 
 /// One embedded SCT (RFC 6962 §3.2), as parsed.
@@ -724,6 +762,15 @@ pub(crate) struct Sct<'a> {
     hash_alg: u8,
     sig_alg: u8,
     signature: &'a [u8],
+}
+
+/// How many SCTs a `SignedCertificateTimestampList` extension value holds
+/// (parsing only; for fuzzing and diagnostics).
+///
+/// # Errors
+/// [`PkiError::SctMalformed`].
+pub fn parse_sct_list_len(ext_value: &[u8]) -> Result<usize, PkiError> {
+    parse_sct_list(ext_value).map(|l| l.len())
 }
 
 /// A TLS-style reader over bytes (RFC 5246 §4 vectors).

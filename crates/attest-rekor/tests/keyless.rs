@@ -235,3 +235,49 @@ fn certificate_mutations_and_root_mutations_are_refused_by_their_rule() {
     let v = verify_bundle(&b, &artifact_of(&b), &policy).unwrap();
     assert_eq!((v.times.len(), v.unverified_timestamps), (1, 1));
 }
+
+mod never_panic {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn material() -> (Vec<u8>, Vec<u8>, attest_rekor::pki::Authorities) {
+        let v = json(KUBEWARDEN);
+        let vm = &v["verificationMaterial"];
+        let token = Base64::decode_vec(
+            vm["timestampVerificationData"]["rfc3161Timestamps"][0]["signedTimestamp"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+        let cert = Base64::decode_vec(vm["certificate"]["rawBytes"].as_str().unwrap()).unwrap();
+        (token, cert, authorities_from_trusted_root(&root()).unwrap())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// Real tokens and certificates with bytes overwritten or cut: a
+        /// typed error or (for bytes the signature does not cover) a pass,
+        /// never a panic; a mutated certificate never passes its path.
+        #[test]
+        fn mutated_tokens_and_certificates(at in any::<prop::sample::Index>(), byte in any::<u8>(), cut in any::<prop::sample::Index>()) {
+            let (token, cert, auth) = material();
+            let mut t = token.clone();
+            let i = at.index(t.len());
+            t[i] = byte;
+            let _ = verify_timestamp(&t, b"sig", &auth.timestamp_authorities);
+            let _ = verify_timestamp(&token[..cut.index(token.len())], b"sig", &auth.timestamp_authorities);
+            let mut c = cert.clone();
+            let i = at.index(c.len());
+            let changed = c[i] != byte;
+            c[i] = byte;
+            let res = attest_rekor::pki::verify_certificate(&c, &auth, &[Timestamp::from_unix(1_775_719_500)]);
+            if changed {
+                prop_assert!(res.is_err());
+            } else {
+                prop_assert!(res.is_ok(), "{res:?}");
+            }
+            let _ = attest_rekor::pki::certificate_identity(&c[..cut.index(c.len())]);
+            let _ = attest_rekor::pki::parse_sct_list_len(&c[..cut.index(c.len())]);
+        }
+    }
+}
