@@ -48,7 +48,25 @@ fn bench(c: &mut Criterion) {
     verify_bundle(&dsse, &dsse_artifact, &dsse_policy).unwrap();
     verify_bundle(&hashed, &hashed_artifact, &hashed_policy).unwrap();
 
+    // Keyless: the same dsse bundle under an identity policy, its Fulcio
+    // certificate chained to the trusted root, its SCT verified.
+    let authorities =
+        attest_rekor::authorities_from_trusted_root(&read("trusted_root.json")).unwrap();
+    let keyless_policy = BundlePolicy::new(
+        &logs,
+        SignerPolicy::identity(
+            "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main",
+            "https://token.actions.githubusercontent.com",
+        ),
+        Timestamp::now(),
+    )
+    .with_authorities(&authorities);
+    verify_bundle(&dsse, &dsse_artifact, &keyless_policy).unwrap();
+
     let mut g = c.benchmark_group("bundle_verify");
+    g.bench_function("prod_dsse_keyless", |b| {
+        b.iter(|| verify_bundle(black_box(&dsse), &dsse_artifact, &keyless_policy))
+    });
     g.bench_function("prod_dsse", |b| {
         b.iter(|| verify_bundle(black_box(&dsse), &dsse_artifact, &dsse_policy))
     });

@@ -6,7 +6,7 @@ use std::fmt;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
-use p256::ecdsa::signature::{Signer as _, Verifier as _};
+use p256::ecdsa::signature::Signer as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -91,6 +91,8 @@ impl Algorithm {
         }
     }
 }
+
+use crate::provider::{EcdsaHash, Provider};
 
 /// How an ECDSA signature is encoded in an envelope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -382,20 +384,71 @@ impl PublicKey {
         }
     }
 
-    /// Whether `sig` is a valid signature of `msg` by this key. Ed25519 uses
-    /// `verify_strict`; ECDSA takes the key's [`SigEncoding`].
+    /// Whether `sig` is a valid signature of `msg` by this key, with the
+    /// build's default [`Provider`]. Ed25519 is verified strictly; ECDSA
+    /// takes the key's [`SigEncoding`].
     #[must_use]
     pub fn verifies(&self, msg: &[u8], sig: &[u8]) -> bool {
+        self.verifies_with(Provider::DEFAULT, msg, sig)
+    }
+
+    /// [`verifies`](Self::verifies) with an explicit [`Provider`] (tests run
+    /// the same vectors through each).
+    #[must_use]
+    pub fn verifies_with(&self, provider: Provider, msg: &[u8], sig: &[u8]) -> bool {
+        let hash = match &self.key {
+            Verifying::Ed25519(_) | Verifying::P256(_) => EcdsaHash::Sha256,
+            Verifying::P384(_) => EcdsaHash::Sha384,
+            Verifying::P521(_) => EcdsaHash::Sha512,
+        };
+        self.verifies_hashed_with(provider, hash, msg, sig)
+    }
+
+    /// Whether `sig` is this key's ECDSA signature of `msg` hashed with
+    /// `hash` (X.509 names the hash separately from the key: a P-384 CA
+    /// signs with SHA-384 or SHA-256), with the default [`Provider`]. For
+    /// an Ed25519 key `hash` is ignored (Ed25519 hashes internally).
+    #[must_use]
+    pub fn verifies_hashed(&self, hash: EcdsaHash, msg: &[u8], sig: &[u8]) -> bool {
+        self.verifies_hashed_with(Provider::DEFAULT, hash, msg, sig)
+    }
+
+    /// [`verifies_hashed`](Self::verifies_hashed) with an explicit provider.
+    #[must_use]
+    pub fn verifies_hashed_with(
+        &self,
+        provider: Provider,
+        hash: EcdsaHash,
+        msg: &[u8],
+        sig: &[u8],
+    ) -> bool {
+        match provider {
+            #[cfg(feature = "ring")]
+            Provider::Ring => {
+                if let Some(ok) = crate::provider::ring_verify(self, hash, msg, sig) {
+                    return ok;
+                }
+            }
+            Provider::RustCrypto => {}
+        }
         match &self.key {
             Verifying::Ed25519(k) => ed25519_dalek::Signature::from_slice(sig)
                 .is_ok_and(|s| k.verify_strict(msg, &s).is_ok()),
-            Verifying::P256(k) => ecdsa_signature!(p256, self.encoding, sig)
-                .is_some_and(|s| k.verify(msg, &s).is_ok()),
-            Verifying::P384(k) => ecdsa_signature!(p384, self.encoding, sig)
-                .is_some_and(|s| k.verify(msg, &s).is_ok()),
-            Verifying::P521(k) => ecdsa_signature!(p521, self.encoding, sig)
-                .is_some_and(|s| k.verify(msg, &s).is_ok()),
+            _ => self.verifies_prehashed(&hash.digest(msg), sig),
         }
+    }
+
+    /// The key as the provider needs it: the raw Ed25519 key or the SEC1
+    /// uncompressed point (the tail of the canonical SPKI).
+    #[cfg(feature = "ring")]
+    pub(crate) fn raw_public_key(&self) -> &[u8] {
+        let n = match &self.key {
+            Verifying::Ed25519(_) => 32,
+            Verifying::P256(_) => 65,
+            Verifying::P384(_) => 97,
+            Verifying::P521(_) => 133,
+        };
+        &self.spki[self.spki.len().saturating_sub(n)..]
     }
 }
 

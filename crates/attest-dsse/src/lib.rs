@@ -8,6 +8,7 @@ mod intoto;
 mod keys;
 mod keyset;
 mod pae;
+mod provider;
 mod time;
 mod verify;
 
@@ -18,5 +19,6 @@ pub use intoto::{IN_TOTO_PAYLOAD_TYPE, STATEMENT_V1, Statement, StatementError, 
 pub use keys::{Algorithm, Jwk, KeyError, PublicKey, SigEncoding, SigningKey};
 pub use keyset::{KeySet, KeySetError, KeyStatus, TrustedKey};
 pub use pae::{PaeSha256, pae, pae_prefix};
+pub use provider::{EcdsaHash, Provider};
 pub use time::{Clock, SystemClock, Timestamp, TimestampError};
 pub use verify::{Verified, Verifier, VerifierError, VerifyError};

@@ -362,12 +362,12 @@ pub(crate) fn verify_signature(
             if key.algorithm() == attest_dsse::Algorithm::Ed25519 {
                 return Err(SigProblem::KeyMismatch);
             }
-            let digest = match alg {
-                oid::ECDSA_SHA256 => Sha256::digest(msg).to_vec(),
-                oid::ECDSA_SHA384 => Sha384::digest(msg).to_vec(),
-                _ => Sha512::digest(msg).to_vec(),
+            let hash = match alg {
+                oid::ECDSA_SHA256 => attest_dsse::EcdsaHash::Sha256,
+                oid::ECDSA_SHA384 => attest_dsse::EcdsaHash::Sha384,
+                _ => attest_dsse::EcdsaHash::Sha512,
             };
-            if key.verifies_prehashed(&digest, sig) {
+            if key.verifies_hashed(hash, msg, sig) {
                 Ok(())
             } else {
                 Err(SigProblem::Invalid)

@@ -1,0 +1,89 @@
+//! Which implementation verifies signatures — a seam in the spirit of
+//! rustls' `CryptoProvider`. RustCrypto (pure Rust) is the default and
+//! always available; with the `ring` feature, ring's assembly verifies
+//! Ed25519 and ECDSA P-256/P-384 (with SHA-256 or SHA-384) and becomes the
+//! default. What ring does not cover (P-521, SHA-512 ECDSA, signatures over
+//! a digest rather than a message) is always RustCrypto's.
+
+use sha2::{Digest, Sha256, Sha384, Sha512};
+
+#[cfg(feature = "ring")]
+use crate::keys::{Algorithm, PublicKey, SigEncoding};
+
+/// A signature-verification backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Provider {
+    /// RustCrypto's `ed25519-dalek`, `p256`, `p384`, `p521`: pure Rust.
+    RustCrypto,
+    /// ring (assembly, constant-time), for Ed25519 and ECDSA P-256/P-384.
+    #[cfg(feature = "ring")]
+    Ring,
+}
+
+impl Provider {
+    /// The build's default: [`Provider::Ring`] with the `ring` feature,
+    /// otherwise [`Provider::RustCrypto`].
+    #[cfg(feature = "ring")]
+    pub const DEFAULT: Self = Self::Ring;
+    /// The build's default: [`Provider::Ring`] with the `ring` feature,
+    /// otherwise [`Provider::RustCrypto`].
+    #[cfg(not(feature = "ring"))]
+    pub const DEFAULT: Self = Self::RustCrypto;
+
+    /// Every provider compiled in.
+    pub const ALL: &'static [Self] = &[
+        Self::RustCrypto,
+        #[cfg(feature = "ring")]
+        Self::Ring,
+    ];
+}
+
+/// The hash an ECDSA signature is computed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EcdsaHash {
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl EcdsaHash {
+    pub(crate) fn digest(self, msg: &[u8]) -> Vec<u8> {
+        match self {
+            Self::Sha256 => Sha256::digest(msg).to_vec(),
+            Self::Sha384 => Sha384::digest(msg).to_vec(),
+            Self::Sha512 => Sha512::digest(msg).to_vec(),
+        }
+    }
+}
+
+/// ring's verdict, or `None` where ring has no algorithm for the pair.
+#[cfg(feature = "ring")]
+pub(crate) fn ring_verify(
+    key: &PublicKey,
+    hash: EcdsaHash,
+    msg: &[u8],
+    sig: &[u8],
+) -> Option<bool> {
+    use ring::signature as r;
+    let der = key.sig_encoding() == SigEncoding::Der;
+    let alg: &'static dyn r::VerificationAlgorithm = match (key.algorithm(), hash, der) {
+        (Algorithm::Ed25519, _, _) => &r::ED25519,
+        (Algorithm::EcdsaP256Sha256, EcdsaHash::Sha256, true) => &r::ECDSA_P256_SHA256_ASN1,
+        (Algorithm::EcdsaP256Sha256, EcdsaHash::Sha256, false) => &r::ECDSA_P256_SHA256_FIXED,
+        (Algorithm::EcdsaP256Sha256, EcdsaHash::Sha384, true) => &r::ECDSA_P256_SHA384_ASN1,
+        (Algorithm::EcdsaP384Sha384, EcdsaHash::Sha384, true) => &r::ECDSA_P384_SHA384_ASN1,
+        (Algorithm::EcdsaP384Sha384, EcdsaHash::Sha384, false) => &r::ECDSA_P384_SHA384_FIXED,
+        (Algorithm::EcdsaP384Sha384, EcdsaHash::Sha256, true) => &r::ECDSA_P384_SHA256_ASN1,
+        _ => return None,
+    };
+    Some(
+        r::UnparsedPublicKey::new(alg, key.raw_public_key())
+            .verify(msg, sig)
+            .is_ok(),
+    )
+}

@@ -1,0 +1,155 @@
+//! Every signature provider compiled in (RustCrypto always; ring with the
+//! `ring` feature, as `cargo test --all-features` builds) runs the same
+//! known-answer vectors and negative cases, and agrees with the other on
+//! random and mutated signatures.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code
+
+use attest_dsse::{Algorithm, EcdsaHash, Provider, PublicKey, SigEncoding, SigningKey, pae};
+use base64ct::{Base64, Encoding};
+use p384::ecdsa::signature::Signer as _;
+use p384::pkcs8::EncodePublicKey as _;
+use proptest::prelude::*;
+use serde_json::Value;
+
+const MSG: &[u8] = b"attestlog provider vectors";
+
+fn spec() -> Value {
+    serde_json::from_slice(
+        &std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/vectors/dsse-spec-vectors.transcribed.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap()
+}
+
+fn b64(v: &Value) -> Vec<u8> {
+    Base64::decode_vec(v.as_str().unwrap()).unwrap()
+}
+
+fn p384_pair(seed: u8) -> (p384::ecdsa::SigningKey, PublicKey) {
+    let sk = p384::ecdsa::SigningKey::from_slice(&[seed; 48]).unwrap();
+    let spki = sk.verifying_key().to_public_key_der().unwrap();
+    (sk, PublicKey::from_spki_der(spki.as_bytes()).unwrap())
+}
+
+#[test]
+fn the_dsse_spec_ecdsa_vector_verifies_with_every_provider() {
+    let d = spec();
+    let k = &d["derived"]["ecdsa_p256_spec_key"];
+    let der_key = PublicKey::from_pem(k["spki_pem"].as_str().unwrap()).unwrap();
+    let raw_key = der_key.clone().with_sig_encoding(SigEncoding::Raw);
+    let msg = pae("http://example.com/HelloWorld", b"hello world");
+    let der_sig = b64(&k["sig_as_asn1_der_b64"]);
+    let high_s = b64(&k["high_s_twin_raw_b64"]);
+    for &p in Provider::ALL {
+        assert!(der_key.verifies_with(p, &msg, &der_sig), "{p:?}");
+        // High-S twin accepted (documented), in raw form.
+        assert!(raw_key.verifies_with(p, &msg, &high_s), "{p:?}");
+        // The DER signature is not a raw one, and vice versa.
+        assert!(!raw_key.verifies_with(p, &msg, &der_sig), "{p:?}");
+        assert!(!der_key.verifies_with(p, &msg, &high_s), "{p:?}");
+        assert!(
+            !der_key.verifies_with(p, b"another message", &der_sig),
+            "{p:?}"
+        );
+    }
+}
+
+#[test]
+fn rfc8032_test1_ed25519_verifies_with_every_provider() {
+    let d = spec();
+    let e = &d["derived"]["ed25519_rfc8032_test1_key_over_spec_pae"];
+    let key = PublicKey::from_jwk(&serde_json::from_value(e["jwk"].clone()).unwrap()).unwrap();
+    let env = &e["envelope"];
+    let msg = pae(env["payloadType"].as_str().unwrap(), &b64(&env["payload"]));
+    let sig = b64(&env["signatures"][0]["sig"]);
+    for &p in Provider::ALL {
+        assert!(key.verifies_with(p, &msg, &sig), "{p:?}");
+        let mut bad = sig.clone();
+        bad[0] ^= 1;
+        assert!(!key.verifies_with(p, &msg, &bad), "{p:?}");
+        // s + L (non-canonical scalar) is refused by both.
+        let mut s_plus_l = sig.clone();
+        let l: [u8; 32] = [
+            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9,
+            0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+        ];
+        let mut carry = 0u16;
+        for i in 0..32 {
+            let v = u16::from(s_plus_l[32 + i]) + u16::from(l[i]) + carry;
+            s_plus_l[32 + i] = v as u8;
+            carry = v >> 8;
+        }
+        assert!(!key.verifies_with(p, &msg, &s_plus_l), "{p:?}");
+    }
+}
+
+#[test]
+fn p384_with_sha384_and_sha256_and_negatives_with_every_provider() {
+    let (sk, pk) = p384_pair(7);
+    let (_, other) = p384_pair(9);
+    let sig: p384::ecdsa::Signature = sk.sign(MSG);
+    let der = sig.to_der();
+    // The same key signing a SHA-256 digest (as an X.509 CA may).
+    let digest256 = <sha2::Sha256 as sha2::Digest>::digest(MSG);
+    let sig256: p384::ecdsa::Signature =
+        p384::ecdsa::signature::hazmat::PrehashSigner::sign_prehash(&sk, &digest256).unwrap();
+    for &p in Provider::ALL {
+        assert!(pk.verifies_with(p, MSG, der.as_bytes()), "{p:?}");
+        assert!(
+            pk.verifies_hashed_with(p, EcdsaHash::Sha256, MSG, sig256.to_der().as_bytes()),
+            "{p:?}"
+        );
+        assert!(
+            !pk.verifies_hashed_with(p, EcdsaHash::Sha256, MSG, der.as_bytes()),
+            "{p:?}"
+        );
+        assert!(!other.verifies_with(p, MSG, der.as_bytes()), "{p:?}");
+        assert!(
+            !pk.verifies_with(p, MSG, &der.as_bytes()[..der.as_bytes().len() - 1]),
+            "{p:?}"
+        );
+        assert!(!pk.verifies_with(p, MSG, &[]), "{p:?}");
+        let raw = pk.clone().with_sig_encoding(SigEncoding::Raw);
+        assert!(raw.verifies_with(p, MSG, &sig.to_bytes()), "{p:?}");
+    }
+}
+
+fn agree(key: &PublicKey, hash: EcdsaHash, msg: &[u8], sig: &[u8]) -> bool {
+    let answers: Vec<bool> = Provider::ALL
+        .iter()
+        .map(|&p| key.verifies_hashed_with(p, hash, msg, sig))
+        .collect();
+    answers.windows(2).all(|w| w[0] == w[1])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// Signatures made here, then left alone or with one byte changed:
+    /// every provider says the same, and an unchanged one verifies.
+    #[test]
+    fn providers_agree_on_valid_and_mutated_signatures(
+        msg in prop::collection::vec(any::<u8>(), 0..200),
+        at in any::<prop::sample::Index>(),
+        byte in any::<u8>(),
+    ) {
+        for alg in [Algorithm::Ed25519, Algorithm::EcdsaP256Sha256] {
+            let k = SigningKey::generate(alg).unwrap();
+            let sig = k.sign(&msg);
+            let pk = k.public_key();
+            for &p in Provider::ALL {
+                prop_assert!(pk.verifies_with(p, &msg, &sig));
+            }
+            let mut bad = sig.clone();
+            let i = at.index(bad.len());
+            bad[i] = byte;
+            prop_assert!(agree(pk, EcdsaHash::Sha256, &msg, &bad));
+            if bad != sig {
+                prop_assert!(!pk.verifies(&msg, &bad));
+            }
+        }
+    }
+}
