@@ -33,6 +33,7 @@ pub use trust::{
 };
 pub use verify::{
     Artifact, BundlePolicy, Check, CheckError, NotVerified, Outcome, Reason, Report, SignerPolicy,
-    TimeSource, Verified, VerifiedCertificate, VerifiedEntry, VerifiedEvidence, VerifiedTime,
-    verify_bundle, verify_bundle_envelope, verify_log_entry, verify_log_evidence,
+    TimeSource, VerificationPolicy, Verified, VerifiedCertificate, VerifiedEntry, VerifiedEvidence,
+    VerifiedTime, logged_certificate_der, verify_bundle, verify_bundle_envelope, verify_log_entry,
+    verify_log_evidence,
 };

@@ -47,6 +47,27 @@ pub enum SignerPolicy {
     CertificateIdentity(IdentityPolicy),
 }
 
+impl From<KeySet> for SignerPolicy {
+    fn from(set: KeySet) -> Self {
+        Self::KeySet(set)
+    }
+}
+
+impl From<PublicKey> for SignerPolicy {
+    fn from(key: PublicKey) -> Self {
+        Self::Key(key)
+    }
+}
+
+impl From<IdentityPolicy> for SignerPolicy {
+    fn from(identity: IdentityPolicy) -> Self {
+        Self::CertificateIdentity(identity)
+    }
+}
+
+/// The name for [`SignerPolicy`]: who must have signed.
+pub type VerificationPolicy = SignerPolicy;
+
 impl SignerPolicy {
     /// One pinned key.
     #[must_use]
@@ -494,11 +515,17 @@ fn rest(
     let tlog = entry
         .to_tlog_entry()
         .map_err(|e| single(Check::LogKey, Reason::RestEntry(Arc::new(e))))?;
+    // A REST entry carries no bundle certificate; under a certificate
+    // policy, the certificate is the one the log recorded as the verifier.
+    let chain = match policy.signer {
+        SignerPolicy::CertificateIdentity(_) => Ok(logged_certificate(&tlog)),
+        _ => Ok(None),
+    };
     run(
         &Input {
             entry: &tlog,
             content: Ok(content),
-            chain: Ok(None),
+            chain,
             artifact,
             bundle_v01: false,
             timestamps: Ok(Vec::new()),
@@ -753,6 +780,43 @@ fn evidence(
         });
     }
     out
+}
+
+/// The signing certificate (DER) a REST entry's logged body records as its
+/// verifier, when it is a certificate (keyless signing). Read, not
+/// validated: [`verify_log_entry`] under a certificate policy validates it.
+#[must_use]
+pub fn logged_certificate_der(entry: &crate::api::LogEntry) -> Option<Vec<u8>> {
+    let tlog = entry.to_tlog_entry().ok()?;
+    logged_certificate(&tlog)?.into_iter().next()
+}
+
+/// The certificate a logged body names as its (first) verifier: a `dsse`
+/// or `intoto` verifier PEM, a `hashedrekord` public key PEM, or a Rekor v2
+/// verifier, when it is a certificate.
+fn logged_certificate(entry: &TlogEntry) -> Option<Vec<Vec<u8>>> {
+    let body = EntryBody::parse(&Base64::decode_vec(&entry.canonicalized_body).ok()?).ok()?;
+    let pem_cert = |b64: &str| {
+        let pem = Base64::decode_vec(b64).ok()?;
+        let (label, der) = der::pem::decode_vec(&pem).ok()?;
+        (label == "CERTIFICATE").then_some(der)
+    };
+    let der = match &body {
+        EntryBody::DsseV001(d) => pem_cert(&d.signatures.first()?.verifier),
+        EntryBody::IntotoV002(i) => pem_cert(&i.content.envelope.signatures.first()?.public_key),
+        EntryBody::HashedRekordV001(h) => pem_cert(&h.signature.public_key.content),
+        EntryBody::HashedRekordV002(h) => {
+            let c = h
+                .hashed_rekord_v0_0_2
+                .signature
+                .verifier
+                .as_ref()?
+                .x509_certificate
+                .as_ref()?;
+            Base64::decode_vec(&c.raw_bytes).ok()
+        }
+    }?;
+    Some(vec![der])
 }
 
 /// The bundle's leaf certificate (a root among the bundle's certificates,

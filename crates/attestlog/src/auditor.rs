@@ -5,7 +5,8 @@ use std::fmt;
 
 use std::sync::Arc;
 
-use attest_dsse::{Clock, Envelope, KeySet, Statement, SystemClock};
+use attest_dsse::{Clock, Envelope, Statement, SystemClock};
+use attest_rekor::pki::Authorities;
 use attest_rekor::verify::{
     Check, CheckResult, CheckpointMemo, Outcome, Report, VerifiedCheckpoint, report_of,
 };
@@ -27,7 +28,9 @@ pub enum AuditCheck {
     /// The row's attestation id is SHA-256 of its envelope's PAE (the id is
     /// re-derived, never trusted from the store).
     AttestationId,
-    /// The stored envelope is signed by a key of the key set.
+    /// The stored envelope is signed by a key the auditor's policy trusts:
+    /// a key of the key set, the pinned key, or (identity policy) the key
+    /// of the signing certificate — which the `certificate` line judges.
     EnvelopeSignature,
     /// The signed statement names this row's tenant, subject and claimed time.
     Binding,
@@ -53,6 +56,11 @@ pub enum AuditCheck {
     KeyValidAtIntegratedTime,
     /// The claimed time T satisfies T ≤ integratedTime ≤ T + window.
     NotBackdated,
+    /// Identity policy only: the signing certificate (the bundle's, or the
+    /// one the log recorded) chains to a certificate authority of the
+    /// trusted root at every verified time, carries an SCT from a trusted
+    /// CT log, and names the policy's identity and OIDC issuer.
+    Certificate,
 }
 
 impl fmt::Display for AuditCheck {
@@ -220,10 +228,11 @@ pub struct AuditorBuilder<L> {
 pub const DEFAULT_BACKDATE_WINDOW: i64 = 300;
 
 impl<L> AuditorBuilder<L> {
-    fn new(keys: KeySet, store: Box<dyn AttestationStore>) -> Self {
+    fn new(signer: SignerPolicy, store: Box<dyn AttestationStore>) -> Self {
         Self {
             core: Core {
-                keys,
+                signer,
+                authorities: None,
                 store,
                 log: None,
                 window: DEFAULT_BACKDATE_WINDOW,
@@ -246,7 +255,8 @@ impl<L> AuditorBuilder<L> {
     /// from a configuration where publication is optional).
     pub fn optional_log<C>(self, client: Option<C>) -> AuditorBuilder<C> {
         let Core {
-            keys,
+            signer,
+            authorities,
             store,
             window,
             clock,
@@ -257,7 +267,8 @@ impl<L> AuditorBuilder<L> {
         } = self.core;
         AuditorBuilder {
             core: Core {
-                keys,
+                signer,
+                authorities,
                 store,
                 log: client,
                 window,
@@ -267,6 +278,14 @@ impl<L> AuditorBuilder<L> {
                 trust_current_tree,
             },
         }
+    }
+
+    /// The trusted root's certificate authorities, CT logs and timestamp
+    /// authorities (`attest_rekor::authorities_from_trusted_root`): needed
+    /// by an identity policy, and to verify RFC 3161 timestamps.
+    pub fn authorities(mut self, authorities: Authorities) -> Self {
+        self.core.authorities = Some(Arc::new(authorities));
+        self
     }
 
     /// Seconds a claimed time may precede the log's integrated time
@@ -324,12 +343,15 @@ pub struct Auditor<T = Offline> {
 }
 
 impl Auditor<Offline> {
-    /// A builder trusting `keys` for signatures, auditing `store`.
+    /// A builder trusting `signer` for signatures — a [`KeySet`](attest_dsse::KeySet), a pinned
+    /// key, or a certificate identity (`SignerPolicy::identity(san,
+    /// issuer)`, with [`authorities`](AuditorBuilder::authorities)) —
+    /// auditing `store`.
     pub fn builder(
-        keys: KeySet,
+        signer: impl Into<SignerPolicy>,
         store: Box<dyn AttestationStore>,
     ) -> AuditorBuilder<RekorClient<Offline>> {
-        AuditorBuilder::new(keys, store)
+        AuditorBuilder::new(signer.into(), store)
     }
 }
 
@@ -385,13 +407,14 @@ pub struct AsyncAuditor<T> {
 }
 
 impl AsyncAuditor<Offline> {
-    /// A builder trusting `keys` for signatures, auditing `store`; give it an
+    /// A builder trusting `signer` for signatures (as
+    /// [`Auditor::builder`]), auditing `store`; give it an
     /// [`AsyncRekorClient`] with `.log(…)`.
     pub fn builder(
-        keys: KeySet,
+        signer: impl Into<SignerPolicy>,
         store: Box<dyn AttestationStore>,
     ) -> AuditorBuilder<AsyncRekorClient<Offline>> {
-        AuditorBuilder::new(keys, store)
+        AuditorBuilder::new(signer.into(), store)
     }
 }
 
@@ -439,7 +462,8 @@ impl<T: AsyncTransport> AsyncAuditor<T> {
 
 /// What both auditors share; the flows are written once, as futures.
 struct Core<L> {
-    keys: KeySet,
+    signer: SignerPolicy,
+    authorities: Option<Arc<Authorities>>,
     store: Box<dyn AttestationStore>,
     log: Option<L>,
     window: i64,
@@ -452,7 +476,7 @@ struct Core<L> {
 impl<L> fmt::Debug for Core<L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Auditor")
-            .field("keys", &self.keys.keys.len())
+            .field("signer", &self.signer)
             .field("window", &self.window)
             .finish_non_exhaustive()
     }
@@ -599,13 +623,31 @@ impl<L: LogOps> Core<L> {
                 ))
             },
         );
+        // The entry is fetched first (its lines are written below): under an
+        // identity policy the signing certificate is the one it records.
+        let fetched = match (&row.entry, &self.log) {
+            (Some(stored), Some(log)) => Some(match EntryId::parse(&stored.entry_id) {
+                Err(e) => Err(format!("stored entry id: {e}")),
+                Ok(id) => match log.get_entry(&id).await {
+                    Err(e) => Err(e.to_string()),
+                    Ok(e) if e.id.uuid() == id.uuid() => Ok(e),
+                    Ok(_) => Err("the log returned another entry".to_owned()),
+                },
+            }),
+            _ => None,
+        };
+        let certificate = match &fetched {
+            Some(Ok(e)) => attest_rekor::logged_certificate_der(e),
+            _ => None,
+        };
         // Without a valid signature nothing the payload says is trusted (no
         // binding, no claimed time), but the log's evidence is still checked.
-        let claimed =
-            self.signature_then_binding(&mut r, &env, |r, payload| binding_check(r, payload, row));
+        let claimed = self.signature_then_binding(&mut r, &env, certificate.as_deref(), |r, p| {
+            binding_check(r, p, row)
+        });
 
         // The log's evidence.
-        let (Some(stored), Some(log)) = (&row.entry, &self.log) else {
+        let (Some(stored), Some(log), Some(fetched)) = (&row.entry, &self.log, fetched) else {
             let why = if row.entry.is_none() {
                 "not published: the row is pending"
             } else {
@@ -615,14 +657,6 @@ impl<L: LogOps> Core<L> {
                 r.skip(c, why);
             }
             return r;
-        };
-        let fetched = match EntryId::parse(&stored.entry_id) {
-            Err(e) => Err(format!("stored entry id: {e}")),
-            Ok(id) => match log.get_entry(&id).await {
-                Err(e) => Err(e.to_string()),
-                Ok(e) if e.id.uuid() == id.uuid() => Ok(e),
-                Ok(_) => Err("the log returned another entry".to_owned()),
-            },
         };
         let entry = match fetched {
             Ok(e) => {
@@ -634,6 +668,7 @@ impl<L: LogOps> Core<L> {
                 for &c in &ALL_LOG_CHECKS[1..] {
                     r.skip(c, "the entry could not be fetched");
                 }
+                self.certificate_line(&mut r, None);
                 return r;
             }
         };
@@ -687,6 +722,7 @@ impl<L: LogOps> Core<L> {
             Ok(note) => r.push_note(AuditCheck::Consistency, note),
             Err(e) => r.push(AuditCheck::Consistency, Err(e.clone())),
         }
+        self.certificate_line(&mut r, Some(report));
         Self::time_lines(&mut r, report, claimed);
         r
     }
@@ -695,12 +731,11 @@ impl<L: LogOps> Core<L> {
 impl<L> Core<L> {
     /// The policy for this auditor's evidence: its key set, its clock, and
     /// the signed claimed time within its window.
-    fn policy<'a>(&self, logs: &'a [TrustedLog], claimed: Option<i64>) -> BundlePolicy<'a> {
-        let policy = BundlePolicy::new(
-            logs,
-            SignerPolicy::KeySet(self.keys.clone()),
-            self.clock.now(),
-        );
+    fn policy<'a>(&'a self, logs: &'a [TrustedLog], claimed: Option<i64>) -> BundlePolicy<'a> {
+        let mut policy = BundlePolicy::new(logs, self.signer.clone(), self.clock.now());
+        if let Some(a) = &self.authorities {
+            policy = policy.with_authorities(a);
+        }
         match claimed {
             Some(t) => policy.with_claimed_time(t, self.window),
             None => policy,
@@ -714,9 +749,10 @@ impl<L> Core<L> {
         &self,
         r: &mut AuditReport,
         env: &Envelope,
+        certificate: Option<&[u8]>,
         binding: impl FnOnce(&mut AuditReport, &[u8]) -> Option<i64>,
     ) -> Option<i64> {
-        match self.signature_any_time(env) {
+        match self.signature_any_time(env, certificate) {
             Ok(payload) => {
                 r.push(AuditCheck::EnvelopeSignature, Ok(()));
                 binding(r, &payload)
@@ -732,19 +768,57 @@ impl<L> Core<L> {
         }
     }
 
-    /// The envelope's signature by any key of the set, time aside (validity
-    /// at the log's time is its own line); the verified payload.
-    fn signature_any_time(&self, env: &Envelope) -> Result<Vec<u8>, String> {
+    /// The envelope's signature by a key the policy names, time aside
+    /// (validity at the log's time, and a certificate's trust, are their own
+    /// lines); the verified payload.
+    fn signature_any_time(
+        &self,
+        env: &Envelope,
+        certificate: Option<&[u8]>,
+    ) -> Result<Vec<u8>, String> {
+        let keys: Vec<attest_dsse::PublicKey> = match &self.signer {
+            SignerPolicy::Key(k) => vec![k.clone()],
+            SignerPolicy::KeySet(set) => set.keys.iter().map(|k| k.key.clone()).collect(),
+            SignerPolicy::CertificateIdentity(_) => {
+                let der = certificate.ok_or(
+                    "no signing certificate: an identity policy reads it from the bundle or the published log entry",
+                )?;
+                vec![
+                    attest_rekor::x509::certificate_public_key(der)
+                        .map_err(|e| format!("the signing certificate: {e}"))?,
+                ]
+            }
+            _ => return Err("unsupported signer policy".into()),
+        };
         let pae = env.pae();
-        if self.keys.keys.iter().any(|k| {
-            env.signatures()
-                .iter()
-                .any(|s| k.key.verifies(&pae, &s.sig))
-        }) {
+        if keys
+            .iter()
+            .any(|k| env.signatures().iter().any(|s| k.verifies(&pae, &s.sig)))
+        {
             Ok(env.payload_unverified().to_vec())
         } else {
-            Err("no key of the set signed the envelope".into())
+            Err("no key the policy trusts signed the envelope".into())
         }
+    }
+
+    /// Identity policy only: the certificate line, from the rekor report
+    /// (chain, SCT, identity), or failed when there is none.
+    fn certificate_line(&self, r: &mut AuditReport, report: Option<&Report>) {
+        if !matches!(self.signer, SignerPolicy::CertificateIdentity(_)) {
+            return;
+        }
+        let res = match report {
+            Some(report) => from_rekor(
+                report,
+                &[
+                    Check::CertificateChain,
+                    Check::Sct,
+                    Check::CertificateIdentity,
+                ],
+            ),
+            None => Err("no verified log evidence to establish the certificate at".into()),
+        };
+        r.push(AuditCheck::Certificate, res);
     }
 
     /// set, key-valid-at-integrated-time, not-backdated from the rekor
@@ -809,7 +883,13 @@ impl<L> Core<L> {
             }
         };
         r.attestation_id = attestation_id_of(&env).to_string();
-        let claimed = self.signature_then_binding(&mut r, &env, bundle_binding);
+        let certificate = bundle
+            .certificate_chain_der()
+            .ok()
+            .flatten()
+            .and_then(|c| c.into_iter().next());
+        let claimed =
+            self.signature_then_binding(&mut r, &env, certificate.as_deref(), bundle_binding);
         let result = attest_rekor::verify_bundle_envelope(bundle, &self.policy(logs, claimed));
         let report = report_of(&result);
         r.push(
@@ -827,6 +907,7 @@ impl<L> Core<L> {
                 ],
             ),
         );
+        self.certificate_line(&mut r, Some(report));
         Self::time_lines(&mut r, report, claimed);
         r
     }

@@ -436,3 +436,48 @@ fn defect_5_a_statement_of_unknown_type_does_not_verify() {
     .unwrap_err();
     assert_eq!(e.first.check, Check::Artifact);
 }
+
+#[test]
+fn an_identity_policy_auditor_refuses_rows_signed_with_keys() {
+    // The logged verifier of a key-signed row is a public key, not a
+    // certificate: under an identity policy there is no signing
+    // certificate, so the signature line fails (and the certificate line),
+    // while the same rows pass under the key set.
+    let tmp = TempDir::created("identity-rows");
+    let db = tmp.file("store.db").display().to_string();
+    let log = open_log(&tmp.file("log"));
+    attest(&db, &log, 1);
+    let identity = attestlog::rekor::SignerPolicy::identity(
+        "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main",
+        "https://token.actions.githubusercontent.com",
+    );
+    let r = only(
+        Auditor::builder(identity, attestlog::store::open(&db).unwrap())
+            .log(client(&log))
+            .trust_current_tree(true)
+            .build()
+            .audit("acme", "artifact-1")
+            .unwrap(),
+    );
+    assert_eq!(
+        r.outcome(AuditCheck::EnvelopeSignature),
+        Some(Outcome::Failed),
+        "{r}"
+    );
+    assert_eq!(
+        r.outcome(AuditCheck::Certificate),
+        Some(Outcome::Failed),
+        "{r}"
+    );
+    assert!(!r.passed());
+    let r = only(
+        Auditor::builder(keys(), attestlog::store::open(&db).unwrap())
+            .log(client(&log))
+            .trust_current_tree(true)
+            .build()
+            .audit("acme", "artifact-1")
+            .unwrap(),
+    );
+    assert!(r.passed(), "{r}");
+    assert_eq!(r.outcome(AuditCheck::Certificate), None);
+}

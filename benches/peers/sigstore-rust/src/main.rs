@@ -16,9 +16,11 @@ const ISSUER: &str = "https://token.actions.githubusercontent.com";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let vectors = PathBuf::from(std::env::args().nth(1).ok_or("usage: VECTORS_DIR")?);
-    let root = TrustedRoot::from_json(&std::fs::read_to_string(vectors.join("trusted_root.json"))?)?;
-    let bundle =
-        Bundle::from_json(&std::fs::read_to_string(vectors.join("prod-v1-dsse-v001.sigstore.json"))?)?;
+    let root =
+        TrustedRoot::from_json(&std::fs::read_to_string(vectors.join("trusted_root.json"))?)?;
+    let bundle = Bundle::from_json(&std::fs::read_to_string(
+        vectors.join("prod-v1-dsse-v001.sigstore.json"),
+    )?)?;
     let artifact = std::fs::read(vectors.join("sigstore-conformance/a.txt"))?;
     let policy = VerificationPolicy::any_identity()
         .require_identity(IDENTITY)
