@@ -18,6 +18,7 @@ use attest_rekor::{
 };
 use base64ct::{Base64, Encoding};
 use criterion::{Criterion, criterion_group, criterion_main};
+use der::{Decode, Encode};
 
 fn read(name: &str) -> Vec<u8> {
     attestlog_testkit::vector(name)
@@ -108,6 +109,49 @@ fn bench(c: &mut Criterion) {
     g.bench_function("body_match", |b| {
         b.iter(|| check_body_matches_envelope(black_box(&parsed_body), &env).unwrap())
     });
+    g.finish();
+
+    // The primitive that dominates keyless verification: the Fulcio
+    // intermediate's P-384 signature (ecdsa-with-SHA384) on the leaf, and
+    // one P-256 signature, through each provider compiled in.
+    let leaf_der = dsse.certificate_der().unwrap().unwrap();
+    let leaf = x509_cert::Certificate::from_der(&leaf_der).unwrap();
+    let tbs = leaf.tbs_certificate().to_der().unwrap();
+    let sig = leaf.signature().raw_bytes().to_vec();
+    let fulcio = authorities
+        .certificate_authorities
+        .iter()
+        .find(|c| c.valid_until.is_none())
+        .unwrap();
+    let inter = x509_cert::Certificate::from_der(fulcio.chain_der().next().unwrap()).unwrap();
+    let inter_key = attest_dsse::PublicKey::from_spki_der(
+        &inter
+            .tbs_certificate()
+            .subject_public_key_info()
+            .to_der()
+            .unwrap(),
+    )
+    .unwrap();
+    let signer_key = certificate_public_key(&leaf_der).unwrap();
+    let pae = env.pae();
+    let dsse_sig = env.signatures()[0].sig.clone();
+    let mut g = c.benchmark_group("ecdsa_verify");
+    for &p in attest_dsse::Provider::ALL {
+        assert!(inter_key.verifies_hashed_with(p, attest_dsse::EcdsaHash::Sha384, &tbs, &sig));
+        g.bench_function(format!("p384_sha384/{p:?}"), |b| {
+            b.iter(|| {
+                inter_key.verifies_hashed_with(
+                    p,
+                    attest_dsse::EcdsaHash::Sha384,
+                    black_box(&tbs),
+                    &sig,
+                )
+            })
+        });
+        g.bench_function(format!("p256_sha256/{p:?}"), |b| {
+            b.iter(|| signer_key.verifies_with(p, black_box(&pae), &dsse_sig))
+        });
+    }
     g.finish();
 }
 

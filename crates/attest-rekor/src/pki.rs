@@ -446,6 +446,9 @@ pub struct CertificateAuthority {
     /// Last instant it is trusted (inclusive); `None` = still.
     pub valid_until: Option<Timestamp>,
     pub(crate) chain: Vec<Cert>,
+    /// Whether each certificate of the chain is signed by the next one: a
+    /// property of the trusted material alone, verified once, on first use.
+    links: std::sync::OnceLock<Result<(), PkiError>>,
 }
 
 impl CertificateAuthority {
@@ -472,7 +475,26 @@ impl CertificateAuthority {
                 .iter()
                 .map(|d| Cert::parse(d))
                 .collect::<Result<_, _>>()?,
+            links: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Each certificate of the chain is named and signed by the next (the
+    /// root's own signature is not checked: it is the trust anchor).
+    fn links_verified(&self) -> Result<(), PkiError> {
+        self.links
+            .get_or_init(|| {
+                for (i, pair) in self.chain.windows(2).enumerate() {
+                    let role = Role::Issuer(u8::try_from(i + 1).unwrap_or(u8::MAX));
+                    let (cert, issuer) = (&pair[0], &pair[1]);
+                    if cert.tbs().issuer() != issuer.tbs().subject() {
+                        return Err(PkiError::NoIssuer(cert.tbs().issuer().to_string()));
+                    }
+                    verify_cert_signature(cert, issuer).map_err(|p| sig_error(p, role, cert))?;
+                }
+                Ok(())
+            })
+            .clone()
     }
 
     /// The chain's certificates (DER), issuing certificate first.
@@ -547,7 +569,37 @@ impl Purpose {
     }
 }
 
-/// Validates `path` (leaf first, the trusted root last) at `at`.
+fn sig_error(p: SigProblem, role: Role, cert: &Cert) -> PkiError {
+    match p {
+        SigProblem::Invalid => PkiError::Signature(role),
+        SigProblem::Unsupported | SigProblem::KeyMismatch => PkiError::Algorithm {
+            role,
+            oid: cert.cert.signature_algorithm().oid.to_string(),
+        },
+    }
+}
+
+/// The names and signatures of `path`'s certificates before index
+/// `signed_from` (the rest were verified with the authority's chain,
+/// [`CertificateAuthority::links_verified`]): once, whatever the times.
+fn path_signatures(path: &[&Cert], signed_from: usize) -> Result<(), PkiError> {
+    for (i, pair) in path.windows(2).enumerate().take(signed_from) {
+        let role = if i == 0 {
+            Role::Leaf
+        } else {
+            Role::Issuer(u8::try_from(i).unwrap_or(u8::MAX))
+        };
+        let (c, issuer) = (pair[0], pair[1]);
+        if c.tbs().issuer() != issuer.tbs().subject() {
+            return Err(PkiError::NoIssuer(c.tbs().issuer().to_string()));
+        }
+        verify_cert_signature(c, issuer).map_err(|p| sig_error(p, role, c))?;
+    }
+    Ok(())
+}
+
+/// Validates every rule of `path` (leaf first, the trusted root last) that
+/// depends on the time or the certificates' contents, at `at`.
 fn validate_path(path: &[&Cert], at: Timestamp, purpose: Purpose) -> Result<(), PkiError> {
     let (eku, eku_name) = purpose.eku();
     for (i, c) in path.iter().enumerate() {
@@ -635,18 +687,6 @@ fn validate_path(path: &[&Cert], at: Timestamp, purpose: Purpose) -> Result<(), 
                 });
             }
         }
-        if let Some(issuer) = path.get(i + 1) {
-            if c.tbs().issuer() != issuer.tbs().subject() {
-                return Err(PkiError::NoIssuer(c.tbs().issuer().to_string()));
-            }
-            verify_cert_signature(c, issuer).map_err(|p| match p {
-                SigProblem::Invalid => PkiError::Signature(role),
-                SigProblem::Unsupported | SigProblem::KeyMismatch => PkiError::Algorithm {
-                    role,
-                    oid: c.cert.signature_algorithm().oid.to_string(),
-                },
-            })?;
-        }
     }
     Ok(())
 }
@@ -667,10 +707,10 @@ pub(crate) fn verify_path<'a>(
     }
     let mut first_err = None;
     for ca in authorities {
-        let chain: Vec<&Cert> = if ca.chain.first() == Some(leaf) {
-            ca.chain.iter().collect()
+        let (chain, signed_from): (Vec<&Cert>, usize) = if ca.chain.first() == Some(leaf) {
+            (ca.chain.iter().collect(), 0)
         } else {
-            std::iter::once(leaf).chain(ca.chain.iter()).collect()
+            (std::iter::once(leaf).chain(ca.chain.iter()).collect(), 1)
         };
         // Only an authority whose issuing certificate names the leaf's
         // issuer is a candidate; its failure is the one worth reporting.
@@ -680,15 +720,20 @@ pub(crate) fn verify_path<'a>(
         {
             continue;
         }
-        let res = times.iter().try_for_each(|&t| {
-            if !ca.valid_at(t) {
-                return Err(PkiError::AuthorityNotValidAt {
-                    uri: ca.uri.clone(),
-                    at: t,
-                });
-            }
-            validate_path(&chain, t, purpose)
-        });
+        let res = ca
+            .links_verified()
+            .and_then(|()| path_signatures(&chain, signed_from))
+            .and_then(|()| {
+                times.iter().try_for_each(|&t| {
+                    if !ca.valid_at(t) {
+                        return Err(PkiError::AuthorityNotValidAt {
+                            uri: ca.uri.clone(),
+                            at: t,
+                        });
+                    }
+                    validate_path(&chain, t, purpose)
+                })
+            });
         match res {
             Ok(()) => return Ok(ca),
             Err(e) => {
@@ -1400,6 +1445,57 @@ mod tests {
             .unwrap_err(),
             PkiError::Signature(Role::Leaf)
         );
+    }
+
+    #[test]
+    fn an_authority_whose_own_chain_is_broken_issues_nothing() {
+        // The intermediate signed by one root key, the trusted root
+        // certificate (same name) holding another: the authority's chain is
+        // verified once, and its failure refuses every leaf.
+        let p = Pki::new();
+        let (leaf, ca) = p.certs();
+        let mut q = Pki::new();
+        q.inter_key = p.inter_key.clone();
+        let (_, other) = q.certs();
+        let broken = CertificateAuthority::new(
+            "https://ca.example",
+            &[ca.chain[0].der.clone(), other.chain[1].der.clone()],
+            Timestamp::from_unix(T0 - 1000),
+            None,
+        )
+        .unwrap();
+        let at = [Timestamp::from_unix(T0 + 1)];
+        assert_eq!(
+            verify_path(
+                &leaf,
+                std::slice::from_ref(&broken),
+                &at,
+                Purpose::CodeSigning,
+                "ca"
+            )
+            .unwrap_err(),
+            PkiError::Signature(Role::Issuer(1))
+        );
+        // The same again (the memo keeps the failure).
+        assert!(
+            verify_path(
+                &leaf,
+                std::slice::from_ref(&broken),
+                &at,
+                Purpose::CodeSigning,
+                "ca"
+            )
+            .is_err()
+        );
+        // The intact authority issues it.
+        verify_path(
+            &leaf,
+            std::slice::from_ref(&ca),
+            &at,
+            Purpose::CodeSigning,
+            "ca",
+        )
+        .unwrap();
     }
 
     #[test]
