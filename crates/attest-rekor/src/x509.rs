@@ -109,7 +109,13 @@ pub fn self_signed_certificate(
     serial[0] |= 0x01;
     let serial = SerialNumber::new(&serial).map_err(CertificateError::Der)?;
     let validity = Validity::new(time(not_before)?, time(not_after)?);
-    let builder = CertificateBuilder::new(SelfSigned(subject), serial, validity, spki)
+    // Self-signed: issuer = subject, no extensions.
+    let profile = Issued {
+        issuer: subject.clone(),
+        subject,
+        extensions: Vec::new(),
+    };
+    let builder = CertificateBuilder::new(profile, serial, validity, spki)
         .map_err(CertificateError::Build)?;
     let cert = builder
         .build::<_, RawSignature>(&CertSigner(key))
@@ -182,26 +188,6 @@ impl BuilderProfile for Issued {
         _tbs: &x509_cert::TbsCertificate,
     ) -> x509_cert::builder::Result<Vec<Extension>> {
         Ok(self.extensions.clone())
-    }
-}
-
-/// A profile with no extensions: subject = issuer.
-struct SelfSigned(Name);
-
-impl BuilderProfile for SelfSigned {
-    fn get_issuer(&self, subject: &Name) -> Name {
-        subject.clone()
-    }
-    fn get_subject(&self) -> Name {
-        self.0.clone()
-    }
-    fn build_extensions(
-        &self,
-        _spk: spki::SubjectPublicKeyInfoRef<'_>,
-        _issuer_spk: spki::SubjectPublicKeyInfoRef<'_>,
-        _tbs: &x509_cert::TbsCertificate,
-    ) -> x509_cert::builder::Result<Vec<Extension>> {
-        Ok(Vec::new())
     }
 }
 
