@@ -1547,6 +1547,37 @@ mod tests {
     }
 
     #[test]
+    fn a_leaf_without_an_sct_or_with_a_malformed_list_is_refused() {
+        let p = Pki::new();
+        let (leaf, ca) = p.certs();
+        let (_, a) = production();
+        assert_eq!(
+            verify_scts(&leaf, &ca.chain[0], &a.ct_logs),
+            Err(PkiError::NoSct)
+        );
+        // A list that is not an OCTET STRING, or whose TLS vector overruns.
+        let mut bad = Pki::new();
+        bad.leaf_ext
+            .push(ext(oid::SCT_LIST, false, &der::asn1::Null));
+        let (leaf, ca) = bad.certs();
+        assert!(matches!(
+            verify_scts(&leaf, &ca.chain[0], &a.ct_logs),
+            Err(PkiError::SctMalformed(_))
+        ));
+        let mut bad = Pki::new();
+        bad.leaf_ext.push(ext(
+            oid::SCT_LIST,
+            false,
+            &OctetString::new(vec![0x00, 0x09, 0x00, 0x01]).unwrap(),
+        ));
+        let (leaf, ca) = bad.certs();
+        assert_eq!(
+            verify_scts(&leaf, &ca.chain[0], &a.ct_logs),
+            Err(PkiError::SctMalformed("truncated"))
+        );
+    }
+
+    #[test]
     fn the_bundle_chain_has_a_leaf_and_no_root() {
         let p = Pki::new();
         let (leaf, ca) = p.certs();

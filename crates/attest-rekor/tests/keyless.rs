@@ -170,6 +170,22 @@ fn a_timestamp_over_another_signature_is_refused() {
             PkiError::AuthorityNotValidAt { .. }
         ))
     ));
+    // The bare TimeStampToken (the response's second element) verifies
+    // too; a response whose status is not granted does not.
+    use der::{Decode, Encode};
+    let parts: Vec<der::asn1::Any> = Vec::from_der(&token).unwrap();
+    let bare = parts[1].to_der().unwrap();
+    verify_timestamp(&bare, &sig, &auth.timestamp_authorities).unwrap();
+    let mut rejected = token.clone();
+    let status_at = token
+        .windows(3)
+        .position(|w| w == [0x02, 0x01, 0x00])
+        .unwrap();
+    rejected[status_at + 2] = 2; // PKIStatus rejection
+    assert_eq!(
+        verify_timestamp(&rejected, &sig, &auth.timestamp_authorities),
+        Err(TimestampError::NotGranted)
+    );
     // Garbage is a typed error, never a panic.
     for junk in [
         &[][..],
