@@ -29,6 +29,9 @@ pub enum PkiError {
     /// The bundle's certificate chain is empty.
     #[error("the bundle's certificate chain is empty")]
     EmptyChain,
+    /// The bundle's chain is longer than [`MAX_BUNDLE_CHAIN`].
+    #[error("the bundle's certificate chain has {0} certificates (at most {MAX_BUNDLE_CHAIN})")]
+    ChainTooLong(usize),
     /// The bundle's chain carries a self-signed (root) certificate: a root
     /// must come from the trusted root, never from the bundle.
     #[error("the bundle's certificate chain contains a root certificate")]
@@ -744,10 +747,17 @@ pub(crate) fn verify_path<'a>(
     Err(first_err.unwrap_or_else(|| PkiError::NoIssuer(leaf.tbs().issuer().to_string())))
 }
 
+/// At most this many certificates in a bundle's chain (each is parsed and,
+/// when self-issued, its signature checked).
+pub const MAX_BUNDLE_CHAIN: usize = 10;
+
 /// The bundle's certificates: the leaf, checked for a root among them and
 /// an empty chain. Intermediates the bundle carries are ignored (paths are
 /// built from the trusted root alone).
 pub(crate) fn bundle_leaf(chain: &[Vec<u8>]) -> Result<Cert, PkiError> {
+    if chain.len() > MAX_BUNDLE_CHAIN {
+        return Err(PkiError::ChainTooLong(chain.len()));
+    }
     let certs = chain
         .iter()
         .map(|d| Cert::parse(d))
@@ -1595,6 +1605,12 @@ mod tests {
             bundle_leaf(&[vec![0x30, 0]]),
             Err(PkiError::Malformed(_))
         ));
+        let long = vec![leaf.der.clone(); MAX_BUNDLE_CHAIN + 1];
+        assert_eq!(
+            bundle_leaf(&long).unwrap_err(),
+            PkiError::ChainTooLong(MAX_BUNDLE_CHAIN + 1)
+        );
+        bundle_leaf(&vec![leaf.der.clone(); MAX_BUNDLE_CHAIN]).unwrap();
     }
 
     /// The production DSSE bundle's Fulcio leaf and the production root.
