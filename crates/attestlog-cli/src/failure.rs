@@ -6,6 +6,9 @@ use std::fmt::Display;
 pub(crate) const EXIT_FAILED: u8 = 1;
 /// Exit code for unreadable or malformed input.
 pub(crate) const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code when the reader of stdout went away: 128 + SIGPIPE, what a
+/// shell reports for a command a broken pipe ended.
+pub(crate) const EXIT_BROKEN_PIPE: u8 = 141;
 
 /// A failure that ends the command.
 #[derive(Debug)]
@@ -24,8 +27,26 @@ impl Failure {
     }
 }
 
+impl Failure {
+    /// Writing the command's output failed: a broken pipe ends quietly
+    /// (`attestlog audit | head -1`), anything else is reported.
+    pub(crate) fn output(e: &std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Self {
+                code: EXIT_BROKEN_PIPE,
+                message: String::new(),
+            }
+        } else {
+            Self::input(format_args!("cannot write the output: {e}"))
+        }
+    }
+}
+
 impl From<std::io::Error> for Failure {
     fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Self::output(&e);
+        }
         Self::input(format_args!("I/O error: {e}"))
     }
 }

@@ -74,7 +74,9 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(f) => {
-            eprintln!("attestlog: {}", f.message);
+            if !f.message.is_empty() {
+                eprintln!("attestlog: {}", f.message);
+            }
             ExitCode::from(f.code)
         }
     }

@@ -227,7 +227,7 @@ pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
         if a.json {
             print_json(&serde_json::to_value(r).map_err(std::io::Error::from)?)?;
         } else {
-            print!("{r}");
+            crate::cmd::print_text(&r.to_string())?;
         }
     }
     if a.json {
@@ -235,11 +235,11 @@ pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
             &serde_json::json!({ "audited": reports.len(), "passed": passed, "failed": reports.len() - passed }),
         )?;
     } else {
-        println!(
-            "{} audited, {passed} passed, {} failed",
+        crate::cmd::print_text(&format!(
+            "{} audited, {passed} passed, {} failed\n",
             reports.len(),
             reports.len() - passed
-        );
+        ))?;
     }
     if reports.is_empty() {
         eprintln!("attestlog: no attestations found");
@@ -282,6 +282,6 @@ pub(crate) fn export(
         }
     }
     .map_err(Failure::input)?;
-    println!("{json}");
+    crate::cmd::print_text(&format!("{json}\n"))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -69,7 +69,7 @@ pub(crate) fn run(cmd: DsseCommand) -> Result<ExitCode, Failure> {
             let payload = read_input(&payload)?;
             let env = Envelope::sign(payload_type, payload, &[&signer])
                 .map_err(|e| Failure::input(format_args!("signing failed: {e}")))?;
-            println!("{}", env.to_json());
+            crate::cmd::print_text(&format!("{}\n", env.to_json()))?;
             Ok(ExitCode::SUCCESS)
         }
         DsseCommand::Verify {

@@ -140,8 +140,7 @@ pub(crate) fn run(cmd: KeysCommand) -> Result<ExitCode, Failure> {
                 .map(|k| load_public_key(k))
                 .collect::<Result<Vec<_>, _>>()?;
             let doc = attestlog::key_set_document(previous, &keys, Timestamp::now());
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "{}", doc.to_json_pretty())?;
+            crate::cmd::print_text(&format!("{}\n", doc.to_json_pretty()))?;
             Ok(ExitCode::SUCCESS)
         }
         KeysCommand::Export {
@@ -175,8 +174,7 @@ pub(crate) fn run(cmd: KeysCommand) -> Result<ExitCode, Failure> {
                 k.status = status;
                 set.keys.push(k);
             }
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "{}", set.to_json_pretty())?;
+            crate::cmd::print_text(&format!("{}\n", set.to_json_pretty()))?;
             Ok(ExitCode::SUCCESS)
         }
     }

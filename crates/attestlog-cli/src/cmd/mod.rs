@@ -27,9 +27,21 @@ pub(crate) fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
 
 /// Prints one JSON value on a line of stdout.
 pub(crate) fn print_json(value: &serde_json::Value) -> Result<ExitCode, Failure> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer(&mut out, value).map_err(std::io::Error::from)?;
-    out.write_all(b"\n")?;
-    out.flush()?;
+    let mut line = serde_json::to_vec(value).map_err(std::io::Error::from)?;
+    line.push(b'\n');
+    print_bytes(&line)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `text` to stdout and flushes: a broken pipe or a full disk is a
+/// [`Failure`], never a panic (`print!` panics on both).
+pub(crate) fn print_text(text: &str) -> Result<(), Failure> {
+    print_bytes(text.as_bytes())
+}
+
+fn print_bytes(bytes: &[u8]) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure::output(&e))
 }
