@@ -80,3 +80,87 @@ fn a_full_disk_is_reported_not_panicked() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+/// Issue 15, item 5: the key-set document the project writes is accepted
+/// wherever a signer's key is; it vouches only for its own keys, within
+/// their windows.
+#[test]
+fn a_key_set_document_is_a_signer_wherever_a_key_is() {
+    let tmp = attestlog_testkit::TempDir::created("keyset-signer");
+    let key = conformance("managed-key-happy-path", "key.pub");
+    let export = |key: &str, from: &str| {
+        let o = common::bin()
+            .args(["keys", "export", "--valid-from", from, key])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0));
+        o.stdout
+    };
+    let good = tmp.file("attestation-keys.json");
+    std::fs::write(&good, export(&key, "2020-01-01T00:00:00Z")).unwrap();
+    let late = tmp.file("late-keys.json");
+    std::fs::write(&late, export(&key, "2100-01-01T00:00:00Z")).unwrap();
+    let other_pem = tmp.file("other.pem");
+    let o = common::bin()
+        .args(["keygen", "--out"])
+        .arg(&other_pem)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let other = tmp.file("other-keys.json");
+    std::fs::write(
+        &other,
+        export(&other_pem.display().to_string(), "2020-01-01T00:00:00Z"),
+    )
+    .unwrap();
+    let artifact = attestlog_testkit::vector_path("sigstore-conformance/a.txt")
+        .display()
+        .to_string();
+    let bundle = conformance("managed-key-happy-path", "bundle.sigstore.json");
+    let verify = |doc: &std::path::Path| {
+        common::bin()
+            .args(["verify-bundle", "--bundle", &bundle, "--key"])
+            .arg(doc)
+            .arg(&artifact)
+            .output()
+            .unwrap()
+    };
+    let o = verify(&good);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // The same key, not yet valid when the entry was logged.
+    let o = verify(&late);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("signer-validity"));
+    // A document of other keys.
+    let o = verify(&other);
+    assert_eq!(o.status.code(), Some(1));
+    // `bundle verify` takes it too.
+    let o = common::bin()
+        .args(["bundle", "verify", "--key"])
+        .arg(&good)
+        .args(["--artifact", &artifact, &bundle])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    // A document that is not one is a typed input error, not a PEM error.
+    let broken = tmp.file("broken.json");
+    std::fs::write(&broken, b"{\"keys\": 7}").unwrap();
+    let o = verify(&broken);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a key-set document"));
+}

@@ -126,6 +126,25 @@ pub(crate) fn load_public_key(path: &Path) -> Result<PublicKey, Failure> {
         .map_err(|e| Failure::input(format_args!("{}: {e}", path.display())))
 }
 
+/// Who may have signed, from `--key FILE`: a key-set document (JSON, as
+/// `keys export` / `keys serve-doc` write it: any key valid at the verified
+/// times), or one key (PEM public key, certificate, or PKCS#8 private key
+/// of which only the public half is used).
+pub(crate) fn load_signer(path: &Path) -> Result<attest_rekor::SignerPolicy, Failure> {
+    let bytes = read_input(path)?;
+    if bytes.trim_ascii_start().starts_with(b"{") {
+        return KeySet::from_json(&bytes)
+            .map(attest_rekor::SignerPolicy::KeySet)
+            .map_err(|e| {
+                Failure::input(format_args!(
+                    "{}: not a key-set document: {e}",
+                    path.display()
+                ))
+            });
+    }
+    load_public_key(path).map(attest_rekor::SignerPolicy::Key)
+}
+
 pub(crate) fn run(cmd: KeysCommand) -> Result<ExitCode, Failure> {
     match cmd {
         KeysCommand::ServeDoc { keys, previous } => {

@@ -13,7 +13,6 @@ use attest_rekor::{
 use clap::Args;
 
 use crate::Failure;
-use crate::cmd::keys::load_public_key;
 use crate::cmd::{print_json, read_input};
 use crate::failure::EXIT_FAILED;
 
@@ -50,8 +49,10 @@ pub(crate) struct VerifyBundleArgs {
 /// Who must have signed: a key, or a Fulcio certificate identity.
 #[derive(Debug, Args)]
 pub(crate) struct SignerArgs {
-    /// The signer's public key (PEM public key or certificate; of a PKCS#8
-    /// private key only the public half is used).
+    /// Who signed: a key-set document (JSON, e.g. `attestation-keys.json`
+    /// from `keys export`; any key valid at the verified times), or one key
+    /// (PEM public key or certificate; of a PKCS#8 private key only the
+    /// public half is used).
     #[arg(
         long,
         conflicts_with_all = ["certificate_identity", "certificate_identity_regexp"],
@@ -91,7 +92,7 @@ pub(crate) struct SignerArgs {
 impl SignerArgs {
     pub(crate) fn policy(&self) -> Result<SignerPolicy, Failure> {
         if let Some(k) = &self.key {
-            return Ok(SignerPolicy::Key(load_public_key(k)?));
+            return crate::cmd::keys::load_signer(k);
         }
         let matcher = |exact: &Option<String>, pattern: &Option<String>, what: &str| match (
             exact, pattern,
