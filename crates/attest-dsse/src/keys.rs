@@ -626,7 +626,13 @@ impl SigningKey {
     /// [`KeyError::Encode`].
     pub fn to_pkcs8_pem(&self) -> Result<String, KeyError> {
         let doc = match &self.key {
-            Signing::Ed25519(k) => k.to_pkcs8_der(),
+            // PKCS#8 v1 (RFC 8410 §7: the seed only): v2 with the public
+            // key is refused by OpenSSL 3.0 and Python `cryptography`.
+            Signing::Ed25519(k) => ed25519_dalek::pkcs8::KeypairBytes {
+                secret_key: k.to_bytes(),
+                public_key: None,
+            }
+            .to_pkcs8_der(),
             Signing::P256(k) => k.to_pkcs8_der(),
         }
         .map_err(|_| KeyError::Encode)?;

@@ -446,6 +446,27 @@ fn statement_validation() {
 }
 
 #[test]
+fn ed25519_private_keys_are_written_as_pkcs8_v1() {
+    // RFC 8410 §7's example: version 0, the Ed25519 OID, the 32-byte seed —
+    // 48 bytes, no public key (v2 is refused by OpenSSL 3.0 and Python
+    // `cryptography`). The same seed gives exactly those bytes.
+    let seed: [u8; 32] = [
+        0xd4, 0xee, 0x72, 0xdb, 0xf9, 0x13, 0x58, 0x4a, 0xd5, 0xb6, 0xd8, 0xf1, 0xf7, 0x69, 0xf8,
+        0xad, 0x3a, 0xfe, 0x7c, 0x28, 0xcb, 0xf1, 0xd4, 0xfb, 0xe0, 0x97, 0xa8, 0x8f, 0x44, 0x75,
+        0x58, 0x42,
+    ];
+    let pem = SigningKey::ed25519_from_seed(&seed).to_pkcs8_pem().unwrap();
+    assert_eq!(
+        pem,
+        "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n-----END PRIVATE KEY-----\n"
+    );
+    assert_eq!(
+        SigningKey::from_pkcs8_pem(&pem).unwrap().public_key(),
+        SigningKey::ed25519_from_seed(&seed).public_key()
+    );
+}
+
+#[test]
 fn private_keys_round_trip_through_pkcs8_pem() {
     for alg in [Algorithm::Ed25519, Algorithm::EcdsaP256Sha256] {
         let k = key(alg);

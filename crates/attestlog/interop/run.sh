@@ -14,6 +14,24 @@ bin=target/debug/attestlog
 work=$(mktemp -d /tmp/attestlog-sigstore-python.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 "$bin" keygen --alg p256 --out "$work/key.pem" >/dev/null
+# Keys from `keygen` load in Python `cryptography` (and OpenSSL): Ed25519 as
+# PKCS#8 v1, which both accept (v2 with the public key is refused).
+"$bin" keygen --alg ed25519 --out "$work/ed25519.pem" >/dev/null
+"$venv/bin/python" - "$work/ed25519.pem" "$work/key.pem" <<'PY'
+import sys
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+kinds = [ed25519.Ed25519PrivateKey, ec.EllipticCurvePrivateKey]
+for path, kind in zip(sys.argv[1:], kinds):
+    key = load_pem_private_key(open(path, "rb").read(), password=None)
+    assert isinstance(key, kind), (path, type(key))
+print("== keygen keys load in Python cryptography")
+PY
+if command -v openssl >/dev/null; then
+    openssl pkey -in "$work/ed25519.pem" -noout
+    openssl pkey -in "$work/key.pem" -noout
+    echo "== keygen keys load in OpenSSL"
+fi
 echo '{"buildDefinition":{"buildType":"https://example.com/ci"}}' > "$work/predicate.json"
 export REKOR_URL="local:$work/log" ATTESTLOG_DB="$work/store.db"
 id=$("$bin" attest --tenant acme --subject "app@sha256:$(printf 'ab%.0s' {1..32})" \
