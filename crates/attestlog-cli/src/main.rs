@@ -21,6 +21,9 @@ struct Cli {
 enum Command {
     /// Sign an in-toto statement, store it, and publish it when a log is configured.
     Attest(cmd::attest::AttestArgs),
+    /// Publish the stored attestations still pending (a log was down when
+    /// they were made), oldest first; exit 0 when none is left pending.
+    PublishPending(cmd::attest::PublishPendingArgs),
     /// Re-verify stored attestations against the key set and the log; exit 0
     /// only when every check passed.
     Audit(cmd::attest::AuditArgs),
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Merkle(c) => cmd::merkle::run(c),
         Command::Attest(a) => cmd::attest::attest(a),
+        Command::PublishPending(a) => cmd::attest::publish_pending(a),
         Command::Audit(a) => cmd::attest::audit(a),
         Command::Keygen(a) => cmd::keys::keygen(a),
         Command::Dsse(c) => cmd::dsse::run(c),

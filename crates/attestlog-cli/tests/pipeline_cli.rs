@@ -347,3 +347,107 @@ fn attest_audit_export_and_tamper_through_the_binary() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
 }
+
+/// Issue 15, item 3: a row stored while the log was down is published
+/// later by `publish-pending`, which `attest`'s failure message names;
+/// nothing is stored twice.
+#[test]
+fn a_pending_row_is_published_by_publish_pending() {
+    let tmp = attestlog_testkit::TempDir::created("publish-pending-cli");
+    let dir = tmp.path().to_path_buf();
+    let key = dir.join("key.pem");
+    assert!(
+        bin()
+            .args(["keygen", "--out"])
+            .arg(&key)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let predicate = dir.join("predicate.json");
+    std::fs::write(&predicate, br#"{"b":1}"#).unwrap();
+    let db = dir.join("store.db");
+    // A port nobody listens on: the listener is closed before `attest` runs.
+    let down = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let log_key = attestlog_testkit::vector_path(
+        "sigstore-conformance/bundle-verify/managed-key-happy-path/key.pub",
+    );
+    let o = bin()
+        .args(["attest", "--tenant", "acme", "--subject", &commit(7)])
+        .args([
+            "--predicate-type",
+            "https://slsa.dev/provenance/v1",
+            "--predicate",
+        ])
+        .arg(&predicate)
+        .arg("--key")
+        .arg(&key)
+        .arg("--db")
+        .arg(&db)
+        .args(["--rekor-url", &down, "--log-key"])
+        .arg(&log_key)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let v = &json_lines(&o)[0];
+    assert_eq!(v["pending"], true);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("attestlog publish-pending --tenant acme"),
+        "{stderr}"
+    );
+
+    let local = format!("local:{}", dir.join("log").display());
+    let publish = || {
+        bin()
+            .args(["publish-pending", "--tenant", "acme", "--key"])
+            .arg(&key)
+            .arg("--db")
+            .arg(&db)
+            .args(["--rekor-url", &local])
+            .output()
+            .unwrap()
+    };
+    let o = publish();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(json_lines(&o)[0]["published"], 1);
+    // Nothing is left, and nothing is published twice.
+    let o = publish();
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(json_lines(&o)[0]["published"], 0);
+    let rows = |pending: bool| {
+        let mut c = bin();
+        c.args(["store", "list", "--tenant", "acme", "--db"])
+            .arg(&db);
+        if pending {
+            c.arg("--pending");
+        }
+        let o = c.output().unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        json_lines(&o)[0]["rows"].as_array().unwrap().len()
+    };
+    assert_eq!((rows(false), rows(true)), (1, 0));
+    // Without a log it is an input error, not a silent no-op.
+    let o = bin()
+        .args(["publish-pending", "--key"])
+        .arg(&key)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -130,10 +130,60 @@ pub(crate) fn attest(a: AttestArgs) -> Result<ExitCode, Failure> {
         "retryable": done.publish_error.as_ref().map(rekor_client::ClientError::is_retryable),
     }))?;
     // Stored either way; a failed publication is reported (the row is pending).
-    Ok(if done.publish_error.is_some() {
-        ExitCode::from(EXIT_FAILED)
-    } else {
+    Ok(match &done.publish_error {
+        Some(e) => {
+            eprintln!(
+                "attestlog: stored {} but not published ({e}); it is pending: publish it later with \
+                 `attestlog publish-pending --tenant {}` (running `attest` again would store a second row)",
+                done.id, a.tenant
+            );
+            ExitCode::from(EXIT_FAILED)
+        }
+        None => ExitCode::SUCCESS,
+    })
+}
+
+/// `attestlog publish-pending` arguments.
+#[derive(Debug, Args)]
+pub(crate) struct PublishPendingArgs {
+    /// Only this tenant's rows (default: every tenant's).
+    #[arg(long)]
+    tenant: Option<String>,
+    /// The attestor's signing key (PKCS#8 PEM); rows are published exactly
+    /// as stored, nothing is signed again.
+    #[arg(long, env = "ATTESTLOG_KEY")]
+    key: PathBuf,
+    #[command(flatten)]
+    pipeline: Pipeline,
+}
+
+/// `attestlog publish-pending`.
+pub(crate) fn publish_pending(a: PublishPendingArgs) -> Result<ExitCode, Failure> {
+    let key = load_signing_key(&a.key)?;
+    let (config, log) = a.pipeline.open()?;
+    let log = log.ok_or_else(|| {
+        Failure::input("publish-pending needs a log: give --rekor-url (or REKOR_URL)")
+    })?;
+    let store = config.open_store().map_err(Failure::input)?;
+    let attestor = attestlog::Attestor::builder(key, store)
+        .optional_log(Some(log.client()))
+        .build();
+    let summary = attestor
+        .publish_pending(a.tenant.as_deref())
+        .map_err(Failure::input)?;
+    print_json(&serde_json::json!({
+        "published": summary.published,
+        "stillPending": summary.failed.len(),
+        "failures": summary.failed.iter().map(|(id, e)| serde_json::json!({
+            "attestationId": id.to_string(),
+            "error": e.to_string(),
+            "retryable": e.is_retryable(),
+        })).collect::<Vec<_>>(),
+    }))?;
+    Ok(if summary.failed.is_empty() {
         ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILED)
     })
 }
 
