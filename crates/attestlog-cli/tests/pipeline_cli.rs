@@ -451,3 +451,52 @@ fn a_pending_row_is_published_by_publish_pending() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Issue 15, item 8: commands that only read (or re-publish) never create a
+/// database: a mistyped `--db` is an error naming it, and no file appears.
+#[test]
+fn a_missing_database_is_refused_not_created() {
+    let tmp = attestlog_testkit::TempDir::created("missing-db-cli");
+    let typo = tmp.path().join("typo.db");
+    let keys = tmp.path().join("keys.json");
+    std::fs::write(&keys, br#"{"version":1,"keys":[]}"#).unwrap();
+    let key = tmp.path().join("key.pem");
+    assert!(
+        bin()
+            .args(["keygen", "--out"])
+            .arg(&key)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let local = format!("local:{}", tmp.path().join("log").display());
+    let typo_s = typo.display().to_string();
+    let keys_s = keys.display().to_string();
+    let key_s = key.display().to_string();
+    for args in [
+        vec![
+            "audit", "--tenant", "acme", "--all", "--keys", &keys_s, "--db", &typo_s,
+        ],
+        vec!["bundle", "export", "--db", &typo_s, &"ab".repeat(32)],
+        vec![
+            "publish-pending",
+            "--key",
+            &key_s,
+            "--rekor-url",
+            &local,
+            "--db",
+            &typo_s,
+        ],
+        vec!["store", "list", "--tenant", "acme", "--db", &typo_s],
+    ] {
+        let o = bin().args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("no such database file"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!typo.exists(), "{args:?} created {}", typo.display());
+    }
+}

@@ -25,6 +25,20 @@ pub(crate) fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| Failure::input(format_args!("{}: {e}", path.display())))
 }
 
+/// Opens an existing store: a SQLite path that does not exist is refused
+/// (commands that only read or re-publish never create a database; a
+/// typo must not become an empty store that "has no attestations").
+pub(crate) fn open_existing_store(
+    db: &str,
+) -> Result<Box<dyn attest_store::AttestationStore>, Failure> {
+    if !db.contains("://") && !std::path::Path::new(db).exists() {
+        return Err(Failure::input(format_args!(
+            "{db}: no such database file (only `attest` creates one)"
+        )));
+    }
+    attest_store::open(db).map_err(|e| Failure::input(format_args!("{db}: {e}")))
+}
+
 /// Prints one JSON value on a line of stdout.
 pub(crate) fn print_json(value: &serde_json::Value) -> Result<ExitCode, Failure> {
     let mut line = serde_json::to_vec(value).map_err(std::io::Error::from)?;

@@ -47,13 +47,7 @@ pub(crate) enum StoreCommand {
 }
 
 fn open(db: &DbArg) -> Result<Box<dyn attest_store::AttestationStore>, Failure> {
-    if !db.db.contains("://") && !std::path::Path::new(&db.db).exists() {
-        return Err(Failure::input(format_args!(
-            "{}: no such database file",
-            db.db
-        )));
-    }
-    attest_store::open(&db.db).map_err(|e| Failure::input(format_args!("{}: {e}", db.db)))
+    crate::cmd::open_existing_store(&db.db)
 }
 
 fn summary(row: &AttestationRow) -> Result<serde_json::Value, Failure> {
