@@ -164,3 +164,24 @@ fn a_key_set_document_is_a_signer_wherever_a_key_is() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not a key-set document"));
 }
+
+/// Issue 15, item 8: `--dir` naming a file says so.
+#[test]
+fn a_log_directory_that_is_a_file_is_named_as_such() {
+    let tmp = attestlog_testkit::TempDir::created("dir-is-file");
+    let file = tmp.path().join("afile");
+    std::fs::write(&file, b"x").unwrap();
+    for args in [
+        vec!["log", "serve", "--addr", "127.0.0.1:0", "--dir"],
+        vec!["log", "check"],
+        vec!["log", "repair"],
+    ] {
+        let o = common::bin().args(&args).arg(&file).output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("is a file, not a log directory"),
+            "{args:?}: {stderr}"
+        );
+    }
+}

@@ -54,6 +54,18 @@ pub(crate) enum LogCommand {
     },
 }
 
+/// A log lives in a directory: an existing file there is named as such
+/// (rather than "File exists" or "Not a directory" about a file inside).
+fn not_a_file(dir: &std::path::Path) -> Result<(), Failure> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Failure::input(format_args!(
+            "{}: is a file, not a log directory",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
 pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
     let (dir, addr, key, name, max_connections) = match cmd {
         LogCommand::Serve {
@@ -63,9 +75,16 @@ pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
             name,
             max_connections,
         } => (dir, addr, key, name, max_connections),
-        LogCommand::Check { dir } => return check(&dir),
-        LogCommand::Repair { dir } => return repair(&dir),
+        LogCommand::Check { dir } => {
+            not_a_file(&dir)?;
+            return check(&dir);
+        }
+        LogCommand::Repair { dir } => {
+            not_a_file(&dir)?;
+            return repair(&dir);
+        }
     };
+    not_a_file(&dir)?;
     std::fs::create_dir_all(&dir)
         .map_err(|e| Failure::input(format_args!("{}: {e}", dir.display())))?;
     let key_path = key.unwrap_or_else(|| dir.join("log-key.pem"));
