@@ -383,6 +383,19 @@ impl<T: Transport + Sync> Auditor<T> {
         run_ready(self.core.audit_tenant(tenant, progress))
     }
 
+    /// Audits every attestation of `tenant`, handing each report to `each`
+    /// as soon as it is made (a command streams them); returns how many.
+    ///
+    /// # Errors
+    /// [`AuditError::Store`].
+    pub fn audit_tenant_each(
+        &self,
+        tenant: &str,
+        each: impl FnMut(AuditReport),
+    ) -> Result<usize, AuditError> {
+        run_ready(self.core.audit_tenant_each(tenant, each))
+    }
+
     /// Audits one row.
     ///
     /// # Errors
@@ -445,6 +458,18 @@ impl<T: AsyncTransport> AsyncAuditor<T> {
         self.core.audit_tenant(tenant, progress).await
     }
 
+    /// [`Auditor::audit_tenant_each`], awaiting the log.
+    ///
+    /// # Errors
+    /// [`AuditError::Store`].
+    pub async fn audit_tenant_each(
+        &self,
+        tenant: &str,
+        each: impl FnMut(AuditReport) + Send,
+    ) -> Result<usize, AuditError> {
+        self.core.audit_tenant_each(tenant, each).await
+    }
+
     /// [`Auditor::audit_row`], awaiting the log.
     ///
     /// # Errors
@@ -498,18 +523,34 @@ impl<L: LogOps> Core<L> {
         tenant: &str,
         mut progress: impl FnMut(usize),
     ) -> Result<Vec<AuditReport>, AuditError> {
-        let state = self.log_state().await?;
         let mut out = Vec::new();
+        self.audit_tenant_each(tenant, |r| {
+            out.push(r);
+            progress(out.len());
+        })
+        .await?;
+        Ok(out)
+    }
+
+    /// Every attestation of `tenant`, a page at a time, each report handed
+    /// to `each` as soon as it is made; how many.
+    async fn audit_tenant_each(
+        &self,
+        tenant: &str,
+        mut each: impl FnMut(AuditReport),
+    ) -> Result<usize, AuditError> {
+        let state = self.log_state().await?;
+        let mut n = 0;
         let mut after = None;
         loop {
             let page = self.store.list(tenant, after, 500)?;
             for r in &page.rows {
-                out.push(self.audit_row_with(r, &state).await);
-                progress(out.len());
+                each(self.audit_row_with(r, &state).await);
+                n += 1;
             }
             match page.next {
-                Some(n) => after = Some(n),
-                None => return Ok(out),
+                Some(next) => after = Some(next),
+                None => return Ok(n),
             }
         }
     }

@@ -481,3 +481,32 @@ fn an_identity_policy_auditor_refuses_rows_signed_with_keys() {
     assert!(r.passed(), "{r}");
     assert_eq!(r.outcome(AuditCheck::Certificate), None);
 }
+
+#[test]
+fn audit_tenant_each_hands_over_every_report_as_it_is_made() {
+    let tmp = TempDir::created("audit-each");
+    let db = tmp.file("store.db").display().to_string();
+    let log = open_log(&tmp.file("log"));
+    for n in 0..3 {
+        attest(&db, &log, n);
+    }
+    let auditor = Auditor::builder(keys(), attestlog::store::open(&db).unwrap())
+        .log(client(&log))
+        .trust_current_tree(true)
+        .build();
+    let mut seen = Vec::new();
+    let n = auditor.audit_tenant_each("acme", |r| seen.push(r)).unwrap();
+    assert_eq!(n, 3);
+    assert_eq!(seen.len(), 3);
+    assert!(seen.iter().all(AuditReport::passed));
+    let mut progress = Vec::new();
+    let collected = auditor.audit_tenant("acme", |k| progress.push(k)).unwrap();
+    assert_eq!(progress, [1, 2, 3]);
+    assert_eq!(
+        collected
+            .iter()
+            .map(|r| &r.attestation_id)
+            .collect::<Vec<_>>(),
+        seen.iter().map(|r| &r.attestation_id).collect::<Vec<_>>()
+    );
+}

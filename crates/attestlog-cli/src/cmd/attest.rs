@@ -244,57 +244,82 @@ pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
         .baseline(attestlog::FileBaseline::new(&baseline_path))
         .trust_current_tree(a.trust_current_tree)
         .build();
-    let reports = match &a.subject {
-        Some(s) => auditor.audit(&a.tenant, s).map_err(Failure::input)?,
+    // Each report is written as soon as it is made (`--all` streams).
+    let mut counts = (0usize, 0usize); // (audited, passed)
+    let mut noted = false;
+    let mut emit = |r: &attestlog::AuditReport| -> Result<(), Failure> {
+        counts.0 += 1;
+        counts.1 += usize::from(r.passed());
+        // Say so when this run started the baseline (trust on first use).
+        let note = r
+            .checks
+            .iter()
+            .find(|c| c.check == attestlog::AuditCheck::Consistency && !c.detail.is_empty())
+            .filter(|c| c.outcome == attestlog::rekor::Outcome::Passed);
+        if let Some(note) = note.filter(|_| !noted) {
+            noted = true;
+            eprintln!(
+                "attestlog: audit baseline {}: {}",
+                baseline_path.display(),
+                note.detail
+            );
+        }
+        if a.json {
+            print_json(&serde_json::to_value(r).map_err(std::io::Error::from)?).map(|_| ())
+        } else {
+            crate::cmd::print_text(&r.to_string())
+        }
+    };
+    match &a.subject {
+        Some(s) => {
+            for r in auditor.audit(&a.tenant, s).map_err(Failure::input)? {
+                emit(&r)?;
+            }
+        }
         None => {
             let bar = if std::io::stderr().is_terminal() {
-                indicatif::ProgressBar::new_spinner().with_message("audited")
+                let b = indicatif::ProgressBar::new_spinner();
+                if let Ok(style) = indicatif::ProgressStyle::with_template(
+                    "{spinner} {pos} audited ({per_sec}, {elapsed})",
+                ) {
+                    b.set_style(style);
+                }
+                b
             } else {
                 indicatif::ProgressBar::hidden()
             };
-            let r = auditor
-                .audit_tenant(&a.tenant, |n| bar.set_position(n as u64))
+            let mut failed_output = None;
+            auditor
+                .audit_tenant_each(&a.tenant, |r| {
+                    if failed_output.is_none()
+                        && let Err(e) = bar.suspend(|| emit(&r))
+                    {
+                        failed_output = Some(e);
+                    }
+                    bar.inc(1);
+                })
                 .map_err(Failure::input)?;
             bar.finish_and_clear();
-            r
-        }
-    };
-    let passed = reports.iter().filter(|r| r.passed()).count();
-    // Say so when this run started the baseline (trust on first use).
-    if let Some(note) = reports.iter().find_map(|r| {
-        r.checks
-            .iter()
-            .find(|c| c.check == attestlog::AuditCheck::Consistency && !c.detail.is_empty())
-            .filter(|c| c.outcome == attestlog::rekor::Outcome::Passed)
-    }) {
-        eprintln!(
-            "attestlog: audit baseline {}: {}",
-            baseline_path.display(),
-            note.detail
-        );
-    }
-    for r in &reports {
-        if a.json {
-            print_json(&serde_json::to_value(r).map_err(std::io::Error::from)?)?;
-        } else {
-            crate::cmd::print_text(&r.to_string())?;
+            if let Some(e) = failed_output {
+                return Err(e);
+            }
         }
     }
+    let (audited, passed) = counts;
     if a.json {
         print_json(
-            &serde_json::json!({ "audited": reports.len(), "passed": passed, "failed": reports.len() - passed }),
+            &serde_json::json!({ "audited": audited, "passed": passed, "failed": audited - passed }),
         )?;
     } else {
         crate::cmd::print_text(&format!(
-            "{} audited, {passed} passed, {} failed\n",
-            reports.len(),
-            reports.len() - passed
+            "{audited} audited, {passed} passed, {} failed\n",
+            audited - passed
         ))?;
     }
-    if reports.is_empty() {
+    if audited == 0 {
         eprintln!("attestlog: no attestations found");
     }
-    Ok(if !reports.is_empty() && passed == reports.len() {
+    Ok(if audited > 0 && passed == audited {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_FAILED)
