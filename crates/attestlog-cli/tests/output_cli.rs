@@ -101,17 +101,7 @@ fn a_key_set_document_is_a_signer_wherever_a_key_is() {
     let late = tmp.file("late-keys.json");
     std::fs::write(&late, export(&key, "2100-01-01T00:00:00Z")).unwrap();
     let other_pem = tmp.file("other.pem");
-    let o = common::bin()
-        .args(["keygen", "--out"])
-        .arg(&other_pem)
-        .output()
-        .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    common::keygen(&other_pem);
     let other = tmp.file("other-keys.json");
     std::fs::write(
         &other,

@@ -28,15 +28,7 @@ fn attest_audit_export_and_tamper_through_the_binary() {
     let tmp = attestlog_testkit::TempDir::created("pipeline-cli");
     let dir = tmp.path().to_path_buf();
     let key = dir.join("key.pem");
-    assert!(
-        bin()
-            .args(["keygen", "--out"])
-            .arg(&key)
-            .output()
-            .unwrap()
-            .status
-            .success()
-    );
+    common::keygen(&key);
     let doc = bin()
         .args(["keys", "serve-doc", "--key"])
         .arg(&key)
@@ -356,15 +348,7 @@ fn a_pending_row_is_published_by_publish_pending() {
     let tmp = attestlog_testkit::TempDir::created("publish-pending-cli");
     let dir = tmp.path().to_path_buf();
     let key = dir.join("key.pem");
-    assert!(
-        bin()
-            .args(["keygen", "--out"])
-            .arg(&key)
-            .output()
-            .unwrap()
-            .status
-            .success()
-    );
+    common::keygen(&key);
     let predicate = dir.join("predicate.json");
     std::fs::write(&predicate, br#"{"b":1}"#).unwrap();
     let db = dir.join("store.db");
@@ -461,15 +445,7 @@ fn a_missing_database_is_refused_not_created() {
     let keys = tmp.path().join("keys.json");
     std::fs::write(&keys, br#"{"version":1,"keys":[]}"#).unwrap();
     let key = tmp.path().join("key.pem");
-    assert!(
-        bin()
-            .args(["keygen", "--out"])
-            .arg(&key)
-            .output()
-            .unwrap()
-            .status
-            .success()
-    );
+    common::keygen(&key);
     let local = format!("local:{}", tmp.path().join("log").display());
     let typo_s = typo.display().to_string();
     let keys_s = keys.display().to_string();

@@ -27,6 +27,12 @@ pub fn bin() -> Command {
     c
 }
 
+/// `attestlog keygen --out PATH` (Ed25519), which must succeed.
+pub fn keygen(path: &Path) {
+    let o = bin().args(["keygen", "--out"]).arg(path).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
 /// `attestlog log serve` on a free loopback port; killed (SIGKILL) on drop.
 pub struct Served {
     child: Child,
