@@ -1177,8 +1177,12 @@ pub(crate) fn oidc_issuer(leaf: &Cert) -> Result<String, PkiError> {
     }
 }
 
-/// The leaf names the policy's identity and issuer (and extensions).
-pub(crate) fn check_identity(leaf: &Cert, policy: &IdentityPolicy) -> Result<(), PkiError> {
+/// The leaf names the policy's identity and issuer (and extensions); the
+/// names and issuer it read.
+pub(crate) fn check_identity(
+    leaf: &Cert,
+    policy: &IdentityPolicy,
+) -> Result<(Vec<String>, String), PkiError> {
     let names = san_identities(leaf)?;
     if !names.iter().any(|n| policy.identity.matches(n)) {
         return Err(PkiError::IdentityMismatch {
@@ -1205,7 +1209,7 @@ pub(crate) fn check_identity(leaf: &Cert, policy: &IdentityPolicy) -> Result<(),
             });
         }
     }
-    Ok(())
+    Ok((names, issuer))
 }
 
 #[cfg(test)]

@@ -334,10 +334,8 @@ pub fn verify_timestamp(
             cms::cert::CertificateChoices::Other(_) => None,
         })
         .filter_map(|d| Cert::parse(&d).ok());
-    let trusted = authorities
-        .iter()
-        .filter_map(|a| a.chain_der().next())
-        .filter_map(|d| Cert::parse(d).ok());
+    // The authorities' own certificates are already parsed.
+    let trusted = authorities.iter().filter_map(|a| a.chain.first()).cloned();
     let signer = embedded
         .chain(trusted)
         .find(|c| matches_sid(c, &info.sid))

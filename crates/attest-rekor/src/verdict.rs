@@ -874,12 +874,16 @@ fn certificate_checks(
     }
     let id = pki::check_identity(leaf, identity)
         .map_err(|e| fail(Check::CertificateIdentity, Reason::Pki(e)));
-    ok &= r.push(Check::CertificateIdentity, id);
+    ok &= r.push(
+        Check::CertificateIdentity,
+        id.as_ref().map(|_| ()).map_err(Clone::clone),
+    );
     let ca = ca.ok().filter(|_| ok)?;
+    let (identities, issuer) = id.ok()?;
     Some(VerifiedCertificate {
         der: leaf.der.clone(),
-        identities: pki::san_identities(leaf).ok()?,
-        issuer: pki::oidc_issuer(leaf).ok()?,
+        identities,
+        issuer,
         authority: ca.uri.clone(),
     })
 }

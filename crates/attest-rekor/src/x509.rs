@@ -94,27 +94,35 @@ pub fn self_signed_certificate(
 ) -> Result<Vec<u8>, CertificateError> {
     let subject = Name::from_str(&format!("CN={name}"))
         .map_err(|_| CertificateError::Name(name.to_owned()))?;
-    let spki = SubjectPublicKeyInfoOwned::from_der(key.public_key().spki_der())
-        .map_err(CertificateError::Der)?;
-    let digest = <sha2::Sha256 as sha2::Digest>::digest(
-        [
-            key.public_key().spki_der(),
-            &not_before.unix().to_be_bytes(),
-        ]
-        .concat(),
-    );
-    let mut serial = [0u8; 16];
-    serial.copy_from_slice(&digest[..16]);
-    serial[0] &= 0x7f;
-    serial[0] |= 0x01;
-    let serial = SerialNumber::new(&serial).map_err(CertificateError::Der)?;
-    let validity = Validity::new(time(not_before)?, time(not_after)?);
+    let spki = key.public_key().spki_der();
+    let seed = [spki, &not_before.unix().to_be_bytes()].concat();
     // Self-signed: issuer = subject, no extensions.
     let profile = Issued {
         issuer: subject.clone(),
         subject,
         extensions: Vec::new(),
     };
+    build(key, profile, &seed, spki, not_before, not_after)
+}
+
+/// Signs a certificate for `subject_spki` under `profile` with `key`; its
+/// serial is derived from `seed` (deterministic: the same inputs give the
+/// same certificate).
+fn build(
+    key: &SigningKey,
+    profile: Issued,
+    seed: &[u8],
+    subject_spki: &[u8],
+    not_before: Timestamp,
+    not_after: Timestamp,
+) -> Result<Vec<u8>, CertificateError> {
+    let spki = SubjectPublicKeyInfoOwned::from_der(subject_spki).map_err(CertificateError::Der)?;
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(seed);
+    let mut serial = [0u8; 16];
+    serial.copy_from_slice(&digest[..16]);
+    serial[0] = (serial[0] & 0x7f) | 0x01;
+    let serial = SerialNumber::new(&serial).map_err(CertificateError::Der)?;
+    let validity = Validity::new(time(not_before)?, time(not_after)?);
     let builder = CertificateBuilder::new(profile, serial, validity, spki)
         .map_err(CertificateError::Build)?;
     let cert = builder
@@ -146,25 +154,20 @@ pub fn issue_certificate(
     extensions: Vec<Extension>,
 ) -> Result<Vec<u8>, CertificateError> {
     let name = |n: &str| Name::from_str(n).map_err(|_| CertificateError::Name(n.to_owned()));
-    let spki = SubjectPublicKeyInfoOwned::from_der(subject_spki).map_err(CertificateError::Der)?;
-    let digest =
-        <sha2::Sha256 as sha2::Digest>::digest([subject_spki, subject.as_bytes()].concat());
-    let mut serial = [0u8; 16];
-    serial.copy_from_slice(&digest[..16]);
-    serial[0] = (serial[0] & 0x7f) | 0x01;
-    let serial = SerialNumber::new(&serial).map_err(CertificateError::Der)?;
-    let validity = Validity::new(time(not_before)?, time(not_after)?);
     let profile = Issued {
         subject: name(subject)?,
         issuer: name(issuer)?,
         extensions,
     };
-    let builder = CertificateBuilder::new(profile, serial, validity, spki)
-        .map_err(CertificateError::Build)?;
-    let cert = builder
-        .build::<_, RawSignature>(&CertSigner(issuer_key))
-        .map_err(CertificateError::Build)?;
-    cert.to_der().map_err(CertificateError::Der)
+    let seed = [subject_spki, subject.as_bytes()].concat();
+    build(
+        issuer_key,
+        profile,
+        &seed,
+        subject_spki,
+        not_before,
+        not_after,
+    )
 }
 
 /// A profile with given names and extensions.
