@@ -4,6 +4,7 @@
 
 mod b64;
 mod envelope;
+mod fixed_base;
 mod intoto;
 mod keys;
 mod keyset;

@@ -153,3 +153,109 @@ proptest! {
         }
     }
 }
+
+fn p256_pair(seed: &[u8; 32]) -> Option<(p256::ecdsa::SigningKey, PublicKey)> {
+    use p256::pkcs8::EncodePublicKey as _;
+    let sk = p256::ecdsa::SigningKey::from_slice(seed).ok()?;
+    let spki = sk.verifying_key().to_public_key_der().ok()?;
+    Some((sk, PublicKey::from_spki_der(spki.as_bytes()).ok()?))
+}
+
+#[test]
+fn a_digest_longer_than_the_curve_is_truncated_by_every_provider() {
+    // P-256 over a SHA-384 digest: bits2int keeps the leftmost 256 bits.
+    let (sk, pk) = p256_pair(&[3; 32]).unwrap();
+    let digest = <sha2::Sha384 as sha2::Digest>::digest(MSG);
+    let sig: p256::ecdsa::Signature =
+        p256::ecdsa::signature::hazmat::PrehashSigner::sign_prehash(&sk, &digest).unwrap();
+    let der = sig.to_der();
+    for &p in Provider::ALL {
+        assert!(
+            pk.verifies_hashed_with(p, EcdsaHash::Sha384, MSG, der.as_bytes()),
+            "{p:?}"
+        );
+        assert!(
+            !pk.verifies_hashed_with(p, EcdsaHash::Sha256, MSG, der.as_bytes()),
+            "{p:?}"
+        );
+    }
+    assert!(pk.verifies_prehashed(&digest, der.as_bytes()));
+    // Only the leftmost 256 bits count: they alone verify too; others do not.
+    assert!(pk.verifies_prehashed(&digest[..32], der.as_bytes()));
+    assert!(!pk.verifies_prehashed(&digest[16..], der.as_bytes()));
+}
+
+/// The default path switches a reused key to its tables: its verdicts on
+/// good and bad signatures stay the same before, during and after, for the
+/// key and for its clones (which share the tables), message and digest.
+#[test]
+fn a_key_reused_past_the_table_threshold_keeps_its_verdicts() {
+    let (sk384, pk384) = p384_pair(11);
+    let (sk256, pk256) = p256_pair(&[5; 32]).unwrap();
+    let sig384 = p384::ecdsa::signature::Signer::<p384::ecdsa::Signature>::sign(&sk384, MSG)
+        .to_der()
+        .as_bytes()
+        .to_vec();
+    let sig256 = p256::ecdsa::signature::Signer::<p256::ecdsa::Signature>::sign(&sk256, MSG)
+        .to_der()
+        .as_bytes()
+        .to_vec();
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(MSG);
+    for (pk, sig) in [(pk384, sig384), (pk256, sig256)] {
+        let clone = pk.clone();
+        let mut bad = sig.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        for round in 0..40 {
+            let k = if round % 2 == 0 { &pk } else { &clone };
+            assert!(k.verifies(MSG, &sig), "round {round}");
+            assert!(!k.verifies(MSG, &bad), "round {round}");
+            assert!(!k.verifies(b"another message", &sig), "round {round}");
+            if k.algorithm() == Algorithm::EcdsaP256Sha256 {
+                assert!(k.verifies_prehashed(&digest, &sig), "round {round}");
+                assert!(!k.verifies_prehashed(&digest, &bad), "round {round}");
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    /// P-256 and P-384 keys from random scalars, signatures over random
+    /// messages, left alone or with one byte changed: every provider (the
+    /// tables included) says the same, and an unchanged one verifies.
+    #[test]
+    fn providers_agree_on_random_nist_keys(
+        seed in any::<[u8; 48]>(),
+        msg in prop::collection::vec(any::<u8>(), 0..200),
+        at in any::<prop::sample::Index>(),
+        byte in any::<u8>(),
+    ) {
+        let mut cases: Vec<(PublicKey, EcdsaHash, Vec<u8>)> = Vec::new();
+        if let Ok(sk) = p384::ecdsa::SigningKey::from_slice(&seed) {
+            let pk = PublicKey::from_spki_der(
+                sk.verifying_key().to_public_key_der().unwrap().as_bytes(),
+            )
+            .unwrap();
+            let sig: p384::ecdsa::Signature = sk.sign(&msg);
+            cases.push((pk, EcdsaHash::Sha384, sig.to_der().as_bytes().to_vec()));
+        }
+        if let Some((sk, pk)) = p256_pair(seed[..32].try_into().unwrap()) {
+            let sig: p256::ecdsa::Signature =
+                p256::ecdsa::signature::Signer::sign(&sk, &msg);
+            cases.push((pk, EcdsaHash::Sha256, sig.to_der().as_bytes().to_vec()));
+        }
+        for (pk, hash, sig) in cases {
+            for &p in Provider::ALL {
+                prop_assert!(pk.verifies_hashed_with(p, hash, &msg, &sig), "{:?}", p);
+            }
+            let mut bad = sig.clone();
+            let i = at.index(bad.len());
+            bad[i] = byte;
+            prop_assert!(agree(&pk, hash, &msg, &bad));
+            if bad != sig {
+                prop_assert!(!pk.verifies_hashed_with(Provider::FixedBase, hash, &msg, &bad));
+            }
+        }
+    }
+}

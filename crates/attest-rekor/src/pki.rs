@@ -202,7 +202,14 @@ pub(crate) struct Cert {
     pub(crate) cert: Certificate,
     tbs: Vec<u8>,
     spki: Vec<u8>,
+    /// The key, parsed on first use and kept: a trusted authority's key
+    /// then keeps its precomputed verification tables across bundles.
+    key: KeyCache,
 }
+
+/// A key parsed from its SPKI on first use (`None`: not a key this crate's
+/// [`PublicKey`] reads, e.g. RSA).
+pub(crate) type KeyCache = std::sync::OnceLock<Option<PublicKey>>;
 
 impl fmt::Debug for Cert {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -245,11 +252,17 @@ impl Cert {
             cert,
             tbs,
             spki,
+            key: KeyCache::new(),
         })
     }
 
     pub(crate) fn spki(&self) -> &[u8] {
         &self.spki
+    }
+
+    /// The key cache that goes with [`spki`](Self::spki).
+    pub(crate) const fn key_cache(&self) -> &KeyCache {
+        &self.key
     }
 
     fn tbs(&self) -> &x509_cert::TbsCertificate {
@@ -353,15 +366,24 @@ pub(crate) mod oid {
 /// `sig` is `alg`'s signature of `msg` by the key `spki` (DER). ECDSA with
 /// SHA-256/384/512 on P-256/P-384/P-521, RSA PKCS#1 v1.5 (2048 bits or
 /// more) with SHA-256/384/512, Ed25519.
+///
+/// `cache` keeps the parsed key of `spki` (ECDSA, Ed25519) between calls.
 pub(crate) fn verify_signature(
     spki: &[u8],
+    cache: &KeyCache,
     alg: ObjectIdentifier,
     msg: &[u8],
     sig: &[u8],
 ) -> Result<(), SigProblem> {
+    let parsed = || {
+        cache
+            .get_or_init(|| PublicKey::from_spki_der(spki).ok())
+            .as_ref()
+            .ok_or(SigProblem::KeyMismatch)
+    };
     match alg {
         oid::ECDSA_SHA256 | oid::ECDSA_SHA384 | oid::ECDSA_SHA512 => {
-            let key = PublicKey::from_spki_der(spki).map_err(|_| SigProblem::KeyMismatch)?;
+            let key = parsed()?;
             if key.algorithm() == attest_dsse::Algorithm::Ed25519 {
                 return Err(SigProblem::KeyMismatch);
             }
@@ -400,7 +422,7 @@ pub(crate) fn verify_signature(
             if ok { Ok(()) } else { Err(SigProblem::Invalid) }
         }
         oid::ED25519 => {
-            let key = PublicKey::from_spki_der(spki).map_err(|_| SigProblem::KeyMismatch)?;
+            let key = parsed()?;
             if key.algorithm() != attest_dsse::Algorithm::Ed25519 {
                 return Err(SigProblem::KeyMismatch);
             }
@@ -430,6 +452,7 @@ fn verify_cert_signature(cert: &Cert, issuer: &Cert) -> Result<(), SigProblem> {
         .ok_or(SigProblem::Invalid)?;
     verify_signature(
         issuer.spki(),
+        issuer.key_cache(),
         cert.cert.signature_algorithm().oid,
         &cert.tbs,
         sig,
@@ -511,7 +534,7 @@ impl CertificateAuthority {
 }
 
 /// A certificate transparency log of the trusted root (`ctlogs`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct CtLog {
     /// SHA-256 of the log key's SPKI (RFC 6962 log id).
@@ -522,7 +545,23 @@ pub struct CtLog {
     pub valid_from: Timestamp,
     /// Last instant the key is valid (inclusive); `None` = still.
     pub valid_until: Option<Timestamp>,
+    /// `spki` parsed on first use and kept (with its verification tables).
+    key: KeyCache,
 }
+
+impl PartialEq for CtLog {
+    fn eq(&self, other: &Self) -> bool {
+        (self.log_id, &self.spki, self.valid_from, self.valid_until)
+            == (
+                other.log_id,
+                &other.spki,
+                other.valid_from,
+                other.valid_until,
+            )
+    }
+}
+
+impl Eq for CtLog {}
 
 impl CtLog {
     /// A CT log: its id, key (SPKI DER) and validity window.
@@ -538,6 +577,7 @@ impl CtLog {
             spki,
             valid_from,
             valid_until,
+            key: KeyCache::new(),
         }
     }
 }
@@ -970,7 +1010,7 @@ pub(crate) fn verify_scts(
             (4, 1) => oid::RSA_SHA256,
             _ => return Err(PkiError::SctSignature(log_hex)),
         };
-        verify_signature(&log.spki, alg, &signed, sct.signature)
+        verify_signature(&log.spki, &log.key, alg, &signed, sct.signature)
             .map_err(|_| PkiError::SctSignature(log_hex))?;
         verified += 1;
     }

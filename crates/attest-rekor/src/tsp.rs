@@ -364,8 +364,14 @@ pub fn verify_timestamp(
         },
         other => other,
     };
-    pki::verify_signature(signer.spki(), alg, &signed, info.signature.as_bytes())
-        .map_err(|_| TimestampError::Signature)?;
+    pki::verify_signature(
+        signer.spki(),
+        signer.key_cache(),
+        alg,
+        &signed,
+        info.signature.as_bytes(),
+    )
+    .map_err(|_| TimestampError::Signature)?;
     Ok(VerifiedTimestamp {
         gen_time: tst.gen_time,
         authority: authority.uri.clone(),

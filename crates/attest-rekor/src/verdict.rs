@@ -18,9 +18,9 @@ use crate::body::EntryBody;
 use crate::bundle::{Bundle, TlogEntry, b64, int0};
 use crate::pki::{self, Authorities, Cert, IdentityPolicy, PkiError, Purpose};
 use crate::verify::{
-    Check, CheckError, CheckpointMemo, Reason, Report, VerifiedCheckpoint, body_matches_envelope,
-    check_body_matches_message, check_integrated_time, check_log_key_valid, check_not_backdated,
-    fail, find_log, verify_checkpoint, verify_inclusion_in, verify_set,
+    Check, CheckError, CheckpointMemo, Reason, Report, VerifiedCheckpoint, VerifiedWith,
+    body_matches_envelope, check_body_matches_message, check_integrated_time, check_log_key_valid,
+    check_not_backdated, fail, find_log, verify_checkpoint, verify_inclusion_in, verify_set,
 };
 use crate::{LogApi, LogId, TrustedLog};
 
@@ -1015,6 +1015,7 @@ fn run(
 
     // Signer: a pinned key, a key set, or a certificate.
     let mut certificate = None;
+    let mut leaf_der = None;
     let keys = match &policy.signer {
         SignerPolicy::Key(k) => Ok(vec![k.clone()]),
         SignerPolicy::KeySet(set) => Ok(set.keys.iter().map(|k| k.key.clone()).collect()),
@@ -1022,8 +1023,9 @@ fn run(
             Ok(leaf) => {
                 certificate =
                     certificate_checks(&mut r, &leaf, policy.authorities, identity, &times);
-                leaf.public_key()
-                    .map(|k| vec![k])
+                let key = leaf.public_key();
+                leaf_der = Some(leaf.der);
+                key.map(|k| vec![k])
                     .map_err(|e| fail(Check::Signature, Reason::Pki(e)))
             }
             Err(e) => {
@@ -1063,7 +1065,13 @@ fn run(
             if let Some(body) = body {
                 r.push(
                     Check::BodyMatch,
-                    body.and_then(|b| body_matches_envelope(&b, env, sig.as_ref().ok())),
+                    body.and_then(|b| {
+                        let with = sig.as_ref().ok().map(|key| VerifiedWith {
+                            key,
+                            certificate_der: leaf_der.as_deref(),
+                        });
+                        body_matches_envelope(&b, env, with)
+                    }),
                 );
             }
             r.push(

@@ -250,6 +250,44 @@ pub fn set_payload(
     log_id_hex: &str,
     global_index: u64,
 ) -> Vec<u8> {
+    // Fast path, for what real entries carry: strings of characters that
+    // JSON never escapes, integers that RFC 8785 writes as plain decimals
+    // (|n| < 2^53). The members are already in canonical order. Anything
+    // else takes the general canonicalizer; a test holds both equal.
+    const EXACT: i64 = 1 << 53;
+    let plain = |t: &str| {
+        t.bytes()
+            .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    };
+    if plain(body_b64)
+        && plain(log_id_hex)
+        && integrated_time.unsigned_abs() < EXACT.unsigned_abs()
+        && global_index < EXACT.unsigned_abs()
+    {
+        let mut out = Vec::with_capacity(body_b64.len() + log_id_hex.len() + 80);
+        out.extend_from_slice(b"{\"body\":\"");
+        out.extend_from_slice(body_b64.as_bytes());
+        out.extend_from_slice(b"\",\"integratedTime\":");
+        out.extend_from_slice(integrated_time.to_string().as_bytes());
+        out.extend_from_slice(b",\"logID\":\"");
+        out.extend_from_slice(log_id_hex.as_bytes());
+        out.extend_from_slice(b"\",\"logIndex\":");
+        out.extend_from_slice(global_index.to_string().as_bytes());
+        out.push(b'}');
+        return out;
+    }
+    set_payload_jcs(body_b64, integrated_time, log_id_hex, global_index)
+}
+
+/// [`set_payload`] through the general RFC 8785 canonicalizer.
+#[doc(hidden)]
+#[must_use]
+pub fn set_payload_jcs(
+    body_b64: &str,
+    integrated_time: i64,
+    log_id_hex: &str,
+    global_index: u64,
+) -> Vec<u8> {
     let payload = serde_json::json!({
         "body": body_b64,
         "integratedTime": integrated_time,
@@ -404,13 +442,33 @@ pub fn check_body_matches_envelope(body: &EntryBody, env: &Envelope) -> Result<(
     body_matches_envelope(body, env, None)
 }
 
+/// The key the signature check verified with, and the certificate (DER) it
+/// was read from, if any.
+#[derive(Clone, Copy)]
+pub(crate) struct VerifiedWith<'a> {
+    pub(crate) key: &'a PublicKey,
+    pub(crate) certificate_der: Option<&'a [u8]>,
+}
+
+impl VerifiedWith<'_> {
+    /// Whether a logged verifier (PEM text) is this key, or the certificate
+    /// it came from, without parsing it as X.509.
+    fn is(&self, pem: &[u8]) -> bool {
+        match der::pem::decode_vec(pem.trim_ascii()) {
+            Ok(("PUBLIC KEY", der)) => der == self.key.spki_der(),
+            Ok(("CERTIFICATE", der)) => self.certificate_der == Some(der.as_slice()),
+            _ => false,
+        }
+    }
+}
+
 /// [`check_body_matches_envelope`], skipping the signature check of a logged
 /// (signature, verifier) pair that is the envelope's only signature, already
 /// verified with that same key by the signature check.
 pub(crate) fn body_matches_envelope(
     body: &EntryBody,
     env: &Envelope,
-    verified_with: Option<&PublicKey>,
+    verified_with: Option<VerifiedWith<'_>>,
 ) -> Result<(), CheckError> {
     let bm = |r: Reason| fail(Check::BodyMatch, r);
     let payload_hash = sha256_hex(env.payload_unverified());
@@ -427,9 +485,9 @@ pub(crate) fn body_matches_envelope(
                     .map_err(|_| bm(Reason::LoggedSignatureEncoding))?;
                 let pem = Base64::decode_vec(&s.verifier)
                     .map_err(|_| bm(Reason::LoggedVerifierEncoding))?;
-                // The verifier the signature check used, in the same PEM text,
-                // need not be parsed again.
-                let same = verified_with.filter(|k| k.to_pem().as_bytes() == pem.as_slice());
+                // The verifier the signature check used (its key or its
+                // certificate, byte for byte) need not be parsed again.
+                let same = verified_with.filter(|v| v.is(&pem)).map(|v| v.key);
                 let key = same
                     .cloned()
                     .or_else(|| {
@@ -441,7 +499,7 @@ pub(crate) fn body_matches_envelope(
                 // With one envelope signature, the signature check verified
                 // exactly that signature with that key.
                 let already = env_sigs.len() == 1
-                    && verified_with.is_some_and(|k| *k == key)
+                    && verified_with.is_some_and(|v| *v.key == key)
                     && env_sigs[0] == sig.as_slice();
                 if !already && !key.verifies(&pae, &sig) {
                     return Err(bm(Reason::LoggedSignatureInvalid));

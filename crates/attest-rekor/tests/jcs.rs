@@ -44,3 +44,40 @@ fn rfc8785_section_3_2_3_sorting_example() {
         "{got}"
     );
 }
+
+proptest::proptest! {
+    /// The SET payload's fast path writes exactly what the general
+    /// canonicalizer writes: for real shapes (base64 bodies, hex ids) and
+    /// for strings that need escaping and integers past 2^53 (which take
+    /// the general path).
+    #[test]
+    fn set_payload_fast_path_equals_the_canonicalizer(
+        body in proptest::prop_oneof![
+            "[A-Za-z0-9+/=]{0,200}",
+            proptest::prelude::any::<String>(),
+            "[ -~\"\\\\\u{7f}\u{80}\u{2028}]{0,20}",
+        ],
+        log_id in proptest::prop_oneof!["[0-9a-f]{64}", proptest::prelude::any::<String>()],
+        time in proptest::prop_oneof![
+            0i64..=i64::from(u32::MAX),
+            proptest::prelude::any::<i64>(),
+            Just((1i64 << 53) - 1),
+            Just(1i64 << 53),
+            Just(-(1i64 << 53)),
+        ],
+        index in proptest::prop_oneof![
+            0u64..=u64::from(u32::MAX),
+            proptest::prelude::any::<u64>(),
+            Just((1u64 << 53) - 1),
+            Just(1u64 << 53),
+        ],
+    ) {
+        use attest_rekor::verify::{set_payload, set_payload_jcs};
+        proptest::prop_assert_eq!(
+            set_payload(&body, time, &log_id, index),
+            set_payload_jcs(&body, time, &log_id, index)
+        );
+    }
+}
+
+use proptest::strategy::Just;

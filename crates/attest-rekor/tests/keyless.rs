@@ -252,6 +252,57 @@ fn certificate_mutations_and_root_mutations_are_refused_by_their_rule() {
     assert_eq!((v.times.len(), v.unverified_timestamps), (1, 1));
 }
 
+/// One verifier's trusted material used again and again (so that the
+/// Fulcio intermediate's, the CT log's, the log's and the TSA's keys build
+/// their precomputed tables), with a good bundle and bundles broken in one
+/// signature each in between: every verdict stays what it was on first use.
+#[test]
+fn verdicts_hold_after_the_trusted_keys_build_their_tables() {
+    fn flip_b64(v: &mut Value, at: usize) {
+        let mut raw = Base64::decode_vec(v.as_str().unwrap()).unwrap();
+        let i = raw.len() - at;
+        raw[i] ^= 0x01;
+        *v = Base64::encode_string(&raw).into();
+    }
+    let root = root();
+    let logs = logs_from_trusted_root(&root).unwrap();
+    let auth = authorities_from_trusted_root(&root).unwrap();
+    let policy = BundlePolicy::new(
+        &logs,
+        SignerPolicy::identity(KUBEWARDEN_ID, GITHUB),
+        Timestamp::now(),
+    )
+    .with_authorities(&auth);
+    let run = |v: &Value| {
+        let b = bundle(v);
+        verify_bundle(&b, &artifact_of(&b), &policy)
+    };
+    let good = json(KUBEWARDEN);
+    // The leaf's signature by the intermediate (its last byte).
+    let mut leaf_sig = good.clone();
+    flip_b64(
+        &mut leaf_sig["verificationMaterial"]["certificate"]["rawBytes"],
+        1,
+    );
+    // The SET, the envelope's signature, the timestamp token's signature.
+    let mut set = good.clone();
+    flip_b64(
+        &mut set["verificationMaterial"]["tlogEntries"][0]["inclusionPromise"]["signedEntryTimestamp"],
+        2,
+    );
+    let mut dsse = good.clone();
+    flip_b64(&mut dsse["dsseEnvelope"]["signatures"][0]["sig"], 2);
+    let mut tsa = good.clone();
+    flip_b64(&mut timestamps(&mut tsa)[0]["signedTimestamp"], 2);
+    for round in 0..24 {
+        assert!(run(&good).is_ok(), "round {round}");
+        failed(run(&leaf_sig), Check::CertificateChain);
+        failed(run(&set), Check::Set);
+        failed(run(&dsse), Check::Signature);
+        failed(run(&tsa), Check::Timestamp);
+    }
+}
+
 mod never_panic {
     use super::*;
     use proptest::prelude::*;
