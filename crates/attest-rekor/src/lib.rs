@@ -29,7 +29,7 @@ pub use note::{
 pub use reason::FieldProblem;
 pub use trust::{
     AuthorityProblem, LogApi, TRUSTED_ROOT_MEDIA_TYPE, TlogProblem, TrustRootError, TrustedLog,
-    authorities_from_trusted_root, host_of, logs_from_trusted_root,
+    authorities_from_trusted_root, host_of, logs_from_trusted_root, origin_names,
 };
 pub use verify::{
     Artifact, BundlePolicy, Check, CheckError, NotVerified, Outcome, Reason, Report, SignerPolicy,

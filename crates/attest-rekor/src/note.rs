@@ -245,17 +245,27 @@ impl SignedNote {
     /// Verifies the note against known keys and returns the names of the keys
     /// whose signatures verified.
     ///
+    /// A signature line is selected by its key id. The name on the line is
+    /// not covered by any signature, so it is not required to equal the
+    /// verifier's (a log may sign as `attestlog.local` while its client
+    /// calls it by its URL's host): what binds a note to a log is the key,
+    /// and, where a caller pins it, the signed origin line (see
+    /// `TrustedLog::origin`). A line with a known key id whose signature
+    /// fails is an error when it also carries the verifier's name; under
+    /// another name it is taken for another key sharing the 4-byte id and
+    /// ignored, like any unknown signer.
+    ///
     /// # Errors
     /// [`NoteError::BadSignature`] when a known key's signature fails,
     /// [`NoteError::NoKnownSignature`] when no known key signed.
     pub fn verify(&self, verifiers: &[NoteVerifier]) -> Result<Vec<String>, NoteError> {
         let mut verified = Vec::new();
         for sig in &self.signatures {
-            for v in verifiers
-                .iter()
-                .filter(|v| v.name == sig.name && v.key_id == sig.key_id)
-            {
+            for v in verifiers.iter().filter(|v| v.key_id == sig.key_id) {
                 if !v.key.verifies(self.text.as_bytes(), &sig.signature) {
+                    if v.name != sig.name {
+                        continue;
+                    }
                     return Err(NoteError::BadSignature {
                         name: v.name.clone(),
                         key_id: hex4(&v.key_id),

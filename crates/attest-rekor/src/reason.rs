@@ -76,6 +76,16 @@ pub enum Reason {
     /// Two checkpoints of different logs (origins).
     #[error("checkpoints of different logs")]
     OriginMismatch,
+    /// A checkpoint whose origin is not the log name the caller pinned.
+    #[error(
+        "checkpoint origin is {found:?}, expected {expected:?} (or \"{expected} - <tree id>\")"
+    )]
+    UnexpectedOrigin {
+        /// The origin line read.
+        found: String,
+        /// The pinned log name.
+        expected: String,
+    },
     // inclusion
     /// The inclusion proof does not verify.
     #[error("{0}")]

@@ -29,8 +29,14 @@ pub struct TrustedLog {
     pub log_id: LogId,
     /// The log's public key.
     pub key: PublicKey,
-    /// The name its checkpoints are signed under (the host of its URL).
+    /// The key name: what C2SP Ed25519 key ids are computed from (the host
+    /// of its URL by default). Signature lines are selected by key id, so
+    /// for ECDSA and Rekor v1 keys the name on a line need not equal it.
     pub name: String,
+    /// The log name its checkpoints' origin line must carry, when the
+    /// caller pins one: the origin is then `<name>` or `<name> - <tree id>`
+    /// (Rekor v1). `None` (the default, and for trusted roots): not checked.
+    pub origin: Option<String>,
     /// The log's base URL.
     pub base_url: String,
     /// First instant the key is valid (inclusive).
@@ -55,6 +61,7 @@ impl TrustedLog {
             log_id,
             key,
             name: name.into(),
+            origin: None,
             base_url: base_url.into(),
             valid_from: None,
             valid_until: None,
@@ -70,12 +77,32 @@ impl TrustedLog {
         self
     }
 
-    /// Checkpoints are signed under `name` (e.g. an embedded log's name
-    /// rather than the URL's host).
+    /// The key is named `name` (e.g. an embedded log's name rather than the
+    /// URL's host); see [`name`](Self::name).
     #[must_use]
     pub fn with_name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
         self
+    }
+
+    /// Pins the log's name: the key is named `name` and every checkpoint's
+    /// origin must be `name` or `name - <tree id>` ("origin is X, expected
+    /// Y" otherwise). What `REKOR_LOG_NAME` and `--log-name` set.
+    #[must_use]
+    pub fn pinned_name(mut self, name: impl Into<String>) -> Self {
+        let name = name.into();
+        self.origin = Some(name.clone());
+        self.name = name;
+        self
+    }
+
+    /// Whether a checkpoint origin satisfies the pinned name (always, when
+    /// none is pinned).
+    #[must_use]
+    pub fn origin_matches(&self, origin: &str) -> bool {
+        self.origin
+            .as_deref()
+            .is_none_or(|want| origin_names(origin, want))
     }
 
     /// The key's validity window (both ends inclusive, `None` = open).
@@ -97,6 +124,7 @@ impl TrustedLog {
         Self {
             log_id: LogId::of_key(&key),
             name: host_of(base_url),
+            origin: None,
             base_url: base_url.to_owned(),
             key,
             valid_from: None,
@@ -443,6 +471,7 @@ pub fn logs_from_trusted_root(json: &[u8]) -> Result<Vec<TrustedLog>, TrustRootE
                 log_id,
                 key,
                 name: host_of(&t.base_url),
+                origin: None,
                 base_url: t.base_url,
                 valid_from: Some(start),
                 valid_until: valid.end,
@@ -450,4 +479,15 @@ pub fn logs_from_trusted_root(json: &[u8]) -> Result<Vec<TrustedLog>, TrustRootE
             })
         })
         .collect()
+}
+
+/// Whether a checkpoint origin names the log `name`: it is `name` (Rekor
+/// v2, C2SP) or `name - <decimal tree id>` (Rekor v1).
+#[must_use]
+pub fn origin_names(origin: &str, name: &str) -> bool {
+    origin == name
+        || origin
+            .strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix(" - "))
+            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
 }

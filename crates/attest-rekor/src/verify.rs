@@ -345,6 +345,15 @@ pub fn verify_checkpoint(note: &str, log: &TrustedLog) -> Result<VerifiedCheckpo
     let cp = parsed
         .checkpoint()
         .map_err(|e| fail(Check::CheckpointSignature, Reason::CheckpointBody(e)))?;
+    if !log.origin_matches(cp.origin()) {
+        return Err(fail(
+            Check::CheckpointSignature,
+            Reason::UnexpectedOrigin {
+                found: cp.origin().to_owned(),
+                expected: log.origin.clone().unwrap_or_default(),
+            },
+        ));
+    }
     Ok(VerifiedCheckpoint {
         origin: cp.origin().to_owned(),
         size: cp.size(),

@@ -127,10 +127,17 @@ fn every_rule_rejects_for_its_reason() {
         SignedNote::parse(&text).unwrap().verify(&[impostor]),
         Err(NoteError::NoKnownSignature)
     );
-    // Unknown name: nothing verifies.
+    // The same key under another name: the line is found by its key id
+    // (the name on it is not signed), so it verifies...
     let renamed = NoteVerifier::rekor_v1("rekor.example", v.key().clone());
     assert_eq!(
-        SignedNote::parse(&text).unwrap().verify(&[renamed]),
+        SignedNote::parse(&text).unwrap().verify(std::slice::from_ref(&renamed)),
+        Ok(vec!["rekor.example".to_owned()])
+    );
+    // ... but not over tampered text: under another name a failing line is
+    // taken for another key sharing the id, and nothing known verifies.
+    assert_eq!(
+        SignedNote::parse(&tampered).unwrap().verify(&[renamed]),
         Err(NoteError::NoKnownSignature)
     );
     // Shapes.
@@ -252,4 +259,61 @@ proptest! {
     fn note_parser_never_panics(s in "\\PC{0,200}") {
         let _ = SignedNote::parse(&s);
     }
+}
+
+/// The log-name trap: the embedded log signs as `attestlog.local`, a
+/// client calls it by its URL's host; the signature is found by key id. A
+/// pinned name is checked against the signed origin line instead.
+#[test]
+fn a_note_is_found_by_key_id_and_a_pinned_name_by_its_origin() {
+    use attest_rekor::verify::verify_checkpoint;
+    use attest_rekor::{Check, Reason, TrustedLog, origin_names};
+    let key = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
+    let log = TrustedLog::rekor_v1("http://127.0.0.1:3000", key.public_key().clone());
+    let sign = |origin: &str, as_name: &str| {
+        let text = format!("{origin}\n5\nbjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=\n");
+        SignedNote::sign(&text, as_name, log.note_verifier().key_id(), &key)
+            .unwrap()
+            .to_text()
+    };
+    let served = sign("attestlog.local - 42", "attestlog.local");
+    // No pin: verified, whatever the line's name.
+    let cp = verify_checkpoint(&served, &log).unwrap();
+    assert_eq!(cp.origin, "attestlog.local - 42");
+    // Pinned to the right name: verified; to another: the origin is named.
+    let pinned = log.clone().pinned_name("attestlog.local");
+    assert!(verify_checkpoint(&served, &pinned).is_ok());
+    let wrong = log.clone().pinned_name("rekor.example");
+    let e = verify_checkpoint(&served, &wrong).unwrap_err();
+    assert_eq!(e.check, Check::CheckpointSignature);
+    assert!(matches!(e.reason, Reason::UnexpectedOrigin { .. }));
+    assert!(
+        e.to_string()
+            .contains("origin is \"attestlog.local - 42\", expected \"rekor.example\""),
+        "{e}"
+    );
+    // A pinned name does not match a longer name, or a tree id that is
+    // not a number.
+    for (origin, ok) in [
+        ("attestlog.local", true),
+        ("attestlog.local - 1", true),
+        ("attestlog.local - ", false),
+        ("attestlog.local - 1x", false),
+        ("attestlog.localhost - 1", false),
+        ("attestlog.local-1", false),
+        ("evil.attestlog.local - 1", false),
+    ] {
+        assert_eq!(origin_names(origin, "attestlog.local"), ok, "{origin}");
+    }
+    // Another key cannot stand in under the pinned name.
+    let other = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
+    let forged = SignedNote::sign(
+        "attestlog.local - 42\n5\nbjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=\n",
+        "attestlog.local",
+        log.note_verifier().key_id(),
+        &other,
+    )
+    .unwrap()
+    .to_text();
+    assert!(verify_checkpoint(&forged, &pinned).is_err());
 }

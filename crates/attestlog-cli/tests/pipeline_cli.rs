@@ -476,3 +476,133 @@ fn a_missing_database_is_refused_not_created() {
         assert!(!typo.exists(), "{args:?} created {}", typo.display());
     }
 }
+
+/// The log-name trap (issue 15, item 2): without `REKOR_LOG_NAME`, `attest`
+/// against `attestlog log serve` (which signs as `attestlog.local`) finds
+/// the checkpoint signature by the log key's id and succeeds; the `rekor`,
+/// `bundle verify` and `checkpoint verify` commands read the same
+/// environment; a wrong pinned name fails naming the origin.
+#[test]
+fn the_log_name_is_not_needed_and_a_wrong_pin_names_the_origin() {
+    let tmp = attestlog_testkit::TempDir::created("log-name-cli");
+    let dir = tmp.path().to_path_buf();
+    let key = dir.join("key.pem");
+    common::keygen(&key);
+    let predicate = dir.join("predicate.json");
+    std::fs::write(&predicate, br#"{"ok":true}"#).unwrap();
+    let served = serve(&dir.join("log"));
+    let db = dir.join("store.db");
+    let env = |c: &mut Command| {
+        c.env("REKOR_URL", &served.url)
+            .env("REKOR_PUBLIC_KEY", &served.public_key)
+            .env("ATTESTLOG_DB", &db);
+    };
+    let attest = |n: u32, name: Option<&str>| {
+        let mut c = bin();
+        env(&mut c);
+        if let Some(n) = name {
+            c.env("REKOR_LOG_NAME", n);
+        }
+        c.args(["attest", "--tenant", "acme", "--subject", &commit(n)])
+            .args(["--predicate-type", "https://example.com/p", "--predicate"])
+            .arg(&predicate)
+            .arg("--key")
+            .arg(&key)
+            .output()
+            .unwrap()
+    };
+    let o = attest(0, None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let id = json_lines(&o)[0]["attestationId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(attest(1, Some("attestlog.local")).status.success());
+    let o = attest(2, Some("rekor.example"));
+    assert_eq!(o.status.code(), Some(1));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(all.contains("origin is"), "{all}");
+    assert!(all.contains("rekor.example"), "{all}");
+    assert!(all.contains("attestlog.local - "), "{all}");
+
+    // `rekor info` reads REKOR_URL / REKOR_PUBLIC_KEY / REKOR_LOG_NAME too.
+    let mut c = bin();
+    env(&mut c);
+    let o = c.args(["rekor", "info"]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cp = json_lines(&o)[0]["signedTreeHead"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut c = bin();
+    env(&mut c);
+    let o = c
+        .env("REKOR_LOG_NAME", "rekor.example")
+        .args(["rekor", "info"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+
+    // `checkpoint verify --log-key` with and without a pinned name.
+    let note = dir.join("checkpoint.txt");
+    std::fs::write(&note, &cp).unwrap();
+    let mut c = bin();
+    env(&mut c);
+    let o = c
+        .args(["checkpoint", "verify"])
+        .arg(&note)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let o = bin()
+        .args([
+            "checkpoint",
+            "verify",
+            "--log-name",
+            "rekor.example",
+            "--log-key",
+        ])
+        .arg(&served.public_key)
+        .arg(&note)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json_lines(&o)[0]["error"], "unexpected-origin");
+
+    // `bundle export` then `bundle verify` with the environment's log key.
+    let mut c = bin();
+    env(&mut c);
+    let o = c.args(["bundle", "export", &id]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bundle = dir.join("b.sigstore.json");
+    std::fs::write(&bundle, &o.stdout).unwrap();
+    let mut c = bin();
+    env(&mut c);
+    let o = c
+        .args([
+            "bundle",
+            "verify",
+            "--artifact",
+            &commit(0)["app@".len()..],
+            "--key",
+        ])
+        .arg(&key)
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

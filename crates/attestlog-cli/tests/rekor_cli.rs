@@ -363,7 +363,7 @@ fn checkpoint_verify() {
             .to_owned();
     let key = vectors("rekor.sigstore.dev.pub.pem");
     let out = run(
-        &["checkpoint", "verify", "--key", &key],
+        &["checkpoint", "verify", "--log-key", &key],
         Some(note.as_bytes()),
     );
     assert_eq!(
@@ -388,13 +388,13 @@ fn checkpoint_verify() {
     assert_eq!(out.status.code(), Some(0));
     let bad = note.replacen("27657875", "27657876", 1);
     let out = run(
-        &["checkpoint", "verify", "--key", &key],
+        &["checkpoint", "verify", "--log-key", &key],
         Some(bad.as_bytes()),
     );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(lines(&out)[0]["error"], "checkpoint-signature-invalid");
     let out = run(
-        &["checkpoint", "verify", "--key", &key],
+        &["checkpoint", "verify", "--log-key", &key],
         Some(b"not a note"),
     );
     assert_eq!(out.status.code(), Some(2));

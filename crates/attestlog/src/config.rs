@@ -176,8 +176,11 @@ pub struct Config {
     pub rekor_url: Option<String>,
     /// `REKOR_PUBLIC_KEY`: the log's public key (PEM file).
     pub rekor_public_key: Option<PathBuf>,
-    /// `REKOR_LOG_NAME`: the name the log signs checkpoints under (default:
-    /// the URL's host; `attestlog log serve` uses `attestlog.local`).
+    /// `REKOR_LOG_NAME`: pins the log's name (`attestlog log serve` signs
+    /// as `attestlog.local`): every checkpoint's signed origin line must be
+    /// it, or `<name> - <tree id>`. Unset: the origin is not checked — the
+    /// checkpoint's signature is found by the key's id, whatever name the
+    /// line carries.
     pub rekor_log_name: Option<String>,
     /// `REKOR_TRUSTED_ROOT`: a Sigstore `trusted_root.json`.
     pub rekor_trusted_root: Option<PathBuf>,
@@ -307,9 +310,7 @@ impl Config {
             logs = self.trusted_logs("http://attestlog.local")?;
         }
         if let Some(n) = &self.rekor_log_name {
-            for l in &mut logs {
-                l.name.clone_from(n);
-            }
+            logs = logs.into_iter().map(|l| l.pinned_name(n.clone())).collect();
         }
         Ok(LogConnection {
             base: "http://attestlog.local".into(),
@@ -343,7 +344,7 @@ impl Config {
                 })?;
             let mut log = TrustedLog::rekor_v1(url, key);
             if let Some(n) = &self.rekor_log_name {
-                log.name.clone_from(n);
+                log = log.pinned_name(n.clone());
             }
             return Ok(vec![log]);
         }

@@ -16,23 +16,15 @@ use crate::failure::EXIT_FAILED;
 /// Where the store and the log are (flags, else the environment).
 #[derive(Debug, Args)]
 pub(crate) struct Pipeline {
-    /// SQLite file or `postgres://` URL.
-    #[arg(long, env = "ATTESTLOG_DB", default_value = "attestlog.db")]
-    db: String,
-    /// Rekor v1 log URL (`http(s)://…`) or `local:DIR` (the embedded log);
-    /// unset = no publication.
+    #[command(flatten)]
+    db: crate::cmd::DbArg,
+    /// Rekor v1 log URL (`http(s)://…`) or `local:DIR` (the embedded log).
+    /// `attest` publishes only when it is set; `audit` needs it to fetch
+    /// the entries of published rows.
     #[arg(long, env = "REKOR_URL")]
     rekor_url: Option<String>,
-    /// The log's public key (PEM).
-    #[arg(long, env = "REKOR_PUBLIC_KEY")]
-    log_key: Option<PathBuf>,
-    /// The name the log signs checkpoints under (default: the URL's host;
-    /// `attestlog log serve` uses `attestlog.local`).
-    #[arg(long, env = "REKOR_LOG_NAME")]
-    log_name: Option<String>,
-    /// Sigstore `trusted_root.json` with the log's keys.
-    #[arg(long, env = "REKOR_TRUSTED_ROOT")]
-    trusted_root: Option<PathBuf>,
+    #[command(flatten)]
+    trust: crate::cmd::LogTrust,
     /// Seconds a claimed time may precede the log's time.
     #[arg(long, env = "ATTESTLOG_BACKDATE_WINDOW", default_value_t = 300)]
     backdate_window: i64,
@@ -41,11 +33,11 @@ pub(crate) struct Pipeline {
 impl Pipeline {
     fn config(&self) -> Config {
         let mut c = Config::default();
-        c.db.clone_from(&self.db);
+        c.db.clone_from(&self.db.db);
         c.rekor_url.clone_from(&self.rekor_url);
-        c.rekor_public_key.clone_from(&self.log_key);
-        c.rekor_log_name.clone_from(&self.log_name);
-        c.rekor_trusted_root.clone_from(&self.trusted_root);
+        c.rekor_public_key.clone_from(&self.trust.log_key);
+        c.rekor_log_name.clone_from(&self.trust.log_name);
+        c.rekor_trusted_root.clone_from(&self.trust.trusted_root);
         c.backdate_window = self.backdate_window;
         c
     }

@@ -1,8 +1,11 @@
 //! One module per top-level subcommand, plus the I/O helpers they share.
 
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use attest_rekor::TrustedLog;
+use clap::Args;
 
 use crate::Failure;
 
@@ -58,4 +61,56 @@ fn print_bytes(bytes: &[u8]) -> Result<(), Failure> {
     out.write_all(bytes)
         .and_then(|()| out.flush())
         .map_err(|e| Failure::output(&e))
+}
+
+/// Which transparency-log keys to trust: the same flags, with the same
+/// environment fallbacks, in every command that reads a log's evidence.
+#[derive(Debug, Args)]
+pub(crate) struct LogTrust {
+    /// The log's public key (PEM), e.g. `DIR/log-public.pem` of `attestlog
+    /// log serve`; taken before --trusted-root when both are given.
+    #[arg(long, env = "REKOR_PUBLIC_KEY", value_name = "PEM")]
+    pub(crate) log_key: Option<PathBuf>,
+    /// Pin the log's name: every checkpoint's signed origin line must be
+    /// NAME or `NAME - <tree id>`. Unset: the origin is not checked (the
+    /// checkpoint's signature is found by the log key's id).
+    #[arg(long, env = "REKOR_LOG_NAME", value_name = "NAME")]
+    pub(crate) log_name: Option<String>,
+    /// A Sigstore `trusted_root.json` with the log's keys.
+    #[arg(long, env = "REKOR_TRUSTED_ROOT", value_name = "FILE")]
+    pub(crate) trusted_root: Option<PathBuf>,
+}
+
+impl LogTrust {
+    /// The trusted logs for a log at `url`: from --log-key, else from
+    /// --trusted-root, else `None`; with the pinned name applied.
+    pub(crate) fn logs(&self, url: &str) -> Result<Option<Vec<TrustedLog>>, Failure> {
+        let logs = match (&self.log_key, &self.trusted_root) {
+            (Some(k), _) => vec![TrustedLog::rekor_v1(
+                url,
+                crate::cmd::keys::load_public_key(k)?,
+            )],
+            (None, Some(root)) => crate::cmd::verify::root_of(Some(root), false)?.0,
+            (None, None) => return Ok(None),
+        };
+        Ok(Some(self.pin(logs)))
+    }
+
+    /// `logs` with the pinned name, if any.
+    pub(crate) fn pin(&self, logs: Vec<TrustedLog>) -> Vec<TrustedLog> {
+        match &self.log_name {
+            Some(n) => logs.into_iter().map(|l| l.pinned_name(n.clone())).collect(),
+            None => logs,
+        }
+    }
+}
+
+/// Where the attestation store is: the same flag, environment fallback
+/// and default in every command.
+#[derive(Debug, Args)]
+pub(crate) struct DbArg {
+    /// SQLite file or `postgres://` URL (commands that only read refuse a
+    /// SQLite file that does not exist; only `attest` creates one).
+    #[arg(long, env = "ATTESTLOG_DB", default_value = "attestlog.db")]
+    pub(crate) db: String,
 }

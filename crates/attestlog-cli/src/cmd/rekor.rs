@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 
 use crate::Failure;
 use crate::cmd::keys::load_public_key;
-use crate::cmd::{print_json, read_input};
+use crate::cmd::{DbArg, LogTrust, print_json, read_input};
 use crate::failure::EXIT_FAILED;
 
 /// `attestlog bundle` subcommands.
@@ -20,17 +20,10 @@ pub(crate) enum BundleCommand {
     /// one JSON report per bundle, exit 0 only when all verified (the rules
     /// of `verify-bundle`).
     Verify {
-        /// Sigstore `trusted_root.json` with the transparency-log keys
-        /// (default: the production root compiled into this binary).
-        #[arg(long, conflicts_with = "log_key")]
-        trusted_root: Option<PathBuf>,
-        /// Or the log's public key (PEM), e.g. `attestlog log serve`'s: a
-        /// Rekor v1 log.
-        #[arg(long)]
-        log_key: Option<PathBuf>,
-        /// The name that log signs checkpoints under.
-        #[arg(long, requires = "log_key", default_value = attest_tlog::DEFAULT_NAME)]
-        log_name: String,
+        /// The log's keys (with neither --log-key nor --trusted-root: the
+        /// production trusted root compiled into this binary).
+        #[command(flatten)]
+        trust: LogTrust,
         #[command(flatten)]
         signer: Box<crate::cmd::verify::SignerArgs>,
         /// The artifact the bundles are about: a file, or `sha256:` + 64 hex.
@@ -42,9 +35,8 @@ pub(crate) enum BundleCommand {
     },
     /// Print a stored, published attestation as a Sigstore bundle v0.3.
     Export {
-        /// SQLite file or `postgres://` URL.
-        #[arg(long, env = "ATTESTLOG_DB", default_value = "attestlog.db")]
-        db: String,
+        #[command(flatten)]
+        db: DbArg,
         /// Carry the signer's key in a self-signed certificate made with
         /// this private key (PKCS#8 PEM, the attestation's signing key)
         /// instead of a key hint: for clients that only read certificate
@@ -66,19 +58,10 @@ pub(crate) enum CheckpointCommand {
 /// Arguments of `checkpoint verify`.
 #[derive(Debug, Args)]
 pub(crate) struct CheckpointArgs {
-    /// The log's public key (PEM).
-    #[arg(
-        long,
-        conflicts_with = "trusted_root",
-        required_unless_present = "trusted_root"
-    )]
-    key: Option<PathBuf>,
-    /// The key name the log signs under (default: the checkpoint origin's host).
-    #[arg(long, requires = "key")]
-    name: Option<String>,
-    /// Sigstore `trusted_root.json`: any of its logs may have signed.
-    #[arg(long)]
-    trusted_root: Option<PathBuf>,
+    /// The log's key (--log-key, Rekor v1 or C2SP key ids), or the logs of
+    /// a trusted root (any of them may have signed); one is needed.
+    #[command(flatten)]
+    trust: LogTrust,
     /// The signed note, `-` for stdin.
     #[arg(default_value = "-")]
     file: PathBuf,
@@ -92,20 +75,20 @@ fn load_logs(path: &Path) -> Result<Vec<TrustedLog>, Failure> {
 pub(crate) fn bundle(cmd: BundleCommand) -> Result<ExitCode, Failure> {
     let ((logs, authorities), signer, artifact, bundles) = match cmd {
         BundleCommand::Verify {
-            trusted_root,
-            log_key,
-            log_name,
+            trust,
             signer,
             artifact,
             bundles,
         } => {
-            let root = match (trusted_root, log_key) {
-                (_, Some(k)) => {
-                    let log = TrustedLog::rekor_v1("http://attestlog.local", load_public_key(&k)?)
-                        .with_name(log_name);
-                    (vec![log], attest_rekor::pki::Authorities::default())
+            let root = match (&trust.log_key, &trust.trusted_root) {
+                (Some(_), _) => (
+                    trust.logs("http://attestlog.local")?.unwrap_or_default(),
+                    attest_rekor::pki::Authorities::default(),
+                ),
+                (None, root) => {
+                    let (logs, authorities) = crate::cmd::verify::root_of(root.as_deref(), false)?;
+                    (trust.pin(logs), authorities)
                 }
-                (root, None) => crate::cmd::verify::root_of(root.as_deref(), false)?,
             };
             (
                 root,
@@ -118,7 +101,7 @@ pub(crate) fn bundle(cmd: BundleCommand) -> Result<ExitCode, Failure> {
             db,
             id,
             self_signed,
-        } => return crate::cmd::attest::export(&db, &id, self_signed.as_deref()),
+        } => return crate::cmd::attest::export(&db.db, &id, self_signed.as_deref()),
     };
     // Parse everything first: malformed input is exit 2 before any verdict.
     let parsed = bundles
@@ -146,11 +129,14 @@ pub(crate) fn checkpoint(cmd: CheckpointCommand) -> Result<ExitCode, Failure> {
     let cp = note
         .checkpoint()
         .map_err(|e| Failure::input(format_args!("{}: {e}", args.file.display())))?;
-    let verifiers: Vec<NoteVerifier> = match (&args.key, &args.trusted_root) {
+    let verifiers: Vec<NoteVerifier> = match (&args.trust.log_key, &args.trust.trusted_root) {
         (Some(key), _) => {
             let key = load_public_key(key)?;
+            // The key name only matters for C2SP Ed25519 key ids, which are
+            // computed from it: the pinned name, else the origin's host.
             let name = args
-                .name
+                .trust
+                .log_name
                 .clone()
                 .unwrap_or_else(|| cp.origin().split(' ').next().unwrap_or("").to_owned());
             vec![
@@ -162,9 +148,24 @@ pub(crate) fn checkpoint(cmd: CheckpointCommand) -> Result<ExitCode, Failure> {
             .iter()
             .map(TrustedLog::note_verifier)
             .collect(),
-        (None, None) => return Err(Failure::input("give --key or --trusted-root")),
+        (None, None) => return Err(Failure::input("give --log-key or --trusted-root")),
     };
     let extensions: Vec<&str> = cp.extensions().collect();
+    if let Some(want) = args
+        .trust
+        .log_name
+        .as_deref()
+        .filter(|n| !attest_rekor::origin_names(cp.origin(), n))
+    {
+        let detail = attest_rekor::Reason::UnexpectedOrigin {
+            found: cp.origin().to_owned(),
+            expected: want.to_owned(),
+        };
+        print_json(&serde_json::json!({
+            "verified": false, "error": "unexpected-origin", "detail": detail.to_string(),
+        }))?;
+        return Ok(ExitCode::from(EXIT_FAILED));
+    }
     match note.verify(&verifiers) {
         Ok(names) => print_json(&serde_json::json!({
             "verified": true,
@@ -182,24 +183,6 @@ pub(crate) fn checkpoint(cmd: CheckpointCommand) -> Result<ExitCode, Failure> {
             Ok(ExitCode::from(EXIT_FAILED))
         }
     }
-}
-
-/// Which log keys to trust.
-#[derive(Debug, Args)]
-pub(crate) struct LogTrust {
-    /// The log's public key (PEM).
-    #[arg(
-        long,
-        conflicts_with = "trusted_root",
-        required_unless_present = "trusted_root"
-    )]
-    log_key: Option<PathBuf>,
-    /// The name the log signs checkpoints under (default: the URL's host).
-    #[arg(long, requires = "log_key")]
-    log_name: Option<String>,
-    /// Sigstore `trusted_root.json`.
-    #[arg(long)]
-    trusted_root: Option<PathBuf>,
 }
 
 /// `attestlog rekor` subcommands: talk to a Rekor v1 log, verifying everything.
@@ -259,17 +242,11 @@ pub(crate) enum RekorCommand {
 }
 
 fn trusted_logs(url: &str, trust: &LogTrust) -> Result<Vec<TrustedLog>, Failure> {
-    match (&trust.log_key, &trust.trusted_root) {
-        (Some(k), _) => {
-            let log = TrustedLog::rekor_v1(url, load_public_key(k)?);
-            Ok(vec![match &trust.log_name {
-                Some(n) => log.with_name(n.clone()),
-                None => log,
-            }])
-        }
-        (None, Some(root)) => load_logs(root),
-        (None, None) => Err(Failure::input("give --log-key or --trusted-root")),
-    }
+    trust.logs(url)?.ok_or_else(|| {
+        Failure::input(
+            "give --log-key or --trusted-root (or REKOR_PUBLIC_KEY / REKOR_TRUSTED_ROOT)",
+        )
+    })
 }
 
 fn client(

@@ -3,19 +3,11 @@
 use std::process::ExitCode;
 
 use attest_store::{AttestationId, AttestationRow};
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 
 use crate::Failure;
-use crate::cmd::print_json;
+use crate::cmd::{DbArg, print_json};
 use crate::failure::EXIT_FAILED;
-
-/// Where the store is.
-#[derive(Debug, Args)]
-pub(crate) struct DbArg {
-    /// SQLite file path or `postgres://` URL.
-    #[arg(long, env = "ATTESTLOG_DB")]
-    db: String,
-}
 
 /// `attestlog store` subcommands.
 #[derive(Debug, Subcommand)]
