@@ -131,7 +131,9 @@ fn every_rule_rejects_for_its_reason() {
     // (the name on it is not signed), so it verifies...
     let renamed = NoteVerifier::rekor_v1("rekor.example", v.key().clone());
     assert_eq!(
-        SignedNote::parse(&text).unwrap().verify(std::slice::from_ref(&renamed)),
+        SignedNote::parse(&text)
+            .unwrap()
+            .verify(std::slice::from_ref(&renamed)),
         Ok(vec!["rekor.example".to_owned()])
     );
     // ... but not over tampered text: under another name a failing line is
