@@ -193,6 +193,10 @@ struct Meta {
     /// Hex SHA-256 of the log key's SPKI.
     #[serde(rename = "logID")]
     log_id: String,
+    /// When the log was created (unix seconds): the start of its key's
+    /// validity in a trusted root. Absent in logs made before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    created: Option<i64>,
 }
 
 /// The log state readers see: a committed size, its root and the signed
@@ -230,6 +234,8 @@ struct Shared {
     log_id: LogId,
     tree_id: u64,
     name: String,
+    /// `log.json`'s creation time, kept when it is rewritten.
+    created: Option<i64>,
     origin: String,
     note_key_id: [u8; 4],
     options: LogOptions,
@@ -385,6 +391,7 @@ impl LocalLog {
             log_id,
             tree_id,
             name: meta.name,
+            created: meta.created,
             origin,
             note_key_id,
             options,
@@ -1131,6 +1138,7 @@ fn load_or_create_meta(
                 name: name.to_owned(),
                 tree_id: tree_id.to_string(),
                 log_id: log_id_hex.to_owned(),
+                created: Some(SystemClock.now().unix()),
             };
             write_meta(dir, &meta)?;
             Ok((meta, storage::Layout::New))
@@ -1177,6 +1185,7 @@ fn meta_copy(sh: &Shared) -> Meta {
         name: sh.name.clone(),
         tree_id: sh.tree_id.to_string(),
         log_id: sh.log_id.to_hex(),
+        created: sh.created,
     }
 }
 
@@ -1439,4 +1448,75 @@ fn not_found() -> Reject {
 
 fn internal(e: StorageError) -> Reject {
     err(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())
+}
+
+/// A Sigstore `TrustedRoot` (media type `…trustedroot+json;version=0.1`)
+/// for the log in `dir`, as served at `base_url`: one `tlogs` entry with the
+/// log's key (`log-public.pem`), `logId.keyId` = SHA-256 of its SPKI, and
+/// `validFor.start` = the log's creation (for a log made before creation
+/// times were kept: `log.json`'s modification time). Reads the two files
+/// only, so it works while a server has the log open. With it any Sigstore
+/// client can verify the bundles of the embedded log.
+///
+/// # Errors
+/// [`LocalError::MetaJson`] and storage errors for a missing or malformed
+/// `log.json` or key, [`LocalError::WrongKey`] when the key is not the one
+/// `log.json` names.
+pub fn trusted_root(dir: &Path, base_url: &str) -> Result<serde_json::Value, LocalError> {
+    let io = |context: &'static str| {
+        move |source: std::io::Error| LocalError::Storage(StorageError::Io { context, source })
+    };
+    let path = dir.join("log.json");
+    let bytes = std::fs::read(&path).map_err(io("read log.json"))?;
+    let meta: Meta = serde_json::from_slice(&bytes).map_err(|source| LocalError::MetaJson {
+        path: path.clone(),
+        source,
+    })?;
+    let pem =
+        std::fs::read_to_string(dir.join("log-public.pem")).map_err(io("read log-public.pem"))?;
+    let key = PublicKey::from_pem(&pem).map_err(|_| {
+        LocalError::Storage(StorageError::Io {
+            context: "parse log-public.pem",
+            source: std::io::Error::from(std::io::ErrorKind::InvalidData),
+        })
+    })?;
+    let log_id = LogId::of_key(&key);
+    if log_id.to_hex() != meta.log_id {
+        return Err(LocalError::WrongKey {
+            dir: dir.to_owned(),
+            found: meta.log_id,
+            expected: log_id.to_hex(),
+        });
+    }
+    let created = match meta.created {
+        Some(t) => t,
+        None => std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .and_then(|d| i64::try_from(d.as_secs()).ok())
+            .unwrap_or(0),
+    };
+    let details = match key.algorithm() {
+        attest_dsse::Algorithm::Ed25519 => "PKIX_ED25519",
+        attest_dsse::Algorithm::EcdsaP256Sha256 => "PKIX_ECDSA_P256_SHA_256",
+        attest_dsse::Algorithm::EcdsaP384Sha384 => "PKIX_ECDSA_P384_SHA_384",
+        _ => "PKIX_ECDSA_P521_SHA_512",
+    };
+    Ok(serde_json::json!({
+        "mediaType": attest_rekor::TRUSTED_ROOT_MEDIA_TYPE,
+        "tlogs": [{
+            "baseUrl": base_url,
+            "hashAlgorithm": "SHA2_256",
+            "publicKey": {
+                "rawBytes": Base64::encode_string(key.spki_der()),
+                "keyDetails": details,
+                "validFor": { "start": attest_dsse::Timestamp::from_unix(created).to_string() },
+            },
+            "logId": { "keyId": Base64::encode_string(log_id.as_bytes()) },
+        }],
+        "certificateAuthorities": [],
+        "ctlogs": [],
+        "timestampAuthorities": [],
+    }))
 }

@@ -606,3 +606,111 @@ fn the_log_name_is_not_needed_and_a_wrong_pin_names_the_origin() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// `attestlog log trusted-root DIR` (issue 15): a Sigstore trusted root for
+/// the embedded log, with which `verify-bundle` and `bundle verify` accept a
+/// bundle the log's attestation was exported as; another log's root does
+/// not verify it.
+#[test]
+fn the_embedded_log_exports_a_trusted_root_that_verifies_its_bundles() {
+    let tmp = attestlog_testkit::TempDir::created("trusted-root-cli");
+    let dir = tmp.path().to_path_buf();
+    let key = dir.join("key.pem");
+    common::keygen(&key);
+    let predicate = dir.join("predicate.json");
+    std::fs::write(&predicate, br#"{"ok":true}"#).unwrap();
+    let served = serve(&dir.join("log"));
+    let db = dir.join("store.db");
+    let digest = format!("{:064x}", 7);
+    let mut c = bin();
+    let o = c
+        .env("REKOR_URL", &served.url)
+        .env("REKOR_PUBLIC_KEY", &served.public_key)
+        .env("ATTESTLOG_DB", &db)
+        .args([
+            "attest",
+            "--tenant",
+            "acme",
+            "--subject",
+            &format!("app@sha256:{digest}"),
+        ])
+        .args(["--predicate-type", "https://example.com/p", "--predicate"])
+        .arg(&predicate)
+        .arg("--key")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let id = json_lines(&o)[0]["attestationId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let o = bin()
+        .args(["bundle", "export", "--db"])
+        .arg(&db)
+        .arg(&id)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bundle = dir.join("b.sigstore.json");
+    std::fs::write(&bundle, &o.stdout).unwrap();
+
+    // Exported while the server holds the log open.
+    let o = bin()
+        .args(["log", "trusted-root", "--url", &served.url])
+        .arg(dir.join("log"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let root: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(root["tlogs"][0]["baseUrl"], served.url.as_str());
+    assert!(root["tlogs"][0]["publicKey"]["validFor"]["start"].is_string());
+    let root_path = dir.join("trusted_root.json");
+    std::fs::write(&root_path, &o.stdout).unwrap();
+    let verify = |root: &std::path::Path| {
+        bin()
+            .args(["verify-bundle", "--bundle"])
+            .arg(&bundle)
+            .arg("--key")
+            .arg(&key)
+            .arg("--trusted-root")
+            .arg(root)
+            .arg(format!("sha256:{digest}"))
+            .output()
+            .unwrap()
+    };
+    let o = verify(&root_path);
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = bin()
+        .args(["bundle", "verify", "--trusted-root"])
+        .arg(&root_path)
+        .args(["--artifact", &format!("sha256:{digest}"), "--key"])
+        .arg(&key)
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+
+    // Another log's trusted root: the bundle is not its.
+    let other = serve(&dir.join("other-log"));
+    let o = bin()
+        .args(["log", "trusted-root", "--url", &other.url])
+        .arg(dir.join("other-log"))
+        .output()
+        .unwrap();
+    let other_root = dir.join("other_root.json");
+    std::fs::write(&other_root, &o.stdout).unwrap();
+    assert_eq!(verify(&other_root).status.code(), Some(1));
+    // Not a log directory.
+    let o = bin()
+        .args(["log", "trusted-root"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}

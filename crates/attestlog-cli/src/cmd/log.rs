@@ -52,6 +52,17 @@ pub(crate) enum LogCommand {
         /// The log's directory.
         dir: PathBuf,
     },
+    /// Print a Sigstore trusted root (`trusted_root.json`) for the log in
+    /// DIR, so that any Sigstore client can verify its bundles: one `tlogs`
+    /// entry with the log's key, `logId` = SHA-256 of its SPKI, `validFor`
+    /// from the log's creation. Reads DIR only; works while it is served.
+    TrustedRoot {
+        /// The log's directory.
+        dir: PathBuf,
+        /// The URL clients reach the log at (the trusted root's `baseUrl`).
+        #[arg(long, env = "REKOR_URL", default_value = "http://127.0.0.1:3000")]
+        url: String,
+    },
 }
 
 /// A log lives in a directory: an existing file there is named as such
@@ -75,6 +86,18 @@ pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
             name,
             max_connections,
         } => (dir, addr, key, name, max_connections),
+        LogCommand::TrustedRoot { dir, url } => {
+            not_a_file(&dir)?;
+            if !dir.join("log.json").exists() {
+                return Err(Failure::input(format_args!(
+                    "{}: not a log directory (no log.json)",
+                    dir.display()
+                )));
+            }
+            let root = attest_tlog::trusted_root(&dir, &url)
+                .map_err(|e| Failure::input(format_args!("{}: {e}", dir.display())))?;
+            return print_json(&root);
+        }
         LogCommand::Check { dir } => {
             not_a_file(&dir)?;
             return check(&dir);
