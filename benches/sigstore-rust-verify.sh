@@ -7,4 +7,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CARGO_TARGET_DIR=target/peers cargo run --quiet --release \
-    --manifest-path benches/peers/sigstore-rust/Cargo.toml -- crates/attestlog-testkit/vectors
+    --manifest-path benches/peers/sigstore-rust/Cargo.toml --bin sigstore-rust-peer -- crates/attestlog-testkit/vectors
