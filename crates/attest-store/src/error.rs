@@ -65,6 +65,18 @@ pub enum StoreError {
         /// Newest version this code knows.
         supported: i64,
     },
+    /// A database opened read-only whose schema is older than this code's
+    /// (or absent): a read-only open never migrates; open it once for
+    /// writing (e.g. `attestlog attest`) to upgrade it.
+    #[error(
+        "database schema version {found} is older than this code's ({supported}) and it was opened read-only: open it once for writing to upgrade it"
+    )]
+    SchemaOutdated {
+        /// Version found (0: no schema).
+        found: i64,
+        /// The version this code writes.
+        supported: i64,
+    },
     /// The stored data is not what this code wrote.
     #[error("corrupt row: {0}")]
     Corrupt(Corruption),
@@ -192,6 +204,7 @@ impl StoreError {
             | Self::CheckpointRegression { .. } => StoreErrorKind::Conflict,
             Self::NotFound { .. } => StoreErrorKind::NotFound,
             Self::SchemaTooNew { .. } | Self::Corrupt(_) => StoreErrorKind::Corrupt,
+            Self::SchemaOutdated { .. } => StoreErrorKind::Unsupported,
             Self::Busy { .. } | Self::TooManyRetries(_) => StoreErrorKind::Busy,
             Self::Database { .. } => StoreErrorKind::Unavailable,
             Self::BackendDisabled(_) => StoreErrorKind::Unsupported,

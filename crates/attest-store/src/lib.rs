@@ -161,11 +161,34 @@ pub(crate) fn page_from(rows: &mut Vec<AttestationRow>, limit: usize) -> Page {
 /// [`StoreError`].
 #[cfg(feature = "sqlite")]
 pub fn open(location: &str) -> Result<Box<dyn AttestationStore>, StoreError> {
+    open_as(location, false)
+}
+
+/// [`open`] for reading only: a SQLite file is opened read-only and never
+/// created or migrated ([`SqliteStore::open_read_only`]); a PostgreSQL
+/// session is made read-only (`default_transaction_read_only`) after its
+/// schema version is checked, never migrated. Every write then fails.
+///
+/// # Errors
+/// As [`open`], and [`StoreError::SchemaOutdated`] for an older schema.
+pub fn open_read_only(location: &str) -> Result<Box<dyn AttestationStore>, StoreError> {
+    open_as(location, true)
+}
+
+fn open_as(location: &str, read_only: bool) -> Result<Box<dyn AttestationStore>, StoreError> {
     if location.starts_with("postgres://") || location.starts_with("postgresql://") {
         #[cfg(feature = "postgres")]
-        return Ok(Box::new(PostgresStore::open(location)?));
+        return Ok(Box::new(if read_only {
+            PostgresStore::open_read_only(location)?
+        } else {
+            PostgresStore::open(location)?
+        }));
         #[cfg(not(feature = "postgres"))]
         return Err(StoreError::BackendDisabled("postgres"));
     }
-    Ok(Box::new(SqliteStore::open(location)?))
+    Ok(Box::new(if read_only {
+        SqliteStore::open_read_only(location)?
+    } else {
+        SqliteStore::open(location)?
+    }))
 }

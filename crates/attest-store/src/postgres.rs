@@ -88,6 +88,37 @@ impl PostgresStore {
         })
     }
 
+    /// Connects read-only: the schema version must be this code's (never
+    /// migrated), then the session's transactions are read-only
+    /// (`default_transaction_read_only`), so every write fails.
+    ///
+    /// # Errors
+    /// [`StoreError::SchemaOutdated`], [`StoreError::SchemaTooNew`] or
+    /// [`StoreError::Database`].
+    pub fn open_read_only(url: &str) -> Result<Self, StoreError> {
+        let mut client = Client::connect(url, NoTls).map_err(db)?;
+        client
+            .batch_execute("SET default_transaction_read_only = on")
+            .map_err(db)?;
+        let found: i64 = match client.query_opt("SELECT version FROM schema_version", &[]) {
+            Ok(row) => row.map_or(0, |r| r.get(0)),
+            Err(e) if e.code() == Some(&SqlState::UNDEFINED_TABLE) => 0,
+            Err(e) => return Err(db(e)),
+        };
+        let supported = MIGRATIONS.len() as i64;
+        if found > supported {
+            return Err(StoreError::SchemaTooNew { found, supported });
+        }
+        if found < supported {
+            return Err(StoreError::SchemaOutdated { found, supported });
+        }
+        let insert = client.prepare(INSERT).map_err(db)?;
+        Ok(Self {
+            conn: Mutex::new(Conn { client, insert }),
+            limits: StoreLimits::default(),
+        })
+    }
+
     /// Creates or upgrades a database only up to schema `version`.
     ///
     /// # Errors

@@ -5,7 +5,8 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::{
-    Connection, ErrorCode, OptionalExtension, Row, Transaction, TransactionBehavior, params,
+    Connection, ErrorCode, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior,
+    params,
 };
 
 use crate::rules::{
@@ -88,6 +89,46 @@ impl SqliteStore {
         Ok(Self {
             conn: Mutex::new(conn),
             limits,
+        })
+    }
+
+    /// Opens an existing database read-only (`SQLITE_OPEN_READ_ONLY` and
+    /// `PRAGMA query_only`): nothing is created, migrated or written, so it
+    /// works on a file the process may not write (a replica, a read-only
+    /// mount, `chmod a-w`); every write method fails. A WAL database on a
+    /// read-only directory needs its `-shm` file to exist (SQLite's rule).
+    ///
+    /// # Errors
+    /// [`StoreError::SchemaOutdated`] for a schema older than this code's,
+    /// [`StoreError::SchemaTooNew`], or [`StoreError::Database`] (a missing
+    /// file among them).
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let conn = Connection::open_with_flags(
+            path.as_ref(),
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(db)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
+        conn.pragma_update(None, "query_only", "ON").map_err(db)?;
+        let found: i64 = conn
+            .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+            .or_else(|e| match e {
+                rusqlite::Error::SqliteFailure(_, Some(ref m)) if m.contains("no such table") => {
+                    Ok(0)
+                }
+                e => Err(e),
+            })
+            .map_err(db)?;
+        let supported = MIGRATIONS.len() as i64;
+        if found > supported {
+            return Err(StoreError::SchemaTooNew { found, supported });
+        }
+        if found < supported {
+            return Err(StoreError::SchemaOutdated { found, supported });
+        }
+        Ok(Self {
+            conn: Mutex::new(conn),
+            limits: StoreLimits::default(),
         })
     }
 

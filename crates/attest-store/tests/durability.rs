@@ -403,6 +403,61 @@ fn sqlite_refuses_a_newer_schema() {
     assert_eq!(n, 1);
 }
 
+/// A read-only open reads what a writer stored, writes nothing (every write
+/// method fails), and never migrates: an older schema or a file without one
+/// is refused rather than upgraded, a missing file is not created.
+#[test]
+fn sqlite_read_only_reads_refuses_writes_and_never_migrates() {
+    let dir = TempDir::created("read-only");
+    let path = dir.file("store.db");
+    let a = attestation(1, "acme", "app");
+    SqliteStore::open(&path).unwrap().put(&a).unwrap();
+    let ro = SqliteStore::open_read_only(&path).unwrap();
+    assert_eq!(ro.get(&a.id).unwrap().unwrap().attestation, a);
+    assert_eq!(ro.by_subject("acme", "app").unwrap().len(), 1);
+    assert!(ro.put(&attestation(2, "acme", "app")).is_err());
+    assert!(ro.attach_entry(&a.id, &entry(1)).is_err());
+    drop(ro);
+    assert_eq!(
+        SqliteStore::open(&path)
+            .unwrap()
+            .list("acme", None, 10)
+            .unwrap()
+            .rows
+            .len(),
+        1
+    );
+    // The same through `attest_store::open_read_only`.
+    let ro = attest_store::open_read_only(path.to_str().unwrap()).unwrap();
+    assert!(ro.put(&attestation(3, "acme", "app")).is_err());
+
+    // An older schema: refused, and left as it was.
+    let old = dir.file("old.db");
+    SqliteStore::create_at_schema_version(&old, 1).unwrap();
+    assert!(matches!(
+        SqliteStore::open_read_only(&old),
+        Err(StoreError::SchemaOutdated { found: 1, .. })
+    ));
+    let v: i64 = rusqlite::Connection::open(&old)
+        .unwrap()
+        .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 1);
+    // A SQLite file with no schema at all, and a missing file.
+    let empty = dir.file("empty.db");
+    rusqlite::Connection::open(&empty)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x INTEGER)")
+        .unwrap();
+    assert!(matches!(
+        SqliteStore::open_read_only(&empty),
+        Err(StoreError::SchemaOutdated { found: 0, .. })
+    ));
+    let missing = dir.file("missing.db");
+    assert!(SqliteStore::open_read_only(&missing).is_err());
+    assert!(!missing.exists());
+}
+
 #[cfg(feature = "postgres")]
 mod postgres_durability {
     use super::*;
@@ -417,6 +472,27 @@ mod postgres_durability {
         let open = || Box::new(PostgresStore::open(&url).unwrap()) as Box<dyn AttestationStore>;
         race(&open, 8, 40, 1);
         check_race(&PostgresStore::open(&url).unwrap(), 8, 40, &[1]);
+    }
+
+    #[test]
+    fn postgres_read_only_reads_refuses_writes_and_never_migrates() {
+        let Some(url) = common::postgres_database("read_only") else {
+            return;
+        };
+        let a = attestation(1, "acme", "app");
+        PostgresStore::open(&url).unwrap().put(&a).unwrap();
+        let ro = PostgresStore::open_read_only(&url).unwrap();
+        assert_eq!(ro.get(&a.id).unwrap().unwrap().attestation, a);
+        assert!(ro.put(&attestation(2, "acme", "app")).is_err());
+        assert!(ro.attach_entry(&a.id, &entry(1)).is_err());
+        let Some(old) = common::postgres_database("read_only_old") else {
+            return;
+        };
+        PostgresStore::create_at_schema_version(&old, 1).unwrap();
+        assert!(matches!(
+            PostgresStore::open_read_only(&old),
+            Err(StoreError::SchemaOutdated { found: 1, .. })
+        ));
     }
 
     #[test]

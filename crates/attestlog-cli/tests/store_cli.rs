@@ -109,3 +109,66 @@ fn list_and_show() {
     assert_eq!(code, Some(2));
     assert!(err.contains("no such database"), "{err}");
 }
+
+/// Read-only commands open the database read-only (issue 15, item 8): a
+/// database at an older schema is refused by `store list`, `store show`,
+/// `audit` and `bundle export` — a writable open would have migrated it —
+/// and stays at its version until a writing command upgrades it.
+#[test]
+fn read_only_commands_never_migrate_or_write() {
+    let dir = attestlog_testkit::TempDir::created("store-cli-ro");
+    let db = dir.file("old.db");
+    attest_store::SqliteStore::create_at_schema_version(&db, 1).unwrap();
+    let db_s = db.to_str().unwrap();
+    let id = "00".repeat(32);
+    let key = dir.file("key.pem");
+    let bin = env!("CARGO_BIN_EXE_attestlog");
+    assert!(
+        Command::new(bin)
+            .args(["keygen", "--out"])
+            .arg(&key)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let doc = Command::new(bin)
+        .args(["keys", "serve-doc", "--key"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    let keys = dir.file("keys.json");
+    std::fs::write(&keys, &doc.stdout).unwrap();
+    for args in [
+        vec!["store", "list", "--db", db_s, "--tenant", "acme"],
+        vec!["store", "show", "--db", db_s, &id],
+        vec!["bundle", "export", "--db", db_s, &id],
+        vec![
+            "audit",
+            "--db",
+            db_s,
+            "--tenant",
+            "acme",
+            "--all",
+            "--keys",
+            keys.to_str().unwrap(),
+        ],
+    ] {
+        let (code, _, stderr) = attestlog(&args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("opened read-only"), "{args:?}: {stderr}");
+    }
+    let version = || -> i64 {
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(version(), 1);
+    // A writing command upgrades it; then the reader opens it.
+    attest_store::SqliteStore::open(&db).unwrap();
+    assert!(version() > 1);
+    let (code, v, stderr) = attestlog(&["store", "list", "--db", db_s, "--tenant", "acme"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(v["rows"], serde_json::json!([]));
+}

@@ -156,7 +156,7 @@ pub(crate) fn publish_pending(a: PublishPendingArgs) -> Result<ExitCode, Failure
     let log = log.ok_or_else(|| {
         Failure::input("publish-pending needs a log: give --rekor-url (or REKOR_URL)")
     })?;
-    let store = crate::cmd::open_existing_store(&config.db)?;
+    let store = crate::cmd::open_existing_store(&config.db, crate::cmd::Access::Write)?;
     let attestor = attestlog::Attestor::builder(key, store)
         .optional_log(Some(log.client()))
         .build();
@@ -222,7 +222,7 @@ pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
             .map_err(|e| Failure::input(format_args!("{}: {e}", a.keys)))?
     };
     let (config, log) = a.pipeline.open()?;
-    let store = crate::cmd::open_existing_store(&config.db)?;
+    let store = crate::cmd::open_existing_store(&config.db, crate::cmd::Access::Read)?;
     let baseline_path = a
         .baseline
         .clone()
@@ -326,7 +326,7 @@ pub(crate) fn export(
     self_signed: Option<&std::path::Path>,
 ) -> Result<ExitCode, Failure> {
     let id = attest_store::AttestationId::from_hex(id).map_err(Failure::input)?;
-    let store = crate::cmd::open_existing_store(db)?;
+    let store = crate::cmd::open_existing_store(db, crate::cmd::Access::Read)?;
     let row = store
         .get(&id)
         .map_err(Failure::input)?

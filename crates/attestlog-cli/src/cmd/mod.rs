@@ -28,18 +28,33 @@ pub(crate) fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| Failure::input(format_args!("{}: {e}", path.display())))
 }
 
+/// How a command uses the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Reads only (audit, export, store list/show): opened read-only, never
+    /// created or migrated.
+    Read,
+    /// Writes (publish-pending): may migrate, never creates.
+    Write,
+}
+
 /// Opens an existing store: a SQLite path that does not exist is refused
 /// (commands that only read or re-publish never create a database; a
 /// typo must not become an empty store that "has no attestations").
 pub(crate) fn open_existing_store(
     db: &str,
+    access: Access,
 ) -> Result<Box<dyn attest_store::AttestationStore>, Failure> {
     if !db.contains("://") && !std::path::Path::new(db).exists() {
         return Err(Failure::input(format_args!(
             "{db}: no such database file (only `attest` creates one)"
         )));
     }
-    attest_store::open(db).map_err(|e| Failure::input(format_args!("{db}: {e}")))
+    match access {
+        Access::Read => attest_store::open_read_only(db),
+        Access::Write => attest_store::open(db),
+    }
+    .map_err(|e| Failure::input(format_args!("{db}: {e}")))
 }
 
 /// Prints one JSON value on a line of stdout.

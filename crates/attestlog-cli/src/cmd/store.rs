@@ -39,7 +39,7 @@ pub(crate) enum StoreCommand {
 }
 
 fn open(db: &DbArg) -> Result<Box<dyn attest_store::AttestationStore>, Failure> {
-    crate::cmd::open_existing_store(&db.db)
+    crate::cmd::open_existing_store(&db.db, crate::cmd::Access::Read)
 }
 
 fn summary(row: &AttestationRow) -> Result<serde_json::Value, Failure> {
