@@ -119,7 +119,19 @@ pub fn check(dir: &Path) -> Result<CheckReport, LocalError> {
         None
     };
     let files = storage::Files::open_read_only(dir)?;
-    let facts = files.check(layout)?;
+    let mut facts = files.check(layout)?;
+    let origin = format!("{} - {}", meta.name, meta.tree_id);
+    if let Some(found) = facts
+        .checkpoint
+        .as_ref()
+        .map(|cp| crate::durable_origin(&cp.note))
+        .filter(|o| *o != origin)
+    {
+        facts.damage.get_or_insert(storage::Damage::Meta {
+            meta: origin,
+            checkpoint: found,
+        });
+    }
     let signature = match (&facts.checkpoint, public_key(dir, &meta.log_id)) {
         (Some(cp), Some(key)) => {
             let verifier = NoteVerifier::rekor_v1(meta.name.clone(), key);

@@ -381,6 +381,19 @@ impl LocalLog {
         }
         let mut opened = storage::Files::open(dir, layout)?;
         let origin = format!("{} - {tree_id}", meta.name);
+        if let Some(found) = opened
+            .checkpoint
+            .as_ref()
+            .map(|cp| durable_origin(&cp.note))
+            .filter(|o| *o != origin)
+        {
+            return Err(LocalError::Storage(StorageError::Corrupt(
+                storage::Damage::Meta {
+                    meta: origin,
+                    checkpoint: found,
+                },
+            )));
+        }
         let note_key_id = NoteVerifier::rekor_v1(meta.name.clone(), public.clone()).key_id();
         let size = opened.tail.size();
         let root = opened.tail.root();
@@ -1519,4 +1532,10 @@ pub fn trusted_root(dir: &Path, base_url: &str) -> Result<serde_json::Value, Loc
         "ctlogs": [],
         "timestampAuthorities": [],
     }))
+}
+
+/// The origin line of a durable checkpoint's note (empty when it does not
+/// parse: then it cannot match any log's origin).
+pub(crate) fn durable_origin(note: &str) -> String {
+    note.split('\n').next().unwrap_or_default().to_owned()
 }

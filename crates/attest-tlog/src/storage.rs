@@ -95,6 +95,16 @@ pub enum Damage {
     /// Neither slot of `checkpoint.dat` holds an intact checkpoint.
     #[error("checkpoint.dat: no intact checkpoint")]
     Checkpoint,
+    /// `log.json` names another log (name or tree id) than the one the
+    /// durable checkpoint was signed for: serving it would hand out entry
+    /// ids and checkpoints of a log that does not exist.
+    #[error("log.json names the log {meta:?}, but checkpoint.dat was signed for {checkpoint:?}")]
+    Meta {
+        /// The origin `log.json` gives (`<name> - <tree id>`).
+        meta: String,
+        /// The durable checkpoint's origin.
+        checkpoint: String,
+    },
     /// The record `index.dat` points at for an entry is another entry's.
     #[error("index.dat: entry {index} points at another record")]
     Index {

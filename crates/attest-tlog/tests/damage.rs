@@ -249,3 +249,56 @@ fn swapped_index_words_never_bind_an_entry_to_another_index() {
     );
     assert_eq!(r.status(), 500, "{}", String::from_utf8_lossy(r.body()));
 }
+
+/// `log.json` rewritten to name another log — another tree id, another
+/// name — in valid JSON: the durable checkpoint was signed for the real
+/// one, so the log refuses to open (and `check` names it) rather than hand
+/// out entry ids of a tree that does not exist.
+#[test]
+fn a_log_json_naming_another_log_is_refused() {
+    let tmp = TempDir::created("damage-meta");
+    let dir = tmp.path().join("log");
+    let before = build(&dir);
+    let files = snapshot(&dir);
+    let meta = String::from_utf8(files["log.json"].clone()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&meta).unwrap();
+    let tree_id = v["treeID"].as_str().unwrap().to_owned();
+    let other_id = if tree_id.ends_with('1') {
+        format!("{}2", &tree_id[..tree_id.len() - 1])
+    } else {
+        format!("{}1", &tree_id[..tree_id.len() - 1])
+    };
+    for (what, changed) in [
+        ("tree id", meta.replace(&tree_id, &other_id)),
+        (
+            "name",
+            meta.replace("\"attestlog.local\"", "\"attestlog.locam\""),
+        ),
+    ] {
+        restore(&dir, &files);
+        std::fs::write(dir.join("log.json"), &changed).unwrap();
+        let report = attest_tlog::check(&dir).unwrap();
+        assert!(
+            matches!(report.damage, Some(attest_tlog::Damage::Meta { .. })),
+            "{what}: {report:?}"
+        );
+        match LocalLog::open(&dir, log_key(), LogOptions::default()) {
+            Err(LocalError::Storage(StorageError::Corrupt(attest_tlog::Damage::Meta {
+                meta,
+                checkpoint,
+            }))) => {
+                assert_ne!(meta, checkpoint, "{what}");
+            }
+            other => panic!(
+                "{what}: expected a Meta damage, got {:?}",
+                other.map(|_| ())
+            ),
+        }
+    }
+    // Restored, it serves its history again.
+    restore(&dir, &files);
+    assert_eq!(
+        refuses_or_serves_everything(&dir, &before, "restored"),
+        "served"
+    );
+}

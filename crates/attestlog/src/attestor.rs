@@ -321,22 +321,32 @@ impl<T: Transport + Sync> Attestor<T> {
         &self.core.signer
     }
 
-    /// Signs `statement` for `tenant` about `subject`, binding both and the
+    /// Signs `statement` for `tenant` under `label`, binding both and the
     /// claimed time into every statement subject's annotations
     /// ([`binding`]); **persists the row first**; then, with a log
     /// configured, publishes it, verifies what the log returned and attaches
     /// the entry. A log failure leaves the row pending and is reported in
     /// [`Attested::publish_error`].
     ///
+    /// `label` is what the row is stored, listed and audited under (the
+    /// store's `subject` column; `Auditor::audit(tenant, label)`), e.g.
+    /// `repo@<commit>` or `app.tar.gz`: a free-form name chosen by the
+    /// service, **not** checked against the statement's subjects (those are
+    /// in-toto's: names and digests of the artifacts). It cannot drift from
+    /// what was signed, though: it is bound into the signed statement, and
+    /// the auditor's `binding` check fails a row whose label is not the one
+    /// the signer bound. To make the two agree, use a subject's name (or
+    /// `NAME@ALG:HEX`, as the CLI's `attest --subject` does).
+    ///
     /// # Errors
     /// [`AttestError`] when nothing could be stored.
     pub fn attest(
         &self,
         tenant: &str,
-        subject: &str,
+        label: &str,
         statement: Statement,
     ) -> Result<Attested, AttestError> {
-        run_ready(self.core.attest(tenant, subject, statement))
+        run_ready(self.core.attest(tenant, label, statement))
     }
 
     /// Publishes every pending row (of `tenant`, or all), oldest first:
@@ -389,10 +399,10 @@ impl<T: AsyncTransport> AsyncAttestor<T> {
     pub async fn attest(
         &self,
         tenant: &str,
-        subject: &str,
+        label: &str,
         statement: Statement,
     ) -> Result<Attested, AttestError> {
-        self.core.attest(tenant, subject, statement).await
+        self.core.attest(tenant, label, statement).await
     }
 
     /// [`Attestor::publish_pending`], awaiting the log.
