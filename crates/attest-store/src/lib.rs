@@ -73,6 +73,23 @@ pub trait AttestationStore: Send + Sync {
     /// [`StoreError::Database`] or [`StoreError::Busy`].
     fn list(&self, tenant: &str, after: Option<u64>, limit: usize) -> Result<Page, StoreError>;
 
+    /// How many attestations `tenant` has (for progress and ETAs). The
+    /// default pages through [`list`](Self::list); the SQL backends count.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Busy`].
+    fn count(&self, tenant: &str) -> Result<u64, StoreError> {
+        let (mut n, mut after) = (0u64, None);
+        loop {
+            let page = self.list(tenant, after, 1000)?;
+            n += page.rows.len() as u64;
+            match page.next {
+                Some(seq) => after = Some(seq),
+                None => return Ok(n),
+            }
+        }
+    }
+
     /// Rows still waiting for publication (no log entry), oldest first, of
     /// one tenant or of all.
     ///
@@ -124,6 +141,9 @@ impl<S: AttestationStore + ?Sized> AttestationStore for std::sync::Arc<S> {
     }
     fn list(&self, tenant: &str, after: Option<u64>, limit: usize) -> Result<Page, StoreError> {
         (**self).list(tenant, after, limit)
+    }
+    fn count(&self, tenant: &str) -> Result<u64, StoreError> {
+        (**self).count(tenant)
     }
     fn pending(
         &self,

@@ -388,6 +388,19 @@ impl AttestationStore for PostgresStore {
         Ok(crate::page_from(&mut rows, limit))
     }
 
+    fn count(&self, tenant: &str) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .lock()
+            .client
+            .query_one(
+                "SELECT count(*) FROM attestations WHERE tenant = $1",
+                &[&tenant],
+            )
+            .map_err(db)?
+            .get(0);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     fn pending(
         &self,
         tenant: Option<&str>,

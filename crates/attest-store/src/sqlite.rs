@@ -406,6 +406,18 @@ impl AttestationStore for SqliteStore {
         Ok(crate::page_from(&mut rows, limit))
     }
 
+    fn count(&self, tenant: &str) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .lock()
+            .query_row(
+                "SELECT count(*) FROM attestations WHERE tenant = ?1",
+                [tenant],
+                |r| r.get(0),
+            )
+            .map_err(db)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     fn pending(
         &self,
         tenant: Option<&str>,

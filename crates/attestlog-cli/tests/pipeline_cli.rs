@@ -714,3 +714,75 @@ fn the_embedded_log_exports_a_trusted_root_that_verifies_its_bundles() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// `audit --all` on a terminal (issue 15, item 6): a progress bar with the
+/// count out of the tenant's total, the rate, elapsed time and an ETA,
+/// drawn on a pseudo-terminal (`script`), while the reports stream.
+#[test]
+fn audit_all_on_a_terminal_shows_count_of_total_and_an_eta() {
+    if Command::new("script").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI has no `script` (util-linux)"
+        );
+        eprintln!("SKIPPED: no `script` to make a pseudo-terminal");
+        return;
+    }
+    let tmp = attestlog_testkit::TempDir::created("audit-tty");
+    let dir = tmp.path().to_path_buf();
+    let key = dir.join("key.pem");
+    common::keygen(&key);
+    let doc = bin()
+        .args(["keys", "serve-doc", "--key"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    let keys = dir.join("keys.json");
+    std::fs::write(&keys, &doc.stdout).unwrap();
+    let predicate = dir.join("predicate.json");
+    std::fs::write(&predicate, br#"{"ok":true}"#).unwrap();
+    let db = dir.join("store.db");
+    let log = format!("local:{}", dir.join("log").display());
+    for n in 0..3 {
+        let o = bin()
+            .env("REKOR_URL", &log)
+            .env("ATTESTLOG_DB", &db)
+            .args(["attest", "--tenant", "acme", "--subject", &commit(n)])
+            .args(["--predicate-type", "https://example.com/p", "--predicate"])
+            .arg(&predicate)
+            .arg("--key")
+            .arg(&key)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let audit = format!(
+        "{} audit --tenant acme --all --trust-current-tree --keys {} --baseline {}",
+        env!("CARGO_BIN_EXE_attestlog"),
+        keys.display(),
+        dir.join("baseline.json").display()
+    );
+    let o = bin_script(&audit, &db, &log);
+    let screen = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{screen}");
+    assert!(screen.contains("/3 audited"), "{screen}");
+    assert!(screen.contains("ETA"), "{screen}");
+}
+
+/// Runs `cmd` under `script` (a pseudo-terminal for stdin, stdout, stderr).
+fn bin_script(cmd: &str, db: &std::path::Path, log: &str) -> Output {
+    let mut c = Command::new("script");
+    for v in [
+        "REKOR_PUBLIC_KEY",
+        "REKOR_LOG_NAME",
+        "REKOR_TRUSTED_ROOT",
+        "ATTESTLOG_KEYS",
+    ] {
+        c.env_remove(v);
+    }
+    c.env("REKOR_URL", log)
+        .env("ATTESTLOG_DB", db)
+        .args(["-qec", cmd, "/dev/null"])
+        .output()
+        .unwrap()
+}

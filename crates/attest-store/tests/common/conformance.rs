@@ -242,6 +242,10 @@ pub fn keyset_pagination(f: Factory<'_>) {
     }
     assert_eq!(pages, 3);
     assert_eq!(seen.len(), 25);
+    // `count` agrees with the pages, per tenant.
+    assert_eq!(s.count("acme").unwrap(), 25);
+    assert_eq!(s.count("globex").unwrap(), 25);
+    assert_eq!(s.count("initech").unwrap(), 0);
     assert!(seen.windows(2).all(|w| w[0] < w[1]));
     // Rows added after a page was read show up on later pages, never twice.
     let first = s.list("acme", None, 10).unwrap();

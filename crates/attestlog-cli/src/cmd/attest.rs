@@ -223,6 +223,12 @@ pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
     };
     let (config, log) = a.pipeline.open()?;
     let store = crate::cmd::open_existing_store(&config.db, crate::cmd::Access::Read)?;
+    // The bar's length, for its ETA (only `--all` shows a bar).
+    let total = if a.all {
+        store.count(&a.tenant).ok()
+    } else {
+        None
+    };
     let baseline_path = a
         .baseline
         .clone()
@@ -270,13 +276,7 @@ pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
         }
         None => {
             let bar = if std::io::stderr().is_terminal() {
-                let b = indicatif::ProgressBar::new_spinner();
-                if let Ok(style) = indicatif::ProgressStyle::with_template(
-                    "{spinner} {pos} audited ({per_sec}, {elapsed})",
-                ) {
-                    b.set_style(style);
-                }
-                b
+                progress_bar(total)
             } else {
                 indicatif::ProgressBar::hidden()
             };
@@ -351,4 +351,24 @@ pub(crate) fn export(
     .map_err(Failure::input)?;
     crate::cmd::print_text(&format!("{json}\n"))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `audit --all`'s terminal progress: count of total, rate, elapsed and ETA
+/// when the store could count the tenant's rows, else a spinner with count,
+/// rate and elapsed time.
+fn progress_bar(total: Option<u64>) -> indicatif::ProgressBar {
+    let (bar, template) = match total {
+        Some(n) => (
+            indicatif::ProgressBar::new(n),
+            "{bar:30} {pos}/{len} audited ({per_sec}, {elapsed}, ETA {eta})",
+        ),
+        None => (
+            indicatif::ProgressBar::new_spinner(),
+            "{spinner} {pos} audited ({per_sec}, {elapsed})",
+        ),
+    };
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    bar
 }
