@@ -134,3 +134,82 @@ fn the_readme_and_the_help_name_the_same_subcommands() {
         );
     }
 }
+
+/// Item 4 of issue 15: the help and the errors say what a flag takes.
+#[test]
+fn help_and_errors_say_what_each_command_takes() {
+    let run = |args: &[&str]| {
+        let o = common::bin().args(args).output().unwrap();
+        (
+            o.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+        )
+    };
+    // `audit` names both ways to choose what to audit.
+    let (code, text) = run(&["audit", "--tenant", "t", "--keys", "k"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        text.contains("--subject") && text.contains("--all"),
+        "{text}"
+    );
+    // `bundle export` says which id it takes, and what an entry id is.
+    let (code, text) = run(&["bundle", "export", &"ab".repeat(40)]);
+    assert_eq!(code, Some(2));
+    assert!(text.contains("that is a log entry id"), "{text}");
+    let (_, text) = run(&["bundle", "export", "--help"]);
+    assert!(text.contains("attestation id"), "{text}");
+    // `merkle verify` and `merkle root` describe their input.
+    let (_, text) = run(&["merkle", "verify", "--help"]);
+    assert!(
+        text.contains("\"type\":\"inclusion\"") && text.contains("consistency"),
+        "{text}"
+    );
+    let (_, text) = run(&["merkle", "root", "--help"]);
+    assert!(text.contains("hex, one per line"), "{text}");
+    // The same trust flags and environment everywhere a log is read.
+    for cmd in [
+        &["attest"][..],
+        &["audit"],
+        &["publish-pending"],
+        &["rekor", "info"],
+        &["rekor", "get"],
+        &["rekor", "consistency"],
+        &["bundle", "verify"],
+        &["checkpoint", "verify"],
+    ] {
+        let mut args = cmd.to_vec();
+        args.push("--help");
+        let (_, text) = run(&args);
+        for (flag, env) in [
+            ("--log-key", "REKOR_PUBLIC_KEY"),
+            ("--log-name", "REKOR_LOG_NAME"),
+            ("--trusted-root", "REKOR_TRUSTED_ROOT"),
+        ] {
+            assert!(
+                text.contains(flag) && text.contains(env),
+                "{cmd:?}: {flag} / {env}\n{text}"
+            );
+        }
+    }
+    // And `--db` with ATTESTLOG_DB and the same default everywhere.
+    for cmd in [
+        &["attest"][..],
+        &["audit"],
+        &["publish-pending"],
+        &["bundle", "export"],
+        &["store", "list"],
+        &["store", "show"],
+    ] {
+        let mut args = cmd.to_vec();
+        args.push("--help");
+        let (_, text) = run(&args);
+        assert!(
+            text.contains("ATTESTLOG_DB") && text.contains("[default: attestlog.db]"),
+            "{cmd:?}\n{text}"
+        );
+    }
+}

@@ -181,12 +181,13 @@ pub(crate) fn publish_pending(a: PublishPendingArgs) -> Result<ExitCode, Failure
 
 /// `attestlog audit` arguments.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["subject", "all"])))]
 pub(crate) struct AuditArgs {
     /// The tenant.
     #[arg(long)]
     tenant: String,
     /// The subject as attested (`NAME@ALG:HEX`).
-    #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+    #[arg(long)]
     subject: Option<String>,
     /// Audit every attestation of the tenant.
     #[arg(long)]
@@ -325,7 +326,16 @@ pub(crate) fn export(
     id: &str,
     self_signed: Option<&std::path::Path>,
 ) -> Result<ExitCode, Failure> {
-    let id = attest_store::AttestationId::from_hex(id).map_err(Failure::input)?;
+    if id.len() == 80 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Failure::input(format_args!(
+            "{id}: that is a log entry id; give the attestation id (`attest`'s \"attestationId\", 64 hex; `store list` shows them)"
+        )));
+    }
+    let id = attest_store::AttestationId::from_hex(id).map_err(|e| {
+        Failure::input(format_args!(
+            "{id}: {e} (the attestation id: `attest`'s \"attestationId\", 64 hex)"
+        ))
+    })?;
     let store = crate::cmd::open_existing_store(db, crate::cmd::Access::Read)?;
     let row = store
         .get(&id)

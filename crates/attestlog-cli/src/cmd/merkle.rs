@@ -18,6 +18,11 @@ use crate::failure::{EXIT_BAD_INPUT, EXIT_FAILED};
 #[derive(Debug, Subcommand)]
 pub(crate) enum MerkleCommand {
     /// Verify inclusion and consistency proofs given as JSON Lines on stdin.
+    ///
+    /// One object per line, hashes as hex or base64:
+    /// `{"type":"inclusion","leafIdx":N,"treeSize":N,"leafHash":H,"root":H,"proof":[H…]}` or
+    /// `{"type":"consistency","size1":N,"size2":N,"root1":H,"root2":H,"proof":[H…]}`.
+    /// One JSON verdict per line on stdout; exit 0 only when all verified.
     Verify,
     /// Print the root of the tree whose leaves (hex, one per line) are on stdin.
     Root,
