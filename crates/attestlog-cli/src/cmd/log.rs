@@ -23,9 +23,10 @@ pub(crate) enum LogCommand {
         /// Address to listen on (`127.0.0.1:0` picks a free port).
         #[arg(long, default_value = "127.0.0.1:3000")]
         addr: String,
-        /// The log's signing key, PKCS#8 PEM (default: DIR/log-key.pem). A
-        /// missing file is created with a new ECDSA P-256 key, as Rekor uses.
-        #[arg(long)]
+        /// The log's own signing key, PKCS#8 PEM (default: DIR/log-key.pem).
+        /// A missing file is created with a new ECDSA P-256 key, as Rekor
+        /// uses. (`--key` is always a signer's key; the log's is `--log-key`.)
+        #[arg(long = "log-key", value_name = "PEM")]
         key: Option<PathBuf>,
         /// Name checkpoints are signed under; fixed when the log is created.
         #[arg(long, default_value = DEFAULT_NAME)]
