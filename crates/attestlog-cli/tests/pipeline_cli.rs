@@ -23,6 +23,45 @@ fn commit(n: u32) -> String {
     format!("app@sha256:{n:064x}")
 }
 
+/// A scratch directory with a signer's key and a predicate file.
+struct Signer {
+    _tmp: attestlog_testkit::TempDir,
+    dir: std::path::PathBuf,
+    key: std::path::PathBuf,
+    predicate: std::path::PathBuf,
+}
+
+fn signer(name: &str) -> Signer {
+    let tmp = attestlog_testkit::TempDir::created(name);
+    let dir = tmp.path().to_path_buf();
+    let key = dir.join("key.pem");
+    common::keygen(&key);
+    let predicate = dir.join("predicate.json");
+    std::fs::write(&predicate, br#"{"ok":true}"#).unwrap();
+    Signer {
+        _tmp: tmp,
+        dir,
+        key,
+        predicate,
+    }
+}
+
+impl Signer {
+    /// `attest --tenant TENANT --subject SUBJECT` with this key, the
+    /// environment set by `env`.
+    fn attest(&self, tenant: &str, subject: &str, env: impl FnOnce(&mut Command)) -> Output {
+        let mut c = bin();
+        env(&mut c);
+        c.args(["attest", "--tenant", tenant, "--subject", subject])
+            .args(["--predicate-type", "https://example.com/p", "--predicate"])
+            .arg(&self.predicate)
+            .arg("--key")
+            .arg(&self.key)
+            .output()
+            .unwrap()
+    }
+}
+
 #[test]
 fn attest_audit_export_and_tamper_through_the_binary() {
     let tmp = attestlog_testkit::TempDir::created("pipeline-cli");
@@ -484,12 +523,8 @@ fn a_missing_database_is_refused_not_created() {
 /// environment; a wrong pinned name fails naming the origin.
 #[test]
 fn the_log_name_is_not_needed_and_a_wrong_pin_names_the_origin() {
-    let tmp = attestlog_testkit::TempDir::created("log-name-cli");
-    let dir = tmp.path().to_path_buf();
-    let key = dir.join("key.pem");
-    common::keygen(&key);
-    let predicate = dir.join("predicate.json");
-    std::fs::write(&predicate, br#"{"ok":true}"#).unwrap();
+    let s = signer("log-name-cli");
+    let (dir, key) = (s.dir.clone(), s.key.clone());
     let served = serve(&dir.join("log"));
     let db = dir.join("store.db");
     let env = |c: &mut Command| {
@@ -498,18 +533,12 @@ fn the_log_name_is_not_needed_and_a_wrong_pin_names_the_origin() {
             .env("ATTESTLOG_DB", &db);
     };
     let attest = |n: u32, name: Option<&str>| {
-        let mut c = bin();
-        env(&mut c);
-        if let Some(n) = name {
-            c.env("REKOR_LOG_NAME", n);
-        }
-        c.args(["attest", "--tenant", "acme", "--subject", &commit(n)])
-            .args(["--predicate-type", "https://example.com/p", "--predicate"])
-            .arg(&predicate)
-            .arg("--key")
-            .arg(&key)
-            .output()
-            .unwrap()
+        s.attest("acme", &commit(n), |c| {
+            env(c);
+            if let Some(n) = name {
+                c.env("REKOR_LOG_NAME", n);
+            }
+        })
     };
     let o = attest(0, None);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -613,33 +642,16 @@ fn the_log_name_is_not_needed_and_a_wrong_pin_names_the_origin() {
 /// not verify it.
 #[test]
 fn the_embedded_log_exports_a_trusted_root_that_verifies_its_bundles() {
-    let tmp = attestlog_testkit::TempDir::created("trusted-root-cli");
-    let dir = tmp.path().to_path_buf();
-    let key = dir.join("key.pem");
-    common::keygen(&key);
-    let predicate = dir.join("predicate.json");
-    std::fs::write(&predicate, br#"{"ok":true}"#).unwrap();
+    let s = signer("trusted-root-cli");
+    let (dir, key) = (s.dir.clone(), s.key.clone());
     let served = serve(&dir.join("log"));
     let db = dir.join("store.db");
     let digest = format!("{:064x}", 7);
-    let mut c = bin();
-    let o = c
-        .env("REKOR_URL", &served.url)
-        .env("REKOR_PUBLIC_KEY", &served.public_key)
-        .env("ATTESTLOG_DB", &db)
-        .args([
-            "attest",
-            "--tenant",
-            "acme",
-            "--subject",
-            &format!("app@sha256:{digest}"),
-        ])
-        .args(["--predicate-type", "https://example.com/p", "--predicate"])
-        .arg(&predicate)
-        .arg("--key")
-        .arg(&key)
-        .output()
-        .unwrap();
+    let o = s.attest("acme", &format!("app@sha256:{digest}"), |c| {
+        c.env("REKOR_URL", &served.url)
+            .env("REKOR_PUBLIC_KEY", &served.public_key)
+            .env("ATTESTLOG_DB", &db);
+    });
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let id = json_lines(&o)[0]["attestationId"]
         .as_str()
@@ -728,10 +740,8 @@ fn audit_all_on_a_terminal_shows_count_of_total_and_an_eta() {
         eprintln!("SKIPPED: no `script` to make a pseudo-terminal");
         return;
     }
-    let tmp = attestlog_testkit::TempDir::created("audit-tty");
-    let dir = tmp.path().to_path_buf();
-    let key = dir.join("key.pem");
-    common::keygen(&key);
+    let s = signer("audit-tty");
+    let (dir, key) = (s.dir.clone(), s.key.clone());
     let doc = bin()
         .args(["keys", "serve-doc", "--key"])
         .arg(&key)
@@ -739,21 +749,12 @@ fn audit_all_on_a_terminal_shows_count_of_total_and_an_eta() {
         .unwrap();
     let keys = dir.join("keys.json");
     std::fs::write(&keys, &doc.stdout).unwrap();
-    let predicate = dir.join("predicate.json");
-    std::fs::write(&predicate, br#"{"ok":true}"#).unwrap();
     let db = dir.join("store.db");
     let log = format!("local:{}", dir.join("log").display());
     for n in 0..3 {
-        let o = bin()
-            .env("REKOR_URL", &log)
-            .env("ATTESTLOG_DB", &db)
-            .args(["attest", "--tenant", "acme", "--subject", &commit(n)])
-            .args(["--predicate-type", "https://example.com/p", "--predicate"])
-            .arg(&predicate)
-            .arg("--key")
-            .arg(&key)
-            .output()
-            .unwrap();
+        let o = s.attest("acme", &commit(n), |c| {
+            c.env("REKOR_URL", &log).env("ATTESTLOG_DB", &db);
+        });
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
     let audit = format!(

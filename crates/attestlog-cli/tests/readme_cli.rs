@@ -40,19 +40,7 @@ fn the_readme_walkthrough_runs_verbatim_and_exits_0() {
     // server stopped whatever happens (the block stops it itself on success).
     let wrapped =
         format!("set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n{script}");
-    let mut bash = Command::new("bash");
-    for v in [
-        "REKOR_URL",
-        "ATTESTLOG_DB",
-        "REKOR_PUBLIC_KEY",
-        "REKOR_LOG_NAME",
-        "REKOR_TRUSTED_ROOT",
-        "ATTESTLOG_KEY",
-        "ATTESTLOG_KEYS",
-        "ATTESTLOG_BASELINE",
-    ] {
-        bash.env_remove(v);
-    }
+    let mut bash = common::clean(Command::new("bash"));
     let o = bash
         .env(
             "PATH",

@@ -11,7 +11,11 @@ use serde_json::Value;
 
 /// The binary, with none of the pipeline's environment variables inherited.
 pub fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_attestlog"));
+    clean(Command::new(env!("CARGO_BIN_EXE_attestlog")))
+}
+
+/// `c` without the pipeline's environment variables.
+pub fn clean(mut c: Command) -> Command {
     for v in [
         "REKOR_URL",
         "ATTESTLOG_DB",
