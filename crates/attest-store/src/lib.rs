@@ -191,10 +191,12 @@ pub fn open(location: &str) -> Result<Box<dyn AttestationStore>, StoreError> {
 ///
 /// # Errors
 /// As [`open`], and [`StoreError::SchemaOutdated`] for an older schema.
+#[cfg(feature = "sqlite")]
 pub fn open_read_only(location: &str) -> Result<Box<dyn AttestationStore>, StoreError> {
     open_as(location, true)
 }
 
+#[cfg(feature = "sqlite")]
 fn open_as(location: &str, read_only: bool) -> Result<Box<dyn AttestationStore>, StoreError> {
     if location.starts_with("postgres://") || location.starts_with("postgresql://") {
         #[cfg(feature = "postgres")]
