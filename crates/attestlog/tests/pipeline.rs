@@ -244,6 +244,24 @@ fn tampering_is_caught_by_the_check_that_names_it() {
         r.outcome(AuditCheck::EnvelopeSignature),
         Some(Outcome::Passed)
     );
+
+    // A row relabelled in the store (its free-form label, the `subject`
+    // column): the label is bound into the signed statement, so it fails.
+    let relabelled = Env::new("relabelled");
+    attest_n(&relabelled, &log, &key, "acme", 1);
+    sql(
+        &relabelled,
+        &format!(
+            "UPDATE attestations SET subject = 'relabelled' WHERE subject = '{}'",
+            subject(0)
+        ),
+    );
+    let r = only(
+        auditor(&relabelled, &log, keys(&[&key]))
+            .audit("acme", "relabelled")
+            .unwrap(),
+    );
+    failed(&r, AuditCheck::Binding);
 }
 
 #[test]
