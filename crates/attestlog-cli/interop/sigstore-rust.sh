@@ -16,7 +16,10 @@ work=$(mktemp -d /tmp/attestlog-sigstore-rust.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$work"
 "$bin" log serve --dir ./log --addr 127.0.0.1:0 > log.json &
-until grep -q listening log.json 2>/dev/null; do sleep 0.1; done
+until grep -q listening log.json 2>/dev/null; do
+    kill -0 $! || { echo "attestlog log serve exited" >&2; exit 1; }
+    sleep 0.1
+done
 export REKOR_URL=$(grep -o 'http://127.0.0.1:[0-9]*' log.json) REKOR_PUBLIC_KEY=./log/log-public.pem
 export ATTESTLOG_DB=./store.db
 "$bin" log trusted-root ./log > trusted_root.json
