@@ -52,6 +52,7 @@ mod config;
 mod error;
 mod export;
 mod log;
+pub mod portal;
 
 pub use attest_dsse::{
     Clock, Envelope, KeySet, PublicKey, SigningKey, Statement, Subject, SystemClock, Timestamp,
