@@ -154,8 +154,13 @@ const TABLES_AFTER: u32 = 8;
 #[derive(Default)]
 struct Tables {
     uses: std::sync::atomic::AtomicU32,
-    p256: std::sync::OnceLock<crate::fixed_base::Table<p256::NistP256>>,
-    p384: std::sync::OnceLock<crate::fixed_base::Table<p384::NistP384>>,
+    table: std::sync::OnceLock<KeyTable>,
+}
+
+/// The table of a P-256 or a P-384 key.
+enum KeyTable {
+    P256(crate::fixed_base::Table<p256::NistP256>),
+    P384(crate::fixed_base::Table<p384::NistP384>),
 }
 
 impl PartialEq for PublicKey {
@@ -463,8 +468,7 @@ impl PublicKey {
         if !matches!(self.key, Verifying::P256(_) | Verifying::P384(_)) {
             return false;
         }
-        self.tables.p256.get().is_some()
-            || self.tables.p384.get().is_some()
+        self.tables.table.get().is_some()
             || self.tables.uses.fetch_add(1, Ordering::Relaxed) >= TABLES_AFTER
     }
 
@@ -472,28 +476,26 @@ impl PublicKey {
     /// P-521), else the verdict, building the key's table on first use.
     fn fixed_base_verify(&self, digest: &[u8], sig: &[u8]) -> Option<bool> {
         use crate::fixed_base::{Table, verify};
-        Some(match &self.key {
-            Verifying::P256(k) => {
-                let table = self
-                    .tables
-                    .p256
-                    .get_or_init(|| Table::new((*k.as_affine()).into()));
-                ecdsa_signature!(p256, self.encoding, sig).is_some_and(|s| {
-                    let (r, s) = s.split_scalars();
-                    verify(table, digest, &r, &s)
-                })
-            }
-            Verifying::P384(k) => {
-                let table = self
-                    .tables
-                    .p384
-                    .get_or_init(|| Table::new((*k.as_affine()).into()));
-                ecdsa_signature!(p384, self.encoding, sig).is_some_and(|s| {
-                    let (r, s) = s.split_scalars();
-                    verify(table, digest, &r, &s)
-                })
-            }
+        let table = match &self.key {
+            Verifying::P256(k) => self
+                .tables
+                .table
+                .get_or_init(|| KeyTable::P256(Table::new((*k.as_affine()).into()))),
+            Verifying::P384(k) => self
+                .tables
+                .table
+                .get_or_init(|| KeyTable::P384(Table::new((*k.as_affine()).into()))),
             Verifying::Ed25519(_) | Verifying::P521(_) => return None,
+        };
+        Some(match table {
+            KeyTable::P256(t) => ecdsa_signature!(p256, self.encoding, sig).is_some_and(|s| {
+                let (r, s) = s.split_scalars();
+                verify(t, digest, &r, &s)
+            }),
+            KeyTable::P384(t) => ecdsa_signature!(p384, self.encoding, sig).is_some_and(|s| {
+                let (r, s) = s.split_scalars();
+                verify(t, digest, &r, &s)
+            }),
         })
     }
 

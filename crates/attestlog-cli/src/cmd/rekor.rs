@@ -80,15 +80,15 @@ pub(crate) fn bundle(cmd: BundleCommand) -> Result<ExitCode, Failure> {
             artifact,
             bundles,
         } => {
-            let root = match (&trust.log_key, &trust.trusted_root) {
-                (Some(_), _) => (
-                    trust.logs("http://attestlog.local")?.unwrap_or_default(),
-                    attest_rekor::pki::Authorities::default(),
-                ),
-                (None, root) => {
-                    let (logs, authorities) = crate::cmd::verify::root_of(root.as_deref(), false)?;
-                    (trust.pin(logs), authorities)
-                }
+            // A pinned log key carries no certificate authorities; without
+            // a key or root, the production root compiled in.
+            let root = if trust.log_key.is_some() {
+                let logs = trust.logs("http://attestlog.local")?.unwrap_or_default();
+                (logs, attest_rekor::pki::Authorities::default())
+            } else {
+                let (logs, authorities) =
+                    crate::cmd::verify::root_of(trust.trusted_root.as_deref(), false)?;
+                (trust.pin(logs), authorities)
             };
             (
                 root,
