@@ -28,8 +28,8 @@ use attest_rekor::{EntryId, LogId, NoteVerifier, SignedNote, TrustedLog};
 pub use check::{CheckReport, RepairReport, check, repair};
 #[cfg(feature = "http")]
 pub use server::{
-    HEAD_DEADLINE, IN_FLIGHT_BODY_BYTES, MAX_HEAD, MAX_IN_FLIGHT_REQUESTS, REQUEST_DEADLINE,
-    Server, ServerError, WRITE_TIMEOUT, serve,
+    Blocking, HEAD_DEADLINE, Handler, IN_FLIGHT_BODY_BYTES, MAX_HEAD, MAX_IN_FLIGHT_REQUESTS,
+    REQUEST_DEADLINE, Server, ServerError, WRITE_TIMEOUT, serve, serve_handler,
 };
 pub use storage::{Damage, OutOfRange, StorageError};
 

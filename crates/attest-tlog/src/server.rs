@@ -26,8 +26,15 @@
 //! request is bounded CPU work done in place. The in-process transport
 //! ([`LocalLog::handle`]) needs no runtime at all. TLS belongs in a reverse
 //! proxy.
+//!
+//! The same server, with the same limits, serves any [`Handler`]
+//! ([`serve_handler`]); [`Blocking`] adapts a synchronous function that may
+//! block (a database, a blocking HTTP client) by running it on tokio's
+//! blocking pool, so the connection workers never wait on it. attestlog's
+//! auditor portal is served this way.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -59,6 +66,91 @@ pub const IN_FLIGHT_BODY_BYTES: usize = 64 << 20;
 pub const MAX_IN_FLIGHT_REQUESTS: usize = 1024;
 /// Descriptors kept free of connections (log files, the listener, stdio).
 const RESERVED_FDS: u64 = 64;
+
+/// What a [`Server`] answers requests with: a request whose body was read
+/// within the limits (at most [`max_body_bytes`](Self::max_body_bytes)),
+/// answered by a future that must not block its thread.
+pub trait Handler: Clone + Send + Sync + 'static {
+    /// The largest request body accepted (413 beyond it).
+    fn max_body_bytes(&self) -> usize;
+    /// The answer to `req`.
+    fn call(&self, req: Request<Vec<u8>>) -> impl Future<Output = Response<Vec<u8>>> + Send;
+}
+
+impl Handler for LocalLog {
+    fn max_body_bytes(&self) -> usize {
+        self.shared().options.max_body_bytes
+    }
+
+    async fn call(&self, req: Request<Vec<u8>>) -> Response<Vec<u8>> {
+        // Waiting for the group commit suspends this task; nothing blocks.
+        self.handle_async(&req).await
+    }
+}
+
+/// A [`Handler`] from a synchronous function that may block: each request
+/// runs on tokio's blocking pool (at most [`MAX_IN_FLIGHT_REQUESTS`] at
+/// once, the server's own limit), never on a connection worker.
+pub struct Blocking<F> {
+    f: Arc<F>,
+    max_body_bytes: usize,
+}
+
+impl<F> Clone for Blocking<F> {
+    fn clone(&self) -> Self {
+        Self {
+            f: Arc::clone(&self.f),
+            max_body_bytes: self.max_body_bytes,
+        }
+    }
+}
+
+impl<F> std::fmt::Debug for Blocking<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Blocking")
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F> Blocking<F>
+where
+    F: Fn(Request<Vec<u8>>) -> Response<Vec<u8>> + Send + Sync + 'static,
+{
+    /// Serves `f`, accepting request bodies up to `max_body_bytes`.
+    pub fn new(max_body_bytes: usize, f: F) -> Self {
+        Self {
+            f: Arc::new(f),
+            max_body_bytes,
+        }
+    }
+}
+
+impl<F> Handler for Blocking<F>
+where
+    F: Fn(Request<Vec<u8>>) -> Response<Vec<u8>> + Send + Sync + 'static,
+{
+    fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes
+    }
+
+    async fn call(&self, req: Request<Vec<u8>>) -> Response<Vec<u8>> {
+        let f = Arc::clone(&self.f);
+        match tokio::task::spawn_blocking(move || f(req)).await {
+            Ok(r) => r,
+            // The function panicked: a 500, and the server goes on.
+            Err(_) => {
+                let mut r = Response::new(br#"{"code":500,"message":"internal error"}"#.to_vec());
+                *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    header::HeaderValue::from_static("application/json"),
+                );
+                r
+            }
+        }
+    }
+}
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -165,6 +257,19 @@ fn connection_cap(asked: usize) -> usize {
 /// # Errors
 /// [`ServerError`] when the address cannot be bound or the runtime started.
 pub fn serve(log: LocalLog, addr: &str, max_connections: usize) -> Result<Server, ServerError> {
+    serve_handler(log, addr, max_connections)
+}
+
+/// [`serve`] for any [`Handler`]: the same limits, deadlines and connection
+/// cap, answering with `handler`.
+///
+/// # Errors
+/// [`ServerError`] when the address cannot be bound or the runtime started.
+pub fn serve_handler<H: Handler>(
+    handler: H,
+    addr: &str,
+    max_connections: usize,
+) -> Result<Server, ServerError> {
     let sock = addr
         .to_socket_addrs()
         .map_err(|source| ServerError::Bind {
@@ -195,7 +300,7 @@ pub fn serve(log: LocalLog, addr: &str, max_connections: usize) -> Result<Server
     let accept_slots = Arc::clone(&slots);
     let thread = std::thread::Builder::new()
         .name("attestlog-http-accept".into())
-        .spawn(move || runtime.block_on(accept_loop(listener, log, accept_slots, stopped)))
+        .spawn(move || runtime.block_on(accept_loop(listener, handler, accept_slots, stopped)))
         .map_err(ServerError::Runtime)?;
     Ok(Server {
         addr: local,
@@ -208,16 +313,16 @@ pub fn serve(log: LocalLog, addr: &str, max_connections: usize) -> Result<Server
 
 /// What every connection shares.
 #[derive(Clone)]
-struct Ctx {
-    log: LocalLog,
+struct Ctx<H> {
+    handler: H,
     body_budget: Arc<Semaphore>,
     /// Requests being answered at once, all connections together.
     requests: Arc<Semaphore>,
 }
 
-async fn accept_loop(
+async fn accept_loop<H: Handler>(
     listener: std::net::TcpListener,
-    log: LocalLog,
+    handler: H,
     slots: Arc<Semaphore>,
     mut stopped: watch::Receiver<bool>,
 ) {
@@ -225,7 +330,7 @@ async fn accept_loop(
         return;
     };
     let ctx = Ctx {
-        log,
+        handler,
         body_budget: Arc::new(Semaphore::new(IN_FLIGHT_BODY_BYTES)),
         requests: Arc::new(Semaphore::new(MAX_IN_FLIGHT_REQUESTS)),
     };
@@ -280,9 +385,9 @@ async fn turn_away(mut stream: tokio::net::TcpStream) {
 
 /// A connection: hyper's HTTP/1.1 state machine over a stream with read and
 /// write deadlines, serving the tower stack.
-fn connection(
+fn connection<H: Handler>(
     stream: tokio::net::TcpStream,
-    ctx: Ctx,
+    ctx: Ctx<H>,
 ) -> impl hyper_util::server::graceful::GracefulConnection + Send {
     // Reads need no deadline of their own: hyper's covers every head,
     // including the wait for the next one on a kept-alive connection, and
@@ -335,8 +440,11 @@ fn content_length(h: &HeaderMap) -> Result<Option<u64>, &'static str> {
     s.parse().map(Some).map_err(|_| "malformed Content-Length")
 }
 
-async fn answer(req: Request<Incoming>, ctx: Ctx) -> Result<Response<Full<Bytes>>, Infallible> {
-    let max = ctx.log.shared().options.max_body_bytes;
+async fn answer<H: Handler>(
+    req: Request<Incoming>,
+    ctx: Ctx<H>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let max = ctx.handler.max_body_bytes();
     let len = match content_length(req.headers()) {
         Ok(l) => l,
         Err(m) => return Ok(json(StatusCode::BAD_REQUEST, m)),
@@ -381,8 +489,7 @@ async fn answer(req: Request<Incoming>, ctx: Ctx) -> Result<Response<Full<Bytes>
         Ok(b) => b.to_bytes(),
     };
     let req = Request::from_parts(parts, bytes.to_vec());
-    // Waiting for the group commit suspends this task; nothing blocks.
-    let answered = ctx.log.handle_async(&req).await;
+    let answered = ctx.handler.call(req).await;
     drop(permit);
     Ok(answered.map(|b| Full::new(Bytes::from(b))))
 }
