@@ -96,8 +96,70 @@ pub struct AuditReport {
     pub subject: String,
     /// The log entry id, when published.
     pub entry_id: Option<String>,
+    /// What the envelope's verified signature establishes: `None` when no
+    /// trusted key signed it (nothing its payload says is shown then).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed: Option<SignedFacts>,
+    /// What the log answered for the entry, fetched by its id: `None` when
+    /// it was not fetched. These are the log's values, never the store's;
+    /// whether they are established is what the checks say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logged: Option<LoggedFacts>,
     /// Every check.
     pub checks: Vec<AuditLine>,
+    /// The entry as the log returned it (for a bundle built from the log's
+    /// answer rather than the store's copy).
+    #[serde(skip)]
+    pub(crate) fetched: Option<Box<LogEntry>>,
+}
+
+/// What the signed envelope says, read only after its signature verified
+/// with a key the auditor trusts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+#[serde(rename_all = "camelCase")]
+pub struct SignedFacts {
+    /// The id of the trusted key whose signature verified (the key set's
+    /// `kid`; a pinned or certificate key's default key id).
+    pub signer_key_id: String,
+    /// The statement's predicate type, when the payload is a statement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicate_type: Option<String>,
+    /// The signed claimed time (Unix seconds), when the statement has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claimed_time: Option<i64>,
+}
+
+/// A log entry as the log returned it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+#[serde(rename_all = "camelCase")]
+pub struct LoggedFacts {
+    /// The entry id the log answered with (80 hex with a tree id).
+    pub entry_id: String,
+    /// The entry's UUID: the 64-hex leaf hash, the log's search key.
+    pub uuid: String,
+    /// The log id (hex SHA-256 of its key).
+    pub log_id: String,
+    /// The global log index.
+    pub log_index: u64,
+    /// The shard-local index its inclusion proof is for.
+    pub shard_index: u64,
+    /// The log's integrated time (Unix seconds; trusted with its SET).
+    pub integrated_time: i64,
+}
+
+impl LoggedFacts {
+    fn of(e: &LogEntry) -> Self {
+        Self {
+            entry_id: e.id.to_string(),
+            uuid: e.id.uuid().to_string(),
+            log_id: e.log_id.to_hex(),
+            log_index: e.log_index,
+            shard_index: e.inclusion_proof.as_ref().map_or(e.log_index, |p| p.log_index),
+            integrated_time: e.integrated_time,
+        }
+    }
 }
 
 impl AuditReport {
@@ -636,7 +698,10 @@ impl<L: LogOps> Core<L> {
             tenant: a.tenant.clone(),
             subject: a.subject.clone(),
             entry_id: row.entry.as_ref().map(|e| e.entry_id.clone()),
+            signed: None,
+            logged: None,
             checks: Vec::new(),
+            fetched: None,
         };
         let env = match Envelope::from_json(&a.envelope) {
             Ok(e) => e,
@@ -702,6 +767,8 @@ impl<L: LogOps> Core<L> {
         let entry = match fetched {
             Ok(e) => {
                 r.push(AuditCheck::EntryFetched, Ok(()));
+                r.logged = Some(LoggedFacts::of(&e));
+                r.fetched = Some(Box::new(e.clone()));
                 e
             }
             Err(e) => {
@@ -794,9 +861,17 @@ impl<L> Core<L> {
         binding: impl FnOnce(&mut AuditReport, &[u8]) -> Option<i64>,
     ) -> Option<i64> {
         match self.signature_any_time(env, certificate) {
-            Ok(payload) => {
+            Ok((payload, signer_key_id)) => {
                 r.push(AuditCheck::EnvelopeSignature, Ok(()));
-                binding(r, &payload)
+                let claimed = binding(r, &payload);
+                r.signed = Some(SignedFacts {
+                    signer_key_id,
+                    predicate_type: Statement::from_json(&payload)
+                        .ok()
+                        .map(|s| s.predicate_type),
+                    claimed_time: claimed,
+                });
+                claimed
             }
             Err(e) => {
                 r.push(AuditCheck::EnvelopeSignature, Err(e));
@@ -811,35 +886,35 @@ impl<L> Core<L> {
 
     /// The envelope's signature by a key the policy names, time aside
     /// (validity at the log's time, and a certificate's trust, are their own
-    /// lines); the verified payload.
+    /// lines); the verified payload and the id of the key that verified it.
     fn signature_any_time(
         &self,
         env: &Envelope,
         certificate: Option<&[u8]>,
-    ) -> Result<Vec<u8>, String> {
-        let keys: Vec<attest_dsse::PublicKey> = match &self.signer {
-            SignerPolicy::Key(k) => vec![k.clone()],
-            SignerPolicy::KeySet(set) => set.keys.iter().map(|k| k.key.clone()).collect(),
+    ) -> Result<(Vec<u8>, String), String> {
+        let keys: Vec<(attest_dsse::PublicKey, String)> = match &self.signer {
+            SignerPolicy::Key(k) => vec![(k.clone(), k.key_id())],
+            SignerPolicy::KeySet(set) => set
+                .keys
+                .iter()
+                .map(|k| (k.key.clone(), k.id.clone()))
+                .collect(),
             SignerPolicy::CertificateIdentity(_) => {
                 let der = certificate.ok_or(
                     "no signing certificate: an identity policy reads it from the bundle or the published log entry",
                 )?;
-                vec![
-                    attest_rekor::x509::certificate_public_key(der)
-                        .map_err(|e| format!("the signing certificate: {e}"))?,
-                ]
+                let key = attest_rekor::x509::certificate_public_key(der)
+                    .map_err(|e| format!("the signing certificate: {e}"))?;
+                let id = key.key_id();
+                vec![(key, id)]
             }
             _ => return Err("unsupported signer policy".into()),
         };
         let pae = env.pae();
-        if keys
-            .iter()
-            .any(|k| env.signatures().iter().any(|s| k.verifies(&pae, &s.sig)))
-        {
-            Ok(env.payload_unverified().to_vec())
-        } else {
-            Err("no key the policy trusts signed the envelope".into())
-        }
+        keys.into_iter()
+            .find(|(k, _)| env.signatures().iter().any(|s| k.verifies(&pae, &s.sig)))
+            .map(|(_, id)| (env.payload_unverified().to_vec(), id))
+            .ok_or_else(|| "no key the policy trusts signed the envelope".into())
     }
 
     /// Identity policy only: the certificate line, from the rekor report
@@ -907,7 +982,10 @@ impl<L> Core<L> {
             tenant: String::new(),
             subject: String::new(),
             entry_id: None,
+            signed: None,
+            logged: None,
             checks: Vec::new(),
+            fetched: None,
         };
         let env = match bundle.envelope() {
             Ok(Some(e)) => e,

@@ -66,7 +66,7 @@ pub use attestor::{
 };
 pub use auditor::{
     AsyncAuditor, AuditCheck, AuditError, AuditLine, AuditReport, Auditor, AuditorBuilder,
-    DEFAULT_BACKDATE_WINDOW,
+    DEFAULT_BACKDATE_WINDOW, LoggedFacts, SignedFacts,
 };
 pub use baseline::{AuditBaseline, BaselineError, FileBaseline, MemoryBaseline};
 pub use config::{Config, ConfigError, LogClient, LogConnection, LogTransport, TransportError};

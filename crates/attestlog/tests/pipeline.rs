@@ -157,6 +157,27 @@ fn attest_publish_audit_all_and_restart() {
         let all = a.audit_tenant("acme", |_| {}).unwrap();
         assert_eq!(all.len(), 6);
         assert!(all.iter().all(AuditReport::passed));
+        // What the report shows comes from the signature and the log.
+        let store = attestlog::store::open(&env.db()).unwrap();
+        for r in &all {
+            let row = store.by_subject("acme", &r.subject).unwrap().remove(0);
+            let stored = row.entry.as_ref().unwrap();
+            let signed = r.signed.as_ref().unwrap();
+            assert_eq!(signed.signer_key_id, key.public_key().key_id());
+            assert_eq!(
+                signed.predicate_type.as_deref(),
+                Some(row.attestation.predicate_type.as_str())
+            );
+            assert_eq!(signed.claimed_time, Some(row.attestation.claimed_time));
+            let logged = r.logged.as_ref().unwrap();
+            assert_eq!(logged.entry_id, stored.entry_id);
+            assert_eq!(logged.uuid.len(), 64);
+            assert!(stored.entry_id.ends_with(&logged.uuid));
+            assert_eq!(logged.log_index, stored.global_index);
+            assert_eq!(logged.shard_index, stored.shard_index);
+            assert_eq!(logged.integrated_time, stored.integrated_time);
+            assert_eq!(logged.log_id, stored.log_id);
+        }
     }
     // Restart everything: same results.
     let log = open_log(&env.log_dir());
@@ -194,6 +215,7 @@ fn tampering_is_caught_by_the_check_that_names_it() {
     );
     let r = only(a.audit("acme", &subject(0)).unwrap());
     failed(&r, AuditCheck::EnvelopeSignature);
+    assert!(r.signed.is_none(), "an unverified payload is not shown");
 
     // An entry id attached to the wrong row: row 1 gets row 2's entry.
     sql(&env, &format!("
@@ -228,6 +250,29 @@ fn tampering_is_caught_by_the_check_that_names_it() {
     );
     let r = only(a.audit("acme", &subject(4)).unwrap());
     failed(&r, AuditCheck::Binding);
+
+    // A stored integrated time moved: the report shows the log's.
+    let moved = Env::new("moved");
+    attest_n(&moved, &log, &key, "acme", 1);
+    let before = only(
+        auditor(&moved, &log, keys(&[&key]))
+            .audit("acme", &subject(0))
+            .unwrap(),
+    );
+    sql(
+        &moved,
+        "UPDATE attestations SET integrated_time = integrated_time + 86400",
+    );
+    let r = only(
+        auditor(&moved, &log, keys(&[&key]))
+            .audit("acme", &subject(0))
+            .unwrap(),
+    );
+    failed(&r, AuditCheck::StoredEntry);
+    assert_eq!(
+        r.logged.as_ref().unwrap().integrated_time,
+        before.logged.as_ref().unwrap().integrated_time
+    );
 
     // A key revoked in the key set.
     let fresh = Env::new("revoked");
