@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use attest_dsse::{Clock, Envelope, Statement, SystemClock};
 use attest_rekor::pki::Authorities;
@@ -128,6 +128,10 @@ pub struct SignedFacts {
     /// The signed claimed time (Unix seconds), when the statement has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub claimed_time: Option<i64>,
+    /// The digests of the subject the statement binds (the one carrying
+    /// attestlog's subject annotation, else the first): algorithm → hex.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub digest: std::collections::BTreeMap<String, String>,
 }
 
 /// A log entry as the log returned it.
@@ -156,7 +160,10 @@ impl LoggedFacts {
             uuid: e.id.uuid().to_string(),
             log_id: e.log_id.to_hex(),
             log_index: e.log_index,
-            shard_index: e.inclusion_proof.as_ref().map_or(e.log_index, |p| p.log_index),
+            shard_index: e
+                .inclusion_proof
+                .as_ref()
+                .map_or(e.log_index, |p| p.log_index),
             integrated_time: e.integrated_time,
         }
     }
@@ -293,7 +300,7 @@ impl<L> AuditorBuilder<L> {
     fn new(signer: SignerPolicy, store: Box<dyn AttestationStore>) -> Self {
         Self {
             core: Core {
-                signer,
+                signer: RwLock::new(signer),
                 authorities: None,
                 store,
                 log: None,
@@ -418,6 +425,13 @@ impl Auditor<Offline> {
 }
 
 impl<T: Transport + Sync> Auditor<T> {
+    /// Trusts `signer` from now on (e.g. a key set that rotated: a new key
+    /// added, an old one retired or revoked); audits running keep the
+    /// policy they started with for the line being checked.
+    pub fn set_signer(&self, signer: impl Into<SignerPolicy>) {
+        self.core.set_signer(signer.into());
+    }
+
     /// The store.
     #[must_use]
     pub fn store(&self) -> &dyn AttestationStore {
@@ -494,6 +508,11 @@ impl AsyncAuditor<Offline> {
 }
 
 impl<T: AsyncTransport> AsyncAuditor<T> {
+    /// [`Auditor::set_signer`].
+    pub fn set_signer(&self, signer: impl Into<SignerPolicy>) {
+        self.core.set_signer(signer.into());
+    }
+
     /// The store.
     #[must_use]
     pub fn store(&self) -> &dyn AttestationStore {
@@ -549,7 +568,8 @@ impl<T: AsyncTransport> AsyncAuditor<T> {
 
 /// What both auditors share; the flows are written once, as futures.
 struct Core<L> {
-    signer: SignerPolicy,
+    /// Replaceable while the auditor runs (a portal whose key set rotated).
+    signer: RwLock<SignerPolicy>,
     authorities: Option<Arc<Authorities>>,
     store: Box<dyn AttestationStore>,
     log: Option<L>,
@@ -563,7 +583,7 @@ struct Core<L> {
 impl<L> fmt::Debug for Core<L> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Auditor")
-            .field("signer", &self.signer)
+            .field("signer", &*self.signer())
             .field("window", &self.window)
             .finish_non_exhaustive()
     }
@@ -837,10 +857,21 @@ impl<L: LogOps> Core<L> {
 }
 
 impl<L> Core<L> {
+    /// Who the auditor trusts to sign, now.
+    fn signer(&self) -> std::sync::RwLockReadGuard<'_, SignerPolicy> {
+        // A poisoned lock still holds a whole policy: it is only ever
+        // replaced, never changed in place.
+        self.signer.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn set_signer(&self, signer: SignerPolicy) {
+        *self.signer.write().unwrap_or_else(PoisonError::into_inner) = signer;
+    }
+
     /// The policy for this auditor's evidence: its key set, its clock, and
     /// the signed claimed time within its window.
     fn policy<'a>(&'a self, logs: &'a [TrustedLog], claimed: Option<i64>) -> BundlePolicy<'a> {
-        let mut policy = BundlePolicy::new(logs, self.signer.clone(), self.clock.now());
+        let mut policy = BundlePolicy::new(logs, self.signer().clone(), self.clock.now());
         if let Some(a) = &self.authorities {
             policy = policy.with_authorities(a);
         }
@@ -864,12 +895,22 @@ impl<L> Core<L> {
             Ok((payload, signer_key_id)) => {
                 r.push(AuditCheck::EnvelopeSignature, Ok(()));
                 let claimed = binding(r, &payload);
+                let statement = Statement::from_json(&payload).ok();
+                let digest = statement
+                    .as_ref()
+                    .and_then(|s| {
+                        s.subject
+                            .iter()
+                            .find(|x| x.annotations.contains_key(binding::SUBJECT))
+                            .or_else(|| s.subject.first())
+                    })
+                    .map(|x| x.digest.clone())
+                    .unwrap_or_default();
                 r.signed = Some(SignedFacts {
                     signer_key_id,
-                    predicate_type: Statement::from_json(&payload)
-                        .ok()
-                        .map(|s| s.predicate_type),
+                    predicate_type: statement.map(|s| s.predicate_type),
                     claimed_time: claimed,
+                    digest,
                 });
                 claimed
             }
@@ -892,7 +933,7 @@ impl<L> Core<L> {
         env: &Envelope,
         certificate: Option<&[u8]>,
     ) -> Result<(Vec<u8>, String), String> {
-        let keys: Vec<(attest_dsse::PublicKey, String)> = match &self.signer {
+        let keys: Vec<(attest_dsse::PublicKey, String)> = match &*self.signer() {
             SignerPolicy::Key(k) => vec![(k.clone(), k.key_id())],
             SignerPolicy::KeySet(set) => set
                 .keys
@@ -920,7 +961,7 @@ impl<L> Core<L> {
     /// Identity policy only: the certificate line, from the rekor report
     /// (chain, SCT, identity), or failed when there is none.
     fn certificate_line(&self, r: &mut AuditReport, report: Option<&Report>) {
-        if !matches!(self.signer, SignerPolicy::CertificateIdentity(_)) {
+        if !matches!(*self.signer(), SignerPolicy::CertificateIdentity(_)) {
             return;
         }
         let res = match report {

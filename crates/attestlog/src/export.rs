@@ -154,20 +154,38 @@ pub fn export_bundle_with_certificate(
 
 fn bundle_json(row: &AttestationRow, cert_der: Option<&[u8]>) -> Result<String, ExportError> {
     let a = &row.attestation;
-    let env = attest_dsse::Envelope::from_json(&a.envelope).map_err(ExportError::EnvelopeFormat)?;
-    let derived = crate::auditor::attestation_id_of(&env);
-    if derived != a.id {
-        return Err(ExportError::IdMismatch {
-            row: a.id,
-            envelope: derived,
-        });
-    }
     let stored = row.entry.as_ref().ok_or(ExportError::NotPublished(a.id))?;
     let entry = LogEntry::from_json(&stored.inclusion_proof).map_err(ExportError::Evidence)?;
     if entry.id.to_string() != stored.entry_id {
         return Err(ExportError::EvidenceMismatch {
             row: stored.entry_id.clone(),
             evidence: entry.id.to_string(),
+        });
+    }
+    bundle_of(row, &entry, cert_der)
+}
+
+/// The bundle of `row`'s envelope with `entry` as the log returned it (the
+/// auditor's fetched copy, not the store's), with a key hint.
+pub(crate) fn bundle_from_entry(
+    row: &AttestationRow,
+    entry: &LogEntry,
+) -> Result<String, ExportError> {
+    bundle_of(row, entry, None)
+}
+
+fn bundle_of(
+    row: &AttestationRow,
+    entry: &LogEntry,
+    cert_der: Option<&[u8]>,
+) -> Result<String, ExportError> {
+    let a = &row.attestation;
+    let env = attest_dsse::Envelope::from_json(&a.envelope).map_err(ExportError::EnvelopeFormat)?;
+    let derived = crate::auditor::attestation_id_of(&env);
+    if derived != a.id {
+        return Err(ExportError::IdMismatch {
+            row: a.id,
+            envelope: derived,
         });
     }
     let tlog = entry.to_tlog_entry().map_err(ExportError::Evidence)?;

@@ -1,8 +1,5 @@
-//! The public face of an attesting service, over `http` types (no server,
-//! no I/O): the key-set document endpoint that auditors fetch
-//! (`/.well-known/<app>/attestation-keys.json`). Mount [`KeySetEndpoint`]
-//! in any hyper/axum/tower service, or serve it with `attestlog keys
-//! serve-doc`'s output from a static host.
+//! The key-set document endpoint that auditors fetch
+//! (`/.well-known/<app>/attestation-keys.json`), over `http` types.
 
 use attest_dsse::KeySet;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};

@@ -1,0 +1,276 @@
+//! The portal's pages: maud templates (checked at compile time, every
+//! interpolated value HTML-escaped), readable without JavaScript and
+//! printable; the same facts as JSON.
+
+use std::sync::LazyLock;
+
+use attest_dsse::Timestamp;
+use attest_rekor::verify::Outcome;
+use base64ct::{Base64, Encoding};
+use http::StatusCode;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::serve::{EntryLinks, audit_path, download_path};
+use crate::AuditReport;
+
+/// The only style sheet; inline, allowed by its hash in the CSP.
+const CSS: &str = "
+body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:72rem;padding:1rem 1.5rem;color:#1b1f24}
+h1{font-size:1.4rem;margin:.2rem 0}h2{font-size:1.05rem;margin:0 0 .5rem;word-break:break-all}
+code,pre,.mono{font-family:ui-monospace,monospace;font-size:.85rem}
+.sub{color:#57606a;word-break:break-all}
+section.att{border:1px solid #d0d7de;border-left-width:6px;border-radius:6px;padding:.8rem 1rem;margin:1rem 0;break-inside:avoid}
+section.pass{border-left-color:#1a7f37}section.fail{border-left-color:#cf222e}
+.badge{display:inline-block;min-width:3.2rem;text-align:center;border-radius:1rem;padding:0 .5rem;font-weight:600;font-size:.8rem;border:1px solid}
+.badge.pass{color:#1a7f37;border-color:#1a7f37}.badge.fail{color:#cf222e;border-color:#cf222e}.badge.skip{color:#9a6700;border-color:#9a6700}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem;margin:.5rem 0}dt{color:#57606a}dd{margin:0;word-break:break-all}
+table{border-collapse:collapse;width:100%;margin:.5rem 0}td,th{text-align:left;padding:.2rem .5rem;border-top:1px solid #eaeef2;vertical-align:top}
+pre{background:#f6f8fa;padding:.5rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
+.summary{margin:.5rem 0 1rem}
+@media print{body{max-width:none}a{color:inherit}a[href^=http]::after{content:' <' attr(href) '>';font-size:.75rem}}
+";
+
+static CSP: LazyLock<String> = LazyLock::new(|| {
+    let hash = Base64::encode_string(&Sha256::digest(CSS.as_bytes()));
+    format!(
+        "default-src 'none'; style-src 'sha256-{hash}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+});
+
+/// The Content-Security-Policy of every page: no scripts, no frames, the
+/// one style sheet.
+pub(super) fn content_security_policy() -> String {
+    CSP.clone()
+}
+
+/// One subject's page.
+pub(super) struct View<'a> {
+    pub(super) tenant: &'a str,
+    pub(super) subject: &'a str,
+    pub(super) key_set_path: &'a str,
+    pub(super) links: &'a EntryLinks,
+    pub(super) reports: &'a [AuditReport],
+}
+
+fn time(t: i64) -> String {
+    Timestamp::from_unix(t).to_string()
+}
+
+fn badge(o: Outcome) -> Markup {
+    let (class, text) = match o {
+        Outcome::Passed => ("badge pass", "PASS"),
+        Outcome::Failed => ("badge fail", "FAIL"),
+        _ => ("badge skip", "NOT CHECKED"),
+    };
+    html! { span class=(class) { (text) } }
+}
+
+/// What an auditor runs to check a download independently.
+fn commands(r: &AuditReport, links: &EntryLinks, key_set_path: &str) -> Vec<String> {
+    let Some(digest) = r
+        .signed
+        .as_ref()
+        .and_then(|s| s.digest.get("sha256"))
+        .filter(|_| r.logged.is_some())
+    else {
+        return Vec::new();
+    };
+    let file = format!("{}.sigstore.json", r.attestation_id);
+    let root = if matches!(links, EntryLinks::SigstorePublicGood) {
+        // The binary carries Sigstore's production root.
+        String::new()
+    } else {
+        " --trusted-root trusted_root.json".to_owned()
+    };
+    vec![
+        format!("# {key_set_path} saved as attestation-keys.json, the bundle as {file}"),
+        format!(
+            "attestlog verify-bundle --bundle {file} --key attestation-keys.json{root} sha256:{digest}"
+        ),
+    ]
+}
+
+impl View<'_> {
+    fn passed(&self) -> usize {
+        self.reports.iter().filter(|r| r.passed()).count()
+    }
+
+    pub(super) fn render(&self) -> Markup {
+        let passed = self.passed();
+        let total = self.reports.len();
+        html! {
+            (DOCTYPE)
+            html lang="en" {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { "Audit: " (self.subject) " (" (self.tenant) ")" }
+                    style { (PreEscaped(CSS)) }
+                }
+                body {
+                    header {
+                        p class="sub" { "attestlog audit portal · tenant " strong { (self.tenant) } }
+                        h1 class="mono" { (self.subject) }
+                        @if total == 0 {
+                            p class="summary" { "No attestations for this subject." }
+                        } @else {
+                            p class="summary" id="summary" {
+                                @if passed == total {
+                                    span class="badge pass" { "PASS" }
+                                } @else {
+                                    span class="badge fail" { "FAIL" }
+                                }
+                                " " (passed) " of " (total) " attestations verified just now against the key set ("
+                                a href=(self.key_set_path) { "attestation-keys.json" }
+                                ") and the transparency log."
+                            }
+                        }
+                    }
+                    main {
+                        @for r in self.reports { (self.card(r)) }
+                    }
+                    footer class="sub" {
+                        p {
+                            "Every value about a log entry on this page is the log's own answer, fetched and verified now; "
+                            "the service's database is only where the attestations are found. "
+                            "A stored copy that disagrees with the log fails its check."
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn card(&self, r: &AuditReport) -> Markup {
+        let class = if r.passed() { "att pass" } else { "att fail" };
+        let signed = r.signed.as_ref();
+        let logged = r.logged.as_ref();
+        let entry_url = logged.and_then(|l| self.links.api(&l.uuid));
+        let search_url = logged.and_then(|l| self.links.search(&l.uuid));
+        let envelope = download_path(self.tenant, &r.attestation_id, "envelope.json");
+        let bundle = download_path(self.tenant, &r.attestation_id, "bundle.sigstore.json");
+        let commands = commands(r, self.links, self.key_set_path);
+        html! {
+            section class=(class) id={ "att-" (r.attestation_id) } data-verdict=(if r.passed() { "pass" } else { "fail" }) {
+                h2 {
+                    @if r.passed() { span class="badge pass" { "PASS" } } @else { span class="badge fail" { "FAIL" } }
+                    " " span class="mono" { (r.attestation_id) }
+                }
+                dl {
+                    dt { "Predicate type" }
+                    dd class="mono" { (signed.and_then(|s| s.predicate_type.as_deref()).unwrap_or("— (no verified signature)")) }
+                    dt { "Claimed time" }
+                    dd { @match signed.and_then(|s| s.claimed_time) { Some(t) => (time(t)), None => "—" } }
+                    dt { "Signer key id" }
+                    dd class="mono" { (signed.map_or("— (no trusted key signed it)", |s| s.signer_key_id.as_str())) }
+                    dt { "Log entry id" }
+                    dd class="mono entry-id" { @match logged { Some(l) => (l.entry_id), None => "— (not fetched from the log)" } }
+                    dt { "Log index" }
+                    dd { @match logged { Some(l) => (l.log_index), None => "—" } }
+                    dt { "Integrated time" }
+                    dd { @match logged { Some(l) => (time(l.integrated_time)), None => "—" } }
+                    dt { "Public log entry" }
+                    dd {
+                        @if let Some(u) = &entry_url {
+                            a class="entry-link" href=(u) rel="noreferrer" { (u) }
+                            @if let Some(s) = &search_url { " · " a class="search-link" href=(s) rel="noreferrer" { "search.sigstore.dev" } }
+                        } @else if logged.is_some() {
+                            "this log has no public address configured"
+                        } @else { "—" }
+                    }
+                }
+                table class="checks" {
+                    thead { tr { th { "Check" } th { "Result" } th { "Detail" } } }
+                    tbody {
+                        @for c in &r.checks {
+                            tr data-check=(c.check.to_string()) {
+                                td class="mono" { (c.check.to_string()) }
+                                td { (badge(c.outcome)) }
+                                td { (c.detail) }
+                            }
+                        }
+                    }
+                }
+                p {
+                    "Download: "
+                    a class="download-envelope" href=(envelope) download { "DSSE envelope" }
+                    @if logged.is_some() {
+                        " · " a class="download-bundle" href=(bundle) download { "Sigstore bundle" }
+                    }
+                }
+                @if !commands.is_empty() {
+                    p { "Check it yourself, without this portal:" }
+                    pre class="verify" { code { @for c in &commands { (c) "\n" } } }
+                    @if !matches!(self.links, EntryLinks::SigstorePublicGood) {
+                        p class="sub" { "trusted_root.json: the log's trusted root, from its operator (for an attestlog log, "
+                            code { "attestlog log trusted-root DIR" } ")." }
+                    }
+                    p class="sub" { "sigstore-python verifies Fulcio certificate identities only; this bundle names its signer by key, so use the command above." }
+                }
+            }
+        }
+    }
+
+    pub(super) fn to_json(&self) -> Vec<u8> {
+        let attestations: Vec<Value> = self
+            .reports
+            .iter()
+            .map(|r| {
+                let entry = r.logged.as_ref().and_then(|l| self.links.api(&l.uuid));
+                let search = r.logged.as_ref().and_then(|l| self.links.search(&l.uuid));
+                json!({
+                    "attestationId": r.attestation_id,
+                    "passed": r.passed(),
+                    "signed": r.signed,
+                    "logged": r.logged,
+                    "checks": r.checks,
+                    "links": { "entry": entry, "search": search },
+                    "downloads": {
+                        "envelope": download_path(self.tenant, &r.attestation_id, "envelope.json"),
+                        "bundle": r.logged.as_ref().map(|_| download_path(self.tenant, &r.attestation_id, "bundle.sigstore.json")),
+                    },
+                    "verify": commands(r, self.links, self.key_set_path),
+                })
+            })
+            .collect();
+        let v = json!({
+            "tenant": self.tenant,
+            "subject": self.subject,
+            "page": audit_path(self.tenant, self.subject),
+            "keySet": self.key_set_path,
+            "passed": !self.reports.is_empty() && self.passed() == self.reports.len(),
+            "attestations": attestations,
+        });
+        let mut out = serde_json::to_vec(&v).unwrap_or_default();
+        out.push(b'\n');
+        out
+    }
+}
+
+/// The portal's front page: what it is and where the public document is.
+pub(super) fn index(key_set_path: &str) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { meta charset="utf-8"; title { "attestlog audit portal" } style { (PreEscaped(CSS)) } }
+            body {
+                h1 { "attestlog audit portal" }
+                p { "The signing keys: " a href=(key_set_path) { (key_set_path) } " (public)." }
+                p { "A subject's attestations: " code { "/audit/<tenant>/<subject>" } ", with the tenant's token." }
+            }
+        }
+    }
+}
+
+/// An error page.
+pub(super) fn error(status: StatusCode, message: &str) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { meta charset="utf-8"; title { (status) } style { (PreEscaped(CSS)) } }
+            body { h1 { (status) } p { (message) } }
+        }
+    }
+}
