@@ -56,6 +56,10 @@ enum Command {
     /// The attestation store (SQLite file or PostgreSQL URL).
     #[command(subcommand)]
     Store(cmd::store::StoreCommand),
+    /// The auditor portal: audit pages per tenant and subject behind
+    /// tokens, and the public key-set document.
+    #[command(subcommand)]
+    Portal(cmd::portal::PortalCommand),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
         Command::Log(c) => cmd::log::run(c),
         Command::Checkpoint(c) => cmd::rekor::checkpoint(c),
         Command::VerifyBundle(a) => cmd::verify::verify_bundle_cmd(&a),
+        Command::Portal(c) => cmd::portal::run(c),
     };
     match result {
         Ok(code) => code,

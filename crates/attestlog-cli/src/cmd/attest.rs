@@ -17,12 +17,12 @@ use crate::failure::EXIT_FAILED;
 #[derive(Debug, Args)]
 pub(crate) struct Pipeline {
     #[command(flatten)]
-    db: crate::cmd::DbArg,
+    pub(crate) db: crate::cmd::DbArg,
     /// Rekor v1 log URL (`http(s)://…`) or `local:DIR` (the embedded log).
     /// `attest` publishes only when it is set; `audit` needs it to fetch
     /// the entries of published rows.
     #[arg(long, env = "REKOR_URL")]
-    rekor_url: Option<String>,
+    pub(crate) rekor_url: Option<String>,
     #[command(flatten)]
     trust: crate::cmd::LogTrust,
     /// Seconds a claimed time may precede the log's time.
@@ -42,7 +42,7 @@ impl Pipeline {
         c
     }
 
-    fn open(&self) -> Result<(Config, Option<LogConnection>), Failure> {
+    pub(crate) fn open(&self) -> Result<(Config, Option<LogConnection>), Failure> {
         let c = self.config();
         let log = c.log_connection().map_err(Failure::input)?;
         Ok((c, log))

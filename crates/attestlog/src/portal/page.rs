@@ -18,7 +18,7 @@ use crate::AuditReport;
 /// The only style sheet; inline, allowed by its hash in the CSP.
 const CSS: &str = "
 body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:72rem;padding:1rem 1.5rem;color:#1b1f24}
-h1{font-size:1.4rem;margin:.2rem 0}h2{font-size:1.05rem;margin:0 0 .5rem;word-break:break-all}
+h1{font-size:1.4rem;margin:.2rem 0}h1.mono{font-size:1.15rem;word-break:break-all}h2{font-size:1.05rem;margin:0 0 .5rem;word-break:break-all}
 code,pre,.mono{font-family:ui-monospace,monospace;font-size:.85rem}
 .sub{color:#57606a;word-break:break-all}
 section.att{border:1px solid #d0d7de;border-left-width:6px;border-radius:6px;padding:.8rem 1rem;margin:1rem 0;break-inside:avoid}
