@@ -572,3 +572,33 @@ fn over_loopback_on_the_logs_http_stack() {
     assert_eq!(get(p.key_set_path(), None).0, 200);
     server.shutdown();
 }
+
+#[test]
+fn entry_links_follow_the_log_url() {
+    let uuid = "ab".repeat(32);
+    let pgi = EntryLinks::for_log_url("https://rekor.sigstore.dev");
+    assert_eq!(pgi, EntryLinks::SigstorePublicGood);
+    assert_eq!(
+        pgi.api(&uuid).unwrap(),
+        format!("https://rekor.sigstore.dev/api/v1/log/entries/{uuid}")
+    );
+    assert_eq!(
+        pgi.search(&uuid).unwrap(),
+        format!("https://search.sigstore.dev/?uuid={uuid}")
+    );
+    let other = EntryLinks::for_log_url("http://127.0.0.1:3000/");
+    assert_eq!(
+        other.api(&uuid).unwrap(),
+        format!("http://127.0.0.1:3000/api/v1/log/entries/{uuid}")
+    );
+    assert_eq!(other.search(&uuid), None);
+    // Plain http to the public-good host is not the public-good instance.
+    assert_ne!(
+        EntryLinks::for_log_url("http://rekor.sigstore.dev"),
+        EntryLinks::SigstorePublicGood
+    );
+    for none in ["local:/var/log", "", "not a url", "ftp://x"] {
+        assert_eq!(EntryLinks::for_log_url(none), EntryLinks::None, "{none}");
+        assert_eq!(EntryLinks::for_log_url(none).api(&uuid), None);
+    }
+}

@@ -345,13 +345,7 @@ impl<T: Transport + Sync> Portal<T> {
     fn audit_page<B>(&self, req: &Request<B>, tenant: &str, subject: &str) -> Response<Vec<u8>> {
         let reports = match self.auditor.audit(tenant, subject) {
             Ok(r) => r,
-            Err(e) => {
-                return plain(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    &format!("the audit could not run: {e}"),
-                    req,
-                );
-            }
+            Err(e) => return audit_failed(&e, req),
         };
         let status = if reports.is_empty() {
             StatusCode::NOT_FOUND
@@ -401,13 +395,7 @@ impl<T: Transport + Sync> Portal<T> {
             Download::Bundle => {
                 let report: AuditReport = match self.auditor.audit_row(&row) {
                     Ok(r) => r,
-                    Err(e) => {
-                        return plain(
-                            StatusCode::SERVICE_UNAVAILABLE,
-                            &format!("the audit could not run: {e}"),
-                            req,
-                        );
-                    }
+                    Err(e) => return audit_failed(&e, req),
                 };
                 let Some(entry) = report.fetched.as_deref() else {
                     let why = report
@@ -436,6 +424,16 @@ impl<T: Transport + Sync> Portal<T> {
         private(r.headers_mut());
         r
     }
+}
+
+/// The answer when an audit could not run at all (the store or the
+/// baseline failed; a failed check is a page, not this).
+fn audit_failed<B>(e: &crate::AuditError, req: &Request<B>) -> Response<Vec<u8>> {
+    plain(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &format!("the audit could not run: {e}"),
+        req,
+    )
 }
 
 /// One percent-decoded path segment.
