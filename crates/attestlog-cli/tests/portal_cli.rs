@@ -272,6 +272,26 @@ fn the_portal_serves_audit_pages_behind_tokens_and_a_browser_renders_them() {
         String::from_utf8_lossy(&o.stderr)
     );
 
+    // A token issued while the portal runs opens the page without a
+    // restart; one removed from the file stops working.
+    let late = token(&dir, "acme");
+    assert_eq!(
+        http(portal.addr, &page, &[("Authorization", &bearer(&late))]).0,
+        200
+    );
+    let auth_file = dir.join("auth.json");
+    let mut file: Value = serde_json::from_slice(&std::fs::read(&auth_file).unwrap()).unwrap();
+    file["tenants"]["acme"].as_array_mut().unwrap().pop();
+    std::fs::write(&auth_file, serde_json::to_vec_pretty(&file).unwrap()).unwrap();
+    assert_eq!(
+        http(portal.addr, &page, &[("Authorization", &bearer(&late))]).0,
+        401
+    );
+    assert_eq!(
+        http(portal.addr, &page, &[("Authorization", &bearer(&acme))]).0,
+        200
+    );
+
     // A rotated key-set file is served as a new version without a restart.
     let (_, before) = http(portal.addr, key_set_path, &[]);
     let mut set: Value = serde_json::from_slice(&before).unwrap();

@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::SystemTime;
 
 use attest_dsse::KeySet;
 use attestlog::portal::{EntryLinks, Portal, PortalAccess, TokenFile, new_token};
@@ -46,7 +45,9 @@ pub(crate) struct ServeArgs {
     /// rotation is served (a new ETag) without a restart.
     #[arg(long, env = "ATTESTLOG_KEYS")]
     keys: PathBuf,
-    /// Tokens per tenant, as hashes (`attestlog portal token` writes it).
+    /// Tokens per tenant, as hashes (`attestlog portal token` writes it);
+    /// re-read when the file changes (a token added or removed takes effect
+    /// without a restart).
     #[arg(long, env = "ATTESTLOG_PORTAL_AUTH")]
     auth: Option<PathBuf>,
     /// Serve every tenant's pages, predicates included, to anyone. Without
@@ -98,10 +99,11 @@ fn read_auth(path: &Path) -> Result<TokenFile, Failure> {
         .map_err(|e| Failure::input(format_args!("{}: {e}", path.display())))
 }
 
-/// A file's identity for change detection: modification time and length.
-fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
-    let m = std::fs::metadata(path).ok()?;
-    Some((m.modified().ok()?, m.len()))
+/// A file's contents, for change detection. These files are a few KiB;
+/// reading them per request is cheaper than trusting a modification time
+/// that a same-length edit within the clock's granularity leaves unchanged.
+fn stamp(path: &Path) -> Option<Vec<u8>> {
+    std::fs::read(path).ok()
 }
 
 fn serve(a: ServeArgs) -> Result<ExitCode, Failure> {
@@ -152,18 +154,30 @@ fn serve(a: ServeArgs) -> Result<ExitCode, Failure> {
     let key_set_path = portal.key_set_path().to_owned();
     let portal = Arc::new(portal);
     let keys_path = a.keys.clone();
-    let seen = Mutex::new(stamp(&keys_path));
+    let auth_path = a.auth.clone();
+    let seen = Mutex::new((stamp(&keys_path), auth_path.as_deref().and_then(stamp)));
     let served = Arc::clone(&portal);
     let handler = attest_tlog::Blocking::new(0, move |req| {
-        // A changed key-set file is a new version (a rotation); one that
-        // does not parse keeps the last good one, and says so.
-        let now = stamp(&keys_path);
+        // A changed key-set file is a new version (a rotation), a changed
+        // auth file new tokens or revoked ones; a file that does not parse
+        // keeps the last good one, and says so.
         let mut last = seen.lock().unwrap_or_else(PoisonError::into_inner);
-        if now != *last {
-            *last = now;
+        let now = stamp(&keys_path);
+        if now != last.0 {
+            last.0 = now;
             match read_keys(&keys_path) {
                 Ok(k) => served.set_key_set(&k),
                 Err(e) => eprintln!("attestlog: keeping the last key set: {}", e.message),
+            }
+        }
+        if let Some(p) = &auth_path {
+            let now = stamp(p);
+            if now != last.1 {
+                last.1 = now;
+                match read_auth(p) {
+                    Ok(t) => served.set_access(PortalAccess::Tokens(t)),
+                    Err(e) => eprintln!("attestlog: keeping the last tokens: {}", e.message),
+                }
             }
         }
         drop(last);

@@ -120,7 +120,7 @@ pub struct Portal<T: Transport + Sync = Offline> {
     key_set_path: String,
     auditor: Auditor<T>,
     keys: RwLock<Arc<KeySetEndpoint>>,
-    access: PortalAccess,
+    access: RwLock<Arc<PortalAccess>>,
     links: EntryLinks,
 }
 
@@ -183,7 +183,7 @@ impl<T: Transport + Sync> Portal<T> {
             key_set_path: format!("/.well-known/{app}/attestation-keys.json"),
             auditor,
             keys: RwLock::new(Arc::new(KeySetEndpoint::new(keys))),
-            access,
+            access: RwLock::new(Arc::new(access)),
             links: EntryLinks::None,
         })
     }
@@ -201,6 +201,12 @@ impl<T: Transport + Sync> Portal<T> {
         let endpoint = Arc::new(KeySetEndpoint::new(keys));
         self.auditor.set_signer(keys.clone());
         *self.keys.write().unwrap_or_else(PoisonError::into_inner) = endpoint;
+    }
+
+    /// Who may read which tenant from now on (e.g. a token added to, or
+    /// removed from, the auth file): requests already authorized finish.
+    pub fn set_access(&self, access: PortalAccess) {
+        *self.access.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(access);
     }
 
     /// The key-set document's path.
@@ -298,7 +304,8 @@ impl<T: Transport + Sync> Portal<T> {
     /// The 401 or 403 to answer when the request may not read `tenant`'s
     /// pages; `None` when it may.
     fn refusal<B>(&self, req: &Request<B>, tenant: &str) -> Option<Response<Vec<u8>>> {
-        let tokens = match &self.access {
+        let access = Arc::clone(&self.access.read().unwrap_or_else(PoisonError::into_inner));
+        let tokens = match &*access {
             PortalAccess::Public => return None,
             PortalAccess::Tokens(t) => t,
         };
