@@ -480,6 +480,16 @@ impl<T: Transport + Sync> Auditor<T> {
         run_ready(self.core.audit_row(row))
     }
 
+    /// Audits `rows` (e.g. one page of a subject's) against one look at the
+    /// log: its current checkpoint and its consistency with the baseline,
+    /// as [`audit`](Self::audit) does for all of a subject's rows.
+    ///
+    /// # Errors
+    /// [`AuditError::Baseline`].
+    pub fn audit_rows(&self, rows: &[AttestationRow]) -> Result<Vec<AuditReport>, AuditError> {
+        run_ready(self.core.audit_rows(rows))
+    }
+
     /// Audits a Sigstore bundle offline: the same checks without the store
     /// and without asking the log (inclusion against the bundle's checkpoint;
     /// consistency is not checked).
@@ -592,9 +602,13 @@ impl<L> fmt::Debug for Core<L> {
 impl<L: LogOps> Core<L> {
     async fn audit(&self, tenant: &str, subject: &str) -> Result<Vec<AuditReport>, AuditError> {
         let rows = self.store.by_subject(tenant, subject)?;
+        self.audit_rows(&rows).await
+    }
+
+    async fn audit_rows(&self, rows: &[AttestationRow]) -> Result<Vec<AuditReport>, AuditError> {
         let state = self.log_state().await?;
         let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
+        for r in rows {
             out.push(self.audit_row_with(r, &state).await);
         }
         Ok(out)

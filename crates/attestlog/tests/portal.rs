@@ -266,7 +266,7 @@ fn subjects_with_slashes_at_signs_and_colons_round_trip_in_urls() {
         let v = page_json(&p, path, &w.acme);
         assert_eq!(v["subject"], ODD, "{path}");
         assert_eq!(v["attestations"].as_array().unwrap().len(), 2, "{path}");
-        assert_eq!(v["page"], encoded);
+        assert_eq!(v["url"], encoded);
         assert_eq!(v["passed"], true, "{v:#}");
     }
     // The tenant is one segment: a subject is not split into tenant parts.
@@ -601,4 +601,57 @@ fn entry_links_follow_the_log_url() {
         assert_eq!(EntryLinks::for_log_url(none), EntryLinks::None, "{none}");
         assert_eq!(EntryLinks::for_log_url(none).api(&uuid), None);
     }
+}
+
+#[test]
+fn a_subject_with_more_than_a_page_is_audited_a_page_at_a_time() {
+    let w = World::new("paging");
+    let a = Attestor::builder(
+        SigningKey::ed25519_from_seed(&[42; 32]),
+        attestlog::store::open(&w.db()).unwrap(),
+    )
+    .optional_log(Some(client(&w.log)))
+    .build();
+    let subject = "many@sha256";
+    let n = attestlog::portal::PAGE_SIZE * 2 + 1;
+    for i in 0..n {
+        a.attest(
+            "acme",
+            subject,
+            statement("m", ("sha256", format!("{i:064x}"))),
+        )
+        .unwrap();
+    }
+    let p = w.portal(w.tokens());
+    let base = audit_path("acme", subject);
+    let mut seen = std::collections::BTreeSet::new();
+    for (page, len) in [
+        (1, attestlog::portal::PAGE_SIZE),
+        (2, attestlog::portal::PAGE_SIZE),
+        (3, 1),
+    ] {
+        let v = page_json(&p, &format!("{base}?page={page}&format=json"), &w.acme);
+        assert_eq!(v["page"], page);
+        assert_eq!(v["pages"], 3);
+        assert_eq!(v["total"], n);
+        assert_eq!(v["passed"], true);
+        let atts = v["attestations"].as_array().unwrap();
+        assert_eq!(atts.len(), len, "page {page}");
+        for att in atts {
+            assert!(seen.insert(att["attestationId"].as_str().unwrap().to_owned()));
+        }
+    }
+    assert_eq!(seen.len(), n, "every attestation on exactly one page");
+    // Past the end: 404; not a number: page 1.
+    assert_eq!(
+        get(&p, &format!("{base}?page=4"), Some(&w.acme)).status(),
+        StatusCode::NOT_FOUND
+    );
+    let v = page_json(&p, &format!("{base}?page=x"), &w.acme);
+    assert_eq!(v["page"], 1);
+    // The HTML page links the next one.
+    let html = text(&get(&p, &format!("{base}?page=2"), Some(&w.acme)));
+    assert!(html.contains(r#"<a rel="prev" href="?page=1">"#), "{html}");
+    assert!(html.contains(r#"<a rel="next" href="?page=3">"#));
+    assert!(html.contains("Attestations 101–200 of 201"));
 }

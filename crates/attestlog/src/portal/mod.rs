@@ -29,7 +29,7 @@
 //! | path | who | what |
 //! |---|---|---|
 //! | `/.well-known/<app>/attestation-keys.json` | anyone | the key-set document ([`KeySetEndpoint`]) |
-//! | `/audit/<tenant>/<subject>` | the tenant | the subject's attestations, each audited now (HTML; JSON with `Accept: application/json` or `?format=json`) |
+//! | `/audit/<tenant>/<subject>` | the tenant | the subject's attestations, [`PAGE_SIZE`] a page (`?page=N`), each audited now (HTML; JSON with `Accept: application/json` or `?format=json`) |
 //! | `/attestations/<tenant>/<id>/envelope.json` | the tenant | the DSSE envelope as stored |
 //! | `/attestations/<tenant>/<id>/bundle.sigstore.json` | the tenant | a Sigstore bundle of the envelope with the entry as the log returns it now |
 //!
@@ -57,4 +57,4 @@ mod serve;
 #[cfg(feature = "portal")]
 pub use auth::{AUTH_FILE_VERSION, AuthError, TOKEN_PREFIX, TokenFile, TokenMatch, new_token};
 #[cfg(feature = "portal")]
-pub use serve::{EntryLinks, Portal, PortalAccess, PortalError, audit_path};
+pub use serve::{EntryLinks, PAGE_SIZE, Portal, PortalAccess, PortalError, audit_path};

@@ -45,8 +45,21 @@ pub(super) fn content_security_policy() -> String {
     CSP.clone()
 }
 
+/// Where a page is in the subject's attestations.
+pub(super) struct Paging {
+    /// This page, from 1.
+    pub(super) page: usize,
+    /// The position of its first attestation, from 1.
+    pub(super) first: usize,
+    /// All of the subject's attestations.
+    pub(super) total: usize,
+    /// How many pages there are.
+    pub(super) pages: usize,
+}
+
 /// One subject's page.
 pub(super) struct View<'a> {
+    pub(super) paging: Paging,
     pub(super) tenant: &'a str,
     pub(super) subject: &'a str,
     pub(super) key_set_path: &'a str,
@@ -125,6 +138,20 @@ impl View<'_> {
                                 " " (passed) " of " (total) " attestations verified just now against the key set ("
                                 a href=(self.key_set_path) { "attestation-keys.json" }
                                 ") and the transparency log."
+                                @if self.paging.pages > 1 {
+                                    " Attestations " (self.paging.first) "–" (self.paging.first + total - 1)
+                                    " of " (self.paging.total) " (page " (self.paging.page) " of " (self.paging.pages) ")."
+                                }
+                            }
+                            @if self.paging.pages > 1 {
+                                nav class="pages" {
+                                    @if self.paging.page > 1 {
+                                        a rel="prev" href={ "?page=" (self.paging.page - 1) } { "← previous page" } " "
+                                    }
+                                    @if self.paging.page < self.paging.pages {
+                                        a rel="next" href={ "?page=" (self.paging.page + 1) } { "next page →" }
+                                    }
+                                }
                             }
                         }
                     }
@@ -238,9 +265,12 @@ impl View<'_> {
         let v = json!({
             "tenant": self.tenant,
             "subject": self.subject,
-            "page": audit_path(self.tenant, self.subject),
+            "url": audit_path(self.tenant, self.subject),
             "keySet": self.key_set_path,
             "passed": !self.reports.is_empty() && self.passed() == self.reports.len(),
+            "page": self.paging.page,
+            "pages": self.paging.pages,
+            "total": self.paging.total,
             "attestations": attestations,
         });
         let mut out = serde_json::to_vec(&v).unwrap_or_default();

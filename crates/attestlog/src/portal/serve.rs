@@ -350,7 +350,17 @@ impl<T: Transport + Sync> Portal<T> {
     }
 
     fn audit_page<B>(&self, req: &Request<B>, tenant: &str, subject: &str) -> Response<Vec<u8>> {
-        let reports = match self.auditor.audit(tenant, subject) {
+        let rows = match self.auditor.store().by_subject(tenant, subject) {
+            Ok(r) => r,
+            Err(e) => return audit_failed(&crate::AuditError::Store(e), req),
+        };
+        // Only the page asked for is audited: a subject with thousands of
+        // attestations costs one page of work per request.
+        let page = query_page(req).unwrap_or(1);
+        let total = rows.len();
+        let start = (page - 1).saturating_mul(PAGE_SIZE).min(total);
+        let shown = &rows[start..(start + PAGE_SIZE).min(total)];
+        let reports = match self.auditor.audit_rows(shown) {
             Ok(r) => r,
             Err(e) => return audit_failed(&e, req),
         };
@@ -365,6 +375,12 @@ impl<T: Transport + Sync> Portal<T> {
             key_set_path: &self.key_set_path,
             links: &self.links,
             reports: &reports,
+            paging: page::Paging {
+                page,
+                first: start + 1,
+                total,
+                pages: total.div_ceil(PAGE_SIZE).max(1),
+            },
         };
         let mut r = if wants_json(req) {
             json(status, &view.to_json())
@@ -441,6 +457,20 @@ fn audit_failed<B>(e: &crate::AuditError, req: &Request<B>) -> Response<Vec<u8>>
         &format!("the audit could not run: {e}"),
         req,
     )
+}
+
+/// Attestations per audit page (`?page=N`, from 1).
+pub const PAGE_SIZE: usize = 100;
+
+/// The `page` query parameter: a number from 1; anything else is page 1.
+fn query_page<B>(req: &Request<B>) -> Option<usize> {
+    req.uri()
+        .query()?
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("page="))?
+        .parse::<usize>()
+        .ok()
+        .filter(|&n| n >= 1)
 }
 
 /// One percent-decoded path segment.
