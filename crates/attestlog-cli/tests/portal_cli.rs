@@ -13,7 +13,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
@@ -166,29 +166,20 @@ fn the_portal_serves_audit_pages_behind_tokens_and_a_browser_renders_them() {
 
     let mut c = bin();
     env(&mut c);
-    let mut child = c
-        .args([
-            "portal",
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--trust-current-tree",
-        ])
-        .arg("--keys")
-        .arg(&keys)
-        .arg("--auth")
-        .arg(dir.join("auth.json"))
-        .arg("--baseline")
-        .arg(dir.join("portal-baseline.json"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The line it prints once it listens is the event waited for.
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let v: Value = serde_json::from_str(&line).unwrap();
+    c.args([
+        "portal",
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--trust-current-tree",
+    ])
+    .arg("--keys")
+    .arg(&keys)
+    .arg("--auth")
+    .arg(dir.join("auth.json"))
+    .arg("--baseline")
+    .arg(dir.join("portal-baseline.json"));
+    let (child, v) = common::spawn_listening(c);
     let listening = v["listening"].as_str().unwrap().to_owned();
     let portal = Portal {
         child,

@@ -903,13 +903,23 @@ impl<L> Core<L> {
         r: &mut AuditReport,
         env: &Envelope,
         certificate: Option<&[u8]>,
-        binding: impl FnOnce(&mut AuditReport, &[u8]) -> Option<i64>,
+        binding: impl FnOnce(&mut AuditReport, &Statement) -> Option<i64>,
     ) -> Option<i64> {
         match self.signature_any_time(env, certificate) {
             Ok((payload, signer_key_id)) => {
                 r.push(AuditCheck::EnvelopeSignature, Ok(()));
-                let claimed = binding(r, &payload);
-                let statement = Statement::from_json(&payload).ok();
+                // The payload is parsed once, for the binding line and the
+                // facts the report shows.
+                let (claimed, statement) = match Statement::from_json(&payload) {
+                    Ok(s) => (binding(r, &s), Some(s)),
+                    Err(e) => {
+                        r.push(
+                            AuditCheck::Binding,
+                            Err(format!("the payload is not an in-toto statement: {e}")),
+                        );
+                        (None, None)
+                    }
+                };
                 let digest = statement
                     .as_ref()
                     .and_then(|s| {
@@ -1166,25 +1176,10 @@ fn from_rekor(report: &attest_rekor::Report, checks: &[Check]) -> Result<(), Str
     }
 }
 
-/// The signed payload as an in-toto statement, or a failed binding line.
-fn signed_statement(r: &mut AuditReport, payload: &[u8]) -> Option<Statement> {
-    match Statement::from_json(payload) {
-        Ok(s) => Some(s),
-        Err(e) => {
-            r.push(
-                AuditCheck::Binding,
-                Err(format!("the payload is not an in-toto statement: {e}")),
-            );
-            None
-        }
-    }
-}
-
 /// The binding line; returns the signed claimed time.
-fn binding_check(r: &mut AuditReport, payload: &[u8], row: &AttestationRow) -> Option<i64> {
+fn binding_check(r: &mut AuditReport, statement: &Statement, row: &AttestationRow) -> Option<i64> {
     let a = &row.attestation;
-    let statement = signed_statement(r, payload)?;
-    let claimed = claimed_time(&statement);
+    let claimed = claimed_time(statement);
     let bound = statement.subject.iter().any(|s| {
         s.annotations.get(binding::TENANT).and_then(|v| v.as_str()) == Some(a.tenant.as_str())
             && s.annotations.get(binding::SUBJECT).and_then(|v| v.as_str())
@@ -1211,8 +1206,7 @@ fn binding_check(r: &mut AuditReport, payload: &[u8], row: &AttestationRow) -> O
 
 /// The binding line of an offline bundle audit: the signed statement names
 /// a tenant and subject (taken into the report); returns the claimed time.
-fn bundle_binding(r: &mut AuditReport, payload: &[u8]) -> Option<i64> {
-    let statement = signed_statement(r, payload)?;
+fn bundle_binding(r: &mut AuditReport, statement: &Statement) -> Option<i64> {
     let bound = statement.subject.iter().find_map(|s| {
         let get = |k| s.annotations.get(k).and_then(|v| v.as_str());
         Some((get(binding::TENANT)?, get(binding::SUBJECT)?))
@@ -1228,7 +1222,7 @@ fn bundle_binding(r: &mut AuditReport, payload: &[u8]) -> Option<i64> {
             Err("the signed statement names no attestlog tenant and subject".into()),
         ),
     }
-    claimed_time(&statement)
+    claimed_time(statement)
 }
 
 fn claimed_time(s: &Statement) -> Option<i64> {

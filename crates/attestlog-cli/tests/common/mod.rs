@@ -51,19 +51,24 @@ impl Drop for Served {
     }
 }
 
-/// Starts the server on `dir` and reads the address it printed.
-pub fn serve(dir: &Path) -> Served {
-    let mut child = bin()
-        .args(["log", "serve", "--addr", "127.0.0.1:0", "--dir"])
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+/// Spawns `cmd` and reads the JSON line a server prints once it listens
+/// (the event a test waits for, never a time).
+pub fn spawn_listening(mut cmd: Command) -> (Child, Value) {
+    let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let v: Value = serde_json::from_str(&line).unwrap();
+    let v = serde_json::from_str(&line).unwrap();
+    (child, v)
+}
+
+/// Starts the server on `dir` and reads the address it printed.
+pub fn serve(dir: &Path) -> Served {
+    let mut cmd = bin();
+    cmd.args(["log", "serve", "--addr", "127.0.0.1:0", "--dir"])
+        .arg(dir);
+    let (child, v) = spawn_listening(cmd);
     assert_eq!(v["name"], "attestlog.local");
     Served {
         child,

@@ -532,7 +532,7 @@ fn common(h: &mut HeaderMap) {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    if let Ok(v) = HeaderValue::from_str(&page::content_security_policy()) {
+    if let Ok(v) = HeaderValue::from_str(page::content_security_policy()) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
 }
