@@ -12,6 +12,8 @@ mod error;
 mod hash;
 mod nodes;
 #[cfg(feature = "alloc")]
+pub mod tiles;
+#[cfg(feature = "alloc")]
 mod tree;
 mod verify;
 
