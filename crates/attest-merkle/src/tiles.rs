@@ -20,7 +20,7 @@
 //! [`TileReader`] does this for a checkpoint `(size, root)` the caller has
 //! already verified, and is a [`NodeReader`]: [`inclusion_plan`] and
 //! [`consistency_plan`] read proofs through it. Only verified tiles are handed
-//! to [`TileSource::verified`], so a cache behind it never keeps a lie.
+//! to [`TileSource::verified_tile`], so a cache behind it never keeps a lie.
 //!
 //! ```
 //! use attest_merkle::tiles::{MemoryTiles, TileReader};

@@ -12,8 +12,10 @@ mod note;
 pub mod pki;
 mod reason;
 pub mod sansio;
+pub mod signing;
 mod trust;
 pub mod tsp;
+pub mod v2;
 mod verdict;
 pub mod verify;
 pub mod x509;
@@ -35,5 +37,5 @@ pub use verify::{
     Artifact, BundlePolicy, Check, CheckError, NotVerified, Outcome, Reason, Report, SignerPolicy,
     TimeSource, VerificationPolicy, Verified, VerifiedCertificate, VerifiedEntry, VerifiedEvidence,
     VerifiedTime, logged_certificate_der, verify_bundle, verify_bundle_envelope, verify_log_entry,
-    verify_log_evidence,
+    verify_log_evidence, verify_tlog_evidence,
 };

@@ -14,6 +14,9 @@ pub enum Reason {
     /// The entry's log id names no trusted log.
     #[error("the entry's log id is not a trusted log")]
     UntrustedLog,
+    /// A Rekor v2 answer signed by a log the trusted root lists as v1.
+    #[error("the answer is from a log trusted as Rekor v1, not v2")]
+    NotAV2Log,
     /// The log key's validity window does not contain integratedTime.
     #[error("the log key was not valid at integratedTime")]
     LogKeyNotValidAtTime,
@@ -218,7 +221,7 @@ pub enum Reason {
     // time
     /// No verified time: a Rekor v2 entry carries none of its own.
     #[error(
-        "no verified time: Rekor v2 entries carry no time of their own and RFC 3161 timestamps are not verified by this version"
+        "no verified time: Rekor v2 entries carry no time of their own, and no RFC 3161 timestamp from a trusted authority verified"
     )]
     NoTimeFromV2,
     /// No verified time at all.

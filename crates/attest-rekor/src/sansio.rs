@@ -204,7 +204,7 @@ pub enum CreateResponse {
     },
 }
 
-fn request(
+pub(crate) fn request(
     method: Method,
     base: &str,
     path_and_query: &str,
@@ -334,7 +334,7 @@ pub fn public_key(base: &str) -> Result<Request<Vec<u8>>, UrlError> {
     request(Method::GET, base, "/api/v1/log/publicKey", Vec::new())
 }
 
-fn check(resp: &Response<Vec<u8>>, expected: StatusCode) -> Result<(), ResponseError> {
+pub(crate) fn check(resp: &Response<Vec<u8>>, expected: StatusCode) -> Result<(), ResponseError> {
     if resp.body().len() > MAX_RESPONSE_BYTES {
         return Err(ResponseError::TooLarge);
     }

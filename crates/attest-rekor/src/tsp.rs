@@ -82,6 +82,9 @@ pub enum TimestampError {
     /// The CMS signature does not verify with the signer's key.
     #[error("the token's signature does not verify")]
     Signature,
+    /// The response does not carry the request's nonce.
+    #[error("the timestamp does not carry the request's nonce")]
+    Nonce,
     /// The same token twice.
     #[error("the same timestamp appears twice")]
     Duplicate,
@@ -102,6 +105,82 @@ pub struct VerifiedTimestamp {
     pub gen_time: Timestamp,
     /// The trusted timestamp authority's URI.
     pub authority: String,
+    /// The TSTInfo's nonce, when it has one that fits a `u64` (compare it
+    /// with the request's: [`timestamp_request`]).
+    pub nonce: Option<u64>,
+}
+
+/// An RFC 3161 `TimeStampReq` (DER) for `signature`: version 1, message
+/// imprint SHA-256 of the signature bytes (what Sigstore timestamps),
+/// `nonce`, and `certReq` true so that the token embeds the TSA's
+/// certificate. POST it as `application/timestamp-query`.
+#[must_use]
+pub fn timestamp_request(signature: &[u8], nonce: u64) -> Vec<u8> {
+    let digest = Sha256::digest(signature);
+    let tlv = |tag: Tag, content: &[u8]| {
+        Any::new(tag, content)
+            .and_then(|a| a.to_der())
+            .unwrap_or_default()
+    };
+    let alg = [tlv(Tag::ObjectIdentifier, oid::SHA256.as_bytes())].concat();
+    let imprint = [
+        tlv(Tag::Sequence, &alg),
+        tlv(Tag::OctetString, digest.as_slice()),
+    ]
+    .concat();
+    let body = [
+        tlv(Tag::Integer, &[1]),
+        tlv(Tag::Sequence, &imprint),
+        tlv(Tag::Integer, &unsigned_integer(nonce)),
+        tlv(Tag::Boolean, &[0xff]),
+    ]
+    .concat();
+    tlv(Tag::Sequence, &body)
+}
+
+/// The content octets of a DER INTEGER holding `v` (minimal, non-negative).
+pub(crate) fn unsigned_integer(v: u64) -> Vec<u8> {
+    let bytes = v.to_be_bytes();
+    let skip = bytes.iter().take(7).take_while(|b| **b == 0).count();
+    let mut out = bytes[skip..].to_vec();
+    if out[0] & 0x80 != 0 {
+        out.insert(0, 0);
+    }
+    out
+}
+
+fn integer_u64(content: &[u8]) -> Option<u64> {
+    let trimmed = match content {
+        [0, rest @ ..] if !rest.is_empty() => rest,
+        [b, ..] if b & 0x80 != 0 => return None,
+        c => c,
+    };
+    if trimmed.len() > 8 {
+        return None;
+    }
+    Some(
+        trimmed
+            .iter()
+            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)),
+    )
+}
+
+/// The token of a TSA's `TimeStampResp` verified as [`verify_timestamp`]
+/// does, *and* answering this request: its nonce is `nonce`.
+///
+/// # Errors
+/// [`TimestampError`]; [`TimestampError::Nonce`] for another nonce.
+pub fn verify_response(
+    response: &[u8],
+    signature: &[u8],
+    nonce: u64,
+    authorities: &[CertificateAuthority],
+) -> Result<VerifiedTimestamp, TimestampError> {
+    let v = verify_timestamp(response, signature, authorities)?;
+    if v.nonce != Some(nonce) {
+        return Err(TimestampError::Nonce);
+    }
+    Ok(v)
 }
 
 /// The TLVs of a constructed value's content, each as received.
@@ -185,6 +264,7 @@ struct TstInfo {
     imprint_alg: ObjectIdentifier,
     imprint: Vec<u8>,
     gen_time: Timestamp,
+    nonce: Option<u64>,
 }
 
 fn parse_tst_info(der_bytes: &[u8]) -> Result<TstInfo, TimestampError> {
@@ -217,6 +297,12 @@ fn parse_tst_info(der_bytes: &[u8]) -> Result<TstInfo, TimestampError> {
         imprint_alg: alg.oid,
         imprint: hashed.value().to_vec(),
         gen_time: parse_gen_time(f[4].value())?,
+        // After genTime: accuracy (SEQUENCE), ordering (BOOLEAN), nonce
+        // (INTEGER), tsa [0], extensions [1]; the nonce is the only INTEGER.
+        nonce: f[5..]
+            .iter()
+            .find(|t| t.tag() == Tag::Integer)
+            .and_then(|t| integer_u64(t.value())),
     })
 }
 
@@ -375,5 +461,38 @@ pub fn verify_timestamp(
     Ok(VerifiedTimestamp {
         gen_time: tst.gen_time,
         authority: authority.uri.clone(),
+        nonce: tst.nonce,
     })
+}
+
+#[cfg(test)]
+mod request_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_request_is_der_with_the_imprint_and_nonce() {
+        for nonce in [0u64, 1, 0x7f, 0x80, 0xff00, u64::MAX] {
+            let req = timestamp_request(b"signature bytes", nonce);
+            let outer = tlvs(&req).unwrap();
+            let [seq] = outer.as_slice() else { panic!() };
+            assert_eq!(seq.tag(), Tag::Sequence);
+            let f = tlvs(seq.value()).unwrap();
+            assert_eq!(f.len(), 4);
+            assert_eq!(f[0].value(), [1]);
+            let imprint = tlvs(f[1].value()).unwrap();
+            assert_eq!(
+                imprint[1].value(),
+                Sha256::digest(b"signature bytes").as_slice()
+            );
+            assert_eq!(f[2].tag(), Tag::Integer);
+            // Minimal and non-negative, as DER requires.
+            let n = f[2].value();
+            assert!(n[0] & 0x80 == 0 && !(n.len() > 1 && n[0] == 0 && n[1] & 0x80 == 0));
+            assert_eq!(integer_u64(n), Some(nonce));
+            assert_eq!((f[3].tag(), f[3].value()), (Tag::Boolean, &[0xff][..]));
+        }
+        assert_eq!(integer_u64(&[0x80]), None, "negative");
+        assert_eq!(integer_u64(&[1; 9]), None, "too large");
+    }
 }

@@ -561,7 +561,31 @@ pub fn verify_log_evidence(
     }
 }
 
-fn single(check: Check, reason: Reason) -> NotVerified {
+/// Verifies only a bundle-form entry's log evidence (Rekor v2's
+/// `TransparencyLogEntry`, or a bundle's `tlogEntries[]`): log key, SET and
+/// integratedTime for a v1 log, checkpoint and inclusion. Not a verification
+/// of any signer or artifact.
+///
+/// # Errors
+/// [`NotVerified`].
+pub fn verify_tlog_evidence(
+    entry: &TlogEntry,
+    logs: &[TrustedLog],
+    now: Timestamp,
+) -> Result<VerifiedEvidence, NotVerified> {
+    let mut r = Rec::default();
+    let ev = evidence(&mut r, entry, logs, now, None, false);
+    match (ev.entry, &r.first) {
+        (Some(entry), None) => Ok(VerifiedEvidence {
+            entry,
+            time: ev.time,
+            report: r.report,
+        }),
+        _ => Err(r.into_error()),
+    }
+}
+
+pub(crate) fn single(check: Check, reason: Reason) -> NotVerified {
     let mut r = Rec::default();
     r.push(check, Err(fail(check, reason)));
     r.into_error()

@@ -4,6 +4,7 @@
 
 mod check;
 mod storage;
+mod tilelog;
 
 #[cfg(feature = "http")]
 mod server;
@@ -32,6 +33,9 @@ pub use server::{
     REQUEST_DEADLINE, Server, ServerError, WRITE_TIMEOUT, serve, serve_handler,
 };
 pub use storage::{Damage, OutOfRange, StorageError};
+pub use tilelog::{
+    DirStore, Integrated, TileLog, TileLogError, TileLogOptions, TileStore, c2sp_log_id,
+};
 
 /// Settings of a [`LocalLog`].
 #[derive(Clone)]
@@ -275,12 +279,12 @@ impl Drop for Inner {
 /// `LockFileEx` on Windows) on `LOCK`, held as long as the file is open and
 /// released by the OS when the process dies however it dies — no stale lock,
 /// no PID to check, no window between checking and taking.
-struct DirLock {
+pub(crate) struct DirLock {
     _file: std::fs::File,
 }
 
 impl DirLock {
-    fn take(dir: &Path) -> Result<Self, LocalError> {
+    pub(crate) fn take(dir: &Path) -> Result<Self, LocalError> {
         let file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)

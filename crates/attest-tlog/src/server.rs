@@ -88,6 +88,24 @@ impl Handler for LocalLog {
     }
 }
 
+impl Handler for crate::TileLog {
+    fn max_body_bytes(&self) -> usize {
+        crate::TileLog::max_body_bytes(self)
+    }
+
+    async fn call(&self, req: Request<Vec<u8>>) -> Response<Vec<u8>> {
+        // A write waits for its batch's checkpoint: off the async workers.
+        let log = self.clone();
+        tokio::task::spawn_blocking(move || log.handle(&req))
+            .await
+            .unwrap_or_else(|_| {
+                let mut r = Response::new(br#"{"code":500,"message":"internal error"}"#.to_vec());
+                *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                r
+            })
+    }
+}
+
 /// A [`Handler`] from a synchronous function that may block: each request
 /// runs on tokio's blocking pool (at most [`MAX_IN_FLIGHT_REQUESTS`] at
 /// once, the server's own limit), never on a connection worker.

@@ -699,6 +699,19 @@ impl<T: Transport + Sync> RekorClient<T> {
         self
     }
 
+    /// One exchange with the client's retries (for the v2 client).
+    pub(crate) fn exchange_blocking(
+        &self,
+        req: &Request<Vec<u8>>,
+    ) -> Result<(Response<Vec<u8>>, u32), ClientError> {
+        run_blocking(self.exchange(req))
+    }
+
+    /// The client's clock.
+    pub(crate) fn now(&self) -> attest_dsse::Timestamp {
+        self.core.clock.now()
+    }
+
     client_operations!(; run_blocking;);
 }
 
@@ -799,7 +812,7 @@ impl Future for ThreadDelay {
     }
 }
 
-fn single_failure(check: Check, detail: &str) -> ClientError {
+pub(crate) fn single_failure(check: Check, detail: &str) -> ClientError {
     ClientError::Verification(Report::failure(check, detail))
 }
 

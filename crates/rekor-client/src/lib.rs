@@ -7,6 +7,7 @@ mod client;
 mod reqwest_transport;
 #[cfg(feature = "ureq")]
 mod ureq_transport;
+pub mod v2;
 
 pub use client::{
     AsyncRekorClient, AsyncTransport, ClientError, Published, RekorClient, RetryPolicy, Transport,

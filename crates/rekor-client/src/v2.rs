@@ -1,0 +1,378 @@
+//! A Rekor v2 client (blocking): publish a `hashedrekord` 0.0.2 entry, read
+//! the log's static tiles (C2SP tlog-tiles) from a read URL configured apart
+//! from the write URL, compute inclusion and consistency proofs from tiles
+//! that are each verified against a verified checkpoint, and keep verified
+//! tiles in an optional on-disk cache.
+//!
+//! ```no_run
+//! # fn demo(transport: impl rekor_client::Transport + Sync, logs: Vec<attest_rekor::TrustedLog>,
+//! #         req: attest_rekor::v2::V2Request) -> Result<(), rekor_client::ClientError> {
+//! use rekor_client::v2::RekorV2Client;
+//! let client = RekorV2Client::new("https://log2025-1.rekor.sigstore.dev", transport, logs)
+//!     .with_tile_cache("/var/cache/attestlog/tiles");
+//! let published = client.publish(&req)?;      // verified before it is returned
+//! let head = client.checkpoint()?;            // signed by a trusted v2 key
+//! client.prove_inclusion(&published.body, published.evidence.entry.log_index, &head)?;
+//! # Ok(()) }
+//! ```
+
+use std::path::PathBuf;
+
+use attest_merkle::tiles::{TileError, TileId, TileReader, TileSource};
+use attest_merkle::{
+    consistency_plan, inclusion_plan, leaf_hash, verify_consistency, verify_inclusion,
+};
+use attest_rekor::bundle::TlogEntry;
+use attest_rekor::sansio::ResponseError;
+use attest_rekor::v2::{self as proto, V2Request};
+use attest_rekor::verify::{Check, VerifiedCheckpoint, VerifiedEvidence};
+use attest_rekor::{LogApi, TrustedLog};
+use base64ct::{Base64, Encoding};
+
+use crate::client::{ClientError, RekorClient, RetryPolicy, Transport};
+
+/// A v2 entry the log returned, verified (body ours, checkpoint signed by a
+/// trusted v2 key, inclusion proven, index bound).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct V2Published {
+    /// The `TransparencyLogEntry` as the log sent it (bundle form).
+    pub entry: TlogEntry,
+    /// The canonical body bytes (the leaf).
+    pub body: Vec<u8>,
+    /// What verifying it established.
+    pub evidence: VerifiedEvidence,
+}
+
+/// The blocking Rekor v2 client.
+pub struct RekorV2Client<T> {
+    http: RekorClient<T>,
+    read_base: String,
+    cache: Option<PathBuf>,
+}
+
+impl<T: Transport + Sync> RekorV2Client<T> {
+    /// A client writing to and reading from `base`, trusting `logs` (only
+    /// the [`LogApi::V2`] ones are used). Each attempt may take 30 s: a v2
+    /// log answers once a checkpoint covers the entry.
+    pub fn new(base: impl Into<String>, transport: T, logs: Vec<TrustedLog>) -> Self {
+        let base = base.into();
+        Self {
+            read_base: base.clone(),
+            http: RekorClient::new(base, transport, logs),
+            cache: None,
+        }
+    }
+
+    /// Reads tiles and checkpoints from `read_base` (a CDN or static
+    /// server) instead of the write URL.
+    #[must_use]
+    pub fn with_read_url(mut self, read_base: impl Into<String>) -> Self {
+        self.read_base = read_base.into();
+        self
+    }
+
+    /// Keeps verified tiles under `dir` (created on demand). A cached tile
+    /// is used only after it verifies against the checkpoint at hand; one
+    /// that fails is fetched again.
+    #[must_use]
+    pub fn with_tile_cache(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache = Some(dir.into());
+        self
+    }
+
+    /// Sets the retry policy (its per-attempt timeout should stay ≥ 30 s).
+    #[must_use]
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.http = self.http.with_retry(retry);
+        self
+    }
+
+    /// Replaces the clock used to check key validity.
+    #[must_use]
+    pub fn with_clock(mut self, clock: impl attest_dsse::Clock + 'static) -> Self {
+        self.http = self.http.with_clock(clock);
+        self
+    }
+
+    /// Replaces how the client waits between attempts.
+    #[must_use]
+    pub fn with_sleep(
+        mut self,
+        sleep: impl Fn(std::time::Duration) + Send + Sync + 'static,
+    ) -> Self {
+        self.http = self.http.with_sleep(sleep);
+        self
+    }
+
+    fn v2_logs(&self) -> Vec<TrustedLog> {
+        self.http
+            .trusted_logs()
+            .iter()
+            .filter(|l| l.api == LogApi::V2)
+            .cloned()
+            .collect()
+    }
+
+    /// Publishes `request` (`POST /api/v2/log/entries`) and verifies the
+    /// answer before returning it.
+    ///
+    /// # Errors
+    /// [`ClientError`]: an answer that does not verify is `Verification`.
+    pub fn publish(&self, request: &V2Request) -> Result<V2Published, ClientError> {
+        let req = proto::create_entry(self.http.base_url(), request)?;
+        let (resp, attempts) = self.http.exchange_blocking(&req)?;
+        let entry = proto::parse_created(&resp)
+            .map_err(|source| ClientError::Response { attempts, source })?;
+        let evidence = proto::verify_created(&entry, request, &self.v2_logs(), self.http.now())
+            .map_err(|e| ClientError::Verification(e.report))?;
+        let body = Base64::decode_vec(&entry.canonicalized_body).unwrap_or_default();
+        Ok(V2Published {
+            entry,
+            body,
+            evidence,
+        })
+    }
+
+    fn get(&self, path: &str) -> Result<Vec<u8>, ClientError> {
+        let req = proto::get_static(&self.read_base, path)?;
+        let (resp, attempts) = self.http.exchange_blocking(&req)?;
+        proto::parse_static(&resp)
+            .map(<[u8]>::to_vec)
+            .map_err(|source| ClientError::Response { attempts, source })
+    }
+
+    /// The log's latest checkpoint, verified against the trusted v2 keys.
+    ///
+    /// # Errors
+    /// [`ClientError`]; a checkpoint no trusted v2 key signed is
+    /// `Verification`.
+    pub fn checkpoint(&self) -> Result<VerifiedCheckpoint, ClientError> {
+        let bytes = self.get("checkpoint")?;
+        let note = String::from_utf8(bytes).map_err(|_| {
+            crate::client::single_failure(Check::CheckpointSignature, "the checkpoint is not UTF-8")
+        })?;
+        let logs = self.v2_logs();
+        let mut last = None;
+        for log in &logs {
+            match attest_rekor::verify::verify_checkpoint(&note, log) {
+                Ok(cp) => return Ok(cp),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(crate::client::single_failure(
+            Check::CheckpointSignature,
+            &last.map_or_else(|| "no trusted Rekor v2 log".to_owned(), |e| e.to_string()),
+        ))
+    }
+
+    /// A tile reader for the tree of `checkpoint`: every tile verified
+    /// against it before use.
+    #[must_use]
+    pub fn tiles(&self, checkpoint: &VerifiedCheckpoint) -> TileReader<HttpTiles<'_, T>> {
+        TileReader::new(HttpTiles { client: self }, checkpoint.size, checkpoint.root)
+    }
+
+    /// Proves that `body` (exact bytes) is leaf `index` of `checkpoint`'s
+    /// tree, from tiles.
+    ///
+    /// # Errors
+    /// [`ClientError`]: a lying tile, or a body that is not that leaf, is
+    /// `Verification`.
+    pub fn prove_inclusion(
+        &self,
+        body: &[u8],
+        index: u64,
+        checkpoint: &VerifiedCheckpoint,
+    ) -> Result<(), ClientError> {
+        let reader = self.tiles(checkpoint);
+        let plan = inclusion_plan(index, checkpoint.size)
+            .map_err(|e| crate::client::single_failure(Check::Inclusion, &e.to_string()))?;
+        let proof = plan.read_proof(&reader).map_err(tile_error)?;
+        verify_inclusion(
+            index,
+            checkpoint.size,
+            &leaf_hash(body),
+            &proof,
+            &checkpoint.root,
+        )
+        .map_err(|e| crate::client::single_failure(Check::Inclusion, &e.to_string()))
+    }
+
+    /// The data of leaf `index` of `checkpoint`'s tree, from its verified
+    /// entry bundle.
+    ///
+    /// # Errors
+    /// [`ClientError`].
+    pub fn entry(
+        &self,
+        index: u64,
+        checkpoint: &VerifiedCheckpoint,
+    ) -> Result<Vec<u8>, ClientError> {
+        self.tiles(checkpoint).entry(index).map_err(tile_error)
+    }
+
+    /// Proves that `new` extends `old` (two verified checkpoints of this
+    /// log), from tiles of `new`'s tree.
+    ///
+    /// # Errors
+    /// [`ClientError`]: a fork or a lying tile is `Verification`.
+    pub fn prove_consistency(
+        &self,
+        old: &VerifiedCheckpoint,
+        new: &VerifiedCheckpoint,
+    ) -> Result<(), ClientError> {
+        let fail = |d: &str| crate::client::single_failure(Check::Inclusion, d);
+        if old.origin != new.origin {
+            return Err(fail("the checkpoints are of different logs"));
+        }
+        if new.size < old.size {
+            return Err(fail("the log shrank"));
+        }
+        if old.size == new.size {
+            return if old.root == new.root {
+                Ok(())
+            } else {
+                Err(fail(
+                    "two checkpoints of the same size with different roots: the log forked",
+                ))
+            };
+        }
+        if old.size == 0 {
+            return Ok(());
+        }
+        let reader = self.tiles(new);
+        let proof = consistency_plan(old.size, new.size)
+            .map_err(|e| fail(&e.to_string()))?
+            .read_proof(&reader)
+            .map_err(tile_error)?;
+        verify_consistency(old.size, new.size, &proof, &old.root, &new.root)
+            .map_err(|e| fail(&e.to_string()))
+    }
+
+    /// Monitors the log from a kept checkpoint: the latest checkpoint,
+    /// verified and proven consistent with `kept`. Keep what it returns.
+    ///
+    /// # Errors
+    /// [`ClientError`].
+    pub fn monitor(&self, kept: &VerifiedCheckpoint) -> Result<VerifiedCheckpoint, ClientError> {
+        let latest = self.checkpoint()?;
+        self.prove_consistency(kept, &latest)?;
+        Ok(latest)
+    }
+}
+
+fn tile_error(e: TileError<ClientError>) -> ClientError {
+    match e {
+        TileError::Source(e) => e,
+        other => crate::client::single_failure(Check::Inclusion, &other.to_string()),
+    }
+}
+
+/// Tiles over HTTP from the client's read URL, through its cache.
+pub struct HttpTiles<'a, T> {
+    client: &'a RekorV2Client<T>,
+}
+
+impl<T> std::fmt::Debug for HttpTiles<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpTiles")
+            .field("read_base", &self.client.read_base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Transport + Sync> HttpTiles<'_, T> {
+    fn cached(&self, path: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.client.cache.as_ref()?.join(path)).ok()
+    }
+
+    fn keep(&self, path: &str, bytes: &[u8]) {
+        let Some(dir) = &self.client.cache else {
+            return;
+        };
+        let file = dir.join(path);
+        // Best effort: a cache that cannot be written is only slower. The
+        // file is written under a temporary name and renamed, so a reader
+        // never sees half a tile (and would refuse one if it did).
+        if let Some(parent) = file.parent()
+            && std::fs::create_dir_all(parent).is_ok()
+        {
+            let tmp = file.with_extension(format!("tmp{}", std::process::id()));
+            if std::fs::write(&tmp, bytes).is_ok() {
+                let _ = std::fs::rename(&tmp, &file);
+            }
+        }
+    }
+
+    /// A tile's bytes: the cache (unless `fresh`), else the read URL; a
+    /// partial tile that is gone (the log grew) is cut from the full one.
+    fn fetch(
+        &self,
+        path: &str,
+        full: &str,
+        width: u16,
+        hashed: bool,
+        fresh: bool,
+    ) -> Result<Vec<u8>, ClientError> {
+        if !fresh && let Some(b) = self.cached(path) {
+            return Ok(b);
+        }
+        match self.client.get(path) {
+            Err(ClientError::Response {
+                source: ResponseError::NotFound,
+                ..
+            }) if path != full => {
+                let bytes = self.client.get(full)?;
+                Ok(if hashed {
+                    bytes
+                        .get(..usize::from(width) * 32)
+                        .unwrap_or(&bytes)
+                        .to_vec()
+                } else {
+                    prefix_entries(&bytes, width)
+                })
+            }
+            other => other,
+        }
+    }
+}
+
+/// The first `width` length-prefixed entries of a full entry bundle (the
+/// rest as is, for the verifier to refuse, if it is malformed).
+fn prefix_entries(bundle: &[u8], width: u16) -> Vec<u8> {
+    let mut pos = 0usize;
+    for _ in 0..width {
+        let Some(len) = bundle.get(pos..pos + 2) else {
+            return bundle.to_vec();
+        };
+        pos += 2 + usize::from(u16::from_be_bytes([len[0], len[1]]));
+    }
+    bundle.get(..pos).unwrap_or(bundle).to_vec()
+}
+
+impl<T: Transport + Sync> TileSource for HttpTiles<'_, T> {
+    type Error = ClientError;
+
+    fn read_tile(&self, tile: TileId, fresh: bool) -> Result<Vec<u8>, ClientError> {
+        self.fetch(&tile.path(), &tile.full().path(), tile.width, true, fresh)
+    }
+
+    fn read_entry_bundle(&self, tile: TileId, fresh: bool) -> Result<Vec<u8>, ClientError> {
+        self.fetch(
+            &tile.entries_path(),
+            &tile.full().entries_path(),
+            tile.width,
+            false,
+            fresh,
+        )
+    }
+
+    fn verified_tile(&self, tile: TileId, bytes: &[u8]) {
+        self.keep(&tile.path(), bytes);
+    }
+
+    fn verified_entry_bundle(&self, tile: TileId, bytes: &[u8]) {
+        self.keep(&tile.entries_path(), bytes);
+    }
+}
