@@ -1059,14 +1059,25 @@ impl Shared {
 /// [`LocalError::Key`] or [`LocalError::Read`] for an unreadable key, [`LocalError::Storage`] when
 /// the file cannot be written.
 pub fn load_or_create_key(path: &Path) -> Result<SigningKey, LocalError> {
+    load_or_create_key_of(path, attest_dsse::Algorithm::EcdsaP256Sha256)
+}
+
+/// [`load_or_create_key`], creating a key of `alg` when the file is missing
+/// (a tile log's key is Ed25519).
+///
+/// # Errors
+/// [`LocalError`].
+pub fn load_or_create_key_of(
+    path: &Path,
+    alg: attest_dsse::Algorithm,
+) -> Result<SigningKey, LocalError> {
     match std::fs::read_to_string(path) {
         Ok(pem) => SigningKey::from_pkcs8_pem(&pem).map_err(|source| LocalError::Key {
             path: path.to_owned(),
             source,
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = SigningKey::generate(attest_dsse::Algorithm::EcdsaP256Sha256)
-                .map_err(LocalError::NewKey)?;
+            let key = SigningKey::generate(alg).map_err(LocalError::NewKey)?;
             let pem = key.to_pkcs8_pem().map_err(LocalError::NewKey)?;
             let io = |source| {
                 LocalError::Storage(StorageError::Io {

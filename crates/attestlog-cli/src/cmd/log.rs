@@ -13,19 +13,27 @@ use crate::cmd::print_json;
 /// `attestlog log` subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum LogCommand {
-    /// Serve an embedded Rekor v1 log from a directory (created on first
+    /// Serve an embedded Rekor log from a directory (created on first
     /// start). Prints one JSON line with the bound address, then serves until
     /// killed; every acknowledged entry is on disk.
+    ///
+    /// `--api v2` serves a Rekor v2 tile log: `POST /api/v2/log/entries`
+    /// (hashedrekord 0.0.2, answered once the batch's checkpoint is durable)
+    /// and the static C2SP tlog-tiles reads (`/checkpoint`, `/tile/…`),
+    /// which are plain files under DIR that any static server can serve.
     Serve {
         /// The log's directory.
         #[arg(long)]
         dir: PathBuf,
+        /// The Rekor API: 1 (REST, SETs) or 2 (tiles, C2SP checkpoints).
+        #[arg(long, value_name = "1|2", default_value = "1", value_parser = ["1", "2", "v1", "v2"])]
+        api: String,
         /// Address to listen on (`127.0.0.1:0` picks a free port).
         #[arg(long, default_value = "127.0.0.1:3000")]
         addr: String,
         /// The log's own signing key, PKCS#8 PEM (default: DIR/log-key.pem).
-        /// A missing file is created with a new ECDSA P-256 key, as Rekor
-        /// uses. (`--key` is always a signer's key; the log's is `--log-key`.)
+        /// A missing file is created with a new key: ECDSA P-256 for a v1
+        /// log (as Rekor v1), Ed25519 for a v2 log (as Rekor v2). (`--key` is always a signer's key; the log's is `--log-key`.)
         #[arg(long = "log-key", value_name = "PEM")]
         key: Option<PathBuf>,
         /// Name checkpoints are signed under; fixed when the log is created.
@@ -82,6 +90,15 @@ pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
     let (dir, addr, key, name, max_connections) = match cmd {
         LogCommand::Serve {
             dir,
+            api,
+            addr,
+            key,
+            name,
+            max_connections,
+        } if api.ends_with('2') => return serve_v2(&dir, &addr, key, name, max_connections),
+        LogCommand::Serve {
+            dir,
+            api: _,
             addr,
             key,
             name,
@@ -127,6 +144,51 @@ pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
         "discardedTornBytes": report.discarded_bytes,
         "rebuiltDerivedFiles": report.rebuilt_derived,
         "logPublicKey": public_path,
+        "maxConnections": server.max_connections(),
+    }))?;
+    server.join();
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `log serve --api 2`.
+fn serve_v2(
+    dir: &std::path::Path,
+    addr: &str,
+    key: Option<PathBuf>,
+    name: String,
+    max_connections: usize,
+) -> Result<ExitCode, Failure> {
+    not_a_file(dir)?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Failure::input(format_args!("{}: {e}", dir.display())))?;
+    let key_path = key.unwrap_or_else(|| dir.join("log-key.pem"));
+    let key = attest_tlog::load_or_create_key_of(&key_path, attest_dsse::Algorithm::Ed25519)
+        .map_err(|e| Failure::input(format_args!("{e}")))?;
+    let public_path = dir.join("log-public.pem");
+    let pem = key.public_key().to_pem();
+    if std::fs::read_to_string(&public_path).ok().as_deref() != Some(pem.as_str()) {
+        std::fs::write(&public_path, &pem)
+            .map_err(|e| Failure::input(format_args!("{}: {e}", public_path.display())))?;
+    }
+    let options = attest_tlog::TileLogOptions::default().with_name(name);
+    let log = attest_tlog::TileLog::open(dir, key, options)
+        .map_err(|e| Failure::input(format_args!("{}: {e}", dir.display())))?;
+    let size = log
+        .checkpoint()
+        .lines()
+        .nth(1)
+        .and_then(|l| l.parse::<u64>().ok())
+        .unwrap_or(0);
+    let server =
+        attest_tlog::serve_handler(log.clone(), addr, max_connections).map_err(Failure::input)?;
+    print_json(&serde_json::json!({
+        "listening": format!("http://{}", server.local_addr()),
+        "api": 2,
+        "name": log.name(),
+        "logId": log.log_id().to_base64(),
+        "treeSize": size,
+        "logPublicKey": public_path,
+        "tiles": dir,
         "maxConnections": server.max_connections(),
     }))?;
     server.join();

@@ -1,0 +1,154 @@
+//! `attestlog log serve --api 2` over loopback: the v2 client publishes
+//! message signatures and DSSE envelopes and verifies each answer; tiles are
+//! read, cached and proven from; the served files are plain files in DIR;
+//! the server is killed with SIGKILL while clients publish, restarted on the
+//! same directory, and every acknowledged entry is there.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
+mod common;
+
+use std::process::Child;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use attest_dsse::{Algorithm, Envelope, PublicKey, SigningKey};
+use attest_rekor::v2::V2Request;
+use attest_rekor::{LogApi, LogId, TrustedLog};
+use attestlog_testkit::TempDir;
+use common::{bin, spawn_listening};
+use rekor_client::UreqTransport;
+use rekor_client::v2::RekorV2Client;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(dir: &std::path::Path) -> (Killed, Value) {
+    let mut cmd = bin();
+    cmd.args([
+        "log",
+        "serve",
+        "--api",
+        "2",
+        "--addr",
+        "127.0.0.1:0",
+        "--dir",
+    ])
+    .arg(dir);
+    let (child, v) = spawn_listening(cmd);
+    (Killed(child), v)
+}
+
+fn trusted(v: &Value) -> Vec<TrustedLog> {
+    let pem = std::fs::read_to_string(v["logPublicKey"].as_str().unwrap()).unwrap();
+    let id = LogId::from_base64(v["logId"].as_str().unwrap()).unwrap();
+    vec![
+        TrustedLog::new(
+            id,
+            PublicKey::from_pem(&pem).unwrap(),
+            v["name"].as_str().unwrap(),
+            v["listening"].as_str().unwrap(),
+        )
+        .with_api(LogApi::V2),
+    ]
+}
+
+fn client(v: &Value) -> RekorV2Client<UreqTransport> {
+    RekorV2Client::new(
+        v["listening"].as_str().unwrap(),
+        UreqTransport::new(),
+        trusted(v),
+    )
+}
+
+fn message(key: &SigningKey, n: u64) -> V2Request {
+    let a = format!("artifact {n}");
+    let d: [u8; 32] = Sha256::digest(a.as_bytes()).into();
+    V2Request::message(d, key.sign(a.as_bytes()), key.public_key()).unwrap()
+}
+
+#[test]
+fn a_v2_log_publishes_proves_and_survives_sigkill() {
+    let tmp = TempDir::new("cli-v2");
+    let dir = tmp.file("log");
+    let key = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
+    let (server, v) = serve(&dir);
+    assert_eq!(v["api"], 2);
+    assert_eq!(v["treeSize"], 0);
+    let c = client(&v).with_tile_cache(tmp.file("cache"));
+    let m = c.publish(&message(&key, 0)).unwrap();
+    let env = Envelope::sign("application/vnd.in-toto+json", b"{}".to_vec(), &[&key]).unwrap();
+    let d = c
+        .publish(&V2Request::dsse(&env, key.public_key()).unwrap())
+        .unwrap();
+    let head = c.checkpoint().unwrap();
+    c.prove_inclusion(&m.body, 0, &head).unwrap();
+    assert_eq!(c.entry(1, &head).unwrap(), d.body);
+    // The reads are plain files in the log directory.
+    assert_eq!(
+        std::fs::read_to_string(dir.join("checkpoint")).unwrap(),
+        head.note
+    );
+    assert!(dir.join("tile/0/000.p/2").exists());
+    assert!(dir.join("tile/entries/000.p/2").exists());
+    // A request the log refuses is a 400 with a reason, not an entry.
+    let mut bad = message(&key, 1);
+    bad.signature[8] ^= 1;
+    let e = c.publish(&bad).unwrap_err().to_string();
+    assert!(e.contains("400") && e.contains("does not verify"), "{e}");
+
+    // SIGKILL while four clients publish; every acknowledged entry stays.
+    type Acked = Vec<(u64, Vec<u8>)>;
+    let acked: Arc<Mutex<Acked>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let threads: Vec<_> = (0..4u64)
+        .map(|t| {
+            let (acked, stop, v, key) = (acked.clone(), stop.clone(), v.clone(), key.clone());
+            std::thread::spawn(move || {
+                let c = client(&v)
+                    .with_retry(rekor_client::RetryPolicy::default().with_max_attempts(1));
+                for i in 0.. {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    match c.publish(&message(&key, 1000 * (t + 1) + i)) {
+                        Ok(p) => acked
+                            .lock()
+                            .unwrap()
+                            .push((p.evidence.entry.log_index, p.body)),
+                        Err(_) => break, // the server is gone
+                    }
+                }
+            })
+        })
+        .collect();
+    // Kill once 40 entries are acknowledged (the event, not a time).
+    while acked.lock().unwrap().len() < 40 {
+        std::thread::yield_now();
+    }
+    drop(server);
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        t.join().unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    let (_server, v2) = serve(&dir);
+    assert!(v2["treeSize"].as_u64().unwrap() >= acked.len() as u64 + 2);
+    assert_eq!(v2["logId"], v["logId"], "the same log after restart");
+    let c = client(&v2);
+    let after = c.checkpoint().unwrap();
+    c.prove_consistency(&head, &after).unwrap();
+    for (index, body) in &acked {
+        c.prove_inclusion(body, *index, &after).unwrap();
+    }
+    // And it goes on.
+    assert!(c.publish(&message(&key, 99)).is_ok());
+}
