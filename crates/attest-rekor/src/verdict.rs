@@ -549,16 +549,7 @@ pub fn verify_log_evidence(
     let tlog = entry
         .to_tlog_entry()
         .map_err(|e| single(Check::LogKey, Reason::RestEntry(Arc::new(e))))?;
-    let mut r = Rec::default();
-    let ev = evidence(&mut r, &tlog, logs, now, None, false);
-    match (ev.entry, &r.first) {
-        (Some(entry), None) => Ok(VerifiedEvidence {
-            entry,
-            time: ev.time,
-            report: r.report,
-        }),
-        _ => Err(r.into_error()),
-    }
+    verify_tlog_evidence(&tlog, logs, now)
 }
 
 /// Verifies only a bundle-form entry's log evidence (Rekor v2's

@@ -259,19 +259,16 @@ struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        // Closing the queue lets the writer finish what it has and exit.
-        self.tx
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(w) = self
-            .writer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        {
-            let _ = w.join();
-        }
+        close_writer(&self.tx, &self.writer);
+    }
+}
+
+/// Closes a writer thread's queue and waits for it: it finishes what it
+/// has and exits (both logs' handles do this when the last clone drops).
+pub(crate) fn close_writer<T>(tx: &Mutex<Option<T>>, writer: &Mutex<Option<JoinHandle<()>>>) {
+    tx.lock().unwrap_or_else(PoisonError::into_inner).take();
+    if let Some(w) = writer.lock().unwrap_or_else(PoisonError::into_inner).take() {
+        let _ = w.join();
     }
 }
 

@@ -352,18 +352,7 @@ struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        self.tx
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(w) = self
-            .writer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        {
-            let _ = w.join();
-        }
+        crate::close_writer(&self.tx, &self.writer);
     }
 }
 
