@@ -111,6 +111,20 @@ impl VerificationMaterial {
     }
 }
 
+impl VerificationMaterial {
+    /// The same material with these RFC 3161 timestamp responses (DER, as
+    /// the TSA sent them) in `timestampVerificationData`.
+    #[must_use]
+    pub fn with_rfc3161_timestamps(mut self, responses: &[Vec<u8>]) -> Self {
+        let list: Vec<serde_json::Value> = responses
+            .iter()
+            .map(|r| serde_json::json!({ "signedTimestamp": Base64::encode_string(r) }))
+            .collect();
+        self.timestamp_verification_data = Some(serde_json::json!({ "rfc3161Timestamps": list }));
+        self
+    }
+}
+
 /// `{"hint": …}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicKeyHint {
@@ -249,6 +263,28 @@ impl Bundle {
             dsse_envelope: Some(raw),
             message_signature: None,
         })
+    }
+
+    /// A bundle v0.3 of a signature over the artifact whose SHA-256 is
+    /// `digest`, with this verification material.
+    #[must_use]
+    pub fn v03_message(
+        verification_material: VerificationMaterial,
+        digest: &[u8; 32],
+        signature: &[u8],
+    ) -> Self {
+        Self {
+            media_type: MEDIA_TYPE_V03.to_owned(),
+            verification_material,
+            dsse_envelope: None,
+            message_signature: Some(MessageSignature {
+                message_digest: MessageDigest {
+                    algorithm: "SHA2_256".to_owned(),
+                    digest: Base64::encode_string(digest),
+                },
+                signature: Base64::encode_string(signature),
+            }),
+        }
     }
 
     /// Parses bundle JSON and checks its media type and content.

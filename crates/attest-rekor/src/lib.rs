@@ -14,6 +14,7 @@ mod reason;
 pub mod sansio;
 pub mod signing;
 mod trust;
+pub mod tsa;
 pub mod tsp;
 pub mod v2;
 mod verdict;

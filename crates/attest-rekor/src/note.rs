@@ -138,6 +138,18 @@ impl NoteVerifier {
         Self { name, key_id, key }
     }
 
+    /// A verifier selecting signature lines by an explicit key id (a Rekor
+    /// v2 log's id names its key: the first 4 bytes are the note key id,
+    /// whatever name the trusted root's URL gives it).
+    #[must_use]
+    pub(crate) fn with_key_id(name: impl Into<String>, key_id: [u8; 4], key: PublicKey) -> Self {
+        Self {
+            name: name.into(),
+            key_id,
+            key,
+        }
+    }
+
     /// Parses a C2SP verifier key, `<name>+<key id hex>+<base64(0x01 ‖ Ed25519 key)>`,
     /// checking that the key id matches the key.
     ///

@@ -146,7 +146,13 @@ impl TrustedLog {
         if self.api == LogApi::V1 || self.key.algorithm() != Algorithm::Ed25519 {
             NoteVerifier::rekor_v1(self.name.clone(), self.key.clone())
         } else {
-            NoteVerifier::c2sp(self.name.clone(), self.key.clone())
+            // A Rekor v2 log's id is the C2SP key hash of (name, key): its
+            // first 4 bytes are the key id its checkpoints are signed under,
+            // so the trusted id selects the lines even when the URL's host
+            // is not the key's name (an embedded log behind any address).
+            let mut id = [0u8; 4];
+            id.copy_from_slice(&self.log_id.0[..4]);
+            NoteVerifier::with_key_id(self.name.clone(), id, self.key.clone())
         }
     }
 

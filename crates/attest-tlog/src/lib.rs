@@ -5,6 +5,7 @@
 mod check;
 mod storage;
 mod tilelog;
+mod tsa;
 
 #[cfg(feature = "http")]
 mod server;
@@ -30,12 +31,13 @@ pub use check::{CheckReport, RepairReport, check, repair};
 #[cfg(feature = "http")]
 pub use server::{
     Blocking, HEAD_DEADLINE, Handler, IN_FLIGHT_BODY_BYTES, MAX_HEAD, MAX_IN_FLIGHT_REQUESTS,
-    REQUEST_DEADLINE, Server, ServerError, WRITE_TIMEOUT, serve, serve_handler,
+    REQUEST_DEADLINE, Server, ServerError, V2Services, WRITE_TIMEOUT, serve, serve_handler,
 };
 pub use storage::{Damage, OutOfRange, StorageError};
 pub use tilelog::{
     DirStore, Integrated, TileLog, TileLogError, TileLogOptions, TileStore, c2sp_log_id,
 };
+pub use tsa::{CERTCHAIN_PATH, TIMESTAMP_PATH, TsaService, TsaServiceError};
 
 /// Settings of a [`LocalLog`].
 #[derive(Clone)]

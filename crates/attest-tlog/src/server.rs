@@ -106,6 +106,29 @@ impl Handler for crate::TileLog {
     }
 }
 
+/// A Rekor v2 tile log and, on the same server, an RFC 3161 timestamp
+/// authority (`/api/v1/timestamp`): the whole v2 write flow on one port.
+#[derive(Clone, Debug)]
+pub struct V2Services {
+    /// The log.
+    pub log: crate::TileLog,
+    /// The TSA, when served.
+    pub tsa: Option<crate::TsaService>,
+}
+
+impl Handler for V2Services {
+    fn max_body_bytes(&self) -> usize {
+        self.log.max_body_bytes()
+    }
+
+    async fn call(&self, req: Request<Vec<u8>>) -> Response<Vec<u8>> {
+        if let Some(r) = self.tsa.as_ref().and_then(|t| t.handle(&req)) {
+            return r;
+        }
+        Handler::call(&self.log, req).await
+    }
+}
+
 /// A [`Handler`] from a synchronous function that may block: each request
 /// runs on tokio's blocking pool (at most [`MAX_IN_FLIGHT_REQUESTS`] at
 /// once, the server's own limit), never on a connection worker.

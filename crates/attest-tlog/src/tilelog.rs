@@ -344,6 +344,7 @@ struct Inner {
     name: String,
     log_id: LogId,
     options: TileLogOptions,
+    created: attest_dsse::Timestamp,
     head: Arc<RwLock<String>>,
     tx: Mutex<Option<mpsc::SyncSender<Job>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
@@ -431,21 +432,30 @@ impl TileLog {
             return Err(TileLogError::KeyType);
         }
         // The log's identity, fixed at creation.
-        let meta = serde_json::json!({
+        let identity = |v: &serde_json::Value| {
+            (
+                v["format"].as_str().map(str::to_owned),
+                v["name"].as_str().map(str::to_owned),
+                v["publicKey"].as_str().map(str::to_owned),
+            )
+        };
+        let mut meta = serde_json::json!({
             "format": "attestlog-tile-log-1",
             "name": options.name,
             "publicKey": public.to_pem(),
+            "created": attest_dsse::Timestamp::now().to_string(),
         });
         match store.get(META).map_err(io_err("read tilelog.json"))? {
             Some(found) => {
                 let found: serde_json::Value = serde_json::from_slice(&found)
                     .map_err(|e| TileLogError::Damaged(format!("tilelog.json: {e}")))?;
-                if found != meta {
+                if identity(&found) != identity(&meta) {
                     return Err(TileLogError::OtherLog(format!(
                         "tilelog.json names {} with another key or name than {}",
                         found["name"], options.name
                     )));
                 }
+                meta = found;
             }
             None => {
                 if store
@@ -463,6 +473,10 @@ impl TileLog {
                     .map_err(io_err("write tilelog.json"))?;
             }
         }
+        let created = meta["created"]
+            .as_str()
+            .and_then(|t| attest_dsse::Timestamp::parse_rfc3339(t).ok())
+            .unwrap_or_else(|| attest_dsse::Timestamp::from_unix(0));
         let name = options.name.clone();
         let verifier = NoteVerifier::c2sp(name.clone(), public.clone());
         let (tree, edge, note) = recover(store.as_ref(), &verifier, &name)?;
@@ -493,6 +507,7 @@ impl TileLog {
                 public,
                 name,
                 options,
+                created,
                 head,
                 tx: Mutex::new(Some(tx)),
                 writer: Mutex::new(Some(writer)),
@@ -539,6 +554,38 @@ impl TileLog {
             base_url,
         )
         .with_api(attest_rekor::LogApi::V2)
+    }
+
+    /// A Sigstore trusted root (`trusted_root.json`) for this log at
+    /// `base_url` (a Rekor v2 `tlogs` entry: Ed25519 key, C2SP log id,
+    /// valid from the log's creation) and, when given, a timestamp authority
+    /// at `tsa_url`.
+    #[must_use]
+    pub fn trusted_root(
+        &self,
+        base_url: &str,
+        tsa: Option<(&crate::TsaService, &str)>,
+    ) -> serde_json::Value {
+        let tsas: Vec<serde_json::Value> = tsa
+            .map(|(t, url)| t.trusted_root_entry(url))
+            .into_iter()
+            .collect();
+        serde_json::json!({
+            "mediaType": attest_rekor::TRUSTED_ROOT_MEDIA_TYPE,
+            "tlogs": [{
+                "baseUrl": base_url,
+                "hashAlgorithm": "SHA2_256",
+                "publicKey": {
+                    "rawBytes": Base64::encode_string(self.inner.public.spki_der()),
+                    "keyDetails": "PKIX_ED25519",
+                    "validFor": { "start": self.inner.created.to_string() },
+                },
+                "logId": { "keyId": self.inner.log_id.to_base64() },
+            }],
+            "certificateAuthorities": [],
+            "ctlogs": [],
+            "timestampAuthorities": tsas,
+        })
     }
 
     /// Appends one canonical entry body and waits until a durable

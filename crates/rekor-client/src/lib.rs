@@ -5,6 +5,7 @@
 mod client;
 #[cfg(feature = "reqwest")]
 mod reqwest_transport;
+pub mod tsa;
 #[cfg(feature = "ureq")]
 mod ureq_transport;
 pub mod v2;
