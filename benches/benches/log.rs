@@ -376,6 +376,28 @@ fn bench_v2(c: &mut Criterion) {
             }
         });
     };
+    // Each thread keeps `IN_FLIGHT` entries queued (as a server with that
+    // many requests open per worker does), waiting for the oldest.
+    const IN_FLIGHT: usize = 64;
+    let pipelined = |items: Vec<Vec<u8>>| {
+        std::thread::scope(|s| {
+            for chunk in items.chunks(items.len().div_ceil(CLIENTS as usize)) {
+                let log = &log;
+                s.spawn(move || {
+                    let mut queue = std::collections::VecDeque::new();
+                    for item in chunk {
+                        queue.push_back(log.submit(item.clone()).unwrap());
+                        if queue.len() == IN_FLIGHT {
+                            queue.pop_front().unwrap().wait().unwrap();
+                        }
+                    }
+                    for p in queue {
+                        p.wait().unwrap();
+                    }
+                });
+            }
+        });
+    };
     g.bench_function("integrate_8_threads", |b| {
         b.iter_batched(
             || {
@@ -384,6 +406,17 @@ fn bench_v2(c: &mut Criterion) {
                     .collect::<Vec<_>>()
             },
             |items| run(items, false),
+            BatchSize::PerIteration,
+        );
+    });
+    g.bench_function("integrate_8_threads_64_in_flight", |b| {
+        b.iter_batched(
+            || {
+                (0..V2_PER_ITER)
+                    .map(|_| format!("entry {}", next.fetch_add(1, Ordering::Relaxed)).into_bytes())
+                    .collect::<Vec<_>>()
+            },
+            pipelined,
             BatchSize::PerIteration,
         );
     });

@@ -152,8 +152,11 @@ pub struct CertificateChain {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageSignature {
-    /// The digest that was signed.
-    pub message_digest: MessageDigest,
+    /// The digest that was signed. Optional in the protobuf (sigstore-python
+    /// leaves it out): when absent, the artifact the caller names supplies
+    /// it, and the logged body must match that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_digest: Option<MessageDigest>,
     /// Base64 signature.
     pub signature: String,
 }
@@ -278,10 +281,10 @@ impl Bundle {
             verification_material,
             dsse_envelope: None,
             message_signature: Some(MessageSignature {
-                message_digest: MessageDigest {
+                message_digest: Some(MessageDigest {
                     algorithm: "SHA2_256".to_owned(),
                     digest: Base64::encode_string(digest),
-                },
+                }),
                 signature: Base64::encode_string(signature),
             }),
         }

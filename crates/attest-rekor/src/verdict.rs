@@ -355,6 +355,9 @@ enum Content {
         digest: Vec<u8>,
         algorithm: String,
         signature: Vec<u8>,
+        /// The bundle named no digest: it is the artifact's, and only the
+        /// logged body and the signature can tie the artifact to them.
+        from_artifact: bool,
     },
 }
 
@@ -412,17 +415,30 @@ fn bundle_run(
     };
     let content = match (bundle.envelope(), &bundle.message_signature) {
         (Ok(Some(env)), None) => Ok(Content::Envelope(env)),
-        (Ok(None), Some(m)) => match (
-            Base64::decode_vec(&m.message_digest.digest),
-            Base64::decode_vec(&m.signature),
-        ) {
-            (Ok(digest), Ok(signature)) => Ok(Content::Message {
-                digest,
-                algorithm: m.message_digest.algorithm.clone(),
-                signature,
-            }),
-            _ => Err(fail(Check::Signature, Reason::MessageEncoding)),
-        },
+        (Ok(None), Some(m)) => {
+            // No digest in the bundle: the named artifact's SHA-256 is the
+            // message digest (and with no artifact there is none: a failure).
+            let digest = match &m.message_digest {
+                Some(d) => Base64::decode_vec(&d.digest)
+                    .map(|v| (v, d.algorithm.clone(), false))
+                    .map_err(|_| fail(Check::Signature, Reason::MessageEncoding)),
+                None => artifact
+                    .as_ref()
+                    .and_then(Artifact::sha256)
+                    .map(|a| (a.to_vec(), "SHA2_256".to_owned(), true))
+                    .ok_or(fail(Check::Artifact, Reason::ArtifactDigest)),
+            };
+            match (digest, Base64::decode_vec(&m.signature)) {
+                (Ok((digest, algorithm, from_artifact)), Ok(signature)) => Ok(Content::Message {
+                    digest,
+                    algorithm,
+                    signature,
+                    from_artifact,
+                }),
+                (Err(e), _) => Err(e),
+                (_, Err(_)) => Err(fail(Check::Signature, Reason::MessageEncoding)),
+            }
+        }
         (Err(e), _) => Err(fail(Check::BodyMatch, Reason::Envelope(Arc::new(e)))),
         _ => Err(fail(Check::BodyMatch, Reason::NoContent)),
     };
@@ -495,6 +511,7 @@ pub fn verify_log_entry_message(
         digest: digest.to_vec(),
         algorithm: "SHA2_256".into(),
         signature: signature.to_vec(),
+        from_artifact: false,
     };
     rest(
         entry,
@@ -1104,12 +1121,14 @@ fn run(
             digest,
             algorithm,
             signature,
+            from_artifact,
         }) => {
             let sig = keys.and_then(|keys| {
                 keys.into_iter()
                     .find(|k| k.verifies_prehashed(digest, signature))
                     .ok_or(fail(Check::Signature, Reason::UntrustedSigner))
             });
+            let mut body_ok = false;
             if let Some(body) = body {
                 let res = body.and_then(|b| match &sig {
                     Ok(k) => check_body_matches_message(&b, digest, signature, k),
@@ -1120,14 +1139,20 @@ fn run(
                         None => Err(fail(Check::BodyMatch, Reason::LoggedVerifierKey)),
                     },
                 });
+                body_ok = res.is_ok();
                 r.push(Check::BodyMatch, res);
             }
             r.push(
                 Check::Signature,
                 sig.as_ref().map(|_| ()).map_err(Clone::clone),
             );
+            let sig_ok = sig.is_ok();
             signer = sig.ok();
-            let artifact = if algorithm != "SHA2_256" {
+            let artifact = if *from_artifact && !(body_ok && sig_ok) {
+                // The digest is the artifact's own: the artifact is
+                // established only by the logged body and the signature.
+                Err(fail(Check::Artifact, Reason::ArtifactDigest))
+            } else if algorithm != "SHA2_256" {
                 Err(fail(
                     Check::Artifact,
                     Reason::DigestAlgorithm(algorithm.clone()),

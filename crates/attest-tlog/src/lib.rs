@@ -35,7 +35,7 @@ pub use server::{
 };
 pub use storage::{Damage, OutOfRange, StorageError};
 pub use tilelog::{
-    DirStore, Integrated, TileLog, TileLogError, TileLogOptions, TileStore, c2sp_log_id,
+    DirStore, Integrated, Pending, TileLog, TileLogError, TileLogOptions, TileStore, c2sp_log_id,
 };
 pub use tsa::{CERTCHAIN_PATH, TIMESTAMP_PATH, TsaService, TsaServiceError};
 

@@ -45,6 +45,20 @@ pub trait TileStore: Send + Sync + 'static {
     /// The store's I/O error.
     fn put(&self, path: &str, bytes: &[u8]) -> io::Result<()>;
 
+    /// Writes several files, each as [`put`](Self::put) does, all durable
+    /// when it returns (in no particular order before that). The default
+    /// puts them one by one; a store can do better (one directory sync per
+    /// directory, parallel uploads).
+    ///
+    /// # Errors
+    /// The store's I/O error.
+    fn put_all(&self, files: &[(String, Vec<u8>)]) -> io::Result<()> {
+        for (path, bytes) in files {
+            self.put(path, bytes)?;
+        }
+        Ok(())
+    }
+
     /// Reads `path`; `Ok(None)` if it does not exist.
     ///
     /// # Errors
@@ -102,6 +116,37 @@ impl TileStore for DirStore {
         }
         std::fs::rename(&tmp, &path)?;
         std::fs::File::open(dir)?.sync_all()
+    }
+
+    fn put_all(&self, files: &[(String, Vec<u8>)]) -> io::Result<()> {
+        use std::io::Write as _;
+        // Every file written and synced under a temporary name, renamed,
+        // then each directory synced once.
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        let mut renames = Vec::with_capacity(files.len());
+        for (rel, bytes) in files {
+            let path = self.path(rel)?;
+            let dir = path
+                .parent()
+                .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "bad tile path"))?
+                .to_owned();
+            if !dirs.contains(&dir) {
+                std::fs::create_dir_all(&dir)?;
+                dirs.push(dir);
+            }
+            let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(bytes)?;
+            f.sync_data()?;
+            renames.push((tmp, path));
+        }
+        for (tmp, path) in renames {
+            std::fs::rename(tmp, path)?;
+        }
+        for dir in dirs {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
     }
 
     fn get(&self, rel: &str) -> io::Result<Option<Vec<u8>>> {
@@ -238,18 +283,19 @@ impl Sequencer {
     /// Integrates one batch durably; the checkpoint text.
     fn integrate(&mut self, bodies: &[Vec<u8>]) -> Result<String, String> {
         let old = self.tree.size();
+        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
         for b in bodies {
             self.tree.push(b);
             self.edge.push(b.clone());
             if self.edge.len() == usize::from(TILE_WIDTH) {
                 let index = (self.tree.size() - 1) >> 8;
-                self.write_bundle(index)?;
+                files.push(self.bundle(index)?);
                 self.edge.clear();
             }
         }
         let new = self.tree.size();
         if !self.edge.is_empty() {
-            self.write_bundle(new >> 8)?;
+            files.push(self.bundle(new >> 8)?);
         }
         // Every tile whose contents changed, at each level.
         for level in 0..=attest_merkle::tiles::MAX_TILE_LEVEL {
@@ -260,11 +306,14 @@ impl Sequencer {
             }
             for index in (m_old >> 8)..=((m_new - 1) >> 8) {
                 if let Some(tile) = tile_in_tree(level, index, new) {
-                    let bytes = self.tile_bytes(tile);
-                    self.put(&tile.path(), &bytes)?;
+                    files.push((tile.path(), self.tile_bytes(tile)));
                 }
             }
         }
+        // The data first, all durable; the checkpoint naming it last.
+        self.store
+            .put_all(&files)
+            .map_err(|e| format!("write tiles: {e}"))?;
         let text = checkpoint_text(&self.name, new, &self.tree.root());
         let note = SignedNote::sign(&text, &self.name, self.key_id, &self.key)
             .map_err(|e| format!("sign the checkpoint: {e}"))?
@@ -274,7 +323,7 @@ impl Sequencer {
         Ok(note)
     }
 
-    fn write_bundle(&self, index: u64) -> Result<(), String> {
+    fn bundle(&self, index: u64) -> Result<(String, Vec<u8>), String> {
         let mut bytes = Vec::new();
         for e in &self.edge {
             push_bundle_entry(&mut bytes, e).map_err(|e| e.to_string())?;
@@ -284,7 +333,7 @@ impl Sequencer {
             index,
             width: self.edge.len() as u16,
         };
-        self.put(&id.entries_path(), &bytes)
+        Ok((id.entries_path(), bytes))
     }
 
     fn run(mut self, rx: mpsc::Receiver<Job>, max_batch: usize) {
@@ -354,6 +403,26 @@ struct Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         crate::close_writer(&self.tx, &self.writer);
+    }
+}
+
+/// An entry queued by [`TileLog::submit`].
+#[derive(Debug)]
+pub struct Pending {
+    rx: mpsc::Receiver<Result<Integrated, String>>,
+}
+
+impl Pending {
+    /// Waits until a durable checkpoint covers the entry.
+    ///
+    /// # Errors
+    /// [`TileLogError::Stopped`] if the sequencer stopped or the batch's
+    /// write failed (the entry is then not in the log).
+    pub fn wait(self) -> Result<Integrated, TileLogError> {
+        self.rx
+            .recv()
+            .map_err(|_| TileLogError::Stopped("the sequencer stopped".into()))?
+            .map_err(TileLogError::Stopped)
     }
 }
 
@@ -594,6 +663,16 @@ impl TileLog {
     /// # Errors
     /// [`TileLogError::Stopped`] if the sequencer stopped or a write failed.
     pub fn append(&self, body: Vec<u8>) -> Result<Integrated, TileLogError> {
+        self.submit(body)?.wait()
+    }
+
+    /// Queues one canonical entry body without waiting: a writer with many
+    /// entries in flight submits them all, then waits for each (they join
+    /// the same batches, so one checkpoint covers many).
+    ///
+    /// # Errors
+    /// [`TileLogError::Stopped`] if the sequencer stopped.
+    pub fn submit(&self, body: Vec<u8>) -> Result<Pending, TileLogError> {
         let (reply, rx) = mpsc::sync_channel(1);
         let tx = self
             .inner
@@ -604,9 +683,7 @@ impl TileLog {
             .ok_or_else(|| TileLogError::Stopped("closed".into()))?;
         tx.send(Job { body, reply })
             .map_err(|_| TileLogError::Stopped("the sequencer stopped".into()))?;
-        rx.recv()
-            .map_err(|_| TileLogError::Stopped("the sequencer stopped".into()))?
-            .map_err(TileLogError::Stopped)
+        Ok(Pending { rx })
     }
 
     /// Checks a `hashedRekordRequestV002` as a Rekor v2 log does (the

@@ -93,6 +93,39 @@ fn publish_timestamp_bundle_verify() {
         "{:?}",
         v.times
     );
+    // A bundle without messageDigest (sigstore-python writes none): the
+    // artifact's digest stands in, and only the body and signature bind it.
+    let mut no_digest = bundle.clone();
+    no_digest.message_signature.as_mut().unwrap().message_digest = None;
+    let no_digest = Bundle::from_json(no_digest.to_json().as_bytes()).unwrap();
+    verify_bundle(
+        &no_digest,
+        &Artifact::of_bytes(artifact),
+        &policy(Timestamp::now()),
+    )
+    .unwrap();
+    let e = verify_bundle(
+        &no_digest,
+        &Artifact::of_bytes(b"other"),
+        &policy(Timestamp::now()),
+    )
+    .unwrap_err();
+    let failed: Vec<Check> = e
+        .report
+        .checks
+        .iter()
+        .filter(|c| c.outcome == attest_rekor::verify::Outcome::Failed)
+        .map(|c| c.check)
+        .collect();
+    assert!(
+        failed.contains(&Check::Artifact) && failed.contains(&Check::BodyMatch),
+        "{failed:?}"
+    );
+    // … and with no artifact named at all, nothing is verified.
+    assert!(
+        attest_rekor::verify::verify_bundle_envelope(&no_digest, &policy(Timestamp::now()))
+            .is_err()
+    );
     // Without the timestamp there is no verified time.
     let bare = Bundle::v03_message(material(false), &digest, &sig);
     let e = verify_bundle(

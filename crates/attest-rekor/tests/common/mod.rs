@@ -44,7 +44,7 @@ pub fn pinned_signer(bundle: &Bundle) -> SignerPolicy {
 /// subject's sha256 or sha512 digest.
 pub fn artifact_of(bundle: &Bundle) -> Artifact {
     if let Some(m) = &bundle.message_signature {
-        let d: [u8; 32] = Base64::decode_vec(&m.message_digest.digest)
+        let d: [u8; 32] = Base64::decode_vec(&m.message_digest.as_ref().unwrap().digest)
             .unwrap()
             .try_into()
             .unwrap();

@@ -20,7 +20,11 @@ pub(crate) enum LogCommand {
     /// `--api v2` serves a Rekor v2 tile log: `POST /api/v2/log/entries`
     /// (hashedrekord 0.0.2, answered once the batch's checkpoint is durable)
     /// and the static C2SP tlog-tiles reads (`/checkpoint`, `/tile/…`),
-    /// which are plain files under DIR that any static server can serve.
+    /// which are plain files under DIR that any static server can serve;
+    /// an RFC 3161 timestamp authority on the same port
+    /// (`/api/v1/timestamp`, key and chain in DIR/tsa); and it writes
+    /// DIR/trusted_root.json (the log and the TSA at the address it listens
+    /// on) for any Sigstore client.
     Serve {
         /// The log's directory.
         #[arg(long)]
@@ -179,16 +183,36 @@ fn serve_v2(
         .nth(1)
         .and_then(|l| l.parse::<u64>().ok())
         .unwrap_or(0);
+    // The embedded RFC 3161 TSA on the same port, its key and chain in
+    // DIR/tsa (made on first start).
+    let tsa = attest_tlog::TsaService::open(&dir.join("tsa"), &format!("{} TSA", log.name()))
+        .map_err(|e| Failure::input(format_args!("{}: {e}", dir.join("tsa").display())))?;
+    let services = attest_tlog::V2Services {
+        log: log.clone(),
+        tsa: Some(tsa.clone()),
+    };
     let server =
-        attest_tlog::serve_handler(log.clone(), addr, max_connections).map_err(Failure::input)?;
+        attest_tlog::serve_handler(services, addr, max_connections).map_err(Failure::input)?;
+    let url = format!("http://{}", server.local_addr());
+    let tsa_url = format!("{url}{}", attest_tlog::TIMESTAMP_PATH);
+    // A trusted root for the address it listens on, for any Sigstore client.
+    let root_path = dir.join("trusted_root.json");
+    let root = log.trusted_root(&url, Some((&tsa, &tsa_url)));
+    std::fs::write(
+        &root_path,
+        serde_json::to_vec_pretty(&root).map_err(std::io::Error::from)?,
+    )
+    .map_err(|e| Failure::input(format_args!("{}: {e}", root_path.display())))?;
     print_json(&serde_json::json!({
-        "listening": format!("http://{}", server.local_addr()),
+        "listening": url,
         "api": 2,
         "name": log.name(),
         "logId": log.log_id().to_base64(),
         "treeSize": size,
         "logPublicKey": public_path,
         "tiles": dir,
+        "tsaUrl": tsa_url,
+        "trustedRoot": root_path,
         "maxConnections": server.max_connections(),
     }))?;
     server.join();
