@@ -3,6 +3,8 @@
 #![deny(missing_docs)]
 
 mod check;
+#[cfg(feature = "object-store")]
+mod objstore;
 mod storage;
 mod tilelog;
 mod tsa;
@@ -28,6 +30,8 @@ use attest_rekor::api::{ErrorBody, LogEntry, RestInclusionProof};
 use attest_rekor::{EntryId, LogId, NoteVerifier, SignedNote, TrustedLog};
 
 pub use check::{CheckReport, RepairReport, check, repair};
+#[cfg(feature = "object-store")]
+pub use objstore::ObjectTileStore;
 #[cfg(feature = "http")]
 pub use server::{
     Blocking, HEAD_DEADLINE, Handler, IN_FLIGHT_BODY_BYTES, MAX_HEAD, MAX_IN_FLIGHT_REQUESTS,

@@ -1,0 +1,134 @@
+//! The v2 log's static files in object storage, through the `object_store`
+//! crate: any `Arc<dyn ObjectStore>` — S3, GCS, Azure (enable
+//! `object_store`'s `aws`, `gcp` or `azure` feature in your own crate),
+//! a local directory, memory.
+//!
+//! An object `put` is atomic (readers see the old object or the new one)
+//! and durable when it returns, which is all a [`TileStore`] promises; a
+//! batch's files are uploaded concurrently, then its checkpoint. Only one
+//! process may write a log: object storage has no directory lock, so the
+//! deployment must ensure a single sequencer.
+
+use std::io;
+use std::sync::Arc;
+
+use futures_util::future::try_join_all;
+use object_store::path::Path as ObjectPath;
+use object_store::{GetOptions, ObjectStore, PutOptions};
+
+use crate::TileStore;
+
+/// A [`TileStore`] over an [`ObjectStore`], under a key prefix.
+pub struct ObjectTileStore {
+    store: Arc<dyn ObjectStore>,
+    prefix: String,
+    rt: tokio::runtime::Runtime,
+}
+
+impl std::fmt::Debug for ObjectTileStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObjectTileStore")
+            .field("store", &self.store.to_string())
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ObjectTileStore {
+    /// Files of the log under `prefix` (`""` for the bucket's root, or
+    /// e.g. `logs/v2`) in `store`. Its calls run on a small runtime of its
+    /// own, so it works from any thread, inside a tokio runtime's blocking
+    /// pool included.
+    ///
+    /// # Errors
+    /// The runtime could not be started.
+    pub fn new(store: Arc<dyn ObjectStore>, prefix: &str) -> io::Result<Self> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("attestlog-objstore")
+            .enable_all()
+            .build()?;
+        Ok(Self {
+            store,
+            prefix: prefix.trim_matches('/').to_owned(),
+            rt,
+        })
+    }
+
+    fn key(&self, rel: &str) -> io::Result<ObjectPath> {
+        let full = if self.prefix.is_empty() {
+            rel.to_owned()
+        } else {
+            format!("{}/{rel}", self.prefix)
+        };
+        ObjectPath::parse(&full).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
+    }
+
+    /// Runs `fut` to completion on the store's runtime from any thread.
+    fn run<T: Send + 'static>(
+        &self,
+        fut: impl std::future::Future<Output = io::Result<T>> + Send + 'static,
+    ) -> io::Result<T> {
+        // Spawned, then waited for through a channel: never `block_on` on a
+        // thread that may itself belong to a runtime.
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.rt.spawn(async move {
+            let _ = tx.send(fut.await);
+        });
+        rx.recv()
+            .map_err(|_| io::Error::other("the object store task stopped"))?
+    }
+}
+
+fn io_error(e: object_store::Error) -> io::Error {
+    io::Error::other(e)
+}
+
+impl TileStore for ObjectTileStore {
+    fn put(&self, path: &str, bytes: &[u8]) -> io::Result<()> {
+        let key = self.key(path)?;
+        let store = Arc::clone(&self.store);
+        let payload = bytes::Bytes::copy_from_slice(bytes);
+        self.run(async move {
+            store
+                .put_opts(&key, payload.into(), PutOptions::default())
+                .await
+                .map(|_| ())
+                .map_err(io_error)
+        })
+    }
+
+    fn put_all(&self, files: &[(String, Vec<u8>)]) -> io::Result<()> {
+        let jobs = files
+            .iter()
+            .map(|(p, b)| Ok((self.key(p)?, bytes::Bytes::copy_from_slice(b))))
+            .collect::<io::Result<Vec<_>>>()?;
+        let store = Arc::clone(&self.store);
+        self.run(async move {
+            try_join_all(jobs.into_iter().map(|(key, payload)| {
+                let store = Arc::clone(&store);
+                async move {
+                    store
+                        .put_opts(&key, payload.into(), PutOptions::default())
+                        .await
+                        .map(|_| ())
+                }
+            }))
+            .await
+            .map(|_| ())
+            .map_err(io_error)
+        })
+    }
+
+    fn get(&self, path: &str) -> io::Result<Option<Vec<u8>>> {
+        let key = self.key(path)?;
+        let store = Arc::clone(&self.store);
+        self.run(async move {
+            match store.get_opts(&key, GetOptions::default()).await {
+                Ok(r) => r.bytes().await.map(|b| Some(b.to_vec())).map_err(io_error),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(io_error(e)),
+            }
+        })
+    }
+}
