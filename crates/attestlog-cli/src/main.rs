@@ -41,6 +41,10 @@ enum Command {
     /// A Rekor v1 log: signed tree head, entries, consistency — all verified.
     #[command(subcommand)]
     Rekor(cmd::rekor::RekorCommand),
+    /// A Rekor v2 log: publish with a timestamp, checkpoint, entries and
+    /// monitoring from verified tiles, signing-config selection.
+    #[command(subcommand, name = "rekor-v2")]
+    RekorV2(cmd::rekor2::Rekor2Command),
     /// The embedded Rekor v1-compatible transparency log.
     #[command(subcommand)]
     Log(cmd::log::LogCommand),
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
         Command::Store(c) => cmd::store::run(c),
         Command::Bundle(c) => cmd::rekor::bundle(c),
         Command::Rekor(c) => cmd::rekor::rekor(c),
+        Command::RekorV2(c) => cmd::rekor2::run(c),
         Command::Log(c) => cmd::log::run(c),
         Command::Checkpoint(c) => cmd::rekor::checkpoint(c),
         Command::VerifyBundle(a) => cmd::verify::verify_bundle_cmd(&a),

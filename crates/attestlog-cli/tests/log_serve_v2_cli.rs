@@ -152,3 +152,173 @@ fn a_v2_log_publishes_proves_and_survives_sigkill() {
     // And it goes on.
     assert!(c.publish(&message(&key, 99)).is_ok());
 }
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let o = bin().args(args).output().unwrap();
+    (
+        o.status.code().unwrap(),
+        String::from_utf8(o.stdout).unwrap(),
+        String::from_utf8(o.stderr).unwrap(),
+    )
+}
+
+/// The whole v2 flow from the shell: `log serve --api 2` → `rekor-v2
+/// publish` (signed, logged, timestamped, bundled) → `verify-bundle` with
+/// the trusted root the server wrote; `checkpoint`, `entry`, `monitor`.
+#[test]
+fn the_v2_flow_from_the_shell() {
+    let tmp = TempDir::new("cli-v2-flow");
+    let dir = tmp.file("log");
+    let (_server, v) = serve(&dir);
+    let url = v["listening"].as_str().unwrap();
+    let tsa = v["tsaUrl"].as_str().unwrap();
+    let root = v["trustedRoot"].as_str().unwrap();
+    let key = tmp.file("signer.pem");
+    let o = bin()
+        .args(["keygen", "--alg", "p256", "--out"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let artifact = tmp.file("app.tar.gz");
+    std::fs::write(&artifact, b"a release").unwrap();
+    let a = artifact.to_str().unwrap();
+    let k = key.to_str().unwrap();
+    let log = ["--url", url, "--trusted-root", root];
+    let (code, bundle, err) = run(&[
+        &["rekor-v2", "publish"][..],
+        &log,
+        &["--key", k, "--tsa-url", tsa, a],
+    ]
+    .concat());
+    assert_eq!(code, 0, "{err}");
+    let bundle_path = tmp.file("app.sigstore.json");
+    std::fs::write(&bundle_path, &bundle).unwrap();
+    let b = bundle_path.to_str().unwrap();
+    let (code, out, err) = run(&[
+        "verify-bundle",
+        "--bundle",
+        b,
+        "--key",
+        k,
+        "--trusted-root",
+        root,
+        a,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(r#""check":"timestamp","outcome":"passed""#),
+        "{out}"
+    );
+    // Another artifact: refused.
+    std::fs::write(tmp.file("other"), b"x").unwrap();
+    let (code, _, _) = run(&[
+        "verify-bundle",
+        "--bundle",
+        b,
+        "--key",
+        k,
+        "--trusted-root",
+        root,
+        tmp.file("other").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+
+    let (code, out, err) = run(&[&["rekor-v2", "checkpoint"][..], &log].concat());
+    assert_eq!(code, 0, "{err}");
+    let cp: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(cp["treeSize"], 1);
+    let (code, out, err) = run(&[&["rekor-v2", "entry"][..], &log, &["0"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let e: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(e["body"]["kind"], "hashedrekord");
+    assert_eq!(e["included"], true);
+    let (code, _, _) = run(&[&["rekor-v2", "entry"][..], &log, &["5"]].concat());
+    assert_ne!(code, 0, "an index past the tree");
+
+    // Monitoring from a kept checkpoint.
+    let state = tmp.file("kept-checkpoint");
+    let s = state.to_str().unwrap();
+    let (code, _, err) = run(&[&["rekor-v2", "monitor"][..], &log, &["--state", s]].concat());
+    assert_eq!(code, 2, "no state and no --trust-current: {err}");
+    let (code, out, _) = run(&[
+        &["rekor-v2", "monitor"][..],
+        &log,
+        &["--state", s, "--trust-current"],
+    ]
+    .concat());
+    assert_eq!(code, 0);
+    assert!(out.contains(r#""started":true"#), "{out}");
+    let (code, _, err) = run(&[
+        &["rekor-v2", "publish"][..],
+        &log,
+        &["--key", k, "--tsa-url", tsa, a],
+    ]
+    .concat());
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = run(&[&["rekor-v2", "monitor"][..], &log, &["--state", s]].concat());
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(r#""from":1"#)
+            && out.contains(r#""to":2"#)
+            && out.contains(r#""consistent":true"#),
+        "{out}"
+    );
+    // A kept checkpoint of another log (same key, another history) is a fork.
+    let other = tmp.file("other-log");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::copy(dir.join("log-key.pem"), other.join("log-key.pem")).unwrap();
+    let (_other_server, ov) = serve(&other);
+    let ourl = ov["listening"].as_str().unwrap();
+    let oroot = ov["trustedRoot"].as_str().unwrap();
+    // (ECDSA signatures here are deterministic: the same artifact would log
+    // the same leaves, and a log of the same leaves is no fork.)
+    let other_artifact = tmp.file("other-artifact");
+    std::fs::write(&other_artifact, b"another history").unwrap();
+    for _ in 0..3 {
+        let (code, _, err) = run(&[
+            "rekor-v2",
+            "publish",
+            "--url",
+            ourl,
+            "--trusted-root",
+            oroot,
+            "--key",
+            k,
+            "--tsa-url",
+            ov["tsaUrl"].as_str().unwrap(),
+            other_artifact.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{err}");
+    }
+    let before = std::fs::read_to_string(&state).unwrap();
+    let (code, _, err) = run(&[
+        "rekor-v2",
+        "monitor",
+        "--url",
+        ourl,
+        "--trusted-root",
+        oroot,
+        "--state",
+        s,
+    ]);
+    assert_eq!(code, 1, "a fork must fail: {err}");
+    assert_eq!(
+        std::fs::read_to_string(&state).unwrap(),
+        before,
+        "the kept checkpoint is unchanged"
+    );
+
+    // Signing-config selection.
+    let cfg = tmp.file("signing_config.json");
+    std::fs::write(&cfg, format!(r#"{{"mediaType":"application/vnd.dev.sigstore.signingconfig.v0.2+json",
+      "rekorTlogUrls":[{{"url":"{url}","majorApiVersion":2,"validFor":{{"start":"2025-01-01T00:00:00Z"}},"operator":"us"}},
+                       {{"url":"https://rekor.example","majorApiVersion":1,"validFor":{{"start":"2025-01-01T00:00:00Z"}},"operator":"us"}}],
+      "tsaUrls":[{{"url":"{tsa}","majorApiVersion":1,"validFor":{{"start":"2025-01-01T00:00:00Z"}},"operator":"us"}}]}}"#)).unwrap();
+    let (code, out, err) = run(&["rekor-v2", "select", cfg.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let sel: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(sel["rekorTlogs"][0]["url"], url);
+    assert_eq!(sel["rekorTlogs"][0]["majorApiVersion"], 2);
+    assert_eq!(sel["tsas"][0]["url"], tsa);
+}

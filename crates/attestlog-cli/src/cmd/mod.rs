@@ -16,6 +16,7 @@ pub(crate) mod log;
 pub(crate) mod merkle;
 pub(crate) mod portal;
 pub(crate) mod rekor;
+pub(crate) mod rekor2;
 pub(crate) mod store;
 pub(crate) mod verify;
 
