@@ -420,6 +420,59 @@ fn bench_v2(c: &mut Criterion) {
             BatchSize::PerIteration,
         );
     });
+    // Tile reads: the log's handler (path check, store read, headers) and
+    // over loopback HTTP, beside the raw file read of the same tiles.
+    let size = log
+        .checkpoint()
+        .lines()
+        .nth(1)
+        .and_then(|l| l.parse::<u64>().ok())
+        .unwrap();
+    let full_tiles = size / 256;
+    let mut t = 0u64;
+    let mut next_tile = move || {
+        t = (t + 7_919) % full_tiles.max(1);
+        attest_merkle::tiles::TileId {
+            level: 0,
+            index: t,
+            width: 256,
+        }
+        .path()
+    };
+    g.throughput(Throughput::Bytes(256 * 32));
+    g.bench_function("tile_read_raw_fs", |b| {
+        b.iter(|| black_box(std::fs::read(dir.join(next_tile())).unwrap()))
+    });
+    g.bench_function("tile_read_handler", |b| {
+        b.iter(|| {
+            let r = log.handle(
+                &Request::get(format!("/{}", next_tile()))
+                    .body(Vec::new())
+                    .unwrap(),
+            );
+            assert_eq!(r.status(), 200);
+            black_box(r)
+        })
+    });
+    let server = attest_tlog::serve_handler(log.clone(), "127.0.0.1:0", 64).unwrap();
+    let base = format!("http://{}", server.local_addr());
+    let http = UreqTransport::new();
+    g.bench_function("tile_read_loopback_http", |b| {
+        b.iter(|| {
+            let r = http
+                .send(
+                    Request::get(format!("{base}/{}", next_tile()))
+                        .body(Vec::new())
+                        .unwrap(),
+                    Duration::from_secs(10),
+                )
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            black_box(r)
+        })
+    });
+    server.shutdown();
+    g.throughput(Throughput::Elements(V2_PER_ITER));
     let key = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
     g.bench_function("create_8_threads_p256", |b| {
         b.iter_batched(
