@@ -123,6 +123,16 @@ proptest! {
     }
 }
 
+proptest! {
+    #[test]
+    fn tile_paths_round_trip(level in 0u8..=7, index in any::<u64>(), width in 1u16..=256) {
+        let id = TileId { level, index, width };
+        prop_assert_eq!(TileId::parse_path(&id.path()), Ok((Some(level), id)));
+        let bundle = TileId { level: 0, ..id };
+        prop_assert_eq!(TileId::parse_path(&bundle.entries_path()), Ok((None, bundle)));
+    }
+}
+
 /// Every tile an inclusion proof for `index` reads, damaged in every way,
 /// never yields a proof.
 #[test]
