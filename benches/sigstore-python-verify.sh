@@ -4,9 +4,5 @@
 #   bash benches/sigstore-python-verify.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=target/sigstore-python-venv
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check 'sigstore==4.5.1'
-fi
+venv=$(bash .ci/sigstore-python-venv.sh)
 "$venv/bin/python" benches/sigstore_python_verify.py crates/attestlog-testkit/vectors

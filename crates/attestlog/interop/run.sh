@@ -4,11 +4,7 @@
 #   bash crates/attestlog/interop/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
-venv=target/sigstore-python-venv
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check 'sigstore==4.5.1'
-fi
+venv=$(bash .ci/sigstore-python-venv.sh)
 cargo build --quiet -p attestlog-cli
 bin=target/debug/attestlog
 work=$(mktemp -d /tmp/attestlog-sigstore-python.XXXXXX)
