@@ -164,7 +164,17 @@ fn parse_request(der_bytes: &[u8]) -> Result<Req, TsaError> {
                     return Err(bad("unsupported policy"));
                 }
             }
-            Tag::Integer if out.nonce.is_none() => out.nonce = Some(field.value().to_vec()),
+            Tag::Integer if out.nonce.is_none() => {
+                // Copied into the TSTInfo: it must be a DER INTEGER's
+                // content (1 to 32 octets, minimal).
+                let n = field.value();
+                let minimal = !(n.len() > 1
+                    && ((n[0] == 0 && n[1] & 0x80 == 0) || (n[0] == 0xff && n[1] & 0x80 != 0)));
+                if n.is_empty() || n.len() > 32 || !minimal {
+                    return Err(bad("nonce"));
+                }
+                out.nonce = Some(n.to_vec());
+            }
             Tag::Boolean => out.cert_req = field.value() != [0],
             _ => return Err(bad("unsupported field or extension")),
         }
@@ -514,6 +524,24 @@ mod tests {
                 tsa.respond(bad, Timestamp::from_unix(0), 1),
                 Err(TsaError::BadRequest(_))
             ));
+        }
+        // Nonces that are not a DER INTEGER's content are refused.
+        for nonce in [&[][..], &[0, 1][..], &[7u8; 33][..]] {
+            let mut req = good.clone();
+            let pos = req.len() - 3 - 2 - 1; // the 1-byte nonce before certReq
+            assert_eq!(&req[pos..pos + 3], &[0x02, 0x01, 0x01]);
+            req.splice(
+                pos..pos + 3,
+                [&[0x02, nonce.len() as u8][..], nonce].concat(),
+            );
+            req[1] = (req.len() - 2) as u8;
+            assert!(
+                matches!(
+                    tsa.respond(&req, Timestamp::from_unix(0), 1),
+                    Err(TsaError::BadRequest(_))
+                ),
+                "{nonce:?}"
+            );
         }
         let rej = TimestampAuthority::rejection("no");
         assert_eq!(

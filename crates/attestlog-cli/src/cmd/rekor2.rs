@@ -245,9 +245,14 @@ fn monitor(log: &V2Log, state: &Path, trust_current: bool) -> Result<ExitCode, F
     }
     // The new checkpoint replaces the old one atomically.
     let tmp = state.with_extension("tmp");
-    std::fs::write(&tmp, latest.note.as_bytes())
-        .and_then(|()| std::fs::rename(&tmp, state))
-        .map_err(|e| Failure::input(format_args!("{}: {e}", state.display())))?;
+    let write = || -> std::io::Result<()> {
+        use std::io::Write as _;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(latest.note.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, state)
+    };
+    write().map_err(|e| Failure::input(format_args!("{}: {e}", state.display())))?;
     print_json(&serde_json::json!({
         "from": kept.as_ref().map(|k| k.size),
         "to": latest.size,
