@@ -39,7 +39,8 @@ pub use server::{
 };
 pub use storage::{Damage, OutOfRange, StorageError};
 pub use tilelog::{
-    DirStore, Integrated, Pending, TileLog, TileLogError, TileLogOptions, TileStore, c2sp_log_id,
+    DirStore, Integrated, Pending, TileLog, TileLogCheck, TileLogError, TileLogOptions, TileStore,
+    c2sp_log_id, check_tile_log,
 };
 pub use tsa::{CERTCHAIN_PATH, TIMESTAMP_PATH, TsaService, TsaServiceError};
 

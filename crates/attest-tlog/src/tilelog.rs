@@ -822,6 +822,51 @@ impl TileLog {
     }
 }
 
+/// What [`check_tile_log`] found in a healthy tile log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TileLogCheck {
+    /// The log's name.
+    pub name: String,
+    /// Entries the signed checkpoint covers.
+    pub size: u64,
+    /// Its root.
+    pub root: Hash,
+}
+
+/// Checks a tile log's files in `store` without changing anything (and
+/// without the log's private key): `tilelog.json`, the checkpoint's
+/// signature by the key it names, every level-0 tile and entry bundle
+/// against the signed root, every higher tile against the tree — what
+/// opening checks. Works while the log is served.
+///
+/// # Errors
+/// [`TileLogError::Damaged`] naming the first disagreement;
+/// [`TileLogError::Io`].
+pub fn check_tile_log(store: &dyn TileStore) -> Result<TileLogCheck, TileLogError> {
+    let meta = store
+        .get(META)
+        .map_err(io_err("read tilelog.json"))?
+        .ok_or_else(|| TileLogError::Damaged("no tilelog.json: not a tile log".into()))?;
+    let meta: serde_json::Value = serde_json::from_slice(&meta)
+        .map_err(|e| TileLogError::Damaged(format!("tilelog.json: {e}")))?;
+    let name = meta["name"].as_str().unwrap_or_default().to_owned();
+    let key = meta["publicKey"]
+        .as_str()
+        .and_then(|p| PublicKey::from_pem(p).ok())
+        .ok_or_else(|| TileLogError::Damaged("tilelog.json: no public key".into()))?;
+    let verifier = NoteVerifier::c2sp(name.clone(), key);
+    let (tree, _, note) = recover(store, &verifier, &name)?;
+    if note.is_empty() {
+        return Err(TileLogError::Damaged("no checkpoint".into()));
+    }
+    Ok(TileLogCheck {
+        name,
+        size: tree.size(),
+        root: tree.root(),
+    })
+}
+
 /// Reads back the tree the checkpoint signs, refusing any disagreement.
 fn recover(
     store: &dyn TileStore,

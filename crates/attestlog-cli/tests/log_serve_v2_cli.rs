@@ -309,6 +309,24 @@ fn the_v2_flow_from_the_shell() {
         "the kept checkpoint is unchanged"
     );
 
+    // `log check` reads a v2 log's files while it is served…
+    let (code, out, err) = run(&["log", "check", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(r#""healthy":true"#) && out.contains(r#""treeSize":2"#),
+        "{out}"
+    );
+    // …and names a damaged one (exit 1).
+    let tile = dir.join("tile/0/000.p/2");
+    let mut bytes = std::fs::read(&tile).unwrap();
+    bytes[3] ^= 1;
+    std::fs::write(&tile, &bytes).unwrap();
+    let (code, out, _) = run(&["log", "check", dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(r#""healthy":false"#), "{out}");
+    bytes[3] ^= 1;
+    std::fs::write(&tile, &bytes).unwrap();
+
     // Signing-config selection.
     let cfg = tmp.file("signing_config.json");
     std::fs::write(&cfg, format!(r#"{{"mediaType":"application/vnd.dev.sigstore.signingconfig.v0.2+json",
