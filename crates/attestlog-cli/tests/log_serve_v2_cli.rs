@@ -136,7 +136,10 @@ fn a_v2_log_publishes_proves_and_survives_sigkill() {
     while acked.lock().unwrap().len() < 40 && !threads.iter().all(|t| t.is_finished()) {
         std::thread::yield_now();
     }
-    assert!(acked.lock().unwrap().len() >= 40, "the publishers stopped early");
+    assert!(
+        acked.lock().unwrap().len() >= 40,
+        "the publishers stopped early"
+    );
     drop(server);
     stop.store(true, Ordering::Relaxed);
     for t in threads {
