@@ -94,11 +94,13 @@ fn a_v2_log_publishes_proves_and_survives_sigkill() {
     assert_eq!(c.entry(1, &head).unwrap(), d.body);
     // The reads are plain files in the log directory.
     assert_eq!(
-        std::fs::read_to_string(dir.join("checkpoint")).unwrap(),
+        std::fs::read_to_string(dir.join("tiles/checkpoint")).unwrap(),
         head.note
     );
-    assert!(dir.join("tile/0/000.p/2").exists());
-    assert!(dir.join("tile/entries/000.p/2").exists());
+    assert!(dir.join("tiles/tile/0/000.p/2").exists());
+    // No key is among the files a static server would serve.
+    assert!(!dir.join("tiles/log-key.pem").exists() && dir.join("log-key.pem").exists());
+    assert!(dir.join("tiles/tile/entries/000.p/2").exists());
     // A request the log refuses is a 400 with a reason, not an entry.
     let mut bad = message(&key, 1);
     bad.signature[8] ^= 1;
@@ -323,7 +325,7 @@ fn the_v2_flow_from_the_shell() {
         "{out}"
     );
     // …and names a damaged one (exit 1).
-    let tile = dir.join("tile/0/000.p/2");
+    let tile = dir.join("tiles/tile/0/000.p/2");
     let mut bytes = std::fs::read(&tile).unwrap();
     bytes[3] ^= 1;
     std::fs::write(&tile, &bytes).unwrap();

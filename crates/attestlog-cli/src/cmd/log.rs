@@ -20,7 +20,8 @@ pub(crate) enum LogCommand {
     /// `--api v2` serves a Rekor v2 tile log: `POST /api/v2/log/entries`
     /// (hashedrekord 0.0.2, answered once the batch's checkpoint is durable)
     /// and the static C2SP tlog-tiles reads (`/checkpoint`, `/tile/…`),
-    /// which are plain files under DIR that any static server can serve;
+    /// which are plain files under DIR/tiles that any static server can
+    /// serve (the keys are kept outside it, in DIR);
     /// an RFC 3161 timestamp authority on the same port
     /// (`/api/v1/timestamp`, key and chain in DIR/tsa); and it writes
     /// DIR/trusted_root.json (the log and the TSA at the address it listens
@@ -176,8 +177,11 @@ fn serve_v2(
             .map_err(|e| Failure::input(format_args!("{}: {e}", public_path.display())))?;
     }
     let options = attest_tlog::TileLogOptions::default().with_name(name);
-    let log = attest_tlog::TileLog::open(dir, key, options)
-        .map_err(|e| Failure::input(format_args!("{}: {e}", dir.display())))?;
+    // The public files (checkpoint, tiles, bundles) in DIR/tiles, which a
+    // static server or CDN may serve whole; the keys stay outside it.
+    let tiles = dir.join("tiles");
+    let log = attest_tlog::TileLog::open(&tiles, key, options)
+        .map_err(|e| Failure::input(format_args!("{}: {e}", tiles.display())))?;
     let size = log
         .checkpoint()
         .lines()
@@ -211,7 +215,7 @@ fn serve_v2(
         "logId": log.log_id().to_base64(),
         "treeSize": size,
         "logPublicKey": public_path,
-        "tiles": dir,
+        "tiles": tiles,
         "tsaUrl": tsa_url,
         "trustedRoot": root_path,
         "maxConnections": server.max_connections(),
@@ -221,9 +225,12 @@ fn serve_v2(
 }
 
 fn check(dir: &std::path::Path) -> Result<ExitCode, Failure> {
-    if dir.join("tilelog.json").exists() {
-        // A Rekor v2 tile log.
-        return match attest_tlog::check_tile_log(&attest_tlog::DirStore::new(dir)) {
+    // A Rekor v2 tile log: `log serve --api 2`'s DIR, or its DIR/tiles.
+    let tiles = [dir.join("tiles"), dir.to_path_buf()]
+        .into_iter()
+        .find(|d| d.join("tilelog.json").exists());
+    if let Some(tiles) = tiles {
+        return match attest_tlog::check_tile_log(&attest_tlog::DirStore::new(tiles)) {
             Ok(c) => print_json(&serde_json::json!({
                 "api": 2, "name": c.name, "treeSize": c.size,
                 "rootHash": c.root.base64().to_string(), "healthy": true,
