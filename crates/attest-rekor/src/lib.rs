@@ -28,6 +28,7 @@ pub use entry_id::{EntryId, EntryIdError};
 pub use log_id::{LogId, LogIdError};
 pub use note::{
     MAX_NOTE_BYTES, MAX_SIGNATURES, NoteError, NoteSignature, NoteVerifier, SignedNote,
+    c2sp_key_hash,
 };
 pub use reason::FieldProblem;
 pub use trust::{

@@ -98,6 +98,20 @@ pub struct SignedNote {
     signatures: Vec<NoteSignature>,
 }
 
+/// The C2SP key hash of an Ed25519 note key: SHA-256(name ‖ `\n` ‖ 0x01 ‖
+/// 32-byte key). Its first 4 bytes are the note key id; all 32 are a Rekor
+/// v2 log's id.
+#[must_use]
+pub fn c2sp_key_hash(name: &str, key: &PublicKey) -> [u8; 32] {
+    let spki = key.spki_der();
+    let raw = &spki[spki.len().saturating_sub(32)..];
+    let mut h = Sha256::new();
+    h.update(name.as_bytes());
+    h.update([b'\n', 0x01]);
+    h.update(raw);
+    h.finalize().into()
+}
+
 /// A key that verifies or makes note signatures.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoteVerifier {
@@ -125,14 +139,7 @@ impl NoteVerifier {
     pub fn c2sp(name: impl Into<String>, key: PublicKey) -> Self {
         let name = name.into();
         let key_id = match key.algorithm() {
-            Algorithm::Ed25519 => {
-                let raw = &key.spki_der()[key.spki_der().len().saturating_sub(32)..];
-                let mut h = Sha256::new();
-                h.update(name.as_bytes());
-                h.update([b'\n', 0x01]);
-                h.update(raw);
-                first4(&h.finalize())
-            }
+            Algorithm::Ed25519 => first4(&c2sp_key_hash(&name, &key)),
             _ => first4(&Sha256::digest(key.spki_der())),
         };
         Self { name, key_id, key }

@@ -19,7 +19,6 @@
 use attest_dsse::{Algorithm, SigningKey, Timestamp};
 use base64ct::{Base64, Encoding};
 use const_oid::ObjectIdentifier;
-use der::asn1::Any;
 use der::{Decode, Encode, Tag, TagNumber, Tagged};
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
@@ -27,6 +26,7 @@ use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages};
 
 use crate::pki::oid;
+use crate::tsp::tlv;
 use crate::x509::CertificateError;
 
 const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
@@ -52,13 +52,6 @@ pub enum TsaError {
     /// The chain does not parse or is empty.
     #[error("timestamp authority certificate: {0}")]
     Certificate(String),
-}
-
-fn tlv(tag: Tag, content: &[u8]) -> Vec<u8> {
-    // Encoding a TLV of bytes we hold cannot fail below 256 MiB.
-    Any::new(tag, content)
-        .and_then(|a| a.to_der())
-        .unwrap_or_default()
 }
 
 fn seq(parts: &[&[u8]]) -> Vec<u8> {
@@ -115,14 +108,7 @@ struct Req {
 
 fn parse_request(der_bytes: &[u8]) -> Result<Req, TsaError> {
     let bad = |m: &str| TsaError::BadRequest(m.to_owned());
-    let tlvs = |b: &[u8]| -> Result<Vec<Any>, TsaError> {
-        let mut r = der::SliceReader::new(b).map_err(|e| bad(&e.to_string()))?;
-        let mut out = Vec::new();
-        while !der::Reader::is_finished(&r) {
-            out.push(Any::decode(&mut r).map_err(|e| bad(&e.to_string()))?);
-        }
-        Ok(out)
-    };
+    let tlvs = |b: &[u8]| crate::tsp::tlvs(b).map_err(|e| bad(&e.to_string()));
     let outer = tlvs(der_bytes)?;
     let [req] = outer.as_slice() else {
         return Err(bad("trailing data"));

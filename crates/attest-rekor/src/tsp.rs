@@ -117,11 +117,6 @@ pub struct VerifiedTimestamp {
 #[must_use]
 pub fn timestamp_request(signature: &[u8], nonce: u64) -> Vec<u8> {
     let digest = Sha256::digest(signature);
-    let tlv = |tag: Tag, content: &[u8]| {
-        Any::new(tag, content)
-            .and_then(|a| a.to_der())
-            .unwrap_or_default()
-    };
     let alg = [tlv(Tag::ObjectIdentifier, oid::SHA256.as_bytes())].concat();
     let imprint = [
         tlv(Tag::Sequence, &alg),
@@ -183,8 +178,16 @@ pub fn verify_response(
     Ok(v)
 }
 
+/// One DER TLV of `content` (encoding bytes we hold cannot fail below
+/// 256 MiB).
+pub(crate) fn tlv(tag: Tag, content: &[u8]) -> Vec<u8> {
+    Any::new(tag, content)
+        .and_then(|a| a.to_der())
+        .unwrap_or_default()
+}
+
 /// The TLVs of a constructed value's content, each as received.
-fn tlvs(content: &[u8]) -> Result<Vec<Any>, TimestampError> {
+pub(crate) fn tlvs(content: &[u8]) -> Result<Vec<Any>, TimestampError> {
     let mut r = der::SliceReader::new(content).map_err(malformed)?;
     let mut out = Vec::new();
     while !r.is_finished() {

@@ -34,7 +34,6 @@ use attest_rekor::v2::{V2Request, V2Verifier, algorithm_of};
 use attest_rekor::{LogId, NoteVerifier, SignedNote};
 use base64ct::{Base64, Encoding};
 use http::{Method, Request, Response, StatusCode, header};
-use sha2::{Digest, Sha256};
 
 /// Where a tile log's static files go. `put` must be atomic (a reader sees
 /// the old bytes or the new, never a mix) and durable when it returns.
@@ -259,6 +258,16 @@ struct Sequencer {
     head: Arc<RwLock<String>>,
 }
 
+/// A hash tile's bytes, from the tree that holds its nodes.
+fn tile_bytes(tree: &MerkleTree, tile: TileId) -> Vec<u8> {
+    let level = (u32::from(tile.level) * 8) as u8;
+    let first = tile.index * u64::from(TILE_WIDTH);
+    (first..first + u64::from(tile.width))
+        .filter_map(|i| tree.node(NodeId::new(level, i)))
+        .flat_map(|h| h.0)
+        .collect()
+}
+
 /// The checkpoint body for `size` and `root` under `name`.
 fn checkpoint_text(name: &str, size: u64, root: &Hash) -> String {
     format!("{name}\n{size}\n{}\n", root.base64())
@@ -271,22 +280,13 @@ impl Sequencer {
             .map_err(|e| format!("write {path}: {e}"))
     }
 
-    fn tile_bytes(&self, tile: TileId) -> Vec<u8> {
-        let level = (u32::from(tile.level) * 8) as u8;
-        let first = tile.index * u64::from(TILE_WIDTH);
-        (first..first + u64::from(tile.width))
-            .filter_map(|i| self.tree.node(NodeId::new(level, i)))
-            .flat_map(|h| h.0)
-            .collect()
-    }
-
     /// Integrates one batch durably; the checkpoint text.
-    fn integrate(&mut self, bodies: &[Vec<u8>]) -> Result<String, String> {
+    fn integrate(&mut self, bodies: Vec<Vec<u8>>) -> Result<String, String> {
         let old = self.tree.size();
         let mut files: Vec<(String, Vec<u8>)> = Vec::new();
         for b in bodies {
-            self.tree.push(b);
-            self.edge.push(b.clone());
+            self.tree.push(&b);
+            self.edge.push(b);
             if self.edge.len() == usize::from(TILE_WIDTH) {
                 let index = (self.tree.size() - 1) >> 8;
                 files.push(self.bundle(index)?);
@@ -306,7 +306,7 @@ impl Sequencer {
             }
             for index in (m_old >> 8)..=((m_new - 1) >> 8) {
                 if let Some(tile) = tile_in_tree(level, index, new) {
-                    files.push((tile.path(), self.tile_bytes(tile)));
+                    files.push((tile.path(), tile_bytes(&self.tree, tile)));
                 }
             }
         }
@@ -351,7 +351,7 @@ impl Sequencer {
                 .iter_mut()
                 .map(|j| std::mem::take(&mut j.body))
                 .collect();
-            match self.integrate(&bodies) {
+            match self.integrate(bodies) {
                 Ok(note) => {
                     let size = self.tree.size();
                     let root = self.tree.root();
@@ -444,13 +444,7 @@ impl std::fmt::Debug for TileLog {
 /// all 32 bytes (Rekor v2's `logId.keyId`; its first 4 are the note key id).
 #[must_use]
 pub fn c2sp_log_id(name: &str, key: &PublicKey) -> LogId {
-    let spki = key.spki_der();
-    let raw = &spki[spki.len().saturating_sub(32)..];
-    let mut h = Sha256::new();
-    h.update(name.as_bytes());
-    h.update([b'\n', 0x01]);
-    h.update(raw);
-    LogId(h.finalize().into())
+    LogId(attest_rekor::c2sp_key_hash(name, key))
 }
 
 const META: &str = "tilelog.json";
@@ -561,7 +555,7 @@ impl TileLog {
         };
         if note.is_empty() {
             // A new log publishes its empty checkpoint.
-            seq.integrate(&[]).map_err(TileLogError::Stopped)?;
+            seq.integrate(Vec::new()).map_err(TileLogError::Stopped)?;
         }
         let (tx, rx) = mpsc::sync_channel::<Job>(options.max_batch.max(1) * 2);
         let max_batch = options.max_batch.max(1);
@@ -791,18 +785,24 @@ impl TileLog {
             return error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
         }
         let rel = path.trim_start_matches('/');
-        match self.read(rel) {
+        // The path is parsed once: it decides both what may be read and how
+        // long a cache may keep it.
+        let (ctype, cache) = if rel == "checkpoint" {
+            ("text/plain; charset=utf-8", "no-cache")
+        } else {
+            match TileId::parse_path(rel) {
+                Ok((_, t)) if t.is_partial() => ("application/octet-stream", "public, max-age=60"),
+                Ok(_) => (
+                    "application/octet-stream",
+                    "public, max-age=31536000, immutable",
+                ),
+                Err(_) => {
+                    return respond(StatusCode::NOT_FOUND, "text/plain", b"not found".to_vec());
+                }
+            }
+        };
+        match self.inner.store.get(rel) {
             Ok(Some(bytes)) => {
-                let (ctype, cache) = if rel == "checkpoint" {
-                    ("text/plain; charset=utf-8", "no-cache")
-                } else if TileId::parse_path(rel).is_ok_and(|(_, t)| t.is_partial()) {
-                    ("application/octet-stream", "public, max-age=60")
-                } else {
-                    (
-                        "application/octet-stream",
-                        "public, max-age=31536000, immutable",
-                    )
-                };
                 let mut r = respond(StatusCode::OK, ctype, bytes);
                 r.headers_mut().insert(
                     header::CACHE_CONTROL,
@@ -939,12 +939,7 @@ fn recover(
     for level in 1..=attest_merkle::tiles::MAX_TILE_LEVEL {
         let mut index = 0;
         while let Some(tile) = tile_in_tree(level, index, size) {
-            let lvl = (u32::from(level) * 8) as u8;
-            let first = index * u64::from(TILE_WIDTH);
-            let want: Vec<u8> = (first..first + u64::from(tile.width))
-                .filter_map(|i| tree.node(NodeId::new(lvl, i)))
-                .flat_map(|h| h.0)
-                .collect();
+            let want = tile_bytes(&tree, tile);
             let p = tile.path();
             let got = store.get(&p).map_err(io_err(format!("read {p}")))?;
             if got.as_deref() != Some(&want[..]) {

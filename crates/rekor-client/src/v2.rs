@@ -152,10 +152,18 @@ impl<T: Transport + Sync> RekorV2Client<T> {
         let note = String::from_utf8(bytes).map_err(|_| {
             crate::client::single_failure(Check::CheckpointSignature, "the checkpoint is not UTF-8")
         })?;
-        let logs = self.v2_logs();
+        self.verify_checkpoint(&note)
+    }
+
+    /// A checkpoint text (one kept from earlier, say) verified against the
+    /// trusted v2 keys.
+    ///
+    /// # Errors
+    /// [`ClientError::Verification`] when no trusted v2 key signed it.
+    pub fn verify_checkpoint(&self, note: &str) -> Result<VerifiedCheckpoint, ClientError> {
         let mut last = None;
-        for log in &logs {
-            match attest_rekor::verify::verify_checkpoint(&note, log) {
+        for log in &self.v2_logs() {
+            match attest_rekor::verify::verify_checkpoint(note, log) {
                 Ok(cp) => return Ok(cp),
                 Err(e) => last = Some(e),
             }

@@ -207,31 +207,15 @@ fn publish(log: &V2Log, key: &Path, tsa_url: &str, artifact: &Path) -> Result<Ex
 }
 
 fn monitor(log: &V2Log, state: &Path, trust_current: bool) -> Result<ExitCode, Failure> {
-    let (c, root) = log.client()?;
+    let (c, _) = log.client()?;
     let latest = c.checkpoint().map_err(failed)?;
     let kept = match std::fs::read_to_string(state) {
-        Ok(note) => {
-            let logs =
-                logs_from_trusted_root(&root).map_err(|e| Failure::input(format_args!("{e}")))?;
-            let mut last = None;
-            let mut found = None;
-            for l in &logs {
-                match attest_rekor::verify::verify_checkpoint(&note, l) {
-                    Ok(cp) => {
-                        found = Some(cp);
-                        break;
-                    }
-                    Err(e) => last = Some(e),
-                }
-            }
-            Some(found.ok_or_else(|| {
-                Failure::input(format_args!(
-                    "{}: the kept checkpoint does not verify: {}",
-                    state.display(),
-                    last.map(|e| e.to_string()).unwrap_or_default()
-                ))
-            })?)
-        }
+        Ok(note) => Some(c.verify_checkpoint(&note).map_err(|e| {
+            Failure::input(format_args!(
+                "{}: the kept checkpoint does not verify: {e}",
+                state.display()
+            ))
+        })?),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && trust_current => None,
         Err(e) => {
             return Err(Failure::input(format_args!(
