@@ -128,6 +128,22 @@ pub enum InvalidInput {
     /// An entry id whose tree id is zero.
     #[error("entry id has a zero tree id")]
     ZeroTreeId,
+    /// A Rekor v2 entry named by something other than its 64-hex leaf hash.
+    #[error("Rekor v2 entry {0:?}: expected the 64 lowercase hex digits of its leaf hash")]
+    LeafHash(String),
+    /// A Rekor v2 entry whose two indices differ (a v2 log has one index).
+    #[error(
+        "Rekor v2 entry: global index {global} and shard index {shard} differ (a v2 log has one index)"
+    )]
+    V2Indices {
+        /// The global index offered.
+        global: u64,
+        /// The shard index offered.
+        shard: u64,
+    },
+    /// A Rekor v2 entry with a SET (v2 logs sign none).
+    #[error("Rekor v2 entry with a SET: v2 logs sign none")]
+    V2Set,
     /// A log id that is not 64 lowercase hex digits.
     #[error("log id {0:?} is not 64 lowercase hex digits")]
     LogId(String),
@@ -160,6 +176,9 @@ pub enum Corruption {
     /// Signer key ids that are not a JSON array of strings.
     #[error("signer key ids are not a JSON array of strings")]
     SignerKeyIds,
+    /// A log API version other than 1 or 2.
+    #[error("log API version {0} (this code knows 1 and 2)")]
+    LogApi(i64),
     /// A row that vanished or changed within one transaction.
     #[error("{0}")]
     Inconsistent(&'static str),

@@ -14,8 +14,8 @@ mod sqlite;
 pub use error::{BoxError, Corruption, InvalidInput, StoreError, StoreErrorKind};
 pub use memory::MemoryStore;
 pub use model::{
-    AttestationId, AttestationRow, CheckpointRecord, LogEntryRecord, NewAttestation, Page,
-    StoreLimits,
+    AttestationId, AttestationRow, CheckpointRecord, LogApiVersion, LogEntryRecord, NewAttestation,
+    Page, StoreLimits,
 };
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;

@@ -74,29 +74,76 @@ pub struct NewAttestation {
     pub claimed_time: i64,
 }
 
+/// Which Rekor API a log entry was published through: it decides what the
+/// record's fields mean and which evidence it carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum LogApiVersion {
+    /// Rekor v1: an 80-hex entry id, a global and a shard index, the log's
+    /// integrated time and its SET.
+    #[default]
+    V1,
+    /// Rekor v2 (C2SP tiles): no entry id and no time of the log's own; the
+    /// entry is leaf `global_index` (= `shard_index`), named by its 64-hex
+    /// leaf hash, and timed by an RFC 3161 timestamp.
+    V2,
+}
+
+impl LogApiVersion {
+    /// The major API version: 1 or 2.
+    #[must_use]
+    pub const fn number(self) -> u32 {
+        match self {
+            Self::V1 => 1,
+            Self::V2 => 2,
+        }
+    }
+
+    /// The version with this major number.
+    #[must_use]
+    pub const fn from_number(n: u32) -> Option<Self> {
+        match n {
+            1 => Some(Self::V1),
+            2 => Some(Self::V2),
+            _ => None,
+        }
+    }
+}
+
 /// A transparency-log entry, attached once it has been verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct LogEntryRecord {
-    /// Rekor entry id: 16 hex tree id + 64 hex leaf hash, lowercase.
+    /// The Rekor API the entry was published through.
+    #[serde(default)]
+    pub api: LogApiVersion,
+    /// Rekor v1: the entry id, 16 hex tree id + 64 hex leaf hash. Rekor v2
+    /// (which has no entry ids): the 64-hex leaf hash. Lowercase.
     pub entry_id: String,
-    /// The log's id: lowercase hex SHA-256 of its public key.
+    /// The log's id: lowercase hex of its 32-byte log id.
     pub log_id: String,
-    /// Global log index (SET, lookups).
+    /// Global log index (SET, lookups); v2: the leaf index.
     pub global_index: u64,
-    /// Shard-local index (inclusion proof).
+    /// Shard-local index (inclusion proof); v2: the leaf index again.
     pub shard_index: u64,
-    /// The log's integrated time (Unix seconds).
+    /// v1: the log's integrated time; v2: the verified RFC 3161
+    /// timestamp's genTime (a v2 log keeps no time). Unix seconds.
     pub integrated_time: i64,
-    /// Inclusion-proof evidence, opaque to the store.
+    /// Inclusion-proof evidence, opaque to the store (v1: the REST entry
+    /// JSON; v2: the `TransparencyLogEntry` JSON).
     #[serde(skip)]
     pub inclusion_proof: Vec<u8>,
     /// Checkpoint evidence, opaque to the store.
     #[serde(skip)]
     pub checkpoint: Vec<u8>,
-    /// Signed entry timestamp, opaque to the store.
+    /// Signed entry timestamp, opaque to the store (v1 only).
     #[serde(skip)]
     pub set: Vec<u8>,
+    /// The RFC 3161 timestamp response over the signature, opaque to the
+    /// store (v2; empty for v1).
+    #[serde(skip)]
+    pub timestamp: Vec<u8>,
 }
 
 impl LogEntryRecord {
@@ -111,6 +158,7 @@ impl LogEntryRecord {
         integrated_time: i64,
     ) -> Self {
         Self {
+            api: LogApiVersion::V1,
             entry_id: entry_id.into(),
             log_id: log_id.into(),
             global_index,
@@ -119,7 +167,32 @@ impl LogEntryRecord {
             inclusion_proof: Vec::new(),
             checkpoint: Vec::new(),
             set: Vec::new(),
+            timestamp: Vec::new(),
         }
+    }
+
+    /// A Rekor v2 entry's record: its 64-hex leaf hash, the log id, the
+    /// leaf index and the verified timestamp's genTime (see
+    /// [`with_evidence`](Self::with_evidence) and
+    /// [`with_timestamp`](Self::with_timestamp)); validated when attached.
+    #[must_use]
+    pub fn v2(
+        leaf_hash: impl Into<String>,
+        log_id: impl Into<String>,
+        index: u64,
+        timestamp_time: i64,
+    ) -> Self {
+        Self {
+            api: LogApiVersion::V2,
+            ..Self::new(leaf_hash, log_id, index, index, timestamp_time)
+        }
+    }
+
+    /// With the RFC 3161 timestamp response (DER) over the signature.
+    #[must_use]
+    pub fn with_timestamp(mut self, response: Vec<u8>) -> Self {
+        self.timestamp = response;
+        self
     }
 
     /// With the log's evidence: the entry JSON with its inclusion proof, the
@@ -272,13 +345,33 @@ impl NewAttestation {
 
 impl LogEntryRecord {
     pub(crate) fn validate(&self, limits: &StoreLimits) -> Result<(), StoreError> {
-        if !is_lower_hex(&self.entry_id, 80) {
-            return Err(StoreError::invalid(InvalidInput::EntryId(
-                self.entry_id.clone(),
-            )));
-        }
-        if self.entry_id.starts_with("0000000000000000") {
-            return Err(StoreError::invalid(InvalidInput::ZeroTreeId));
+        match self.api {
+            LogApiVersion::V1 => {
+                if !is_lower_hex(&self.entry_id, 80) {
+                    return Err(StoreError::invalid(InvalidInput::EntryId(
+                        self.entry_id.clone(),
+                    )));
+                }
+                if self.entry_id.starts_with("0000000000000000") {
+                    return Err(StoreError::invalid(InvalidInput::ZeroTreeId));
+                }
+            }
+            LogApiVersion::V2 => {
+                if !is_lower_hex(&self.entry_id, 64) {
+                    return Err(StoreError::invalid(InvalidInput::LeafHash(
+                        self.entry_id.clone(),
+                    )));
+                }
+                if self.global_index != self.shard_index {
+                    return Err(StoreError::invalid(InvalidInput::V2Indices {
+                        global: self.global_index,
+                        shard: self.shard_index,
+                    }));
+                }
+                if !self.set.is_empty() {
+                    return Err(StoreError::invalid(InvalidInput::V2Set));
+                }
+            }
         }
         if !is_lower_hex(&self.log_id, 64) {
             return Err(StoreError::invalid(InvalidInput::LogId(
@@ -297,6 +390,7 @@ impl LogEntryRecord {
             ("inclusion proof", &self.inclusion_proof),
             ("checkpoint", &self.checkpoint),
             ("SET", &self.set),
+            ("timestamp", &self.timestamp),
         ] {
             if blob.len() > limits.max_evidence_bytes {
                 return Err(StoreError::TooLarge {

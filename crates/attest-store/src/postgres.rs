@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_attestations.sql"),
     include_str!("../migrations/postgres/0002_log_entries.sql"),
     include_str!("../migrations/postgres/0003_log_checkpoints.sql"),
+    include_str!("../migrations/postgres/0004_rekor_v2.sql"),
 ];
 
 /// Serializes migrations between processes opening the same database.
@@ -228,6 +229,8 @@ fn read_row(r: &Row) -> Result<AttestationRow, StoreError> {
             inclusion_proof: r.try_get(13).map_err(db)?,
             checkpoint: r.try_get(14).map_err(db)?,
             set: r.try_get(15).map_err(db)?,
+            api: i64::from(r.try_get::<_, i16>(16).map_err(db)?),
+            timestamp: r.try_get(17).map_err(db)?,
         }),
     };
     RawRow {
@@ -335,7 +338,8 @@ impl AttestationStore for PostgresStore {
         self.write(|tx, _| {
             let updated = tx.execute(
                 "UPDATE attestations SET rekor_uuid = $2, log_id = $3, log_index = $4, shard_index = $5,
-                 integrated_time = $6, inclusion_proof = $7, checkpoint = $8, signed_entry_timestamp = $9
+                 integrated_time = $6, inclusion_proof = $7, checkpoint = $8, signed_entry_timestamp = $9,
+                 log_api = $10, rfc3161_timestamp = $11
                  WHERE id = $1 AND rekor_uuid IS NULL",
                 &[
                     &&id.0[..],
@@ -347,6 +351,9 @@ impl AttestationStore for PostgresStore {
                     &e.inclusion_proof,
                     &e.checkpoint,
                     &e.set,
+                    // 1 or 2; anything else would fail the column's CHECK.
+                    &i16::try_from(e.api.number()).unwrap_or(i16::MAX),
+                    &e.timestamp,
                 ],
             );
             match updated {

@@ -66,7 +66,7 @@ pub(crate) fn checkpoint_action(
 /// The columns every backend selects, in the order [`RawRow`] expects.
 pub(crate) const COLUMNS: &str = "seq, id, tenant, subject, predicate_type, envelope, signer_key_ids, \
     claimed_time, rekor_uuid, log_id, log_index, shard_index, integrated_time, inclusion_proof, \
-    checkpoint, signed_entry_timestamp";
+    checkpoint, signed_entry_timestamp, log_api, rfc3161_timestamp";
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 /// One row as the database returns it, before the checks that turn it into
@@ -95,6 +95,8 @@ pub(crate) struct RawEntry {
     pub(crate) inclusion_proof: Option<Vec<u8>>,
     pub(crate) checkpoint: Option<Vec<u8>>,
     pub(crate) set: Option<Vec<u8>>,
+    pub(crate) api: i64,
+    pub(crate) timestamp: Option<Vec<u8>>,
 }
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -106,7 +108,12 @@ impl RawEntry {
         // NULL evidence columns are rows attached before the evidence was
         // kept (schema 1): no evidence, which is what an empty blob means.
         let blob = |b: Option<Vec<u8>>| b.unwrap_or_default();
+        let api = u32::try_from(self.api)
+            .ok()
+            .and_then(crate::LogApiVersion::from_number)
+            .ok_or(StoreError::Corrupt(Corruption::LogApi(self.api)))?;
         Ok(LogEntryRecord {
+            api,
             entry_id: self.entry_id,
             log_id: self.log_id,
             global_index: index(self.log_index, "log index")?,
@@ -115,6 +122,7 @@ impl RawEntry {
             inclusion_proof: blob(self.inclusion_proof),
             checkpoint: blob(self.checkpoint),
             set: blob(self.set),
+            timestamp: blob(self.timestamp),
         })
     }
 }

@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_attestations.sql"),
     include_str!("../migrations/sqlite/0002_log_entries.sql"),
     include_str!("../migrations/sqlite/0003_log_checkpoints.sql"),
+    include_str!("../migrations/sqlite/0004_rekor_v2.sql"),
 ];
 
 /// How long a writer waits for another connection's write lock.
@@ -262,6 +263,8 @@ fn read_row(r: &Row<'_>) -> rusqlite::Result<RawRow> {
             inclusion_proof: r.get(13)?,
             checkpoint: r.get(14)?,
             set: r.get(15)?,
+            api: r.get(16)?,
+            timestamp: r.get(17)?,
         }),
     };
     Ok(RawRow {
@@ -350,7 +353,8 @@ impl AttestationStore for SqliteStore {
             let updated = tx
                 .prepare_cached(
                     "UPDATE attestations SET rekor_uuid = ?2, log_id = ?3, log_index = ?4, shard_index = ?5,
-                     integrated_time = ?6, inclusion_proof = ?7, checkpoint = ?8, signed_entry_timestamp = ?9
+                     integrated_time = ?6, inclusion_proof = ?7, checkpoint = ?8, signed_entry_timestamp = ?9,
+                     log_api = ?10, rfc3161_timestamp = ?11
                      WHERE id = ?1 AND rekor_uuid IS NULL",
                 )
                 .map_err(db)?
@@ -363,7 +367,9 @@ impl AttestationStore for SqliteStore {
                     e.integrated_time,
                     e.inclusion_proof,
                     e.checkpoint,
-                    e.set
+                    e.set,
+                    e.api.number(),
+                    e.timestamp
                 ]);
             let row = match updated {
                 Ok(_) => get_row(tx, id)?,

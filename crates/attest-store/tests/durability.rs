@@ -375,6 +375,41 @@ fn sqlite_migrates_a_version_1_database_with_its_data() {
 }
 
 #[test]
+fn sqlite_migrates_a_version_3_database_its_entries_read_as_rekor_v1() {
+    let dir = TempDir::created("migrate3");
+    let path = dir.file("store.db");
+    SqliteStore::create_at_schema_version(&path, 3).unwrap();
+    let a = attestation(8, "acme", "app");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let e = entry(8);
+        conn.execute(
+            "INSERT INTO attestations (id, tenant, subject, predicate_type, envelope, signer_key_ids, claimed_time,
+             rekor_uuid, log_id, log_index, shard_index, integrated_time, inclusion_proof, checkpoint, signed_entry_timestamp)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            rusqlite::params![&a.id.0[..], a.tenant, a.subject, a.predicate_type, a.envelope,
+                serde_json::to_string(&a.signer_key_ids).unwrap(), a.claimed_time,
+                e.entry_id, e.log_id, e.global_index as i64, e.shard_index as i64, e.integrated_time,
+                e.inclusion_proof, e.checkpoint, e.set],
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let got = store.get(&a.id).unwrap().unwrap().entry.unwrap();
+    assert_eq!(got, entry(8));
+    assert_eq!(got.api, attest_store::LogApiVersion::V1);
+    // A value no code writes is corruption, not a v1 entry.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("PRAGMA ignore_check_constraints = ON; UPDATE attestations SET log_api = 3")
+        .unwrap();
+    assert!(matches!(
+        store.get(&a.id),
+        Err(StoreError::Corrupt(attest_store::Corruption::LogApi(3)))
+    ));
+}
+
+#[test]
 fn sqlite_refuses_a_newer_schema() {
     let dir = TempDir::created("newer");
     let path = dir.file("store.db");

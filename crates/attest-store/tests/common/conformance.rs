@@ -3,7 +3,7 @@
 
 use attest_store::{AttestationStore, CheckpointRecord, StoreError, StoreLimits};
 
-use super::{attestation, entry};
+use super::{attestation, entry, entry_v2};
 
 /// Builds a fresh, empty store with the given limits.
 pub type Factory<'a> = &'a dyn Fn(StoreLimits) -> Box<dyn AttestationStore>;
@@ -197,6 +197,61 @@ pub fn attach_once_never_overwrite(f: Factory<'_>) {
     assert_eq!(s.put(&a).unwrap().entry.as_ref(), Some(&entry(1)));
 }
 
+/// A Rekor v2 entry keeps its API version and timestamp; it is checked
+/// as one (a leaf hash, one index, no SET), and a v1 and a v2 entry never
+/// collide.
+pub fn rekor_v2_entries(f: Factory<'_>) {
+    use attest_store::LogApiVersion;
+    let s = fresh(f);
+    let a = attestation(1, "acme", "app");
+    let b = attestation(2, "acme", "app");
+    s.put(&a).unwrap();
+    s.put(&b).unwrap();
+    // Malformed v2 records change nothing.
+    let mut bad = entry_v2(3);
+    bad.entry_id = entry(3).entry_id; // a v1 entry id on a v2 record
+    let mut two_indices = entry_v2(3);
+    two_indices.shard_index += 1;
+    let mut with_set = entry_v2(3);
+    with_set.set = vec![1];
+    for bad in [bad, two_indices, with_set] {
+        assert!(
+            matches!(
+                s.attach_entry(&a.id, &bad),
+                Err(StoreError::InvalidInput(_))
+            ),
+            "{bad:?}"
+        );
+    }
+    assert!(s.get(&a.id).unwrap().unwrap().entry.is_none());
+    let row = s.attach_entry(&a.id, &entry_v2(3)).unwrap();
+    let got = s.get(&a.id).unwrap().unwrap().entry.unwrap();
+    assert_eq!(Some(&got), row.entry.as_ref());
+    assert_eq!(got, entry_v2(3));
+    assert_eq!(got.api, LogApiVersion::V2);
+    assert_eq!(got.timestamp, vec![0x30, 0x82, 3]);
+    // Attached: no longer pending; again is a no-op; another v2 entry conflicts.
+    assert!(
+        s.pending(None, 10)
+            .unwrap()
+            .iter()
+            .all(|r| r.attestation.id != a.id)
+    );
+    s.attach_entry(&a.id, &entry_v2(3)).unwrap();
+    assert!(matches!(
+        s.attach_entry(&a.id, &entry_v2(4)),
+        Err(StoreError::EntryConflict { .. })
+    ));
+    // The same leaf on another row is refused; a v1 entry there is fine.
+    assert!(matches!(
+        s.attach_entry(&b.id, &entry_v2(3)),
+        Err(StoreError::EntryAlreadyAttached { .. })
+    ));
+    let v1 = s.attach_entry(&b.id, &entry(3)).unwrap().entry.unwrap();
+    assert_eq!(v1.api, LogApiVersion::V1);
+    assert!(v1.timestamp.is_empty());
+}
+
 pub fn reading_by_subject(f: Factory<'_>) {
     let s = fresh(f);
     for n in 0..6 {
@@ -341,6 +396,10 @@ macro_rules! conformance_tests {
             #[test]
             fn attach_once_never_overwrite() {
                 run(c::attach_once_never_overwrite)
+            }
+            #[test]
+            fn rekor_v2_entries() {
+                run(c::rekor_v2_entries)
             }
             #[test]
             fn reading_by_subject() {

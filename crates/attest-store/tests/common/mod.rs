@@ -39,6 +39,22 @@ pub fn entry(n: u64) -> LogEntryRecord {
     )
 }
 
+/// A Rekor v2 entry whose leaf hash and index are derived from `n`.
+pub fn entry_v2(n: u64) -> LogEntryRecord {
+    LogEntryRecord::v2(
+        format!("{n:064x}"),
+        "7e1e25e6a8d3e4a14bd2e1a4f0b0d4aa1ef92ad6aa0a1b1c1d1e1f2021222324",
+        n,
+        1_764_000_020 + i64::try_from(n).unwrap(),
+    )
+    .with_evidence(
+        vec![4, 5, 6, n as u8],
+        b"log2025-1.rekor.sigstore.dev\n10\nroot\n".to_vec(),
+        Vec::new(),
+    )
+    .with_timestamp(vec![0x30, 0x82, n as u8])
+}
+
 /// A fresh, empty PostgreSQL database for one test, or `None` (after a loud
 /// message) when `ATTEST_STORE_POSTGRES_URL` is not set. Under CI its absence
 /// is a failure.
