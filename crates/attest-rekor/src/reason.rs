@@ -233,7 +233,9 @@ pub enum Reason {
     SignerKeyNotValid(attest_dsse::Timestamp),
     // not-backdated
     /// A claimed time needs a log time to be confirmed against.
-    #[error("no integratedTime to confirm the claimed time against")]
+    #[error(
+        "no log time to confirm the claimed time against (Rekor v1: a verified integratedTime; v2: a verified RFC 3161 timestamp)"
+    )]
     NoLogTimeForClaim,
     // certificate-identity
     /// A certificate, its path, SCTs or identity.

@@ -181,8 +181,9 @@ pub struct BundlePolicy<'a> {
     pub signer: SignerPolicy,
     /// The verifier's clock.
     pub now: Timestamp,
-    /// A claimed time and allowed window (seconds) to confirm against
-    /// integratedTime (required when set).
+    /// A claimed time and allowed window (seconds) to confirm against the
+    /// log's time — a v1 log's integratedTime, a v2 log's earliest verified
+    /// RFC 3161 genTime (required when set).
     pub claimed_time: Option<(i64, i64)>,
     /// The trusted root's certificate authorities, CT logs and timestamp
     /// authorities: needed by a certificate policy, and to verify RFC 3161
@@ -220,7 +221,8 @@ impl<'a> BundlePolicy<'a> {
     }
 
     /// A claimed time (Unix seconds) and the window (seconds) within which
-    /// integratedTime must confirm it.
+    /// the log's time (v1: integratedTime; v2: the earliest verified RFC
+    /// 3161 genTime) must confirm it: `claimed <= t <= claimed + window`.
     #[must_use]
     pub const fn with_claimed_time(mut self, claimed: i64, window: i64) -> Self {
         self.claimed_time = Some((claimed, window));
@@ -1189,7 +1191,16 @@ fn run(
         );
     }
     if let Some((claimed, window)) = policy.claimed_time {
-        let log_time = ev.entry.as_ref().and_then(|e| e.integrated_time);
+        // The proof of existence: a v1 log's integratedTime; a v2 log keeps
+        // no time, so its entry's earliest verified RFC 3161 genTime.
+        let log_time = match ev.log.as_ref().map(|l| l.api) {
+            Some(LogApi::V2) => times
+                .iter()
+                .filter(|t| matches!(t.source, TimeSource::Rfc3161 { .. }))
+                .map(|t| t.at.unix())
+                .min(),
+            _ => ev.entry.as_ref().and_then(|e| e.integrated_time),
+        };
         r.push(
             Check::NotBackdated,
             log_time.map_or(

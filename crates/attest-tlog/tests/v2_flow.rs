@@ -209,6 +209,35 @@ fn publish_timestamp_bundle_verify() {
     .unwrap();
     let b = Bundle::from_json(b.to_json().as_bytes()).unwrap();
     verify_bundle(&b, &Artifact::of_bytes(artifact), &policy(Timestamp::now())).unwrap();
+    // Not back-dated, against the timestamp's genTime (a v2 log keeps no
+    // time): claimed <= genTime <= claimed + window, and nothing else.
+    let gen_time = stamp.verified.gen_time.unix();
+    let claimed = |t: i64| {
+        let p = policy(Timestamp::now()).with_claimed_time(t, 300);
+        verify_bundle(&b, &Artifact::of_bytes(artifact), &p).map(|_| ())
+    };
+    claimed(gen_time).unwrap();
+    claimed(gen_time - 300).unwrap();
+    for late_or_early in [gen_time + 1, gen_time - 301] {
+        let e = claimed(late_or_early).unwrap_err();
+        assert_eq!(e.first.check, Check::NotBackdated, "{late_or_early}: {e}");
+        assert_eq!(
+            e.report.first_failure().map(|c| c.check),
+            Some(Check::NotBackdated)
+        );
+    }
+    // Without the timestamp there is no time to confirm a claim against.
+    let bare = Bundle::v03_dsse(
+        VerificationMaterial::with_key_hint("signer", vec![p.entry.clone()]),
+        env.to_json().as_bytes(),
+    )
+    .unwrap();
+    let p = policy(Timestamp::now()).with_claimed_time(gen_time, 300);
+    let e = verify_bundle(&bare, &Artifact::of_bytes(artifact), &p).unwrap_err();
+    assert_eq!(
+        e.report.outcome(Check::NotBackdated),
+        Some(attest_rekor::Outcome::Failed)
+    );
     server.shutdown();
     rogue_server.shutdown();
 }

@@ -105,6 +105,12 @@ impl<T: Transport + Sync> RekorV2Client<T> {
         self
     }
 
+    /// The trusted logs this client uses: the [`LogApi::V2`] ones.
+    #[must_use]
+    pub fn trusted_logs(&self) -> Vec<TrustedLog> {
+        self.v2_logs()
+    }
+
     fn v2_logs(&self) -> Vec<TrustedLog> {
         self.http
             .trusted_logs()
@@ -193,10 +199,7 @@ impl<T: Transport + Sync> RekorV2Client<T> {
         index: u64,
         checkpoint: &VerifiedCheckpoint,
     ) -> Result<(), ClientError> {
-        let reader = self.tiles(checkpoint);
-        let plan = inclusion_plan(index, checkpoint.size)
-            .map_err(|e| crate::client::single_failure(Check::Inclusion, &e.to_string()))?;
-        let proof = plan.read_proof(&reader).map_err(tile_error)?;
+        let proof = self.inclusion_proof(index, checkpoint)?;
         verify_inclusion(
             index,
             checkpoint.size,
@@ -205,6 +208,24 @@ impl<T: Transport + Sync> RekorV2Client<T> {
             &checkpoint.root,
         )
         .map_err(|e| crate::client::single_failure(Check::Inclusion, &e.to_string()))
+    }
+
+    /// The inclusion proof of leaf `index` in `checkpoint`'s tree (RFC
+    /// 6962 order), read from tiles each verified against the checkpoint: a
+    /// proof a bundle can carry. It proves nothing about a body by itself;
+    /// [`prove_inclusion`](Self::prove_inclusion) checks one.
+    ///
+    /// # Errors
+    /// [`ClientError`]: an index outside the tree, or a lying tile, is
+    /// `Verification`.
+    pub fn inclusion_proof(
+        &self,
+        index: u64,
+        checkpoint: &VerifiedCheckpoint,
+    ) -> Result<Vec<attest_merkle::Hash>, ClientError> {
+        let plan = inclusion_plan(index, checkpoint.size)
+            .map_err(|e| crate::client::single_failure(Check::Inclusion, &e.to_string()))?;
+        plan.read_proof(&self.tiles(checkpoint)).map_err(tile_error)
     }
 
     /// The data of leaf `index` of `checkpoint`'s tree, from its verified
