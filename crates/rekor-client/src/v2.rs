@@ -222,7 +222,7 @@ impl<T: Transport + Sync> RekorV2Client<T> {
         &self,
         index: u64,
         checkpoint: &VerifiedCheckpoint,
-    ) -> Result<Vec<attest_merkle::Hash>, ClientError> {
+    ) -> Result<attest_merkle::Proof, ClientError> {
         let plan = inclusion_plan(index, checkpoint.size)
             .map_err(|e| crate::client::single_failure(Check::Inclusion, &e.to_string()))?;
         plan.read_proof(&self.tiles(checkpoint)).map_err(tile_error)
