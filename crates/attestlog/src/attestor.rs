@@ -7,12 +7,15 @@ use attest_dsse::{
     Clock, Envelope, EnvelopeError, IN_TOTO_PAYLOAD_TYPE, SigningKey, Statement, StatementError,
     SystemClock,
 };
+use attest_rekor::v2::V2Request;
 use attest_rekor::{ApiError, LogEntry};
+use rekor_client::tsa::Timestamped;
+use rekor_client::v2::V2Published;
 use attest_store::{AttestationId, AttestationStore, LogEntryRecord, NewAttestation, StoreError};
 use rekor_client::{AsyncRekorClient, AsyncTransport, ClientError, RekorClient, Transport};
 
 use crate::ErrorKind;
-use crate::log::{LogOps, Offline, run_ready};
+use crate::log::{LogOps, Offline, RekorV2, V2Ops, run_ready};
 
 /// The annotation keys the attestor adds to every subject of a statement,
 /// binding the signed statement to its row: the tenant, the stored subject
@@ -59,6 +62,23 @@ pub enum AttestError {
     /// not serialize as a Rekor entry).
     #[error("the log entry's evidence cannot be recorded: {0}")]
     Evidence(#[source] ApiError),
+    /// The attestation cannot be written to the configured Rekor v2 log
+    /// (e.g. an Ed25519 signer: `hashedrekord` 0.0.2 carries a digest,
+    /// which a pure Ed25519 signature over the PAE cannot be checked
+    /// against). Checked before anything is stored.
+    #[error("cannot publish to the Rekor v2 log: {0}")]
+    V2Request(#[source] attest_rekor::v2::V2Error),
+    /// A Rekor v2 log is configured without a timestamp authority: its
+    /// entries would have no verified time. Checked before anything is
+    /// stored.
+    #[error(
+        "a Rekor v2 log keeps no time: configure a timestamp authority with it (RekorV2::with_tsa)"
+    )]
+    NoTimestampAuthority,
+    /// The envelope to publish to a Rekor v2 log does not have exactly one
+    /// signature (the one the timestamp is over).
+    #[error("a Rekor v2 entry needs an envelope with exactly one signature, this one has {0}")]
+    SignatureCount(usize),
 }
 
 impl AttestError {
@@ -66,7 +86,12 @@ impl AttestError {
     #[must_use]
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::EmptyTenant | Self::EmptySubject | Self::Statement(_) => ErrorKind::InvalidInput,
+            Self::EmptyTenant
+            | Self::EmptySubject
+            | Self::Statement(_)
+            | Self::V2Request(_)
+            | Self::NoTimestampAuthority => ErrorKind::InvalidInput,
+            Self::SignatureCount(_) => ErrorKind::Corrupt,
             Self::Sign(_) => ErrorKind::Other,
             Self::Store(e) => ErrorKind::from_store(e),
             Self::StoredEnvelope { .. } | Self::Evidence(_) => ErrorKind::Corrupt,
@@ -114,6 +139,7 @@ impl<L> AttestorBuilder<L> {
                 signer,
                 store,
                 log: None,
+                v2: None,
                 clock: Arc::new(SystemClock),
             },
         }
@@ -126,18 +152,21 @@ impl<L> AttestorBuilder<L> {
     }
 
     /// [`log`](Self::log) when `client` is `Some`, none when `None` (e.g.
-    /// from a configuration where publication is optional).
+    /// from a configuration where publication is optional). A Rekor v1 log
+    /// replaces a v2 log given before: an attestor publishes to one log.
     pub fn optional_log<C>(self, client: Option<C>) -> AttestorBuilder<C> {
         let Core {
             signer,
             store,
             clock,
+            v2,
             ..
         } = self.core;
         AttestorBuilder {
             core: Core {
                 signer,
                 store,
+                v2: if client.is_some() { None } else { v2 },
                 log: client,
                 clock,
             },
@@ -152,6 +181,20 @@ impl<L> AttestorBuilder<L> {
 }
 
 impl<T: Transport + Sync> AttestorBuilder<RekorClient<T>> {
+    /// Publishes to a Rekor v2 log instead of a v1 log: each attestation is
+    /// timestamped by `v2`'s timestamp authority (over its signature), then
+    /// logged as `hashedrekord` 0.0.2 over its PAE; both answers are verified
+    /// before the entry — its leaf hash, index, the verified genTime, the
+    /// `TransparencyLogEntry` and the timestamp — is attached. The signer
+    /// must be ECDSA (v2 cannot check an Ed25519 signature over a PAE: see
+    /// [`AttestError::V2Request`]). Blocking, like the [`Attestor`]. Replaces
+    /// a v1 log given before.
+    pub fn log_v2<V: Transport + Sync + Send + 'static>(mut self, v2: RekorV2<V>) -> Self {
+        self.core.log = None;
+        self.core.v2 = Some(Arc::new(v2));
+        self
+    }
+
     /// The blocking attestor.
     pub fn build(self) -> Attestor<T> {
         Attestor { core: self.core }
@@ -170,6 +213,8 @@ struct Core<L> {
     signer: SigningKey,
     store: Box<dyn AttestationStore>,
     log: Option<L>,
+    /// A Rekor v2 log (exclusive with `log`).
+    v2: Option<Arc<dyn V2Ops>>,
     clock: Arc<dyn Clock>,
 }
 
@@ -178,6 +223,7 @@ impl<L> std::fmt::Debug for Core<L> {
         f.debug_struct("Attestor")
             .field("signer", &self.signer.public_key().key_id())
             .field("publishes", &self.log.is_some())
+            .field("publishes_v2", &self.v2.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -206,6 +252,13 @@ impl<L: LogOps> Core<L> {
         }
         let env = Envelope::sign(IN_TOTO_PAYLOAD_TYPE, statement.to_json(), &[&self.signer])
             .map_err(AttestError::Sign)?;
+        // What a v2 log cannot take is refused before anything is stored.
+        if let Some(v2) = &self.v2 {
+            if !v2.has_tsa() {
+                return Err(AttestError::NoTimestampAuthority);
+            }
+            V2Request::dsse(&env, self.signer.public_key()).map_err(AttestError::V2Request)?;
+        }
         let id = crate::auditor::attestation_id_of(&env);
         let row = NewAttestation::new(
             id,
@@ -235,6 +288,9 @@ impl<L: LogOps> Core<L> {
         id: &AttestationId,
         env: &Envelope,
     ) -> Result<Option<LogEntryRecord>, PublishFailure> {
+        if let Some(v2) = &self.v2 {
+            return self.publish_v2(v2.as_ref(), id, env).map(Some);
+        }
         let Some(log) = &self.log else {
             return Ok(None);
         };
@@ -250,9 +306,32 @@ impl<L: LogOps> Core<L> {
         Ok(Some(record))
     }
 
+    /// Timestamp, then log (a token wasted when the log fails is cheap; an
+    /// entry logged without a time would be logged again on retry).
+    fn publish_v2(
+        &self,
+        v2: &dyn V2Ops,
+        id: &AttestationId,
+        env: &Envelope,
+    ) -> Result<LogEntryRecord, PublishFailure> {
+        let other = PublishFailure::Other;
+        let request =
+            V2Request::dsse(env, self.signer.public_key()).map_err(|e| other(AttestError::V2Request(e)))?;
+        let [signature] = env.signatures() else {
+            return Err(other(AttestError::SignatureCount(env.signatures().len())));
+        };
+        let stamp = v2.timestamp(&signature.sig).map_err(PublishFailure::Log)?;
+        let published = v2.publish(&request).map_err(PublishFailure::Log)?;
+        let record = entry_record_v2(&published, &stamp);
+        self.store
+            .attach_entry(id, &record)
+            .map_err(|e| other(e.into()))?;
+        Ok(record)
+    }
+
     async fn publish_pending(&self, tenant: Option<&str>) -> Result<PublishSummary, AttestError> {
         let mut summary = PublishSummary::default();
-        if self.log.is_none() {
+        if self.log.is_none() && self.v2.is_none() {
             return Ok(summary);
         }
         for row in self.store.pending(tenant, usize::MAX)? {
@@ -446,4 +525,25 @@ pub fn entry_record(e: &LogEntry) -> Result<LogEntryRecord, ApiError> {
         e.integrated_time,
     )
     .with_evidence(e.to_json().into_bytes(), checkpoint, set))
+}
+
+/// The store's record of a verified Rekor v2 entry and its verified
+/// timestamp: the leaf hash (a v2 log has no entry ids), the log id, the
+/// leaf index, the timestamp's genTime, with the `TransparencyLogEntry`
+/// JSON, its checkpoint and the RFC 3161 response kept as evidence, so a
+/// bundle can be exported without the log.
+#[must_use]
+pub fn entry_record_v2(published: &V2Published, timestamp: &Timestamped) -> LogEntryRecord {
+    let entry = &published.evidence.entry;
+    let leaf = attest_merkle::leaf_hash(&published.body);
+    // A struct of strings always serializes.
+    let json = serde_json::to_vec(&published.entry).unwrap_or_default();
+    LogEntryRecord::v2(
+        leaf.to_string(),
+        entry.log_id.to_hex(),
+        entry.log_index,
+        timestamp.verified.gen_time.unix(),
+    )
+    .with_evidence(json, entry.checkpoint.note.as_bytes().to_vec(), Vec::new())
+    .with_timestamp(timestamp.response.clone())
 }

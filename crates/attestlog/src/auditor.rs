@@ -10,15 +10,18 @@ use attest_rekor::pki::Authorities;
 use attest_rekor::verify::{
     Check, CheckResult, CheckpointMemo, Outcome, Report, VerifiedCheckpoint, report_of,
 };
+use attest_rekor::bundle::{TlogEntry, VerificationMaterial};
 use attest_rekor::{Bundle, BundlePolicy, EntryId, LogEntry, SignerPolicy, TrustedLog};
-use attest_store::{AttestationId, AttestationRow, AttestationStore, LogEntryRecord, StoreError};
+use attest_store::{
+    AttestationId, AttestationRow, AttestationStore, LogApiVersion, LogEntryRecord, StoreError,
+};
 
 use crate::baseline::{AuditBaseline, BaselineError, MemoryBaseline};
 use rekor_client::{AsyncRekorClient, AsyncTransport, RekorClient, Transport};
 use serde::Serialize;
 
 use crate::attestor::binding;
-use crate::log::{LogOps, Offline, run_ready};
+use crate::log::{LogOps, Offline, RekorV2, V2Ops, run_ready};
 
 /// One line of an audit report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -50,12 +53,19 @@ pub enum AuditCheck {
     /// to trust the current tree once.
     Consistency,
     /// The SET verifies with a trusted log key valid at integratedTime, which
-    /// is not in the future.
+    /// is not in the future (Rekor v1 entries).
     Set,
-    /// The signing key was valid (window, not revoked) at integratedTime.
+    /// The signing key was valid (window, not revoked) at integratedTime
+    /// (Rekor v2: at the timestamp's genTime).
     KeyValidAtIntegratedTime,
-    /// The claimed time T satisfies T ≤ integratedTime ≤ T + window.
+    /// The claimed time T satisfies T ≤ integratedTime ≤ T + window (Rekor
+    /// v2: T ≤ genTime ≤ T + window).
     NotBackdated,
+    /// Rekor v2 entries (in place of `set`: a v2 log keeps no time): the
+    /// stored RFC 3161 timestamp verifies with a timestamp authority of the
+    /// trusted root, over the envelope's signature, and the log's key was
+    /// valid at its genTime.
+    Timestamp,
     /// Identity policy only: the signing certificate (the bundle's, or the
     /// one the log recorded) chains to a certificate authority of the
     /// trusted root at every verified time, carries an SCT from a trusted
@@ -110,7 +120,21 @@ pub struct AuditReport {
     /// The entry as the log returned it (for a bundle built from the log's
     /// answer rather than the store's copy).
     #[serde(skip)]
-    pub(crate) fetched: Option<Box<LogEntry>>,
+    pub(crate) fetched: Option<Box<Fetched>>,
+}
+
+/// A log entry as the auditor fetched it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Fetched {
+    /// A Rekor v1 REST entry.
+    V1(LogEntry),
+    /// A Rekor v2 entry: the `TransparencyLogEntry` the auditor assembled
+    /// from the log's tiles (body, index, proof to the current checkpoint)
+    /// and the RFC 3161 timestamp that times it.
+    V2 {
+        entry: TlogEntry,
+        timestamp: Vec<u8>,
+    },
 }
 
 /// What the signed envelope says, read only after its signature verified
@@ -139,7 +163,10 @@ pub struct SignedFacts {
 #[non_exhaustive]
 #[serde(rename_all = "camelCase")]
 pub struct LoggedFacts {
-    /// The entry id the log answered with (80 hex with a tree id).
+    /// The Rekor API of the log: 1 or 2.
+    pub api_version: u32,
+    /// The entry id the log answered with (80 hex with a tree id); Rekor
+    /// v2, which has no entry ids: the 64-hex leaf hash.
     pub entry_id: String,
     /// The entry's UUID: the 64-hex leaf hash, the log's search key.
     pub uuid: String,
@@ -150,12 +177,15 @@ pub struct LoggedFacts {
     /// The shard-local index its inclusion proof is for.
     pub shard_index: u64,
     /// The log's integrated time (Unix seconds; trusted with its SET).
+    /// Rekor v2 keeps no time: the genTime of the entry's RFC 3161
+    /// timestamp when it verified, else 0.
     pub integrated_time: i64,
 }
 
 impl LoggedFacts {
     fn of(e: &LogEntry) -> Self {
         Self {
+            api_version: 1,
             entry_id: e.id.to_string(),
             uuid: e.id.uuid().to_string(),
             log_id: e.log_id.to_hex(),
@@ -282,6 +312,26 @@ struct LogState {
     /// The consistency of `current` with the baseline (the detail of a
     /// pass says when the baseline was started on this run).
     consistency: Result<String, String>,
+    /// The Rekor v2 log's, when one is configured.
+    v2: Option<V2State>,
+}
+
+/// What one audit run learned from the Rekor v2 log.
+struct V2State {
+    /// The log's current checkpoint with the trusted log that signed it.
+    current: Result<(VerifiedCheckpoint, TrustedLog), String>,
+    /// Its consistency with the baseline.
+    consistency: Result<String, String>,
+    /// The trusted v2 logs.
+    logs: Vec<TrustedLog>,
+}
+
+/// What the baseline says of a log's current checkpoint.
+enum BaselineStep {
+    /// Decided without the log (no baseline, another tree, shrunk, empty).
+    Done(Result<String, String>),
+    /// Consistency from this kept checkpoint must be proven by the log.
+    Prove(VerifiedCheckpoint),
 }
 
 /// Builds an [`Auditor`] (blocking log client) or an [`AsyncAuditor`]:
@@ -304,6 +354,7 @@ impl<L> AuditorBuilder<L> {
                 authorities: None,
                 store,
                 log: None,
+                v2: None,
                 window: DEFAULT_BACKDATE_WINDOW,
                 clock: Arc::new(SystemClock),
                 checkpoints: CheckpointMemo::default(),
@@ -332,6 +383,7 @@ impl<L> AuditorBuilder<L> {
             checkpoints,
             baseline,
             trust_current_tree,
+            v2,
             ..
         } = self.core;
         AuditorBuilder {
@@ -339,6 +391,7 @@ impl<L> AuditorBuilder<L> {
                 signer,
                 authorities,
                 store,
+                v2,
                 log: client,
                 window,
                 clock,
@@ -391,6 +444,19 @@ impl<L> AuditorBuilder<L> {
 }
 
 impl<T: Transport + Sync> AuditorBuilder<RekorClient<T>> {
+    /// Audits the rows published to a Rekor v2 log through `v2` (beside a
+    /// v1 log given with [`log`](Self::log): each row is audited against the
+    /// log of its API). Its entry is read from the log's tiles at the
+    /// stored index, its inclusion proven from tiles against the log's
+    /// current checkpoint, consistency from the auditor's baseline, its
+    /// time from the stored RFC 3161 timestamp — which needs
+    /// [`authorities`](Self::authorities) with the trusted root's timestamp
+    /// authorities. Blocking, like the [`Auditor`].
+    pub fn log_v2<V: Transport + Sync + Send + 'static>(mut self, v2: RekorV2<V>) -> Self {
+        self.core.v2 = Some(Arc::new(v2));
+        self
+    }
+
     /// The blocking auditor.
     pub fn build(self) -> Auditor<T> {
         Auditor { core: self.core }
@@ -583,6 +649,8 @@ struct Core<L> {
     authorities: Option<Arc<Authorities>>,
     store: Box<dyn AttestationStore>,
     log: Option<L>,
+    /// The Rekor v2 log, for rows published to one.
+    v2: Option<Arc<dyn V2Ops>>,
     window: i64,
     clock: Arc<dyn Clock>,
     checkpoints: CheckpointMemo,
@@ -660,10 +728,12 @@ impl<L: LogOps> Core<L> {
     /// baseline; a consistent current checkpoint becomes the new baseline (a
     /// forked one never replaces it).
     async fn log_state(&self) -> Result<LogState, AuditError> {
+        let v2 = self.v2_state()?;
         let Some(log) = &self.log else {
             return Ok(LogState {
                 current: Err("no transparency log configured".into()),
                 consistency: Err("no transparency log configured".into()),
+                v2,
             });
         };
         let current = match log.log_info().await {
@@ -673,6 +743,7 @@ impl<L: LogOps> Core<L> {
                 return Ok(LogState {
                     current: Err(why.clone()),
                     consistency: Err(why),
+                    v2,
                 });
             }
         };
@@ -681,40 +752,16 @@ impl<L: LogOps> Core<L> {
             return Ok(LogState {
                 current: Err(why.clone()),
                 consistency: Err(why),
+                v2,
             });
         };
-        let consistency = match self.baseline.load(&log_key) {
-            Err(e) => Err(format!("{e}")),
-            Ok(None) if self.trust_current_tree => Ok(format!(
-                "no baseline: started one at tree size {} (trusted on first use, not proven)",
-                current.size
-            )),
-            Ok(None) => Err(
-                "no baseline: run with `--trust-current-tree` once to start one \
-                 (`AuditorBuilder::trust_current_tree`)"
-                    .into(),
-            ),
-            Ok(Some(text)) => {
-                match verified_checkpoint(&self.checkpoints, log.trusted_logs(), &text) {
-                    None => Err(
-                        "the baseline checkpoint does not verify with the trusted log keys".into(),
-                    ),
-                    Some(old) if old.origin != current.origin => {
-                        Err("the baseline checkpoint is for another tree".into())
-                    }
-                    Some(old) if old.size > current.size => Err(format!(
-                        "the log shrank from {} to {} entries",
-                        old.size, current.size
-                    )),
-                    // The empty tree is a prefix of every tree.
-                    Some(old) if old.size == 0 => Ok(String::new()),
-                    Some(old) => log
-                        .prove_consistency(&old, &current)
-                        .await
-                        .map(|()| String::new())
-                        .map_err(|e| format!("from size {} to {}: {e}", old.size, current.size)),
-                }
-            }
+        let consistency = match self.baseline_step(log.trusted_logs(), &log_key, &current) {
+            BaselineStep::Done(r) => r,
+            BaselineStep::Prove(old) => log
+                .prove_consistency(&old, &current)
+                .await
+                .map(|()| String::new())
+                .map_err(|e| format!("from size {} to {}: {e}", old.size, current.size)),
         };
         if consistency.is_ok() {
             self.baseline.store(&log_key, &current.note)?;
@@ -722,7 +769,57 @@ impl<L: LogOps> Core<L> {
         Ok(LogState {
             current: Ok(current),
             consistency,
+            v2,
         })
+    }
+
+    /// The Rekor v2 log's current checkpoint and its consistency with the
+    /// baseline (proven from tiles), as for a v1 log.
+    fn v2_state(&self) -> Result<Option<V2State>, AuditError> {
+        let Some(v2) = &self.v2 else {
+            return Ok(None);
+        };
+        let logs = v2.trusted_logs();
+        let unavailable = |why: String, logs| {
+            Ok(Some(V2State {
+                current: Err(why.clone()),
+                consistency: Err(why),
+                logs,
+            }))
+        };
+        let current = match v2.checkpoint() {
+            Ok(cp) => cp,
+            Err(e) => {
+                return unavailable(format!("the Rekor v2 log's current checkpoint: {e}"), logs);
+            }
+        };
+        let signer = logs
+            .iter()
+            .find(|l| self.checkpoints.verify(&current.note, l).is_ok())
+            .cloned();
+        let (Some(log_key), Some(signer)) =
+            (log_key_of(&self.checkpoints, &logs, &current), signer)
+        else {
+            return unavailable(
+                "the current checkpoint verifies with no trusted Rekor v2 log key".into(),
+                logs,
+            );
+        };
+        let consistency = match self.baseline_step(&logs, &log_key, &current) {
+            BaselineStep::Done(r) => r,
+            BaselineStep::Prove(old) => v2
+                .prove_consistency(&old, &current)
+                .map(|()| String::new())
+                .map_err(|e| format!("from size {} to {}: {e}", old.size, current.size)),
+        };
+        if consistency.is_ok() {
+            self.baseline.store(&log_key, &current.note)?;
+        }
+        Ok(Some(V2State {
+            current: Ok((current, signer)),
+            consistency,
+            logs,
+        }))
     }
 
     async fn audit_row_with(&self, row: &AttestationRow, state: &LogState) -> AuditReport {
@@ -763,6 +860,9 @@ impl<L: LogOps> Core<L> {
                 ))
             },
         );
+        if let Some(stored) = row.entry.as_ref().filter(|e| e.api == LogApiVersion::V2) {
+            return self.audit_v2_row(r, row, &env, stored, state);
+        }
         // The entry is fetched first (its lines are written below): under an
         // identity policy the signing certificate is the one it records.
         let fetched = match (&row.entry, &self.log) {
@@ -802,7 +902,7 @@ impl<L: LogOps> Core<L> {
             Ok(e) => {
                 r.push(AuditCheck::EntryFetched, Ok(()));
                 r.logged = Some(LoggedFacts::of(&e));
-                r.fetched = Some(Box::new(e.clone()));
+                r.fetched = Some(Box::new(Fetched::V1(e.clone())));
                 e
             }
             Err(e) => {
@@ -865,12 +965,241 @@ impl<L: LogOps> Core<L> {
             Err(e) => r.push(AuditCheck::Consistency, Err(e.clone())),
         }
         self.certificate_line(&mut r, Some(report));
-        Self::time_lines(&mut r, report, claimed);
+        Self::time_lines(&mut r, report, claimed, &V1_TIME);
+        r
+    }
+
+    /// A row published to a Rekor v2 log: the entry read from tiles at the
+    /// stored index, a `TransparencyLogEntry` assembled from it with a proof
+    /// to the log's current checkpoint, and the bundle of the stored
+    /// envelope, that entry and the stored timestamp verified as a whole.
+    fn audit_v2_row(
+        &self,
+        mut r: AuditReport,
+        row: &AttestationRow,
+        env: &Envelope,
+        stored: &LogEntryRecord,
+        state: &LogState,
+    ) -> AuditReport {
+        // No certificate: a v2 row's signer is named by key.
+        let claimed =
+            self.signature_then_binding(&mut r, env, None, |r, p| binding_check(r, p, row));
+        let skip_rest = |r: &mut AuditReport, from: usize, why: &str| {
+            for &c in &V2_LOG_CHECKS[from..] {
+                r.skip(c, why);
+            }
+            self.certificate_line(r, None);
+        };
+        let (Some(v2), Some(st)) = (&self.v2, &state.v2) else {
+            skip_rest(
+                &mut r,
+                0,
+                "a Rekor v2 entry, and no Rekor v2 log configured (AuditorBuilder::log_v2)",
+            );
+            return r;
+        };
+        let (current, log) = match &st.current {
+            Ok(c) => c,
+            Err(e) => {
+                r.push(AuditCheck::EntryFetched, Err(e.clone()));
+                skip_rest(&mut r, 1, "the log's current checkpoint is unavailable");
+                return r;
+            }
+        };
+        let index = stored.global_index;
+        let body = if index >= current.size {
+            Err(format!(
+                "the stored index {index} is not in the log's tree of {} entries",
+                current.size
+            ))
+        } else {
+            v2.entry(index, current)
+                .map_err(|e| format!("entry {index} from the log's tiles: {e}"))
+        }
+        .and_then(|body| {
+            let leaf = attest_merkle::leaf_hash(&body).to_string();
+            if leaf == stored.entry_id {
+                Ok(body)
+            } else {
+                Err(format!(
+                    "the log's entry {index} is another entry (leaf hash {leaf}, the row names {})",
+                    stored.entry_id
+                ))
+            }
+        });
+        let body = match body {
+            Ok(b) => {
+                r.push(AuditCheck::EntryFetched, Ok(()));
+                b
+            }
+            Err(e) => {
+                r.push(AuditCheck::EntryFetched, Err(e));
+                skip_rest(&mut r, 1, "the entry could not be fetched");
+                return r;
+            }
+        };
+        let proof = v2.inclusion_proof(index, current);
+        let entry = attest_rekor::v2::tlog_entry(
+            &log.log_id,
+            index,
+            &body,
+            current,
+            proof.as_ref().ok().map(attest_merkle::Proof::as_slice),
+        );
+        let timestamps: &[Vec<u8>] = if stored.timestamp.is_empty() {
+            &[]
+        } else {
+            std::slice::from_ref(&stored.timestamp)
+        };
+        // The stored timestamp's time, when it verifies (signed by the TSA,
+        // so the store's copy is as good as any).
+        let stamped = env.signatures().first().and_then(|sig| {
+            let a = self.authorities.as_ref()?;
+            let token = timestamps.first()?;
+            attest_rekor::tsp::verify_timestamp(token, &sig.sig, &a.timestamp_authorities).ok()
+        });
+        r.logged = Some(LoggedFacts {
+            api_version: 2,
+            entry_id: stored.entry_id.clone(),
+            uuid: stored.entry_id.clone(),
+            log_id: log.log_id_hex(),
+            log_index: index,
+            shard_index: index,
+            integrated_time: stamped.as_ref().map_or(0, |t| t.gen_time.unix()),
+        });
+        r.fetched = Some(Box::new(Fetched::V2 {
+            entry: entry.clone(),
+            timestamp: stored.timestamp.clone(),
+        }));
+        r.push(
+            AuditCheck::StoredEntry,
+            stored_copies_v2(stored, log, index, stamped.map(|t| t.gen_time.unix())),
+        );
+        let bundle = Bundle::v03_dsse(
+            VerificationMaterial::with_key_hint(
+                row.attestation
+                    .signer_key_ids
+                    .first()
+                    .cloned()
+                    .unwrap_or_default(),
+                vec![entry],
+            )
+            .with_rfc3161_timestamps(timestamps),
+            &row.attestation.envelope,
+        );
+        let result = match bundle {
+            Ok(b) => attest_rekor::verify_bundle_envelope(&b, &self.policy(&st.logs, claimed)),
+            Err(e) => {
+                r.push(
+                    AuditCheck::BodyMatch,
+                    Err(format!("the stored envelope: {e}")),
+                );
+                skip_rest(&mut r, 3, "the stored envelope cannot be verified");
+                return r;
+            }
+        };
+        let report = report_of(&result);
+        r.push(
+            AuditCheck::BodyMatch,
+            from_rekor(report, &[Check::BodyMatch]),
+        );
+        r.push(
+            AuditCheck::Inclusion,
+            match &proof {
+                Err(e) => Err(format!("from the log's tiles: {e}")),
+                Ok(_) => from_rekor(
+                    report,
+                    &[
+                        Check::CheckpointSignature,
+                        Check::CheckpointBinding,
+                        Check::Inclusion,
+                    ],
+                ),
+            },
+        );
+        match &st.consistency {
+            Ok(note) => r.push_note(AuditCheck::Consistency, note),
+            Err(e) => r.push(AuditCheck::Consistency, Err(e.clone())),
+        }
+        self.certificate_line(&mut r, Some(report));
+        if self.authorities.is_none() {
+            r.push(
+                AuditCheck::Timestamp,
+                Err("no timestamp authorities to verify it with \
+                     (AuditorBuilder::authorities, from the trusted root)"
+                    .into()),
+            );
+            r.skip(AuditCheck::KeyValidAtIntegratedTime, V2_TIME.unverified);
+            r.skip(AuditCheck::NotBackdated, V2_TIME.unverified);
+            return r;
+        }
+        Self::time_lines(&mut r, report, claimed, &V2_TIME);
         r
     }
 }
 
+/// Which audit line authenticates an entry's time, from which checks of
+/// the rekor report, and what the lines after it say when it fails.
+struct TimeLine {
+    check: AuditCheck,
+    from: &'static [Check],
+    unverified: &'static str,
+}
+
+/// Rekor v1: the SET authenticates integratedTime.
+const V1_TIME: TimeLine = TimeLine {
+    check: AuditCheck::Set,
+    from: &[Check::LogKey, Check::IntegratedTime, Check::Set],
+    unverified: "integratedTime is not authenticated (SET)",
+};
+
+/// Rekor v2: an RFC 3161 timestamp is the entry's time.
+const V2_TIME: TimeLine = TimeLine {
+    check: AuditCheck::Timestamp,
+    from: &[Check::Timestamp, Check::Time, Check::LogKey],
+    unverified: "the entry's time is not verified (RFC 3161 timestamp)",
+};
+
+
 impl<L> Core<L> {
+    /// What the auditor's baseline says of `current` (a log's verified
+    /// checkpoint, filed under `log_key`).
+    fn baseline_step(
+        &self,
+        logs: &[TrustedLog],
+        log_key: &str,
+        current: &VerifiedCheckpoint,
+    ) -> BaselineStep {
+        BaselineStep::Done(match self.baseline.load(log_key) {
+            Err(e) => Err(format!("{e}")),
+            Ok(None) if self.trust_current_tree => Ok(format!(
+                "no baseline: started one at tree size {} (trusted on first use, not proven)",
+                current.size
+            )),
+            Ok(None) => Err(
+                "no baseline: run with `--trust-current-tree` once to start one \
+                 (`AuditorBuilder::trust_current_tree`)"
+                    .into(),
+            ),
+            Ok(Some(text)) => match verified_checkpoint(&self.checkpoints, logs, &text) {
+                None => {
+                    Err("the baseline checkpoint does not verify with the trusted log keys".into())
+                }
+                Some(old) if old.origin != current.origin => {
+                    Err("the baseline checkpoint is for another tree".into())
+                }
+                Some(old) if old.size > current.size => Err(format!(
+                    "the log shrank from {} to {} entries",
+                    old.size, current.size
+                )),
+                // The empty tree is a prefix of every tree.
+                Some(old) if old.size == 0 => Ok(String::new()),
+                Some(old) => return BaselineStep::Prove(old),
+            },
+        })
+    }
+
+
     /// Who the auditor trusts to sign, now.
     fn signer(&self) -> std::sync::RwLockReadGuard<'_, SignerPolicy> {
         // A poisoned lock still holds a whole policy: it is only ever
@@ -1004,15 +1333,11 @@ impl<L> Core<L> {
 
     /// set, key-valid-at-integrated-time, not-backdated from the rekor
     /// report (integratedTime is trusted only with its SET).
-    fn time_lines(r: &mut AuditReport, report: &Report, claimed: Option<i64>) {
-        r.push(
-            AuditCheck::Set,
-            from_rekor(report, &[Check::LogKey, Check::IntegratedTime, Check::Set]),
-        );
-        if r.outcome(AuditCheck::Set) != Some(Outcome::Passed) {
-            let why = "integratedTime is not authenticated (SET)";
-            r.skip(AuditCheck::KeyValidAtIntegratedTime, why);
-            r.skip(AuditCheck::NotBackdated, why);
+    fn time_lines(r: &mut AuditReport, report: &Report, claimed: Option<i64>, time: &TimeLine) {
+        r.push(time.check, from_rekor(report, time.from));
+        if r.outcome(time.check) != Some(Outcome::Passed) {
+            r.skip(AuditCheck::KeyValidAtIntegratedTime, time.unverified);
+            r.skip(AuditCheck::NotBackdated, time.unverified);
             return;
         }
         if r.outcome(AuditCheck::EnvelopeSignature) != Some(Outcome::Passed) {
@@ -1092,7 +1417,7 @@ impl<L> Core<L> {
             ),
         );
         self.certificate_line(&mut r, Some(report));
-        Self::time_lines(&mut r, report, claimed);
+        Self::time_lines(&mut r, report, claimed, &V1_TIME);
         r
     }
 }
@@ -1145,6 +1470,48 @@ fn stored_copies(stored: &LogEntryRecord, fetched: &LogEntry) -> Result<(), Stri
         ))
     }
 }
+
+/// A v2 row's stored copies equal what the log and the timestamp say now:
+/// the log id of the log whose checkpoint covers it, its one index, and
+/// the verified genTime (compared when the timestamp verifies; its own
+/// line fails otherwise).
+fn stored_copies_v2(
+    stored: &LogEntryRecord,
+    log: &TrustedLog,
+    index: u64,
+    stamped: Option<i64>,
+) -> Result<(), String> {
+    let mut differ = Vec::new();
+    if stored.log_id != log.log_id_hex() {
+        differ.push(format!("log id {} ≠ {}", stored.log_id, log.log_id_hex()));
+    }
+    if stored.shard_index != index {
+        differ.push(format!("shard index {} ≠ {index}", stored.shard_index));
+    }
+    if let Some(t) = stamped.filter(|t| *t != stored.integrated_time) {
+        differ.push(format!("timestamp time {} ≠ {t}", stored.integrated_time));
+    }
+    if differ.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the stored copy differs from the log: {}",
+            differ.join(", ")
+        ))
+    }
+}
+
+/// The lines of a Rekor v2 row after `binding`.
+const V2_LOG_CHECKS: &[AuditCheck] = &[
+    AuditCheck::EntryFetched,
+    AuditCheck::StoredEntry,
+    AuditCheck::BodyMatch,
+    AuditCheck::Inclusion,
+    AuditCheck::Consistency,
+    AuditCheck::Timestamp,
+    AuditCheck::KeyValidAtIntegratedTime,
+    AuditCheck::NotBackdated,
+];
 
 const ALL_AFTER_ID: &[AuditCheck] = &[
     AuditCheck::EnvelopeSignature,

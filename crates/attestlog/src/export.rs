@@ -4,7 +4,11 @@
 use std::time::Duration;
 
 use attest_dsse::KeySet;
-use attest_rekor::bundle::VerificationMaterial;
+use attest_rekor::bundle::{TlogEntry, VerificationMaterial};
+use attest_store::LogApiVersion;
+use base64ct::Encoding;
+
+use crate::auditor::Fetched;
 use attest_rekor::{ApiError, Bundle, BundleError, LogEntry};
 use attest_store::{AttestationId, AttestationRow};
 use rekor_client::Transport;
@@ -22,6 +26,9 @@ pub enum ExportError {
     /// The stored evidence is not a log entry.
     #[error("stored log evidence is unreadable: {0}")]
     Evidence(#[source] ApiError),
+    /// The stored Rekor v2 evidence is not a `TransparencyLogEntry`.
+    #[error("stored Rekor v2 evidence is unreadable: {0}")]
+    V2Evidence(#[source] serde_json::Error),
     /// The stored evidence names another entry than the row.
     #[error("the stored evidence is for entry {evidence}, the row names {row}")]
     EvidenceMismatch {
@@ -103,6 +110,7 @@ impl ExportError {
         match self {
             Self::NotPublished(_) => K::NotFound,
             Self::Evidence(_)
+            | Self::V2Evidence(_)
             | Self::EvidenceMismatch { .. }
             | Self::Envelope(_)
             | Self::EnvelopeFormat(_)
@@ -121,9 +129,10 @@ impl ExportError {
 
 /// A published attestation as a Sigstore bundle v0.3: the envelope exactly
 /// as stored, a public-key hint (the signer's key id), and the log entry
-/// with its inclusion proof, checkpoint and SET, from the evidence kept when
-/// the entry was verified. The bundle is checked by [`Bundle::from_json`]
-/// before it is returned.
+/// with its inclusion proof, checkpoint and SET — Rekor v2: with the RFC
+/// 3161 timestamp instead of a SET — from the evidence kept when the entry
+/// was verified. The bundle is checked by [`Bundle::from_json`] before it is
+/// returned.
 ///
 /// # Errors
 /// [`ExportError`].
@@ -155,6 +164,21 @@ pub fn export_bundle_with_certificate(
 fn bundle_json(row: &AttestationRow, cert_der: Option<&[u8]>) -> Result<String, ExportError> {
     let a = &row.attestation;
     let stored = row.entry.as_ref().ok_or(ExportError::NotPublished(a.id))?;
+    if stored.api == LogApiVersion::V2 {
+        // The `TransparencyLogEntry` the log answered, and the timestamp.
+        let entry: TlogEntry =
+            serde_json::from_slice(&stored.inclusion_proof).map_err(ExportError::V2Evidence)?;
+        let leaf = base64ct::Base64::decode_vec(&entry.canonicalized_body)
+            .map(|body| attest_merkle::leaf_hash(&body).to_string())
+            .unwrap_or_default();
+        if leaf != stored.entry_id {
+            return Err(ExportError::EvidenceMismatch {
+                row: stored.entry_id.clone(),
+                evidence: leaf,
+            });
+        }
+        return bundle_of(row, entry, &stored.timestamp, cert_der);
+    }
     let entry = LogEntry::from_json(&stored.inclusion_proof).map_err(ExportError::Evidence)?;
     if entry.id.to_string() != stored.entry_id {
         return Err(ExportError::EvidenceMismatch {
@@ -162,21 +186,31 @@ fn bundle_json(row: &AttestationRow, cert_der: Option<&[u8]>) -> Result<String, 
             evidence: entry.id.to_string(),
         });
     }
-    bundle_of(row, &entry, cert_der)
+    let tlog = entry.to_tlog_entry().map_err(ExportError::Evidence)?;
+    bundle_of(row, tlog, &[], cert_der)
 }
 
-/// The bundle of `row`'s envelope with `entry` as the log returned it (the
-/// auditor's fetched copy, not the store's), with a key hint.
-pub(crate) fn bundle_from_entry(
+/// The bundle of `row`'s envelope with the entry as the auditor fetched it
+/// (the log's answer, not the store's copy), with a key hint.
+pub(crate) fn bundle_from_fetched(
     row: &AttestationRow,
-    entry: &LogEntry,
+    fetched: &Fetched,
 ) -> Result<String, ExportError> {
-    bundle_of(row, entry, None)
+    match fetched {
+        Fetched::V1(entry) => {
+            let tlog = entry.to_tlog_entry().map_err(ExportError::Evidence)?;
+            bundle_of(row, tlog, &[], None)
+        }
+        Fetched::V2 { entry, timestamp } => bundle_of(row, entry.clone(), timestamp, None),
+    }
 }
 
+/// The bundle of `row`'s envelope with `tlog` and, when not empty, the
+/// RFC 3161 `timestamp` response.
 fn bundle_of(
     row: &AttestationRow,
-    entry: &LogEntry,
+    tlog: TlogEntry,
+    timestamp: &[u8],
     cert_der: Option<&[u8]>,
 ) -> Result<String, ExportError> {
     let a = &row.attestation;
@@ -188,7 +222,6 @@ fn bundle_of(
             envelope: derived,
         });
     }
-    let tlog = entry.to_tlog_entry().map_err(ExportError::Evidence)?;
     let material = match cert_der {
         Some(der) => VerificationMaterial::with_certificate(der, vec![tlog]),
         None => VerificationMaterial::with_key_hint(
@@ -198,6 +231,11 @@ fn bundle_of(
                 .ok_or(ExportError::NoSignerKeyId)?,
             vec![tlog],
         ),
+    };
+    let material = if timestamp.is_empty() {
+        material
+    } else {
+        material.with_rfc3161_timestamps(&[timestamp.to_vec()])
     };
     let bundle = Bundle::v03_dsse(material, &a.envelope).map_err(ExportError::Bundle)?;
     let json = bundle.to_json();

@@ -62,7 +62,7 @@ pub use attest_rekor::{Bundle, SignerPolicy, TrustedLog, VerificationPolicy};
 pub use attest_store::{AttestationRow, AttestationStore, MemoryStore};
 pub use attestor::{
     AsyncAttestor, AttestError, Attested, Attestor, AttestorBuilder, PublishSummary, binding,
-    entry_record,
+    entry_record, entry_record_v2,
 };
 pub use auditor::{
     AsyncAuditor, AuditCheck, AuditError, AuditLine, AuditReport, Auditor, AuditorBuilder,
@@ -75,5 +75,5 @@ pub use export::{
     ExportError, KEY_SET_PATH, export_bundle, export_bundle_with_certificate, fetch_key_set,
     key_set_document,
 };
-pub use log::{Offline, OfflineError};
+pub use log::{Offline, OfflineError, RekorV2};
 pub use rekor_client::{AsyncRekorClient, AsyncTransport, RekorClient, Transport};

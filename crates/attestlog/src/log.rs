@@ -11,6 +11,9 @@ use std::task::{Context, Poll, Waker};
 use attest_dsse::{Envelope, PublicKey};
 use attest_rekor::verify::VerifiedCheckpoint;
 use attest_rekor::{EntryId, LogEntry, TrustedLog};
+use attest_rekor::v2::V2Request;
+use rekor_client::tsa::{Timestamped, TsaClient};
+use rekor_client::v2::{RekorV2Client, V2Published};
 use rekor_client::{
     AsyncRekorClient, AsyncTransport, ClientError, Published, RekorClient, Transport,
 };
@@ -146,5 +149,102 @@ pub(crate) fn run_ready<R>(fut: impl Future<Output = R>) -> R {
         // RekorClient), so this cannot happen.
         #[allow(clippy::panic)]
         Poll::Pending => panic!("a blocking pipeline suspended"),
+    }
+}
+
+/// A Rekor v2 log for the pipelines (blocking): the [`RekorV2Client`] that
+/// writes and reads its tiles, and — for an [`Attestor`](crate::Attestor) —
+/// the RFC 3161 timestamp authority that times its entries (a v2 log keeps
+/// no time). Give it to
+/// [`AttestorBuilder::log_v2`](crate::AttestorBuilder::log_v2) or
+/// [`AuditorBuilder::log_v2`](crate::AuditorBuilder::log_v2).
+pub struct RekorV2<T> {
+    log: RekorV2Client<T>,
+    tsa: Option<TsaClient<T>>,
+}
+
+impl<T> std::fmt::Debug for RekorV2<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RekorV2")
+            .field("timestamps", &self.tsa.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Transport + Sync> RekorV2<T> {
+    /// The log, read through `log` (an auditor needs no more).
+    #[must_use]
+    pub const fn new(log: RekorV2Client<T>) -> Self {
+        Self { log, tsa: None }
+    }
+
+    /// With the timestamp authority an attestor asks for each entry's time.
+    #[must_use]
+    pub fn with_tsa(mut self, tsa: TsaClient<T>) -> Self {
+        self.tsa = Some(tsa);
+        self
+    }
+}
+
+/// What the pipelines do with a Rekor v2 log (object-safe, so that one
+/// pipeline type holds a v2 log over any transport).
+pub(crate) trait V2Ops: Send + Sync {
+    fn trusted_logs(&self) -> Vec<TrustedLog>;
+    fn has_tsa(&self) -> bool;
+    fn timestamp(&self, signature: &[u8]) -> Result<Timestamped, ClientError>;
+    fn publish(&self, request: &V2Request) -> Result<V2Published, ClientError>;
+    fn checkpoint(&self) -> Result<VerifiedCheckpoint, ClientError>;
+    fn entry(&self, index: u64, checkpoint: &VerifiedCheckpoint) -> Result<Vec<u8>, ClientError>;
+    fn inclusion_proof(
+        &self,
+        index: u64,
+        checkpoint: &VerifiedCheckpoint,
+    ) -> Result<attest_merkle::Proof, ClientError>;
+    fn prove_consistency(
+        &self,
+        old: &VerifiedCheckpoint,
+        new: &VerifiedCheckpoint,
+    ) -> Result<(), ClientError>;
+}
+
+impl<T: Transport + Sync + Send> V2Ops for RekorV2<T> {
+    fn trusted_logs(&self) -> Vec<TrustedLog> {
+        self.log.trusted_logs()
+    }
+    fn has_tsa(&self) -> bool {
+        self.tsa.is_some()
+    }
+    fn timestamp(&self, signature: &[u8]) -> Result<Timestamped, ClientError> {
+        match &self.tsa {
+            Some(tsa) => tsa.timestamp(signature),
+            // Checked when the attestor is asked to attest; never reached.
+            None => Err(ClientError::Verification(attest_rekor::Report::failure(
+                attest_rekor::verify::Check::Timestamp,
+                "no timestamp authority configured for the Rekor v2 log",
+            ))),
+        }
+    }
+    fn publish(&self, request: &V2Request) -> Result<V2Published, ClientError> {
+        self.log.publish(request)
+    }
+    fn checkpoint(&self) -> Result<VerifiedCheckpoint, ClientError> {
+        self.log.checkpoint()
+    }
+    fn entry(&self, index: u64, checkpoint: &VerifiedCheckpoint) -> Result<Vec<u8>, ClientError> {
+        self.log.entry(index, checkpoint)
+    }
+    fn inclusion_proof(
+        &self,
+        index: u64,
+        checkpoint: &VerifiedCheckpoint,
+    ) -> Result<attest_merkle::Proof, ClientError> {
+        self.log.inclusion_proof(index, checkpoint)
+    }
+    fn prove_consistency(
+        &self,
+        old: &VerifiedCheckpoint,
+        new: &VerifiedCheckpoint,
+    ) -> Result<(), ClientError> {
+        self.log.prove_consistency(old, new)
     }
 }

@@ -174,8 +174,10 @@ impl View<'_> {
         let class = if r.passed() { "att pass" } else { "att fail" };
         let signed = r.signed.as_ref();
         let logged = r.logged.as_ref();
-        let entry_url = logged.and_then(|l| self.links.api(&l.uuid));
-        let search_url = logged.and_then(|l| self.links.search(&l.uuid));
+        // The deep links are Rekor v1's (a v2 log has no entry API).
+        let v1 = logged.filter(|l| l.api_version == 1);
+        let entry_url = v1.and_then(|l| self.links.api(&l.uuid));
+        let search_url = v1.and_then(|l| self.links.search(&l.uuid));
         let envelope = download_path(self.tenant, &r.attestation_id, "envelope.json");
         let bundle = download_path(self.tenant, &r.attestation_id, "bundle.sigstore.json");
         let commands = commands(r, self.links, self.key_set_path);
@@ -245,8 +247,9 @@ impl View<'_> {
             .reports
             .iter()
             .map(|r| {
-                let entry = r.logged.as_ref().and_then(|l| self.links.api(&l.uuid));
-                let search = r.logged.as_ref().and_then(|l| self.links.search(&l.uuid));
+                let v1 = r.logged.as_ref().filter(|l| l.api_version == 1);
+                let entry = v1.and_then(|l| self.links.api(&l.uuid));
+                let search = v1.and_then(|l| self.links.search(&l.uuid));
                 json!({
                     "attestationId": r.attestation_id,
                     "passed": r.passed(),

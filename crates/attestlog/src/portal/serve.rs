@@ -428,7 +428,7 @@ impl<T: Transport + Sync> Portal<T> {
                         .map_or("the attestation is not published", |c| c.detail.as_str());
                     return plain(StatusCode::NOT_FOUND, &format!("no bundle: {why}"), req);
                 };
-                match crate::export::bundle_from_entry(&row, entry) {
+                match crate::export::bundle_from_fetched(&row, entry) {
                     Ok(j) => (j.into_bytes(), format!("{id}.sigstore.json")),
                     Err(e) => {
                         return plain(
