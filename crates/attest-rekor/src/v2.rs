@@ -383,6 +383,44 @@ pub fn parse_static(resp: &Response<Vec<u8>>) -> Result<&[u8], ResponseError> {
     Ok(resp.body())
 }
 
+/// The `TransparencyLogEntry` of leaf `index` (exactly `body`) of the tree
+/// of `checkpoint`, of the log `log_id`, with `proof` (RFC 6962 order) when
+/// there is one: what a v2 log's answer for that leaf would be, assembled
+/// by a reader from its tiles (an auditor, a monitor). Nothing is verified
+/// here; a bundle carrying it is verified as any other.
+#[must_use]
+pub fn tlog_entry(
+    log_id: &crate::LogId,
+    index: u64,
+    body: &[u8],
+    checkpoint: &crate::verify::VerifiedCheckpoint,
+    proof: Option<&[attest_merkle::Hash]>,
+) -> TlogEntry {
+    use crate::bundle::{CheckpointEnvelope, InclusionProof, KindVersion, LogIdField};
+    TlogEntry {
+        log_index: index.to_string(),
+        log_id: LogIdField {
+            key_id: Base64::encode_string(&log_id.0),
+        },
+        kind_version: KindVersion {
+            kind: "hashedrekord".into(),
+            version: "0.0.2".into(),
+        },
+        integrated_time: None,
+        inclusion_promise: None,
+        inclusion_proof: proof.map(|p| InclusionProof {
+            log_index: index.to_string(),
+            root_hash: Base64::encode_string(&checkpoint.root.0),
+            tree_size: checkpoint.size.to_string(),
+            hashes: p.iter().map(|h| Base64::encode_string(&h.0)).collect(),
+            checkpoint: CheckpointEnvelope {
+                envelope: checkpoint.note.clone(),
+            },
+        }),
+        canonicalized_body: Base64::encode_string(body),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -475,43 +513,5 @@ mod tests {
         ] {
             assert!(V2Request::from_json(bad.as_bytes()).is_err(), "{bad}");
         }
-    }
-}
-
-/// The `TransparencyLogEntry` of leaf `index` (exactly `body`) of the tree
-/// of `checkpoint`, of the log `log_id`, with `proof` (RFC 6962 order) when
-/// there is one: what a v2 log's answer for that leaf would be, assembled
-/// by a reader from its tiles (an auditor, a monitor). Nothing is verified
-/// here; a bundle carrying it is verified as any other.
-#[must_use]
-pub fn tlog_entry(
-    log_id: &crate::LogId,
-    index: u64,
-    body: &[u8],
-    checkpoint: &crate::verify::VerifiedCheckpoint,
-    proof: Option<&[attest_merkle::Hash]>,
-) -> TlogEntry {
-    use crate::bundle::{CheckpointEnvelope, InclusionProof, KindVersion, LogIdField};
-    TlogEntry {
-        log_index: index.to_string(),
-        log_id: LogIdField {
-            key_id: Base64::encode_string(&log_id.0),
-        },
-        kind_version: KindVersion {
-            kind: "hashedrekord".into(),
-            version: "0.0.2".into(),
-        },
-        integrated_time: None,
-        inclusion_promise: None,
-        inclusion_proof: proof.map(|p| InclusionProof {
-            log_index: index.to_string(),
-            root_hash: Base64::encode_string(&checkpoint.root.0),
-            tree_size: checkpoint.size.to_string(),
-            hashes: p.iter().map(|h| Base64::encode_string(&h.0)).collect(),
-            checkpoint: CheckpointEnvelope {
-                envelope: checkpoint.note.clone(),
-            },
-        }),
-        canonicalized_body: Base64::encode_string(body),
     }
 }

@@ -9,9 +9,9 @@ use attest_dsse::{
 };
 use attest_rekor::v2::V2Request;
 use attest_rekor::{ApiError, LogEntry};
+use attest_store::{AttestationId, AttestationStore, LogEntryRecord, NewAttestation, StoreError};
 use rekor_client::tsa::Timestamped;
 use rekor_client::v2::V2Published;
-use attest_store::{AttestationId, AttestationStore, LogEntryRecord, NewAttestation, StoreError};
 use rekor_client::{AsyncRekorClient, AsyncTransport, ClientError, RekorClient, Transport};
 
 use crate::ErrorKind;
@@ -315,8 +315,8 @@ impl<L: LogOps> Core<L> {
         env: &Envelope,
     ) -> Result<LogEntryRecord, PublishFailure> {
         let other = PublishFailure::Other;
-        let request =
-            V2Request::dsse(env, self.signer.public_key()).map_err(|e| other(AttestError::V2Request(e)))?;
+        let request = V2Request::dsse(env, self.signer.public_key())
+            .map_err(|e| other(AttestError::V2Request(e)))?;
         let [signature] = env.signatures() else {
             return Err(other(AttestError::SignatureCount(env.signatures().len())));
         };

@@ -6,11 +6,11 @@ use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use attest_dsse::{Clock, Envelope, Statement, SystemClock};
+use attest_rekor::bundle::{TlogEntry, VerificationMaterial};
 use attest_rekor::pki::Authorities;
 use attest_rekor::verify::{
     Check, CheckResult, CheckpointMemo, Outcome, Report, VerifiedCheckpoint, report_of,
 };
-use attest_rekor::bundle::{TlogEntry, VerificationMaterial};
 use attest_rekor::{Bundle, BundlePolicy, EntryId, LogEntry, SignerPolicy, TrustedLog};
 use attest_store::{
     AttestationId, AttestationRow, AttestationStore, LogApiVersion, LogEntryRecord, StoreError,
@@ -1160,7 +1160,6 @@ const V2_TIME: TimeLine = TimeLine {
     unverified: "the entry's time is not verified (RFC 3161 timestamp)",
 };
 
-
 impl<L> Core<L> {
     /// What the auditor's baseline says of `current` (a log's verified
     /// checkpoint, filed under `log_key`).
@@ -1198,7 +1197,6 @@ impl<L> Core<L> {
             },
         })
     }
-
 
     /// Who the auditor trusts to sign, now.
     fn signer(&self) -> std::sync::RwLockReadGuard<'_, SignerPolicy> {

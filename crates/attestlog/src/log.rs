@@ -9,9 +9,9 @@ use std::future::{Future, ready};
 use std::task::{Context, Poll, Waker};
 
 use attest_dsse::{Envelope, PublicKey};
+use attest_rekor::v2::V2Request;
 use attest_rekor::verify::VerifiedCheckpoint;
 use attest_rekor::{EntryId, LogEntry, TrustedLog};
-use attest_rekor::v2::V2Request;
 use rekor_client::tsa::{Timestamped, TsaClient};
 use rekor_client::v2::{RekorV2Client, V2Published};
 use rekor_client::{
