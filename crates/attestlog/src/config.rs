@@ -139,6 +139,27 @@ pub enum ConfigError {
         /// Its value.
         value: String,
     },
+    /// `REKOR_API` is neither 1 nor 2.
+    #[error("REKOR_API {0:?}: expected 1 or 2 (the Rekor API major version)")]
+    BadApi(String),
+    /// A Rekor v2 log without a trusted root: its key and the timestamp
+    /// authorities' certificates come from one.
+    #[error("a Rekor v2 log needs REKOR_TRUSTED_ROOT (its key and the timestamp authorities')")]
+    V2NeedsTrustedRoot,
+    /// Both `REKOR_URL` and `REKOR_SIGNING_CONFIG` are set.
+    #[error(
+        "REKOR_URL and REKOR_SIGNING_CONFIG are both set: the signing config picks the log, so set one"
+    )]
+    UrlAndSigningConfig,
+    /// The signing config is unreadable or selects nothing usable now.
+    #[error("{}: {source}", path.display())]
+    SigningConfig {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: attest_rekor::signing::SigningConfigError,
+    },
     /// The store could not be opened.
     #[error("store: {0}")]
     Store(#[from] attest_store::StoreError),
@@ -170,7 +191,8 @@ pub struct Config {
     /// `ATTESTLOG_DB`: a SQLite path or a `postgres://` URL (default
     /// `attestlog.db`).
     pub db: String,
-    /// `REKOR_URL`: unset = no publication; `http(s)://…` = a Rekor v1 log;
+    /// `REKOR_URL`: unset = no publication; `http(s)://…` = a Rekor log
+    /// (v1, or v2 with `REKOR_API=2`);
     /// `local:DIR` = the embedded log in DIR (key `DIR/log-key.pem`, created
     /// on first use).
     pub rekor_url: Option<String>,
@@ -187,6 +209,64 @@ pub struct Config {
     /// `ATTESTLOG_BACKDATE_WINDOW`: seconds a claimed time may precede the
     /// log's integrated time (default 300).
     pub backdate_window: i64,
+    /// `REKOR_API`: the major API version of the log at `REKOR_URL`, 1
+    /// (default) or 2 (Rekor v2: C2SP tiles, RFC 3161 time; needs
+    /// `REKOR_TRUSTED_ROOT` and, to publish, `REKOR_TSA_URL`).
+    pub rekor_api: Option<String>,
+    /// `REKOR_TSA_URL`: the RFC 3161 timestamp authority a Rekor v2 entry
+    /// is timestamped by (e.g. `https://timestamp.sigstore.dev/api/v1/timestamp`,
+    /// or `<log serve --api 2 URL>/api/v1/timestamp`).
+    pub rekor_tsa_url: Option<String>,
+    /// `REKOR_SIGNING_CONFIG`: a Sigstore `signing_config.json` (v0.2)
+    /// that picks the log (the first valid one, v1 or v2, by its selector)
+    /// and the timestamp authority, instead of `REKOR_URL`.
+    pub rekor_signing_config: Option<PathBuf>,
+}
+
+/// A configured Rekor v2 log: where it is, its trusted keys and the
+/// timestamp authorities of the trusted root, and the TSA to ask.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct V2Connection {
+    /// The log's base URL (writes and tile reads).
+    pub base: String,
+    /// The timestamp authority's endpoint, when publishing.
+    pub tsa_url: Option<String>,
+    /// The trusted logs (the v2 ones are used).
+    pub logs: Vec<TrustedLog>,
+    /// The trusted root's authorities (timestamp authorities among them).
+    pub authorities: attest_rekor::pki::Authorities,
+}
+
+#[cfg(feature = "ureq")]
+impl V2Connection {
+    /// The pipelines' view of this log over HTTP (ureq), with its TSA
+    /// when one is configured.
+    #[must_use]
+    pub fn rekor_v2(&self) -> crate::RekorV2<rekor_client::UreqTransport> {
+        use rekor_client::UreqTransport;
+        let log = crate::RekorV2::new(rekor_client::v2::RekorV2Client::new(
+            &self.base,
+            UreqTransport::new(),
+            self.logs.clone(),
+        ));
+        match &self.tsa_url {
+            Some(url) => log.with_tsa(rekor_client::tsa::TsaClient::new(
+                url,
+                UreqTransport::new(),
+                self.authorities.timestamp_authorities.clone(),
+            )),
+            None => log,
+        }
+    }
+}
+
+/// Where publication goes, once `REKOR_URL` / `REKOR_SIGNING_CONFIG` are
+/// resolved.
+struct Target {
+    url: String,
+    api: u32,
+    tsa: Option<String>,
 }
 
 impl Default for Config {
@@ -198,6 +278,9 @@ impl Default for Config {
             rekor_log_name: None,
             rekor_trusted_root: None,
             backdate_window: 300,
+            rekor_api: None,
+            rekor_tsa_url: None,
+            rekor_signing_config: None,
         }
     }
 }
@@ -225,6 +308,9 @@ impl Config {
             rekor_public_key: get("REKOR_PUBLIC_KEY").map(PathBuf::from),
             rekor_log_name: get("REKOR_LOG_NAME"),
             rekor_trusted_root: get("REKOR_TRUSTED_ROOT").map(PathBuf::from),
+            rekor_api: get("REKOR_API"),
+            rekor_tsa_url: get("REKOR_TSA_URL"),
+            rekor_signing_config: get("REKOR_SIGNING_CONFIG").map(PathBuf::from),
             backdate_window: match get("ATTESTLOG_BACKDATE_WINDOW") {
                 None => d.backdate_window,
                 Some(v) => v.parse().map_err(|_| ConfigError::Seconds {
@@ -267,9 +353,13 @@ impl Config {
     /// [`ConfigError`] for a bad URL, a missing or unreadable log key, an
     /// embedded log that cannot be opened, or a transport this build lacks.
     pub fn log_connection(&self) -> Result<Option<LogConnection>, ConfigError> {
-        let Some(url) = &self.rekor_url else {
+        let Some(target) = self.target()? else {
             return Ok(None);
         };
+        if target.api == 2 {
+            return Ok(None);
+        }
+        let url = &target.url;
         if let Some(dir) = url.strip_prefix("local:") {
             if dir.is_empty() {
                 return Err(ConfigError::EmptyLocalPath);
@@ -295,6 +385,115 @@ impl Config {
                 what: "an http(s) REKOR_URL",
                 feature: "ureq",
             })
+        }
+    }
+
+    /// The Rekor v2 log, when `REKOR_API=2` or the signing config picked
+    /// one (else `None`: see [`log_connection`](Self::log_connection)).
+    ///
+    /// # Errors
+    /// [`ConfigError`]: no trusted root, a bad URL, an unreadable or
+    /// unusable signing config.
+    pub fn v2_connection(&self) -> Result<Option<V2Connection>, ConfigError> {
+        let Some(target) = self.target()? else {
+            return Ok(None);
+        };
+        if target.api != 2 {
+            return Ok(None);
+        }
+        if !(target.url.starts_with("http://") || target.url.starts_with("https://"))
+            || http::Uri::try_from(target.url.as_str()).is_err()
+        {
+            return Err(ConfigError::BadUrl(target.url));
+        }
+        let path = self
+            .rekor_trusted_root
+            .as_ref()
+            .ok_or(ConfigError::V2NeedsTrustedRoot)?;
+        let root = std::fs::read(path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let bad_root = |source| ConfigError::TrustedRoot {
+            path: path.clone(),
+            source,
+        };
+        Ok(Some(V2Connection {
+            base: target.url,
+            tsa_url: target.tsa,
+            logs: attest_rekor::logs_from_trusted_root(&root).map_err(bad_root)?,
+            authorities: attest_rekor::authorities_from_trusted_root(&root).map_err(bad_root)?,
+        }))
+    }
+
+    /// The trusted root's certificate and timestamp authorities, when
+    /// `REKOR_TRUSTED_ROOT` is set (an auditor verifies RFC 3161
+    /// timestamps with them).
+    ///
+    /// # Errors
+    /// [`ConfigError::Read`] or [`ConfigError::TrustedRoot`].
+    pub fn authorities(&self) -> Result<Option<attest_rekor::pki::Authorities>, ConfigError> {
+        let Some(path) = &self.rekor_trusted_root else {
+            return Ok(None);
+        };
+        let root = std::fs::read(path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        attest_rekor::authorities_from_trusted_root(&root)
+            .map(Some)
+            .map_err(|source| ConfigError::TrustedRoot {
+                path: path.clone(),
+                source,
+            })
+    }
+
+    /// The log to publish to and read from, and its API: `REKOR_URL` with
+    /// `REKOR_API`, or what the signing config selects now.
+    fn target(&self) -> Result<Option<Target>, ConfigError> {
+        let api = match self.rekor_api.as_deref() {
+            None | Some("1") => 1,
+            Some("2") => 2,
+            Some(other) => return Err(ConfigError::BadApi(other.to_owned())),
+        };
+        match (&self.rekor_url, &self.rekor_signing_config) {
+            (Some(_), Some(_)) => Err(ConfigError::UrlAndSigningConfig),
+            (None, None) => Ok(None),
+            (Some(url), None) => Ok(Some(Target {
+                url: url.clone(),
+                api,
+                tsa: self.rekor_tsa_url.clone(),
+            })),
+            (None, Some(path)) => {
+                let bad = |source| ConfigError::SigningConfig {
+                    path: path.clone(),
+                    source,
+                };
+                let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                let cfg = attest_rekor::signing::SigningConfig::from_json(&bytes).map_err(bad)?;
+                let now = attest_dsse::Timestamp::now();
+                let log = cfg.select_logs(now, &[1, 2]).map_err(bad)?;
+                let Some(log) = log.first() else {
+                    return Ok(None);
+                };
+                let tsa = match self.rekor_tsa_url.clone() {
+                    Some(t) => Some(t),
+                    None if log.major_api_version == 2 => cfg
+                        .select_tsas(now)
+                        .map_err(bad)?
+                        .first()
+                        .map(|s| s.url.clone()),
+                    None => None,
+                };
+                Ok(Some(Target {
+                    url: log.url.clone(),
+                    api: log.major_api_version,
+                    tsa,
+                }))
+            }
         }
     }
 

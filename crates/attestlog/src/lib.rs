@@ -69,7 +69,9 @@ pub use auditor::{
     DEFAULT_BACKDATE_WINDOW, LoggedFacts, SignedFacts,
 };
 pub use baseline::{AuditBaseline, BaselineError, FileBaseline, MemoryBaseline};
-pub use config::{Config, ConfigError, LogClient, LogConnection, LogTransport, TransportError};
+pub use config::{
+    Config, ConfigError, LogClient, LogConnection, LogTransport, TransportError, V2Connection,
+};
 pub use error::ErrorKind;
 pub use export::{
     ExportError, KEY_SET_PATH, export_bundle, export_bundle_with_certificate, fetch_key_set,

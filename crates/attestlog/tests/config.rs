@@ -127,3 +127,99 @@ fn log_connections() {
     assert_eq!(conn.logs[0].name, "attestlog.local");
     assert_eq!(conn.base, "http://127.0.0.1:3000");
 }
+
+/// A signing config (v0.2) listing a v2 log before a v1 log, and a TSA.
+#[cfg(feature = "embedded-log")]
+fn signing_config(v2_url: &str) -> String {
+    format!(
+        r#"{{"mediaType":"application/vnd.dev.sigstore.signingconfig.v0.2+json",
+  "rekorTlogUrls":[
+    {{"url":"{v2_url}","majorApiVersion":2,"validFor":{{"start":"2025-01-01T00:00:00Z"}},"operator":"us"}},
+    {{"url":"http://127.0.0.1:9/v1","majorApiVersion":1,"validFor":{{"start":"2025-01-01T00:00:00Z"}},"operator":"them"}}],
+  "rekorTlogConfig":{{"selector":"ANY"}},
+  "tsaUrls":[{{"url":"{v2_url}/api/v1/timestamp","majorApiVersion":1,"validFor":{{"start":"2025-01-01T00:00:00Z"}},"operator":"us"}}],
+  "tsaConfig":{{"selector":"ANY"}}}}"#
+    )
+}
+
+#[test]
+#[cfg(feature = "embedded-log")]
+fn rekor_v2_by_api_version_or_signing_config() {
+    let tmp = attestlog_testkit::TempDir::created("config-v2");
+    // A trusted root with a v2 log and a TSA, as `log serve --api 2` writes.
+    let log = attestlog::tlog::TileLog::open(
+        &tmp.file("log"),
+        attestlog::SigningKey::ed25519_from_seed(&[8; 32]),
+        attestlog::tlog::TileLogOptions::default().with_name("config.test"),
+    )
+    .unwrap();
+    let tsa = attestlog::tlog::TsaService::open(&tmp.file("tsa"), "config TSA").unwrap();
+    let url = "http://127.0.0.1:7";
+    let root = tmp.file("trusted_root.json");
+    let tsa_url = format!("{url}/api/v1/timestamp");
+    std::fs::write(
+        &root,
+        serde_json::to_vec(&log.trusted_root(url, Some((&tsa, &tsa_url)))).unwrap(),
+    )
+    .unwrap();
+    let root = root.to_str().unwrap();
+
+    assert!(matches!(
+        config(&[("REKOR_URL", url), ("REKOR_API", "3")])
+            .unwrap()
+            .log_connection(),
+        Err(ConfigError::BadApi(_))
+    ));
+    assert!(matches!(
+        config(&[("REKOR_URL", url), ("REKOR_API", "2")])
+            .unwrap()
+            .v2_connection(),
+        Err(ConfigError::V2NeedsTrustedRoot)
+    ));
+    let c = config(&[
+        ("REKOR_URL", url),
+        ("REKOR_API", "2"),
+        ("REKOR_TRUSTED_ROOT", root),
+        ("REKOR_TSA_URL", &tsa_url),
+    ])
+    .unwrap();
+    assert!(c.log_connection().unwrap().is_none(), "not a v1 log");
+    let v2 = c.v2_connection().unwrap().unwrap();
+    assert_eq!(v2.base, url);
+    assert_eq!(v2.tsa_url.as_deref(), Some(tsa_url.as_str()));
+    assert!(
+        v2.logs
+            .iter()
+            .any(|l| l.api == attestlog::rekor::LogApi::V2)
+    );
+    assert_eq!(v2.authorities.timestamp_authorities.len(), 1);
+    // A v1 URL stays v1.
+    let c = config(&[("REKOR_URL", url), ("REKOR_TRUSTED_ROOT", root)]).unwrap();
+    assert!(c.v2_connection().unwrap().is_none());
+
+    // The signing config picks the v2 log (listed first) and its TSA.
+    let sc = tmp.file("signing_config.json");
+    std::fs::write(&sc, signing_config(url)).unwrap();
+    let sc = sc.to_str().unwrap();
+    let c = config(&[("REKOR_SIGNING_CONFIG", sc), ("REKOR_TRUSTED_ROOT", root)]).unwrap();
+    assert!(c.log_connection().unwrap().is_none());
+    let v2 = c.v2_connection().unwrap().unwrap();
+    assert_eq!(v2.base, url);
+    assert_eq!(v2.tsa_url.as_deref(), Some(tsa_url.as_str()));
+    // Both a URL and a signing config: which one is meant is unclear.
+    assert!(matches!(
+        config(&[("REKOR_SIGNING_CONFIG", sc), ("REKOR_URL", url)])
+            .unwrap()
+            .v2_connection(),
+        Err(ConfigError::UrlAndSigningConfig)
+    ));
+    // A signing config that is not one.
+    let bad = tmp.file("bad.json");
+    std::fs::write(&bad, b"{}").unwrap();
+    assert!(matches!(
+        config(&[("REKOR_SIGNING_CONFIG", bad.to_str().unwrap())])
+            .unwrap()
+            .log_connection(),
+        Err(ConfigError::SigningConfig { .. })
+    ));
+}
