@@ -348,3 +348,141 @@ fn the_v2_flow_from_the_shell() {
     assert_eq!(sel["rekorTlogs"][0]["majorApiVersion"], 2);
     assert_eq!(sel["tsas"][0]["url"], tsa);
 }
+
+/// The pipeline over a Rekor v2 log from the shell: `attest` publishes to
+/// `log serve --api 2` (chosen by `--rekor-api 2`, or by a signing config),
+/// `audit` re-verifies from tiles and the stored timestamp, `bundle export`
+/// gives a bundle `verify-bundle` accepts; a tampered row fails its line.
+#[test]
+fn attest_audit_export_over_a_v2_log() {
+    let tmp = TempDir::new("cli-v2-pipeline");
+    let (_server, v) = serve(&tmp.file("log"));
+    let url = v["listening"].as_str().unwrap();
+    let root = v["trustedRoot"].as_str().unwrap();
+    let tsa = v["tsaUrl"].as_str().unwrap();
+    let key = tmp.file("p256.pem");
+    let o = bin()
+        .args(["keygen", "--alg", "p256", "--out"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let k = key.to_str().unwrap();
+    let (code, doc, err) = run(&["keys", "serve-doc", "--key", k]);
+    assert_eq!(code, 0, "{err}");
+    let keys = tmp.file("attestation-keys.json");
+    std::fs::write(&keys, doc).unwrap();
+    let keys = keys.to_str().unwrap();
+    let predicate = tmp.file("predicate.json");
+    std::fs::write(&predicate, br#"{"ok":true}"#).unwrap();
+    let predicate = predicate.to_str().unwrap();
+    let db = tmp.file("store.db");
+    let db = db.to_str().unwrap();
+    let baseline = tmp.file("baseline.json");
+    let baseline = baseline.to_str().unwrap();
+    let subject = |n: u32| format!("app@sha256:{n:064x}");
+    let attest = |n: u32, log: &[&str]| {
+        let s = subject(n);
+        let args = [
+            &["attest", "--tenant", "acme", "--subject", &s][..],
+            &[
+                "--predicate-type",
+                "https://example.com/p",
+                "--predicate",
+                predicate,
+            ],
+            &["--key", k, "--db", db, "--trusted-root", root],
+            log,
+        ]
+        .concat();
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 0, "{out}{err}");
+        serde_json::from_str::<Value>(&out).unwrap()
+    };
+    let direct = ["--rekor-url", url, "--rekor-api", "2", "--tsa-url", tsa];
+    let a0 = attest(0, &direct);
+    assert_eq!(a0["rekorApi"], 2, "{a0}");
+    assert_eq!(a0["logIndex"], 0);
+    assert_eq!(a0["entryId"].as_str().unwrap().len(), 64);
+    assert!(a0["timestampTime"].as_i64().is_some() && a0["integratedTime"].is_null());
+    // A signing config naming this log (v2) and its TSA picks them.
+    let cfg = tmp.file("signing_config.json");
+    std::fs::write(&cfg, format!(r#"{{"mediaType":"application/vnd.dev.sigstore.signingconfig.v0.2+json",
+      "rekorTlogUrls":[{{"url":"{url}","majorApiVersion":2,"validFor":{{"start":"2025-01-01T00:00:00Z"}},"operator":"us"}}],
+      "tsaUrls":[{{"url":"{tsa}","majorApiVersion":1,"validFor":{{"start":"2025-01-01T00:00:00Z"}},"operator":"us"}}]}}"#)).unwrap();
+    let by_config = ["--signing-config", cfg.to_str().unwrap()];
+    let a1 = attest(1, &by_config);
+    assert_eq!(
+        (a1["rekorApi"].as_u64(), a1["logIndex"].as_u64()),
+        (Some(2), Some(1))
+    );
+
+    let audit = |extra: &[&str]| {
+        let args = [
+            &[
+                "audit", "--tenant", "acme", "--all", "--json", "--keys", keys,
+            ][..],
+            &["--db", db, "--trusted-root", root, "--baseline", baseline],
+            extra,
+        ]
+        .concat();
+        run(&args)
+    };
+    let (code, out, err) = audit(&[&direct[..4], &["--trust-current-tree"]].concat());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(r#""audited":2,"failed":0,"passed":2"#),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#""check":"timestamp","outcome":"passed""#),
+        "{out}"
+    );
+    // Without a v2 log to read, a v2 row is not checked: a failure.
+    let (code, out, _) = audit(&[]);
+    assert_eq!(code, 1, "{out}");
+    // The baseline now exists: the next audit proves consistency.
+    let (code, out, err) = audit(&by_config);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // The exported bundle carries the entry and the timestamp.
+    let id = a0["attestationId"].as_str().unwrap();
+    let (code, bundle, err) = run(&["bundle", "export", "--db", db, id]);
+    assert_eq!(code, 0, "{err}");
+    let bundle_path = tmp.file("a0.sigstore.json");
+    std::fs::write(&bundle_path, &bundle).unwrap();
+    let digest = format!("sha256:{:064x}", 0);
+    let (code, out, err) = run(&[
+        "verify-bundle",
+        "--bundle",
+        bundle_path.to_str().unwrap(),
+        "--key",
+        k,
+        "--trusted-root",
+        root,
+        &digest,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(r#""check":"timestamp","outcome":"passed""#),
+        "{out}"
+    );
+
+    // A row whose stored time was edited fails stored-entry.
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .execute_batch(
+            "UPDATE attestations SET integrated_time = integrated_time + 5 WHERE log_index = 1",
+        )
+        .unwrap();
+    let (code, out, _) = audit(&direct[..4]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(r#""check":"stored-entry","detail":"the stored copy differs from the log: timestamp time"#),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#""audited":2,"failed":1,"passed":1"#),
+        "{out}"
+    );
+}

@@ -18,11 +18,25 @@ use crate::failure::EXIT_FAILED;
 pub(crate) struct Pipeline {
     #[command(flatten)]
     pub(crate) db: crate::cmd::DbArg,
-    /// Rekor v1 log URL (`http(s)://…`) or `local:DIR` (the embedded log).
-    /// `attest` publishes only when it is set; `audit` needs it to fetch
-    /// the entries of published rows.
+    /// Rekor log URL (`http(s)://…`; v1 unless --rekor-api 2) or
+    /// `local:DIR` (the embedded v1 log). `attest` publishes only when it
+    /// (or --signing-config) is set; `audit` needs it to fetch the entries
+    /// of published rows.
     #[arg(long, env = "REKOR_URL")]
     pub(crate) rekor_url: Option<String>,
+    /// The major API version of the log at --rekor-url: 1, or 2 (Rekor v2:
+    /// tiles and RFC 3161 timestamps; needs --trusted-root and, for
+    /// `attest`, --tsa-url).
+    #[arg(long, env = "REKOR_API", value_name = "1|2")]
+    rekor_api: Option<String>,
+    /// The RFC 3161 timestamp authority for Rekor v2 entries (e.g.
+    /// `<log serve --api 2 URL>/api/v1/timestamp`).
+    #[arg(long, env = "REKOR_TSA_URL", value_name = "URL")]
+    tsa_url: Option<String>,
+    /// A Sigstore signing config (v0.2) that picks the log (v1 or v2) and
+    /// the timestamp authority, instead of --rekor-url.
+    #[arg(long, env = "REKOR_SIGNING_CONFIG", value_name = "FILE")]
+    signing_config: Option<PathBuf>,
     #[command(flatten)]
     trust: crate::cmd::LogTrust,
     /// Seconds a claimed time may precede the log's time.
@@ -39,13 +53,72 @@ impl Pipeline {
         c.rekor_log_name.clone_from(&self.trust.log_name);
         c.rekor_trusted_root.clone_from(&self.trust.trusted_root);
         c.backdate_window = self.backdate_window;
+        c.rekor_api.clone_from(&self.rekor_api);
+        c.rekor_tsa_url.clone_from(&self.tsa_url);
+        c.rekor_signing_config.clone_from(&self.signing_config);
         c
     }
 
-    pub(crate) fn open(&self) -> Result<(Config, Option<LogConnection>), Failure> {
-        let c = self.config();
-        let log = c.log_connection().map_err(Failure::input)?;
-        Ok((c, log))
+    pub(crate) fn open(&self) -> Result<Opened, Failure> {
+        let config = self.config();
+        let log = config.log_connection().map_err(Failure::input)?;
+        let v2 = config.v2_connection().map_err(Failure::input)?;
+        let authorities = config.authorities().map_err(Failure::input)?;
+        Ok(Opened {
+            config,
+            log,
+            v2,
+            authorities,
+        })
+    }
+}
+
+/// A pipeline's configuration, opened: the store's location and the log
+/// (v1 or v2) with what is trusted for it.
+pub(crate) struct Opened {
+    pub(crate) config: Config,
+    pub(crate) log: Option<LogConnection>,
+    v2: Option<attestlog::V2Connection>,
+    authorities: Option<attestlog::Authorities>,
+}
+
+impl Opened {
+    /// Whether a log (v1 or v2) is configured.
+    pub(crate) const fn publishes(&self) -> bool {
+        self.log.is_some() || self.v2.is_some()
+    }
+
+    /// The attestor publishing to the configured log, if any.
+    pub(crate) fn attestor(
+        &self,
+        key: SigningKey,
+        store: Box<dyn attest_store::AttestationStore>,
+    ) -> attestlog::Attestor<attestlog::LogTransport> {
+        let b = attestlog::Attestor::builder(key, store)
+            .optional_log(self.log.as_ref().map(LogConnection::client));
+        match &self.v2 {
+            Some(v2) => b.log_v2(v2.rekor_v2()).build(),
+            None => b.build(),
+        }
+    }
+
+    /// An auditor builder reading the configured log, with the trusted
+    /// root's authorities (RFC 3161 timestamps).
+    pub(crate) fn auditor(
+        &self,
+        keys: KeySet,
+        store: Box<dyn attest_store::AttestationStore>,
+    ) -> attestlog::AuditorBuilder<attestlog::LogClient> {
+        let mut b = attestlog::Auditor::builder(keys, store)
+            .optional_log(self.log.as_ref().map(LogConnection::client))
+            .backdate_window(self.config.backdate_window);
+        if let Some(v2) = &self.v2 {
+            b = b.log_v2(v2.rekor_v2());
+        }
+        if let Some(a) = &self.authorities {
+            b = b.authorities(a.clone());
+        }
+        b
     }
 }
 
@@ -104,20 +177,24 @@ pub(crate) fn attest(a: AttestArgs) -> Result<ExitCode, Failure> {
     let statement = Statement::new(subject, a.predicate_type, predicate);
     statement.validate().map_err(Failure::input)?;
     let key = load_signing_key(&a.key)?;
-    let (config, log) = a.pipeline.open()?;
-    let store = config.open_store().map_err(Failure::input)?;
-    let attestor = attestlog::Attestor::builder(key, store)
-        .optional_log(log.map(|l| l.client()))
-        .build();
+    let opened = a.pipeline.open()?;
+    let store = opened.config.open_store().map_err(Failure::input)?;
+    let attestor = opened.attestor(key, store);
     let done = attestor
         .attest(&a.tenant, &a.subject, statement)
         .map_err(Failure::input)?;
+    let v2 = done
+        .entry
+        .as_ref()
+        .is_some_and(|e| e.api == attest_store::LogApiVersion::V2);
     print_json(&serde_json::json!({
         "attestationId": done.id.to_string(),
+        "rekorApi": done.entry.as_ref().map(|e| e.api.number()),
         "entryId": done.entry.as_ref().map(|e| e.entry_id.clone()),
         "logIndex": done.entry.as_ref().map(|e| e.global_index),
-        "integratedTime": done.entry.as_ref().map(|e| e.integrated_time),
-        "pending": done.entry.is_none() && config.rekor_url.is_some(),
+        "integratedTime": done.entry.as_ref().filter(|_| !v2).map(|e| e.integrated_time),
+        "timestampTime": done.entry.as_ref().filter(|_| v2).map(|e| e.integrated_time),
+        "pending": done.entry.is_none() && opened.publishes(),
         "publishError": done.publish_error.as_ref().map(ToString::to_string),
         "retryable": done.publish_error.as_ref().map(rekor_client::ClientError::is_retryable),
     }))?;
@@ -152,14 +229,14 @@ pub(crate) struct PublishPendingArgs {
 /// `attestlog publish-pending`.
 pub(crate) fn publish_pending(a: PublishPendingArgs) -> Result<ExitCode, Failure> {
     let key = load_signing_key(&a.key)?;
-    let (config, log) = a.pipeline.open()?;
-    let log = log.ok_or_else(|| {
-        Failure::input("publish-pending needs a log: give --rekor-url (or REKOR_URL)")
-    })?;
-    let store = crate::cmd::open_existing_store(&config.db, crate::cmd::Access::Write)?;
-    let attestor = attestlog::Attestor::builder(key, store)
-        .optional_log(Some(log.client()))
-        .build();
+    let opened = a.pipeline.open()?;
+    if !opened.publishes() {
+        return Err(Failure::input(
+            "publish-pending needs a log: give --rekor-url (or REKOR_URL) or --signing-config",
+        ));
+    }
+    let store = crate::cmd::open_existing_store(&opened.config.db, crate::cmd::Access::Write)?;
+    let attestor = opened.attestor(key, store);
     let summary = attestor
         .publish_pending(a.tenant.as_deref())
         .map_err(Failure::input)?;
@@ -222,8 +299,8 @@ pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
         KeySet::from_json(&read_input(std::path::Path::new(&a.keys))?)
             .map_err(|e| Failure::input(format_args!("{}: {e}", a.keys)))?
     };
-    let (config, log) = a.pipeline.open()?;
-    let store = crate::cmd::open_existing_store(&config.db, crate::cmd::Access::Read)?;
+    let opened = a.pipeline.open()?;
+    let store = crate::cmd::open_existing_store(&opened.config.db, crate::cmd::Access::Read)?;
     // The bar's length, for its ETA (only `--all` shows a bar).
     let total = if a.all {
         store.count(&a.tenant).ok()
@@ -237,9 +314,8 @@ pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
         .ok_or_else(|| {
             Failure::input("no data directory ($XDG_DATA_HOME, $HOME): give --baseline PATH")
         })?;
-    let auditor = attestlog::Auditor::builder(keys, store)
-        .optional_log(log.map(|l| l.client()))
-        .backdate_window(config.backdate_window)
+    let auditor = opened
+        .auditor(keys, store)
         .baseline(attestlog::FileBaseline::new(&baseline_path))
         .trust_current_tree(a.trust_current_tree)
         .build();

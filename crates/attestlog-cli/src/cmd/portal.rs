@@ -126,8 +126,8 @@ fn serve(a: ServeArgs) -> Result<ExitCode, Failure> {
             ));
         }
     };
-    let (config, log) = a.pipeline.open()?;
-    let store = crate::cmd::open_existing_store(&config.db, crate::cmd::Access::Read)?;
+    let opened = a.pipeline.open()?;
+    let store = crate::cmd::open_existing_store(&opened.config.db, crate::cmd::Access::Read)?;
     let links = match (&a.log_url, &a.pipeline.rekor_url) {
         (Some(u), _) | (None, Some(u)) => EntryLinks::for_log_url(u),
         (None, None) => EntryLinks::None,
@@ -142,9 +142,8 @@ fn serve(a: ServeArgs) -> Result<ExitCode, Failure> {
         .ok_or_else(|| {
             Failure::input("no data directory ($XDG_DATA_HOME, $HOME): give --baseline PATH")
         })?;
-    let auditor = attestlog::Auditor::builder(keys.clone(), store)
-        .optional_log(log.map(|l| l.client()))
-        .backdate_window(config.backdate_window)
+    let auditor = opened
+        .auditor(keys.clone(), store)
         .baseline(attestlog::FileBaseline::new(&baseline))
         .trust_current_tree(a.trust_current_tree)
         .build();
