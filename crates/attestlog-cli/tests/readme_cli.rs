@@ -15,10 +15,10 @@ fn readme() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")).unwrap()
 }
 
-/// The ```sh block that follows the walkthrough marker.
-fn walkthrough(readme: &str) -> String {
+/// The ```sh block that follows `marker`.
+fn walkthrough(readme: &str, marker: &str) -> String {
     let at = readme
-        .find("<!-- walkthrough")
+        .find(marker)
         .expect("README.md has a walkthrough marker");
     let rest = &readme[at..];
     let start = rest
@@ -31,9 +31,26 @@ fn walkthrough(readme: &str) -> String {
 
 #[test]
 fn the_readme_walkthrough_runs_verbatim_and_exits_0() {
-    let script = walkthrough(&readme());
+    let stdout = run_walkthrough("<!-- walkthrough:", "readme-walkthrough");
+    // It did what it says: every audit check passed and the bundle verified.
+    assert!(stdout.contains("\"verified\":true"), "{stdout}");
+}
+
+#[test]
+fn the_readme_rekor_v2_walkthrough_runs_verbatim_and_exits_0() {
+    let stdout = run_walkthrough("<!-- walkthrough-v2:", "readme-walkthrough-v2");
+    assert!(stdout.contains("1 audited, 1 passed, 0 failed"), "{stdout}");
+    assert!(
+        stdout.contains(r#""check":"timestamp","outcome":"passed""#),
+        "{stdout}"
+    );
+}
+
+/// Runs the block after `marker` in a scratch HOME; its stdout.
+fn run_walkthrough(marker: &str, tag: &str) -> String {
+    let script = walkthrough(&readme(), marker);
     assert!(script.contains("attestlog attest"), "{script}");
-    let tmp = attestlog_testkit::TempDir::created("readme-walkthrough");
+    let tmp = attestlog_testkit::TempDir::created(tag);
     let home = tmp.path();
     let bin_dir = Path::new(env!("CARGO_BIN_EXE_attestlog")).parent().unwrap();
     // The harness around the block: strict mode, and the background log
@@ -65,8 +82,7 @@ fn the_readme_walkthrough_runs_verbatim_and_exits_0() {
         "walkthrough failed ({:?})\nstdout:\n{stdout}\nstderr:\n{stderr}",
         o.status
     );
-    // It did what it says: every audit check passed and the bundle verified.
-    assert!(stdout.contains("\"verified\":true"), "{stdout}");
+    stdout.into_owned()
 }
 
 /// The subcommands `attestlog --help` lists are the ones the README's crate
