@@ -6,6 +6,7 @@ pub mod api;
 pub mod body;
 pub mod bundle;
 mod entry_id;
+pub mod fulcio;
 pub mod hashes;
 mod log_id;
 mod note;

@@ -344,6 +344,12 @@ pub(crate) mod oid {
     pub(crate) const TIME_STAMPING: O = O::new_unwrap("1.3.6.1.5.5.7.3.8");
     pub(crate) const ANY_EKU: O = O::new_unwrap("2.5.29.37.0");
     pub(crate) const SCT_LIST: O = O::new_unwrap("1.3.6.1.4.1.11129.2.4.2");
+    pub(crate) const BASIC_CONSTRAINTS: O = O::new_unwrap("2.5.29.19");
+    pub(crate) const KEY_USAGE: O = O::new_unwrap("2.5.29.15");
+    pub(crate) const EXT_KEY_USAGE: O = O::new_unwrap("2.5.29.37");
+    pub(crate) const SUBJECT_ALT_NAME: O = O::new_unwrap("2.5.29.17");
+    pub(crate) const SUBJECT_KEY_ID: O = O::new_unwrap("2.5.29.14");
+    pub(crate) const AUTHORITY_KEY_ID: O = O::new_unwrap("2.5.29.35");
     pub(crate) const FULCIO_ISSUER_V1: O = O::new_unwrap("1.3.6.1.4.1.57264.1.1");
     pub(crate) const FULCIO_GH_TRIGGER: O = O::new_unwrap("1.3.6.1.4.1.57264.1.2");
     pub(crate) const FULCIO_GH_SHA: O = O::new_unwrap("1.3.6.1.4.1.57264.1.3");

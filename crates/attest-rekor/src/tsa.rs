@@ -84,7 +84,8 @@ fn gen_time(t: Timestamp) -> Vec<u8> {
     tlv(Tag::GeneralizedTime, format!("{digits}Z").as_bytes())
 }
 
-fn ext<T: Encode>(
+/// An extension of `v`'s DER.
+pub(crate) fn ext<T: Encode>(
     o: ObjectIdentifier,
     critical: bool,
     v: &T,
@@ -213,7 +214,7 @@ impl TimestampAuthority {
             until,
             vec![
                 ext(
-                    oid_bc(),
+                    oid::BASIC_CONSTRAINTS,
                     true,
                     &BasicConstraints {
                         ca: true,
@@ -222,7 +223,7 @@ impl TimestampAuthority {
                 )
                 .map_err(c)?,
                 ext(
-                    oid_ku(),
+                    oid::KEY_USAGE,
                     true,
                     &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
                 )
@@ -239,12 +240,17 @@ impl TimestampAuthority {
             until,
             vec![
                 ext(
-                    oid_ku(),
+                    oid::KEY_USAGE,
                     true,
                     &KeyUsage(KeyUsages::DigitalSignature.into()),
                 )
                 .map_err(c)?,
-                ext(oid_eku(), true, &ExtendedKeyUsage(vec![oid::TIME_STAMPING])).map_err(c)?,
+                ext(
+                    oid::EXT_KEY_USAGE,
+                    true,
+                    &ExtendedKeyUsage(vec![oid::TIME_STAMPING]),
+                )
+                .map_err(c)?,
             ],
         )
         .map_err(c)?;
@@ -414,16 +420,6 @@ fn header_len(tlv_bytes: &[u8]) -> usize {
         Some(l) => 2 + usize::from(l & 0x7f),
         None => 0,
     }
-}
-
-fn oid_bc() -> ObjectIdentifier {
-    ObjectIdentifier::new_unwrap("2.5.29.19")
-}
-fn oid_ku() -> ObjectIdentifier {
-    ObjectIdentifier::new_unwrap("2.5.29.15")
-}
-fn oid_eku() -> ObjectIdentifier {
-    ObjectIdentifier::new_unwrap("2.5.29.37")
 }
 
 #[cfg(test)]

@@ -137,6 +137,28 @@ fn time(t: Timestamp) -> Result<Time, CertificateError> {
     Time::try_from(std::time::UNIX_EPOCH + Duration::from_secs(unix)).map_err(CertificateError::Der)
 }
 
+/// A certificate (DER) as PEM.
+#[must_use]
+pub fn certificate_to_pem(der: &[u8]) -> String {
+    // Encoding cannot fail for a byte string in memory.
+    der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, der).unwrap_or_default()
+}
+
+/// A certificate file's bytes as DER: PEM (`CERTIFICATE`) or DER already.
+///
+/// # Errors
+/// [`CertificateError::Der`] for PEM of anything else, or bytes that are
+/// neither.
+pub fn certificate_der(bytes: &[u8]) -> Result<Vec<u8>, CertificateError> {
+    let der = match der::pem::decode_vec(bytes) {
+        Ok((label, der)) if label == "CERTIFICATE" => der,
+        Ok(_) => return Err(CertificateError::Der(der::ErrorKind::Failed.into())),
+        Err(_) => bytes.to_vec(),
+    };
+    certificate_public_key(&der)?;
+    Ok(der)
+}
+
 /// A certificate for the key `subject_spki` (DER) named `subject`, issued
 /// by `issuer_key` under the name `issuer`, with `extensions`, valid from
 /// `not_before` to `not_after` (tests build whole PKIs with it).
@@ -153,7 +175,11 @@ pub fn issue_certificate(
     not_after: Timestamp,
     extensions: Vec<Extension>,
 ) -> Result<Vec<u8>, CertificateError> {
-    let name = |n: &str| Name::from_str(n).map_err(|_| CertificateError::Name(n.to_owned()));
+    // An empty name is the empty RDN sequence (a Fulcio leaf's subject).
+    let name = |n: &str| match n {
+        "" => Ok(Name::default()),
+        n => Name::from_str(n).map_err(|_| CertificateError::Name(n.to_owned())),
+    };
     let profile = Issued {
         subject: name(subject)?,
         issuer: name(issuer)?,

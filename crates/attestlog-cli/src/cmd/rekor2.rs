@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use attest_dsse::{SigningKey, Timestamp};
 use attest_rekor::bundle::{Bundle, VerificationMaterial};
+use attest_rekor::fulcio::TestFulcio;
 use attest_rekor::signing::SigningConfig;
 use attest_rekor::v2::V2Request;
 use attest_rekor::verify::VerifiedCheckpoint;
@@ -72,8 +73,37 @@ pub(crate) enum Rekor2Command {
         /// The RFC 3161 TSA endpoint (e.g. `<log serve URL>/api/v1/timestamp`).
         #[arg(long)]
         tsa_url: String,
+        /// The signer's certificate (PEM or DER; its key must be --key's):
+        /// logged as the entry's verifier and carried by the bundle instead
+        /// of a key hint (keyless-style bundles, e.g. from `rekor-v2 test-ca`).
+        #[arg(long, value_name = "CERT")]
+        certificate: Option<PathBuf>,
         /// The artifact.
         artifact: PathBuf,
+    },
+    /// An offline Fulcio stand-in for tests: issue a Sigstore-profile
+    /// code-signing certificate with an embedded SCT for --key's public key,
+    /// naming --identity and --oidc-issuer, valid for ten minutes. The CA
+    /// (root and CT log keys) is created in DIR on first use. Writes
+    /// DIR/leaf.pem and DIR/trusted_root.json (--trusted-root plus this CA
+    /// and its CT log) and prints both paths. It authenticates nobody:
+    /// trust its root only in tests.
+    TestCa {
+        /// Where the CA's keys and root live.
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+        /// The key to certify (PKCS#8 PEM; its public key is certified).
+        #[arg(long)]
+        key: PathBuf,
+        /// The identity: an email address or a URI.
+        #[arg(long)]
+        identity: String,
+        /// The OIDC issuer the certificate names.
+        #[arg(long)]
+        oidc_issuer: String,
+        /// The trusted root to extend (e.g. `log serve --api 2`'s).
+        #[arg(long, value_name = "FILE")]
+        trusted_root: PathBuf,
     },
     /// The log's checkpoint, verified.
     Checkpoint {
@@ -116,8 +146,16 @@ pub(crate) fn run(cmd: Rekor2Command) -> Result<ExitCode, Failure> {
             log,
             key,
             tsa_url,
+            certificate,
             artifact,
-        } => publish(&log, &key, &tsa_url, &artifact),
+        } => publish(&log, &key, &tsa_url, certificate.as_deref(), &artifact),
+        Rekor2Command::TestCa {
+            dir,
+            key,
+            identity,
+            oidc_issuer,
+            trusted_root,
+        } => test_ca(&dir, &key, &identity, &oidc_issuer, &trusted_root),
         Rekor2Command::Checkpoint { log } => {
             let (c, _) = log.client()?;
             let cp = c.checkpoint().map_err(failed)?;
@@ -175,17 +213,52 @@ fn checkpoint_json(cp: &VerifiedCheckpoint) -> serde_json::Value {
     })
 }
 
-fn publish(log: &V2Log, key: &Path, tsa_url: &str, artifact: &Path) -> Result<ExitCode, Failure> {
-    let (client, root) = log.client()?;
+fn signing_key(key: &Path) -> Result<SigningKey, Failure> {
     let pem = String::from_utf8(read_input(key)?)
         .map_err(|_| Failure::input(format_args!("{}: not PEM", key.display())))?;
-    let signer = SigningKey::from_pkcs8_pem(&pem)
-        .map_err(|e| Failure::input(format_args!("{}: {e}", key.display())))?;
+    SigningKey::from_pkcs8_pem(&pem)
+        .map_err(|e| Failure::input(format_args!("{}: {e}", key.display())))
+}
+
+/// A certificate file (PEM or DER) as DER.
+fn certificate_der(path: &Path) -> Result<Vec<u8>, Failure> {
+    attest_rekor::x509::certificate_der(&read_input(path)?)
+        .map_err(|e| Failure::input(format_args!("{}: not a certificate: {e}", path.display())))
+}
+
+fn publish(
+    log: &V2Log,
+    key: &Path,
+    tsa_url: &str,
+    certificate: Option<&Path>,
+    artifact: &Path,
+) -> Result<ExitCode, Failure> {
+    let (client, root) = log.client()?;
+    let signer = signing_key(key)?;
+    let certificate = match certificate {
+        None => None,
+        Some(path) => {
+            let der = certificate_der(path)?;
+            let certified = attest_rekor::x509::certificate_public_key(&der)
+                .map_err(|e| Failure::input(format_args!("{}: {e}", path.display())))?;
+            if certified != *signer.public_key() {
+                return Err(Failure::input(format_args!(
+                    "{}: the certificate is not for --key {}",
+                    path.display(),
+                    key.display()
+                )));
+            }
+            Some(der)
+        }
+    };
     let data = read_input(artifact)?;
     let digest: [u8; 32] = Sha256::digest(&data).into();
     let signature = signer.sign(&data);
-    let request = V2Request::message(digest, signature.clone(), signer.public_key())
+    let mut request = V2Request::message(digest, signature.clone(), signer.public_key())
         .map_err(|e| Failure::input(format_args!("{e}")))?;
+    if let Some(der) = &certificate {
+        request = request.with_certificate(der.clone());
+    }
     let published = client.publish(&request).map_err(failed)?;
     let authorities = authorities_from_trusted_root(&root)
         .map_err(|e| Failure::input(format_args!("{}: {e}", log.trusted_root.display())))?;
@@ -196,10 +269,11 @@ fn publish(log: &V2Log, key: &Path, tsa_url: &str, artifact: &Path) -> Result<Ex
     )
     .timestamp(&signature)
     .map_err(failed)?;
-    let material = VerificationMaterial::with_key_hint(
-        signer.public_key().key_id(),
-        vec![published.entry.clone()],
-    )
+    let entries = vec![published.entry.clone()];
+    let material = match &certificate {
+        Some(der) => VerificationMaterial::with_certificate(der, entries),
+        None => VerificationMaterial::with_key_hint(signer.public_key().key_id(), entries),
+    }
     .with_rfc3161_timestamps(std::slice::from_ref(&stamp.response));
     let bundle = Bundle::v03_message(material, &digest, &signature);
     crate::cmd::print_text(&format!("{}\n", bundle.to_json()))?;
@@ -243,5 +317,95 @@ fn monitor(log: &V2Log, state: &Path, trust_current: bool) -> Result<ExitCode, F
         "consistent": kept.is_some(),
         "started": kept.is_none(),
         "kept": state,
+    }))
+}
+
+/// The test CA in `dir`: loaded, or created (keys written first, then the
+/// root, each replaced atomically).
+fn load_or_create_test_ca(dir: &Path) -> Result<TestFulcio, Failure> {
+    let fail = |e: &dyn std::fmt::Display| Failure::input(format_args!("{}: {e}", dir.display()));
+    let (root_key, ct_key, root) = (
+        dir.join("root-key.pem"),
+        dir.join("ct-key.pem"),
+        dir.join("root.pem"),
+    );
+    if root.exists() {
+        let root_der = certificate_der(&root)?;
+        return TestFulcio::new(signing_key(&root_key)?, root_der, signing_key(&ct_key)?)
+            .map_err(|e| fail(&e));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
+    let now = Timestamp::now();
+    let ca = TestFulcio::generate(
+        "attestlog test Fulcio",
+        Timestamp::from_unix(now.unix() - 3600),
+    )
+    .map_err(|e| fail(&e))?;
+    for (path, key) in [(&root_key, ca.root_key()), (&ct_key, ca.ct_key())] {
+        let pem = key.to_pkcs8_pem().map_err(|e| fail(&e))?;
+        write_atomically(path, pem.as_bytes()).map_err(|e| fail(&e))?;
+    }
+    let pem = attest_rekor::x509::certificate_to_pem(ca.root_der());
+    write_atomically(&root, pem.as_bytes()).map_err(|e| fail(&e))?;
+    Ok(ca)
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+fn test_ca(
+    dir: &Path,
+    key: &Path,
+    identity: &str,
+    oidc_issuer: &str,
+    trusted_root: &Path,
+) -> Result<ExitCode, Failure> {
+    let signer = signing_key(key)?;
+    let mut root: serde_json::Value = serde_json::from_slice(&read_input(trusted_root)?)
+        .map_err(|e| Failure::input(format_args!("{}: {e}", trusted_root.display())))?;
+    let ca = load_or_create_test_ca(dir)?;
+    let now = Timestamp::now().unix();
+    let leaf = ca
+        .issue(
+            signer.public_key(),
+            identity,
+            oidc_issuer,
+            Timestamp::from_unix(now - 60),
+            Timestamp::from_unix(now + 600),
+        )
+        .map_err(|e| Failure::input(format_args!("{e}")))?;
+    let (authority, ct_log) =
+        ca.trusted_root_entries("https://fulcio.attestlog.test", "https://ct.attestlog.test");
+    for (field, value) in [("certificateAuthorities", authority), ("ctlogs", ct_log)] {
+        match root
+            .get_mut(field)
+            .and_then(serde_json::Value::as_array_mut)
+        {
+            Some(list) => list.push(value),
+            None => {
+                root[field] = serde_json::json!([value]);
+            }
+        }
+    }
+    let leaf_path = dir.join("leaf.pem");
+    let root_path = dir.join("trusted_root.json");
+    let pem = attest_rekor::x509::certificate_to_pem(&leaf);
+    let fail = |e: std::io::Error| Failure::input(format_args!("{}: {e}", dir.display()));
+    write_atomically(&leaf_path, pem.as_bytes()).map_err(fail)?;
+    let json = serde_json::to_vec_pretty(&root)
+        .map_err(std::io::Error::from)
+        .map_err(fail)?;
+    write_atomically(&root_path, &json).map_err(fail)?;
+    print_json(&serde_json::json!({
+        "certificate": leaf_path,
+        "trustedRoot": root_path,
+        "identity": identity,
+        "oidcIssuer": oidc_issuer,
     }))
 }
