@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # sigstore-python's Rekor v2 and timestamp clients against the embedded v2
 # log (`attestlog log serve --api 2`), and the bundles it assembles verified
-# by `attestlog verify-bundle`.
+# by `attestlog verify-bundle`; then sigstore-python's own Verifier on the
+# bundles our client (`attestlog rekor-v2 publish`) makes from that log, with
+# certificates from the offline test CA (`attestlog rekor-v2 test-ca`).
 #   bash crates/attestlog-cli/interop/sigstore-python-v2.sh
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -35,4 +37,29 @@ if "$bin" verify-bundle --bundle "$work/out/message.sigstore.json" --key "$work/
     echo "verify-bundle accepted another artifact" >&2
     exit 1
 fi
+
+# sigstore-python's own Verifier on bundles our client makes: a certificate
+# from the offline test CA (with an SCT from its CT log), the v2 log's entry,
+# the TSA's timestamp; a message signature and a DSSE envelope.
+id=dev@attestlog.test issuer=https://oidc.attestlog.test
+"$bin" keygen --alg p256 --out "$work/keyless.pem" > /dev/null
+"$bin" rekor-v2 test-ca --dir "$work/ca" --key "$work/keyless.pem" --identity "$id" \
+    --oidc-issuer "$issuer" --trusted-root "$root" > /dev/null
+kl_root="$work/ca/trusted_root.json"
+publish=("$bin" rekor-v2 publish --url "$url" --trusted-root "$kl_root" --key "$work/keyless.pem"
+    --tsa-url "$tsa" --certificate "$work/ca/leaf.pem")
+"${publish[@]}" "$work/out/artifact.txt" > "$work/out/keyless-message.sigstore.json"
+digest=$(sha256sum "$work/out/artifact.txt" | cut -d' ' -f1)
+printf '{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"artifact.txt","digest":{"sha256":"%s"}}],"predicateType":"https://slsa.dev/provenance/v1","predicate":{}}' \
+    "$digest" > "$work/out/statement.json"
+"${publish[@]}" --dsse application/vnd.in-toto+json "$work/out/statement.json" \
+    > "$work/out/keyless-dsse.sigstore.json"
+"$venv/bin/python" crates/attestlog-cli/interop/sigstore_python_verify.py "$kl_root" "$id" "$issuer" \
+    "$work/out/artifact.txt" "$work/out/keyless-message.sigstore.json" \
+    "$work/out/keyless-dsse.sigstore.json" "$root"
+for b in message dsse; do
+    "$bin" verify-bundle --bundle "$work/out/keyless-$b.sigstore.json" --certificate-identity "$id" \
+        --certificate-oidc-issuer "$issuer" --trusted-root "$kl_root" "$work/out/artifact.txt" > /dev/null
+    echo "== attestlog verify-bundle: the same keyless $b bundle verified"
+done
 echo "== interop ok"

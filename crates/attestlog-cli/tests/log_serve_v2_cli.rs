@@ -486,3 +486,125 @@ fn attest_audit_export_over_a_v2_log() {
         "{out}"
     );
 }
+
+/// Keyless-style v2 bundles from the shell: `rekor-v2 test-ca` certifies a
+/// key (SCT included) and extends the trusted root; `rekor-v2 publish
+/// --certificate` logs and bundles with it, as a message signature and as a
+/// DSSE envelope; `verify-bundle` checks chain, SCT and identity.
+#[test]
+fn keyless_style_bundles_from_the_offline_test_ca() {
+    let tmp = TempDir::new("cli-v2-keyless");
+    let (_server, v) = serve(&tmp.file("log"));
+    let url = v["listening"].as_str().unwrap();
+    let root = v["trustedRoot"].as_str().unwrap();
+    let tsa = v["tsaUrl"].as_str().unwrap();
+    let keygen = |name: &str| {
+        let p = tmp.file(name);
+        let o = bin()
+            .args(["keygen", "--alg", "p256", "--out"])
+            .arg(&p)
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        p.to_str().unwrap().to_owned()
+    };
+    let (k, other) = (keygen("k.pem"), keygen("other.pem"));
+    let ca = tmp.file("ca");
+    let ca = ca.to_str().unwrap();
+    let id = "dev@attestlog.test";
+    let iss = "https://oidc.attestlog.test";
+    let test_ca = |key: &str| {
+        let (code, out, err) = run(&[
+            "rekor-v2",
+            "test-ca",
+            "--dir",
+            ca,
+            "--key",
+            key,
+            "--identity",
+            id,
+            "--oidc-issuer",
+            iss,
+            "--trusted-root",
+            root,
+        ]);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str::<Value>(&out).unwrap()
+    };
+    let issued = test_ca(&k);
+    let kl_root = issued["trustedRoot"].as_str().unwrap().to_owned();
+    let cert = issued["certificate"].as_str().unwrap().to_owned();
+    let root_pem = std::fs::read(tmp.file("ca/root.pem")).unwrap();
+    // The CA is kept: a second certificate comes from the same root.
+    let other_cert = tmp.file("other-cert.pem");
+    test_ca(&other);
+    std::fs::copy(tmp.file("ca/leaf.pem"), &other_cert).unwrap();
+    assert_eq!(std::fs::read(tmp.file("ca/root.pem")).unwrap(), root_pem);
+    test_ca(&k);
+
+    let artifact = tmp.file("artifact.txt");
+    std::fs::write(&artifact, b"a release").unwrap();
+    let a = artifact.to_str().unwrap();
+    let statement = tmp.file("statement.json");
+    let digest = base16ct::lower::encode_string(&Sha256::digest(b"a release"));
+    std::fs::write(&statement, format!(r#"{{"_type":"https://in-toto.io/Statement/v1","subject":[{{"name":"a","digest":{{"sha256":"{digest}"}}}}],"predicateType":"https://example.com/p","predicate":{{}}}}"#)).unwrap();
+    let publish = |certificate: &str, extra: &[&str], file: &str| {
+        run(&[
+            &[
+                "rekor-v2",
+                "publish",
+                "--url",
+                url,
+                "--trusted-root",
+                &kl_root,
+            ][..],
+            &["--key", &k, "--tsa-url", tsa, "--certificate", certificate],
+            extra,
+            &[file],
+        ]
+        .concat())
+    };
+    // Another key's certificate is refused before anything is logged.
+    let (code, _, err) = publish(other_cert.to_str().unwrap(), &[], a);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not for --key"), "{err}");
+    let verify = |bundle: &str, identity: &str, trusted: &str| {
+        let path = tmp.file("b.sigstore.json");
+        std::fs::write(&path, bundle).unwrap();
+        run(&[
+            "verify-bundle",
+            "--bundle",
+            path.to_str().unwrap(),
+            "--certificate-identity",
+            identity,
+            "--certificate-oidc-issuer",
+            iss,
+            "--trusted-root",
+            trusted,
+            a,
+        ])
+        .0
+    };
+    for extra in [&[][..], &["--dsse", "application/vnd.in-toto+json"][..]] {
+        let file = if extra.is_empty() {
+            a
+        } else {
+            statement.to_str().unwrap()
+        };
+        let (code, bundle, err) = publish(&cert, extra, file);
+        assert_eq!(code, 0, "{err}");
+        let b: Value = serde_json::from_str(&bundle).unwrap();
+        assert!(
+            b["verificationMaterial"]["certificate"]["rawBytes"].is_string(),
+            "{b}"
+        );
+        assert!(
+            b["verificationMaterial"]["timestampVerificationData"].is_object(),
+            "{b}"
+        );
+        assert_eq!(verify(&bundle, id, &kl_root), 0, "{extra:?}");
+        // Another identity, or a trusted root without the test CA: refused.
+        assert_eq!(verify(&bundle, "eve@attestlog.test", &kl_root), 1);
+        assert_eq!(verify(&bundle, id, root), 1);
+    }
+}

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use attest_dsse::{SigningKey, Timestamp};
+use attest_dsse::{Envelope, SigningKey, Timestamp};
 use attest_rekor::bundle::{Bundle, VerificationMaterial};
 use attest_rekor::fulcio::TestFulcio;
 use attest_rekor::signing::SigningConfig;
@@ -78,6 +78,12 @@ pub(crate) enum Rekor2Command {
         /// of a key hint (keyless-style bundles, e.g. from `rekor-v2 test-ca`).
         #[arg(long, value_name = "CERT")]
         certificate: Option<PathBuf>,
+        /// Sign the file as the payload of a DSSE envelope of this payload
+        /// type (e.g. `application/vnd.in-toto+json` for an in-toto
+        /// statement), logged as `hashedrekord` 0.0.2 over its PAE, instead
+        /// of signing the file itself.
+        #[arg(long, value_name = "PAYLOAD_TYPE")]
+        dsse: Option<String>,
         /// The artifact.
         artifact: PathBuf,
     },
@@ -147,8 +153,16 @@ pub(crate) fn run(cmd: Rekor2Command) -> Result<ExitCode, Failure> {
             key,
             tsa_url,
             certificate,
+            dsse,
             artifact,
-        } => publish(&log, &key, &tsa_url, certificate.as_deref(), &artifact),
+        } => publish(
+            &log,
+            &key,
+            &tsa_url,
+            certificate.as_deref(),
+            dsse.as_deref(),
+            &artifact,
+        ),
         Rekor2Command::TestCa {
             dir,
             key,
@@ -231,6 +245,7 @@ fn publish(
     key: &Path,
     tsa_url: &str,
     certificate: Option<&Path>,
+    dsse: Option<&str>,
     artifact: &Path,
 ) -> Result<ExitCode, Failure> {
     let (client, root) = log.client()?;
@@ -253,9 +268,27 @@ fn publish(
     };
     let data = read_input(artifact)?;
     let digest: [u8; 32] = Sha256::digest(&data).into();
-    let signature = signer.sign(&data);
-    let mut request = V2Request::message(digest, signature.clone(), signer.public_key())
-        .map_err(|e| Failure::input(format_args!("{e}")))?;
+    let envelope = match dsse {
+        Some(payload_type) => Some(
+            Envelope::sign(payload_type, data.clone(), &[&signer])
+                .map_err(|e| Failure::input(format_args!("signing the envelope: {e}")))?,
+        ),
+        None => None,
+    };
+    // What the timestamp is over: the message's or the envelope's signature.
+    let signature = match &envelope {
+        Some(env) => env
+            .signatures()
+            .first()
+            .map(|s| s.sig.clone())
+            .ok_or_else(|| Failure::input("the envelope has no signature"))?,
+        None => signer.sign(&data),
+    };
+    let mut request = match &envelope {
+        Some(env) => V2Request::dsse(env, signer.public_key()),
+        None => V2Request::message(digest, signature.clone(), signer.public_key()),
+    }
+    .map_err(|e| Failure::input(format_args!("{e}")))?;
     if let Some(der) = &certificate {
         request = request.with_certificate(der.clone());
     }
@@ -275,7 +308,11 @@ fn publish(
         None => VerificationMaterial::with_key_hint(signer.public_key().key_id(), entries),
     }
     .with_rfc3161_timestamps(std::slice::from_ref(&stamp.response));
-    let bundle = Bundle::v03_message(material, &digest, &signature);
+    let bundle = match &envelope {
+        Some(env) => Bundle::v03_dsse(material, env.to_json().as_bytes())
+            .map_err(|e| Failure::input(format_args!("{e}")))?,
+        None => Bundle::v03_message(material, &digest, &signature),
+    };
     crate::cmd::print_text(&format!("{}\n", bundle.to_json()))?;
     Ok(ExitCode::SUCCESS)
 }
