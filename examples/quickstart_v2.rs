@@ -3,7 +3,9 @@
 //! P-256), logged as `hashedrekord` 0.0.2 and timestamped — each answer
 //! verified — then packed into a Sigstore bundle v0.3 and verified against
 //! the trusted root the log prints; finally the log is monitored from the
-//! checkpoint kept at publication, from tiles.
+//! checkpoint kept at publication, from tiles. Last, the pipeline over the
+//! same log: an `Attestor` publishes an attestation to it and an `Auditor`
+//! re-verifies it from tiles and its stored timestamp.
 //!
 //! `cargo run --release --example quickstart_v2`
 
@@ -12,11 +14,12 @@ use std::error::Error;
 use attestlog::client::UreqTransport;
 use attestlog::client::tsa::TsaClient;
 use attestlog::client::v2::RekorV2Client;
-use attestlog::dsse::{Algorithm, SigningKey, Timestamp};
+use attestlog::dsse::{Algorithm, KeySet, SigningKey, Statement, Subject, Timestamp, TrustedKey};
 use attestlog::rekor::bundle::{Bundle, VerificationMaterial};
 use attestlog::rekor::v2::V2Request;
 use attestlog::rekor::verify::{Artifact, BundlePolicy, SignerPolicy, verify_bundle};
 use attestlog::rekor::{authorities_from_trusted_root, logs_from_trusted_root};
+use attestlog::{Attestor, Auditor, MemoryStore, RekorV2};
 use sha2::{Digest, Sha256};
 
 use attestlog::tlog::{TIMESTAMP_PATH, TileLog, TileLogOptions, TsaService, V2Services};
@@ -109,6 +112,57 @@ fn main() -> Result<(), Box<dyn Error>> {
         "5. the log grew from {} to {} entries, consistently; the entry is still included (proofs from verified tiles)",
         kept.size, now.size
     );
+
+    // The pipeline over the same v2 log: an attestation signed, timestamped,
+    // logged and stored; then audited from tiles, without trusting the store.
+    let attestation_key = SigningKey::generate(Algorithm::EcdsaP256Sha256)?;
+    let keys = KeySet::new(
+        1,
+        vec![TrustedKey::always(attestation_key.public_key().clone())],
+    );
+    let store = std::sync::Arc::new(MemoryStore::new());
+    let v2 = || {
+        RekorV2::new(RekorV2Client::new(&url, UreqTransport::new(), logs.clone())).with_tsa(
+            TsaClient::new(
+                &tsa_url,
+                UreqTransport::new(),
+                authorities.timestamp_authorities.clone(),
+            ),
+        )
+    };
+    let attestor = Attestor::builder(attestation_key, Box::new(store.clone()))
+        .log_v2(v2())
+        .build();
+    let subject = Subject::sha256("app.tar.gz", &digest);
+    let done = attestor.attest(
+        "acme",
+        "app.tar.gz",
+        Statement::new(
+            subject,
+            "https://slsa.dev/provenance/v1",
+            serde_json::json!({}),
+        ),
+    )?;
+    let entry = done.entry.ok_or("the attestation was not published")?;
+    println!(
+        "6. attested: logged at index {}, timestamped at {}, stored",
+        entry.global_index,
+        Timestamp::from_unix(entry.integrated_time)
+    );
+    let auditor = Auditor::builder(keys, Box::new(store))
+        .log_v2(v2())
+        .authorities(authorities.clone())
+        .trust_current_tree(true)
+        .build();
+    for report in auditor.audit("acme", "app.tar.gz")? {
+        if !report.passed() {
+            return Err(format!("the audit failed:\n{report}").into());
+        }
+        println!(
+            "7. audited from the log's tiles: {} checks passed",
+            report.checks.len()
+        );
+    }
     server.shutdown();
     drop(log);
     let _ = std::fs::remove_dir_all(&dir);
