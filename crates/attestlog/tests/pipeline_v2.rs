@@ -618,3 +618,58 @@ fn a_lying_tile_server_never_yields_a_pass() {
         }
     }
 }
+
+#[test]
+fn a_v2_log_down_leaves_rows_pending_then_publish_pending_publishes_them() {
+    let env = Env::new("pending");
+    let key = p256();
+    // Nothing listens there (the port of a server that was shut down).
+    let dead = {
+        let s = serve_handler(
+            V2Services {
+                log: env.log.clone(),
+                tsa: None,
+            },
+            "127.0.0.1:0",
+            1,
+        )
+        .unwrap();
+        let url = format!("http://{}", s.local_addr());
+        s.shutdown();
+        url
+    };
+    let quick = || RetryPolicy::default().with_max_attempts(1);
+    let down = Attestor::builder(again(&key), env.store())
+        .log_v2(
+            RekorV2::new(
+                RekorV2Client::new(&dead, UreqTransport::new(), env.logs.clone())
+                    .with_retry(quick()),
+            )
+            .with_tsa(
+                TsaClient::new(
+                    format!("{dead}{TIMESTAMP_PATH}"),
+                    UreqTransport::new(),
+                    env.authorities.timestamp_authorities.clone(),
+                )
+                .with_retry(quick()),
+            ),
+        )
+        .build();
+    let done = down.attest("acme", &subject(0), statement(0)).unwrap();
+    assert!(done.entry.is_none() && done.publish_error.is_some());
+    assert_eq!(env.store().pending(None, 10).unwrap().len(), 1);
+    // Still down: still pending, the failure listed.
+    let summary = down.publish_pending(None).unwrap();
+    assert_eq!((summary.published, summary.failed.len()), (0, 1));
+    // Back up.
+    let summary = env.attestor(again(&key)).publish_pending(None).unwrap();
+    assert_eq!((summary.published, summary.failed.len()), (1, 0));
+    assert!(env.store().pending(None, 10).unwrap().is_empty());
+    let baseline = Arc::new(MemoryBaseline::new());
+    let r = only(
+        env.auditor(keys(&key), &baseline)
+            .audit("acme", &subject(0))
+            .unwrap(),
+    );
+    assert!(r.passed(), "{r}");
+}
