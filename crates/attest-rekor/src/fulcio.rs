@@ -22,12 +22,12 @@ use x509_cert::Certificate;
 use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
-    SubjectAltName, SubjectKeyIdentifier,
+    AuthorityKeyIdentifier, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName,
+    SubjectKeyIdentifier,
 };
 
 use crate::pki::oid;
-use crate::tsa::ext;
+use crate::tsa::{ext, root_extensions};
 use crate::x509::CertificateError;
 
 /// Why a certificate could not be issued.
@@ -84,6 +84,15 @@ fn key_identifier(spki: &[u8]) -> Result<OctetString, CertificateError> {
     OctetString::new(&Sha256::digest(spki)[..20]).map_err(CertificateError::Der)
 }
 
+/// The subjectKeyIdentifier extension of a key.
+fn subject_key_id(spki: &[u8]) -> Result<Extension, CertificateError> {
+    ext(
+        oid::SUBJECT_KEY_ID,
+        false,
+        &SubjectKeyIdentifier(key_identifier(spki)?),
+    )
+}
+
 impl TestFulcio {
     /// A new CA with fresh keys, its root valid from `not_before` for ten
     /// years.
@@ -104,26 +113,7 @@ impl TestFulcio {
             &root_name,
             not_before,
             until,
-            vec![
-                ext(
-                    oid::BASIC_CONSTRAINTS,
-                    true,
-                    &BasicConstraints {
-                        ca: true,
-                        path_len_constraint: Some(0),
-                    },
-                )?,
-                ext(
-                    oid::KEY_USAGE,
-                    true,
-                    &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
-                )?,
-                ext(
-                    oid::SUBJECT_KEY_ID,
-                    false,
-                    &SubjectKeyIdentifier(key_identifier(spki)?),
-                )?,
-            ],
+            [root_extensions()?, vec![subject_key_id(spki)?]].concat(),
         )?;
         Self::new(root_key, root_der, ct_key)
     }
@@ -229,11 +219,7 @@ impl TestFulcio {
                 false,
                 &ExtendedKeyUsage(vec![oid::CODE_SIGNING]),
             )?,
-            ext(
-                oid::SUBJECT_KEY_ID,
-                false,
-                &SubjectKeyIdentifier(key_identifier(spki)?),
-            )?,
+            subject_key_id(spki)?,
             ext(
                 oid::AUTHORITY_KEY_ID,
                 false,

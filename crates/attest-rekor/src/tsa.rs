@@ -84,6 +84,26 @@ fn gen_time(t: Timestamp) -> Vec<u8> {
     tlv(Tag::GeneralizedTime, format!("{digits}Z").as_bytes())
 }
 
+/// A root CA's extensions: CA, no intermediates below it; it signs
+/// certificates and CRLs.
+pub(crate) fn root_extensions() -> Result<Vec<Extension>, CertificateError> {
+    Ok(vec![
+        ext(
+            oid::BASIC_CONSTRAINTS,
+            true,
+            &BasicConstraints {
+                ca: true,
+                path_len_constraint: Some(0),
+            },
+        )?,
+        ext(
+            oid::KEY_USAGE,
+            true,
+            &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
+        )?,
+    ])
+}
+
 /// An extension of `v`'s DER.
 pub(crate) fn ext<T: Encode>(
     o: ObjectIdentifier,
@@ -212,23 +232,7 @@ impl TimestampAuthority {
             &root_name,
             not_before,
             until,
-            vec![
-                ext(
-                    oid::BASIC_CONSTRAINTS,
-                    true,
-                    &BasicConstraints {
-                        ca: true,
-                        path_len_constraint: Some(0),
-                    },
-                )
-                .map_err(c)?,
-                ext(
-                    oid::KEY_USAGE,
-                    true,
-                    &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
-                )
-                .map_err(c)?,
-            ],
+            root_extensions().map_err(c)?,
         )
         .map_err(c)?;
         let leaf = crate::x509::issue_certificate(

@@ -151,7 +151,7 @@ pub fn certificate_to_pem(der: &[u8]) -> String {
 /// neither.
 pub fn certificate_der(bytes: &[u8]) -> Result<Vec<u8>, CertificateError> {
     let der = match der::pem::decode_vec(bytes) {
-        Ok((label, der)) if label == "CERTIFICATE" => der,
+        Ok(("CERTIFICATE", der)) => der,
         Ok(_) => return Err(CertificateError::Der(der::ErrorKind::Failed.into())),
         Err(_) => bytes.to_vec(),
     };

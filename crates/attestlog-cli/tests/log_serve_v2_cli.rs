@@ -161,6 +161,16 @@ fn a_v2_log_publishes_proves_and_survives_sigkill() {
     assert!(c.publish(&message(&key, 99)).is_ok());
 }
 
+/// `attestlog keygen --alg p256 --out PATH`, which must succeed.
+fn keygen_p256(path: &std::path::Path) {
+    let o = bin()
+        .args(["keygen", "--alg", "p256", "--out"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
 fn run(args: &[&str]) -> (i32, String, String) {
     let o = bin().args(args).output().unwrap();
     (
@@ -182,12 +192,7 @@ fn the_v2_flow_from_the_shell() {
     let tsa = v["tsaUrl"].as_str().unwrap();
     let root = v["trustedRoot"].as_str().unwrap();
     let key = tmp.file("signer.pem");
-    let o = bin()
-        .args(["keygen", "--alg", "p256", "--out"])
-        .arg(&key)
-        .output()
-        .unwrap();
-    assert!(o.status.success());
+    keygen_p256(&key);
     let artifact = tmp.file("app.tar.gz");
     std::fs::write(&artifact, b"a release").unwrap();
     let a = artifact.to_str().unwrap();
@@ -361,12 +366,7 @@ fn attest_audit_export_over_a_v2_log() {
     let root = v["trustedRoot"].as_str().unwrap();
     let tsa = v["tsaUrl"].as_str().unwrap();
     let key = tmp.file("p256.pem");
-    let o = bin()
-        .args(["keygen", "--alg", "p256", "--out"])
-        .arg(&key)
-        .output()
-        .unwrap();
-    assert!(o.status.success());
+    keygen_p256(&key);
     let k = key.to_str().unwrap();
     let (code, doc, err) = run(&["keys", "serve-doc", "--key", k]);
     assert_eq!(code, 0, "{err}");
@@ -500,12 +500,7 @@ fn keyless_style_bundles_from_the_offline_test_ca() {
     let tsa = v["tsaUrl"].as_str().unwrap();
     let keygen = |name: &str| {
         let p = tmp.file(name);
-        let o = bin()
-            .args(["keygen", "--alg", "p256", "--out"])
-            .arg(&p)
-            .output()
-            .unwrap();
-        assert!(o.status.success());
+        keygen_p256(&p);
         p.to_str().unwrap().to_owned()
     };
     let (k, other) = (keygen("k.pem"), keygen("other.pem"));

@@ -927,15 +927,7 @@ impl<L: LogOps> Core<L> {
             AuditCheck::BodyMatch,
             from_rekor(report, &[Check::BodyMatch]),
         );
-        let prefix = from_rekor(
-            report,
-            &[
-                Check::CheckpointSignature,
-                Check::CheckpointBinding,
-                Check::Inclusion,
-            ],
-        )
-        .and_then(|()| {
+        let prefix = proof_lines(report).and_then(|()| {
             let current = state.current.as_ref().map_err(Clone::clone)?;
             let note = entry
                 .inclusion_proof
@@ -1107,14 +1099,7 @@ impl<L: LogOps> Core<L> {
             AuditCheck::Inclusion,
             match &proof {
                 Err(e) => Err(format!("from the log's tiles: {e}")),
-                Ok(_) => from_rekor(
-                    report,
-                    &[
-                        Check::CheckpointSignature,
-                        Check::CheckpointBinding,
-                        Check::Inclusion,
-                    ],
-                ),
+                Ok(_) => proof_lines(report),
             },
         );
         match &st.consistency {
@@ -1403,17 +1388,7 @@ impl<L> Core<L> {
             AuditCheck::BodyMatch,
             from_rekor(report, &[Check::BodyMatch]),
         );
-        r.push(
-            AuditCheck::Inclusion,
-            from_rekor(
-                report,
-                &[
-                    Check::CheckpointSignature,
-                    Check::CheckpointBinding,
-                    Check::Inclusion,
-                ],
-            ),
-        );
+        r.push(AuditCheck::Inclusion, proof_lines(report));
         self.certificate_line(&mut r, Some(report));
         Self::time_lines(&mut r, report, claimed, &V1_TIME);
         r
@@ -1539,6 +1514,19 @@ fn from_rekor(report: &attest_rekor::Report, checks: &[Check]) -> Result<(), Str
         None if report.checks.iter().any(|c| checks.contains(&c.check)) => Ok(()),
         None => Err("not in the log's evidence".into()),
     }
+}
+
+/// The inclusion line's part from the rekor report: the checkpoint's
+/// signature and binding, and the proof.
+fn proof_lines(report: &attest_rekor::Report) -> Result<(), String> {
+    from_rekor(
+        report,
+        &[
+            Check::CheckpointSignature,
+            Check::CheckpointBinding,
+            Check::Inclusion,
+        ],
+    )
 }
 
 /// The binding line; returns the signed claimed time.

@@ -105,6 +105,17 @@ impl Env {
     }
 }
 
+impl Env {
+    /// The one attestation of `app-N`, audited with `key` trusted.
+    fn audit(&self, key: &SigningKey, baseline: &Arc<MemoryBaseline>, n: u64) -> AuditReport {
+        only(
+            self.auditor(keys(key), baseline)
+                .audit("acme", &subject(n))
+                .unwrap(),
+        )
+    }
+}
+
 impl Drop for Env {
     fn drop(&mut self) {
         if let Some(s) = self.server.take() {
@@ -271,13 +282,7 @@ fn tampering_with_a_v2_row_fails_the_check_that_names_it() {
         attestor.attest("acme", &subject(n), statement(n)).unwrap();
     }
     let baseline = Arc::new(MemoryBaseline::new());
-    let audit = |n: u64| {
-        only(
-            env.auditor(keys(&key), &baseline)
-                .audit("acme", &subject(n))
-                .unwrap(),
-        )
-    };
+    let audit = |n: u64| env.audit(&key, &baseline, n);
     assert!(audit(0).passed());
     let row0 = env
         .store()
@@ -439,11 +444,7 @@ fn a_back_dated_claim_is_not_confirmed_by_the_timestamp() {
     late.attest("acme", &subject(1), statement(1)).unwrap();
     let baseline = Arc::new(MemoryBaseline::new());
     for n in 0..2 {
-        let r = only(
-            env.auditor(keys(&key), &baseline)
-                .audit("acme", &subject(n))
-                .unwrap(),
-        );
+        let r = env.audit(&key, &baseline, n);
         only_failed(&r, AuditCheck::NotBackdated);
     }
 }
@@ -456,14 +457,7 @@ fn a_forked_v2_log_fails_consistency_and_keeps_the_baseline() {
         .attest("acme", &subject(0), statement(0))
         .unwrap();
     let baseline = Arc::new(MemoryBaseline::new());
-    assert!(
-        only(
-            env.auditor(keys(&key), &baseline)
-                .audit("acme", &subject(0))
-                .unwrap()
-        )
-        .passed()
-    );
+    assert!(env.audit(&key, &baseline, 0).passed());
 
     // A second log with the same key and name, whose history differs after
     // entry 0 — the same tree head of size 1 would not be a fork, so both
@@ -493,14 +487,7 @@ fn a_forked_v2_log_fails_consistency_and_keeps_the_baseline() {
     let fork_url = format!("http://{}", fork_server.local_addr());
     // The honest log's baseline now has size 2 (audited below); then the
     // auditor is served the fork's tiles.
-    assert!(
-        only(
-            env.auditor(keys(&key), &baseline)
-                .audit("acme", &subject(0))
-                .unwrap()
-        )
-        .passed()
-    );
+    assert!(env.audit(&key, &baseline, 0).passed());
     let forked = Auditor::builder(keys(&key), env.store())
         .log_v2(RekorV2::new(RekorV2Client::new(
             &fork_url,
@@ -516,14 +503,7 @@ fn a_forked_v2_log_fails_consistency_and_keeps_the_baseline() {
     );
     // The baseline was not replaced by the fork's checkpoint: the honest
     // log still passes.
-    assert!(
-        only(
-            env.auditor(keys(&key), &baseline)
-                .audit("acme", &subject(0))
-                .unwrap()
-        )
-        .passed()
-    );
+    assert!(env.audit(&key, &baseline, 0).passed());
     fork_server.shutdown();
 }
 
@@ -549,14 +529,7 @@ fn a_lying_tile_server_never_yields_a_pass() {
         env.log.append(format!("other {i}").into_bytes()).unwrap();
     }
     let baseline = Arc::new(MemoryBaseline::new());
-    assert!(
-        only(
-            env.auditor(keys(&key), &baseline)
-                .audit("acme", &subject(1))
-                .unwrap()
-        )
-        .passed()
-    );
+    assert!(env.audit(&key, &baseline, 1).passed());
     // Which tiles (and entry bundles) an audit reads.
     let paths = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let recorder = {
@@ -666,10 +639,6 @@ fn a_v2_log_down_leaves_rows_pending_then_publish_pending_publishes_them() {
     assert_eq!((summary.published, summary.failed.len()), (1, 0));
     assert!(env.store().pending(None, 10).unwrap().is_empty());
     let baseline = Arc::new(MemoryBaseline::new());
-    let r = only(
-        env.auditor(keys(&key), &baseline)
-            .audit("acme", &subject(0))
-            .unwrap(),
-    );
+    let r = env.audit(&key, &baseline, 0);
     assert!(r.passed(), "{r}");
 }
