@@ -1434,14 +1434,7 @@ fn stored_copies(stored: &LogEntryRecord, fetched: &LogEntry) -> Result<(), Stri
             stored.integrated_time, fetched.integrated_time
         ));
     }
-    if differ.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "the stored copy differs from the log: {}",
-            differ.join(", ")
-        ))
-    }
+    differences(&differ)
 }
 
 /// A v2 row's stored copies equal what the log and the timestamp say now:
@@ -1464,6 +1457,11 @@ fn stored_copies_v2(
     if let Some(t) = stamped.filter(|t| *t != stored.integrated_time) {
         differ.push(format!("timestamp time {} ≠ {t}", stored.integrated_time));
     }
+    differences(&differ)
+}
+
+/// The stored-entry line from what differs.
+fn differences(differ: &[String]) -> Result<(), String> {
     if differ.is_empty() {
         Ok(())
     } else {
