@@ -194,12 +194,14 @@ impl View<'_> {
                     dd { @match signed.and_then(|s| s.claimed_time) { Some(t) => (time(t)), None => "—" } }
                     dt { "Signer key id" }
                     dd class="mono" { (signed.map_or("— (no trusted key signed it)", |s| s.signer_key_id.as_str())) }
-                    dt { "Log entry id" }
+                    // A Rekor v2 entry has no entry id (its leaf hash names it)
+                    // and no time of the log's (its RFC 3161 timestamp's).
+                    dt { @if v1.is_some() || logged.is_none() { "Log entry id" } @else { "Leaf hash (Rekor v2)" } }
                     dd class="mono entry-id" { @match logged { Some(l) => (l.entry_id), None => "— (not fetched from the log)" } }
                     dt { "Log index" }
                     dd { @match logged { Some(l) => (l.log_index), None => "—" } }
-                    dt { "Integrated time" }
-                    dd { @match logged { Some(l) => (time(l.integrated_time)), None => "—" } }
+                    dt { @if v1.is_some() || logged.is_none() { "Integrated time" } @else { "Timestamp (RFC 3161)" } }
+                    dd { @match logged { Some(l) if l.integrated_time != 0 => (time(l.integrated_time)), Some(_) => "— (not verified)", None => "—" } }
                     dt { "Public log entry" }
                     dd {
                         @if let Some(u) = &entry_url {
