@@ -335,6 +335,25 @@ fn tampering_with_a_v2_row_fails_the_check_that_names_it() {
     );
     assert!(audit(0).passed());
 
+    // The row claims to be a Rekor v1 entry: it names no v1 entry.
+    sql(
+        &env,
+        "UPDATE attestations SET log_api = 1 WHERE subject = 'app-0'",
+    );
+    let r = env.audit(&key, &baseline, 0);
+    assert!(!r.passed(), "{r}");
+    assert_eq!(
+        r.outcome(AuditCheck::EntryFetched)
+            .map(|o| o != Outcome::Passed),
+        Some(true),
+        "{r}"
+    );
+    sql(
+        &env,
+        "UPDATE attestations SET log_api = 2 WHERE subject = 'app-0'",
+    );
+    assert!(env.audit(&key, &baseline, 0).passed());
+
     // The timestamp: deleted, another signature's (row 1's), a rogue TSA's.
     let row1 = env
         .store()
