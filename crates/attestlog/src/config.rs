@@ -139,7 +139,7 @@ pub enum ConfigError {
         /// Its value.
         value: String,
     },
-    /// `REKOR_API` is neither 1 nor 2.
+    /// `REKOR_API` is neither 1 nor 2 (nor `v1`, `v2`).
     #[error("REKOR_API {0:?}: expected 1 or 2 (the Rekor API major version)")]
     BadApi(String),
     /// A Rekor v2 log without a trusted root: its key and the timestamp
@@ -452,8 +452,8 @@ impl Config {
     /// `REKOR_API`, or what the signing config selects now.
     fn target(&self) -> Result<Option<Target>, ConfigError> {
         let api = match self.rekor_api.as_deref() {
-            None | Some("1") => 1,
-            Some("2") => 2,
+            None | Some("1" | "v1") => 1,
+            Some("2" | "v2") => 2,
             Some(other) => return Err(ConfigError::BadApi(other.to_owned())),
         };
         match (&self.rekor_url, &self.rekor_signing_config) {
