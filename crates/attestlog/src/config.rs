@@ -146,6 +146,12 @@ pub enum ConfigError {
     /// authorities' certificates come from one.
     #[error("a Rekor v2 log needs REKOR_TRUSTED_ROOT (its key and the timestamp authorities')")]
     V2NeedsTrustedRoot,
+    /// `REKOR_URL=local:DIR` with `REKOR_API=2`: the in-process embedded log
+    /// is a v1 log.
+    #[error(
+        "REKOR_URL=local:DIR is the embedded Rekor v1 log; for v2, serve one with `attestlog log serve --api 2 --dir DIR` and give its http:// URL"
+    )]
+    LocalV2,
     /// Both `REKOR_URL` and `REKOR_SIGNING_CONFIG` are set.
     #[error(
         "REKOR_URL and REKOR_SIGNING_CONFIG are both set: the signing config picks the log, so set one"
@@ -400,6 +406,9 @@ impl Config {
         };
         if target.api != 2 {
             return Ok(None);
+        }
+        if target.url.starts_with("local:") {
+            return Err(ConfigError::LocalV2);
         }
         if !(target.url.starts_with("http://") || target.url.starts_with("https://"))
             || http::Uri::try_from(target.url.as_str()).is_err()

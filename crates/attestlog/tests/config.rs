@@ -193,6 +193,12 @@ fn rekor_v2_by_api_version_or_signing_config() {
             .any(|l| l.api == attestlog::rekor::LogApi::V2)
     );
     assert_eq!(v2.authorities.timestamp_authorities.len(), 1);
+    assert!(matches!(
+        config(&[("REKOR_URL", "local:/tmp/x"), ("REKOR_API", "v2")])
+            .unwrap()
+            .v2_connection(),
+        Err(ConfigError::LocalV2)
+    ));
     // A v1 URL stays v1.
     let c = config(&[("REKOR_URL", url), ("REKOR_TRUSTED_ROOT", root)]).unwrap();
     assert!(c.v2_connection().unwrap().is_none());
