@@ -494,5 +494,116 @@ fn bench_v2(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_publish, bench_read, bench_v2);
+/// The facade's two flows over each API, both logs served over loopback
+/// HTTP in this process: one attestation signed, (v2: timestamped,) logged,
+/// verified and stored; one row audited — v1 from the REST entry and its
+/// proof, v2 from tiles at the stored index and the stored timestamp.
+fn bench_pipeline(c: &mut Criterion) {
+    use attest_tlog::{
+        TIMESTAMP_PATH, TileLog, TileLogOptions, TsaService, V2Services, serve_handler,
+    };
+    use attestlog::client::tsa::TsaClient;
+    use attestlog::client::v2::RekorV2Client;
+    use attestlog::dsse::{KeySet, Statement, Subject, TrustedKey};
+    use attestlog::{AttestationStore, Attestor, Auditor, MemoryStore, RekorV2};
+    let mut g = c.benchmark_group("pipeline");
+    g.sample_size(20);
+    g.measurement_time(Duration::from_secs(5));
+    let quick = || RetryPolicy::default().with_max_attempts(1);
+    let next = AtomicU64::new(0);
+    let statement = || {
+        let n = next.fetch_add(1, Ordering::Relaxed);
+        Statement::new(
+            Subject::sha256(format!("app-{n}"), &[7; 32]),
+            "https://slsa.dev/provenance/v1",
+            serde_json::json!({ "n": n }),
+        )
+    };
+    let key = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
+    let again = || SigningKey::from_pkcs8_pem(&key.to_pkcs8_pem().unwrap()).unwrap();
+    let keys = || KeySet::new(1, vec![TrustedKey::always(key.public_key().clone())]);
+
+    // Rekor v1: the embedded log, served.
+    let dir1 = fresh("attestlog-bench-pipeline-v1");
+    let log1 = LocalLog::open(&dir1, signer(), LogOptions::default()).unwrap();
+    let server1 = serve(log1.clone(), "127.0.0.1:0", 64).unwrap();
+    let url1 = format!("http://{}", server1.local_addr());
+    let v1 = || {
+        RekorClient::new(url1.clone(), UreqTransport::new(), vec![log1.trusted_log()])
+            .with_retry(quick())
+    };
+    let store1 = std::sync::Arc::new(MemoryStore::new());
+    let attestor1 = Attestor::builder(again(), Box::new(store1.clone()))
+        .log(v1())
+        .build();
+
+    // Rekor v2: the tile log and its TSA, served.
+    let dir2 = fresh("attestlog-bench-pipeline-v2");
+    let log2 = TileLog::open(&dir2.join("log"), signer(), TileLogOptions::default()).unwrap();
+    let tsa = TsaService::open(&dir2.join("tsa"), "bench TSA").unwrap();
+    let server2 = serve_handler(
+        V2Services {
+            log: log2.clone(),
+            tsa: Some(tsa.clone()),
+        },
+        "127.0.0.1:0",
+        64,
+    )
+    .unwrap();
+    let url2 = format!("http://{}", server2.local_addr());
+    let tsa_url = format!("{url2}{TIMESTAMP_PATH}");
+    let root = serde_json::to_vec(&log2.trusted_root(&url2, Some((&tsa, &tsa_url)))).unwrap();
+    let logs2 = attest_rekor::logs_from_trusted_root(&root).unwrap();
+    let authorities = attest_rekor::authorities_from_trusted_root(&root).unwrap();
+    let v2 = || {
+        RekorV2::new(
+            RekorV2Client::new(&url2, UreqTransport::new(), logs2.clone()).with_retry(quick()),
+        )
+        .with_tsa(
+            TsaClient::new(
+                &tsa_url,
+                UreqTransport::new(),
+                authorities.timestamp_authorities.clone(),
+            )
+            .with_retry(quick()),
+        )
+    };
+    let store2 = std::sync::Arc::new(MemoryStore::new());
+    let attestor2 = Attestor::builder(again(), Box::new(store2.clone()))
+        .log_v2(v2())
+        .build();
+
+    g.bench_function("attest/v1_loopback", |b| {
+        b.iter(|| attestor1.attest("acme", "app", statement()).unwrap());
+    });
+    g.bench_function("attest/v2_loopback_with_timestamp", |b| {
+        b.iter(|| attestor2.attest("acme", "app", statement()).unwrap());
+    });
+    let row1 = attestor1.attest("acme", "audited", statement()).unwrap();
+    let row1 = store1.get(&row1.id).unwrap().unwrap();
+    let row2 = attestor2.attest("acme", "audited", statement()).unwrap();
+    let row2 = store2.get(&row2.id).unwrap().unwrap();
+    let auditor1 = Auditor::builder(keys(), Box::new(store1.clone()))
+        .log(v1())
+        .trust_current_tree(true)
+        .build();
+    let auditor2 = Auditor::builder(keys(), Box::new(store2.clone()))
+        .log_v2(v2())
+        .authorities(authorities.clone())
+        .trust_current_tree(true)
+        .build();
+    assert!(auditor1.audit_row(&row1).unwrap().passed());
+    assert!(auditor2.audit_row(&row2).unwrap().passed());
+    g.bench_function("audit_row/v1_loopback", |b| {
+        b.iter(|| black_box(auditor1.audit_row(&row1).unwrap()));
+    });
+    g.bench_function("audit_row/v2_loopback_tiles", |b| {
+        b.iter(|| black_box(auditor2.audit_row(&row2).unwrap()));
+    });
+    g.finish();
+    server1.shutdown();
+    server2.shutdown();
+}
+
+criterion_group!(benches, bench_publish, bench_read, bench_v2, bench_pipeline);
 criterion_main!(benches);

@@ -1005,13 +1005,13 @@ impl<L: LogOps> Core<L> {
                 current.size
             ))
         } else {
-            v2.entry(index, current)
+            v2.entry_with_proof(index, current)
                 .map_err(|e| format!("entry {index} from the log's tiles: {e}"))
         }
-        .and_then(|body| {
+        .and_then(|(body, proof)| {
             let leaf = attest_merkle::leaf_hash(&body).to_string();
             if leaf == stored.entry_id {
-                Ok(body)
+                Ok((body, proof))
             } else {
                 Err(format!(
                     "the log's entry {index} is another entry (leaf hash {leaf}, the row names {})",
@@ -1019,7 +1019,7 @@ impl<L: LogOps> Core<L> {
                 ))
             }
         });
-        let body = match body {
+        let (body, proof) = match body {
             Ok(b) => {
                 r.push(AuditCheck::EntryFetched, Ok(()));
                 b
@@ -1030,7 +1030,6 @@ impl<L: LogOps> Core<L> {
                 return r;
             }
         };
-        let proof = v2.inclusion_proof(index, current);
         let entry = attest_rekor::v2::tlog_entry(
             &log.log_id,
             index,
@@ -1043,30 +1042,6 @@ impl<L: LogOps> Core<L> {
         } else {
             std::slice::from_ref(&stored.timestamp)
         };
-        // The stored timestamp's time, when it verifies (signed by the TSA,
-        // so the store's copy is as good as any).
-        let stamped = env.signatures().first().and_then(|sig| {
-            let a = self.authorities.as_ref()?;
-            let token = timestamps.first()?;
-            attest_rekor::tsp::verify_timestamp(token, &sig.sig, &a.timestamp_authorities).ok()
-        });
-        r.logged = Some(LoggedFacts {
-            api_version: 2,
-            entry_id: stored.entry_id.clone(),
-            uuid: stored.entry_id.clone(),
-            log_id: log.log_id_hex(),
-            log_index: index,
-            shard_index: index,
-            integrated_time: stamped.as_ref().map_or(0, |t| t.gen_time.unix()),
-        });
-        r.fetched = Some(Box::new(Fetched::V2 {
-            entry: entry.clone(),
-            timestamp: stored.timestamp.clone(),
-        }));
-        r.push(
-            AuditCheck::StoredEntry,
-            stored_copies_v2(stored, log, index, stamped.map(|t| t.gen_time.unix())),
-        );
         let bundle = Bundle::v03_dsse(
             VerificationMaterial::with_key_hint(
                 row.attestation
@@ -1074,19 +1049,64 @@ impl<L: LogOps> Core<L> {
                     .first()
                     .cloned()
                     .unwrap_or_default(),
-                vec![entry],
+                vec![entry.clone()],
             )
             .with_rfc3161_timestamps(timestamps),
             &row.attestation.envelope,
         );
-        let result = match bundle {
-            Ok(b) => attest_rekor::verify_bundle_envelope(&b, &self.policy(&st.logs, claimed)),
-            Err(e) => {
+        let result = bundle
+            .as_ref()
+            .ok()
+            .map(|b| attest_rekor::verify_bundle_envelope(b, &self.policy(&st.logs, claimed)));
+        // The stored timestamp's time, when it verifies (signed by the TSA,
+        // so the store's copy is as good as any): from the verification, or
+        // — when that failed for another reason — checked alone.
+        let stamped = match &result {
+            Some(Ok(v)) => v
+                .times
+                .iter()
+                .filter(|t| matches!(t.source, attest_rekor::verify::TimeSource::Rfc3161 { .. }))
+                .map(|t| t.at.unix())
+                .min(),
+            _ => env.signatures().first().and_then(|sig| {
+                let a = self.authorities.as_ref()?;
+                let token = timestamps.first()?;
+                attest_rekor::tsp::verify_timestamp(token, &sig.sig, &a.timestamp_authorities)
+                    .ok()
+                    .map(|t| t.gen_time.unix())
+            }),
+        };
+        r.logged = Some(LoggedFacts {
+            api_version: 2,
+            entry_id: stored.entry_id.clone(),
+            uuid: stored.entry_id.clone(),
+            log_id: log.log_id_hex(),
+            log_index: index,
+            shard_index: index,
+            integrated_time: stamped.unwrap_or(0),
+        });
+        r.fetched = Some(Box::new(Fetched::V2 {
+            entry,
+            timestamp: stored.timestamp.clone(),
+        }));
+        r.push(
+            AuditCheck::StoredEntry,
+            stored_copies_v2(stored, log, index, stamped),
+        );
+        let result = match (bundle, result) {
+            (Ok(_), Some(res)) => res,
+            (Err(e), _) => {
                 r.push(
                     AuditCheck::BodyMatch,
                     Err(format!("the stored envelope: {e}")),
                 );
                 skip_rest(&mut r, 3, "the stored envelope cannot be verified");
+                return r;
+            }
+            // A bundle that was built was verified.
+            (Ok(_), None) => {
+                r.push(AuditCheck::BodyMatch, Err("not verified".into()));
+                skip_rest(&mut r, 3, "the entry was not verified");
                 return r;
             }
         };

@@ -194,12 +194,12 @@ pub(crate) trait V2Ops: Send + Sync {
     fn timestamp(&self, signature: &[u8]) -> Result<Timestamped, ClientError>;
     fn publish(&self, request: &V2Request) -> Result<V2Published, ClientError>;
     fn checkpoint(&self) -> Result<VerifiedCheckpoint, ClientError>;
-    fn entry(&self, index: u64, checkpoint: &VerifiedCheckpoint) -> Result<Vec<u8>, ClientError>;
-    fn inclusion_proof(
+    #[allow(clippy::type_complexity)]
+    fn entry_with_proof(
         &self,
         index: u64,
         checkpoint: &VerifiedCheckpoint,
-    ) -> Result<attest_merkle::Proof, ClientError>;
+    ) -> Result<(Vec<u8>, Result<attest_merkle::Proof, ClientError>), ClientError>;
     fn prove_consistency(
         &self,
         old: &VerifiedCheckpoint,
@@ -230,15 +230,12 @@ impl<T: Transport + Sync + Send> V2Ops for RekorV2<T> {
     fn checkpoint(&self) -> Result<VerifiedCheckpoint, ClientError> {
         self.log.checkpoint()
     }
-    fn entry(&self, index: u64, checkpoint: &VerifiedCheckpoint) -> Result<Vec<u8>, ClientError> {
-        self.log.entry(index, checkpoint)
-    }
-    fn inclusion_proof(
+    fn entry_with_proof(
         &self,
         index: u64,
         checkpoint: &VerifiedCheckpoint,
-    ) -> Result<attest_merkle::Proof, ClientError> {
-        self.log.inclusion_proof(index, checkpoint)
+    ) -> Result<(Vec<u8>, Result<attest_merkle::Proof, ClientError>), ClientError> {
+        self.log.entry_with_proof(index, checkpoint)
     }
     fn prove_consistency(
         &self,

@@ -228,6 +228,38 @@ impl<T: Transport + Sync> RekorV2Client<T> {
         plan.read_proof(&self.tiles(checkpoint)).map_err(tile_error)
     }
 
+    /// The data of leaf `index` of `checkpoint`'s tree and, apart, its
+    /// inclusion proof, read through one tile reader: each tile is fetched
+    /// and verified once for both (an auditor's read of one entry).
+    ///
+    /// # Errors
+    /// The outer [`ClientError`] when the entry cannot be read; the inner
+    /// one when the proof cannot (a lying tile is `Verification`).
+    #[allow(clippy::type_complexity)] // the two results are the point
+    pub fn entry_with_proof(
+        &self,
+        index: u64,
+        checkpoint: &VerifiedCheckpoint,
+    ) -> Result<(Vec<u8>, Result<attest_merkle::Proof, ClientError>), ClientError> {
+        let reader = self.tiles(checkpoint);
+        let body = reader.entry(index).map_err(tile_error)?;
+        let proof = inclusion_plan(index, checkpoint.size)
+            .map_err(|e| crate::client::single_failure(Check::Inclusion, &e.to_string()))
+            .and_then(|plan| plan.read_proof(&reader).map_err(tile_error))
+            .and_then(|proof| {
+                verify_inclusion(
+                    index,
+                    checkpoint.size,
+                    &leaf_hash(&body),
+                    &proof,
+                    &checkpoint.root,
+                )
+                .map(|()| proof)
+                .map_err(|e| crate::client::single_failure(Check::Inclusion, &e.to_string()))
+            });
+        Ok((body, proof))
+    }
+
     /// The data of leaf `index` of `checkpoint`'s tree, from its verified
     /// entry bundle.
     ///
