@@ -15,7 +15,7 @@ use rekor_client::v2::V2Published;
 use rekor_client::{AsyncRekorClient, AsyncTransport, ClientError, RekorClient, Transport};
 
 use crate::ErrorKind;
-use crate::log::{LogOps, Offline, RekorV2, V2Ops, run_ready};
+use crate::log::{AsyncRekorV2, LogOps, Offline, RekorV2, V2Ops, run_ready};
 
 /// The annotation keys the attestor adds to every subject of a statement,
 /// binding the signed statement to its row: the tenant, the stored subject
@@ -202,6 +202,18 @@ impl<T: Transport + Sync> AttestorBuilder<RekorClient<T>> {
 }
 
 impl<T: AsyncTransport> AttestorBuilder<AsyncRekorClient<T>> {
+    /// [`AttestorBuilder::log_v2`] for the async attestor: publishes to a
+    /// Rekor v2 log through `v2`'s async clients. Replaces a v1 log given
+    /// before.
+    pub fn log_v2<V: AsyncTransport + Send + Sync + 'static>(
+        mut self,
+        v2: AsyncRekorV2<V>,
+    ) -> Self {
+        self.core.log = None;
+        self.core.v2 = Some(Arc::new(v2));
+        self
+    }
+
     /// The async attestor.
     pub fn build(self) -> AsyncAttestor<T> {
         AsyncAttestor { core: self.core }
@@ -289,7 +301,7 @@ impl<L: LogOps> Core<L> {
         env: &Envelope,
     ) -> Result<Option<LogEntryRecord>, PublishFailure> {
         if let Some(v2) = &self.v2 {
-            return self.publish_v2(v2.as_ref(), id, env).map(Some);
+            return self.publish_v2(v2.as_ref(), id, env).await.map(Some);
         }
         let Some(log) = &self.log else {
             return Ok(None);
@@ -308,7 +320,7 @@ impl<L: LogOps> Core<L> {
 
     /// Timestamp, then log (a token wasted when the log fails is cheap; an
     /// entry logged without a time would be logged again on retry).
-    fn publish_v2(
+    async fn publish_v2(
         &self,
         v2: &dyn V2Ops,
         id: &AttestationId,
@@ -320,8 +332,11 @@ impl<L: LogOps> Core<L> {
         let [signature] = env.signatures() else {
             return Err(other(AttestError::SignatureCount(env.signatures().len())));
         };
-        let stamp = v2.timestamp(&signature.sig).map_err(PublishFailure::Log)?;
-        let published = v2.publish(&request).map_err(PublishFailure::Log)?;
+        let stamp = v2
+            .timestamp(&signature.sig)
+            .await
+            .map_err(PublishFailure::Log)?;
+        let published = v2.publish(&request).await.map_err(PublishFailure::Log)?;
         let record = entry_record_v2(&published, &stamp);
         self.store
             .attach_entry(id, &record)

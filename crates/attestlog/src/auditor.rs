@@ -21,7 +21,7 @@ use rekor_client::{AsyncRekorClient, AsyncTransport, RekorClient, Transport};
 use serde::Serialize;
 
 use crate::attestor::binding;
-use crate::log::{LogOps, Offline, RekorV2, V2Ops, run_ready};
+use crate::log::{AsyncRekorV2, LogOps, Offline, RekorV2, V2Ops, run_ready};
 
 /// One line of an audit report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -464,6 +464,16 @@ impl<T: Transport + Sync> AuditorBuilder<RekorClient<T>> {
 }
 
 impl<T: AsyncTransport> AuditorBuilder<AsyncRekorClient<T>> {
+    /// [`AuditorBuilder::log_v2`] for the async auditor: audits the rows
+    /// published to a Rekor v2 log through `v2`'s async client.
+    pub fn log_v2<V: AsyncTransport + Send + Sync + 'static>(
+        mut self,
+        v2: AsyncRekorV2<V>,
+    ) -> Self {
+        self.core.v2 = Some(Arc::new(v2));
+        self
+    }
+
     /// The async auditor.
     pub fn build(self) -> AsyncAuditor<T> {
         AsyncAuditor { core: self.core }
@@ -728,7 +738,7 @@ impl<L: LogOps> Core<L> {
     /// baseline; a consistent current checkpoint becomes the new baseline (a
     /// forked one never replaces it).
     async fn log_state(&self) -> Result<LogState, AuditError> {
-        let v2 = self.v2_state()?;
+        let v2 = self.v2_state().await?;
         let Some(log) = &self.log else {
             return Ok(LogState {
                 current: Err("no transparency log configured".into()),
@@ -775,7 +785,7 @@ impl<L: LogOps> Core<L> {
 
     /// The Rekor v2 log's current checkpoint and its consistency with the
     /// baseline (proven from tiles), as for a v1 log.
-    fn v2_state(&self) -> Result<Option<V2State>, AuditError> {
+    async fn v2_state(&self) -> Result<Option<V2State>, AuditError> {
         let Some(v2) = &self.v2 else {
             return Ok(None);
         };
@@ -787,7 +797,7 @@ impl<L: LogOps> Core<L> {
                 logs,
             }))
         };
-        let current = match v2.checkpoint() {
+        let current = match v2.checkpoint().await {
             Ok(cp) => cp,
             Err(e) => {
                 return unavailable(format!("the Rekor v2 log's current checkpoint: {e}"), logs);
@@ -809,6 +819,7 @@ impl<L: LogOps> Core<L> {
             BaselineStep::Done(r) => r,
             BaselineStep::Prove(old) => v2
                 .prove_consistency(&old, &current)
+                .await
                 .map(|()| String::new())
                 .map_err(|e| format!("from size {} to {}: {e}", old.size, current.size)),
         };
@@ -861,7 +872,7 @@ impl<L: LogOps> Core<L> {
             },
         );
         if let Some(stored) = row.entry.as_ref().filter(|e| e.api == LogApiVersion::V2) {
-            return self.audit_v2_row(r, row, &env, stored, state);
+            return self.audit_v2_row(r, row, &env, stored, state).await;
         }
         // The entry is fetched first (its lines are written below): under an
         // identity policy the signing certificate is the one it records.
@@ -965,7 +976,7 @@ impl<L: LogOps> Core<L> {
     /// stored index, a `TransparencyLogEntry` assembled from it with a proof
     /// to the log's current checkpoint, and the bundle of the stored
     /// envelope, that entry and the stored timestamp verified as a whole.
-    fn audit_v2_row(
+    async fn audit_v2_row(
         &self,
         mut r: AuditReport,
         row: &AttestationRow,
@@ -1006,6 +1017,7 @@ impl<L: LogOps> Core<L> {
             ))
         } else {
             v2.entry_with_proof(index, current)
+                .await
                 .map_err(|e| format!("entry {index} from the log's tiles: {e}"))
         }
         .and_then(|(body, proof)| {

@@ -12,8 +12,8 @@ use attest_dsse::{Envelope, PublicKey};
 use attest_rekor::v2::V2Request;
 use attest_rekor::verify::VerifiedCheckpoint;
 use attest_rekor::{EntryId, LogEntry, TrustedLog};
-use rekor_client::tsa::{Timestamped, TsaClient};
-use rekor_client::v2::{RekorV2Client, V2Published};
+use rekor_client::tsa::{AsyncTsaClient, Timestamped, TsaClient};
+use rekor_client::v2::{AsyncRekorV2Client, RekorV2Client, V2Published};
 use rekor_client::{
     AsyncRekorClient, AsyncTransport, ClientError, Published, RekorClient, Transport,
 };
@@ -186,25 +186,47 @@ impl<T: Transport + Sync> RekorV2<T> {
     }
 }
 
+/// A boxed `Send` future (the v2 operations are object-safe).
+pub(crate) type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The result of reading an entry with its proof.
+pub(crate) type EntryWithProof =
+    Result<(Vec<u8>, Result<attest_merkle::Proof, ClientError>), ClientError>;
+
 /// What the pipelines do with a Rekor v2 log (object-safe, so that one
-/// pipeline type holds a v2 log over any transport).
+/// pipeline type holds a v2 log over any transport). The blocking log's
+/// futures are ready when made, as for [`LogOps`].
 pub(crate) trait V2Ops: Send + Sync {
     fn trusted_logs(&self) -> Vec<TrustedLog>;
     fn has_tsa(&self) -> bool;
-    fn timestamp(&self, signature: &[u8]) -> Result<Timestamped, ClientError>;
-    fn publish(&self, request: &V2Request) -> Result<V2Published, ClientError>;
-    fn checkpoint(&self) -> Result<VerifiedCheckpoint, ClientError>;
-    #[allow(clippy::type_complexity)]
-    fn entry_with_proof(
-        &self,
+    fn timestamp<'a>(
+        &'a self,
+        signature: &'a [u8],
+    ) -> BoxFuture<'a, Result<Timestamped, ClientError>>;
+    fn publish<'a>(
+        &'a self,
+        request: &'a V2Request,
+    ) -> BoxFuture<'a, Result<V2Published, ClientError>>;
+    fn checkpoint(&self) -> BoxFuture<'_, Result<VerifiedCheckpoint, ClientError>>;
+    fn entry_with_proof<'a>(
+        &'a self,
         index: u64,
-        checkpoint: &VerifiedCheckpoint,
-    ) -> Result<(Vec<u8>, Result<attest_merkle::Proof, ClientError>), ClientError>;
-    fn prove_consistency(
-        &self,
-        old: &VerifiedCheckpoint,
-        new: &VerifiedCheckpoint,
-    ) -> Result<(), ClientError>;
+        checkpoint: &'a VerifiedCheckpoint,
+    ) -> BoxFuture<'a, EntryWithProof>;
+    fn prove_consistency<'a>(
+        &'a self,
+        old: &'a VerifiedCheckpoint,
+        new: &'a VerifiedCheckpoint,
+    ) -> BoxFuture<'a, Result<(), ClientError>>;
+}
+
+/// Why a Rekor v2 log configured without a timestamp authority cannot time
+/// an entry (checked before an attestation is stored; never reached).
+fn no_tsa() -> ClientError {
+    ClientError::Verification(attest_rekor::Report::failure(
+        attest_rekor::verify::Check::Timestamp,
+        "no timestamp authority configured for the Rekor v2 log",
+    ))
 }
 
 impl<T: Transport + Sync + Send> V2Ops for RekorV2<T> {
@@ -214,34 +236,111 @@ impl<T: Transport + Sync + Send> V2Ops for RekorV2<T> {
     fn has_tsa(&self) -> bool {
         self.tsa.is_some()
     }
-    fn timestamp(&self, signature: &[u8]) -> Result<Timestamped, ClientError> {
-        match &self.tsa {
+    fn timestamp<'a>(
+        &'a self,
+        signature: &'a [u8],
+    ) -> BoxFuture<'a, Result<Timestamped, ClientError>> {
+        Box::pin(ready(match &self.tsa {
             Some(tsa) => tsa.timestamp(signature),
-            // Checked when the attestor is asked to attest; never reached.
-            None => Err(ClientError::Verification(attest_rekor::Report::failure(
-                attest_rekor::verify::Check::Timestamp,
-                "no timestamp authority configured for the Rekor v2 log",
-            ))),
-        }
+            None => Err(no_tsa()),
+        }))
     }
-    fn publish(&self, request: &V2Request) -> Result<V2Published, ClientError> {
-        self.log.publish(request)
+    fn publish<'a>(
+        &'a self,
+        request: &'a V2Request,
+    ) -> BoxFuture<'a, Result<V2Published, ClientError>> {
+        Box::pin(ready(self.log.publish(request)))
     }
-    fn checkpoint(&self) -> Result<VerifiedCheckpoint, ClientError> {
-        self.log.checkpoint()
+    fn checkpoint(&self) -> BoxFuture<'_, Result<VerifiedCheckpoint, ClientError>> {
+        Box::pin(ready(self.log.checkpoint()))
     }
-    fn entry_with_proof(
-        &self,
+    fn entry_with_proof<'a>(
+        &'a self,
         index: u64,
-        checkpoint: &VerifiedCheckpoint,
-    ) -> Result<(Vec<u8>, Result<attest_merkle::Proof, ClientError>), ClientError> {
-        self.log.entry_with_proof(index, checkpoint)
+        checkpoint: &'a VerifiedCheckpoint,
+    ) -> BoxFuture<'a, EntryWithProof> {
+        Box::pin(ready(self.log.entry_with_proof(index, checkpoint)))
     }
-    fn prove_consistency(
-        &self,
-        old: &VerifiedCheckpoint,
-        new: &VerifiedCheckpoint,
-    ) -> Result<(), ClientError> {
-        self.log.prove_consistency(old, new)
+    fn prove_consistency<'a>(
+        &'a self,
+        old: &'a VerifiedCheckpoint,
+        new: &'a VerifiedCheckpoint,
+    ) -> BoxFuture<'a, Result<(), ClientError>> {
+        Box::pin(ready(self.log.prove_consistency(old, new)))
+    }
+}
+
+/// [`RekorV2`] over an async transport, for the
+/// [`AsyncAttestor`](crate::AsyncAttestor) and
+/// [`AsyncAuditor`](crate::AsyncAuditor): the [`AsyncRekorV2Client`] and,
+/// for an attestor, the [`AsyncTsaClient`].
+pub struct AsyncRekorV2<T> {
+    log: AsyncRekorV2Client<T>,
+    tsa: Option<AsyncTsaClient<T>>,
+}
+
+impl<T> std::fmt::Debug for AsyncRekorV2<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncRekorV2")
+            .field("timestamps", &self.tsa.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: AsyncTransport> AsyncRekorV2<T> {
+    /// The log, read through `log`.
+    #[must_use]
+    pub const fn new(log: AsyncRekorV2Client<T>) -> Self {
+        Self { log, tsa: None }
+    }
+
+    /// With the timestamp authority an attestor asks for each entry's time.
+    #[must_use]
+    pub fn with_tsa(mut self, tsa: AsyncTsaClient<T>) -> Self {
+        self.tsa = Some(tsa);
+        self
+    }
+}
+
+impl<T: AsyncTransport + Send + Sync> V2Ops for AsyncRekorV2<T> {
+    fn trusted_logs(&self) -> Vec<TrustedLog> {
+        self.log.trusted_logs()
+    }
+    fn has_tsa(&self) -> bool {
+        self.tsa.is_some()
+    }
+    fn timestamp<'a>(
+        &'a self,
+        signature: &'a [u8],
+    ) -> BoxFuture<'a, Result<Timestamped, ClientError>> {
+        Box::pin(async move {
+            match &self.tsa {
+                Some(tsa) => tsa.timestamp(signature).await,
+                None => Err(no_tsa()),
+            }
+        })
+    }
+    fn publish<'a>(
+        &'a self,
+        request: &'a V2Request,
+    ) -> BoxFuture<'a, Result<V2Published, ClientError>> {
+        Box::pin(self.log.publish(request))
+    }
+    fn checkpoint(&self) -> BoxFuture<'_, Result<VerifiedCheckpoint, ClientError>> {
+        Box::pin(self.log.checkpoint())
+    }
+    fn entry_with_proof<'a>(
+        &'a self,
+        index: u64,
+        checkpoint: &'a VerifiedCheckpoint,
+    ) -> BoxFuture<'a, EntryWithProof> {
+        Box::pin(self.log.entry_with_proof(index, checkpoint))
+    }
+    fn prove_consistency<'a>(
+        &'a self,
+        old: &'a VerifiedCheckpoint,
+        new: &'a VerifiedCheckpoint,
+    ) -> BoxFuture<'a, Result<(), ClientError>> {
+        Box::pin(self.log.prove_consistency(old, new))
     }
 }

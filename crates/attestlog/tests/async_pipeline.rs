@@ -149,3 +149,171 @@ async fn async_pipelines_over_reqwest_against_the_served_log() {
     assert!(reports.len() == 1 && reports[0].passed(), "{reports:?}");
     server.shutdown();
 }
+
+/// The async pipelines over a Rekor v2 log: the embedded tile log and its
+/// TSA served on loopback, reached with reqwest; attestations published
+/// from spawned tasks, audited from tiles; a tampered row fails its line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_pipelines_over_a_rekor_v2_log() {
+    use attestlog::client::tsa::AsyncTsaClient;
+    use attestlog::client::v2::AsyncRekorV2Client;
+    use attestlog::tlog::{
+        TIMESTAMP_PATH, TileLog, TileLogOptions, TsaService, V2Services, serve_handler,
+    };
+    use attestlog::{AsyncRekorV2, AttestationRow};
+    let dir = TempDir::new("async-v2");
+    let log = TileLog::open(
+        &dir.file("log"),
+        SigningKey::ed25519_from_seed(&[3; 32]),
+        TileLogOptions::default().with_name("async-v2.test"),
+    )
+    .unwrap();
+    let tsa = TsaService::open(&dir.file("tsa"), "async TSA").unwrap();
+    let server = serve_handler(
+        V2Services {
+            log: log.clone(),
+            tsa: Some(tsa.clone()),
+        },
+        "127.0.0.1:0",
+        16,
+    )
+    .unwrap();
+    let url = format!("http://{}", server.local_addr());
+    let tsa_url = format!("{url}{TIMESTAMP_PATH}");
+    let root = serde_json::to_vec(&log.trusted_root(&url, Some((&tsa, &tsa_url)))).unwrap();
+    let logs = attestlog::rekor::logs_from_trusted_root(&root).unwrap();
+    let authorities = attestlog::rekor::authorities_from_trusted_root(&root).unwrap();
+    let v2 = || {
+        AsyncRekorV2::new(AsyncRekorV2Client::new(
+            &url,
+            ReqwestTransport::new().unwrap(),
+            logs.clone(),
+        ))
+        .with_tsa(AsyncTsaClient::new(
+            &tsa_url,
+            ReqwestTransport::new().unwrap(),
+            authorities.timestamp_authorities.clone(),
+        ))
+    };
+    let signer = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
+    let signer_key = signer.public_key().clone();
+    let key_set = || KeySet::new(1, vec![TrustedKey::always(signer_key.clone())]);
+    let store = Arc::new(MemoryStore::new());
+    let attestor = Arc::new(
+        AsyncAttestor::builder(signer, Box::new(Arc::clone(&store)))
+            .log_v2(v2())
+            .build(),
+    );
+    let mut tasks = Vec::new();
+    for n in 0..4u8 {
+        let a = Arc::clone(&attestor);
+        tasks.push(tokio::spawn(assert_send(async move {
+            a.attest("acme", &format!("artifact-{n}"), statement(n))
+                .await
+        })));
+    }
+    for t in tasks {
+        let done = t.await.unwrap().unwrap();
+        assert!(done.publish_error.is_none(), "{:?}", done.publish_error);
+        assert_eq!(done.entry.unwrap().api, attestlog::store::LogApiVersion::V2);
+    }
+    // The log grows past a tile, so the proofs span several tiles.
+    for i in 0..300u32 {
+        log.append(format!("other {i}").into_bytes()).unwrap();
+    }
+    let auditor = Arc::new(
+        AsyncAuditor::builder(key_set(), Box::new(Arc::clone(&store)))
+            .log_v2(v2())
+            .authorities(authorities.clone())
+            .trust_current_tree(true)
+            .build(),
+    );
+    let a = Arc::clone(&auditor);
+    let reports = tokio::spawn(assert_send(
+        async move { a.audit_tenant("acme", |_| {}).await },
+    ))
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(reports.len(), 4);
+    for r in &reports {
+        assert!(r.passed(), "{r}");
+        assert_eq!(
+            r.outcome(AuditCheck::Timestamp),
+            Some(attestlog::rekor::Outcome::Passed)
+        );
+    }
+    // A row whose stored time was altered fails stored-entry, only it.
+    let mut row: AttestationRow = store.by_subject("acme", "artifact-1").unwrap().remove(0);
+    row.entry.as_mut().unwrap().integrated_time += 1;
+    let r = auditor.audit_row(&row).await.unwrap();
+    let failed: Vec<AuditCheck> = r
+        .checks
+        .iter()
+        .filter(|c| c.outcome == attestlog::rekor::Outcome::Failed)
+        .map(|c| c.check)
+        .collect();
+    assert_eq!(failed, vec![AuditCheck::StoredEntry], "{r}");
+    // An index past the log's end: the entry cannot be fetched.
+    let mut row: AttestationRow = store.by_subject("acme", "artifact-2").unwrap().remove(0);
+    let e = row.entry.as_mut().unwrap();
+    (e.global_index, e.shard_index) = (10_000, 10_000);
+    let r = auditor.audit_row(&row).await.unwrap();
+    assert_eq!(
+        r.outcome(AuditCheck::EntryFetched),
+        Some(attestlog::rekor::Outcome::Failed),
+        "{r}"
+    );
+
+    // A lying tile server (in process: the log's own handler, one tile
+    // damaged every time it is served, flipped or cut short) never yields a
+    // pass; which tiles an honest audit reads is recorded first.
+    let read = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let over = |damaged: Option<(String, bool)>| {
+        let (log, read) = (log.clone(), Arc::clone(&read));
+        let transport = move |req: Request<Vec<u8>>, _t: Duration| {
+            let path = req.uri().path().to_owned();
+            let mut resp = log.handle(&req);
+            if path.starts_with("/tile/") {
+                read.lock().unwrap().push(path.clone());
+            }
+            if let Some((victim, cut)) = &damaged
+                && *victim == path
+            {
+                let b = resp.body_mut();
+                if *cut {
+                    b.truncate(b.len() / 2);
+                } else if let Some(x) = b.get_mut(7) {
+                    *x ^= 1;
+                }
+            }
+            async move { Ok::<Response<Vec<u8>>, Infallible>(resp) }
+        };
+        AsyncAuditor::builder(key_set(), Box::new(Arc::clone(&store)))
+            .log_v2(AsyncRekorV2::new(AsyncRekorV2Client::new(
+                "http://attestlog.local",
+                transport,
+                logs.clone(),
+            )))
+            .authorities(authorities.clone())
+            .trust_current_tree(true)
+            .build()
+    };
+    let honest = over(None).audit("acme", "artifact-1").await.unwrap();
+    assert!(honest.iter().all(attestlog::AuditReport::passed));
+    let paths = read.lock().unwrap().clone();
+    assert!(paths.len() >= 3, "{paths:?}");
+    for victim in paths {
+        for cut in [false, true] {
+            let r = over(Some((victim.clone(), cut)))
+                .audit("acme", "artifact-1")
+                .await
+                .unwrap();
+            assert!(
+                r.iter().all(|r| !r.passed()),
+                "{victim} damaged (cut: {cut}), yet: {r:?}"
+            );
+        }
+    }
+    server.shutdown();
+}

@@ -774,6 +774,19 @@ impl<T: AsyncTransport> AsyncRekorClient<T> {
         self
     }
 
+    /// One exchange with the client's retries (for the v2 client).
+    pub(crate) async fn exchange_async(
+        &self,
+        req: &Request<Vec<u8>>,
+    ) -> Result<(Response<Vec<u8>>, u32), ClientError> {
+        self.exchange(req).await
+    }
+
+    /// The client's clock.
+    pub(crate) fn now(&self) -> attest_dsse::Timestamp {
+        self.core.clock.now()
+    }
+
     client_operations!(async; std::convert::identity; await);
 }
 

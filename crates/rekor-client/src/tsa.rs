@@ -69,32 +69,88 @@ impl<T: Transport + Sync> TsaClient<T> {
     /// [`ClientError`]: a response that does not verify is `Verification`
     /// naming the timestamp check.
     pub fn timestamp(&self, signature: &[u8]) -> Result<Timestamped, ClientError> {
-        let nonce = getrandom::u64().unwrap_or(0) >> 1;
-        let body = tsp::timestamp_request(signature, nonce);
-        let uri: http::Uri = self.url.parse().map_err(|_| {
-            crate::client::single_failure(Check::Timestamp, "the TSA URL is not a URL")
-        })?;
-        let req = Request::post(uri)
-            .header(header::CONTENT_TYPE, "application/timestamp-query")
-            .header(header::ACCEPT, "application/timestamp-reply")
-            .body(body)
-            .map_err(|_| {
-                crate::client::single_failure(Check::Timestamp, "the TSA URL is not a URL")
-            })?;
+        let (req, nonce) = timestamp_request(&self.url, signature)?;
         let (resp, attempts) = self.http.exchange_blocking(&req)?;
-        if resp.status() != http::StatusCode::OK {
-            return Err(ClientError::Response {
-                attempts,
-                source: attest_rekor::sansio::ResponseError::Status {
-                    status: resp.status().as_u16(),
-                    code: None,
-                    message: "the timestamp authority refused the request".into(),
-                },
-            });
+        timestamped(resp, attempts, signature, nonce, &self.authorities)
+    }
+}
+
+/// The `TimeStampReq` for `signature` to `url`, and its nonce.
+fn timestamp_request(url: &str, signature: &[u8]) -> Result<(Request<Vec<u8>>, u64), ClientError> {
+    let nonce = getrandom::u64().unwrap_or(0) >> 1;
+    let body = tsp::timestamp_request(signature, nonce);
+    let bad_url = || crate::client::single_failure(Check::Timestamp, "the TSA URL is not a URL");
+    let uri: http::Uri = url.parse().map_err(|_| bad_url())?;
+    let req = Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/timestamp-query")
+        .header(header::ACCEPT, "application/timestamp-reply")
+        .body(body)
+        .map_err(|_| bad_url())?;
+    Ok((req, nonce))
+}
+
+/// The TSA's answer, verified: granted, by a trusted authority, over
+/// `signature`, with `nonce`.
+fn timestamped(
+    resp: http::Response<Vec<u8>>,
+    attempts: u32,
+    signature: &[u8],
+    nonce: u64,
+    authorities: &[CertificateAuthority],
+) -> Result<Timestamped, ClientError> {
+    if resp.status() != http::StatusCode::OK {
+        return Err(ClientError::Response {
+            attempts,
+            source: attest_rekor::sansio::ResponseError::Status {
+                status: resp.status().as_u16(),
+                code: None,
+                message: "the timestamp authority refused the request".into(),
+            },
+        });
+    }
+    let response = resp.into_body();
+    let verified = tsp::verify_response(&response, signature, nonce, authorities)
+        .map_err(|e| crate::client::single_failure(Check::Timestamp, &e.to_string()))?;
+    Ok(Timestamped { response, verified })
+}
+
+/// [`TsaClient`] over an [`AsyncTransport`](crate::AsyncTransport); its
+/// futures are `Send`.
+pub struct AsyncTsaClient<T> {
+    http: crate::client::AsyncRekorClient<T>,
+    url: String,
+    authorities: Vec<CertificateAuthority>,
+}
+
+impl<T: crate::AsyncTransport> AsyncTsaClient<T> {
+    /// A client for the TSA endpoint `url`, trusting `authorities`.
+    pub fn new(
+        url: impl Into<String>,
+        transport: T,
+        authorities: Vec<CertificateAuthority>,
+    ) -> Self {
+        let url = url.into();
+        Self {
+            http: crate::client::AsyncRekorClient::new(url.clone(), transport, Vec::new()),
+            url,
+            authorities,
         }
-        let response = resp.into_body();
-        let verified = tsp::verify_response(&response, signature, nonce, &self.authorities)
-            .map_err(|e| crate::client::single_failure(Check::Timestamp, &e.to_string()))?;
-        Ok(Timestamped { response, verified })
+    }
+
+    /// Sets the retry policy.
+    #[must_use]
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.http = self.http.with_retry(retry);
+        self
+    }
+
+    /// [`TsaClient::timestamp`], awaited.
+    ///
+    /// # Errors
+    /// [`ClientError`].
+    pub async fn timestamp(&self, signature: &[u8]) -> Result<Timestamped, ClientError> {
+        let (req, nonce) = timestamp_request(&self.url, signature)?;
+        let (resp, attempts) = self.http.exchange_async(&req).await?;
+        timestamped(resp, attempts, signature, nonce, &self.authorities)
     }
 }

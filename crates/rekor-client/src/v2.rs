@@ -29,7 +29,9 @@ use attest_rekor::verify::{Check, VerifiedCheckpoint, VerifiedEvidence};
 use attest_rekor::{LogApi, TrustedLog};
 use base64ct::{Base64, Encoding};
 
-use crate::client::{ClientError, RekorClient, RetryPolicy, Transport};
+use crate::client::{
+    AsyncRekorClient, AsyncTransport, ClientError, RekorClient, RetryPolicy, Transport,
+};
 
 /// A v2 entry the log returned, verified (body ours, checkpoint signed by a
 /// trusted v2 key, inclusion proven, index bound).
@@ -112,12 +114,7 @@ impl<T: Transport + Sync> RekorV2Client<T> {
     }
 
     fn v2_logs(&self) -> Vec<TrustedLog> {
-        self.http
-            .trusted_logs()
-            .iter()
-            .filter(|l| l.api == LogApi::V2)
-            .cloned()
-            .collect()
+        v2_only(self.http.trusted_logs())
     }
 
     /// Publishes `request` (`POST /api/v2/log/entries`) and verifies the
@@ -128,24 +125,13 @@ impl<T: Transport + Sync> RekorV2Client<T> {
     pub fn publish(&self, request: &V2Request) -> Result<V2Published, ClientError> {
         let req = proto::create_entry(self.http.base_url(), request)?;
         let (resp, attempts) = self.http.exchange_blocking(&req)?;
-        let entry = proto::parse_created(&resp)
-            .map_err(|source| ClientError::Response { attempts, source })?;
-        let evidence = proto::verify_created(&entry, request, &self.v2_logs(), self.http.now())
-            .map_err(|e| ClientError::Verification(e.report))?;
-        let body = Base64::decode_vec(&entry.canonicalized_body).unwrap_or_default();
-        Ok(V2Published {
-            entry,
-            body,
-            evidence,
-        })
+        published(&resp, attempts, request, &self.v2_logs(), self.http.now())
     }
 
     fn get(&self, path: &str) -> Result<Vec<u8>, ClientError> {
         let req = proto::get_static(&self.read_base, path)?;
         let (resp, attempts) = self.http.exchange_blocking(&req)?;
-        proto::parse_static(&resp)
-            .map(<[u8]>::to_vec)
-            .map_err(|source| ClientError::Response { attempts, source })
+        static_bytes(&resp, attempts)
     }
 
     /// The log's latest checkpoint, verified against the trusted v2 keys.
@@ -154,10 +140,7 @@ impl<T: Transport + Sync> RekorV2Client<T> {
     /// [`ClientError`]; a checkpoint no trusted v2 key signed is
     /// `Verification`.
     pub fn checkpoint(&self) -> Result<VerifiedCheckpoint, ClientError> {
-        let bytes = self.get("checkpoint")?;
-        let note = String::from_utf8(bytes).map_err(|_| {
-            crate::client::single_failure(Check::CheckpointSignature, "the checkpoint is not UTF-8")
-        })?;
+        let note = note_text(self.get("checkpoint")?)?;
         self.verify_checkpoint(&note)
     }
 
@@ -167,17 +150,7 @@ impl<T: Transport + Sync> RekorV2Client<T> {
     /// # Errors
     /// [`ClientError::Verification`] when no trusted v2 key signed it.
     pub fn verify_checkpoint(&self, note: &str) -> Result<VerifiedCheckpoint, ClientError> {
-        let mut last = None;
-        for log in &self.v2_logs() {
-            match attest_rekor::verify::verify_checkpoint(note, log) {
-                Ok(cp) => return Ok(cp),
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(crate::client::single_failure(
-            Check::CheckpointSignature,
-            &last.map_or_else(|| "no trusted Rekor v2 log".to_owned(), |e| e.to_string()),
-        ))
+        verify_note(&self.v2_logs(), note)
     }
 
     /// A tile reader for the tree of `checkpoint`: every tile verified
@@ -241,23 +214,9 @@ impl<T: Transport + Sync> RekorV2Client<T> {
         index: u64,
         checkpoint: &VerifiedCheckpoint,
     ) -> Result<(Vec<u8>, Result<attest_merkle::Proof, ClientError>), ClientError> {
-        let reader = self.tiles(checkpoint);
-        let body = reader.entry(index).map_err(tile_error)?;
-        let proof = inclusion_plan(index, checkpoint.size)
-            .map_err(|e| crate::client::single_failure(Check::Inclusion, &e.to_string()))
-            .and_then(|plan| plan.read_proof(&reader).map_err(tile_error))
-            .and_then(|proof| {
-                verify_inclusion(
-                    index,
-                    checkpoint.size,
-                    &leaf_hash(&body),
-                    &proof,
-                    &checkpoint.root,
-                )
-                .map(|()| proof)
-                .map_err(|e| crate::client::single_failure(Check::Inclusion, &e.to_string()))
-            });
-        Ok((body, proof))
+        let (body, proof) =
+            entry_with_proof_in(&self.tiles(checkpoint), index, checkpoint).map_err(tile_error)?;
+        Ok((body, proof.map_err(proof_error)))
     }
 
     /// The data of leaf `index` of `checkpoint`'s tree, from its verified
@@ -283,32 +242,10 @@ impl<T: Transport + Sync> RekorV2Client<T> {
         old: &VerifiedCheckpoint,
         new: &VerifiedCheckpoint,
     ) -> Result<(), ClientError> {
-        let fail = |d: &str| crate::client::single_failure(Check::Inclusion, d);
-        if old.origin != new.origin {
-            return Err(fail("the checkpoints are of different logs"));
+        if let Some(decided) = consistency_without_tiles(old, new) {
+            return decided;
         }
-        if new.size < old.size {
-            return Err(fail("the log shrank"));
-        }
-        if old.size == new.size {
-            return if old.root == new.root {
-                Ok(())
-            } else {
-                Err(fail(
-                    "two checkpoints of the same size with different roots: the log forked",
-                ))
-            };
-        }
-        if old.size == 0 {
-            return Ok(());
-        }
-        let reader = self.tiles(new);
-        let proof = consistency_plan(old.size, new.size)
-            .map_err(|e| fail(&e.to_string()))?
-            .read_proof(&reader)
-            .map_err(tile_error)?;
-        verify_consistency(old.size, new.size, &proof, &old.root, &new.root)
-            .map_err(|e| fail(&e.to_string()))
+        consistency_in(&self.tiles(new), old, new).map_err(proof_error)
     }
 
     /// Monitors the log from a kept checkpoint: the latest checkpoint,
@@ -327,6 +264,151 @@ fn tile_error(e: TileError<ClientError>) -> ClientError {
     match e {
         TileError::Source(e) => e,
         other => crate::client::single_failure(Check::Inclusion, &other.to_string()),
+    }
+}
+
+/// A proof's failure: the source's, or the proof's own.
+#[derive(Debug)]
+enum ProofError<E> {
+    Tiles(TileError<E>),
+    Proof(String),
+}
+
+fn proof_error(e: ProofError<ClientError>) -> ClientError {
+    match e {
+        ProofError::Tiles(t) => tile_error(t),
+        ProofError::Proof(d) => crate::client::single_failure(Check::Inclusion, &d),
+    }
+}
+
+/// The trusted logs of API version 2.
+fn v2_only(logs: &[TrustedLog]) -> Vec<TrustedLog> {
+    logs.iter()
+        .filter(|l| l.api == LogApi::V2)
+        .cloned()
+        .collect()
+}
+
+/// A create answer, verified.
+fn published(
+    resp: &http::Response<Vec<u8>>,
+    attempts: u32,
+    request: &V2Request,
+    logs: &[TrustedLog],
+    now: attest_dsse::Timestamp,
+) -> Result<V2Published, ClientError> {
+    let entry =
+        proto::parse_created(resp).map_err(|source| ClientError::Response { attempts, source })?;
+    let evidence = proto::verify_created(&entry, request, logs, now)
+        .map_err(|e| ClientError::Verification(e.report))?;
+    let body = Base64::decode_vec(&entry.canonicalized_body).unwrap_or_default();
+    Ok(V2Published {
+        entry,
+        body,
+        evidence,
+    })
+}
+
+fn static_bytes(resp: &http::Response<Vec<u8>>, attempts: u32) -> Result<Vec<u8>, ClientError> {
+    proto::parse_static(resp)
+        .map(<[u8]>::to_vec)
+        .map_err(|source| ClientError::Response { attempts, source })
+}
+
+fn note_text(bytes: Vec<u8>) -> Result<String, ClientError> {
+    String::from_utf8(bytes).map_err(|_| {
+        crate::client::single_failure(Check::CheckpointSignature, "the checkpoint is not UTF-8")
+    })
+}
+
+/// `note` verified by one of the trusted v2 `logs`.
+fn verify_note(logs: &[TrustedLog], note: &str) -> Result<VerifiedCheckpoint, ClientError> {
+    let mut last = None;
+    for log in logs {
+        match attest_rekor::verify::verify_checkpoint(note, log) {
+            Ok(cp) => return Ok(cp),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(crate::client::single_failure(
+        Check::CheckpointSignature,
+        &last.map_or_else(|| "no trusted Rekor v2 log".to_owned(), |e| e.to_string()),
+    ))
+}
+
+/// Consistency of two checkpoints when no tile is needed to decide it.
+fn consistency_without_tiles(
+    old: &VerifiedCheckpoint,
+    new: &VerifiedCheckpoint,
+) -> Option<Result<(), ClientError>> {
+    let fail = |d: &str| Some(Err(crate::client::single_failure(Check::Inclusion, d)));
+    if old.origin != new.origin {
+        return fail("the checkpoints are of different logs");
+    }
+    if new.size < old.size {
+        return fail("the log shrank");
+    }
+    if old.size == new.size {
+        return if old.root == new.root {
+            Some(Ok(()))
+        } else {
+            fail("two checkpoints of the same size with different roots: the log forked")
+        };
+    }
+    (old.size == 0).then_some(Ok(()))
+}
+
+/// The consistency proof from `old` to `new`, read through `reader` (of
+/// `new`'s tree) and checked.
+fn consistency_in<S: TileSource>(
+    reader: &TileReader<S>,
+    old: &VerifiedCheckpoint,
+    new: &VerifiedCheckpoint,
+) -> Result<(), ProofError<S::Error>> {
+    let proof = consistency_plan(old.size, new.size)
+        .map_err(|e| ProofError::Proof(e.to_string()))?
+        .read_proof(reader)
+        .map_err(ProofError::Tiles)?;
+    verify_consistency(old.size, new.size, &proof, &old.root, &new.root)
+        .map_err(|e| ProofError::Proof(e.to_string()))
+}
+
+/// Leaf `index`'s data, and apart its proof (checked against the data),
+/// read through `reader`.
+#[allow(clippy::type_complexity)]
+fn entry_with_proof_in<S: TileSource>(
+    reader: &TileReader<S>,
+    index: u64,
+    checkpoint: &VerifiedCheckpoint,
+) -> Result<(Vec<u8>, Result<attest_merkle::Proof, ProofError<S::Error>>), TileError<S::Error>> {
+    let body = reader.entry(index)?;
+    let proof = inclusion_plan(index, checkpoint.size)
+        .map_err(|e| ProofError::Proof(e.to_string()))
+        .and_then(|plan| plan.read_proof(reader).map_err(ProofError::Tiles))
+        .and_then(|proof| {
+            verify_inclusion(
+                index,
+                checkpoint.size,
+                &leaf_hash(&body),
+                &proof,
+                &checkpoint.root,
+            )
+            .map(|()| proof)
+            .map_err(|e| ProofError::Proof(e.to_string()))
+        });
+    Ok((body, proof))
+}
+
+/// The first `width` hashes (`hashed`) or entries of a full tile: a
+/// partial tile the log has since replaced.
+fn cut_from_full(bytes: &[u8], width: u16, hashed: bool) -> Vec<u8> {
+    if hashed {
+        bytes
+            .get(..usize::from(width) * 32)
+            .unwrap_or(bytes)
+            .to_vec()
+    } else {
+        prefix_entries(bytes, width)
     }
 }
 
@@ -383,17 +465,7 @@ impl<T: Transport + Sync> HttpTiles<'_, T> {
             Err(ClientError::Response {
                 source: ResponseError::NotFound,
                 ..
-            }) if path != full => {
-                let bytes = self.client.get(full)?;
-                Ok(if hashed {
-                    bytes
-                        .get(..usize::from(width) * 32)
-                        .unwrap_or(&bytes)
-                        .to_vec()
-                } else {
-                    prefix_entries(&bytes, width)
-                })
-            }
+            }) if path != full => Ok(cut_from_full(&self.client.get(full)?, width, hashed)),
             other => other,
         }
     }
@@ -435,5 +507,263 @@ impl<T: Transport + Sync> TileSource for HttpTiles<'_, T> {
 
     fn verified_entry_bundle(&self, tile: TileId, bytes: &[u8]) {
         self.keep(&tile.entries_path(), bytes);
+    }
+}
+
+/// The Rekor v2 client over an [`AsyncTransport`]: the same operations and
+/// checks as [`RekorV2Client`] (no tile cache). A tile is fetched when the
+/// verifying reader first needs it and verified before any hash of it is
+/// used; its futures are `Send`.
+pub struct AsyncRekorV2Client<T> {
+    http: AsyncRekorClient<T>,
+    read_base: String,
+}
+
+impl<T: AsyncTransport> AsyncRekorV2Client<T> {
+    /// A client writing to and reading from `base`, trusting `logs` (the
+    /// [`LogApi::V2`] ones).
+    pub fn new(base: impl Into<String>, transport: T, logs: Vec<TrustedLog>) -> Self {
+        let base = base.into();
+        Self {
+            read_base: base.clone(),
+            http: AsyncRekorClient::new(base, transport, logs),
+        }
+    }
+
+    /// Reads tiles and checkpoints from `read_base` instead of the write URL.
+    #[must_use]
+    pub fn with_read_url(mut self, read_base: impl Into<String>) -> Self {
+        self.read_base = read_base.into();
+        self
+    }
+
+    /// Sets the retry policy (its per-attempt timeout should stay ≥ 30 s).
+    #[must_use]
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.http = self.http.with_retry(retry);
+        self
+    }
+
+    /// The trusted logs this client uses: the [`LogApi::V2`] ones.
+    #[must_use]
+    pub fn trusted_logs(&self) -> Vec<TrustedLog> {
+        v2_only(self.http.trusted_logs())
+    }
+
+    /// [`RekorV2Client::publish`], awaited.
+    ///
+    /// # Errors
+    /// [`ClientError`].
+    pub async fn publish(&self, request: &V2Request) -> Result<V2Published, ClientError> {
+        let req = proto::create_entry(self.http.base_url(), request)?;
+        let (resp, attempts) = self.http.exchange_async(&req).await?;
+        published(
+            &resp,
+            attempts,
+            request,
+            &self.trusted_logs(),
+            self.http.now(),
+        )
+    }
+
+    async fn get(&self, path: &str) -> Result<Vec<u8>, ClientError> {
+        let req = proto::get_static(&self.read_base, path)?;
+        let (resp, attempts) = self.http.exchange_async(&req).await?;
+        static_bytes(&resp, attempts)
+    }
+
+    /// [`RekorV2Client::checkpoint`], awaited.
+    ///
+    /// # Errors
+    /// [`ClientError`].
+    pub async fn checkpoint(&self) -> Result<VerifiedCheckpoint, ClientError> {
+        let note = note_text(self.get("checkpoint").await?)?;
+        verify_note(&self.trusted_logs(), &note)
+    }
+
+    /// [`RekorV2Client::verify_checkpoint`].
+    ///
+    /// # Errors
+    /// [`ClientError::Verification`].
+    pub fn verify_checkpoint(&self, note: &str) -> Result<VerifiedCheckpoint, ClientError> {
+        verify_note(&self.trusted_logs(), note)
+    }
+
+    /// Runs `op` over a verifying reader of `checkpoint`'s tree, fetching
+    /// each tile it asks for (and once more, fresh, one that failed
+    /// verification), until it needs none.
+    async fn with_tiles<R>(
+        &self,
+        checkpoint: &VerifiedCheckpoint,
+        op: impl Fn(&TileReader<&Fetched>) -> Result<R, Need>,
+    ) -> Result<R, ClientError> {
+        let mut fetched = Fetched::default();
+        // A proof reads at most a few tiles per level; far more is a bug.
+        for _ in 0..256 {
+            let need = {
+                let reader = TileReader::new(&fetched, checkpoint.size, checkpoint.root);
+                match op(&reader) {
+                    Ok(r) => return Ok(r),
+                    Err(Need::Tile(n)) => n,
+                    Err(Need::Failed(e)) => return Err(e),
+                }
+            };
+            let bytes = match self.get(&need.path).await {
+                Err(ClientError::Response {
+                    source: ResponseError::NotFound,
+                    ..
+                }) if need.path != need.full => {
+                    cut_from_full(&self.get(&need.full).await?, need.width, need.hashed)
+                }
+                other => other?,
+            };
+            if need.fresh {
+                fetched.refetched.insert(need.path.clone());
+            }
+            fetched.tiles.insert(need.path, bytes);
+        }
+        Err(crate::client::single_failure(
+            Check::Inclusion,
+            "the tile reader kept asking for tiles",
+        ))
+    }
+
+    /// [`RekorV2Client::entry_with_proof`], awaited.
+    ///
+    /// # Errors
+    /// [`ClientError`] (outer: the entry; inner: the proof).
+    #[allow(clippy::type_complexity)]
+    pub async fn entry_with_proof(
+        &self,
+        index: u64,
+        checkpoint: &VerifiedCheckpoint,
+    ) -> Result<(Vec<u8>, Result<attest_merkle::Proof, ClientError>), ClientError> {
+        self.with_tiles(checkpoint, |reader| {
+            match entry_with_proof_in(reader, index, checkpoint) {
+                Err(e) => Err(Need::from_tiles(e)),
+                Ok((_, Err(ProofError::Tiles(TileError::Source(n))))) => Err(Need::Tile(n)),
+                Ok((body, proof)) => Ok((body, proof.map_err(missing_proof_error))),
+            }
+        })
+        .await
+    }
+
+    /// [`RekorV2Client::prove_consistency`], awaited.
+    ///
+    /// # Errors
+    /// [`ClientError`]: a fork or a lying tile is `Verification`.
+    pub async fn prove_consistency(
+        &self,
+        old: &VerifiedCheckpoint,
+        new: &VerifiedCheckpoint,
+    ) -> Result<(), ClientError> {
+        if let Some(decided) = consistency_without_tiles(old, new) {
+            return decided;
+        }
+        self.with_tiles(new, |reader| match consistency_in(reader, old, new) {
+            Err(ProofError::Tiles(TileError::Source(n))) => Err(Need::Tile(n)),
+            other => Ok(other.map_err(missing_proof_error)),
+        })
+        .await?
+    }
+}
+
+/// A tile the async reader must fetch.
+#[derive(Debug, Clone)]
+struct Missing {
+    path: String,
+    full: String,
+    width: u16,
+    hashed: bool,
+    fresh: bool,
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "tile {} not fetched", self.path)
+    }
+}
+
+/// Why a step over fetched tiles stopped.
+enum Need {
+    /// A tile to fetch.
+    Tile(Missing),
+    /// A failure that fetching cannot mend.
+    Failed(ClientError),
+}
+
+impl Need {
+    fn from_tiles(e: TileError<Missing>) -> Self {
+        match e {
+            TileError::Source(n) => Self::Tile(n),
+            other => Self::Failed(crate::client::single_failure(
+                Check::Inclusion,
+                &other.to_string(),
+            )),
+        }
+    }
+}
+
+/// A proof failure once every tile it needed was there.
+fn missing_proof_error(e: ProofError<Missing>) -> ClientError {
+    match e {
+        ProofError::Tiles(t) => match Need::from_tiles(t) {
+            Need::Failed(e) => e,
+            Need::Tile(n) => crate::client::single_failure(
+                Check::Inclusion,
+                &format!("tile {} was not fetched", n.path),
+            ),
+        },
+        ProofError::Proof(d) => crate::client::single_failure(Check::Inclusion, &d),
+    }
+}
+
+/// The tiles fetched so far for one operation.
+#[derive(Default)]
+struct Fetched {
+    tiles: std::collections::BTreeMap<String, Vec<u8>>,
+    /// Tiles fetched again after a copy failed verification.
+    refetched: std::collections::BTreeSet<String>,
+}
+
+impl Fetched {
+    fn read(
+        &self,
+        path: String,
+        full: String,
+        width: u16,
+        hashed: bool,
+        fresh: bool,
+    ) -> Result<Vec<u8>, Missing> {
+        let missing = |fresh| Missing {
+            path: path.clone(),
+            full: full.clone(),
+            width,
+            hashed,
+            fresh,
+        };
+        // A copy that failed verification is fetched once more, fresh.
+        if fresh && !self.refetched.contains(&path) {
+            return Err(missing(true));
+        }
+        self.tiles.get(&path).cloned().ok_or_else(|| missing(false))
+    }
+}
+
+impl TileSource for Fetched {
+    type Error = Missing;
+
+    fn read_tile(&self, tile: TileId, fresh: bool) -> Result<Vec<u8>, Missing> {
+        self.read(tile.path(), tile.full().path(), tile.width, true, fresh)
+    }
+
+    fn read_entry_bundle(&self, tile: TileId, fresh: bool) -> Result<Vec<u8>, Missing> {
+        self.read(
+            tile.entries_path(),
+            tile.full().entries_path(),
+            tile.width,
+            false,
+            fresh,
+        )
     }
 }
