@@ -5,13 +5,12 @@ use std::time::Duration;
 
 use attest_dsse::KeySet;
 use attest_rekor::bundle::{TlogEntry, VerificationMaterial};
-use attest_store::LogApiVersion;
+use attest_rekor::{ApiError, Bundle, BundleError, LogEntry};
+use attest_store::{AttestationId, AttestationRow, LogApiVersion};
 use base64ct::Encoding;
+use rekor_client::Transport;
 
 use crate::auditor::Fetched;
-use attest_rekor::{ApiError, Bundle, BundleError, LogEntry};
-use attest_store::{AttestationId, AttestationRow};
-use rekor_client::Transport;
 
 /// Where the key-set document is published, relative to a service's origin.
 pub const KEY_SET_PATH: &str = "/.well-known/attestlog/attestation-keys.json";

@@ -63,7 +63,11 @@ impl Pipeline {
         let config = self.config();
         let log = config.log_connection().map_err(Failure::input)?;
         let v2 = config.v2_connection().map_err(Failure::input)?;
-        let authorities = config.authorities().map_err(Failure::input)?;
+        // A v2 connection parsed the trusted root already.
+        let authorities = match &v2 {
+            Some(v2) => Some(v2.authorities.clone()),
+            None => config.authorities().map_err(Failure::input)?,
+        };
         Ok(Opened {
             config,
             log,
