@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use futures_util::future::try_join_all;
 use object_store::path::Path as ObjectPath;
-use object_store::{GetOptions, ObjectStore, PutOptions};
+use object_store::{GetOptions, ObjectStore, ObjectStoreExt as _, PutOptions};
 
 use crate::TileStore;
 
@@ -127,6 +127,50 @@ impl TileStore for ObjectTileStore {
             match store.get_opts(&key, GetOptions::default()).await {
                 Ok(r) => r.bytes().await.map(|b| Some(b.to_vec())).map_err(io_error),
                 Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(io_error(e)),
+            }
+        })
+    }
+
+    fn list(&self, prefix: &str) -> io::Result<Vec<String>> {
+        use futures_util::TryStreamExt as _;
+        let store = Arc::clone(&self.store);
+        // `object_store` lists whole path segments: list the directory part
+        // of the prefix, then keep what starts with all of it.
+        let dir = prefix.rsplit_once('/').map_or("", |(d, _)| d);
+        let base = if self.prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.prefix)
+        };
+        let under = if dir.is_empty() {
+            self.prefix.clone()
+        } else {
+            format!("{base}{dir}")
+        };
+        let under = ObjectPath::parse(&under)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let prefix = prefix.to_owned();
+        self.run(async move {
+            let metas: Vec<_> = store
+                .list(Some(&under))
+                .try_collect()
+                .await
+                .map_err(io_error)?;
+            Ok(metas
+                .into_iter()
+                .filter_map(|m| m.location.as_ref().strip_prefix(&base).map(str::to_owned))
+                .filter(|p| p.starts_with(&prefix))
+                .collect())
+        })
+    }
+
+    fn delete(&self, path: &str) -> io::Result<()> {
+        let key = self.key(path)?;
+        let store = Arc::clone(&self.store);
+        self.run(async move {
+            match store.delete(&key).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
                 Err(e) => Err(io_error(e)),
             }
         })

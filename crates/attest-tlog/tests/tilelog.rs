@@ -210,7 +210,7 @@ fn a_lying_tile_server_never_yields_a_verified_result() {
     };
     honest.prove_inclusion(b"entry 550", 550, &head).unwrap();
 
-    let tile0 = std::fs::read(tmp.file("tile/0/000")).unwrap();
+    let tile0 = std::fs::read(tmp.file("tiles/tile/0/000")).unwrap();
     type Lie = Box<dyn Fn(&str, Vec<u8>) -> Vec<u8> + Sync + Send>;
     let other_log = other.clone();
     let lies: Vec<(&str, Lie)> = vec![
@@ -349,19 +349,23 @@ fn reopening_continues_and_damage_is_refused() {
     // Each damage, on a copy: the log refuses to open.
     type Damage = (&'static str, fn(&Path));
     let damages: [Damage; 6] = [
-        ("flipped level-0 tile", |d| flip(&d.join("tile/0/000"))),
+        ("flipped level-0 tile", |d| {
+            flip(&d.join("tiles/tile/0/000"))
+        }),
         ("flipped entry bundle", |d| {
-            flip(&d.join("tile/entries/000"))
+            flip(&d.join("tiles/tile/entries/000"))
         }),
         ("missing partial tile", |d| {
-            std::fs::remove_file(d.join("tile/0/001.p/45")).unwrap();
+            std::fs::remove_file(d.join("tiles/tile/0/001.p/45")).unwrap();
         }),
-        ("flipped level-1 tile", |d| flip(&d.join("tile/1/000.p/1"))),
+        ("flipped level-1 tile", |d| {
+            flip(&d.join("tiles/tile/1/000.p/1"))
+        }),
         ("checkpoint signed by nobody", |d| {
-            flip_line(&d.join("checkpoint"), 1)
+            flip_line(&d.join("tiles/checkpoint"), 1)
         }),
         ("truncated bundle", |d| {
-            let p = d.join("tile/entries/001.p/45");
+            let p = d.join("tiles/tile/entries/001.p/45");
             let b = std::fs::read(&p).unwrap();
             std::fs::write(&p, &b[..b.len() - 3]).unwrap();
         }),

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use attest_dsse::{Algorithm, SigningKey};
 use attest_rekor::v2::V2Request;
 use attest_tlog::{
-    ObjectTileStore, TileLog, TileLogError, TileLogOptions, TileStore, serve_handler,
+    ObjectTileStore, TileDamage, TileLog, TileLogError, TileLogOptions, TileStore,
+    check_tile_log_in, repair_tile_log_in, serve_handler,
 };
 use attestlog_testkit::TempDir;
 use object_store::ObjectStore;
@@ -27,9 +28,11 @@ fn key() -> SigningKey {
 #[test]
 fn in_memory_objects_recover_and_refuse_damage() {
     let mem: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+    let state = TempDir::new("tilelog-objstore-state");
     let store = || Arc::new(ObjectTileStore::new(Arc::clone(&mem), "logs/v2").unwrap());
     {
-        let log = TileLog::open_in(store(), key(), TileLogOptions::default()).unwrap();
+        let log =
+            TileLog::open_in(state.path(), store(), key(), TileLogOptions::default()).unwrap();
         let pending: Vec<_> = (0..600u64)
             .map(|n| log.submit(format!("entry {n}").into_bytes()).unwrap())
             .collect();
@@ -41,12 +44,14 @@ fn in_memory_objects_recover_and_refuse_damage() {
     assert!(s.get("tile/0/001").unwrap().is_some());
     assert!(s.get("tile/entries/002.p/88").unwrap().is_some());
     {
-        let log = TileLog::open_in(store(), key(), TileLogOptions::default()).unwrap();
+        let log =
+            TileLog::open_in(state.path(), store(), key(), TileLogOptions::default()).unwrap();
         assert_eq!(log.append(b"entry 600".to_vec()).unwrap().index, 600);
     }
     // Another key: not this log.
     assert!(matches!(
         TileLog::open_in(
+            state.path(),
             store(),
             SigningKey::ed25519_from_seed(&[9; 32]),
             TileLogOptions::default()
@@ -58,9 +63,46 @@ fn in_memory_objects_recover_and_refuse_damage() {
     tile[0] ^= 1;
     s.put("tile/0/000", &tile).unwrap();
     assert!(matches!(
-        TileLog::open_in(store(), key(), TileLogOptions::default()),
-        Err(TileLogError::Damaged(_))
+        TileLog::open_in(state.path(), store(), key(), TileLogOptions::default()),
+        Err(TileLogError::Damaged(TileDamage::Tile {
+            missing: false,
+            ..
+        }))
     ));
+    // The journal (in the state directory) rewrites it.
+    let r = repair_tile_log_in(state.path(), &*store()).unwrap();
+    assert_eq!(
+        (r.size, r.rewritten.as_slice()),
+        (601, &["tile/0/000".to_owned()][..])
+    );
+    // A deleted checkpoint object: refused, not a new log; repaired.
+    s.delete("checkpoint").unwrap();
+    assert!(matches!(
+        TileLog::open_in(state.path(), store(), key(), TileLogOptions::default()),
+        Err(TileLogError::Damaged(TileDamage::CheckpointMissing {
+            durable: 601
+        }))
+    ));
+    repair_tile_log_in(state.path(), &*store()).unwrap();
+    // An object beyond the journal (listed through the object store).
+    s.put("tile/entries/x001/000", b"not ours").unwrap();
+    assert!(matches!(
+        TileLog::open_in(state.path(), store(), key(), TileLogOptions::default()),
+        Err(TileLogError::Damaged(TileDamage::BeyondJournal {
+            durable: 601,
+            ..
+        }))
+    ));
+    assert!(
+        check_tile_log_in(state.path(), &*store())
+            .unwrap()
+            .damage
+            .len()
+            == 1
+    );
+    s.delete("tile/entries/x001/000").unwrap();
+    let log = TileLog::open_in(state.path(), store(), key(), TileLogOptions::default()).unwrap();
+    assert_eq!(log.append(b"entry 601".to_vec()).unwrap().index, 601);
 }
 
 #[test]
@@ -72,7 +114,8 @@ fn a_local_object_store_served_over_http() {
             .with_fsync(true),
     );
     let store = Arc::new(ObjectTileStore::new(fs, "public").unwrap());
-    let log = TileLog::open_in(store, key(), TileLogOptions::default()).unwrap();
+    let log =
+        TileLog::open_in(&tmp.file("state"), store, key(), TileLogOptions::default()).unwrap();
     let server = serve_handler(log.clone(), "127.0.0.1:0", 16).unwrap();
     let url = format!("http://{}", server.local_addr());
     let c = RekorV2Client::new(&url, UreqTransport::new(), vec![log.trusted_log(&url)]);

@@ -603,3 +603,74 @@ fn keyless_style_bundles_from_the_offline_test_ca() {
         assert_eq!(verify(&bundle, id, root), 1);
     }
 }
+
+/// The operator's damages from the shell, on a stopped `log serve --api 2`
+/// log: a deleted public checkpoint and an older genuine one written back
+/// each make `log serve` refuse (exit 1, the damage named), `log check`
+/// report it, and `log repair` rewrite it from the journal; the next
+/// publish then gets the next index, never an acknowledged one.
+#[test]
+fn a_deleted_or_rolled_back_checkpoint_is_refused_never_forgotten() {
+    let tmp = TempDir::new("cli-v2-damage");
+    let dir = tmp.file("log");
+    let key = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
+    let old_checkpoint = {
+        let (_server, v) = serve(&dir);
+        let c = client(&v);
+        for n in 0..3 {
+            c.publish(&message(&key, n)).unwrap();
+        }
+        let old = std::fs::read(dir.join("tiles/checkpoint")).unwrap();
+        for n in 3..6 {
+            c.publish(&message(&key, n)).unwrap();
+        }
+        old
+    };
+    let refuse_serve = |what: &str| {
+        let o = bin()
+            .args([
+                "log",
+                "serve",
+                "--api",
+                "2",
+                "--addr",
+                "127.0.0.1:0",
+                "--dir",
+            ])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{what}: {err}");
+        assert!(err.contains("log repair"), "{what}: {err}");
+        assert!(o.stdout.is_empty(), "{what}: it must not listen");
+    };
+    for (what, damage) in [
+        ("deleted", None),
+        ("an older genuine copy", Some(old_checkpoint.clone())),
+    ] {
+        match &damage {
+            None => std::fs::remove_file(dir.join("tiles/checkpoint")).unwrap(),
+            Some(b) => std::fs::write(dir.join("tiles/checkpoint"), b).unwrap(),
+        }
+        refuse_serve(what);
+        let (code, out, _) = run(&["log", "check", dir.to_str().unwrap()]);
+        assert_eq!(code, 1, "{what}: {out}");
+        let report: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(report["healthy"], false, "{out}");
+        assert_eq!(report["repairable"], true, "{out}");
+        let (code, out, err) = run(&["log", "repair", dir.to_str().unwrap()]);
+        assert_eq!(code, 0, "{what}: {out}{err}");
+        assert!(
+            out.contains(r#""rewritten":["checkpoint"]"#),
+            "{what}: {out}"
+        );
+        let (code, _, _) = run(&["log", "check", dir.to_str().unwrap()]);
+        assert_eq!(code, 0, "{what}");
+    }
+    // Served again: the next publish is index 6.
+    let (_server, v) = serve(&dir);
+    assert_eq!(v["treeSize"], 6);
+    let m = client(&v).publish(&message(&key, 6)).unwrap();
+    assert_eq!(m.entry.log_index, "6");
+}

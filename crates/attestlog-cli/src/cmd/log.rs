@@ -50,8 +50,10 @@ pub(crate) enum LogCommand {
         #[arg(long, default_value_t = 8192)]
         max_connections: usize,
     },
-    /// Check a log directory without changing it (a v2 tile log: every
-    /// tile and bundle against the signed checkpoint): every record's checksum,
+    /// Check a log directory without changing it (a v2 tile log: its
+    /// journal, then the public checkpoint and every tile and bundle against
+    /// it; a missing, older, foreign or ahead checkpoint and files beyond the
+    /// journal are damage): every record's checksum,
     /// the derived files against the records, the records against the
     /// durable signed checkpoint and its signature. Exit 0 when healthy, 1
     /// with a report otherwise (2: not a log, or in use by a server).
@@ -62,7 +64,9 @@ pub(crate) enum LogCommand {
     /// Rebuild a log's derived files from its records and drop a torn,
     /// unacknowledged tail. Never drops an acknowledged entry: with damaged
     /// records it stops (exit 1) and names them; restore `entries.log` from a
-    /// copy.
+    /// copy. A v2 tile log's public files are rewritten from its journal,
+    /// unless the journal is damaged or something public is ahead of it
+    /// (then nothing changes and it exits 1).
     Repair {
         /// The log's directory.
         dir: PathBuf,
@@ -179,9 +183,24 @@ fn serve_v2(
     let options = attest_tlog::TileLogOptions::default().with_name(name);
     // The public files (checkpoint, tiles, bundles) in DIR/tiles, which a
     // static server or CDN may serve whole; the keys stay outside it.
-    let tiles = dir.join("tiles");
-    let log = attest_tlog::TileLog::open(&tiles, key, options)
-        .map_err(|e| Failure::input(format_args!("{}: {e}", tiles.display())))?;
+    let tiles = dir.join(attest_tlog::PUBLIC_DIR);
+    let log = match attest_tlog::TileLog::open(dir, key, options) {
+        Ok(log) => log,
+        Err(attest_tlog::TileLogError::Damaged(d)) => {
+            // Refuse, naming the damage and what to do about it.
+            let advice = if d.repairable() {
+                "the public files disagree with the journal: `attestlog log repair` rewrites them from it"
+            } else {
+                "the journal does not cover what was published: restore the log directory (journal and tilelog.json) from a copy; repair will not rewrite history"
+            };
+            eprintln!(
+                "attestlog: {}: the tile log is damaged: {d}; {advice}",
+                dir.display()
+            );
+            return Ok(ExitCode::from(crate::failure::EXIT_FAILED));
+        }
+        Err(e) => return Err(Failure::input(format_args!("{}: {e}", dir.display()))),
+    };
     let size = log
         .checkpoint()
         .lines()
@@ -225,18 +244,33 @@ fn serve_v2(
 }
 
 fn check(dir: &std::path::Path) -> Result<ExitCode, Failure> {
-    // A Rekor v2 tile log: `log serve --api 2`'s DIR, or its DIR/tiles.
-    let tiles = [dir.join("tiles"), dir.to_path_buf()]
-        .into_iter()
-        .find(|d| d.join("tilelog.json").exists());
-    if let Some(tiles) = tiles {
-        return match attest_tlog::check_tile_log(&attest_tlog::DirStore::new(tiles)) {
-            Ok(c) => print_json(&serde_json::json!({
-                "api": 2, "name": c.name, "treeSize": c.size,
-                "rootHash": c.root.base64().to_string(), "healthy": true,
-            })),
+    // A Rekor v2 tile log: `log serve --api 2`'s DIR (its journal and
+    // tilelog.json; public files in DIR/tiles).
+    if is_tile_log(dir) {
+        return match attest_tlog::check_tile_log(dir) {
+            Ok(c) => {
+                let damage: Vec<serde_json::Value> = c
+                    .damage
+                    .iter()
+                    .map(|d| serde_json::json!({ "damage": d.to_string(), "repairable": d.repairable() }))
+                    .collect();
+                print_json(&serde_json::json!({
+                    "api": 2, "name": c.name, "treeSize": c.size,
+                    "rootHash": c.root.base64().to_string(), "healthy": c.healthy(),
+                    "repairable": c.repairable(), "damage": damage,
+                    "tornBytes": c.torn_bytes, "interruptedPublish": c.interrupted_publish,
+                }))?;
+                Ok(if c.healthy() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(crate::failure::EXIT_FAILED)
+                })
+            }
             Err(attest_tlog::TileLogError::Damaged(d)) => {
-                print_json(&serde_json::json!({ "api": 2, "healthy": false, "damage": d }))?;
+                print_json(&serde_json::json!({
+                    "api": 2, "healthy": false, "repairable": false,
+                    "damage": [{ "damage": d.to_string(), "repairable": false }],
+                }))?;
                 Ok(ExitCode::from(crate::failure::EXIT_FAILED))
             }
             Err(e) => Err(Failure::input(format_args!("{}: {e}", dir.display()))),
@@ -256,8 +290,37 @@ fn check(dir: &std::path::Path) -> Result<ExitCode, Failure> {
     })
 }
 
+/// A v2 tile log's directory: its `tilelog.json` and `journal`, or the
+/// public files of one (so that a missing journal is reported as damage).
+fn is_tile_log(dir: &std::path::Path) -> bool {
+    dir.join("tilelog.json").exists()
+        || dir.join("journal").exists()
+        || dir.join(attest_tlog::PUBLIC_DIR).is_dir()
+}
+
+fn repair_v2(dir: &std::path::Path) -> Result<ExitCode, Failure> {
+    match attest_tlog::repair_tile_log(dir) {
+        Ok(r) => print_json(&serde_json::json!({
+            "api": 2, "repaired": true, "treeSize": r.size,
+            "rewritten": r.rewritten, "discardedTornBytes": r.torn_bytes,
+        })),
+        Err(attest_tlog::TileLogError::Damaged(d)) => {
+            print_json(&serde_json::json!({
+                "api": 2, "repaired": false, "damage": d.to_string(),
+                "advice": "the journal does not cover what was published (or is damaged): restore the log directory from a copy; nothing was changed",
+            }))?;
+            eprintln!("attestlog: {}: {d}", dir.display());
+            Ok(ExitCode::from(crate::failure::EXIT_FAILED))
+        }
+        Err(e) => Err(Failure::input(format_args!("{}: {e}", dir.display()))),
+    }
+}
+
 fn repair(dir: &std::path::Path) -> Result<ExitCode, Failure> {
     use attest_tlog::{LocalError, StorageError};
+    if is_tile_log(dir) {
+        return repair_v2(dir);
+    }
     match attest_tlog::repair(dir) {
         Ok(r) => print_json(&serde_json::to_value(r).map_err(std::io::Error::from)?),
         Err(LocalError::Storage(StorageError::Corrupt(d))) => {

@@ -3,17 +3,26 @@
 //! bundle written as a static file (C2SP tlog-tiles) that any static file
 //! server or CDN can serve.
 //!
-//! # Durability and immutability
-//! A batch writes its entry bundles, then its hash tiles, then the
-//! checkpoint, each file atomically and durably ([`TileStore::put`]); only
-//! then are the batch's writers answered. A crash before the checkpoint
-//! loses only unanswered entries: the old checkpoint still names only files
-//! that were complete before (partial tiles are new files, `.p/<W>`, never
-//! rewritten), so every file a published checkpoint refers to is immutable.
+//! # Durability: the journal is the truth
+//! A log lives in a directory of its own: `tilelog.json` (its name and key),
+//! `journal` (every acknowledged batch: its entries and signed checkpoint)
+//! and `LOCK`; its public files are in a [`TileStore`] (`DIR/tiles` for
+//! [`TileLog::open`]), which any static server or CDN may serve.
 //!
-//! Opening re-reads every level-0 tile and entry bundle the checkpoint
-//! covers, and every higher tile, and refuses the directory (rather than
-//! fork the log) when anything disagrees with the signed checkpoint.
+//! A batch is appended to the journal and synced first, then its entry
+//! bundles and hash tiles are written, then the public checkpoint; only then
+//! are its writers answered. Opening reads the journal and compares every
+//! public file with it: a public checkpoint that is missing, older, foreign
+//! or ahead, a tile or bundle that differs, or a file for entries the
+//! journal does not have is [`TileDamage`], and the log refuses to open
+//! rather than re-issue an index it already acknowledged.
+//! [`repair_tile_log`] rewrites the public files from the journal when that
+//! is provably safe. The one state that is not damage is the one a crash
+//! leaves: the last batch journaled but its public files not all written
+//! (the public checkpoint exactly one batch behind); opening finishes it.
+//!
+//! Partial tiles are new files (`.p/<W>`), never rewritten, so every file
+//! a published checkpoint refers to is immutable.
 //!
 //! The whole tree's node hashes are kept in memory (64 bytes per entry) so
 //! that each answer carries its inclusion proof; past tens of millions of
@@ -21,140 +30,42 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+
+mod journal;
+mod recover;
+mod store;
+
+pub use recover::TileDamage;
+pub use store::{DirStore, TileStore};
+
+use journal::{JOURNAL, Journal};
+use recover::{Meta, tile_bytes};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::thread::JoinHandle;
 
 use attest_dsse::{Algorithm, PublicKey, SigningKey};
-use attest_merkle::tiles::{
-    TILE_WIDTH, TileId, parse_entry_bundle, push_bundle_entry, tile_in_tree,
-};
-use attest_merkle::{Checkpoint, Hash, MerkleTree, NodeId, leaf_hash};
+use attest_merkle::tiles::{TILE_WIDTH, TileId, push_bundle_entry, tile_in_tree};
+use attest_merkle::{Hash, MerkleTree};
 use attest_rekor::v2::{V2Request, V2Verifier, algorithm_of};
 use attest_rekor::{LogId, NoteVerifier, SignedNote};
 use base64ct::{Base64, Encoding};
 use http::{Method, Request, Response, StatusCode, header};
 
-/// Where a tile log's static files go. `put` must be atomic (a reader sees
-/// the old bytes or the new, never a mix) and durable when it returns.
-pub trait TileStore: Send + Sync + 'static {
-    /// Writes `bytes` at `path` (`checkpoint`, `tile/0/000.p/5`, …).
-    ///
-    /// # Errors
-    /// The store's I/O error.
-    fn put(&self, path: &str, bytes: &[u8]) -> io::Result<()>;
+/// The longest entry (canonical body) a tile log takes: entry bundles
+/// prefix each entry with a `u16` length.
+pub const MAX_ENTRY_BYTES: usize = u16::MAX as usize;
 
-    /// Writes several files, each as [`put`](Self::put) does, all durable
-    /// when it returns (in no particular order before that). The default
-    /// puts them one by one; a store can do better (one directory sync per
-    /// directory, parallel uploads).
-    ///
-    /// # Errors
-    /// The store's I/O error.
-    fn put_all(&self, files: &[(String, Vec<u8>)]) -> io::Result<()> {
-        for (path, bytes) in files {
-            self.put(path, bytes)?;
-        }
-        Ok(())
-    }
-
-    /// Reads `path`; `Ok(None)` if it does not exist.
-    ///
-    /// # Errors
-    /// The store's I/O error.
-    fn get(&self, path: &str) -> io::Result<Option<Vec<u8>>>;
-}
-
-/// A [`TileStore`] on the local file system: each file written to a
-/// temporary name, synced, renamed into place, and its directory synced.
-#[derive(Debug, Clone)]
-pub struct DirStore {
-    root: PathBuf,
-}
-
-impl DirStore {
-    /// Files under `root`.
-    #[must_use]
-    pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
-    }
-
-    /// The directory the files are in (serve it as the log's read URL).
-    #[must_use]
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
-    fn path(&self, rel: &str) -> io::Result<PathBuf> {
-        // Only the names this module makes: no "..", no absolute paths.
-        if rel.is_empty()
-            || rel.starts_with('/')
-            || rel
-                .split('/')
-                .any(|s| s.is_empty() || s == "." || s == "..")
-        {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "bad tile path"));
-        }
-        Ok(self.root.join(rel))
-    }
-}
-
-impl TileStore for DirStore {
-    fn put(&self, rel: &str, bytes: &[u8]) -> io::Result<()> {
-        use std::io::Write as _;
-        let path = self.path(rel)?;
-        let dir = path
-            .parent()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "bad tile path"))?;
-        std::fs::create_dir_all(dir)?;
-        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-        {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(bytes)?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, &path)?;
-        std::fs::File::open(dir)?.sync_all()
-    }
-
-    fn put_all(&self, files: &[(String, Vec<u8>)]) -> io::Result<()> {
-        use std::io::Write as _;
-        // Every file written and synced under a temporary name, renamed,
-        // then each directory synced once.
-        let mut dirs: Vec<PathBuf> = Vec::new();
-        let mut renames = Vec::with_capacity(files.len());
-        for (rel, bytes) in files {
-            let path = self.path(rel)?;
-            let dir = path
-                .parent()
-                .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "bad tile path"))?
-                .to_owned();
-            if !dirs.contains(&dir) {
-                std::fs::create_dir_all(&dir)?;
-                dirs.push(dir);
-            }
-            let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(bytes)?;
-            f.sync_data()?;
-            renames.push((tmp, path));
-        }
-        for (tmp, path) in renames {
-            std::fs::rename(tmp, path)?;
-        }
-        for dir in dirs {
-            std::fs::File::open(dir)?.sync_all()?;
-        }
-        Ok(())
-    }
-
-    fn get(&self, rel: &str) -> io::Result<Option<Vec<u8>>> {
-        match std::fs::read(self.path(rel)?) {
-            Ok(b) => Ok(Some(b)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
+/// Whether a public store holds no checkpoint and no tile.
+fn is_empty(public: &dyn TileStore) -> Result<bool, TileLogError> {
+    Ok(public
+        .get("checkpoint")
+        .map_err(io_err("read checkpoint"))?
+        .is_none()
+        && public
+            .list("tile/")
+            .map_err(io_err("list the tiles"))?
+            .is_empty())
 }
 
 /// Settings of a [`TileLog`].
@@ -212,16 +123,20 @@ pub enum TileLogError {
     /// The directory belongs to a log with another key or name.
     #[error("this tile log was created with another key or name: {0}")]
     OtherLog(String),
-    /// What is on disk disagrees with the signed checkpoint: the log
-    /// refuses to open rather than fork.
+    /// The public files disagree with the journal, or the journal is
+    /// damaged: the log refuses to open rather than forget or fork.
     #[error("the tile log is damaged: {0}")]
-    Damaged(String),
+    Damaged(TileDamage),
+    /// An entry longer than an entry bundle can hold
+    /// ([`MAX_ENTRY_BYTES`]).
+    #[error("an entry of {0} bytes is longer than a tile log entry may be (65535)")]
+    TooLarge(usize),
     /// The sequencer stopped (a write failed; reopen the log).
     #[error("the tile log's sequencer stopped: {0}")]
     Stopped(String),
 }
 
-fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> TileLogError {
+pub(crate) fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> TileLogError {
     let context = context.into();
     move |source| TileLogError::Io { context, source }
 }
@@ -249,6 +164,9 @@ struct Job {
 
 struct Sequencer {
     store: Arc<dyn TileStore>,
+    journal: Journal,
+    /// The log's directory (for `published`).
+    dir: PathBuf,
     key: SigningKey,
     name: String,
     key_id: [u8; 4],
@@ -256,16 +174,6 @@ struct Sequencer {
     /// The entries of the current partial bundle.
     edge: Vec<Vec<u8>>,
     head: Arc<RwLock<String>>,
-}
-
-/// A hash tile's bytes, from the tree that holds its nodes.
-fn tile_bytes(tree: &MerkleTree, tile: TileId) -> Vec<u8> {
-    let level = (u32::from(tile.level) * 8) as u8;
-    let first = tile.index * u64::from(TILE_WIDTH);
-    (first..first + u64::from(tile.width))
-        .filter_map(|i| tree.node(NodeId::new(level, i)))
-        .flat_map(|h| h.0)
-        .collect()
 }
 
 /// The checkpoint body for `size` and `root` under `name`.
@@ -284,9 +192,9 @@ impl Sequencer {
     fn integrate(&mut self, bodies: Vec<Vec<u8>>) -> Result<String, String> {
         let old = self.tree.size();
         let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-        for b in bodies {
-            self.tree.push(&b);
-            self.edge.push(b);
+        for b in &bodies {
+            self.tree.push(b);
+            self.edge.push(b.clone());
             if self.edge.len() == usize::from(TILE_WIDTH) {
                 let index = (self.tree.size() - 1) >> 8;
                 files.push(self.bundle(index)?);
@@ -310,15 +218,21 @@ impl Sequencer {
                 }
             }
         }
-        // The data first, all durable; the checkpoint naming it last.
-        self.store
-            .put_all(&files)
-            .map_err(|e| format!("write tiles: {e}"))?;
         let text = checkpoint_text(&self.name, new, &self.tree.root());
         let note = SignedNote::sign(&text, &self.name, self.key_id, &self.key)
             .map_err(|e| format!("sign the checkpoint: {e}"))?
             .to_text();
+        // The journal first: once it is synced the batch is the log's.
+        let record = journal::encode(old, &bodies, &note).map_err(|e| e.to_string())?;
+        self.journal
+            .append(&record)
+            .map_err(|e| format!("append to {}: {e}", self.journal.path().display()))?;
+        // Then the public files, the checkpoint naming them last.
+        self.store
+            .put_all(&files)
+            .map_err(|e| format!("write tiles: {e}"))?;
         self.put("checkpoint", note.as_bytes())?;
+        recover::write_published(&self.dir, new).map_err(|e| format!("write published: {e}"))?;
         *self.head.write().unwrap_or_else(PoisonError::into_inner) = note.clone();
         Ok(note)
     }
@@ -397,7 +311,7 @@ struct Inner {
     head: Arc<RwLock<String>>,
     tx: Mutex<Option<mpsc::SyncSender<Job>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
-    _lock: Option<crate::DirLock>,
+    _lock: crate::DirLock,
 }
 
 impl Drop for Inner {
@@ -447,19 +361,49 @@ pub fn c2sp_log_id(name: &str, key: &PublicKey) -> LogId {
     LogId(attest_rekor::c2sp_key_hash(name, key))
 }
 
-const META: &str = "tilelog.json";
+/// The public files' directory under a log directory (see [`TileLog::open`]).
+pub const PUBLIC_DIR: &str = "tiles";
 
 impl TileLog {
-    /// Opens (or creates) the tile log whose files are in `dir`, signing
-    /// with `key` (Ed25519). The directory is locked while the log is open.
+    /// Opens (or creates) the tile log in `dir`: its journal and identity
+    /// there, its public files (checkpoint, tiles, bundles) in `dir/tiles`,
+    /// which may be served as they are. The directory is locked while the
+    /// log is open. `key` signs checkpoints (Ed25519).
     ///
     /// # Errors
-    /// [`TileLogError`].
+    /// [`TileLogError`]; [`TileLogError::Damaged`] when the public files
+    /// disagree with the journal (see [`check_tile_log`] and
+    /// [`repair_tile_log`]).
     pub fn open(
         dir: &Path,
         key: SigningKey,
         options: TileLogOptions,
     ) -> Result<Self, TileLogError> {
+        Self::open_in(
+            dir,
+            Arc::new(DirStore::new(dir.join(PUBLIC_DIR))),
+            key,
+            options,
+        )
+    }
+
+    /// Opens (or creates) the tile log whose journal and identity are in
+    /// `dir` (locked while open) and whose public files are in `public`
+    /// (object storage, another directory). Only this log may write to
+    /// `public`.
+    ///
+    /// # Errors
+    /// [`TileLogError`].
+    pub fn open_in(
+        dir: &Path,
+        public: Arc<dyn TileStore>,
+        key: SigningKey,
+        options: TileLogOptions,
+    ) -> Result<Self, TileLogError> {
+        let public_key = key.public_key().clone();
+        if public_key.algorithm() != Algorithm::Ed25519 {
+            return Err(TileLogError::KeyType);
+        }
         std::fs::create_dir_all(dir).map_err(io_err("create the log directory"))?;
         let lock = crate::DirLock::take(dir).map_err(|e| match e {
             crate::LocalError::Locked(p) => TileLogError::Locked(p),
@@ -468,93 +412,77 @@ impl TileLog {
                 source: io::Error::other(other.to_string()),
             },
         })?;
-        Self::open_store(Arc::new(DirStore::new(dir)), key, options, Some(lock))
-    }
-
-    /// Opens the tile log in any [`TileStore`] (object storage, memory).
-    /// The caller makes sure only one process writes to it.
-    ///
-    /// # Errors
-    /// [`TileLogError`].
-    pub fn open_in(
-        store: Arc<dyn TileStore>,
-        key: SigningKey,
-        options: TileLogOptions,
-    ) -> Result<Self, TileLogError> {
-        Self::open_store(store, key, options, None)
-    }
-
-    fn open_store(
-        store: Arc<dyn TileStore>,
-        key: SigningKey,
-        options: TileLogOptions,
-        lock: Option<crate::DirLock>,
-    ) -> Result<Self, TileLogError> {
-        let public = key.public_key().clone();
-        if public.algorithm() != Algorithm::Ed25519 {
-            return Err(TileLogError::KeyType);
-        }
-        // The log's identity, fixed at creation.
-        let identity = |v: &serde_json::Value| {
-            (
-                v["format"].as_str().map(str::to_owned),
-                v["name"].as_str().map(str::to_owned),
-                v["publicKey"].as_str().map(str::to_owned),
-            )
-        };
-        let mut meta = serde_json::json!({
-            "format": "attestlog-tile-log-1",
-            "name": options.name,
-            "publicKey": public.to_pem(),
-            "created": attest_dsse::Timestamp::now().to_string(),
-        });
-        match store.get(META).map_err(io_err("read tilelog.json"))? {
-            Some(found) => {
-                let found: serde_json::Value = serde_json::from_slice(&found)
-                    .map_err(|e| TileLogError::Damaged(format!("tilelog.json: {e}")))?;
-                if identity(&found) != identity(&meta) {
+        let name = options.name.clone();
+        let meta = match recover::read_meta(dir)? {
+            Some(meta) => {
+                if meta.name != name || meta.public != public_key {
                     return Err(TileLogError::OtherLog(format!(
-                        "tilelog.json names {} with another key or name than {}",
-                        found["name"], options.name
+                        "tilelog.json names {} with another key or name than {name}",
+                        meta.name
                     )));
                 }
-                meta = found;
+                meta
             }
             None => {
-                if store
-                    .get("checkpoint")
-                    .map_err(io_err("read checkpoint"))?
-                    .is_some()
-                {
-                    return Err(TileLogError::Damaged(
-                        "a checkpoint without tilelog.json".into(),
-                    ));
+                // A new log: nothing of an old one may be anywhere.
+                if dir.join(JOURNAL).exists() || !is_empty(public.as_ref())? {
+                    let legacy = public
+                        .get(recover::META)
+                        .map_err(io_err("read tilelog.json"))?
+                        .is_some();
+                    return Err(TileLogError::Damaged(TileDamage::NoJournal { legacy }));
                 }
-                let bytes = serde_json::to_vec_pretty(&meta).unwrap_or_default();
-                store
-                    .put(META, &bytes)
-                    .map_err(io_err("write tilelog.json"))?;
+                let meta = Meta {
+                    name: name.clone(),
+                    public: public_key.clone(),
+                    created: attest_dsse::Timestamp::now(),
+                };
+                recover::write_meta(dir, &meta)?;
+                meta
             }
+        };
+        let verifier = NoteVerifier::c2sp(name.clone(), public_key.clone());
+        let journal_path = dir.join(JOURNAL);
+        // A journal with no batch yet (a creation cut short) and no public
+        // file is a new log; anything else is compared with the journal.
+        let fresh = journal::scan(&journal_path, |_, _| {})
+            .map_err(io_err("read the journal"))?
+            .is_ok_and(|s| s.intact == 0)
+            && is_empty(public.as_ref())?;
+        let (scan, interrupted) = if fresh {
+            let empty = journal::scan(&journal_path, |_, _| {})
+                .map_err(io_err("read the journal"))?
+                .map_err(|_| TileLogError::Damaged(TileDamage::NoJournal { legacy: false }))?;
+            (empty, false)
+        } else {
+            let found = recover::inspect(dir, public.as_ref(), &verifier, &name)?;
+            if let Some(first) = found.damage.into_iter().next() {
+                return Err(TileLogError::Damaged(first));
+            }
+            (found.scan, found.interrupted_publish)
+        };
+        if interrupted {
+            // The last batch was journaled (so acknowledged, or about to
+            // be) but a crash cut its publishing short: finish it.
+            recover::rewrite_public(dir, public.as_ref(), &scan)?;
+            recover::write_published(dir, scan.tree.size()).map_err(io_err("write published"))?;
         }
-        let created = meta["created"]
-            .as_str()
-            .and_then(|t| attest_dsse::Timestamp::parse_rfc3339(t).ok())
-            .unwrap_or_else(|| attest_dsse::Timestamp::from_unix(0));
-        let name = options.name.clone();
-        let verifier = NoteVerifier::c2sp(name.clone(), public.clone());
-        let (tree, edge, note) = recover(store.as_ref(), &verifier, &name)?;
-        let head = Arc::new(RwLock::new(note.clone()));
+        let journal =
+            Journal::open(&journal_path, scan.intact).map_err(io_err("open the journal"))?;
+        let head = Arc::new(RwLock::new(scan.checkpoint.clone()));
         let mut seq = Sequencer {
-            store: store.clone(),
+            store: public.clone(),
+            journal,
+            dir: dir.to_owned(),
             key,
             name: name.clone(),
             key_id: verifier.key_id(),
-            tree,
-            edge,
+            tree: scan.tree,
+            edge: scan.edge,
             head: head.clone(),
         };
-        if note.is_empty() {
-            // A new log publishes its empty checkpoint.
+        if fresh {
+            // A new log journals and publishes its empty checkpoint.
             seq.integrate(Vec::new()).map_err(TileLogError::Stopped)?;
         }
         let (tx, rx) = mpsc::sync_channel::<Job>(options.max_batch.max(1) * 2);
@@ -565,12 +493,12 @@ impl TileLog {
             .map_err(io_err("start the sequencer"))?;
         Ok(Self {
             inner: Arc::new(Inner {
-                store,
-                log_id: c2sp_log_id(&name, &public),
-                public,
+                store: public,
+                log_id: c2sp_log_id(&name, &public_key),
+                public: public_key,
                 name,
                 options,
-                created,
+                created: meta.created,
                 head,
                 tx: Mutex::new(Some(tx)),
                 writer: Mutex::new(Some(writer)),
@@ -667,6 +595,9 @@ impl TileLog {
     /// # Errors
     /// [`TileLogError::Stopped`] if the sequencer stopped.
     pub fn submit(&self, body: Vec<u8>) -> Result<Pending, TileLogError> {
+        if body.len() > MAX_ENTRY_BYTES {
+            return Err(TileLogError::TooLarge(body.len()));
+        }
         let (reply, rx) = mpsc::sync_channel(1);
         let tx = self
             .inner
@@ -710,9 +641,10 @@ impl TileLog {
             return Err(bad("the signature does not verify over the digest".into()));
         }
         let body = req.canonical_body();
-        let done = self
-            .append(body.clone())
-            .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        let done = self.append(body.clone()).map_err(|e| match e {
+            TileLogError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        })?;
         Ok(self.entry_json(&body, &done))
     }
 
@@ -822,133 +754,132 @@ impl TileLog {
     }
 }
 
-/// What [`check_tile_log`] found in a healthy tile log.
+/// What [`check_tile_log`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TileLogCheck {
     /// The log's name.
     pub name: String,
-    /// Entries the signed checkpoint covers.
+    /// Entries the journal holds (its last signed checkpoint's size).
     pub size: u64,
     /// Its root.
     pub root: Hash,
+    /// Bytes of a batch torn by a crash at the journal's end (never
+    /// acknowledged; cut off when the log next opens).
+    pub torn_bytes: u64,
+    /// The public checkpoint is one batch behind the journal because a
+    /// crash cut its publishing short (not damage: opening finishes it).
+    pub interrupted_publish: bool,
+    /// Everything wrong with the public files, unrepairable damage first.
+    pub damage: Vec<TileDamage>,
 }
 
-/// Checks a tile log's files in `store` without changing anything (and
-/// without the log's private key): `tilelog.json`, the checkpoint's
-/// signature by the key it names, every level-0 tile and entry bundle
-/// against the signed root, every higher tile against the tree — what
-/// opening checks. Works while the log is served.
+impl TileLogCheck {
+    /// No damage.
+    #[must_use]
+    pub fn healthy(&self) -> bool {
+        self.damage.is_empty()
+    }
+
+    /// Every damage found is one [`repair_tile_log`] fixes.
+    #[must_use]
+    pub fn repairable(&self) -> bool {
+        self.damage.iter().all(TileDamage::repairable)
+    }
+}
+
+/// What [`repair_tile_log`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TileLogRepair {
+    /// Entries the log holds.
+    pub size: u64,
+    /// Public files rewritten from the journal.
+    pub rewritten: Vec<String>,
+    /// Bytes of a torn, unacknowledged batch cut from the journal's end.
+    pub torn_bytes: u64,
+}
+
+fn log_identity(dir: &Path) -> Result<(Meta, NoteVerifier), TileLogError> {
+    let meta = recover::read_meta(dir)?.ok_or(TileLogError::Damaged(TileDamage::NoJournal {
+        legacy: false,
+    }))?;
+    let verifier = NoteVerifier::c2sp(meta.name.clone(), meta.public.clone());
+    Ok((meta, verifier))
+}
+
+/// Checks the tile log in `dir` (public files in `dir/tiles`) without
+/// changing anything and without its private key: the journal, and every
+/// public file against it — what opening checks. Works while the log is
+/// served.
 ///
 /// # Errors
-/// [`TileLogError::Damaged`] naming the first disagreement;
+/// [`TileLogError::Damaged`] when the journal itself is damaged or missing
+/// (damage to public files is reported in [`TileLogCheck::damage`]);
 /// [`TileLogError::Io`].
-pub fn check_tile_log(store: &dyn TileStore) -> Result<TileLogCheck, TileLogError> {
-    let meta = store
-        .get(META)
-        .map_err(io_err("read tilelog.json"))?
-        .ok_or_else(|| TileLogError::Damaged("no tilelog.json: not a tile log".into()))?;
-    let meta: serde_json::Value = serde_json::from_slice(&meta)
-        .map_err(|e| TileLogError::Damaged(format!("tilelog.json: {e}")))?;
-    let name = meta["name"].as_str().unwrap_or_default().to_owned();
-    let key = meta["publicKey"]
-        .as_str()
-        .and_then(|p| PublicKey::from_pem(p).ok())
-        .ok_or_else(|| TileLogError::Damaged("tilelog.json: no public key".into()))?;
-    let verifier = NoteVerifier::c2sp(name.clone(), key);
-    let (tree, _, note) = recover(store, &verifier, &name)?;
-    if note.is_empty() {
-        return Err(TileLogError::Damaged("no checkpoint".into()));
-    }
+pub fn check_tile_log(dir: &Path) -> Result<TileLogCheck, TileLogError> {
+    check_tile_log_in(dir, &DirStore::new(dir.join(PUBLIC_DIR)))
+}
+
+/// [`check_tile_log`] for a log whose public files are in `public`.
+///
+/// # Errors
+/// As [`check_tile_log`].
+pub fn check_tile_log_in(dir: &Path, public: &dyn TileStore) -> Result<TileLogCheck, TileLogError> {
+    let (meta, verifier) = log_identity(dir)?;
+    let found = recover::inspect(dir, public, &verifier, &meta.name)?;
     Ok(TileLogCheck {
-        name,
-        size: tree.size(),
-        root: tree.root(),
+        name: meta.name,
+        size: found.scan.tree.size(),
+        root: found.scan.tree.root(),
+        torn_bytes: found.scan.torn,
+        interrupted_publish: found.interrupted_publish,
+        damage: found.damage,
     })
 }
 
-/// Reads back the tree the checkpoint signs, refusing any disagreement.
-fn recover(
-    store: &dyn TileStore,
-    verifier: &NoteVerifier,
-    name: &str,
-) -> Result<(MerkleTree, Vec<Vec<u8>>, String), TileLogError> {
-    let damaged = |m: String| TileLogError::Damaged(m);
-    let Some(note) = store.get("checkpoint").map_err(io_err("read checkpoint"))? else {
-        return Ok((MerkleTree::new(), Vec::new(), String::new()));
-    };
-    let note = String::from_utf8(note).map_err(|_| damaged("checkpoint is not UTF-8".into()))?;
-    let parsed = SignedNote::parse(&note).map_err(|e| damaged(format!("checkpoint: {e}")))?;
-    parsed
-        .verify(std::slice::from_ref(verifier))
-        .map_err(|e| damaged(format!("checkpoint signature: {e}")))?;
-    let cp: Checkpoint<'_> = parsed
-        .checkpoint()
-        .map_err(|e| damaged(format!("checkpoint body: {e}")))?;
-    if cp.origin() != name {
-        return Err(damaged(format!(
-            "checkpoint origin {} is not {name}",
-            cp.origin()
-        )));
+/// Rewrites the public files of the (stopped) tile log in `dir` from its
+/// journal, and cuts a torn batch from the journal's end. It refuses, and
+/// changes nothing, when any damage is not [`TileDamage::repairable`]:
+/// a damaged journal, or a public checkpoint or tile *ahead* of it, means
+/// the journal lost acknowledged entries, and rewriting would hide that.
+///
+/// # Errors
+/// [`TileLogError::Locked`] while the log is open; [`TileLogError::Damaged`]
+/// with the first unrepairable damage; [`TileLogError::Io`].
+pub fn repair_tile_log(dir: &Path) -> Result<TileLogRepair, TileLogError> {
+    repair_tile_log_in(dir, &DirStore::new(dir.join(PUBLIC_DIR)))
+}
+
+/// [`repair_tile_log`] for a log whose public files are in `public`.
+///
+/// # Errors
+/// As [`repair_tile_log`].
+pub fn repair_tile_log_in(
+    dir: &Path,
+    public: &dyn TileStore,
+) -> Result<TileLogRepair, TileLogError> {
+    let _lock = crate::DirLock::take(dir).map_err(|e| match e {
+        crate::LocalError::Locked(p) => TileLogError::Locked(p),
+        other => TileLogError::Io {
+            context: "lock the log directory".into(),
+            source: io::Error::other(other.to_string()),
+        },
+    })?;
+    let (meta, verifier) = log_identity(dir)?;
+    let found = recover::inspect(dir, public, &verifier, &meta.name)?;
+    if let Some(d) = found.damage.iter().find(|d| !d.repairable()) {
+        return Err(TileLogError::Damaged(d.clone()));
     }
-    let (size, root) = (cp.size(), *cp.root());
-    let mut tree = MerkleTree::with_capacity(usize::try_from(size).unwrap_or(0));
-    let mut edge = Vec::new();
-    let tiles0 = size.div_ceil(u64::from(TILE_WIDTH));
-    for index in 0..tiles0 {
-        let Some(tile) = tile_in_tree(0, index, size) else {
-            break;
-        };
-        let read = |p: String| {
-            store
-                .get(&p)
-                .map_err(io_err(format!("read {p}")))?
-                .ok_or_else(|| damaged(format!("{p} is missing")))
-        };
-        let hashes = read(tile.path())?;
-        let bundle = read(tile.entries_path())?;
-        let entries = parse_entry_bundle::<()>(tile, &bundle)
-            .map_err(|_| damaged(format!("{} is malformed", tile.entries_path())))?;
-        if hashes.len() != usize::from(tile.width) * 32 {
-            return Err(damaged(format!(
-                "{} has {} bytes",
-                tile.path(),
-                hashes.len()
-            )));
-        }
-        for (e, h) in entries.iter().zip(hashes.chunks_exact(32)) {
-            if leaf_hash(e).0 != h {
-                return Err(damaged(format!(
-                    "{} does not match {}",
-                    tile.entries_path(),
-                    tile.path()
-                )));
-            }
-            tree.push(e);
-        }
-        if tile.is_partial() {
-            edge = entries.iter().map(|e| e.to_vec()).collect();
-        }
-    }
-    if tree.root() != root {
-        return Err(damaged(
-            "the level-0 tiles do not hash to the checkpoint's root".into(),
-        ));
-    }
-    // Higher tiles must be what the tree says they are.
-    for level in 1..=attest_merkle::tiles::MAX_TILE_LEVEL {
-        let mut index = 0;
-        while let Some(tile) = tile_in_tree(level, index, size) {
-            let want = tile_bytes(&tree, tile);
-            let p = tile.path();
-            let got = store.get(&p).map_err(io_err(format!("read {p}")))?;
-            if got.as_deref() != Some(&want[..]) {
-                return Err(damaged(format!("{p} is missing or wrong")));
-            }
-            index += 1;
-        }
-    }
-    Ok((tree, edge, note))
+    let rewritten = recover::rewrite_public(dir, public, &found.scan)?;
+    recover::write_published(dir, found.scan.tree.size()).map_err(io_err("write published"))?;
+    // Cut the torn tail, as opening would.
+    Journal::open(&dir.join(JOURNAL), found.scan.intact).map_err(io_err("open the journal"))?;
+    Ok(TileLogRepair {
+        size: found.scan.tree.size(),
+        rewritten,
+        torn_bytes: found.scan.torn,
+    })
 }
 
 #[cfg(test)]
@@ -962,13 +893,5 @@ mod tests {
         let (name, spki, id) = attestlog_testkit::STAGING_V2_LOG;
         let key = PublicKey::from_spki_der(&Base64::decode_vec(spki).unwrap()).unwrap();
         assert_eq!(c2sp_log_id(name, &key).to_base64(), id);
-    }
-
-    #[test]
-    fn dir_store_refuses_paths_outside_it() {
-        let s = DirStore::new(std::env::temp_dir().join("attestlog-dirstore-test"));
-        for bad in ["", "/etc/passwd", "../x", "tile/../../x", "tile//0", "./x"] {
-            assert!(s.put(bad, b"x").is_err(), "{bad}");
-        }
     }
 }
