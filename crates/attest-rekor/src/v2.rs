@@ -292,6 +292,66 @@ pub fn create_entry(base: &str, request: &V2Request) -> Result<Request<Vec<u8>>,
     crate::sansio::request(Method::POST, base, CREATE_PATH, request.to_json())
 }
 
+/// The index a log names in a 409 answer to [`create_entry`]: an
+/// equivalent entry already exists (Rekor v2: "an equivalent entry already
+/// exists in the transparency log with index N"). `None` for any other
+/// answer. Nothing is trusted from it but where to look: the entry at that
+/// index must then be read from verified tiles and match the request
+/// ([`entry_from_tiles`], [`verify_created`]).
+#[must_use]
+pub fn existing_index(resp: &Response<Vec<u8>>) -> Option<u64> {
+    if resp.status() != StatusCode::CONFLICT {
+        return None;
+    }
+    #[derive(Deserialize)]
+    struct ErrorBody {
+        message: String,
+    }
+    let body: ErrorBody = serde_json::from_slice(resp.body()).ok()?;
+    let (_, tail) = body.message.rsplit_once("with index ")?;
+    let digits = tail.trim_end_matches(|c: char| !c.is_ascii_digit());
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// The `TransparencyLogEntry` of leaf `index` as read from verified tiles:
+/// its body, its inclusion proof in `checkpoint`'s tree, under `log_id`.
+/// Verify it like a fresh answer, with [`verify_created`].
+#[must_use]
+pub fn entry_from_tiles(
+    index: u64,
+    checkpoint: &crate::verify::VerifiedCheckpoint,
+    log_id: &crate::LogId,
+    body: &[u8],
+    proof: &[attest_merkle::Hash],
+) -> TlogEntry {
+    use crate::bundle::{CheckpointEnvelope, InclusionProof, KindVersion, LogIdField};
+    TlogEntry {
+        log_index: index.to_string(),
+        log_id: LogIdField {
+            key_id: log_id.to_base64(),
+        },
+        kind_version: KindVersion {
+            kind: "hashedrekord".into(),
+            version: "0.0.2".into(),
+        },
+        integrated_time: None,
+        inclusion_promise: None,
+        inclusion_proof: Some(InclusionProof {
+            log_index: index.to_string(),
+            root_hash: checkpoint.root.base64().to_string(),
+            tree_size: checkpoint.size.to_string(),
+            hashes: proof.iter().map(|h| h.base64().to_string()).collect(),
+            checkpoint: CheckpointEnvelope {
+                envelope: checkpoint.note.clone(),
+            },
+        }),
+        canonicalized_body: Base64::encode_string(body),
+    }
+}
+
 /// Reads the answer to [`create_entry`]: 201 (or 200) with a
 /// `TransparencyLogEntry`. Nothing in it is verified yet: see
 /// [`verify_created`].
@@ -425,6 +485,30 @@ pub fn tlog_entry(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn the_existing_index_is_read_from_a_409_only() {
+        let resp = |status: u16, body: &str| {
+            let mut r = Response::new(body.as_bytes().to_vec());
+            *r.status_mut() = StatusCode::from_u16(status).unwrap();
+            r
+        };
+        let rekor = r#"{"code":6,"message":"an equivalent entry already exists in the transparency log with index 1234567","details":[]}"#;
+        assert_eq!(existing_index(&resp(409, rekor)), Some(1_234_567));
+        assert_eq!(existing_index(&resp(201, rekor)), None);
+        assert_eq!(existing_index(&resp(400, rekor)), None);
+        for bad in [
+            "",
+            "not json",
+            r#"{"message":"with index "}"#,
+            r#"{"message":"with index -1"}"#,
+            r#"{"message":"with index 99999999999999999999999"}"#,
+            r#"{"message":"with index 1x2"}"#,
+            r#"{"code":409}"#,
+        ] {
+            assert_eq!(existing_index(&resp(409, bad)), None, "{bad}");
+        }
+    }
 
     /// The staging Rekor v2 entry: its logged body, rebuilt from its fields
     /// by `canonical_body`, is byte for byte what the real log stored.

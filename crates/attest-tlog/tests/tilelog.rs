@@ -507,3 +507,194 @@ fn acknowledged_entries_survive_sigkill() {
     let log = open(&dir);
     assert!(log.append(b"after".to_vec()).is_ok());
 }
+
+/// Every file under `dir/tiles/tile` (relative), sorted.
+fn tile_files(dir: &Path) -> Vec<String> {
+    let root = dir.join("tiles");
+    let mut out = Vec::new();
+    let mut stack = vec![root.join("tile")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                let rel = e.path().strip_prefix(&root).unwrap().display().to_string();
+                out.push(rel);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Once a full tile is published its partial versions are deleted (bounded
+/// disk), a reader holding an older checkpoint still proves from the full
+/// tile, and partials left by a crash are collected on open.
+#[test]
+fn superseded_partial_tiles_are_deleted_and_readers_fall_back_to_the_full_tile() {
+    let tmp = TempDir::new("tilelog-gc");
+    let dir = tmp.path().to_path_buf();
+    let log = open(&dir);
+    let c = local_client(&log, |_, r| r);
+    let mut old = None;
+    for n in 0..600u64 {
+        log.append(format!("entry {n}").into_bytes()).unwrap();
+        if n == 99 {
+            old = Some(c.checkpoint().unwrap());
+        }
+    }
+    let old = old.unwrap();
+    let files = tile_files(&dir);
+    // Tiles 000 and 001 are full: none of their partials is left; tile
+    // 002's partials are kept (readers of older checkpoints need them).
+    for f in &files {
+        let level0 = f.starts_with("tile/0/") || f.starts_with("tile/entries/");
+        assert!(
+            !(level0 && (f.contains("/000.p/") || f.contains("/001.p/"))),
+            "{f} should be gone: {files:?}"
+        );
+    }
+    // Level 1's tile 000 is partial (width 2) and keeps its widths.
+    assert!(files.contains(&"tile/1/000.p/1".to_owned()));
+    assert!(files.contains(&"tile/0/002.p/1".to_owned()), "{files:?}");
+    assert!(files.contains(&"tile/entries/002.p/88".to_owned()));
+    // A reader of the checkpoint at 100 asks for tile/0/000.p/100: 404, so
+    // it reads the full tile and proves from its prefix.
+    c.prove_inclusion(b"entry 42", 42, &old).unwrap();
+    assert_eq!(c.entry(99, &old).unwrap(), b"entry 99");
+    let head = c.checkpoint().unwrap();
+    c.prove_consistency(&old, &head).unwrap();
+    drop(c);
+    drop(log);
+    // A crash between publishing a full tile and deleting its partials
+    // leaves them: opening collects them.
+    let leftover = dir.join("tiles/tile/entries/001.p/7");
+    std::fs::write(&leftover, b"left by a crash").unwrap();
+    std::fs::write(dir.join("tiles/tile/0/000.p/9"), [0u8; 9 * 32]).unwrap();
+    let log = open(&dir);
+    assert!(!leftover.exists());
+    assert!(!dir.join("tiles/tile/0/000.p/9").exists());
+    assert_eq!(tile_files(&dir), files);
+    assert_eq!(log.append(b"entry 600".to_vec()).unwrap().index, 600);
+}
+
+fn post(log: &TileLog, body: &[u8]) -> Response<Vec<u8>> {
+    let req = Request::builder()
+        .method("POST")
+        .uri(attest_rekor::v2::CREATE_PATH)
+        .body(body.to_vec())
+        .unwrap();
+    log.handle(&req)
+}
+
+/// The same request three times is one entry: 201, then 409 naming its
+/// index (Rekor v2's answer), also after a restart; identical entries in
+/// one batch are one entry; the window bounds what is remembered.
+#[test]
+fn an_identical_entry_is_logged_once() {
+    let tmp = TempDir::new("tilelog-dedup");
+    let key = signer();
+    let req = message_request(&key, 1).to_json();
+    {
+        let log = open(tmp.path());
+        assert_eq!(post(&log, &req).status(), 201);
+        for _ in 0..2 {
+            let r = post(&log, &req);
+            assert_eq!(r.status(), 409);
+            let msg = String::from_utf8(r.body().clone()).unwrap();
+            assert!(msg.contains("with index 0"), "{msg}");
+        }
+        assert_eq!(
+            post(&log, &message_request(&key, 2).to_json()).status(),
+            201
+        );
+        assert!(log.checkpoint().contains("\n2\n"));
+    }
+    {
+        // Across a restart (the window is rebuilt from the journal).
+        let log = open(tmp.path());
+        let r = post(&log, &req);
+        assert_eq!(r.status(), 409);
+        assert!(String::from_utf8_lossy(r.body()).contains("with index 0"));
+        // Identical entries queued together: one index, one new entry.
+        let pending: Vec<_> = (0..16)
+            .map(|_| log.submit(b"same".to_vec()).unwrap())
+            .collect();
+        let done: Vec<_> = pending.into_iter().map(|p| p.wait().unwrap()).collect();
+        assert!(done.iter().all(|d| d.index == 2));
+        assert_eq!(done.iter().filter(|d| !d.existing).count(), 1);
+        assert!(log.checkpoint().contains("\n3\n"));
+    }
+    // A window of 2: an entry three back is logged again; 0: no dedup.
+    let small = TempDir::new("tilelog-dedup-window");
+    let log = TileLog::open(
+        small.path(),
+        log_key(1),
+        TileLogOptions::default().with_dedup_window(2),
+    )
+    .unwrap();
+    for e in [&b"a"[..], b"b", b"c"] {
+        log.append(e.to_vec()).unwrap();
+    }
+    assert!(log.append(b"c".to_vec()).unwrap().existing);
+    assert!(log.append(b"b".to_vec()).unwrap().existing);
+    let again = log.append(b"a".to_vec()).unwrap();
+    assert!(!again.existing && again.index == 3);
+    drop(log);
+    let none = TempDir::new("tilelog-dedup-off");
+    let log = TileLog::open(
+        none.path(),
+        log_key(1),
+        TileLogOptions::default().with_dedup_window(0),
+    )
+    .unwrap();
+    assert_eq!(log.append(b"x".to_vec()).unwrap().index, 0);
+    assert_eq!(log.append(b"x".to_vec()).unwrap().index, 1);
+}
+
+/// The client turns a 409 into the existing entry, read from verified
+/// tiles and checked to be its request; a 409 naming another entry's index
+/// (a lying or confused log) is refused.
+#[test]
+fn the_client_recovers_an_existing_entry_and_refuses_a_lying_409() {
+    let tmp = TempDir::new("tilelog-dedup-client");
+    let log = open(tmp.path());
+    let key = signer();
+    let c = local_client(&log, |_, r| r);
+    let first = c.publish(&message_request(&key, 7)).unwrap();
+    assert!(!first.existing);
+    let again = c.publish(&message_request(&key, 7)).unwrap();
+    assert!(again.existing);
+    assert_eq!(again.body, first.body);
+    assert_eq!(again.evidence.entry.log_index, 0);
+    let head = c.checkpoint().unwrap();
+    c.prove_inclusion(&again.body, 0, &head).unwrap();
+    // A log that answers a new entry with "exists at index 0".
+    let liar = local_client(&log, |path, r| {
+        if path == attest_rekor::v2::CREATE_PATH && r.status() == 201 {
+            let mut lie = Response::new(
+                br#"{"code":409,"message":"an equivalent entry already exists in the transparency log with index 0"}"#
+                    .to_vec(),
+            );
+            *lie.status_mut() = http::StatusCode::CONFLICT;
+            return lie;
+        }
+        r
+    });
+    let err = liar.publish(&message_request(&key, 8)).unwrap_err();
+    assert!(matches!(err, ClientError::Verification(_)), "{err}");
+    // And one pointing past the tree.
+    let past = local_client(&log, |path, r| {
+        if path == attest_rekor::v2::CREATE_PATH {
+            let mut lie = Response::new(
+                br#"{"code":409,"message":"an equivalent entry already exists in the transparency log with index 99"}"#
+                    .to_vec(),
+            );
+            *lie.status_mut() = http::StatusCode::CONFLICT;
+            return lie;
+        }
+        r
+    });
+    assert!(past.publish(&message_request(&key, 9)).is_err());
+}

@@ -44,6 +44,11 @@ pub struct V2Published {
     pub body: Vec<u8>,
     /// What verifying it established.
     pub evidence: VerifiedEvidence,
+    /// The log already had this entry (it answered 409 with the index, as
+    /// Rekor v2 does for a duplicate); `entry` was read from its verified
+    /// tiles at that index, proven against its current checkpoint, and
+    /// checked to be this request's body.
+    pub existing: bool,
 }
 
 /// The blocking Rekor v2 client.
@@ -125,6 +130,21 @@ impl<T: Transport + Sync> RekorV2Client<T> {
     pub fn publish(&self, request: &V2Request) -> Result<V2Published, ClientError> {
         let req = proto::create_entry(self.http.base_url(), request)?;
         let (resp, attempts) = self.http.exchange_blocking(&req)?;
+        if let Some(index) = proto::existing_index(&resp) {
+            // Already logged (a retry whose first answer was lost, say):
+            // read it back from verified tiles rather than trust the 409.
+            let head = self.checkpoint()?;
+            let (body, proof) = self.entry_with_proof(index, &head)?;
+            return existing(
+                request,
+                index,
+                &head,
+                body,
+                &proof?,
+                &self.v2_logs(),
+                self.http.now(),
+            );
+        }
         published(&resp, attempts, request, &self.v2_logs(), self.http.now())
     }
 
@@ -306,6 +326,38 @@ fn published(
         entry,
         body,
         evidence,
+        existing: false,
+    })
+}
+
+/// The entry a 409 pointed at, read from verified tiles, as a verified
+/// answer to `request` (its body must be the request's).
+fn existing(
+    request: &V2Request,
+    index: u64,
+    head: &VerifiedCheckpoint,
+    body: Vec<u8>,
+    proof: &attest_merkle::Proof,
+    logs: &[TrustedLog],
+    now: attest_dsse::Timestamp,
+) -> Result<V2Published, ClientError> {
+    let log = logs
+        .iter()
+        .find(|l| attest_rekor::verify::verify_checkpoint(&head.note, l).is_ok())
+        .ok_or_else(|| {
+            crate::client::single_failure(
+                Check::CheckpointSignature,
+                "no trusted v2 log signed the checkpoint",
+            )
+        })?;
+    let entry = proto::entry_from_tiles(index, head, &log.log_id, &body, proof.as_slice());
+    let evidence = proto::verify_created(&entry, request, logs, now)
+        .map_err(|e| ClientError::Verification(e.report))?;
+    Ok(V2Published {
+        entry,
+        body,
+        evidence,
+        existing: true,
     })
 }
 
@@ -557,6 +609,19 @@ impl<T: AsyncTransport> AsyncRekorV2Client<T> {
     pub async fn publish(&self, request: &V2Request) -> Result<V2Published, ClientError> {
         let req = proto::create_entry(self.http.base_url(), request)?;
         let (resp, attempts) = self.http.exchange_async(&req).await?;
+        if let Some(index) = proto::existing_index(&resp) {
+            let head = self.checkpoint().await?;
+            let (body, proof) = self.entry_with_proof(index, &head).await?;
+            return existing(
+                request,
+                index,
+                &head,
+                body,
+                &proof?,
+                &self.trusted_logs(),
+                self.http.now(),
+            );
+        }
         published(
             &resp,
             attempts,

@@ -28,9 +28,11 @@
 //! that each answer carries its inclusion proof; past tens of millions of
 //! entries, run a Rekor v2 (rekor-tiles on Tessera) instead.
 
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::path::{Path, PathBuf};
 
+mod dedup;
 mod journal;
 mod recover;
 mod store;
@@ -46,7 +48,7 @@ use std::thread::JoinHandle;
 
 use attest_dsse::{Algorithm, PublicKey, SigningKey};
 use attest_merkle::tiles::{TILE_WIDTH, TileId, push_bundle_entry, tile_in_tree};
-use attest_merkle::{Hash, MerkleTree};
+use attest_merkle::{Hash, MerkleTree, leaf_hash};
 use attest_rekor::v2::{V2Request, V2Verifier, algorithm_of};
 use attest_rekor::{LogId, NoteVerifier, SignedNote};
 use base64ct::{Base64, Encoding};
@@ -79,6 +81,11 @@ pub struct TileLogOptions {
     pub max_batch: usize,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// How many of the most recent entries an identical new entry is
+    /// found among (and answered with the existing index, HTTP 409, as
+    /// Rekor v2); 0 turns deduplication off. About 20 bytes of memory an
+    /// entry in the window.
+    pub dedup_window: u64,
 }
 
 impl Default for TileLogOptions {
@@ -87,6 +94,7 @@ impl Default for TileLogOptions {
             name: "attestlog-v2.local".into(),
             max_batch: 8192,
             max_body_bytes: 1 << 20,
+            dedup_window: 1 << 20,
         }
     }
 }
@@ -96,6 +104,13 @@ impl TileLogOptions {
     #[must_use]
     pub fn with_name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
+        self
+    }
+
+    /// Deduplicate among the last `entries` entries (0: not at all).
+    #[must_use]
+    pub fn with_dedup_window(mut self, entries: u64) -> Self {
+        self.dedup_window = entries;
         self
     }
 }
@@ -155,6 +170,9 @@ pub struct Integrated {
     pub tree_size: u64,
     /// The checkpoint's root.
     pub root: Hash,
+    /// The entry was already in the log (an identical entry among the
+    /// recent ones): `index` is the existing entry's, nothing was added.
+    pub existing: bool,
 }
 
 struct Job {
@@ -173,7 +191,29 @@ struct Sequencer {
     tree: MerkleTree,
     /// The entries of the current partial bundle.
     edge: Vec<Vec<u8>>,
+    /// The most recent entries' leaf hashes, for deduplication.
+    recent: dedup::Recent,
+    /// Whether to deduplicate within a batch too (`dedup_window > 0`).
+    dedup: bool,
+    /// The widths written of each tile that is still partial: once the
+    /// full tile is published, these files are deleted (readers that ask
+    /// for them get 404 and read the full tile, as C2SP tlog-tiles says).
+    partials: BTreeMap<(u8, u64), Vec<u16>>,
     head: Arc<RwLock<String>>,
+}
+
+/// The paths of a superseded partial tile (and, at level 0, its bundle).
+fn superseded(level: u8, index: u64, width: u16) -> Vec<String> {
+    let t = TileId {
+        level,
+        index,
+        width,
+    };
+    if level == 0 {
+        vec![t.path(), t.entries_path()]
+    } else {
+        vec![t.path()]
+    }
 }
 
 /// The checkpoint body for `size` and `root` under `name`.
@@ -205,7 +245,9 @@ impl Sequencer {
         if !self.edge.is_empty() {
             files.push(self.bundle(new >> 8)?);
         }
-        // Every tile whose contents changed, at each level.
+        // Every tile whose contents changed, at each level; the partial
+        // versions of those that are full now become garbage.
+        let mut garbage = Vec::new();
         for level in 0..=attest_merkle::tiles::MAX_TILE_LEVEL {
             let shift = u32::from(level) * 8;
             let (m_old, m_new) = (old >> shift, new >> shift);
@@ -215,6 +257,16 @@ impl Sequencer {
             for index in (m_old >> 8)..=((m_new - 1) >> 8) {
                 if let Some(tile) = tile_in_tree(level, index, new) {
                     files.push((tile.path(), tile_bytes(&self.tree, tile)));
+                    if tile.is_partial() {
+                        self.partials
+                            .entry((level, index))
+                            .or_default()
+                            .push(tile.width);
+                    } else {
+                        for width in self.partials.remove(&(level, index)).unwrap_or_default() {
+                            garbage.push(superseded(level, index, width));
+                        }
+                    }
                 }
             }
         }
@@ -233,6 +285,13 @@ impl Sequencer {
             .map_err(|e| format!("write tiles: {e}"))?;
         self.put("checkpoint", note.as_bytes())?;
         recover::write_published(&self.dir, new).map_err(|e| format!("write published: {e}"))?;
+        // Only now that a published checkpoint names the full tiles. A
+        // failure leaves garbage, not damage: opening collects it.
+        for paths in garbage {
+            for p in paths {
+                let _ = self.store.delete(&p);
+            }
+        }
         *self.head.write().unwrap_or_else(PoisonError::into_inner) = note.clone();
         Ok(note)
     }
@@ -261,16 +320,47 @@ impl Sequencer {
                 }
             }
             let first_index = self.tree.size();
-            let bodies: Vec<Vec<u8>> = jobs
-                .iter_mut()
-                .map(|j| std::mem::take(&mut j.body))
-                .collect();
-            match self.integrate(bodies) {
+            // Each job's index: an identical recent entry's (or one earlier
+            // in this batch), else the next new one.
+            let mut bodies: Vec<Vec<u8>> = Vec::with_capacity(jobs.len());
+            let mut in_batch: HashMap<Hash, u64> = HashMap::new();
+            let mut indices = Vec::with_capacity(jobs.len());
+            for job in &mut jobs {
+                let leaf = leaf_hash(&job.body);
+                let found = self
+                    .recent
+                    .find(&leaf, &self.tree)
+                    .or_else(|| in_batch.get(&leaf).copied());
+                indices.push(match found {
+                    Some(i) => (i, true),
+                    None if self.dedup => {
+                        let i = first_index + bodies.len() as u64;
+                        in_batch.insert(leaf, i);
+                        bodies.push(std::mem::take(&mut job.body));
+                        (i, false)
+                    }
+                    None => {
+                        bodies.push(std::mem::take(&mut job.body));
+                        (first_index + bodies.len() as u64 - 1, false)
+                    }
+                });
+            }
+            let result = if bodies.is_empty() {
+                // Only duplicates: the current checkpoint covers them.
+                Ok(self
+                    .head
+                    .read()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clone())
+            } else {
+                self.integrate(bodies)
+            };
+            match result {
                 Ok(note) => {
+                    self.recent.extend(first_index, &self.tree);
                     let size = self.tree.size();
                     let root = self.tree.root();
-                    for (i, job) in jobs.into_iter().enumerate() {
-                        let index = first_index + i as u64;
+                    for (job, (index, existing)) in jobs.into_iter().zip(indices) {
                         let proof = self
                             .tree
                             .inclusion_proof(index, size)
@@ -282,6 +372,7 @@ impl Sequencer {
                             checkpoint: note.clone(),
                             tree_size: size,
                             root,
+                            existing,
                         }));
                     }
                 }
@@ -449,17 +540,17 @@ impl TileLog {
             .map_err(io_err("read the journal"))?
             .is_ok_and(|s| s.intact == 0)
             && is_empty(public.as_ref())?;
-        let (scan, interrupted) = if fresh {
+        let (scan, interrupted, listed) = if fresh {
             let empty = journal::scan(&journal_path, |_, _| {})
                 .map_err(io_err("read the journal"))?
                 .map_err(|_| TileLogError::Damaged(TileDamage::NoJournal { legacy: false }))?;
-            (empty, false)
+            (empty, false, Vec::new())
         } else {
             let found = recover::inspect(dir, public.as_ref(), &verifier, &name)?;
             if let Some(first) = found.damage.into_iter().next() {
                 return Err(TileLogError::Damaged(first));
             }
-            (found.scan, found.interrupted_publish)
+            (found.scan, found.interrupted_publish, found.partials)
         };
         if interrupted {
             // The last batch was journaled (so acknowledged, or about to
@@ -469,6 +560,28 @@ impl TileLog {
         }
         let journal =
             Journal::open(&journal_path, scan.intact).map_err(io_err("open the journal"))?;
+        // Partial files of tiles that are full now are garbage (a crash
+        // came before they were deleted); the others are kept until theirs is.
+        let mut partials: BTreeMap<(u8, u64), Vec<u16>> = BTreeMap::new();
+        for (level, tile) in listed {
+            let full = tile_in_tree(tile.level, tile.index, scan.tree.size())
+                .is_some_and(|t| !t.is_partial());
+            if full {
+                let path = if level.is_some() {
+                    tile.path()
+                } else {
+                    tile.entries_path()
+                };
+                public
+                    .delete(&path)
+                    .map_err(io_err(format!("delete {path}")))?;
+            } else if level.is_some() {
+                partials
+                    .entry((tile.level, tile.index))
+                    .or_default()
+                    .push(tile.width);
+            }
+        }
         let head = Arc::new(RwLock::new(scan.checkpoint.clone()));
         let mut seq = Sequencer {
             store: public.clone(),
@@ -477,8 +590,11 @@ impl TileLog {
             key,
             name: name.clone(),
             key_id: verifier.key_id(),
+            recent: dedup::Recent::new(options.dedup_window, &scan.tree),
+            dedup: options.dedup_window > 0,
             tree: scan.tree,
             edge: scan.edge,
+            partials,
             head: head.clone(),
         };
         if fresh {
@@ -616,8 +732,10 @@ impl TileLog {
     /// canonical body and returns the `TransparencyLogEntry` JSON.
     ///
     /// # Errors
-    /// `(status, message)`: 400 for a request the log refuses, 500 when
-    /// the write failed.
+    /// `(status, message)`: 400 for a request the log refuses, 409 (with
+    /// the index, in Rekor v2's words) when an identical entry is among the
+    /// recent ones ([`TileLogOptions::dedup_window`]), 413 for an entry
+    /// over [`MAX_ENTRY_BYTES`], 500 when the write failed.
     pub fn create(&self, request_json: &[u8]) -> Result<Vec<u8>, (StatusCode, String)> {
         let bad = |m: String| (StatusCode::BAD_REQUEST, m);
         let req = V2Request::from_json(request_json).map_err(|e| bad(e.to_string()))?;
@@ -645,6 +763,16 @@ impl TileLog {
             TileLogError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         })?;
+        if done.existing {
+            // As Rekor v2: 409, the existing index in the message.
+            return Err((
+                StatusCode::CONFLICT,
+                format!(
+                    "an equivalent entry already exists in the transparency log with index {}",
+                    done.index
+                ),
+            ));
+        }
         Ok(self.entry_json(&body, &done))
     }
 

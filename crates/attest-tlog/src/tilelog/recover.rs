@@ -230,6 +230,9 @@ pub(crate) struct Inspection {
     /// The public checkpoint is the journal's previous one: a crash cut
     /// the last publish short, and opening completes it.
     pub interrupted_publish: bool,
+    /// Every partial tile and bundle file in the store that the journal
+    /// reaches (`None` level: a bundle), superseded or not.
+    pub partials: Vec<(Option<u8>, TileId)>,
 }
 
 /// How many leaves a public file's contents reach (`index·256 + width`
@@ -313,6 +316,7 @@ pub(crate) fn inspect(
     // Files the journal's tree does not reach.
     let mut listed = public.list("tile/").map_err(io_err("list the tiles"))?;
     listed.sort();
+    let mut partials = Vec::new();
     for path in listed {
         let Ok((level, tile)) = TileId::parse_path(&path) else {
             continue; // a temporary file, or nothing of ours
@@ -322,6 +326,8 @@ pub(crate) fn inspect(
                 path,
                 durable: size,
             });
+        } else if tile.is_partial() {
+            partials.push((level, tile));
         }
     }
     // Every tile and bundle of the tree. After an interrupted publish, the
@@ -370,6 +376,7 @@ pub(crate) fn inspect(
         scan,
         damage,
         interrupted_publish,
+        partials,
     })
 }
 
