@@ -201,10 +201,10 @@ pub enum Reason {
     UntrustedSigner,
     // artifact
     /// The bundle's message digest is not the artifact's.
-    #[error("the bundle's message digest is not the artifact's SHA-256")]
+    #[error("the bundle's message digest is not the artifact's digest")]
     ArtifactDigest,
     /// A message digest algorithm this crate does not read.
-    #[error("message digest algorithm {0:?} (SHA2_256 is supported)")]
+    #[error("message digest algorithm {0:?} (SHA2_256, SHA2_384 and SHA2_512 are supported)")]
     DigestAlgorithm(String),
     /// The envelope's payload type is not in-toto's.
     #[error("payloadType {0:?} is not application/vnd.in-toto+json")]

@@ -42,6 +42,47 @@ pub enum V2Error {
     /// A `keyDetails` this crate does not know.
     #[error("unknown keyDetails {0:?}")]
     KeyDetails(String),
+    /// A digest whose length is not the one of the hash the key signs
+    /// with (`keyDetails` names the hash: SHA-256 for P-256, SHA-384 for
+    /// P-384, SHA-512 for P-521).
+    #[error(
+        "the digest is {got} bytes, but {key_details} signs {algorithm} digests of {want} bytes"
+    )]
+    DigestLength {
+        /// The key details.
+        key_details: String,
+        /// The hash they name (`SHA2_384`, …).
+        algorithm: &'static str,
+        /// The length of that hash.
+        want: usize,
+        /// The digest's length.
+        got: usize,
+    },
+}
+
+/// The hash (protobuf `HashAlgorithm` name) and its length that a key
+/// signs digests with, as `keyDetails` names it; `None` for Ed25519, which
+/// signs messages, not digests.
+#[must_use]
+pub const fn digest_algorithm(alg: Algorithm) -> Option<(&'static str, usize)> {
+    match alg {
+        Algorithm::EcdsaP256Sha256 => Some(("SHA2_256", 32)),
+        Algorithm::EcdsaP384Sha384 => Some(("SHA2_384", 48)),
+        Algorithm::EcdsaP521Sha512 => Some(("SHA2_512", 64)),
+        _ => None,
+    }
+}
+
+/// `bytes` digested with the protobuf `HashAlgorithm` `algorithm`
+/// (`SHA2_256`, `SHA2_384`, `SHA2_512`); `None` for any other.
+#[must_use]
+pub fn digest_with(algorithm: &str, bytes: &[u8]) -> Option<Vec<u8>> {
+    Some(match algorithm {
+        "SHA2_256" => Sha256::digest(bytes).to_vec(),
+        "SHA2_384" => sha2::Sha384::digest(bytes).to_vec(),
+        "SHA2_512" => sha2::Sha512::digest(bytes).to_vec(),
+        _ => return None,
+    })
 }
 
 /// What the log is to check the signature with.
@@ -79,12 +120,15 @@ pub fn algorithm_of(details: &str) -> Result<Algorithm, V2Error> {
     })
 }
 
-/// A `hashedRekordRequestV002`: a SHA-256 digest, the signature over it
-/// (or over the message it digests), and the verifier.
+/// A `hashedRekordRequestV002`: a digest, the signature over it (or over
+/// the message it digests), and the verifier. The digest's hash is the one
+/// `keyDetails` names (SHA-256 for P-256, SHA-384 for P-384, SHA-512 for
+/// P-521), and its length is checked against it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct V2Request {
-    /// SHA-256 of the signed message (for DSSE: of the PAE).
-    pub digest: [u8; 32],
+    /// The digest of the signed message (for DSSE: of the PAE) with the
+    /// hash of [`hash_algorithm`](Self::hash_algorithm).
+    pub digest: Vec<u8>,
     /// The signature bytes.
     pub signature: Vec<u8>,
     /// The key or certificate.
@@ -94,24 +138,64 @@ pub struct V2Request {
 }
 
 impl V2Request {
-    /// A message signature over the artifact whose SHA-256 is `digest`,
-    /// verified by `key`.
+    /// A message signature over the artifact whose digest is `digest` (with
+    /// the hash the key signs with: SHA-256 for P-256, SHA-384 for P-384,
+    /// SHA-512 for P-521), verified by `key`.
     ///
     /// # Errors
-    /// [`V2Error::KeyDetails`] for a key type without a `keyDetails` name.
-    pub fn message(digest: [u8; 32], signature: Vec<u8>, key: &PublicKey) -> Result<Self, V2Error> {
+    /// [`V2Error::KeyDetails`] for a key type without a `keyDetails` name;
+    /// [`V2Error::DigestLength`] for a digest of another length.
+    pub fn message(
+        digest: impl Into<Vec<u8>>,
+        signature: Vec<u8>,
+        key: &PublicKey,
+    ) -> Result<Self, V2Error> {
         let details = key_details(key.algorithm())
             .ok_or_else(|| V2Error::KeyDetails(format!("{:?}", key.algorithm())))?;
-        Ok(Self {
-            digest,
+        let req = Self {
+            digest: digest.into(),
             signature,
             verifier: V2Verifier::PublicKey(key.spki_der().to_vec()),
             key_details: details.to_owned(),
-        })
+        };
+        req.check_digest_length()?;
+        Ok(req)
     }
 
-    /// A DSSE envelope logged as `hashedrekord` 0.0.2: digest = SHA-256 of
-    /// its PAE, its one signature, verified by `key` (or, with
+    /// The hash the digest is made with (protobuf `HashAlgorithm` name), as
+    /// `keyDetails` says; `None` for Ed25519 or unknown details.
+    #[must_use]
+    pub fn hash_algorithm(&self) -> Option<&'static str> {
+        algorithm_of(&self.key_details)
+            .ok()
+            .and_then(digest_algorithm)
+            .map(|(name, _)| name)
+    }
+
+    /// The `data.algorithm` of the logged body: the key's hash
+    /// (`SHA2_256` for an Ed25519 key, as this crate always wrote).
+    fn body_algorithm(&self) -> &'static str {
+        self.hash_algorithm().unwrap_or("SHA2_256")
+    }
+
+    fn check_digest_length(&self) -> Result<(), V2Error> {
+        let alg = algorithm_of(&self.key_details)?;
+        match digest_algorithm(alg) {
+            Some((algorithm, want)) if want != self.digest.len() => Err(V2Error::DigestLength {
+                key_details: self.key_details.clone(),
+                algorithm,
+                want,
+                got: self.digest.len(),
+            }),
+            // Ed25519 has no digest length to check (and is refused by a
+            // log that checks signatures over digests).
+            _ => Ok(()),
+        }
+    }
+
+    /// A DSSE envelope logged as `hashedrekord` 0.0.2: digest = the PAE's
+    /// digest with the key's hash (SHA-256 for P-256, SHA-384 for P-384,
+    /// SHA-512 for P-521), its one signature, verified by `key` (or, with
     /// [`with_certificate`](Self::with_certificate), by a certificate).
     ///
     /// # Errors
@@ -124,7 +208,9 @@ impl V2Request {
             return Err(V2Error::SignatureCount(env.signatures().len()));
         };
         let signature = sig.sig.clone();
-        let digest: [u8; 32] = Sha256::digest(crate::verify::envelope_pae(env)).into();
+        let (algorithm, _) = digest_algorithm(key.algorithm())
+            .ok_or_else(|| V2Error::KeyDetails(format!("{:?}", key.algorithm())))?;
+        let digest = digest_with(algorithm, &crate::verify::envelope_pae(env)).unwrap_or_default();
         Self::message(digest, signature, key)
     }
 
@@ -197,10 +283,10 @@ impl V2Request {
         let o: Outer =
             serde_json::from_slice(bytes).map_err(|e| V2Error::Malformed(e.to_string()))?;
         let i = o.hashed_rekord_request_v002;
-        let digest: [u8; 32] = Base64::decode_vec(&i.digest)
-            .ok()
-            .and_then(|d| d.try_into().ok())
-            .ok_or_else(|| bad("digest is not 32 bytes of base64"))?;
+        let digest = Base64::decode_vec(&i.digest).map_err(|_| bad("digest is not base64"))?;
+        if digest.is_empty() {
+            return Err(bad("empty digest"));
+        }
         let signature =
             Base64::decode_vec(&i.signature.content).map_err(|_| bad("signature is not base64"))?;
         if signature.is_empty() {
@@ -215,13 +301,14 @@ impl V2Request {
             (None, Some(c)) => V2Verifier::Certificate(raw(c)?),
             _ => return Err(bad("exactly one of publicKey and x509Certificate")),
         };
-        algorithm_of(&v.key_details)?;
-        Ok(Self {
+        let req = Self {
             digest,
             signature,
             verifier,
             key_details: v.key_details.clone(),
-        })
+        };
+        req.check_digest_length()?;
+        Ok(req)
     }
 
     /// The canonical (RFC 8785) `hashedrekord` 0.0.2 body a log stores for
@@ -232,7 +319,10 @@ impl V2Request {
             "apiVersion": "0.0.2",
             "kind": "hashedrekord",
             "spec": { "hashedRekordV002": {
-                "data": { "algorithm": "SHA2_256", "digest": Base64::encode_string(&self.digest) },
+                "data": {
+                    "algorithm": self.body_algorithm(),
+                    "digest": Base64::encode_string(&self.digest),
+                },
                 "signature": {
                     "content": Base64::encode_string(&self.signature),
                     "verifier": self.verifier_json(),
@@ -258,7 +348,7 @@ pub fn check_body_matches_request(body: &[u8], request: &V2Request) -> Result<()
     };
     let r = &h.hashed_rekord_v0_0_2;
     let digest = Base64::decode_vec(&r.data.digest).map_err(|_| bm(Reason::DigestEncoding))?;
-    if r.data.algorithm != "SHA2_256" || digest != request.digest {
+    if r.data.algorithm != request.body_algorithm() || digest != request.digest {
         return Err(bm(Reason::MessageDigest));
     }
     if Base64::decode_vec(&r.signature.content).ok().as_deref() != Some(&request.signature[..]) {
@@ -521,7 +611,7 @@ mod tests {
         let r = &v["spec"]["hashedRekordV002"];
         let b64 = |v: &serde_json::Value| Base64::decode_vec(v.as_str().unwrap()).unwrap();
         let req = V2Request {
-            digest: b64(&r["data"]["digest"]).try_into().unwrap(),
+            digest: b64(&r["data"]["digest"]),
             signature: b64(&r["signature"]["content"]),
             verifier: V2Verifier::Certificate(b64(
                 &r["signature"]["verifier"]["x509Certificate"]["rawBytes"]
@@ -567,7 +657,9 @@ mod tests {
             (d, Reason::MessageDigest),
             (s, Reason::MessageSignatureDiffers),
             (k, Reason::LoggedKeyDiffers),
-            (kd, Reason::LoggedKeyDiffers),
+            // P-384 details name SHA-384: the logged SHA2_256 digest is
+            // not this request's.
+            (kd, Reason::MessageDigest),
         ] {
             let e = check_body_matches_request(&logged, &bad).unwrap_err();
             assert_eq!(e.check, Check::BodyMatch);
@@ -576,6 +668,49 @@ mod tests {
         // Another kind is not a v2 message entry.
         let v1 = br#"{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{"data":{"hash":{"algorithm":"sha256","value":"00"}},"signature":{"content":"AA==","publicKey":{"content":"AA=="}}}}"#;
         assert!(check_body_matches_request(v1, &req).is_err());
+    }
+
+    /// The digest's length follows keyDetails: 32, 48, 64 bytes for P-256,
+    /// P-384, P-521; the body names the hash; a 32-byte digest under P-384
+    /// details is refused whichever way it comes.
+    #[test]
+    fn digests_follow_the_key_details() {
+        let b64 = |n: usize| Base64::encode_string(&vec![7u8; n]);
+        let req = |digest: &str, details: &str| {
+            format!(
+                r#"{{"hashedRekordRequestV002":{{"digest":"{digest}","signature":{{"content":"AQ==","verifier":{{"publicKey":{{"rawBytes":"AQ=="}},"keyDetails":"{details}"}}}}}}}}"#
+            )
+        };
+        for (details, n, algorithm) in [
+            ("PKIX_ECDSA_P256_SHA_256", 32, "SHA2_256"),
+            ("PKIX_ECDSA_P384_SHA_384", 48, "SHA2_384"),
+            ("PKIX_ECDSA_P521_SHA_512", 64, "SHA2_512"),
+        ] {
+            let r = V2Request::from_json(req(&b64(n), details).as_bytes()).unwrap();
+            assert_eq!(r.hash_algorithm(), Some(algorithm));
+            let body = String::from_utf8(r.canonical_body()).unwrap();
+            assert!(
+                body.contains(&format!(r#""algorithm":"{algorithm}""#)),
+                "{body}"
+            );
+            check_body_matches_request(&r.canonical_body(), &r).unwrap();
+            for other in [32, 48, 64].into_iter().filter(|m| *m != n) {
+                let e = V2Request::from_json(req(&b64(other), details).as_bytes()).unwrap_err();
+                assert!(
+                    matches!(e, V2Error::DigestLength { want, got, .. } if want == n && got == other),
+                    "{details} {other}: {e}"
+                );
+            }
+        }
+        // A logged body naming another hash than the request's: refused.
+        let r384 =
+            V2Request::from_json(req(&b64(48), "PKIX_ECDSA_P384_SHA_384").as_bytes()).unwrap();
+        let relabelled = String::from_utf8(r384.canonical_body())
+            .unwrap()
+            .replace("SHA2_384", "SHA2_512");
+        assert!(check_body_matches_request(relabelled.as_bytes(), &r384).is_err());
+        assert_eq!(digest_with("SHA2_384", b"x").unwrap().len(), 48);
+        assert_eq!(digest_with("SHA3_256", b"x"), None);
     }
 
     #[test]

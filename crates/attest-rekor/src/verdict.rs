@@ -94,12 +94,13 @@ impl SignerPolicy {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Artifact {
     sha256: Option<[u8; 32]>,
+    sha384: Option<[u8; 48]>,
     sha512: Option<[u8; 64]>,
 }
 
 /// Why an artifact digest could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not sha256: + 64 or sha512: + 128 hex digits")]
+#[error("{0:?} is not sha256: + 64, sha384: + 96 or sha512: + 128 hex digits")]
 pub struct ArtifactDigestError(pub String);
 
 impl Artifact {
@@ -108,6 +109,7 @@ impl Artifact {
     pub fn of_bytes(bytes: &[u8]) -> Self {
         Self {
             sha256: Some(Sha256::digest(bytes).into()),
+            sha384: Some(sha2::Sha384::digest(bytes).into()),
             sha512: Some(sha2::Sha512::digest(bytes).into()),
         }
     }
@@ -117,11 +119,13 @@ impl Artifact {
     pub const fn sha256_digest(digest: [u8; 32]) -> Self {
         Self {
             sha256: Some(digest),
+            sha384: None,
             sha512: None,
         }
     }
 
-    /// Parses `sha256:` + 64 or `sha512:` + 128 hex digits (either case).
+    /// Parses `sha256:` + 64, `sha384:` + 96 or `sha512:` + 128 hex digits
+    /// (either case).
     ///
     /// # Errors
     /// [`ArtifactDigestError`].
@@ -134,6 +138,17 @@ impl Artifact {
             }
             return Ok(Self::sha256_digest(out));
         }
+        if let Some(hex) = s.strip_prefix("sha384:") {
+            let mut out = [0u8; 48];
+            if hex.len() != 96 || base16ct::mixed::decode(hex, &mut out).is_err() {
+                return Err(err());
+            }
+            return Ok(Self {
+                sha256: None,
+                sha384: Some(out),
+                sha512: None,
+            });
+        }
         let hex = s.strip_prefix("sha512:").ok_or_else(err)?;
         let mut out = [0u8; 64];
         if hex.len() != 128 || base16ct::mixed::decode(hex, &mut out).is_err() {
@@ -141,8 +156,27 @@ impl Artifact {
         }
         Ok(Self {
             sha256: None,
+            sha384: None,
             sha512: Some(out),
         })
+    }
+
+    /// The SHA-384, when known.
+    #[must_use]
+    pub const fn sha384(&self) -> Option<&[u8; 48]> {
+        self.sha384.as_ref()
+    }
+
+    /// The digest with a protobuf `HashAlgorithm` (`SHA2_256`, `SHA2_384`,
+    /// `SHA2_512`), when known.
+    #[must_use]
+    pub fn digest_for(&self, algorithm: &str) -> Option<&[u8]> {
+        match algorithm {
+            "SHA2_256" => self.sha256.as_ref().map(|d| &d[..]),
+            "SHA2_384" => self.sha384.as_ref().map(|d| &d[..]),
+            "SHA2_512" => self.sha512.as_ref().map(|d| &d[..]),
+            _ => None,
+        }
     }
 
     /// The SHA-256, when known.
@@ -166,7 +200,32 @@ impl Artifact {
             })
         };
         eq("sha256", self.sha256.as_ref().map(|d| &d[..]))
+            || eq("sha384", self.sha384.as_ref().map(|d| &d[..]))
             || eq("sha512", self.sha512.as_ref().map(|d| &d[..]))
+    }
+}
+
+/// The hash a logged `hashedrekord` body names for its digest, as a
+/// protobuf `HashAlgorithm` name: 0.0.2's `data.algorithm`, 0.0.1's
+/// lower-case name mapped; `SHA2_256` when the body names none we know
+/// (the body check then fails on its own).
+fn logged_digest_algorithm(entry: &TlogEntry) -> &'static str {
+    let body = Base64::decode_vec(&entry.canonicalized_body)
+        .ok()
+        .and_then(|b| EntryBody::parse(&b).ok());
+    let name = match &body {
+        Some(EntryBody::HashedRekordV002(h)) => h.hashed_rekord_v0_0_2.data.algorithm.as_str(),
+        Some(EntryBody::HashedRekordV001(h)) => match h.data.hash.algorithm.as_str() {
+            "sha384" => "SHA2_384",
+            "sha512" => "SHA2_512",
+            _ => "SHA2_256",
+        },
+        _ => "SHA2_256",
+    };
+    match name {
+        "SHA2_384" => "SHA2_384",
+        "SHA2_512" => "SHA2_512",
+        _ => "SHA2_256",
     }
 }
 
@@ -418,17 +477,23 @@ fn bundle_run(
     let content = match (bundle.envelope(), &bundle.message_signature) {
         (Ok(Some(env)), None) => Ok(Content::Envelope(env)),
         (Ok(None), Some(m)) => {
-            // No digest in the bundle: the named artifact's SHA-256 is the
-            // message digest (and with no artifact there is none: a failure).
+            // No digest in the bundle: the named artifact's digest is the
+            // message digest (and with no artifact there is none: a
+            // failure), with the hash the logged body names (SHA-256 by
+            // default; a P-384 signer's Rekor v2 entry names SHA2_384). The
+            // body, the signature and the trusted key then bind it.
             let digest = match &m.message_digest {
                 Some(d) => Base64::decode_vec(&d.digest)
                     .map(|v| (v, d.algorithm.clone(), false))
                     .map_err(|_| fail(Check::Signature, Reason::MessageEncoding)),
-                None => artifact
-                    .as_ref()
-                    .and_then(Artifact::sha256)
-                    .map(|a| (a.to_vec(), "SHA2_256".to_owned(), true))
-                    .ok_or(fail(Check::Artifact, Reason::ArtifactDigest)),
+                None => {
+                    let algorithm = logged_digest_algorithm(entry);
+                    artifact
+                        .as_ref()
+                        .and_then(|a| a.digest_for(algorithm))
+                        .map(|a| (a.to_vec(), algorithm.to_owned(), true))
+                        .ok_or(fail(Check::Artifact, Reason::ArtifactDigest))
+                }
             };
             match (digest, Base64::decode_vec(&m.signature)) {
                 (Ok((digest, algorithm, from_artifact)), Ok(signature)) => Ok(Content::Message {
@@ -1133,11 +1198,11 @@ fn run(
             let mut body_ok = false;
             if let Some(body) = body {
                 let res = body.and_then(|b| match &sig {
-                    Ok(k) => check_body_matches_message(&b, digest, signature, k),
+                    Ok(k) => check_body_matches_message(&b, algorithm, digest, signature, k),
                     // Without a trusted signer the logged key has nothing to
                     // equal; digest and signature are still compared.
                     Err(_) => match crate::verify::logged_key(&b) {
-                        Some(k) => check_body_matches_message(&b, digest, signature, &k),
+                        Some(k) => check_body_matches_message(&b, algorithm, digest, signature, &k),
                         None => Err(fail(Check::BodyMatch, Reason::LoggedVerifierKey)),
                     },
                 });
@@ -1154,7 +1219,7 @@ fn run(
                 // The digest is the artifact's own: the artifact is
                 // established only by the logged body and the signature.
                 Err(fail(Check::Artifact, Reason::ArtifactDigest))
-            } else if algorithm != "SHA2_256" {
+            } else if !matches!(algorithm.as_str(), "SHA2_256" | "SHA2_384" | "SHA2_512") {
                 Err(fail(
                     Check::Artifact,
                     Reason::DigestAlgorithm(algorithm.clone()),
@@ -1162,8 +1227,8 @@ fn run(
             } else if input
                 .artifact
                 .as_ref()
-                .and_then(Artifact::sha256)
-                .is_none_or(|a| a[..] != digest[..])
+                .and_then(|a| a.digest_for(algorithm))
+                .is_none_or(|a| a != &digest[..])
             {
                 Err(fail(Check::Artifact, Reason::ArtifactDigest))
             } else {
@@ -1243,4 +1308,39 @@ fn signer_valid(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn artifacts_know_their_sha256_sha384_and_sha512() {
+        let a = Artifact::of_bytes(b"artifact");
+        assert_eq!(
+            a.digest_for("SHA2_384"),
+            Some(&sha2::Sha384::digest(b"artifact")[..])
+        );
+        assert_eq!(a.digest_for("SHA2_256").map(<[u8]>::len), Some(32));
+        assert_eq!(a.digest_for("SHA2_512").map(<[u8]>::len), Some(64));
+        assert_eq!(a.digest_for("SHA3_256"), None);
+        let hex = base16ct::lower::encode_string(&sha2::Sha384::digest(b"artifact"));
+        let parsed = Artifact::parse_digest(&format!("sha384:{hex}")).unwrap();
+        assert_eq!(parsed.sha384(), a.sha384());
+        assert_eq!(parsed.digest_for("SHA2_256"), None);
+        for bad in [
+            format!("sha384:{}", &hex[..94]),
+            format!("sha384:{hex}00"),
+            format!("sha384:{}", "zz".repeat(48)),
+        ] {
+            assert!(Artifact::parse_digest(&bad).is_err(), "{bad}");
+        }
+        // An in-toto subject named by its sha384.
+        let mut subject = std::collections::BTreeMap::new();
+        subject.insert("sha384".to_owned(), hex.to_uppercase());
+        assert!(a.named_by(&subject));
+        subject.insert("sha384".to_owned(), "00".repeat(48));
+        assert!(!a.named_by(&subject));
+    }
 }

@@ -541,7 +541,9 @@ pub(crate) fn body_matches_envelope(
             let r = &h.hashed_rekord_v0_0_2;
             let digest =
                 Base64::decode_vec(&r.data.digest).map_err(|_| bm(Reason::DigestEncoding))?;
-            if r.data.algorithm != "SHA2_256" || digest != Sha256::digest(&pae).as_slice() {
+            // The PAE's digest with the hash the entry names (the log
+            // checked the key signs with it).
+            if crate::v2::digest_with(&r.data.algorithm, &pae).as_deref() != Some(&digest[..]) {
                 return Err(bm(Reason::PaeDigest));
             }
             let sig = Base64::decode_vec(&r.signature.content)
@@ -565,13 +567,15 @@ fn same_signatures(logged: &[Vec<u8>], envelope: &[&[u8]]) -> Result<(), Reason>
 }
 
 /// The logged `hashedrekord` body (0.0.1, or Rekor v2's 0.0.2) is the one
-/// for this message signature: the same SHA-256 digest, the same signature,
+/// for this message signature: the same digest with the same hash
+/// (`algorithm`: `SHA2_256`, `SHA2_384`, `SHA2_512`), the same signature,
 /// and a logged key (or certificate's key) equal to `signer`.
 ///
 /// # Errors
 /// [`Check::BodyMatch`].
 pub fn check_body_matches_message(
     body: &EntryBody,
+    algorithm: &str,
     digest: &[u8],
     signature: &[u8],
     signer: &PublicKey,
@@ -579,7 +583,10 @@ pub fn check_body_matches_message(
     let bm = |r: Reason| fail(Check::BodyMatch, r);
     let (same_digest, logged_sig) = match body {
         EntryBody::HashedRekordV001(h) => (
-            h.data.hash.algorithm == "sha256"
+            // 0.0.1 names the hash in lower case: sha256, sha384, sha512.
+            algorithm
+                .strip_prefix("SHA2_")
+                .is_some_and(|bits| h.data.hash.algorithm == format!("sha{bits}"))
                 && h.data.hash.value == base16ct::lower::encode_string(digest),
             &h.signature.content,
         ),
@@ -588,7 +595,7 @@ pub fn check_body_matches_message(
             let logged =
                 Base64::decode_vec(&r.data.digest).map_err(|_| bm(Reason::DigestEncoding))?;
             (
-                r.data.algorithm == "SHA2_256" && logged == digest,
+                r.data.algorithm == algorithm && logged == digest,
                 &r.signature.content,
             )
         }

@@ -29,7 +29,16 @@ for b in message dsse; do
     "$bin" verify-bundle --bundle "$work/out/$b.sigstore.json" --key "$work/out/signer.pem" \
         --trusted-root "$root" "$work/out/artifact.txt"
     echo "== attestlog verify-bundle: sigstore-python's $b bundle verified"
+    "$bin" verify-bundle --bundle "$work/out/${b}384.sigstore.json" --key "$work/out/signer384.pem" \
+        --trusted-root "$root" "$work/out/artifact.txt"
+    echo "== attestlog verify-bundle: sigstore-python's P-384 $b bundle (SHA-384) verified"
 done
+# The P-384 bundle under the P-256 key is refused.
+if "$bin" verify-bundle --bundle "$work/out/message384.sigstore.json" --key "$work/out/signer.pem" \
+    --trusted-root "$root" "$work/out/artifact.txt" 2>/dev/null; then
+    echo "verify-bundle accepted a P-384 bundle under another key" >&2
+    exit 1
+fi
 # Another artifact is refused.
 echo other > "$work/out/other.txt"
 if "$bin" verify-bundle --bundle "$work/out/message.sigstore.json" --key "$work/out/signer.pem" \

@@ -35,28 +35,40 @@ from sigstore._internal.trust import KeyringPurpose
 from sigstore.hashes import Hashed
 from sigstore.models import Bundle, TrustedRoot
 from sigstore_models.common.v1 import HashAlgorithm, MessageSignature
+from sigstore_models.intoto import Envelope as _Envelope
+from sigstore_models.intoto import Signature as _Signature
 
 url, tsa_url, root_path, out = sys.argv[1:5]
 out = Path(out)
 
-key = ec.generate_private_key(ec.SECP256R1())
 name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sigstore-python interop")])
 now = datetime.datetime.now(datetime.timezone.utc)
-cert = (
-    x509.CertificateBuilder()
-    .subject_name(name)
-    .issuer_name(name)
-    .public_key(key.public_key())
-    .serial_number(x509.random_serial_number())
-    .not_valid_before(now - datetime.timedelta(minutes=5))
-    .not_valid_after(now + datetime.timedelta(days=1))
-    .sign(key, hashes.SHA256())
-)
-(out / "signer.pem").write_bytes(
-    key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+
+
+def self_signed(key, hash_alg):
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hash_alg)
     )
-)
+
+
+def write_public(key, path):
+    path.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+
+
+key = ec.generate_private_key(ec.SECP256R1())
+cert = self_signed(key, hashes.SHA256())
+write_public(key, out / "signer.pem")
 
 root = TrustedRoot.from_file(root_path)
 keyring = root.rekor_keyring(KeyringPurpose.VERIFY)
@@ -110,6 +122,50 @@ checked(entry, "DSSE envelope")
 ts = stamped(envelope.signature, "DSSE envelope")
 bundle = Bundle._from_parts(cert, envelope, entry, [ts])
 (out / "dsse.sigstore.json").write_text(bundle.to_json())
+
+# P-384: sigstore-python's client sends the artifact's SHA-384 digest with
+# keyDetails PKIX_ECDSA_P384_SHA_384 (the hash follows the key); the DSSE
+# envelope is signed with ECDSA-SHA-384 (sigstore-python's own DSSE signer
+# always uses SHA-256) and logged with the SHA-384 of its PAE.
+key384 = ec.generate_private_key(ec.SECP384R1())
+cert384 = self_signed(key384, hashes.SHA384())
+write_public(key384, out / "signer384.pem")
+signature = key384.sign(artifact, ec.ECDSA(hashes.SHA384()))
+hashed = Hashed(algorithm=HashAlgorithm.SHA2_384, digest=hashlib.sha384(artifact).digest())
+entry = rekor.create_entry(RekorV2Client._build_hashed_rekord_request(hashed, signature, cert384))
+checked(entry, "P-384 message signature (SHA-384 digest)")
+ts = stamped(signature, "P-384 message signature")
+bundle = Bundle._from_parts(
+    cert384, MessageSignature(signature=base64.b64encode(signature)), entry, [ts]
+)
+(out / "message384.sigstore.json").write_text(bundle.to_json())
+pae = stmt._pae()
+envelope = dsse.Envelope(
+    _Envelope(
+        payload=base64.b64encode(stmt._contents),
+        payload_type=dsse.Envelope._TYPE,
+        signatures=[_Signature(sig=base64.b64encode(key384.sign(pae, ec.ECDSA(hashes.SHA384()))))],
+    )
+)
+entry = rekor.create_entry(RekorV2Client._build_dsse_request(envelope, cert384))
+checked(entry, "P-384 DSSE envelope (SHA-384 of the PAE)")
+ts = stamped(envelope.signature, "P-384 DSSE envelope")
+bundle = Bundle._from_parts(cert384, envelope, entry, [ts])
+(out / "dsse384.sigstore.json").write_text(bundle.to_json())
+
+# A P-384 key with a SHA-256 digest (keyDetails say SHA-384) is refused.
+try:
+    bad = Hashed(algorithm=HashAlgorithm.SHA2_256, digest=hashlib.sha256(artifact).digest())
+    rekor.create_entry(
+        RekorV2Client._build_hashed_rekord_request(
+            bad, key384.sign(artifact, ec.ECDSA(hashes.SHA256())), cert384
+        )
+    )
+    raise SystemExit("the log accepted a SHA-256 digest under P-384 keyDetails")
+except SystemExit:
+    raise
+except Exception as e:  # noqa: BLE001 - the refusal is the expected outcome
+    print(f"== a SHA-256 digest under a P-384 key is refused by the log: {type(e).__name__}")
 
 # A checkpoint signed by another key is refused by sigstore-python too.
 bad = entry._inner.inclusion_proof.checkpoint.envelope.replace("\n\u2014 ", "\n\u2014 x", 1)

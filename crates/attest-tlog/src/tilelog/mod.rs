@@ -755,7 +755,10 @@ impl TileLog {
                     .into(),
             ));
         }
-        if !key.verifies_prehashed_sha256(&req.digest, &req.signature) {
+        // The digest's length was checked against keyDetails when the
+        // request was read, and keyDetails against the key just above: the
+        // signature is checked over a digest of the key's own hash.
+        if !key.verifies_prehashed(&req.digest, &req.signature) {
             return Err(bad("the signature does not verify over the digest".into()));
         }
         let body = req.canonical_body();

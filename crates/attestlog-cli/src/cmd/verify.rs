@@ -145,7 +145,7 @@ impl SignerArgs {
 }
 
 /// `FILE_OR_DIGEST`: a path on disk is read and hashed; otherwise a
-/// `sha256:`/`sha512:` digest.
+/// `sha256:`/`sha384:`/`sha512:` digest.
 pub(crate) fn parse_artifact(arg: &str) -> Result<Artifact, Failure> {
     let path = Path::new(arg);
     if path.exists() {
