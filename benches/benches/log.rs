@@ -10,6 +10,8 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)] // bench code
 
+mod load;
+
 use std::hint::black_box;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -20,7 +22,7 @@ use attest_dsse::{Algorithm, Envelope, SigningKey};
 use attest_merkle::MerkleTree;
 use attest_rekor::ProposedEntry;
 use attest_tlog::{LocalLog, LogOptions, serve};
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group};
 use http::Request;
 use rekor_client::{RekorClient, RetryPolicy, Transport, UreqTransport};
 
@@ -605,5 +607,21 @@ fn bench_pipeline(c: &mut Criterion) {
     server2.shutdown();
 }
 
-criterion_group!(benches, bench_publish, bench_read, bench_v2, bench_pipeline);
-criterion_main!(benches);
+criterion_group!(
+    benches,
+    load::bench_http_load,
+    bench_publish,
+    bench_read,
+    bench_v2,
+    bench_pipeline
+);
+
+fn main() {
+    // The load generator's server runs as this executable in another
+    // process (see `load`).
+    if load::serve_if_asked() {
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

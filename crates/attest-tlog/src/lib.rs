@@ -31,7 +31,7 @@ use attest_rekor::{EntryId, LogId, NoteVerifier, SignedNote, TrustedLog};
 
 pub use check::{CheckReport, RepairReport, check, repair};
 #[cfg(feature = "object-store")]
-pub use objstore::ObjectTileStore;
+pub use objstore::{LEASE, ObjectTileStore};
 #[cfg(feature = "http")]
 pub use server::{
     Blocking, HEAD_DEADLINE, Handler, IN_FLIGHT_BODY_BYTES, MAX_HEAD, MAX_IN_FLIGHT_REQUESTS,
@@ -39,9 +39,9 @@ pub use server::{
 };
 pub use storage::{Damage, OutOfRange, StorageError};
 pub use tilelog::{
-    DirStore, Integrated, MAX_ENTRY_BYTES, PUBLIC_DIR, Pending, TileDamage, TileLog, TileLogCheck,
-    TileLogError, TileLogOptions, TileLogRepair, TileStore, c2sp_log_id, check_tile_log,
-    check_tile_log_in, repair_tile_log, repair_tile_log_in,
+    ClaimError, DirStore, Integrated, MAX_ENTRY_BYTES, PUBLIC_DIR, Pending, TileDamage, TileLog,
+    TileLogCheck, TileLogError, TileLogOptions, TileLogRepair, TileStore, c2sp_log_id,
+    check_tile_log, check_tile_log_in, repair_tile_log, repair_tile_log_in,
 };
 pub use tsa::{CERTCHAIN_PATH, TIMESTAMP_PATH, TsaService, TsaServiceError};
 

@@ -449,3 +449,24 @@ fn a_directory_that_is_not_a_new_log_is_not_made_one() {
         Err(TileLogError::Damaged(TileDamage::NoJournal { .. }))
     ));
 }
+
+#[test]
+fn two_logs_on_one_public_directory_are_fenced() {
+    // Two state directories, one public directory: the second sequencer
+    // is refused before it reads or writes anything.
+    let public = TempDir::created("tilelog-fence-public");
+    let (a, b) = (
+        TempDir::new("tilelog-fence-a"),
+        TempDir::new("tilelog-fence-b"),
+    );
+    let store = || std::sync::Arc::new(attest_tlog::DirStore::new(public.path()));
+    let first = TileLog::open_in(a.path(), store(), log_key(1), TileLogOptions::default()).unwrap();
+    first.append(b"one".to_vec()).unwrap();
+    assert!(matches!(
+        TileLog::open_in(b.path(), store(), log_key(1), TileLogOptions::default()),
+        Err(TileLogError::Fenced(attest_tlog::ClaimError::Held(_)))
+    ));
+    // Nothing of the second was written: the first goes on.
+    assert!(!b.path().join("tilelog.json").exists());
+    assert_eq!(first.append(b"two".to_vec()).unwrap().index, 1);
+}

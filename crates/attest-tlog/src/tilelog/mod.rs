@@ -38,7 +38,7 @@ mod recover;
 mod store;
 
 pub use recover::TileDamage;
-pub use store::{DirStore, TileStore};
+pub use store::{ClaimError, DirStore, TileStore};
 
 use journal::{JOURNAL, Journal};
 use recover::{Meta, tile_bytes};
@@ -142,6 +142,10 @@ pub enum TileLogError {
     /// damaged: the log refuses to open rather than forget or fork.
     #[error("the tile log is damaged: {0}")]
     Damaged(TileDamage),
+    /// Another sequencer holds (or took over) the log's public store: two
+    /// sequencers on one store would fork the log.
+    #[error("the tile log is fenced off: {0}")]
+    Fenced(ClaimError),
     /// An entry longer than an entry bundle can hold
     /// ([`MAX_ENTRY_BYTES`]).
     #[error("an entry of {0} bytes is longer than a tile log entry may be (65535)")]
@@ -182,6 +186,8 @@ struct Job {
 
 struct Sequencer {
     store: Arc<dyn TileStore>,
+    /// The id this sequencer claimed the store with.
+    owner: String,
     journal: Journal,
     /// The log's directory (for `published`).
     dir: PathBuf,
@@ -274,6 +280,11 @@ impl Sequencer {
         let note = SignedNote::sign(&text, &self.name, self.key_id, &self.key)
             .map_err(|e| format!("sign the checkpoint: {e}"))?
             .to_text();
+        // Still ours? (A sequencer whose store was taken over stops here,
+        // before it journals or writes anything.)
+        self.store
+            .check_claim(&self.owner)
+            .map_err(|e| format!("fenced: {e}"))?;
         // The journal first: once it is synced the batch is the log's.
         let record = journal::encode(old, &bodies, &note).map_err(|e| e.to_string())?;
         self.journal
@@ -504,16 +515,24 @@ impl TileLog {
             },
         })?;
         let name = options.name.clone();
-        let meta = match recover::read_meta(dir)? {
-            Some(meta) => {
-                if meta.name != name || meta.public != public_key {
-                    return Err(TileLogError::OtherLog(format!(
-                        "tilelog.json names {} with another key or name than {name}",
-                        meta.name
-                    )));
-                }
-                meta
-            }
+        let found = recover::read_meta(dir)?;
+        if let Some(meta) = &found
+            && (meta.name != name || meta.public != public_key)
+        {
+            return Err(TileLogError::OtherLog(format!(
+                "tilelog.json names {} with another key or name than {name}",
+                meta.name
+            )));
+        }
+        // Claim the public store first: of two sequencers opening one
+        // store, the loser stops here, before it reads or writes anything.
+        let sequencer = match &found {
+            Some(meta) => meta.sequencer.clone(),
+            None => recover::new_sequencer_id()?,
+        };
+        public.claim(&sequencer).map_err(TileLogError::Fenced)?;
+        let meta = match found {
+            Some(meta) => meta,
             None => {
                 // A new log: nothing of an old one may be anywhere.
                 if dir.join(JOURNAL).exists() || !is_empty(public.as_ref())? {
@@ -527,6 +546,7 @@ impl TileLog {
                     name: name.clone(),
                     public: public_key.clone(),
                     created: attest_dsse::Timestamp::now(),
+                    sequencer,
                 };
                 recover::write_meta(dir, &meta)?;
                 meta
@@ -585,6 +605,7 @@ impl TileLog {
         let head = Arc::new(RwLock::new(scan.checkpoint.clone()));
         let mut seq = Sequencer {
             store: public.clone(),
+            owner: meta.sequencer.clone(),
             journal,
             dir: dir.to_owned(),
             key,

@@ -143,6 +143,18 @@ pub(crate) struct Meta {
     pub name: String,
     pub public: PublicKey,
     pub created: attest_dsse::Timestamp,
+    /// This log's sequencer id: how it claims its public store.
+    pub sequencer: String,
+}
+
+/// A new random sequencer id (128 bits, hex).
+pub(crate) fn new_sequencer_id() -> Result<String, TileLogError> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).map_err(|e| TileLogError::Io {
+        context: "make a sequencer id".into(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    Ok(base16ct::lower::encode_string(&b))
 }
 
 /// Reads `tilelog.json` from `dir`; `Ok(None)` when there is none.
@@ -166,10 +178,16 @@ pub(crate) fn read_meta(dir: &Path) -> Result<Option<Meta>, TileLogError> {
         .as_str()
         .and_then(|t| attest_dsse::Timestamp::parse_rfc3339(t).ok())
         .ok_or_else(|| bad("no creation time"))?;
+    let sequencer = v["sequencer"]
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| bad("no sequencer id"))?
+        .to_owned();
     Ok(Some(Meta {
         name,
         public,
         created,
+        sequencer,
     }))
 }
 
@@ -180,6 +198,7 @@ pub(crate) fn write_meta(dir: &Path, meta: &Meta) -> Result<(), TileLogError> {
         "name": meta.name,
         "publicKey": meta.public.to_pem(),
         "created": meta.created.to_string(),
+        "sequencer": meta.sequencer,
     });
     let bytes = serde_json::to_vec_pretty(&v).unwrap_or_default();
     super::DirStore::new(dir)

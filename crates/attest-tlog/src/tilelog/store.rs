@@ -50,20 +50,65 @@ pub trait TileStore: Send + Sync + 'static {
     /// # Errors
     /// The store's I/O error.
     fn delete(&self, path: &str) -> io::Result<()>;
+
+    /// Claims the store's writes for the sequencer `owner` (a log's own
+    /// id, kept beside its journal), when the log opens: two sequencers
+    /// writing one store would fork the log. A store already claimed by
+    /// another owner refuses ([`ClaimError::Held`]); the same owner claims
+    /// it again after a restart.
+    ///
+    /// # Errors
+    /// [`ClaimError`].
+    fn claim(&self, owner: &str) -> Result<(), ClaimError>;
+
+    /// Before each batch's writes: whether `owner` still holds the claim
+    /// ([`ClaimError::Lost`] if another sequencer took it over). The
+    /// default is for claims that last as long as the process (a lock).
+    ///
+    /// # Errors
+    /// [`ClaimError`].
+    fn check_claim(&self, owner: &str) -> Result<(), ClaimError> {
+        let _ = owner;
+        Ok(())
+    }
+}
+
+/// Why a sequencer may not write a store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClaimError {
+    /// Another sequencer holds the store.
+    #[error("another sequencer ({0}) holds this log's store")]
+    Held(String),
+    /// The claim was taken over since it was made.
+    #[error("another sequencer took this log's store over")]
+    Lost,
+    /// The store failed.
+    #[error("claiming the store: {0}")]
+    Io(#[from] io::Error),
 }
 
 /// A [`TileStore`] on the local file system: each file written to a
 /// temporary name, synced, renamed into place, and its directory synced.
+/// Claimed with an OS file lock on `.sequencer.lock` in the directory,
+/// held while the store (or a clone) lives.
 #[derive(Debug, Clone)]
 pub struct DirStore {
     root: PathBuf,
+    lock: std::sync::Arc<std::sync::Mutex<Option<std::fs::File>>>,
 }
+
+/// The lock file a claimed [`DirStore`] holds.
+const DIR_CLAIM: &str = ".sequencer.lock";
 
 impl DirStore {
     /// Files under `root`.
     #[must_use]
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self {
+            root: root.into(),
+            lock: std::sync::Arc::default(),
+        }
     }
 
     /// The directory the files are in (serve it as the log's read URL).
@@ -169,6 +214,34 @@ impl TileStore for DirStore {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(e),
+        }
+    }
+
+    fn claim(&self, owner: &str) -> Result<(), ClaimError> {
+        let mut held = self
+            .lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if held.is_some() {
+            return Ok(());
+        }
+        std::fs::create_dir_all(&self.root)?;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(self.root.join(DIR_CLAIM))?;
+        match file.try_lock() {
+            Ok(()) => {
+                let _ = owner; // the lock names no owner: the OS knows it
+                *held = Some(file);
+                Ok(())
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                Err(ClaimError::Held("another process".into()))
+            }
+            Err(std::fs::TryLockError::Error(e)) => Err(ClaimError::Io(e)),
         }
     }
 }
