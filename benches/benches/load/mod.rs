@@ -328,9 +328,17 @@ pub(crate) fn bench_http_load(_c: &mut criterion::Criterion) {
     // Enough distinct requests for the fastest row (~10k/s × 6 s).
     let per_row = 80_000;
     let mut rows = Vec::new();
+    // `ATTESTLOG_BENCH_HTTP_ROWS=v2:1,v1:64` runs only those rows.
+    let only = std::env::var("ATTESTLOG_BENCH_HTTP_ROWS").ok();
     for (i, in_flight) in CONCURRENCY.into_iter().enumerate() {
-        let n = if in_flight == 1 { 4_000 } else { per_row };
+        let n = if in_flight == 1 { 12_000 } else { per_row };
         for api in ["v2", "v1"] {
+            if only
+                .as_deref()
+                .is_some_and(|o| !o.split(',').any(|r| r == format!("{api}:{in_flight}")))
+            {
+                continue;
+            }
             let pool = if api == "v2" {
                 v2_pool(n, i as u64)
             } else {

@@ -898,7 +898,7 @@ impl Tail {
 /// Positional reads and writes, portably: `FileExt` on Unix, `seek_read` /
 /// `seek_write` on Windows (which move the file cursor; the log never uses
 /// the cursor of these files, so that is harmless there).
-trait Positional {
+pub(crate) trait Positional {
     fn pread_exact(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()>;
     fn pwrite_all(&self, buf: &[u8], offset: u64) -> std::io::Result<()>;
 }

@@ -86,6 +86,12 @@ pub struct TileLogOptions {
     /// Rekor v2); 0 turns deduplication off. About 20 bytes of memory an
     /// entry in the window.
     pub dedup_window: u64,
+    /// Whether [`TileLog::open`] syncs each public file (tiles, bundles,
+    /// checkpoint) before answering, besides the journal. Off by default:
+    /// the journal alone makes every answered entry durable, a process
+    /// crash loses no public file, and after a power failure the log
+    /// refuses to open until `log repair` rewrites them from the journal.
+    pub sync_public_files: bool,
 }
 
 impl Default for TileLogOptions {
@@ -95,6 +101,7 @@ impl Default for TileLogOptions {
             max_batch: 8192,
             max_body_bytes: 1 << 20,
             dedup_window: 1 << 20,
+            sync_public_files: false,
         }
     }
 }
@@ -104,6 +111,14 @@ impl TileLogOptions {
     #[must_use]
     pub fn with_name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
+        self
+    }
+
+    /// Sync every public file too (see
+    /// [`sync_public_files`](Self::sync_public_files)).
+    #[must_use]
+    pub fn with_synced_public_files(mut self, sync: bool) -> Self {
+        self.sync_public_files = sync;
         self
     }
 
@@ -189,8 +204,8 @@ struct Sequencer {
     /// The id this sequencer claimed the store with.
     owner: String,
     journal: Journal,
-    /// The log's directory (for `published`).
-    dir: PathBuf,
+    /// The log's `published` marker.
+    published: recover::PublishedMarker,
     key: SigningKey,
     name: String,
     key_id: [u8; 4],
@@ -295,7 +310,9 @@ impl Sequencer {
             .put_all(&files)
             .map_err(|e| format!("write tiles: {e}"))?;
         self.put("checkpoint", note.as_bytes())?;
-        recover::write_published(&self.dir, new).map_err(|e| format!("write published: {e}"))?;
+        self.published
+            .set(new)
+            .map_err(|e| format!("write published: {e}"))?;
         // Only now that a published checkpoint names the full tiles. A
         // failure leaves garbage, not damage: opening collects it.
         for paths in garbage {
@@ -403,8 +420,13 @@ impl Sequencer {
     }
 }
 
+/// Distinct verifier keys kept parsed.
+const KEY_CACHE: usize = 1024;
+
 struct Inner {
     store: Arc<dyn TileStore>,
+    /// Verifier keys by their DER (SPKI or certificate).
+    keys: Mutex<HashMap<Vec<u8>, PublicKey>>,
     public: PublicKey,
     name: String,
     log_id: LogId,
@@ -481,12 +503,13 @@ impl TileLog {
         key: SigningKey,
         options: TileLogOptions,
     ) -> Result<Self, TileLogError> {
-        Self::open_in(
-            dir,
-            Arc::new(DirStore::new(dir.join(PUBLIC_DIR))),
-            key,
-            options,
-        )
+        let store = DirStore::new(dir.join(PUBLIC_DIR));
+        let store = if options.sync_public_files {
+            store
+        } else {
+            store.without_sync()
+        };
+        Self::open_in(dir, Arc::new(store), key, options)
     }
 
     /// Opens (or creates) the tile log whose journal and identity are in
@@ -607,7 +630,7 @@ impl TileLog {
             store: public.clone(),
             owner: meta.sequencer.clone(),
             journal,
-            dir: dir.to_owned(),
+            published: recover::PublishedMarker::open(dir).map_err(io_err("open published"))?,
             key,
             name: name.clone(),
             key_id: verifier.key_id(),
@@ -631,6 +654,7 @@ impl TileLog {
         Ok(Self {
             inner: Arc::new(Inner {
                 store: public,
+                keys: Mutex::new(HashMap::new()),
                 log_id: c2sp_log_id(&name, &public_key),
                 public: public_key,
                 name,
@@ -760,12 +784,7 @@ impl TileLog {
     pub fn create(&self, request_json: &[u8]) -> Result<Vec<u8>, (StatusCode, String)> {
         let bad = |m: String| (StatusCode::BAD_REQUEST, m);
         let req = V2Request::from_json(request_json).map_err(|e| bad(e.to_string()))?;
-        let key = match &req.verifier {
-            V2Verifier::PublicKey(spki) => PublicKey::from_spki_der(spki)
-                .map_err(|e| bad(format!("verifier public key: {e}")))?,
-            V2Verifier::Certificate(der) => attest_rekor::x509::certificate_public_key(der)
-                .map_err(|e| bad(format!("verifier certificate: {e}")))?,
-        };
+        let key = self.verifier_key(&req.verifier).map_err(bad)?;
         let alg = algorithm_of(&req.key_details).map_err(|e| bad(e.to_string()))?;
         if alg != key.algorithm() {
             return Err(bad("keyDetails does not match the verifier's key".into()));
@@ -798,6 +817,38 @@ impl TileLog {
             ));
         }
         Ok(self.entry_json(&body, &done))
+    }
+
+    /// The verifier's public key, parsed once per distinct verifier among
+    /// the recent ones: a service signing with one key has its key (and its
+    /// precomputed verification tables, built after a few uses) reused
+    /// rather than parsed and set up again for every entry.
+    fn verifier_key(&self, verifier: &V2Verifier) -> Result<PublicKey, String> {
+        let raw = match verifier {
+            V2Verifier::PublicKey(d) | V2Verifier::Certificate(d) => d,
+        };
+        let mut cache = self
+            .inner
+            .keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(k) = cache.get(raw) {
+            return Ok(k.clone());
+        }
+        let key = match verifier {
+            V2Verifier::PublicKey(spki) => {
+                PublicKey::from_spki_der(spki).map_err(|e| format!("verifier public key: {e}"))?
+            }
+            V2Verifier::Certificate(der) => attest_rekor::x509::certificate_public_key(der)
+                .map_err(|e| format!("verifier certificate: {e}"))?,
+        };
+        // Bounded: forget them all when full (keyless signing brings a new
+        // key per certificate; those never repeat).
+        if cache.len() >= KEY_CACHE {
+            cache.clear();
+        }
+        cache.insert(raw.clone(), key.clone());
+        Ok(key)
     }
 
     /// The `TransparencyLogEntry` JSON of an integrated body.

@@ -89,12 +89,14 @@ pub enum ClaimError {
 }
 
 /// A [`TileStore`] on the local file system: each file written to a
-/// temporary name, synced, renamed into place, and its directory synced.
+/// temporary name, synced, renamed into place, and its directory synced
+/// (or, [`without_sync`](Self::without_sync), written and renamed only).
 /// Claimed with an OS file lock on `.sequencer.lock` in the directory,
 /// held while the store (or a clone) lives.
 #[derive(Debug, Clone)]
 pub struct DirStore {
     root: PathBuf,
+    sync: bool,
     lock: std::sync::Arc<std::sync::Mutex<Option<std::fs::File>>>,
 }
 
@@ -107,8 +109,21 @@ impl DirStore {
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self {
             root: root.into(),
+            sync: true,
             lock: std::sync::Arc::default(),
         }
+    }
+
+    /// The same store writing files atomically (temporary name, rename)
+    /// but not syncing them: a process crash loses nothing (the kernel
+    /// has the files), a power failure may lose the latest files. A tile
+    /// log's journal is synced either way, so nothing acknowledged is lost:
+    /// after a power failure the log may refuse to open until `log repair`
+    /// rewrites its public files from the journal.
+    #[must_use]
+    pub fn without_sync(mut self) -> Self {
+        self.sync = false;
+        self
     }
 
     /// The directory the files are in (serve it as the log's read URL).
@@ -161,14 +176,18 @@ impl TileStore for DirStore {
             let tmp = temporary(&path);
             let mut f = std::fs::File::create(&tmp)?;
             f.write_all(bytes)?;
-            f.sync_data()?;
+            if self.sync {
+                f.sync_data()?;
+            }
             renames.push((tmp, path));
         }
         for (tmp, path) in renames {
             std::fs::rename(tmp, path)?;
         }
-        for dir in dirs {
-            std::fs::File::open(dir)?.sync_all()?;
+        if self.sync {
+            for dir in dirs {
+                std::fs::File::open(dir)?.sync_all()?;
+            }
         }
         Ok(())
     }
