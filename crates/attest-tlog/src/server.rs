@@ -94,7 +94,12 @@ impl Handler for crate::TileLog {
     }
 
     async fn call(&self, req: Request<Vec<u8>>) -> Response<Vec<u8>> {
-        // A write waits for its batch's checkpoint: off the async workers.
+        // A write is checked on this task (a signature verification) and
+        // waits for its batch's checkpoint suspended: no thread blocks.
+        if crate::TileLog::is_write(&req) {
+            return self.handle_write_async(&req).await;
+        }
+        // Reads go through the store, which may block (object storage).
         let log = self.clone();
         tokio::task::spawn_blocking(move || log.handle(&req))
             .await

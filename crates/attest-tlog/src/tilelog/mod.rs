@@ -196,7 +196,9 @@ pub struct Integrated {
 
 struct Job {
     body: Vec<u8>,
-    reply: mpsc::SyncSender<Result<Integrated, String>>,
+    /// Called once with the outcome, on the sequencer thread (a channel
+    /// send: a blocking waiter's or an async task's).
+    reply: Box<dyn FnOnce(Result<Integrated, String>) + Send>,
 }
 
 struct Sequencer {
@@ -234,6 +236,34 @@ fn superseded(level: u8, index: u64, width: u16) -> Vec<String> {
         vec![t.path(), t.entries_path()]
     } else {
         vec![t.path()]
+    }
+}
+
+/// A response with a body of content type `ctype`.
+fn plain_response(status: StatusCode, ctype: &'static str, body: Vec<u8>) -> Response<Vec<u8>> {
+    let mut r = Response::new(body);
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(ctype),
+    );
+    r
+}
+
+/// Rekor's error body `{code, message}`.
+fn error_response(status: StatusCode, message: &str) -> Response<Vec<u8>> {
+    let body = serde_json::to_vec(&serde_json::json!({
+        "code": status.as_u16(), "message": message
+    }))
+    .unwrap_or_default();
+    plain_response(status, "application/json", body)
+}
+
+/// The answer to a create.
+fn create_response(r: Result<Vec<u8>, (StatusCode, String)>) -> Response<Vec<u8>> {
+    match r {
+        Ok(json) => plain_response(StatusCode::CREATED, "application/json", json),
+        Err((status, m)) => error_response(status, &m),
     }
 }
 
@@ -394,7 +424,7 @@ impl Sequencer {
                             .inclusion_proof(index, size)
                             .map(|p| p.to_vec())
                             .unwrap_or_default();
-                        let _ = job.reply.send(Ok(Integrated {
+                        (job.reply)(Ok(Integrated {
                             index,
                             proof,
                             checkpoint: note.clone(),
@@ -408,10 +438,10 @@ impl Sequencer {
                     // The in-memory tree is ahead of what is durable: stop,
                     // and let a reopen recover from the files.
                     for job in jobs {
-                        let _ = job.reply.send(Err(e.clone()));
+                        (job.reply)(Err(e.clone()));
                     }
                     for job in rx.try_iter() {
-                        let _ = job.reply.send(Err(e.clone()));
+                        (job.reply)(Err(e.clone()));
                     }
                     return;
                 }
@@ -756,10 +786,43 @@ impl TileLog {
     /// # Errors
     /// [`TileLogError::Stopped`] if the sequencer stopped.
     pub fn submit(&self, body: Vec<u8>) -> Result<Pending, TileLogError> {
+        let (reply, rx) = mpsc::sync_channel(1);
+        self.enqueue(
+            body,
+            Box::new(move |r| {
+                let _ = reply.send(r);
+            }),
+        )?;
+        Ok(Pending { rx })
+    }
+
+    /// [`append`](Self::append) for async callers: the wait suspends the
+    /// task, no thread blocks on it.
+    ///
+    /// # Errors
+    /// As [`append`](Self::append).
+    #[cfg(feature = "http")]
+    pub async fn append_async(&self, body: Vec<u8>) -> Result<Integrated, TileLogError> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        self.enqueue(
+            body,
+            Box::new(move |r| {
+                let _ = reply.send(r);
+            }),
+        )?;
+        rx.await
+            .map_err(|_| TileLogError::Stopped("the sequencer stopped".into()))?
+            .map_err(TileLogError::Stopped)
+    }
+
+    fn enqueue(
+        &self,
+        body: Vec<u8>,
+        reply: Box<dyn FnOnce(Result<Integrated, String>) + Send>,
+    ) -> Result<(), TileLogError> {
         if body.len() > MAX_ENTRY_BYTES {
             return Err(TileLogError::TooLarge(body.len()));
         }
-        let (reply, rx) = mpsc::sync_channel(1);
         let tx = self
             .inner
             .tx
@@ -768,8 +831,7 @@ impl TileLog {
             .clone()
             .ok_or_else(|| TileLogError::Stopped("closed".into()))?;
         tx.send(Job { body, reply })
-            .map_err(|_| TileLogError::Stopped("the sequencer stopped".into()))?;
-        Ok(Pending { rx })
+            .map_err(|_| TileLogError::Stopped("the sequencer stopped".into()))
     }
 
     /// Checks a `hashedRekordRequestV002` as a Rekor v2 log does (the
@@ -782,6 +844,26 @@ impl TileLog {
     /// recent ones ([`TileLogOptions::dedup_window`]), 413 for an entry
     /// over [`MAX_ENTRY_BYTES`], 500 when the write failed.
     pub fn create(&self, request_json: &[u8]) -> Result<Vec<u8>, (StatusCode, String)> {
+        let body = self.validate(request_json)?;
+        let done = self.append(body.clone());
+        self.created(&body, done)
+    }
+
+    /// [`create`](Self::create) for async callers (the HTTP server): the
+    /// request is checked on the calling task, the wait for the batch's
+    /// checkpoint suspends it.
+    ///
+    /// # Errors
+    /// As [`create`](Self::create).
+    #[cfg(feature = "http")]
+    pub async fn create_async(&self, request_json: &[u8]) -> Result<Vec<u8>, (StatusCode, String)> {
+        let body = self.validate(request_json)?;
+        let done = self.append_async(body.clone()).await;
+        self.created(&body, done)
+    }
+
+    /// The request checked as a Rekor v2 log checks it: its canonical body.
+    fn validate(&self, request_json: &[u8]) -> Result<Vec<u8>, (StatusCode, String)> {
         let bad = |m: String| (StatusCode::BAD_REQUEST, m);
         let req = V2Request::from_json(request_json).map_err(|e| bad(e.to_string()))?;
         let key = self.verifier_key(&req.verifier).map_err(bad)?;
@@ -801,8 +883,16 @@ impl TileLog {
         if !key.verifies_prehashed(&req.digest, &req.signature) {
             return Err(bad("the signature does not verify over the digest".into()));
         }
-        let body = req.canonical_body();
-        let done = self.append(body.clone()).map_err(|e| match e {
+        Ok(req.canonical_body())
+    }
+
+    /// The answer once the body was appended (or not).
+    fn created(
+        &self,
+        body: &[u8],
+        done: Result<Integrated, TileLogError>,
+    ) -> Result<Vec<u8>, (StatusCode, String)> {
+        let done = done.map_err(|e| match e {
             TileLogError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         })?;
@@ -816,7 +906,7 @@ impl TileLog {
                 ),
             ));
         }
-        Ok(self.entry_json(&body, &done))
+        Ok(self.entry_json(body, &done))
     }
 
     /// The verifier's public key, parsed once per distinct verifier among
@@ -887,35 +977,57 @@ impl TileLog {
     /// checkpoint).
     #[must_use]
     pub fn handle(&self, req: &Request<Vec<u8>>) -> Response<Vec<u8>> {
-        let path = req.uri().path();
-        let respond = |status: StatusCode, ctype: &'static str, body: Vec<u8>| {
-            let mut r = Response::new(body);
-            *r.status_mut() = status;
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                header::HeaderValue::from_static(ctype),
-            );
-            r
-        };
-        let error = |status: StatusCode, message: &str| {
-            let body = serde_json::to_vec(&serde_json::json!({
-                "code": status.as_u16(), "message": message
-            }))
-            .unwrap_or_default();
-            respond(status, "application/json", body)
-        };
-        if path == attest_rekor::v2::CREATE_PATH {
-            if req.method() != Method::POST {
-                return error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
-            }
-            if req.body().len() > self.inner.options.max_body_bytes {
-                return error(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
-            }
-            return match self.create(req.body()) {
-                Ok(json) => respond(StatusCode::CREATED, "application/json", json),
-                Err((status, m)) => error(status, &m),
-            };
+        if let Some(refused) = self.refuse_write(req) {
+            return refused;
         }
+        if req.uri().path() == attest_rekor::v2::CREATE_PATH {
+            return create_response(self.create(req.body()));
+        }
+        self.read_response(req)
+    }
+
+    /// Whether `req` is a write (`POST /api/v2/log/entries`).
+    #[must_use]
+    pub fn is_write(req: &Request<Vec<u8>>) -> bool {
+        req.uri().path() == attest_rekor::v2::CREATE_PATH && req.method() == Method::POST
+    }
+
+    /// [`handle`](Self::handle) for a write, awaited (the HTTP server's
+    /// path: no thread waits for the batch's checkpoint).
+    #[cfg(feature = "http")]
+    pub async fn handle_write_async(&self, req: &Request<Vec<u8>>) -> Response<Vec<u8>> {
+        if let Some(refused) = self.refuse_write(req) {
+            return refused;
+        }
+        create_response(self.create_async(req.body()).await)
+    }
+
+    /// The answer to a request on the write path that is refused before
+    /// any work: the wrong method, a body over the limit.
+    fn refuse_write(&self, req: &Request<Vec<u8>>) -> Option<Response<Vec<u8>>> {
+        if req.uri().path() != attest_rekor::v2::CREATE_PATH {
+            return None;
+        }
+        if req.method() != Method::POST {
+            return Some(error_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed",
+            ));
+        }
+        if req.body().len() > self.inner.options.max_body_bytes {
+            return Some(error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request body too large",
+            ));
+        }
+        None
+    }
+
+    /// A read: the checkpoint, a tile or an entry bundle.
+    fn read_response(&self, req: &Request<Vec<u8>>) -> Response<Vec<u8>> {
+        let path = req.uri().path();
+        let respond = plain_response;
+        let error = error_response;
         if req.method() != Method::GET && req.method() != Method::HEAD {
             return error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
         }
