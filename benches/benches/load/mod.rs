@@ -287,7 +287,9 @@ fn run_row(api: &'static str, in_flight: usize, pool: &Pool) -> Row {
     lat.sort_by(f64::total_cmp);
     let written = next_written(&dir, api);
     let (total, superseded) = disk_bytes(&dir);
-    let _ = std::fs::remove_dir_all(&dir);
+    // Removed after all rows: deleting tens of thousands of files just
+    // before the next row would make that row's file creations pay for
+    // it (ext4 without a journal scans recently freed inodes).
     Row {
         api,
         in_flight,
@@ -368,6 +370,13 @@ pub(crate) fn bench_http_load(_c: &mut criterion::Criterion) {
             "| {} | {} | {:.0} | {:.2} ms | {:.2} ms | {:.0} µs | {:.0} B |\n",
             r.api, r.in_flight, r.per_sec, r.p50_ms, r.p99_ms, r.cpu_us, r.disk_per_entry
         ));
+    }
+    for api in ["v2", "v1"] {
+        for in_flight in CONCURRENCY {
+            let _ = std::fs::remove_dir_all(super::target_dir(&format!(
+                "attestlog-bench-http-{api}-{in_flight}"
+            )));
+        }
     }
     let out = super::target_dir("attestlog-bench-http.md");
     std::fs::write(&out, &md).unwrap();
