@@ -115,15 +115,20 @@ impl TileSource for FromStore<'_> {
     }
 }
 
+/// A child's endpoint, prefix and state directory (`None`: not a child).
+fn child_env() -> Option<(String, String, String)> {
+    Some((
+        std::env::var("ATTEST_S3_ENDPOINT").ok()?,
+        std::env::var("ATTEST_S3_PREFIX").ok()?,
+        std::env::var("ATTEST_S3_STATE").ok()?,
+    ))
+}
+
 /// Child: eight threads append until killed, printing each acknowledgement.
 #[test]
 #[ignore = "run as a child process by the S3 tests"]
 fn s3_child_appender() {
-    let (Ok(ep), Ok(pfx), Ok(state)) = (
-        std::env::var("ATTEST_S3_ENDPOINT"),
-        std::env::var("ATTEST_S3_PREFIX"),
-        std::env::var("ATTEST_S3_STATE"),
-    ) else {
+    let Some((ep, pfx, state)) = child_env() else {
         return;
     };
     let log = open(Path::new(&state), store(&ep, &pfx)).unwrap();
@@ -149,11 +154,7 @@ fn s3_child_appender() {
 #[test]
 #[ignore = "run as a child process by the S3 tests"]
 fn s3_child_racer() {
-    let (Ok(ep), Ok(pfx), Ok(state)) = (
-        std::env::var("ATTEST_S3_ENDPOINT"),
-        std::env::var("ATTEST_S3_PREFIX"),
-        std::env::var("ATTEST_S3_STATE"),
-    ) else {
+    let Some((ep, pfx, state)) = child_env() else {
         return;
     };
     match open(Path::new(&state), store(&ep, &pfx)) {

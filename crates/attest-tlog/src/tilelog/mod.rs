@@ -560,13 +560,7 @@ impl TileLog {
             return Err(TileLogError::KeyType);
         }
         std::fs::create_dir_all(dir).map_err(io_err("create the log directory"))?;
-        let lock = crate::DirLock::take(dir).map_err(|e| match e {
-            crate::LocalError::Locked(p) => TileLogError::Locked(p),
-            other => TileLogError::Io {
-                context: "lock the log directory".into(),
-                source: io::Error::other(other.to_string()),
-            },
-        })?;
+        let lock = lock_dir(dir)?;
         let name = options.name.clone();
         let found = recover::read_meta(dir)?;
         if let Some(meta) = &found
@@ -1115,6 +1109,17 @@ pub struct TileLogRepair {
     pub torn_bytes: u64,
 }
 
+/// The log directory's exclusive lock (another process has it: `Locked`).
+fn lock_dir(dir: &Path) -> Result<crate::DirLock, TileLogError> {
+    crate::DirLock::take(dir).map_err(|e| match e {
+        crate::LocalError::Locked(p) => TileLogError::Locked(p),
+        other => TileLogError::Io {
+            context: "lock the log directory".into(),
+            source: io::Error::other(other.to_string()),
+        },
+    })
+}
+
 fn log_identity(dir: &Path) -> Result<(Meta, NoteVerifier), TileLogError> {
     let meta = recover::read_meta(dir)?.ok_or(TileLogError::Damaged(TileDamage::NoJournal {
         legacy: false,
@@ -1174,13 +1179,7 @@ pub fn repair_tile_log_in(
     dir: &Path,
     public: &dyn TileStore,
 ) -> Result<TileLogRepair, TileLogError> {
-    let _lock = crate::DirLock::take(dir).map_err(|e| match e {
-        crate::LocalError::Locked(p) => TileLogError::Locked(p),
-        other => TileLogError::Io {
-            context: "lock the log directory".into(),
-            source: io::Error::other(other.to_string()),
-        },
-    })?;
+    let _lock = lock_dir(dir)?;
     let (meta, verifier) = log_identity(dir)?;
     let found = recover::inspect(dir, public, &verifier, &meta.name)?;
     if let Some(d) = found.damage.iter().find(|d| !d.repairable()) {
