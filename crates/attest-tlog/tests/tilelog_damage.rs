@@ -243,6 +243,26 @@ fn damages(f: &Fixture) -> Vec<Case> {
             false,
         ),
     ];
+    v.push((
+        "deleted public tilelog.json",
+        Box::new(|d| std::fs::remove_file(d.join("tiles/tilelog.json")).unwrap()),
+        |d| matches!(d, TileDamage::PublicMeta { missing: true }),
+        true,
+    ));
+    v.push((
+        "another log's public tilelog.json",
+        Box::new(|d| {
+            let t = TempDir::new("tilelog-damage-othermeta");
+            drop(TileLog::open(t.path(), log_key(2), TileLogOptions::default()).unwrap());
+            std::fs::copy(
+                t.path().join("tiles/tilelog.json"),
+                d.join("tiles/tilelog.json"),
+            )
+            .unwrap();
+        }),
+        |d| matches!(d, TileDamage::PublicMeta { missing: false }),
+        true,
+    ));
     for (what, path, is_tile) in [
         ("deleted full level-0 tile", "tile/0/000", true),
         ("deleted partial level-0 tile", "tile/0/001.p/45", true),

@@ -262,10 +262,27 @@ fn the_v2_flow_from_the_shell() {
     .concat());
     assert_eq!(code, 0);
     assert!(out.contains(r#""started":true"#), "{out}");
-    let (code, _, err) = run(&[
+    // The same artifact again is the same entry (the log answers 409 with
+    // its index; the client reads it back from verified tiles).
+    let (code, again, err) = run(&[
         &["rekor-v2", "publish"][..],
         &log,
         &["--key", k, "--tsa-url", tsa, a],
+    ]
+    .concat());
+    assert_eq!(code, 0, "{err}");
+    let again: Value = serde_json::from_str(&again).unwrap();
+    assert_eq!(
+        again["verificationMaterial"]["tlogEntries"][0]["logIndex"],
+        "0"
+    );
+    // Another artifact is a new one.
+    let second = tmp.file("app2.tar.gz");
+    std::fs::write(&second, b"another release").unwrap();
+    let (code, _, err) = run(&[
+        &["rekor-v2", "publish"][..],
+        &log,
+        &["--key", k, "--tsa-url", tsa, second.to_str().unwrap()],
     ]
     .concat());
     assert_eq!(code, 0, "{err}");

@@ -586,7 +586,7 @@ impl TileLog {
                     let legacy = public
                         .get(recover::META)
                         .map_err(io_err("read tilelog.json"))?
-                        .is_some();
+                        .is_some_and(|b| recover::is_legacy_public_meta(&b));
                     return Err(TileLogError::Damaged(TileDamage::NoJournal { legacy }));
                 }
                 let meta = Meta {
@@ -596,6 +596,9 @@ impl TileLog {
                     sequencer,
                 };
                 recover::write_meta(dir, &meta)?;
+                public
+                    .put(recover::META, &recover::public_meta_bytes(&meta))
+                    .map_err(io_err("write the public tilelog.json"))?;
                 meta
             }
         };
@@ -613,7 +616,7 @@ impl TileLog {
                 .map_err(|_| TileLogError::Damaged(TileDamage::NoJournal { legacy: false }))?;
             (empty, false, Vec::new())
         } else {
-            let found = recover::inspect(dir, public.as_ref(), &verifier, &name)?;
+            let found = recover::inspect(dir, public.as_ref(), &verifier, &meta)?;
             if let Some(first) = found.damage.into_iter().next() {
                 return Err(TileLogError::Damaged(first));
             }
@@ -622,7 +625,7 @@ impl TileLog {
         if interrupted {
             // The last batch was journaled (so acknowledged, or about to
             // be) but a crash cut its publishing short: finish it.
-            recover::rewrite_public(dir, public.as_ref(), &scan)?;
+            recover::rewrite_public(dir, public.as_ref(), &scan, &meta)?;
             recover::write_published(dir, scan.tree.size()).map_err(io_err("write published"))?;
         }
         let journal =
@@ -1147,7 +1150,7 @@ pub fn check_tile_log(dir: &Path) -> Result<TileLogCheck, TileLogError> {
 /// As [`check_tile_log`].
 pub fn check_tile_log_in(dir: &Path, public: &dyn TileStore) -> Result<TileLogCheck, TileLogError> {
     let (meta, verifier) = log_identity(dir)?;
-    let found = recover::inspect(dir, public, &verifier, &meta.name)?;
+    let found = recover::inspect(dir, public, &verifier, &meta)?;
     Ok(TileLogCheck {
         name: meta.name,
         size: found.scan.tree.size(),
@@ -1181,11 +1184,11 @@ pub fn repair_tile_log_in(
 ) -> Result<TileLogRepair, TileLogError> {
     let _lock = lock_dir(dir)?;
     let (meta, verifier) = log_identity(dir)?;
-    let found = recover::inspect(dir, public, &verifier, &meta.name)?;
+    let found = recover::inspect(dir, public, &verifier, &meta)?;
     if let Some(d) = found.damage.iter().find(|d| !d.repairable()) {
         return Err(TileLogError::Damaged(d.clone()));
     }
-    let rewritten = recover::rewrite_public(dir, public, &found.scan)?;
+    let rewritten = recover::rewrite_public(dir, public, &found.scan, &meta)?;
     recover::write_published(dir, found.scan.tree.size()).map_err(io_err("write published"))?;
     // Cut the torn tail, as opening would.
     Journal::open(&dir.join(JOURNAL), found.scan.intact).map_err(io_err("open the journal"))?;

@@ -35,7 +35,7 @@ pub enum TileDamage {
     /// know which indices it already acknowledged.
     #[error(
         "the log's journal or tilelog.json is missing{}",
-        if *.legacy { " (a tile log made before the journal existed: its public tilelog.json is in the tiles directory)" } else { "" }
+        if *.legacy { " (a tile log made before the journal existed: its public tilelog.json is of the first format; start a new log, this one's indices cannot be vouched for)" } else { "" }
     )]
     NoJournal {
         /// The public store holds a `tilelog.json` of the first format.
@@ -93,6 +93,13 @@ pub enum TileDamage {
         /// The size.
         size: u64,
     },
+    /// The public `tilelog.json` (the log's name, key and creation, for
+    /// readers and `log check`) is missing or not the log's.
+    #[error("the public tilelog.json is {}", if *.missing { "missing" } else { "not this log's" })]
+    PublicMeta {
+        /// Missing (rather than different).
+        missing: bool,
+    },
     /// A hash tile is missing or differs from the journal's tree.
     #[error("{path} is {}", if *.missing { "missing" } else { "not what the journal gives" })]
     Tile {
@@ -130,6 +137,7 @@ impl TileDamage {
         matches!(
             self,
             Self::CheckpointMissing { .. }
+                | Self::PublicMeta { .. }
                 | Self::CheckpointForeign(_)
                 | Self::CheckpointBehind { .. }
                 | Self::Tile { .. }
@@ -189,6 +197,24 @@ pub(crate) fn read_meta(dir: &Path) -> Result<Option<Meta>, TileLogError> {
         created,
         sequencer,
     }))
+}
+
+/// The public `tilelog.json`: the log's identity without its sequencer id.
+pub(crate) fn public_meta_bytes(meta: &Meta) -> Vec<u8> {
+    let v = serde_json::json!({
+        "format": FORMAT,
+        "name": meta.name,
+        "publicKey": meta.public.to_pem(),
+        "created": meta.created.to_string(),
+    });
+    serde_json::to_vec_pretty(&v).unwrap_or_default()
+}
+
+/// Whether a public `tilelog.json` is of the first format (a log made
+/// before the journal: its identity and checkpoint were only public).
+pub(crate) fn is_legacy_public_meta(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(bytes)
+        .is_ok_and(|v| v["format"].as_str() == Some("attestlog-tile-log-1"))
 }
 
 /// Writes `tilelog.json` (atomically and durably).
@@ -301,8 +327,9 @@ pub(crate) fn inspect(
     dir: &Path,
     public: &dyn TileStore,
     verifier: &NoteVerifier,
-    name: &str,
+    meta: &Meta,
 ) -> Result<Inspection, TileLogError> {
+    let name = meta.name.as_str();
     let damaged = |d| Err(TileLogError::Damaged(d));
     let scan =
         match journal::scan(&dir.join(JOURNAL), |_, _| {}).map_err(io_err("read the journal"))? {
@@ -328,6 +355,16 @@ pub(crate) fn inspect(
     }
     let mut damage = Vec::new();
     let mut interrupted_publish = false;
+    match public
+        .get(META)
+        .map_err(io_err("read the public tilelog.json"))?
+    {
+        None => damage.push(TileDamage::PublicMeta { missing: true }),
+        Some(b) if b != public_meta_bytes(meta) => {
+            damage.push(TileDamage::PublicMeta { missing: false });
+        }
+        Some(_) => {}
+    }
     match public
         .get("checkpoint")
         .map_err(io_err("read checkpoint"))?
@@ -437,11 +474,13 @@ fn verify_note(text: &str, verifier: &NoteVerifier, name: &str) -> Result<(u64, 
 }
 
 /// Rewrites every public file that differs from what the journal gives
-/// (bundles, hash tiles, then the checkpoint); the paths it wrote.
+/// (`tilelog.json`, bundles, hash tiles, then the checkpoint); the paths it
+/// wrote.
 pub(crate) fn rewrite_public(
     dir: &Path,
     public: &dyn TileStore,
     scan: &Scan,
+    meta: &Meta,
 ) -> Result<Vec<String>, TileLogError> {
     let size = scan.tree.size();
     let mut written = Vec::new();
@@ -455,6 +494,7 @@ pub(crate) fn rewrite_public(
         }
         Ok(())
     };
+    put_if_different(META.to_owned(), &public_meta_bytes(meta))?;
     // Bundles, streamed from the journal (never all entries in memory).
     let mut bundle = Vec::new();
     let mut count = 0u16;
