@@ -31,7 +31,8 @@ impl Drop for Killed {
     }
 }
 
-fn serve(dir: &std::path::Path) -> (Killed, Value) {
+/// `attestlog log serve --api 2` on `dir`, on a free loopback port.
+fn serve_command(dir: &std::path::Path) -> std::process::Command {
     let mut cmd = bin();
     cmd.args([
         "log",
@@ -43,7 +44,11 @@ fn serve(dir: &std::path::Path) -> (Killed, Value) {
         "--dir",
     ])
     .arg(dir);
-    let (child, v) = spawn_listening(cmd);
+    cmd
+}
+
+fn serve(dir: &std::path::Path) -> (Killed, Value) {
+    let (child, v) = spawn_listening(serve_command(dir));
     (Killed(child), v)
 }
 
@@ -644,19 +649,7 @@ fn a_deleted_or_rolled_back_checkpoint_is_refused_never_forgotten() {
         old
     };
     let refuse_serve = |what: &str| {
-        let o = bin()
-            .args([
-                "log",
-                "serve",
-                "--api",
-                "2",
-                "--addr",
-                "127.0.0.1:0",
-                "--dir",
-            ])
-            .arg(&dir)
-            .output()
-            .unwrap();
+        let o = serve_command(&dir).output().unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{what}: {err}");
         assert!(err.contains("log repair"), "{what}: {err}");

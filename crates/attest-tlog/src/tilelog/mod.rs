@@ -606,17 +606,14 @@ impl TileLog {
         let journal_path = dir.join(JOURNAL);
         // A journal with no batch yet (a creation cut short) and no public
         // file is a new log; anything else is compared with the journal.
-        let fresh = journal::scan(&journal_path, |_, _| {})
-            .map_err(io_err("read the journal"))?
-            .is_ok_and(|s| s.intact == 0)
-            && is_empty(public.as_ref())?;
+        // Read once: a journal with no batch yet (a creation cut short) and
+        // no public file is a new log; anything else is compared with it.
+        let read = recover::read_journal(dir)?;
+        let fresh = read.intact == 0 && is_empty(public.as_ref())?;
         let (scan, interrupted, listed) = if fresh {
-            let empty = journal::scan(&journal_path, |_, _| {})
-                .map_err(io_err("read the journal"))?
-                .map_err(|_| TileLogError::Damaged(TileDamage::NoJournal { legacy: false }))?;
-            (empty, false, Vec::new())
+            (read, false, Vec::new())
         } else {
-            let found = recover::inspect(dir, public.as_ref(), &verifier, &meta)?;
+            let found = recover::compare(dir, public.as_ref(), &verifier, &meta, read)?;
             if let Some(first) = found.damage.into_iter().next() {
                 return Err(TileLogError::Damaged(first));
             }

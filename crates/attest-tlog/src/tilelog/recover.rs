@@ -329,18 +329,32 @@ pub(crate) fn inspect(
     verifier: &NoteVerifier,
     meta: &Meta,
 ) -> Result<Inspection, TileLogError> {
+    compare(dir, public, verifier, meta, read_journal(dir)?)
+}
+
+/// The journal in `dir`, read back (a damaged record is
+/// [`TileDamage::Journal`]).
+pub(crate) fn read_journal(dir: &Path) -> Result<Scan, TileLogError> {
+    journal::scan(&dir.join(JOURNAL), |_, _| {})
+        .map_err(io_err("read the journal"))?
+        .map_err(|d| {
+            TileLogError::Damaged(TileDamage::Journal {
+                offset: d.offset,
+                reason: d.reason,
+            })
+        })
+}
+
+/// Compares every public file with the journal already read as `scan`.
+pub(crate) fn compare(
+    dir: &Path,
+    public: &dyn TileStore,
+    verifier: &NoteVerifier,
+    meta: &Meta,
+    scan: Scan,
+) -> Result<Inspection, TileLogError> {
     let name = meta.name.as_str();
     let damaged = |d| Err(TileLogError::Damaged(d));
-    let scan =
-        match journal::scan(&dir.join(JOURNAL), |_, _| {}).map_err(io_err("read the journal"))? {
-            Ok(s) => s,
-            Err(d) => {
-                return damaged(TileDamage::Journal {
-                    offset: d.offset,
-                    reason: d.reason,
-                });
-            }
-        };
     if scan.intact == 0 {
         return damaged(TileDamage::NoJournal { legacy: false });
     }
