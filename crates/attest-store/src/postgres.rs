@@ -32,8 +32,29 @@ const MIGRATION_LOCK: i64 = 0x6174_7465_7374_6c67; // "attestlg"
 /// Connections are plain TCP (`NoTls`): use it on loopback or a private
 /// network, or put a TLS proxy in front.
 pub struct PostgresStore {
-    conn: Mutex<Conn>,
+    /// `None` only while the store is dropped (see `Drop`).
+    conn: Mutex<Option<Conn>>,
     limits: StoreLimits,
+}
+
+/// Closing the connection blocks on the `postgres` client's own runtime,
+/// which panics when done on an async runtime's thread (an async pipeline
+/// dropped inside a task). The connection is closed on a thread of its own.
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        let conn = self
+            .conn
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(conn) = conn {
+            // If no thread can be started, the connection is leaked rather
+            // than closed here (the server notices the socket closing).
+            let _ = std::thread::Builder::new()
+                .name("attest-store-pg-close".into())
+                .spawn(move || drop(conn));
+        }
+    }
 }
 
 /// The connection and its prepared statements.
@@ -84,7 +105,7 @@ impl PostgresStore {
         migrate(&mut client, MIGRATIONS.len())?;
         let insert = client.prepare(INSERT).map_err(db)?;
         Ok(Self {
-            conn: Mutex::new(Conn { client, insert }),
+            conn: Mutex::new(Some(Conn { client, insert })),
             limits,
         })
     }
@@ -115,7 +136,7 @@ impl PostgresStore {
         }
         let insert = client.prepare(INSERT).map_err(db)?;
         Ok(Self {
-            conn: Mutex::new(Conn { client, insert }),
+            conn: Mutex::new(Some(Conn { client, insert })),
             limits: StoreLimits::default(),
         })
     }
@@ -130,33 +151,44 @@ impl PostgresStore {
         migrate(&mut client, version.min(MIGRATIONS.len()))
     }
 
-    fn lock(&self) -> MutexGuard<'_, Conn> {
-        self.conn
+    /// Runs `f` on the connection (held for the call).
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Client, &Statement) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut guard: MutexGuard<'_, Option<Conn>> = self
+            .conn
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match guard.as_mut() {
+            Some(Conn { client, insert }) => f(client, insert),
+            None => Err(StoreError::Database {
+                source: "the connection is closed".into(),
+            }),
+        }
     }
 
     fn write<T>(
         &self,
         mut f: impl FnMut(&mut Transaction<'_>, &Statement) -> Result<T, Attempt>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.lock();
-        let Conn { client, insert } = &mut *conn;
-        let mut attempt = 0u32;
-        loop {
-            let result = (|| {
-                let mut tx = client.transaction().map_err(Attempt::from)?;
-                let v = f(&mut tx, insert)?;
-                tx.commit().map_err(Attempt::from)?;
-                Ok(v)
-            })();
-            match result {
-                Ok(v) => return Ok(v),
-                Err(Attempt::Retry) if attempt < 20 => attempt += 1,
-                Err(Attempt::Retry) => return Err(StoreError::TooManyRetries(attempt)),
-                Err(Attempt::Fail(e)) => return Err(e),
+        self.with(|client, insert| {
+            let mut attempt = 0u32;
+            loop {
+                let result = (|| {
+                    let mut tx = client.transaction().map_err(Attempt::from)?;
+                    let v = f(&mut tx, insert)?;
+                    tx.commit().map_err(Attempt::from)?;
+                    Ok(v)
+                })();
+                match result {
+                    Ok(v) => return Ok(v),
+                    Err(Attempt::Retry) if attempt < 20 => attempt += 1,
+                    Err(Attempt::Retry) => return Err(StoreError::TooManyRetries(attempt)),
+                    Err(Attempt::Fail(e)) => return Err(e),
+                }
             }
-        }
+        })
     }
 }
 
@@ -307,19 +339,16 @@ impl AttestationStore for PostgresStore {
     fn put(&self, a: &NewAttestation) -> Result<AttestationRow, StoreError> {
         a.validate(&self.limits)?;
         // A single statement commits on its own: no transaction round trips.
-        let mut conn = self.lock();
-        let Conn {
-            client,
-            insert: stmt,
-        } = &mut *conn;
-        for _ in 0..20 {
-            match insert(client, stmt, a) {
-                Ok(row) => return Ok(row),
-                Err(Attempt::Retry) => {}
-                Err(Attempt::Fail(e)) => return Err(e),
+        self.with(|client, stmt| {
+            for _ in 0..20 {
+                match insert(client, stmt, a) {
+                    Ok(row) => return Ok(row),
+                    Err(Attempt::Retry) => {}
+                    Err(Attempt::Fail(e)) => return Err(e),
+                }
             }
-        }
-        Err(StoreError::TooManyRetries(20))
+            Err(StoreError::TooManyRetries(20))
+        })
     }
 
     fn put_many(&self, items: &[NewAttestation]) -> Result<Vec<AttestationRow>, StoreError> {
@@ -371,14 +400,14 @@ impl AttestationStore for PostgresStore {
     }
 
     fn get(&self, id: &AttestationId) -> Result<Option<AttestationRow>, StoreError> {
-        get_row(&mut self.lock().client, id)
+        self.with(|c, _| get_row(c, id))
     }
 
     fn by_subject(&self, tenant: &str, subject: &str) -> Result<Vec<AttestationRow>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM attestations WHERE tenant = $1 AND subject = $2 ORDER BY seq"
         );
-        query_rows(&mut self.lock().client, &sql, &[&tenant, &subject])
+        self.with(|c, _| query_rows(c, &sql, &[&tenant, &subject]))
     }
 
     fn list(&self, tenant: &str, after: Option<u64>, limit: usize) -> Result<Page, StoreError> {
@@ -387,25 +416,23 @@ impl AttestationStore for PostgresStore {
             "SELECT {COLUMNS} FROM attestations WHERE tenant = $1 AND seq > $2 ORDER BY seq LIMIT $3"
         );
         let fetch = i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1;
-        let mut rows = query_rows(
-            &mut self.lock().client,
-            &sql,
-            &[&tenant, &to_i64(after.unwrap_or(0)), &fetch],
-        )?;
+        let mut rows =
+            self.with(|c, _| query_rows(c, &sql, &[&tenant, &to_i64(after.unwrap_or(0)), &fetch]))?;
         Ok(crate::page_from(&mut rows, limit))
     }
 
     fn count(&self, tenant: &str) -> Result<u64, StoreError> {
-        let n: i64 = self
-            .lock()
-            .client
-            .query_one(
+        let n: i64 = self.with(|c, _| {
+            Ok(c.query_one(
                 "SELECT count(*) FROM attestations WHERE tenant = $1",
                 &[&tenant],
             )
             .map_err(db)?
-            .get(0);
-        Ok(u64::try_from(n).unwrap_or(0))
+            .get(0))
+        })?;
+        u64::try_from(n).map_err(|_| StoreError::Database {
+            source: format!("count(*) returned {n}").into(),
+        })
     }
 
     fn pending(
@@ -418,11 +445,11 @@ impl AttestationStore for PostgresStore {
              AND ($1::TEXT IS NULL OR tenant = $1) ORDER BY seq LIMIT $2"
         );
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        query_rows(&mut self.lock().client, &sql, &[&tenant, &limit])
+        self.with(|c, _| query_rows(c, &sql, &[&tenant, &limit]))
     }
 
     fn last_checkpoint(&self, log_id: &str) -> Result<Option<CheckpointRecord>, StoreError> {
-        read_checkpoint(&mut self.lock().client, log_id)
+        self.with(|c, _| read_checkpoint(c, log_id))
     }
 
     fn store_checkpoint(&self, cp: &CheckpointRecord) -> Result<(), StoreError> {

@@ -183,3 +183,34 @@ impl Lcg {
         (self.0 >> 33) % bound
     }
 }
+
+/// A fresh, empty PostgreSQL database for one test (its URL), or `None`
+/// (after a loud message) when `ATTEST_STORE_POSTGRES_URL` is not set. Under
+/// CI (`CI` set) its absence is a failure, so PostgreSQL is never silently
+/// untested there.
+#[cfg(feature = "postgres")]
+#[must_use]
+pub fn postgres_database(name: &str) -> Option<String> {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let Ok(url) = std::env::var("ATTEST_STORE_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but ATTEST_STORE_POSTGRES_URL is not: PostgreSQL tests must run in CI"
+        );
+        eprintln!("SKIPPED {name}: ATTEST_STORE_POSTGRES_URL is not set; PostgreSQL not tested");
+        return None;
+    };
+    let db = format!(
+        "attest_{}_{}_{}",
+        name,
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut admin =
+        postgres::Client::connect(&url, postgres::NoTls).expect("connect to PostgreSQL");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .unwrap();
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
+    Some(format!("{base}/{db}"))
+}

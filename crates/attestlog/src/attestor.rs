@@ -15,6 +15,7 @@ use rekor_client::v2::V2Published;
 use rekor_client::{AsyncRekorClient, AsyncTransport, ClientError, RekorClient, Transport};
 
 use crate::ErrorKind;
+use crate::blocking::Blocking;
 use crate::log::{AsyncRekorV2, LogOps, Offline, RekorV2, V2Ops, run_ready};
 
 /// The annotation keys the attestor adds to every subject of a statement,
@@ -137,7 +138,8 @@ impl<L> AttestorBuilder<L> {
         Self {
             core: Core {
                 signer,
-                store,
+                store: Arc::from(store),
+                blocking: Blocking::InPlace,
                 log: None,
                 v2: None,
                 clock: Arc::new(SystemClock),
@@ -158,6 +160,7 @@ impl<L> AttestorBuilder<L> {
         let Core {
             signer,
             store,
+            blocking,
             clock,
             v2,
             ..
@@ -166,6 +169,7 @@ impl<L> AttestorBuilder<L> {
             core: Core {
                 signer,
                 store,
+                blocking,
                 v2: if client.is_some() { None } else { v2 },
                 log: client,
                 clock,
@@ -214,8 +218,10 @@ impl<T: AsyncTransport> AttestorBuilder<AsyncRekorClient<T>> {
         self
     }
 
-    /// The async attestor.
-    pub fn build(self) -> AsyncAttestor<T> {
+    /// The async attestor: it calls the store on threads of its own, so a
+    /// blocking store (SQLite, PostgreSQL) never blocks the executor.
+    pub fn build(mut self) -> AsyncAttestor<T> {
+        self.core.blocking = Blocking::OwnThread;
         AsyncAttestor { core: self.core }
     }
 }
@@ -223,7 +229,9 @@ impl<T: AsyncTransport> AttestorBuilder<AsyncRekorClient<T>> {
 /// What both attestors share; the flows are written once, as futures.
 struct Core<L> {
     signer: SigningKey,
-    store: Box<dyn AttestationStore>,
+    store: Arc<dyn AttestationStore>,
+    /// Where the store is called (in place, or off the async threads).
+    blocking: Blocking,
     log: Option<L>,
     /// A Rekor v2 log (exclusive with `log`).
     v2: Option<Arc<dyn V2Ops>>,
@@ -281,7 +289,9 @@ impl<L: LogOps> Core<L> {
             vec![self.signer.public_key().key_id()],
             claimed,
         );
-        self.store.put(&row)?;
+        self.blocking
+            .store(&self.store, move |s| s.put(&row))
+            .await?;
         let (entry, publish_error) = match self.publish(&id, &env).await {
             Ok(e) => (e, None),
             Err(PublishFailure::Log(e)) => (None, Some(e)),
@@ -312,9 +322,7 @@ impl<L: LogOps> Core<L> {
             .map_err(PublishFailure::Log)?;
         let record = entry_record(&published.entry)
             .map_err(|e| PublishFailure::Other(AttestError::Evidence(e)))?;
-        self.store
-            .attach_entry(id, &record)
-            .map_err(|e| PublishFailure::Other(e.into()))?;
+        self.attach(id, &record).await?;
         Ok(Some(record))
     }
 
@@ -338,10 +346,21 @@ impl<L: LogOps> Core<L> {
             .map_err(PublishFailure::Log)?;
         let published = v2.publish(&request).await.map_err(PublishFailure::Log)?;
         let record = entry_record_v2(&published, &stamp);
-        self.store
-            .attach_entry(id, &record)
-            .map_err(|e| other(e.into()))?;
+        self.attach(id, &record).await?;
         Ok(record)
+    }
+
+    async fn attach(
+        &self,
+        id: &AttestationId,
+        record: &LogEntryRecord,
+    ) -> Result<(), PublishFailure> {
+        let (id, record) = (*id, record.clone());
+        self.blocking
+            .store(&self.store, move |s| s.attach_entry(&id, &record))
+            .await
+            .map(drop)
+            .map_err(|e| PublishFailure::Other(e.into()))
     }
 
     async fn publish_pending(&self, tenant: Option<&str>) -> Result<PublishSummary, AttestError> {
@@ -349,7 +368,14 @@ impl<L: LogOps> Core<L> {
         if self.log.is_none() && self.v2.is_none() {
             return Ok(summary);
         }
-        for row in self.store.pending(tenant, usize::MAX)? {
+        let tenant = tenant.map(str::to_owned);
+        let pending = self
+            .blocking
+            .store(&self.store, move |s| {
+                s.pending(tenant.as_deref(), usize::MAX)
+            })
+            .await?;
+        for row in pending {
             let id = row.attestation.id;
             let env = Envelope::from_json(&row.attestation.envelope)
                 .map_err(|source| AttestError::StoredEnvelope { id, source })?;
@@ -455,8 +481,9 @@ impl<T: Transport + Sync> Attestor<T> {
 }
 
 /// [`Attestor`] over an async transport: the same flow, the log I/O
-/// awaited (the store's calls are blocking and short). Its futures are
-/// `Send`.
+/// awaited, and the store — whose calls block — called on threads of its
+/// own, so any store (PostgreSQL's client included) works on any executor.
+/// Its futures are `Send`.
 #[derive(Debug)]
 pub struct AsyncAttestor<T> {
     core: Core<AsyncRekorClient<T>>,

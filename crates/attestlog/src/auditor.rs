@@ -21,6 +21,7 @@ use rekor_client::{AsyncRekorClient, AsyncTransport, RekorClient, Transport};
 use serde::Serialize;
 
 use crate::attestor::binding;
+use crate::blocking::Blocking;
 use crate::log::{AsyncRekorV2, LogOps, Offline, RekorV2, V2Ops, run_ready};
 
 /// One line of an audit report.
@@ -352,7 +353,8 @@ impl<L> AuditorBuilder<L> {
             core: Core {
                 signer: RwLock::new(signer),
                 authorities: None,
-                store,
+                store: Arc::from(store),
+                blocking: Blocking::InPlace,
                 log: None,
                 v2: None,
                 window: DEFAULT_BACKDATE_WINDOW,
@@ -378,6 +380,7 @@ impl<L> AuditorBuilder<L> {
             signer,
             authorities,
             store,
+            blocking,
             window,
             clock,
             checkpoints,
@@ -391,6 +394,7 @@ impl<L> AuditorBuilder<L> {
                 signer,
                 authorities,
                 store,
+                blocking,
                 v2,
                 log: client,
                 window,
@@ -474,8 +478,11 @@ impl<T: AsyncTransport> AuditorBuilder<AsyncRekorClient<T>> {
         self
     }
 
-    /// The async auditor.
-    pub fn build(self) -> AsyncAuditor<T> {
+    /// The async auditor: it calls the store and the baseline on threads
+    /// of their own, so a blocking store (SQLite, PostgreSQL) never blocks
+    /// the executor.
+    pub fn build(mut self) -> AsyncAuditor<T> {
+        self.core.blocking = Blocking::OwnThread;
         AsyncAuditor { core: self.core }
     }
 }
@@ -575,7 +582,9 @@ impl<T: Transport + Sync> Auditor<T> {
     }
 }
 
-/// [`Auditor`] over an async transport; its futures are `Send`.
+/// [`Auditor`] over an async transport; the store and the baseline, whose
+/// calls block, are called on threads of their own, so any store works on
+/// any executor. Its futures are `Send`.
 #[derive(Debug)]
 pub struct AsyncAuditor<T> {
     core: Core<AsyncRekorClient<T>>,
@@ -657,7 +666,10 @@ struct Core<L> {
     /// Replaceable while the auditor runs (a portal whose key set rotated).
     signer: RwLock<SignerPolicy>,
     authorities: Option<Arc<Authorities>>,
-    store: Box<dyn AttestationStore>,
+    store: Arc<dyn AttestationStore>,
+    /// Where the store and the baseline are called (in place, or off the
+    /// async threads).
+    blocking: Blocking,
     log: Option<L>,
     /// The Rekor v2 log, for rows published to one.
     v2: Option<Arc<dyn V2Ops>>,
@@ -679,7 +691,11 @@ impl<L> fmt::Debug for Core<L> {
 
 impl<L: LogOps> Core<L> {
     async fn audit(&self, tenant: &str, subject: &str) -> Result<Vec<AuditReport>, AuditError> {
-        let rows = self.store.by_subject(tenant, subject)?;
+        let (tenant, subject) = (tenant.to_owned(), subject.to_owned());
+        let rows = self
+            .blocking
+            .store(&self.store, move |s| s.by_subject(&tenant, &subject))
+            .await?;
         self.audit_rows(&rows).await
     }
 
@@ -717,7 +733,11 @@ impl<L: LogOps> Core<L> {
         let mut n = 0;
         let mut after = None;
         loop {
-            let page = self.store.list(tenant, after, 500)?;
+            let t = tenant.to_owned();
+            let page = self
+                .blocking
+                .store(&self.store, move |s| s.list(&t, after, 500))
+                .await?;
             for r in &page.rows {
                 each(self.audit_row_with(r, &state).await);
                 n += 1;
@@ -831,7 +851,12 @@ impl<L: LogOps> Core<L> {
         current: &VerifiedCheckpoint,
         prove: impl FnOnce(VerifiedCheckpoint) -> F,
     ) -> Result<Result<String, String>, AuditError> {
-        let consistency = match self.baseline_step(logs, log_key, current) {
+        let key = log_key.to_owned();
+        let kept = self
+            .blocking
+            .baseline(&self.baseline, move |b| b.load(&key))
+            .await;
+        let consistency = match self.baseline_step(kept, logs, current) {
             BaselineStep::Done(r) => r,
             BaselineStep::Prove(old) => {
                 let from = old.size;
@@ -842,7 +867,10 @@ impl<L: LogOps> Core<L> {
             }
         };
         if consistency.is_ok() {
-            self.baseline.store(log_key, &current.note)?;
+            let (key, note) = (log_key.to_owned(), current.note.clone());
+            self.blocking
+                .baseline(&self.baseline, move |b| b.store(&key, &note))
+                .await?;
         }
         Ok(consistency)
     }
@@ -1184,15 +1212,15 @@ const V2_TIME: TimeLine = TimeLine {
 };
 
 impl<L> Core<L> {
-    /// What the auditor's baseline says of `current` (a log's verified
-    /// checkpoint, filed under `log_key`).
+    /// What the auditor's baseline (`kept`: the checkpoint it holds for
+    /// the log, as loaded) says of `current` (the log's verified checkpoint).
     fn baseline_step(
         &self,
+        kept: Result<Option<String>, BaselineError>,
         logs: &[TrustedLog],
-        log_key: &str,
         current: &VerifiedCheckpoint,
     ) -> BaselineStep {
-        BaselineStep::Done(match self.baseline.load(log_key) {
+        BaselineStep::Done(match kept {
             Err(e) => Err(format!("{e}")),
             Ok(None) if self.trust_current_tree => Ok(format!(
                 "no baseline: started one at tree size {} (trusted on first use, not proven)",

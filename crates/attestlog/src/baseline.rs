@@ -40,6 +40,10 @@ pub enum BaselineError {
         /// Its version.
         version: u64,
     },
+    /// An async auditor could start no thread to read or write the
+    /// baseline on (resources exhausted), or the call panicked there.
+    #[error("no thread to run the audit baseline on")]
+    NoThread(#[source] std::io::Error),
 }
 
 /// Where an auditor keeps the last checkpoint it verified for each log

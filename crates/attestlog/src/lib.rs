@@ -48,6 +48,7 @@ pub use serde_json;
 mod attestor;
 mod auditor;
 mod baseline;
+mod blocking;
 mod config;
 mod error;
 mod export;

@@ -55,30 +55,7 @@ pub fn entry_v2(n: u64) -> LogEntryRecord {
     .with_timestamp(vec![0x30, 0x82, n as u8])
 }
 
-/// A fresh, empty PostgreSQL database for one test, or `None` (after a loud
-/// message) when `ATTEST_STORE_POSTGRES_URL` is not set. Under CI its absence
-/// is a failure.
+/// A fresh, empty PostgreSQL database for one test (see the testkit).
 pub fn postgres_database(name: &str) -> Option<String> {
-    let Ok(url) = std::env::var("ATTEST_STORE_POSTGRES_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but ATTEST_STORE_POSTGRES_URL is not: PostgreSQL tests must run in CI"
-        );
-        eprintln!("SKIPPED {name}: ATTEST_STORE_POSTGRES_URL is not set; PostgreSQL not tested");
-        return None;
-    };
-    let db = format!("attest_{}_{}_{}", name, std::process::id(), unique());
-    let mut admin =
-        postgres::Client::connect(&url, postgres::NoTls).expect("connect to PostgreSQL");
-    admin
-        .batch_execute(&format!("CREATE DATABASE {db}"))
-        .unwrap();
-    let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
-    Some(format!("{base}/{db}"))
-}
-
-fn unique() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    N.fetch_add(1, Ordering::Relaxed)
+    attestlog_testkit::postgres_database(name)
 }
