@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use attest_dsse::Timestamp;
 use attest_merkle::tiles::{TileId, parse_entry_bundle};
 use attest_rekor::signing::SigningConfig;
-use attest_rekor::tsa::TimestampAuthority;
+use attest_issue::TimestampAuthority;
 use attest_rekor::v2::V2Request;
 use libfuzzer_sys::fuzz_target;
 

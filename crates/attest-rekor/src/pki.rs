@@ -327,39 +327,42 @@ fn secs(d: std::time::Duration) -> Timestamp {
     Timestamp::from_unix(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// OIDs this module reads.
-pub(crate) mod oid {
+/// The object identifiers of the Sigstore certificate profile that this
+/// crate reads (and that the issuing crate writes); each constant is named
+/// after its registered name.
+#[allow(missing_docs)] // the names are the documentation
+pub mod oid {
     use const_oid::ObjectIdentifier as O;
-    pub(crate) const ECDSA_SHA256: O = O::new_unwrap("1.2.840.10045.4.3.2");
-    pub(crate) const ECDSA_SHA384: O = O::new_unwrap("1.2.840.10045.4.3.3");
-    pub(crate) const ECDSA_SHA512: O = O::new_unwrap("1.2.840.10045.4.3.4");
-    pub(crate) const RSA_SHA256: O = O::new_unwrap("1.2.840.113549.1.1.11");
-    pub(crate) const RSA_SHA384: O = O::new_unwrap("1.2.840.113549.1.1.12");
-    pub(crate) const RSA_SHA512: O = O::new_unwrap("1.2.840.113549.1.1.13");
-    pub(crate) const ED25519: O = O::new_unwrap("1.3.101.112");
-    pub(crate) const SHA256: O = O::new_unwrap("2.16.840.1.101.3.4.2.1");
-    pub(crate) const SHA384: O = O::new_unwrap("2.16.840.1.101.3.4.2.2");
-    pub(crate) const SHA512: O = O::new_unwrap("2.16.840.1.101.3.4.2.3");
-    pub(crate) const CODE_SIGNING: O = O::new_unwrap("1.3.6.1.5.5.7.3.3");
-    pub(crate) const TIME_STAMPING: O = O::new_unwrap("1.3.6.1.5.5.7.3.8");
-    pub(crate) const ANY_EKU: O = O::new_unwrap("2.5.29.37.0");
-    pub(crate) const SCT_LIST: O = O::new_unwrap("1.3.6.1.4.1.11129.2.4.2");
-    pub(crate) const BASIC_CONSTRAINTS: O = O::new_unwrap("2.5.29.19");
-    pub(crate) const KEY_USAGE: O = O::new_unwrap("2.5.29.15");
-    pub(crate) const EXT_KEY_USAGE: O = O::new_unwrap("2.5.29.37");
-    pub(crate) const SUBJECT_ALT_NAME: O = O::new_unwrap("2.5.29.17");
-    pub(crate) const SUBJECT_KEY_ID: O = O::new_unwrap("2.5.29.14");
-    pub(crate) const AUTHORITY_KEY_ID: O = O::new_unwrap("2.5.29.35");
-    pub(crate) const FULCIO_ISSUER_V1: O = O::new_unwrap("1.3.6.1.4.1.57264.1.1");
-    pub(crate) const FULCIO_GH_TRIGGER: O = O::new_unwrap("1.3.6.1.4.1.57264.1.2");
-    pub(crate) const FULCIO_GH_SHA: O = O::new_unwrap("1.3.6.1.4.1.57264.1.3");
-    pub(crate) const FULCIO_GH_WORKFLOW: O = O::new_unwrap("1.3.6.1.4.1.57264.1.4");
-    pub(crate) const FULCIO_GH_REPOSITORY: O = O::new_unwrap("1.3.6.1.4.1.57264.1.5");
-    pub(crate) const FULCIO_GH_REF: O = O::new_unwrap("1.3.6.1.4.1.57264.1.6");
-    pub(crate) const FULCIO_OTHERNAME_SAN: O = O::new_unwrap("1.3.6.1.4.1.57264.1.7");
-    pub(crate) const FULCIO_ISSUER_V2: O = O::new_unwrap("1.3.6.1.4.1.57264.1.8");
+    pub const ECDSA_SHA256: O = O::new_unwrap("1.2.840.10045.4.3.2");
+    pub const ECDSA_SHA384: O = O::new_unwrap("1.2.840.10045.4.3.3");
+    pub const ECDSA_SHA512: O = O::new_unwrap("1.2.840.10045.4.3.4");
+    pub const RSA_SHA256: O = O::new_unwrap("1.2.840.113549.1.1.11");
+    pub const RSA_SHA384: O = O::new_unwrap("1.2.840.113549.1.1.12");
+    pub const RSA_SHA512: O = O::new_unwrap("1.2.840.113549.1.1.13");
+    pub const ED25519: O = O::new_unwrap("1.3.101.112");
+    pub const SHA256: O = O::new_unwrap("2.16.840.1.101.3.4.2.1");
+    pub const SHA384: O = O::new_unwrap("2.16.840.1.101.3.4.2.2");
+    pub const SHA512: O = O::new_unwrap("2.16.840.1.101.3.4.2.3");
+    pub const CODE_SIGNING: O = O::new_unwrap("1.3.6.1.5.5.7.3.3");
+    pub const TIME_STAMPING: O = O::new_unwrap("1.3.6.1.5.5.7.3.8");
+    pub const ANY_EKU: O = O::new_unwrap("2.5.29.37.0");
+    pub const SCT_LIST: O = O::new_unwrap("1.3.6.1.4.1.11129.2.4.2");
+    pub const BASIC_CONSTRAINTS: O = O::new_unwrap("2.5.29.19");
+    pub const KEY_USAGE: O = O::new_unwrap("2.5.29.15");
+    pub const EXT_KEY_USAGE: O = O::new_unwrap("2.5.29.37");
+    pub const SUBJECT_ALT_NAME: O = O::new_unwrap("2.5.29.17");
+    pub const SUBJECT_KEY_ID: O = O::new_unwrap("2.5.29.14");
+    pub const AUTHORITY_KEY_ID: O = O::new_unwrap("2.5.29.35");
+    pub const FULCIO_ISSUER_V1: O = O::new_unwrap("1.3.6.1.4.1.57264.1.1");
+    pub const FULCIO_GH_TRIGGER: O = O::new_unwrap("1.3.6.1.4.1.57264.1.2");
+    pub const FULCIO_GH_SHA: O = O::new_unwrap("1.3.6.1.4.1.57264.1.3");
+    pub const FULCIO_GH_WORKFLOW: O = O::new_unwrap("1.3.6.1.4.1.57264.1.4");
+    pub const FULCIO_GH_REPOSITORY: O = O::new_unwrap("1.3.6.1.4.1.57264.1.5");
+    pub const FULCIO_GH_REF: O = O::new_unwrap("1.3.6.1.4.1.57264.1.6");
+    pub const FULCIO_OTHERNAME_SAN: O = O::new_unwrap("1.3.6.1.4.1.57264.1.7");
+    pub const FULCIO_ISSUER_V2: O = O::new_unwrap("1.3.6.1.4.1.57264.1.8");
     /// Extensions whose criticality this verifier honours.
-    pub(crate) const HANDLED_CRITICAL: &[O] = &[
+    pub const HANDLED_CRITICAL: &[O] = &[
         O::new_unwrap("2.5.29.19"), // basicConstraints
         O::new_unwrap("2.5.29.15"), // keyUsage
         O::new_unwrap("2.5.29.37"), // extKeyUsage
@@ -1225,6 +1228,19 @@ pub(crate) fn oidc_issuer(leaf: &Cert) -> Result<String, PkiError> {
 
 /// The leaf names the policy's identity and issuer (and extensions); the
 /// names and issuer it read.
+/// The identities and OIDC issuer of the DER certificate `der`, when they
+/// satisfy `policy` (its chain, validity and SCTs are
+/// [`verify_certificate`]'s job).
+///
+/// # Errors
+/// [`PkiError`]: a malformed certificate, or the first mismatch.
+pub fn verify_identity(
+    der: &[u8],
+    policy: &IdentityPolicy,
+) -> Result<(Vec<String>, String), PkiError> {
+    check_identity(&Cert::parse(der)?, policy)
+}
+
 pub(crate) fn check_identity(
     leaf: &Cert,
     policy: &IdentityPolicy,
@@ -1337,7 +1353,7 @@ mod tests {
             let issue =
                 |key: &SigningKey, issuer, spki: &[u8], subject, from, to, e: &[Extension]| {
                     Cert::parse(
-                        &crate::x509::issue_certificate(
+                        &attest_issue::issue_certificate(
                             key,
                             issuer,
                             spki,

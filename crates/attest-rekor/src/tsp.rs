@@ -134,7 +134,8 @@ pub fn timestamp_request(signature: &[u8], nonce: u64) -> Vec<u8> {
 }
 
 /// The content octets of a DER INTEGER holding `v` (minimal, non-negative).
-pub(crate) fn unsigned_integer(v: u64) -> Vec<u8> {
+#[must_use]
+pub fn unsigned_integer(v: u64) -> Vec<u8> {
     let bytes = v.to_be_bytes();
     let skip = bytes.iter().take(7).take_while(|b| **b == 0).count();
     let mut out = bytes[skip..].to_vec();
@@ -179,15 +180,19 @@ pub fn verify_response(
 }
 
 /// One DER TLV of `content` (encoding bytes we hold cannot fail below
-/// 256 MiB).
-pub(crate) fn tlv(tag: Tag, content: &[u8]) -> Vec<u8> {
+/// 256 MiB). A building block of timestamp requests and responses.
+#[must_use]
+pub fn tlv(tag: Tag, content: &[u8]) -> Vec<u8> {
     Any::new(tag, content)
         .and_then(|a| a.to_der())
         .unwrap_or_default()
 }
 
 /// The TLVs of a constructed value's content, each as received.
-pub(crate) fn tlvs(content: &[u8]) -> Result<Vec<Any>, TimestampError> {
+///
+/// # Errors
+/// [`TimestampError::Malformed`] when `content` is not a run of DER TLVs.
+pub fn tlvs(content: &[u8]) -> Result<Vec<Any>, TimestampError> {
     let mut r = der::SliceReader::new(content).map_err(malformed)?;
     let mut out = Vec::new();
     while !r.is_finished() {

@@ -29,6 +29,7 @@ use sha2::{Digest, Sha256};
 use attest_rekor::api::{ErrorBody, LogEntry, RestInclusionProof};
 use attest_rekor::{EntryId, LogId, NoteVerifier, SignedNote, TrustedLog};
 
+pub use attest_issue::TimestampAuthority;
 pub use check::{CheckReport, RepairReport, check, repair};
 #[cfg(feature = "object-store")]
 pub use objstore::{LEASE, ObjectTileStore};

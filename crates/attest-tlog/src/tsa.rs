@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use attest_dsse::{Clock, SigningKey, SystemClock, Timestamp};
-use attest_rekor::tsa::TimestampAuthority;
+use attest_issue::TimestampAuthority;
 use http::{Method, Request, Response, StatusCode, header};
 
 /// The timestamp endpoint, relative to the service's base URL.

@@ -9,8 +9,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use attest_dsse::{Algorithm, Envelope, SigningKey, Timestamp};
+use attest_issue::TimestampAuthority;
 use attest_rekor::bundle::{Bundle, VerificationMaterial};
-use attest_rekor::tsa::TimestampAuthority;
 use attest_rekor::v2::V2Request;
 use attest_rekor::verify::{
     Artifact, BundlePolicy, Check, SignerPolicy, TimeSource, verify_bundle,

@@ -140,7 +140,7 @@ pub fn export_bundle(row: &AttestationRow) -> Result<String, ExportError> {
 }
 
 /// [`export_bundle`] with the signer's key carried by an X.509 certificate
-/// (DER; e.g. [`attest_rekor::x509::self_signed_certificate`]) instead of a key
+/// (DER; e.g. `attest_issue::self_signed_certificate`) instead of a key
 /// hint, for clients that only read certificate bundles (sigstore-python
 /// 4.x refuses v0.3 bundles without a certificate). The certificate's key
 /// must be the row's signer key.

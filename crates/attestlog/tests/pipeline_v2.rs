@@ -361,8 +361,7 @@ fn tampering_with_a_v2_row_fails_the_check_that_names_it() {
         .unwrap()
         .remove(0);
     let other_stamp = row1.entry.unwrap().timestamp;
-    let rogue =
-        attestlog::rekor::tsa::TimestampAuthority::generate("rogue", Timestamp::now()).unwrap();
+    let rogue = attestlog::tlog::TimestampAuthority::generate("rogue", Timestamp::now()).unwrap();
     let env0 = attestlog::Envelope::from_json(&row0.attestation.envelope).unwrap();
     let rogue_stamp = rogue
         .respond(

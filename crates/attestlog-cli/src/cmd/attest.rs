@@ -428,13 +428,9 @@ pub(crate) fn export(
             let from = attest_dsse::Timestamp::from_unix(row.attestation.claimed_time - 3600);
             let until =
                 attest_dsse::Timestamp::from_unix(row.attestation.claimed_time + 10 * 365 * 86_400);
-            let cert = attest_rekor::x509::self_signed_certificate(
-                &key,
-                "attestlog self-signed",
-                from,
-                until,
-            )
-            .map_err(Failure::input)?;
+            let cert =
+                attest_issue::self_signed_certificate(&key, "attestlog self-signed", from, until)
+                    .map_err(Failure::input)?;
             attestlog::export_bundle_with_certificate(&row, &cert)
         }
     }

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use attest_dsse::{Envelope, SigningKey, Timestamp};
+use attest_issue::TestFulcio;
 use attest_rekor::bundle::{Bundle, VerificationMaterial};
-use attest_rekor::fulcio::TestFulcio;
 use attest_rekor::signing::SigningConfig;
 use attest_rekor::v2::V2Request;
 use attest_rekor::verify::VerifiedCheckpoint;

@@ -26,9 +26,10 @@ use x509_cert::ext::pkix::{
     SubjectKeyIdentifier,
 };
 
-use crate::pki::oid;
+use attest_rekor::pki::{Authorities, CertificateAuthority, CtLog, oid};
+
 use crate::tsa::{ext, root_extensions};
-use crate::x509::CertificateError;
+use crate::x509::IssueError;
 
 /// Why a certificate could not be issued.
 #[derive(Debug, thiserror::Error)]
@@ -38,18 +39,21 @@ pub enum FulcioError {
     #[error("the test CA's keys must be ECDSA P-256")]
     KeyType,
     /// The certificate could not be built or read.
-    #[error("certificate: {0}")]
-    Certificate(#[from] CertificateError),
+    #[error("could not make the certificate")]
+    Certificate(#[from] IssueError),
     /// The root certificate is not the root key's.
     #[error("the root certificate is not the root key's")]
     RootMismatch,
     /// The identity is neither an email address nor a URI.
     #[error("identity {0:?}: expected an email address or a URI")]
     Identity(String),
-    /// The issued certificate's SCT does not verify (a bug, refused rather
-    /// than returned).
-    #[error("the issued certificate's SCT does not verify: {0}")]
-    Sct(String),
+    /// A field is longer than its TLS length prefix can say.
+    #[error("{0} is too long for an SCT")]
+    TooLong(&'static str),
+    /// The issued certificate does not verify as a Sigstore certificate
+    /// with its SCT (a bug, refused rather than returned).
+    #[error("the issued certificate does not verify")]
+    Sct(#[source] attest_rekor::pki::PkiError),
 }
 
 /// An offline Fulcio: a root key and certificate, and a CT log key.
@@ -80,12 +84,12 @@ fn p256(k: &SigningKey) -> Result<(), FulcioError> {
 }
 
 /// A key identifier: the first 20 bytes of the SHA-256 of the SPKI.
-fn key_identifier(spki: &[u8]) -> Result<OctetString, CertificateError> {
-    OctetString::new(&Sha256::digest(spki)[..20]).map_err(CertificateError::Der)
+fn key_identifier(spki: &[u8]) -> Result<OctetString, IssueError> {
+    OctetString::new(&Sha256::digest(spki)[..20]).map_err(IssueError::Der)
 }
 
 /// The subjectKeyIdentifier extension of a key.
-fn subject_key_id(spki: &[u8]) -> Result<Extension, CertificateError> {
+fn subject_key_id(spki: &[u8]) -> Result<Extension, IssueError> {
     ext(
         oid::SUBJECT_KEY_ID,
         false,
@@ -130,12 +134,12 @@ impl TestFulcio {
     ) -> Result<Self, FulcioError> {
         p256(&root_key)?;
         p256(&ct_key)?;
-        let root = Certificate::from_der(&root_der).map_err(CertificateError::Der)?;
+        let root = Certificate::from_der(&root_der).map_err(IssueError::Der)?;
         let tbs = root.tbs_certificate();
         let spki = tbs
             .subject_public_key_info()
             .to_der()
-            .map_err(CertificateError::Der)?;
+            .map_err(IssueError::Der)?;
         if spki != root_key.public_key().spki_der() {
             return Err(FulcioError::RootMismatch);
         }
@@ -199,14 +203,14 @@ impl TestFulcio {
         } else {
             return Err(bad_identity());
         };
-        let root = Certificate::from_der(&self.root_der).map_err(CertificateError::Der)?;
+        let root = Certificate::from_der(&self.root_der).map_err(IssueError::Der)?;
         let issuer_name = root.tbs_certificate().subject().to_string();
         let spki = key.spki_der();
-        let issuer_v2 = Utf8StringRef::new(oidc_issuer).map_err(CertificateError::Der)?;
+        let issuer_v2 = Utf8StringRef::new(oidc_issuer).map_err(IssueError::Der)?;
         let raw_issuer = Extension {
             extn_id: oid::FULCIO_ISSUER_V1,
             critical: false,
-            extn_value: OctetString::new(oidc_issuer.as_bytes()).map_err(CertificateError::Der)?,
+            extn_value: OctetString::new(oidc_issuer.as_bytes()).map_err(IssueError::Der)?,
         };
         let mut extensions = vec![
             ext(
@@ -247,12 +251,8 @@ impl TestFulcio {
         };
         // The precertificate: the same certificate without the SCT list
         // (the builder is deterministic: the same serial and fields).
-        let pre =
-            Certificate::from_der(&issue(extensions.clone())?).map_err(CertificateError::Der)?;
-        let tbs = pre
-            .tbs_certificate()
-            .to_der()
-            .map_err(CertificateError::Der)?;
+        let pre = Certificate::from_der(&issue(extensions.clone())?).map_err(IssueError::Der)?;
+        let tbs = pre.tbs_certificate().to_der().map_err(IssueError::Der)?;
         let timestamp_ms = u64::try_from(not_before.unix()).unwrap_or(0) * 1000;
         let sct = self.sct(&tbs, timestamp_ms)?;
         let list = sct_list(&sct)?;
@@ -261,25 +261,23 @@ impl TestFulcio {
             critical: false,
             extn_value: OctetString::new(
                 OctetString::new(list)
-                    .map_err(CertificateError::Der)?
+                    .map_err(IssueError::Der)?
                     .to_der()
-                    .map_err(CertificateError::Der)?,
+                    .map_err(IssueError::Der)?,
             )
-            .map_err(CertificateError::Der)?,
+            .map_err(IssueError::Der)?,
         });
         let der = issue(extensions)?;
-        // What was issued verifies as a verifier would check it.
-        let leaf = crate::pki::Cert::parse(&der).map_err(|e| FulcioError::Sct(e.to_string()))?;
-        let issuer =
-            crate::pki::Cert::parse(&self.root_der).map_err(|e| FulcioError::Sct(e.to_string()))?;
-        crate::pki::verify_scts(&leaf, &issuer, &[self.ct_log()])
-            .map_err(|e| FulcioError::Sct(e.to_string()))?;
+        // What was issued verifies as a verifier checks it: chain, usage,
+        // validity and the SCT.
+        attest_rekor::pki::verify_certificate(&der, &self.authorities()?, &[not_before])
+            .map_err(FulcioError::Sct)?;
         Ok(der)
     }
 
     /// The SCT (RFC 6962 §3.2, v1, precert entry) over `tbs`.
     fn sct(&self, tbs: &[u8], timestamp_ms: u64) -> Result<Vec<u8>, FulcioError> {
-        let too_long = || FulcioError::Sct("the TBS is too long".into());
+        let too_long = || FulcioError::TooLong("the precertificate");
         let tbs_len = u32::try_from(tbs.len())
             .ok()
             .filter(|n| *n < 1 << 24)
@@ -306,8 +304,24 @@ impl TestFulcio {
         Ok(sct)
     }
 
-    fn ct_log(&self) -> crate::pki::CtLog {
-        crate::pki::CtLog::new(
+    /// This CA and its CT log as a verifier's authorities.
+    fn authorities(&self) -> Result<Authorities, FulcioError> {
+        let mut a = Authorities::default();
+        a.certificate_authorities.push(
+            CertificateAuthority::new(
+                "test-fulcio",
+                std::slice::from_ref(&self.root_der),
+                self.not_before,
+                None,
+            )
+            .map_err(FulcioError::Sct)?,
+        );
+        a.ct_logs.push(self.ct_log());
+        Ok(a)
+    }
+
+    fn ct_log(&self) -> CtLog {
+        CtLog::new(
             self.ct_log_id(),
             self.ct_key.public_key().spki_der().to_vec(),
             self.not_before,
@@ -347,7 +361,7 @@ impl TestFulcio {
 
 /// A `SignedCertificateTimestampList` of one SCT (TLS encoding).
 fn sct_list(sct: &[u8]) -> Result<Vec<u8>, FulcioError> {
-    let too_long = || FulcioError::Sct("the SCT is too long".into());
+    let too_long = || FulcioError::TooLong("the SCT");
     let one = u16::try_from(sct.len()).map_err(|_| too_long())?;
     let all = one.checked_add(2).ok_or_else(too_long)?;
     let mut out = Vec::with_capacity(sct.len() + 4);
@@ -361,7 +375,7 @@ fn sct_list(sct: &[u8]) -> Result<Vec<u8>, FulcioError> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::pki::{IdentityPolicy, Matcher};
+    use attest_rekor::pki::{IdentityPolicy, Matcher, verify_certificate, verify_identity};
 
     #[test]
     fn issued_certificates_chain_carry_a_verified_sct_and_name_the_identity() {
@@ -378,26 +392,27 @@ mod tests {
                 Timestamp::from_unix(now.unix() + 600),
             )
             .unwrap();
-        let leaf = crate::pki::Cert::parse(&der).unwrap();
-        assert_eq!(leaf.public_key().unwrap(), *signer.public_key());
-        let root = crate::pki::Cert::parse(ca.root_der()).unwrap();
         assert_eq!(
-            crate::pki::verify_scts(&leaf, &root, &[ca.ct_log()]).unwrap(),
-            1
+            attest_rekor::x509::certificate_public_key(&der).unwrap(),
+            *signer.public_key()
         );
+        let at = [Timestamp::from_unix(now.unix() - 30)];
+        verify_certificate(&der, &ca.authorities().unwrap(), &at).unwrap();
         let policy = IdentityPolicy::new(
             Matcher::exact("dev@example.com"),
             Matcher::exact("https://oidc.example"),
         );
-        crate::pki::check_identity(&leaf, &policy).unwrap();
+        verify_identity(&der, &policy).unwrap();
         let other = IdentityPolicy::new(
             Matcher::exact("eve@example.com"),
             Matcher::exact("https://oidc.example"),
         );
-        assert!(crate::pki::check_identity(&leaf, &other).is_err());
+        assert!(verify_identity(&der, &other).is_err());
         // Another CT log's key: the SCT does not verify.
-        let rogue = TestFulcio::generate("rogue", now).unwrap();
-        assert!(crate::pki::verify_scts(&leaf, &root, &[rogue.ct_log()]).is_err());
+        let rogue = TestFulcio::generate("rogue", Timestamp::from_unix(now.unix() - 60)).unwrap();
+        let mut authorities = ca.authorities().unwrap();
+        authorities.ct_logs = vec![rogue.ct_log()];
+        assert!(verify_certificate(&der, &authorities, &at).is_err());
         // A URI identity; anything else is refused.
         ca.issue(
             signer.public_key(),

@@ -5,7 +5,7 @@
 //!
 //! The structures are encoded with RustCrypto `der` (TLV by TLV: the `cms`
 //! release candidate's builder wants a signer interface of another
-//! generation than this workspace's keys); [`crate::tsp::verify_timestamp`]
+//! generation than this workspace's keys); [`attest_rekor::tsp::verify_timestamp`]
 //! reads them back with `cms`, and the tests check one against the other
 //! and each refusal.
 //!
@@ -25,9 +25,10 @@ use x509_cert::Certificate;
 use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages};
 
-use crate::pki::oid;
-use crate::tsp::tlv;
-use crate::x509::CertificateError;
+use attest_rekor::pki::oid;
+use attest_rekor::tsp::tlv;
+
+use crate::x509::IssueError;
 
 const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 const ID_CT_TST_INFO: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
@@ -86,7 +87,7 @@ fn gen_time(t: Timestamp) -> Vec<u8> {
 
 /// A root CA's extensions: CA, no intermediates below it; it signs
 /// certificates and CRLs.
-pub(crate) fn root_extensions() -> Result<Vec<Extension>, CertificateError> {
+pub(crate) fn root_extensions() -> Result<Vec<Extension>, IssueError> {
     Ok(vec![
         ext(
             oid::BASIC_CONSTRAINTS,
@@ -109,12 +110,12 @@ pub(crate) fn ext<T: Encode>(
     o: ObjectIdentifier,
     critical: bool,
     v: &T,
-) -> Result<Extension, CertificateError> {
+) -> Result<Extension, IssueError> {
     Ok(Extension {
         extn_id: o,
         critical,
-        extn_value: der::asn1::OctetString::new(v.to_der().map_err(CertificateError::Der)?)
-            .map_err(CertificateError::Der)?,
+        extn_value: der::asn1::OctetString::new(v.to_der().map_err(IssueError::Der)?)
+            .map_err(IssueError::Der)?,
     })
 }
 
@@ -129,7 +130,7 @@ struct Req {
 
 fn parse_request(der_bytes: &[u8]) -> Result<Req, TsaError> {
     let bad = |m: &str| TsaError::BadRequest(m.to_owned());
-    let tlvs = |b: &[u8]| crate::tsp::tlvs(b).map_err(|e| bad(&e.to_string()));
+    let tlvs = |b: &[u8]| attest_rekor::tsp::tlvs(b).map_err(|e| bad(&e.to_string()));
     let outer = tlvs(der_bytes)?;
     let [req] = outer.as_slice() else {
         return Err(bad("trailing data"));
@@ -216,7 +217,7 @@ impl TimestampAuthority {
     /// # Errors
     /// [`TsaError::Certificate`] when a certificate cannot be built.
     pub fn generate(name: &str, not_before: Timestamp) -> Result<Self, TsaError> {
-        let c = |e: CertificateError| TsaError::Certificate(e.to_string());
+        let c = |e: IssueError| TsaError::Certificate(e.to_string());
         let k = || {
             SigningKey::generate(Algorithm::EcdsaP256Sha256)
                 .map_err(|e| TsaError::Certificate(e.to_string()))
@@ -353,7 +354,7 @@ impl TimestampAuthority {
             tlv(Tag::Integer, &[1]),
             oid_tlv(DEFAULT_POLICY),
             req.imprint.clone(),
-            tlv(Tag::Integer, &crate::tsp::unsigned_integer(serial)),
+            tlv(Tag::Integer, &attest_rekor::tsp::unsigned_integer(serial)),
             gen_time(at),
         ];
         if let Some(n) = &req.nonce {
@@ -430,8 +431,8 @@ fn header_len(tlv_bytes: &[u8]) -> usize {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::pki::CertificateAuthority;
-    use crate::tsp::{TimestampError, timestamp_request, verify_response, verify_timestamp};
+    use attest_rekor::pki::CertificateAuthority;
+    use attest_rekor::tsp::{TimestampError, timestamp_request, verify_response, verify_timestamp};
 
     fn tsa() -> (TimestampAuthority, CertificateAuthority) {
         let t0 = Timestamp::from_unix(1_700_000_000);
