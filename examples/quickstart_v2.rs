@@ -15,10 +15,10 @@ use attestlog::client::UreqTransport;
 use attestlog::client::tsa::TsaClient;
 use attestlog::client::v2::RekorV2Client;
 use attestlog::dsse::{Algorithm, KeySet, SigningKey, Statement, Subject, Timestamp, TrustedKey};
+use attestlog::rekor::TrustedRoot;
 use attestlog::rekor::bundle::{Bundle, VerificationMaterial};
 use attestlog::rekor::v2::V2Request;
 use attestlog::rekor::verify::{Artifact, BundlePolicy, SignerPolicy, verify_bundle};
-use attestlog::rekor::{authorities_from_trusted_root, logs_from_trusted_root};
 use attestlog::{Attestor, Auditor, MemoryStore, RekorV2};
 use sha2::{Digest, Sha256};
 
@@ -45,8 +45,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let tsa_url = format!("{url}{TIMESTAMP_PATH}");
     // What a client is given: a trusted root, nothing else.
     let root = serde_json::to_vec(&log.trusted_root(&url, Some((&tsa, &tsa_url))))?;
-    let logs = logs_from_trusted_root(&root)?;
-    let authorities = authorities_from_trusted_root(&root)?;
+    let (logs, authorities) = TrustedRoot::from_json(&root)?.into_parts();
     println!("1. a Rekor v2 log and a TSA at {url}");
 
     let signer = SigningKey::generate(Algorithm::EcdsaP256Sha256)?;

@@ -555,8 +555,9 @@ fn bench_pipeline(c: &mut Criterion) {
     let url2 = format!("http://{}", server2.local_addr());
     let tsa_url = format!("{url2}{TIMESTAMP_PATH}");
     let root = serde_json::to_vec(&log2.trusted_root(&url2, Some((&tsa, &tsa_url)))).unwrap();
-    let logs2 = attest_rekor::logs_from_trusted_root(&root).unwrap();
-    let authorities = attest_rekor::authorities_from_trusted_root(&root).unwrap();
+    let (logs2, authorities) = attest_rekor::TrustedRoot::from_json(&root)
+        .unwrap()
+        .into_parts();
     let v2 = || {
         RekorV2::new(
             RekorV2Client::new(&url2, UreqTransport::new(), logs2.clone()).with_retry(quick()),

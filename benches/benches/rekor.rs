@@ -14,7 +14,7 @@ use attest_rekor::verify::{
 };
 use attest_rekor::x509::certificate_public_key;
 use attest_rekor::{
-    Artifact, Bundle, BundlePolicy, EntryBody, SignerPolicy, logs_from_trusted_root, verify_bundle,
+    Artifact, Bundle, BundlePolicy, EntryBody, SignerPolicy, TrustedRoot, verify_bundle,
 };
 use base64ct::{Base64, Encoding};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -25,7 +25,9 @@ fn read(name: &str) -> Vec<u8> {
 }
 
 fn bench(c: &mut Criterion) {
-    let logs = logs_from_trusted_root(&read("trusted_root.json")).unwrap();
+    let (logs, authorities) = TrustedRoot::from_json(&read("trusted_root.json"))
+        .unwrap()
+        .into_parts();
     let dsse = Bundle::from_json(&read("prod-v1-dsse-v001.sigstore.json")).unwrap();
     let hashed =
         Bundle::from_json(&read("prod-v1-hashedrekord-v001-pubkey.sigstore.json")).unwrap();
@@ -51,8 +53,6 @@ fn bench(c: &mut Criterion) {
 
     // Keyless: the same dsse bundle under an identity policy, its Fulcio
     // certificate chained to the trusted root, its SCT verified.
-    let authorities =
-        attest_rekor::authorities_from_trusted_root(&read("trusted_root.json")).unwrap();
     let keyless_policy = BundlePolicy::new(
         &logs,
         SignerPolicy::identity(

@@ -14,7 +14,6 @@
 //! certificates themselves are built with `x509-cert`.
 
 use attest_dsse::{Algorithm, PublicKey, SigningKey, Timestamp};
-use base64ct::{Base64, Encoding};
 use der::asn1::{Ia5String, OctetString, Utf8StringRef};
 use der::{Decode, Encode};
 use sha2::{Digest, Sha256};
@@ -306,17 +305,10 @@ impl TestFulcio {
 
     /// This CA and its CT log as a verifier's authorities.
     fn authorities(&self) -> Result<Authorities, FulcioError> {
+        let (ca, ct) = self.trusted_root_entries("test-fulcio", "")?;
         let mut a = Authorities::default();
-        a.certificate_authorities.push(
-            CertificateAuthority::new(
-                "test-fulcio",
-                std::slice::from_ref(&self.root_der),
-                self.not_before,
-                None,
-            )
-            .map_err(FulcioError::Sct)?,
-        );
-        a.ct_logs.push(self.ct_log());
+        a.certificate_authorities.push(ca);
+        a.ct_logs.push(ct);
         Ok(a)
     }
 
@@ -329,33 +321,28 @@ impl TestFulcio {
         )
     }
 
-    /// This CA's `certificateAuthorities` and `ctlogs` entries for a
-    /// trusted root, valid from the root's start: the CA named `ca_uri`,
-    /// the CT log at `ct_url`.
-    #[must_use]
+    /// This CA and its CT log as a trusted root's certificate authority
+    /// named `ca_uri` and CT log at `ct_url`, both valid from the root's
+    /// start (add them with
+    /// [`TrustedRoot::with_certificate_authority`](attest_rekor::TrustedRoot::with_certificate_authority)
+    /// and [`with_ct_log`](attest_rekor::TrustedRoot::with_ct_log)).
+    ///
+    /// # Errors
+    /// [`FulcioError::Sct`] if its own root does not parse (it was checked
+    /// when the CA was made).
     pub fn trusted_root_entries(
         &self,
         ca_uri: &str,
         ct_url: &str,
-    ) -> (serde_json::Value, serde_json::Value) {
-        let start = self.not_before.to_string();
-        let ca = serde_json::json!({
-            "subject": { "organization": "attestlog test CA", "commonName": ca_uri },
-            "uri": ca_uri,
-            "certChain": { "certificates": [ { "rawBytes": Base64::encode_string(&self.root_der) } ] },
-            "validFor": { "start": start },
-        });
-        let ct = serde_json::json!({
-            "baseUrl": ct_url,
-            "hashAlgorithm": "SHA2_256",
-            "publicKey": {
-                "rawBytes": Base64::encode_string(self.ct_key.public_key().spki_der()),
-                "keyDetails": "PKIX_ECDSA_P256_SHA_256",
-                "validFor": { "start": start },
-            },
-            "logId": { "keyId": Base64::encode_string(&self.ct_log_id()) },
-        });
-        (ca, ct)
+    ) -> Result<(CertificateAuthority, CtLog), FulcioError> {
+        let ca = CertificateAuthority::new(
+            ca_uri,
+            std::slice::from_ref(&self.root_der),
+            self.not_before,
+            None,
+        )
+        .map_err(FulcioError::Sct)?;
+        Ok((ca, self.ct_log().with_base_url(ct_url)))
     }
 }
 

@@ -17,7 +17,6 @@
 //! (`certReq`).
 
 use attest_dsse::{Algorithm, SigningKey, Timestamp};
-use base64ct::{Base64, Encoding};
 use const_oid::ObjectIdentifier;
 use der::{Decode, Encode, Tag, TagNumber, Tagged};
 use sha2::{Digest, Sha256};
@@ -326,20 +325,20 @@ impl TimestampAuthority {
             .collect()
     }
 
-    /// This TSA as a trusted root's `timestampAuthorities[]` entry.
-    #[must_use]
-    pub fn trusted_root_entry(&self, uri: &str, valid_from: Timestamp) -> serde_json::Value {
-        let certs: Vec<_> = self
-            .chain
-            .iter()
-            .map(|d| serde_json::json!({ "rawBytes": Base64::encode_string(d) }))
-            .collect();
-        serde_json::json!({
-            "subject": { "organization": "attestlog", "commonName": uri },
-            "uri": uri,
-            "certChain": { "certificates": certs },
-            "validFor": { "start": valid_from.to_string() },
-        })
+    /// This TSA as a trusted root's timestamp authority named `uri`,
+    /// trusted from `valid_from` (add it with
+    /// [`TrustedRoot::with_timestamp_authority`](attest_rekor::TrustedRoot::with_timestamp_authority)).
+    ///
+    /// # Errors
+    /// [`TsaError::Certificate`] if its own chain does not parse (it was
+    /// checked when the TSA was made).
+    pub fn authority(
+        &self,
+        uri: &str,
+        valid_from: Timestamp,
+    ) -> Result<attest_rekor::pki::CertificateAuthority, TsaError> {
+        attest_rekor::pki::CertificateAuthority::new(uri, &self.chain, valid_from, None)
+            .map_err(|e| TsaError::Certificate(e.to_string()))
     }
 
     /// Answers a DER `TimeStampReq` with a granted DER `TimeStampResp`

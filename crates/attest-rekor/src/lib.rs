@@ -11,6 +11,7 @@ mod log_id;
 mod note;
 pub mod pki;
 mod reason;
+mod root;
 pub mod sansio;
 pub mod signing;
 mod trust;
@@ -30,9 +31,9 @@ pub use note::{
     c2sp_key_hash,
 };
 pub use reason::FieldProblem;
+pub use root::{TRUSTED_ROOT_MEDIA_TYPE, TrustedRoot, pin_log_name, trusted_logs};
 pub use trust::{
-    AuthorityProblem, LogApi, TRUSTED_ROOT_MEDIA_TYPE, TlogProblem, TrustRootError, TrustedLog,
-    authorities_from_trusted_root, host_of, logs_from_trusted_root, origin_names,
+    AuthorityProblem, LogApi, TlogProblem, TrustRootError, TrustedLog, host_of, origin_names,
 };
 pub use verify::{
     Artifact, BundlePolicy, Check, CheckError, NotVerified, Outcome, Reason, Report, SignerPolicy,

@@ -265,7 +265,7 @@ impl<'a> BundlePolicy<'a> {
     }
 
     /// The trusted root's certificate authorities, CT logs and timestamp
-    /// authorities (from [`crate::authorities_from_trusted_root`]).
+    /// authorities (from [`crate::TrustedRoot`]).
     #[must_use]
     pub const fn with_authorities(mut self, authorities: &'a Authorities) -> Self {
         self.authorities = Some(authorities);

@@ -6,7 +6,7 @@ use attest_dsse::Timestamp;
 use attest_rekor::verify::report_of;
 use attest_rekor::{
     Bundle, BundlePolicy, Check, LogEntry, LogInfo, Outcome, ProposedEntry, SignerPolicy,
-    logs_from_trusted_root, verify_log_entry,
+    TrustedRoot, verify_log_entry,
 };
 use serde_json::{Value, json};
 
@@ -46,7 +46,9 @@ fn a_real_entry_in_rest_form_verifies() {
         LogEntry::from_json(entry.to_json().as_bytes()).unwrap(),
         entry
     );
-    let logs = logs_from_trusted_root(&read("trusted_root.json")).unwrap();
+    let logs = TrustedRoot::from_json(&read("trusted_root.json"))
+        .map(TrustedRoot::into_logs)
+        .unwrap();
     let policy = BundlePolicy::new(&logs, SignerPolicy::Key(key), Timestamp::now());
     let v =
         verify_log_entry(&entry, &env, &policy).unwrap_or_else(|e| panic!("{e}: {:?}", e.report));

@@ -3,9 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 use attest_dsse::{PublicKey, Timestamp};
-use attest_rekor::{
-    Bundle, BundlePolicy, Check, Outcome, Report, logs_from_trusted_root, verify_bundle,
-};
+use attest_rekor::{Bundle, BundlePolicy, Check, Outcome, Report, TrustedRoot, verify_bundle};
 use base64ct::{Base64, Encoding};
 
 mod common;
@@ -17,7 +15,9 @@ fn outcome(r: &Report, c: Check) -> Option<Outcome> {
 
 #[test]
 fn trusted_root_has_the_production_logs() {
-    let logs = logs_from_trusted_root(&read("trusted_root.json")).unwrap();
+    let logs = TrustedRoot::from_json(&read("trusted_root.json"))
+        .map(TrustedRoot::into_logs)
+        .unwrap();
     let v1 = logs
         .iter()
         .find(|l| l.name == "rekor.sigstore.dev")

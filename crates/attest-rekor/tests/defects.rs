@@ -9,7 +9,7 @@
 use attest_dsse::{Algorithm, SigningKey, Timestamp};
 use attest_rekor::{
     Artifact, Bundle, BundlePolicy, Check, LogApi, NotVerified, Outcome, Reason, SignerPolicy,
-    TlogProblem, TrustRootError, TrustedLog, logs_from_trusted_root, verify_bundle,
+    TlogProblem, TrustRootError, TrustedLog, TrustedRoot, verify_bundle,
 };
 use serde_json::Value;
 
@@ -148,7 +148,7 @@ fn defect_3_no_downgrade_by_deletion_or_zero() {
         "trusted_root.json",
     );
     assert!(matches!(
-        logs_from_trusted_root(&root),
+        TrustedRoot::from_json(&root).map(TrustedRoot::into_logs),
         Err(TrustRootError::Log {
             problem: TlogProblem::NoValidityStart,
             ..
@@ -159,10 +159,16 @@ fn defect_3_no_downgrade_by_deletion_or_zero() {
         .as_object_mut()
         .unwrap()
         .remove("validFor");
-    assert!(logs_from_trusted_root(prod.to_string().as_bytes()).is_err());
+    assert!(
+        TrustedRoot::from_json(prod.to_string().as_bytes())
+            .map(TrustedRoot::into_logs)
+            .is_err()
+    );
     // And the API version is the trusted root's: the production v2 log is
     // v2, the v1 log is v1.
-    let prod = logs_from_trusted_root(&read("trusted_root.json")).unwrap();
+    let prod = TrustedRoot::from_json(&read("trusted_root.json"))
+        .map(TrustedRoot::into_logs)
+        .unwrap();
     let api = |host: &str| prod.iter().find(|l| l.name == host).unwrap().api;
     assert_eq!(api("rekor.sigstore.dev"), LogApi::V1);
     assert_eq!(api("log2025-1.rekor.sigstore.dev"), LogApi::V2);
@@ -202,7 +208,9 @@ fn defect_4_a_certificate_is_never_a_pass_without_its_chain_and_identity() {
     }
     // The expired-certificate case of the suite is refused too.
     let case = "intoto-expired-certificate_fail";
-    let logs = logs_from_trusted_root(&conformance(case, "trusted_root.json")).unwrap();
+    let logs = TrustedRoot::from_json(&conformance(case, "trusted_root.json"))
+        .map(TrustedRoot::into_logs)
+        .unwrap();
     let bundle = Bundle::from_json(&conformance(case, "bundle.sigstore.json")).unwrap();
     let policy = BundlePolicy::new(&logs, SignerPolicy::identity("x", "y"), Timestamp::now());
     let artifact = Artifact::of_bytes(&conformance(case, "artifact"));
@@ -215,7 +223,9 @@ fn defect_5_rekor_v2_message_signatures_match_their_hashedrekord_0_0_2_body() {
     // timestamp authorities every check passes but the time, which a v2
     // entry does not carry; with them, its RFC 3161 timestamp is the time.
     let case = "rekor2-happy-path";
-    let logs = logs_from_trusted_root(&conformance(case, "trusted_root.json")).unwrap();
+    let logs = TrustedRoot::from_json(&conformance(case, "trusted_root.json"))
+        .map(TrustedRoot::into_logs)
+        .unwrap();
     let bundle = Bundle::from_json(&conformance(case, "bundle.sigstore.json")).unwrap();
     let policy = BundlePolicy::new(&logs, pinned_signer(&bundle), Timestamp::now());
     let artifact = Artifact::of_bytes(&read("sigstore-conformance/a.txt"));
@@ -224,7 +234,8 @@ fn defect_5_rekor_v2_message_signatures_match_their_hashedrekord_0_0_2_body() {
     assert_eq!(failed, [Check::Time], "{:?}", e.report);
     assert_eq!(e.report.outcome(Check::BodyMatch), Some(Outcome::Passed));
     assert_eq!(e.report.outcome(Check::Signature), Some(Outcome::Passed));
-    let auth = attest_rekor::authorities_from_trusted_root(&conformance(case, "trusted_root.json"))
+    let auth = attest_rekor::TrustedRoot::from_json(&conformance(case, "trusted_root.json"))
+        .map(attest_rekor::TrustedRoot::into_authorities)
         .unwrap();
     let with_tsa = policy.clone().with_authorities(&auth);
     let v = verify_bundle(&bundle, &artifact, &with_tsa).unwrap();
@@ -314,7 +325,9 @@ fn real_bundles() -> Vec<(String, Vec<TrustedLog>, Value)> {
             .unwrap_or_else(|_| read("trusted_root.json"));
         out.push((
             c.file_name().unwrap().to_string_lossy().into_owned(),
-            logs_from_trusted_root(&root).unwrap(),
+            TrustedRoot::from_json(&root)
+                .map(TrustedRoot::into_logs)
+                .unwrap(),
             serde_json::from_slice(&std::fs::read(c.join("bundle.sigstore.json")).unwrap())
                 .unwrap(),
         ));

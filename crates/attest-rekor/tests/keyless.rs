@@ -8,8 +8,7 @@ use attest_dsse::Timestamp;
 use attest_rekor::pki::{IdentityPolicy, PkiError};
 use attest_rekor::tsp::{MAX_TIMESTAMPS, TimestampError, verify_timestamp};
 use attest_rekor::{
-    Bundle, BundlePolicy, Check, Reason, SignerPolicy, TimeSource, authorities_from_trusted_root,
-    logs_from_trusted_root, verify_bundle,
+    Bundle, BundlePolicy, Check, Reason, SignerPolicy, TimeSource, TrustedRoot, verify_bundle,
 };
 use base64ct::{Base64, Encoding};
 use serde_json::Value;
@@ -40,8 +39,12 @@ fn timestamps(v: &mut Value) -> &mut Vec<Value> {
 }
 
 fn run(v: &Value, root_json: &[u8]) -> Result<attest_rekor::Verified, attest_rekor::NotVerified> {
-    let logs = logs_from_trusted_root(root_json).unwrap();
-    let auth = authorities_from_trusted_root(root_json).unwrap();
+    let logs = TrustedRoot::from_json(root_json)
+        .map(TrustedRoot::into_logs)
+        .unwrap();
+    let auth = TrustedRoot::from_json(root_json)
+        .map(TrustedRoot::into_authorities)
+        .unwrap();
     let b = bundle(v);
     let policy = BundlePolicy::new(
         &logs,
@@ -139,7 +142,9 @@ fn a_timestamp_over_another_signature_is_refused() {
             .unwrap(),
     )
     .unwrap();
-    let auth = authorities_from_trusted_root(&root()).unwrap();
+    let auth = TrustedRoot::from_json(&root())
+        .map(TrustedRoot::into_authorities)
+        .unwrap();
     let b = bundle(&v);
     let sig = b.envelope().unwrap().unwrap().signatures()[0].sig.clone();
     let ok = verify_timestamp(&token, &sig, &auth.timestamp_authorities).unwrap();
@@ -156,14 +161,18 @@ fn a_timestamp_over_another_signature_is_refused() {
     for t in at_end["timestampAuthorities"].as_array_mut().unwrap() {
         t["validFor"]["end"] = ok.gen_time.to_string().into();
     }
-    let a = authorities_from_trusted_root(at_end.to_string().as_bytes()).unwrap();
+    let a = TrustedRoot::from_json(at_end.to_string().as_bytes())
+        .map(TrustedRoot::into_authorities)
+        .unwrap();
     verify_timestamp(&token, &sig, &a.timestamp_authorities).unwrap();
     for t in at_end["timestampAuthorities"].as_array_mut().unwrap() {
         t["validFor"]["end"] = Timestamp::from_unix(ok.gen_time.unix() - 1)
             .to_string()
             .into();
     }
-    let a = authorities_from_trusted_root(at_end.to_string().as_bytes()).unwrap();
+    let a = TrustedRoot::from_json(at_end.to_string().as_bytes())
+        .map(TrustedRoot::into_authorities)
+        .unwrap();
     assert!(matches!(
         verify_timestamp(&token, &sig, &a.timestamp_authorities),
         Err(TimestampError::Authority(
@@ -224,7 +233,9 @@ fn certificate_mutations_and_root_mutations_are_refused_by_their_rule() {
     );
     // The Fulcio intermediate put in the bundle in place of the leaf: a
     // certificate authority is not a signing certificate.
-    let auth = authorities_from_trusted_root(&root()).unwrap();
+    let auth = TrustedRoot::from_json(&root())
+        .map(TrustedRoot::into_authorities)
+        .unwrap();
     let fulcio = auth
         .certificate_authorities
         .iter()
@@ -235,7 +246,9 @@ fn certificate_mutations_and_root_mutations_are_refused_by_their_rule() {
     v["verificationMaterial"]["certificate"]["rawBytes"] = Base64::encode_string(inter).into();
     failed(run(&v, &root()), Check::CertificateChain);
     // A policy with no authorities at all fails closed.
-    let logs = logs_from_trusted_root(&root()).unwrap();
+    let logs = TrustedRoot::from_json(&root())
+        .map(TrustedRoot::into_logs)
+        .unwrap();
     let b = bundle(&json(KUBEWARDEN));
     let policy = BundlePolicy::new(
         &logs,
@@ -265,8 +278,12 @@ fn verdicts_hold_after_the_trusted_keys_build_their_tables() {
         *v = Base64::encode_string(&raw).into();
     }
     let root = root();
-    let logs = logs_from_trusted_root(&root).unwrap();
-    let auth = authorities_from_trusted_root(&root).unwrap();
+    let logs = TrustedRoot::from_json(&root)
+        .map(TrustedRoot::into_logs)
+        .unwrap();
+    let auth = TrustedRoot::from_json(&root)
+        .map(TrustedRoot::into_authorities)
+        .unwrap();
     let policy = BundlePolicy::new(
         &logs,
         SignerPolicy::identity(KUBEWARDEN_ID, GITHUB),
@@ -317,7 +334,13 @@ mod never_panic {
         )
         .unwrap();
         let cert = Base64::decode_vec(vm["certificate"]["rawBytes"].as_str().unwrap()).unwrap();
-        (token, cert, authorities_from_trusted_root(&root()).unwrap())
+        (
+            token,
+            cert,
+            TrustedRoot::from_json(&root())
+                .map(TrustedRoot::into_authorities)
+                .unwrap(),
+        )
     }
 
     proptest! {

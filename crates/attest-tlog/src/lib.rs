@@ -1496,7 +1496,7 @@ fn internal(e: StorageError) -> Reject {
 /// [`LocalError::MetaJson`] and storage errors for a missing or malformed
 /// `log.json` or key, [`LocalError::WrongKey`] when the key is not the one
 /// `log.json` names.
-pub fn trusted_root(dir: &Path, base_url: &str) -> Result<serde_json::Value, LocalError> {
+pub fn trusted_root(dir: &Path, base_url: &str) -> Result<attest_rekor::TrustedRoot, LocalError> {
     let io = |context: &'static str| {
         move |source: std::io::Error| LocalError::Storage(StorageError::Io { context, source })
     };
@@ -1531,28 +1531,9 @@ pub fn trusted_root(dir: &Path, base_url: &str) -> Result<serde_json::Value, Loc
             .and_then(|d| i64::try_from(d.as_secs()).ok())
             .unwrap_or(0),
     };
-    let details = match key.algorithm() {
-        attest_dsse::Algorithm::Ed25519 => "PKIX_ED25519",
-        attest_dsse::Algorithm::EcdsaP256Sha256 => "PKIX_ECDSA_P256_SHA_256",
-        attest_dsse::Algorithm::EcdsaP384Sha384 => "PKIX_ECDSA_P384_SHA_384",
-        _ => "PKIX_ECDSA_P521_SHA_512",
-    };
-    Ok(serde_json::json!({
-        "mediaType": attest_rekor::TRUSTED_ROOT_MEDIA_TYPE,
-        "tlogs": [{
-            "baseUrl": base_url,
-            "hashAlgorithm": "SHA2_256",
-            "publicKey": {
-                "rawBytes": Base64::encode_string(key.spki_der()),
-                "keyDetails": details,
-                "validFor": { "start": attest_dsse::Timestamp::from_unix(created).to_string() },
-            },
-            "logId": { "keyId": Base64::encode_string(log_id.as_bytes()) },
-        }],
-        "certificateAuthorities": [],
-        "ctlogs": [],
-        "timestampAuthorities": [],
-    }))
+    let log = TrustedLog::rekor_v1(base_url, key)
+        .valid_between(Some(attest_dsse::Timestamp::from_unix(created)), None);
+    Ok(attest_rekor::TrustedRoot::new().with_log(log))
 }
 
 /// The origin line of a durable checkpoint's note (empty when it does not

@@ -39,7 +39,8 @@ pub enum TsaServiceError {
 #[derive(Clone)]
 pub struct TsaService {
     authority: Arc<TimestampAuthority>,
-    created: Timestamp,
+    /// Its chain as a trusted root's timestamp authority (parsed once).
+    entry: Arc<attest_rekor::pki::CertificateAuthority>,
     clock: Arc<dyn Clock>,
 }
 
@@ -89,23 +90,25 @@ impl TsaService {
                 || SystemClock.now(),
                 |d| Timestamp::from_unix(i64::try_from(d.as_secs()).unwrap_or(0)),
             );
-        Ok(Self {
-            authority: Arc::new(authority),
-            // The certificate is valid from its own notBefore; the trusted
-            // root may say so from a day before the files were written.
-            created: Timestamp::from_unix(created.unix() - 86_400),
-            clock: Arc::new(SystemClock),
-        })
+        // The certificate is valid from its own notBefore; the trusted
+        // root may say so from a day before the files were written.
+        Self::new(authority, Timestamp::from_unix(created.unix() - 86_400))
     }
 
-    /// A TSA over given material (tests).
-    #[must_use]
-    pub fn new(authority: TimestampAuthority, created: Timestamp) -> Self {
-        Self {
+    /// A TSA over given material, trusted from `created`.
+    ///
+    /// # Errors
+    /// [`TsaServiceError::Material`] when its chain is not a usable
+    /// authority.
+    pub fn new(authority: TimestampAuthority, created: Timestamp) -> Result<Self, TsaServiceError> {
+        let entry = authority
+            .authority("", created)
+            .map_err(|e| TsaServiceError::Material(e.to_string()))?;
+        Ok(Self {
             authority: Arc::new(authority),
-            created,
+            entry: Arc::new(entry),
             clock: Arc::new(SystemClock),
-        }
+        })
     }
 
     /// The same TSA stamping with `clock`'s time.
@@ -121,11 +124,13 @@ impl TsaService {
         &self.authority
     }
 
-    /// This TSA as a trusted root's `timestampAuthorities[]` entry, at `url`
-    /// (the full timestamp endpoint URL).
+    /// This TSA as a trusted root's timestamp authority at `url` (the full
+    /// timestamp endpoint URL), trusted from its creation.
     #[must_use]
-    pub fn trusted_root_entry(&self, url: &str) -> serde_json::Value {
-        self.authority.trusted_root_entry(url, self.created)
+    pub fn trusted_authority(&self, url: &str) -> attest_rekor::pki::CertificateAuthority {
+        let mut entry = (*self.entry).clone();
+        entry.uri = url.to_owned();
+        entry
     }
 
     /// Answers `POST /api/v1/timestamp` and `GET …/certchain`; `None` for

@@ -10,12 +10,12 @@
 
 use attest_dsse::{Algorithm, Envelope, SigningKey, Timestamp};
 use attest_issue::TimestampAuthority;
+use attest_rekor::TrustedRoot;
 use attest_rekor::bundle::{Bundle, VerificationMaterial};
 use attest_rekor::v2::V2Request;
 use attest_rekor::verify::{
     Artifact, BundlePolicy, Check, SignerPolicy, TimeSource, verify_bundle,
 };
-use attest_rekor::{authorities_from_trusted_root, logs_from_trusted_root};
 use attest_tlog::{TIMESTAMP_PATH, TileLog, TileLogOptions, TsaService, V2Services, serve_handler};
 use attestlog_testkit::TempDir;
 use rekor_client::UreqTransport;
@@ -47,8 +47,12 @@ fn publish_timestamp_bundle_verify() {
     let root = serde_json::to_vec(&log.trusted_root(&url, Some((&tsa, &tsa_url)))).unwrap();
     // The client's trust comes from the trusted root alone, whose log URL's
     // host (127.0.0.1:port) is not the log's key name.
-    let logs = logs_from_trusted_root(&root).unwrap();
-    let authorities = authorities_from_trusted_root(&root).unwrap();
+    let logs = TrustedRoot::from_json(&root)
+        .map(TrustedRoot::into_logs)
+        .unwrap();
+    let authorities = TrustedRoot::from_json(&root)
+        .map(TrustedRoot::into_authorities)
+        .unwrap();
     let rekor = RekorV2Client::new(&url, UreqTransport::new(), logs.clone());
     let tsa_client = TsaClient::new(
         &tsa_url,
@@ -147,7 +151,8 @@ fn publish_timestamp_bundle_verify() {
     let rogue = TsaService::new(
         TimestampAuthority::generate("rogue", Timestamp::from_unix(1_700_000_000)).unwrap(),
         Timestamp::from_unix(1_700_000_000),
-    );
+    )
+    .unwrap();
     let rogue_req = attest_rekor::tsp::timestamp_request(&sig, 1);
     let rogue_resp = rogue
         .authority()

@@ -407,7 +407,7 @@ impl<L> AuditorBuilder<L> {
     }
 
     /// The trusted root's certificate authorities, CT logs and timestamp
-    /// authorities (`attest_rekor::authorities_from_trusted_root`): needed
+    /// authorities (`attest_rekor::TrustedRoot::authorities`): needed
     /// by an identity policy, and to verify RFC 3161 timestamps.
     pub fn authorities(mut self, authorities: Authorities) -> Self {
         self.core.authorities = Some(Arc::new(authorities));

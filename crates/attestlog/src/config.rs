@@ -415,23 +415,14 @@ impl Config {
         {
             return Err(ConfigError::BadUrl(target.url));
         }
-        let path = self
-            .rekor_trusted_root
-            .as_ref()
+        let root = self
+            .trusted_root()?
             .ok_or(ConfigError::V2NeedsTrustedRoot)?;
-        let root = std::fs::read(path).map_err(|source| ConfigError::Read {
-            path: path.clone(),
-            source,
-        })?;
-        let bad_root = |source| ConfigError::TrustedRoot {
-            path: path.clone(),
-            source,
-        };
         Ok(Some(V2Connection {
             base: target.url,
             tsa_url: target.tsa,
-            logs: attest_rekor::logs_from_trusted_root(&root).map_err(bad_root)?,
-            authorities: attest_rekor::authorities_from_trusted_root(&root).map_err(bad_root)?,
+            logs: root.logs_pinned(self.rekor_log_name.as_deref()),
+            authorities: root.into_authorities(),
         }))
     }
 
@@ -442,14 +433,24 @@ impl Config {
     /// # Errors
     /// [`ConfigError::Read`] or [`ConfigError::TrustedRoot`].
     pub fn authorities(&self) -> Result<Option<attest_rekor::pki::Authorities>, ConfigError> {
+        Ok(self
+            .trusted_root()?
+            .map(attest_rekor::TrustedRoot::into_authorities))
+    }
+
+    /// `REKOR_TRUSTED_ROOT`, read and parsed (once per call), when set.
+    ///
+    /// # Errors
+    /// [`ConfigError::Read`] or [`ConfigError::TrustedRoot`].
+    pub fn trusted_root(&self) -> Result<Option<attest_rekor::TrustedRoot>, ConfigError> {
         let Some(path) = &self.rekor_trusted_root else {
             return Ok(None);
         };
-        let root = std::fs::read(path).map_err(|source| ConfigError::Read {
+        let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
             path: path.clone(),
             source,
         })?;
-        attest_rekor::authorities_from_trusted_root(&root)
+        attest_rekor::TrustedRoot::from_json(&bytes)
             .map(Some)
             .map_err(|source| ConfigError::TrustedRoot {
                 path: path.clone(),
@@ -511,15 +512,13 @@ impl Config {
         use attest_tlog::{LocalLog, LogOptions};
         let key = attest_tlog::load_or_create_key(&dir.join("log-key.pem"))?;
         let log = LocalLog::open(&dir, key, LogOptions::default())?;
-        let mut logs = vec![log.trusted_log()];
-        // A pinned key or name is honoured here too: the embedded log must
-        // be the one the caller trusts.
-        if self.rekor_public_key.is_some() || self.rekor_trusted_root.is_some() {
-            logs = self.trusted_logs("http://attestlog.local")?;
-        }
-        if let Some(n) = &self.rekor_log_name {
-            logs = logs.into_iter().map(|l| l.pinned_name(n.clone())).collect();
-        }
+        // A pinned key, root or name is honoured here too: the embedded log
+        // must be the one the caller trusts.
+        let logs = if self.rekor_public_key.is_some() || self.rekor_trusted_root.is_some() {
+            self.trusted_logs("http://attestlog.local")?
+        } else {
+            attest_rekor::pin_log_name(vec![log.trusted_log()], self.rekor_log_name.as_deref())
+        };
         Ok(LogConnection {
             base: "http://attestlog.local".into(),
             transport: LogTransport::Local(log),
@@ -536,34 +535,33 @@ impl Config {
         })
     }
 
+    /// The logs trusted for a log at `url` (`REKOR_PUBLIC_KEY`, else
+    /// `REKOR_TRUSTED_ROOT`; `REKOR_LOG_NAME` pinned on either), by the
+    /// route the CLI takes too ([`attest_rekor::trusted_logs`]).
     fn trusted_logs(&self, url: &str) -> Result<Vec<TrustedLog>, ConfigError> {
-        let read = |p: &PathBuf| {
-            std::fs::read(p).map_err(|source| ConfigError::Read {
-                path: p.clone(),
-                source,
-            })
-        };
-        if let Some(p) = &self.rekor_public_key {
-            let bytes = read(p)?;
-            let key = attest_rekor::x509::public_key_from_pem(&String::from_utf8_lossy(&bytes))
-                .map_err(|source| ConfigError::LogKey {
+        let key = match &self.rekor_public_key {
+            Some(p) => {
+                let bytes = std::fs::read(p).map_err(|source| ConfigError::Read {
                     path: p.clone(),
                     source,
                 })?;
-            let mut log = TrustedLog::rekor_v1(url, key);
-            if let Some(n) = &self.rekor_log_name {
-                log = log.pinned_name(n.clone());
+                Some(
+                    attest_rekor::x509::public_key_from_pem(&String::from_utf8_lossy(&bytes))
+                        .map_err(|source| ConfigError::LogKey {
+                            path: p.clone(),
+                            source,
+                        })?,
+                )
             }
-            return Ok(vec![log]);
-        }
-        if let Some(p) = &self.rekor_trusted_root {
-            return attest_rekor::logs_from_trusted_root(&read(p)?).map_err(|source| {
-                ConfigError::TrustedRoot {
-                    path: p.clone(),
-                    source,
-                }
-            });
-        }
-        Err(ConfigError::NoLogKey)
+            None => None,
+        };
+        // The root is read only when no key is pinned (the key wins).
+        let root = if key.is_none() {
+            self.trusted_root()?
+        } else {
+            None
+        };
+        attest_rekor::trusted_logs(key, root.as_ref(), url, self.rekor_log_name.as_deref())
+            .ok_or(ConfigError::NoLogKey)
     }
 }

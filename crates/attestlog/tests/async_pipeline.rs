@@ -181,8 +181,12 @@ async fn async_pipelines_over_a_rekor_v2_log() {
     let url = format!("http://{}", server.local_addr());
     let tsa_url = format!("{url}{TIMESTAMP_PATH}");
     let root = serde_json::to_vec(&log.trusted_root(&url, Some((&tsa, &tsa_url)))).unwrap();
-    let logs = attestlog::rekor::logs_from_trusted_root(&root).unwrap();
-    let authorities = attestlog::rekor::authorities_from_trusted_root(&root).unwrap();
+    let logs = attestlog::rekor::TrustedRoot::from_json(&root)
+        .map(attestlog::rekor::TrustedRoot::into_logs)
+        .unwrap();
+    let authorities = attestlog::rekor::TrustedRoot::from_json(&root)
+        .map(attestlog::rekor::TrustedRoot::into_authorities)
+        .unwrap();
     let v2 = || {
         AsyncRekorV2::new(AsyncRekorV2Client::new(
             &url,

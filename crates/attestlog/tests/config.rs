@@ -193,6 +193,26 @@ fn rekor_v2_by_api_version_or_signing_config() {
             .any(|l| l.api == attestlog::rekor::LogApi::V2)
     );
     assert_eq!(v2.authorities.timestamp_authorities.len(), 1);
+    assert!(v2.logs.iter().all(|l| l.origin.is_none()));
+    // REKOR_LOG_NAME pins the root's logs too (the same route as a pinned
+    // key, and as the CLI's --log-name): a v2 connection honours it.
+    let pinned = config(&[
+        ("REKOR_URL", url),
+        ("REKOR_API", "2"),
+        ("REKOR_TRUSTED_ROOT", root),
+        ("REKOR_LOG_NAME", "config.test"),
+    ])
+    .unwrap()
+    .v2_connection()
+    .unwrap()
+    .unwrap();
+    assert!(!pinned.logs.is_empty());
+    assert!(
+        pinned
+            .logs
+            .iter()
+            .all(|l| l.origin.as_deref() == Some("config.test"))
+    );
     assert!(matches!(
         config(&[("REKOR_URL", "local:/tmp/x"), ("REKOR_API", "v2")])
             .unwrap()

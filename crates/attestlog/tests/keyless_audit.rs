@@ -5,9 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 use attestlog::rekor::verify::Outcome;
-use attestlog::rekor::{
-    Bundle, SignerPolicy, authorities_from_trusted_root, logs_from_trusted_root,
-};
+use attestlog::rekor::{Bundle, SignerPolicy, TrustedRoot};
 use attestlog::{AuditCheck, Auditor, MemoryStore};
 
 const ID: &str = "https://github.com/kubewarden/kubewarden-controller/.github/workflows/release.yml@refs/tags/v1.34.0";
@@ -16,14 +14,20 @@ const GITHUB: &str = "https://token.actions.githubusercontent.com";
 #[test]
 fn a_keyless_bundle_is_audited_for_its_identity() {
     let root = attestlog_testkit::vector("trusted_root.json");
-    let logs = logs_from_trusted_root(&root).unwrap();
+    let logs = TrustedRoot::from_json(&root)
+        .map(TrustedRoot::into_logs)
+        .unwrap();
     let bundle = Bundle::from_json(&attestlog_testkit::vector(
         "prod-v1-dsse-v001-tsa.sigstore.json",
     ))
     .unwrap();
     let audit = |signer: SignerPolicy| {
         Auditor::builder(signer, Box::new(MemoryStore::new()))
-            .authorities(authorities_from_trusted_root(&root).unwrap())
+            .authorities(
+                TrustedRoot::from_json(&root)
+                    .map(TrustedRoot::into_authorities)
+                    .unwrap(),
+            )
             .build()
             .audit_bundle(&bundle, &logs)
     };

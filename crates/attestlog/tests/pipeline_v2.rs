@@ -13,7 +13,7 @@ use attestlog::client::v2::RekorV2Client;
 use attestlog::client::{RetryPolicy, UreqTransport};
 use attestlog::dsse::{Algorithm, KeySet, SigningKey, Statement, Subject, Timestamp, TrustedKey};
 use attestlog::rekor::pki::Authorities;
-use attestlog::rekor::{Outcome, authorities_from_trusted_root, logs_from_trusted_root};
+use attestlog::rekor::{Outcome, TrustedRoot};
 use attestlog::store::{AttestationRow, AttestationStore, LogApiVersion, SqliteStore};
 use attestlog::tlog::{
     Server, TIMESTAMP_PATH, TileLog, TileLogOptions, TsaService, V2Services, serve_handler,
@@ -59,8 +59,12 @@ impl Env {
         )
         .unwrap();
         Self {
-            logs: logs_from_trusted_root(&root).unwrap(),
-            authorities: authorities_from_trusted_root(&root).unwrap(),
+            logs: TrustedRoot::from_json(&root)
+                .map(TrustedRoot::into_logs)
+                .unwrap(),
+            authorities: TrustedRoot::from_json(&root)
+                .map(TrustedRoot::into_authorities)
+                .unwrap(),
             tmp,
             log,
             server: Some(server),

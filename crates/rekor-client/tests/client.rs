@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use attest_dsse::{Envelope, PublicKey, Timestamp};
 use attest_rekor::sansio::ResponseError;
-use attest_rekor::{Bundle, logs_from_trusted_root};
+use attest_rekor::{Bundle, TrustedRoot};
 use attestlog_testkit::vector as read;
 use base64ct::{Base64, Encoding};
 use http::{Request, Response};
@@ -93,7 +93,9 @@ fn client(
     };
     let sleeps = Arc::new(Mutex::new(Vec::new()));
     let sl = Arc::clone(&sleeps);
-    let logs = logs_from_trusted_root(&read("trusted_root.json")).unwrap();
+    let logs = TrustedRoot::from_json(&read("trusted_root.json"))
+        .map(TrustedRoot::into_logs)
+        .unwrap();
     let c = RekorClient::new("https://rekor.example/", transport, logs)
         .with_retry(RetryPolicy::default().with_max_attempts(5))
         .with_sleep(move |d| sl.lock().unwrap().push(d));

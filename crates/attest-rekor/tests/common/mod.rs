@@ -5,7 +5,7 @@
 
 use attest_dsse::PublicKey;
 use attest_rekor::{
-    Artifact, Bundle, EntryBody, LogApi, LogId, SignerPolicy, TrustedLog, logs_from_trusted_root,
+    Artifact, Bundle, EntryBody, LogApi, LogId, SignerPolicy, TrustedLog, TrustedRoot,
 };
 pub use attestlog_testkit::{BUNDLES, vector as read};
 use base64ct::{Base64, Encoding};
@@ -13,7 +13,9 @@ use base64ct::{Base64, Encoding};
 /// The production trust root's logs plus the staging Rekor v2 log (its key
 /// from sigstore-python's embedded staging trust root, see the vectors README).
 pub fn trusted_logs() -> Vec<TrustedLog> {
-    let mut logs = logs_from_trusted_root(&read("trusted_root.json")).unwrap();
+    let mut logs = TrustedRoot::from_json(&read("trusted_root.json"))
+        .map(TrustedRoot::into_logs)
+        .unwrap();
     let (name, spki, id) = attestlog_testkit::STAGING_V2_LOG;
     let spki = Base64::decode_vec(spki).unwrap();
     logs.push(

@@ -741,27 +741,20 @@ impl TileLog {
         &self,
         base_url: &str,
         tsa: Option<(&crate::TsaService, &str)>,
-    ) -> serde_json::Value {
-        let tsas: Vec<serde_json::Value> = tsa
-            .map(|(t, url)| t.trusted_root_entry(url))
-            .into_iter()
-            .collect();
-        serde_json::json!({
-            "mediaType": attest_rekor::TRUSTED_ROOT_MEDIA_TYPE,
-            "tlogs": [{
-                "baseUrl": base_url,
-                "hashAlgorithm": "SHA2_256",
-                "publicKey": {
-                    "rawBytes": Base64::encode_string(self.inner.public.spki_der()),
-                    "keyDetails": "PKIX_ED25519",
-                    "validFor": { "start": self.inner.created.to_string() },
-                },
-                "logId": { "keyId": self.inner.log_id.to_base64() },
-            }],
-            "certificateAuthorities": [],
-            "ctlogs": [],
-            "timestampAuthorities": tsas,
-        })
+    ) -> attest_rekor::TrustedRoot {
+        let log = attest_rekor::TrustedLog::new(
+            self.inner.log_id,
+            self.inner.public.clone(),
+            attest_rekor::host_of(base_url),
+            base_url,
+        )
+        .with_api(attest_rekor::LogApi::V2)
+        .valid_between(Some(self.inner.created), None);
+        let root = attest_rekor::TrustedRoot::new().with_log(log);
+        match tsa {
+            Some((t, url)) => root.with_timestamp_authority(t.trusted_authority(url)),
+            None => root,
+        }
     }
 
     /// Appends one canonical entry body and waits until a durable

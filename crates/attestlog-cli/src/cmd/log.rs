@@ -124,7 +124,7 @@ pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
             }
             let root = attest_tlog::trusted_root(&dir, &url)
                 .map_err(|e| Failure::input(format_args!("{}: {e}", dir.display())))?;
-            return print_json(&root);
+            return print_json(&root.to_json());
         }
         LogCommand::Check { dir } => {
             not_a_file(&dir)?;

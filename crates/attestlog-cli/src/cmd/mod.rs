@@ -102,23 +102,25 @@ impl LogTrust {
     /// The trusted logs for a log at `url`: from --log-key, else from
     /// --trusted-root, else `None`; with the pinned name applied.
     pub(crate) fn logs(&self, url: &str) -> Result<Option<Vec<TrustedLog>>, Failure> {
-        let logs = match (&self.log_key, &self.trusted_root) {
-            (Some(k), _) => vec![TrustedLog::rekor_v1(
-                url,
-                crate::cmd::keys::load_public_key(k)?,
-            )],
-            (None, Some(root)) => crate::cmd::verify::root_of(Some(root), false)?.0,
-            (None, None) => return Ok(None),
+        let key = match &self.log_key {
+            Some(k) => Some(crate::cmd::keys::load_public_key(k)?),
+            None => None,
         };
-        Ok(Some(self.pin(logs)))
+        let root = match (&key, &self.trusted_root) {
+            (None, Some(root)) => Some(crate::cmd::verify::root_of(Some(root), false)?),
+            _ => None,
+        };
+        Ok(attest_rekor::trusted_logs(
+            key,
+            root.as_ref(),
+            url,
+            self.log_name.as_deref(),
+        ))
     }
 
     /// `logs` with the pinned name, if any.
     pub(crate) fn pin(&self, logs: Vec<TrustedLog>) -> Vec<TrustedLog> {
-        match &self.log_name {
-            Some(n) => logs.into_iter().map(|l| l.pinned_name(n.clone())).collect(),
-            None => logs,
-        }
+        attest_rekor::pin_log_name(logs, self.log_name.as_deref())
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use attest_dsse::Timestamp;
-use attest_rekor::{BundlePolicy, NoteVerifier, SignedNote, TrustedLog, logs_from_trusted_root};
+use attest_rekor::{BundlePolicy, NoteVerifier, SignedNote, TrustedLog, TrustedRoot};
 use clap::{Args, Subcommand};
 
 use crate::Failure;
@@ -68,7 +68,8 @@ pub(crate) struct CheckpointArgs {
 }
 
 fn load_logs(path: &Path) -> Result<Vec<TrustedLog>, Failure> {
-    logs_from_trusted_root(&read_input(path)?)
+    TrustedRoot::from_json(&read_input(path)?)
+        .map(TrustedRoot::into_logs)
         .map_err(|e| Failure::input(format_args!("{}: {e}", path.display())))
 }
 
@@ -87,7 +88,7 @@ pub(crate) fn bundle(cmd: BundleCommand) -> Result<ExitCode, Failure> {
                 (logs, attest_rekor::pki::Authorities::default())
             } else {
                 let (logs, authorities) =
-                    crate::cmd::verify::root_of(trust.trusted_root.as_deref(), false)?;
+                    crate::cmd::verify::root_of(trust.trusted_root.as_deref(), false)?.into_parts();
                 (trust.pin(logs), authorities)
             };
             (

@@ -9,11 +9,11 @@ use std::process::ExitCode;
 
 use attest_dsse::{Envelope, SigningKey, Timestamp};
 use attest_issue::TestFulcio;
+use attest_rekor::TrustedRoot;
 use attest_rekor::bundle::{Bundle, VerificationMaterial};
 use attest_rekor::signing::SigningConfig;
 use attest_rekor::v2::V2Request;
 use attest_rekor::verify::VerifiedCheckpoint;
-use attest_rekor::{authorities_from_trusted_root, logs_from_trusted_root};
 use base64ct::{Base64, Encoding};
 use clap::{Args, Subcommand};
 use rekor_client::UreqTransport;
@@ -45,7 +45,8 @@ pub(crate) struct V2Log {
 impl V2Log {
     fn client(&self) -> Result<(RekorV2Client<UreqTransport>, Vec<u8>), Failure> {
         let root = read_input(&self.trusted_root)?;
-        let logs = logs_from_trusted_root(&root)
+        let logs = TrustedRoot::from_json(&root)
+            .map(TrustedRoot::into_logs)
             .map_err(|e| Failure::input(format_args!("{}: {e}", self.trusted_root.display())))?;
         let mut c = RekorV2Client::new(&self.url, UreqTransport::new(), logs);
         if let Some(r) = &self.read_url {
@@ -293,7 +294,8 @@ fn publish(
         request = request.with_certificate(der.clone());
     }
     let published = client.publish(&request).map_err(failed)?;
-    let authorities = authorities_from_trusted_root(&root)
+    let authorities = TrustedRoot::from_json(&root)
+        .map(TrustedRoot::into_authorities)
         .map_err(|e| Failure::input(format_args!("{}: {e}", log.trusted_root.display())))?;
     let stamp = TsaClient::new(
         tsa_url,
@@ -404,8 +406,7 @@ fn test_ca(
     trusted_root: &Path,
 ) -> Result<ExitCode, Failure> {
     let signer = signing_key(key)?;
-    let mut root: serde_json::Value = serde_json::from_slice(&read_input(trusted_root)?)
-        .map_err(|e| Failure::input(format_args!("{}: {e}", trusted_root.display())))?;
+    let root = crate::cmd::verify::root_of(Some(trusted_root), false)?;
     let ca = load_or_create_test_ca(dir)?;
     let now = Timestamp::now().unix();
     let leaf = ca
@@ -417,28 +418,18 @@ fn test_ca(
             Timestamp::from_unix(now + 600),
         )
         .map_err(|e| Failure::input(format_args!("{e}")))?;
-    let (authority, ct_log) =
-        ca.trusted_root_entries("https://fulcio.attestlog.test", "https://ct.attestlog.test");
-    for (field, value) in [("certificateAuthorities", authority), ("ctlogs", ct_log)] {
-        match root
-            .get_mut(field)
-            .and_then(serde_json::Value::as_array_mut)
-        {
-            Some(list) => list.push(value),
-            None => {
-                root[field] = serde_json::json!([value]);
-            }
-        }
-    }
+    let (authority, ct_log) = ca
+        .trusted_root_entries("https://fulcio.attestlog.test", "https://ct.attestlog.test")
+        .map_err(|e| Failure::input(format_args!("{e}")))?;
+    let root = root
+        .with_certificate_authority(authority)
+        .with_ct_log(ct_log);
     let leaf_path = dir.join("leaf.pem");
     let root_path = dir.join("trusted_root.json");
     let pem = attest_rekor::x509::certificate_to_pem(&leaf);
     let fail = |e: std::io::Error| Failure::input(format_args!("{}: {e}", dir.display()));
     write_atomically(&leaf_path, pem.as_bytes()).map_err(fail)?;
-    let json = serde_json::to_vec_pretty(&root)
-        .map_err(std::io::Error::from)
-        .map_err(fail)?;
-    write_atomically(&root_path, &json).map_err(fail)?;
+    write_atomically(&root_path, &root.to_json_vec()).map_err(fail)?;
     print_json(&serde_json::json!({
         "certificate": leaf_path,
         "trustedRoot": root_path,

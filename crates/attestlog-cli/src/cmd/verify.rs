@@ -5,11 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use attest_dsse::Timestamp;
-use attest_rekor::pki::{Authorities, FulcioExtension, IdentityPolicy, Matcher};
-use attest_rekor::{
-    Artifact, Bundle, BundlePolicy, SignerPolicy, TrustedLog, authorities_from_trusted_root,
-    logs_from_trusted_root, verify_bundle,
-};
+use attest_rekor::pki::{FulcioExtension, IdentityPolicy, Matcher};
+use attest_rekor::{Artifact, Bundle, BundlePolicy, SignerPolicy, TrustedRoot, verify_bundle};
 use clap::Args;
 
 use crate::Failure;
@@ -158,21 +155,14 @@ pub(crate) fn parse_artifact(arg: &str) -> Result<Artifact, Failure> {
     })
 }
 
-/// The logs and authorities of a trusted root file, or of a compiled-in one.
-pub(crate) fn root_of(
-    path: Option<&Path>,
-    staging: bool,
-) -> Result<(Vec<TrustedLog>, Authorities), Failure> {
+/// A trusted root file, or a compiled-in one, parsed.
+pub(crate) fn root_of(path: Option<&Path>, staging: bool) -> Result<TrustedRoot, Failure> {
     let (bytes, name) = match path {
         Some(p) => (read_input(p)?, p.display().to_string()),
         None if staging => (STAGING_ROOT.to_vec(), "the staging trust root".into()),
         None => (PRODUCTION_ROOT.to_vec(), "the production trust root".into()),
     };
-    let bad = |e: attest_rekor::TrustRootError| Failure::input(format_args!("{name}: {e}"));
-    Ok((
-        logs_from_trusted_root(&bytes).map_err(bad)?,
-        authorities_from_trusted_root(&bytes).map_err(bad)?,
-    ))
+    TrustedRoot::from_json(&bytes).map_err(|e| Failure::input(format_args!("{name}: {e}")))
 }
 
 /// Parses a bundle file (malformed input is exit 2).
@@ -223,7 +213,7 @@ pub(crate) fn verify_and_print(
 
 /// `attestlog verify-bundle`.
 pub(crate) fn verify_bundle_cmd(args: &VerifyBundleArgs) -> Result<ExitCode, Failure> {
-    let (logs, authorities) = root_of(args.trusted_root.as_deref(), args.staging)?;
+    let (logs, authorities) = root_of(args.trusted_root.as_deref(), args.staging)?.into_parts();
     let signer = args.signer.policy()?;
     let artifact = parse_artifact(&args.artifact)?;
     let bundle = read_bundle(&args.bundle)?;

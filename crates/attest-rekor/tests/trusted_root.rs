@@ -1,0 +1,147 @@
+//! `TrustedRoot`: every root in the vectors (production, staging, the
+//! conformance suite's) reads back the same trust after `to_json`; a root
+//! built in code round-trips; and the one route from trust sources to
+//! logs applies a pinned name to a root's logs as to a pinned key.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+
+use attest_dsse::{Algorithm, SigningKey, Timestamp};
+use attest_rekor::pki::CtLog;
+use attest_rekor::{LogApi, TrustedLog, TrustedRoot, trusted_logs};
+
+fn roots() -> Vec<(String, Vec<u8>)> {
+    let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../attestlog-testkit/vectors");
+    let mut out = vec![(
+        "trusted_root.json".to_owned(),
+        std::fs::read(vectors.join("trusted_root.json")).unwrap(),
+    )];
+    let cli = Path::new(env!("CARGO_MANIFEST_DIR")).join("../attestlog-cli/trust");
+    for name in ["staging_trusted_root.json", "production_trusted_root.json"] {
+        if let Ok(bytes) = std::fs::read(cli.join(name)) {
+            out.push((name.to_owned(), bytes));
+        }
+    }
+    let suite = vectors.join("sigstore-conformance/bundle-verify");
+    for case in std::fs::read_dir(suite).unwrap() {
+        let path = case.unwrap().path().join("trusted_root.json");
+        if let Ok(bytes) = std::fs::read(&path) {
+            out.push((path.display().to_string(), bytes));
+        }
+    }
+    out
+}
+
+/// What a root trusts, comparable: logs whole; authorities by chain and
+/// window; CT logs by id, key and window.
+fn trust_of(root: &TrustedRoot) -> impl PartialEq + std::fmt::Debug {
+    let authority = |a: &attest_rekor::pki::CertificateAuthority| {
+        (
+            a.uri.clone(),
+            a.chain_der().map(<[u8]>::to_vec).collect::<Vec<_>>(),
+            a.valid_from,
+            a.valid_until,
+        )
+    };
+    (
+        root.logs().to_vec(),
+        root.certificate_authorities()
+            .iter()
+            .map(authority)
+            .collect::<Vec<_>>(),
+        root.ct_logs().to_vec(),
+        root.timestamp_authorities()
+            .iter()
+            .map(authority)
+            .collect::<Vec<_>>(),
+    )
+}
+
+#[test]
+fn every_vector_root_reads_back_the_same_trust_after_to_json() {
+    let mut read = 0;
+    for (name, bytes) in roots() {
+        // The suite's deliberately broken roots are refused, as before.
+        let Ok(root) = TrustedRoot::from_json(&bytes) else {
+            continue;
+        };
+        let again = TrustedRoot::from_json(&root.to_json_vec())
+            .unwrap_or_else(|e| panic!("{name}: written root refused: {e}"));
+        assert_eq!(trust_of(&again), trust_of(&root), "{name}");
+        // Writing is deterministic.
+        assert_eq!(again.to_json(), root.to_json(), "{name}");
+        read += 1;
+    }
+    assert!(read >= 30, "only {read} roots read");
+}
+
+#[test]
+fn a_root_built_in_code_round_trips_with_each_kind_of_entry() {
+    let t0 = Timestamp::from_unix(1_700_000_000);
+    let v1 = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
+    let v2 = SigningKey::ed25519_from_seed(&[7; 32]);
+    let ct = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
+    let root = TrustedRoot::new()
+        .with_log(
+            TrustedLog::rekor_v1("https://rekor.example", v1.public_key().clone())
+                .valid_between(Some(t0), Some(Timestamp::from_unix(1_800_000_000))),
+        )
+        .with_log(
+            TrustedLog::new(
+                attest_rekor::LogId([9; 32]),
+                v2.public_key().clone(),
+                "log2025-1.example",
+                "https://log2025-1.example",
+            )
+            .with_api(LogApi::V2)
+            .valid_between(Some(t0), None),
+        )
+        .with_ct_log(
+            CtLog::new([3; 32], ct.public_key().spki_der().to_vec(), t0, None)
+                .with_base_url("https://ct.example"),
+        );
+    let json = root.to_json();
+    assert_eq!(
+        json["tlogs"][0]["publicKey"]["keyDetails"],
+        "PKIX_ECDSA_P256_SHA_256"
+    );
+    assert_eq!(json["tlogs"][1]["publicKey"]["keyDetails"], "PKIX_ED25519");
+    assert_eq!(json["ctlogs"][0]["baseUrl"], "https://ct.example");
+    let again = TrustedRoot::from_json(&root.to_json_vec()).unwrap();
+    assert_eq!(trust_of(&again), trust_of(&root));
+    assert_eq!(again.logs()[0].api, LogApi::V1);
+    assert_eq!(again.logs()[1].api, LogApi::V2);
+    // Serialize is to_json.
+    assert_eq!(serde_json::to_value(&root).unwrap(), json);
+}
+
+#[test]
+fn the_pinned_name_applies_to_a_roots_logs_and_to_a_pinned_key() {
+    let bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../attestlog-testkit/vectors/trusted_root.json"),
+    )
+    .unwrap();
+    let root = TrustedRoot::from_json(&bytes).unwrap();
+    let from_root = trusted_logs(None, Some(&root), "https://x", Some("pinned.example")).unwrap();
+    assert!(!from_root.is_empty());
+    assert!(
+        from_root
+            .iter()
+            .all(|l| l.origin.as_deref() == Some("pinned.example"))
+    );
+    assert!(
+        trusted_logs(None, Some(&root), "https://x", None)
+            .unwrap()
+            .iter()
+            .all(|l| l.origin.is_none())
+    );
+    let key = SigningKey::ed25519_from_seed(&[1; 32]).public_key().clone();
+    // A pinned key is taken before the root.
+    let pinned = trusted_logs(Some(key.clone()), Some(&root), "https://x", Some("n")).unwrap();
+    assert_eq!(pinned.len(), 1);
+    assert_eq!(pinned[0].key, key);
+    assert_eq!(pinned[0].origin.as_deref(), Some("n"));
+    assert!(trusted_logs(None, None, "https://x", Some("n")).is_none());
+}
