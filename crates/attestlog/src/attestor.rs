@@ -18,17 +18,7 @@ use crate::ErrorKind;
 use crate::blocking::Blocking;
 use crate::log::{AsyncRekorV2, LogOps, Offline, RekorV2, V2Ops, run_ready};
 
-/// The annotation keys the attestor adds to every subject of a statement,
-/// binding the signed statement to its row: the tenant, the stored subject
-/// and the claimed time (Unix seconds).
-pub mod binding {
-    /// The tenant owning the attestation.
-    pub const TENANT: &str = "attestlog.dev/tenant";
-    /// The subject as stored (`name` or `name@sha256:hex`).
-    pub const SUBJECT: &str = "attestlog.dev/subject";
-    /// The time the attestation claims, Unix seconds.
-    pub const CLAIMED_TIME: &str = "attestlog.dev/claimedTime";
-}
+use crate::binding;
 
 /// Why an attestation could not be made or stored. A log failure is not an
 /// error of `attest`: the row stays pending (see [`Attested::publish_error`]).
@@ -279,7 +269,7 @@ impl<L: LogOps> Core<L> {
             }
             V2Request::dsse(&env, self.signer.public_key()).map_err(AttestError::V2Request)?;
         }
-        let id = crate::auditor::attestation_id_of(&env);
+        let id = binding::attestation_id_of(&env);
         let row = NewAttestation::new(
             id,
             tenant,

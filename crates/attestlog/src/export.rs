@@ -214,7 +214,7 @@ fn bundle_of(
 ) -> Result<String, ExportError> {
     let a = &row.attestation;
     let env = attest_dsse::Envelope::from_json(&a.envelope).map_err(ExportError::EnvelopeFormat)?;
-    let derived = crate::auditor::attestation_id_of(&env);
+    let derived = crate::binding::attestation_id_of(&env);
     if derived != a.id {
         return Err(ExportError::IdMismatch {
             row: a.id,

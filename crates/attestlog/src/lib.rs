@@ -48,6 +48,7 @@ pub use serde_json;
 mod attestor;
 mod auditor;
 mod baseline;
+pub mod binding;
 mod blocking;
 mod config;
 mod error;
@@ -62,8 +63,8 @@ pub use attest_rekor::pki::{Authorities, IdentityPolicy, Matcher};
 pub use attest_rekor::{Bundle, SignerPolicy, TrustedLog, VerificationPolicy};
 pub use attest_store::{AttestationRow, AttestationStore, MemoryStore};
 pub use attestor::{
-    AsyncAttestor, AttestError, Attested, Attestor, AttestorBuilder, PublishSummary, binding,
-    entry_record, entry_record_v2,
+    AsyncAttestor, AttestError, Attested, Attestor, AttestorBuilder, PublishSummary, entry_record,
+    entry_record_v2,
 };
 pub use auditor::{
     AsyncAuditor, AuditCheck, AuditError, AuditLine, AuditReport, Auditor, AuditorBuilder,

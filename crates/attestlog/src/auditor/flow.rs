@@ -1,0 +1,200 @@
+//! The audit flows: rows by subject, by tenant a page at a time, and the log's state with its consistency against the baseline.
+
+#[allow(clippy::wildcard_imports)]
+use super::*;
+
+impl<L: LogOps> Core<L> {
+    pub(super) async fn audit(
+        &self,
+        tenant: &str,
+        subject: &str,
+    ) -> Result<Vec<AuditReport>, AuditError> {
+        let (tenant, subject) = (tenant.to_owned(), subject.to_owned());
+        let rows = self
+            .blocking
+            .store(&self.store, move |s| s.by_subject(&tenant, &subject))
+            .await?;
+        self.audit_rows(&rows).await
+    }
+
+    pub(super) async fn audit_rows(
+        &self,
+        rows: &[AttestationRow],
+    ) -> Result<Vec<AuditReport>, AuditError> {
+        let state = self.log_state().await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(self.audit_row_with(r, &state).await);
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn audit_tenant(
+        &self,
+        tenant: &str,
+        mut progress: impl FnMut(usize),
+    ) -> Result<Vec<AuditReport>, AuditError> {
+        let mut out = Vec::new();
+        self.audit_tenant_each(tenant, |r| {
+            out.push(r);
+            progress(out.len());
+        })
+        .await?;
+        Ok(out)
+    }
+
+    /// Every attestation of `tenant`, a page at a time, each report handed
+    /// to `each` as soon as it is made; how many.
+    pub(super) async fn audit_tenant_each(
+        &self,
+        tenant: &str,
+        mut each: impl FnMut(AuditReport),
+    ) -> Result<usize, AuditError> {
+        let state = self.log_state().await?;
+        let mut n = 0;
+        let mut after = None;
+        loop {
+            let t = tenant.to_owned();
+            let page = self
+                .blocking
+                .store(&self.store, move |s| s.list(&t, after, 500))
+                .await?;
+            for r in &page.rows {
+                each(self.audit_row_with(r, &state).await);
+                n += 1;
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(n),
+            }
+        }
+    }
+
+    pub(super) async fn audit_row(&self, row: &AttestationRow) -> Result<AuditReport, AuditError> {
+        let state = self.log_state().await?;
+        Ok(self.audit_row_with(row, &state).await)
+    }
+
+    /// The log's current checkpoint and its consistency with the auditor's
+    /// baseline; a consistent current checkpoint becomes the new baseline (a
+    /// forked one never replaces it).
+    pub(super) async fn log_state(&self) -> Result<LogState, AuditError> {
+        let v2 = self.v2_state().await?;
+        let Some(log) = &self.log else {
+            return Ok(LogState {
+                current: Err("no transparency log configured".into()),
+                consistency: Err("no transparency log configured".into()),
+                v2,
+            });
+        };
+        let current = match log.log_info().await {
+            Ok((_, cp)) => cp,
+            Err(e) => {
+                let why = format!("the log's current checkpoint: {e}");
+                return Ok(LogState {
+                    current: Err(why.clone()),
+                    consistency: Err(why),
+                    v2,
+                });
+            }
+        };
+        let Some(log_key) = signer_of(&self.checkpoints, log.trusted_logs(), &current)
+            .map(|signer| log_key(signer, &current))
+        else {
+            let why = "the current checkpoint verifies with no trusted log key".to_owned();
+            return Ok(LogState {
+                current: Err(why.clone()),
+                consistency: Err(why),
+                v2,
+            });
+        };
+        let consistency = self
+            .consistency_of(log.trusted_logs(), &log_key, &current, |old| {
+                let current = &current;
+                async move { log.prove_consistency(&old, current).await }
+            })
+            .await?;
+        Ok(LogState {
+            current: Ok(current),
+            consistency,
+            v2,
+        })
+    }
+
+    /// The Rekor v2 log's current checkpoint and its consistency with the
+    /// baseline (proven from tiles), as for a v1 log.
+    pub(super) async fn v2_state(&self) -> Result<Option<V2State>, AuditError> {
+        let Some(v2) = &self.v2 else {
+            return Ok(None);
+        };
+        let logs = v2.trusted_logs();
+        let unavailable = |why: String, logs| {
+            Ok(Some(V2State {
+                current: Err(why.clone()),
+                consistency: Err(why),
+                logs,
+            }))
+        };
+        let current = match v2.checkpoint().await {
+            Ok(cp) => cp,
+            Err(e) => {
+                return unavailable(format!("the Rekor v2 log's current checkpoint: {e}"), logs);
+            }
+        };
+        let Some(signer) = signer_of(&self.checkpoints, &logs, &current).cloned() else {
+            return unavailable(
+                "the current checkpoint verifies with no trusted Rekor v2 log key".into(),
+                logs,
+            );
+        };
+        let log_key = log_key(&signer, &current);
+        let consistency = self
+            .consistency_of(&logs, &log_key, &current, |old| {
+                let current = &current;
+                async move { v2.prove_consistency(&old, current).await }
+            })
+            .await?;
+        Ok(Some(V2State {
+            current: Ok((current, signer)),
+            consistency,
+            logs,
+        }))
+    }
+
+    /// The consistency of `current` (filed under `log_key`) with the
+    /// baseline — proven by `prove` from the kept checkpoint when the
+    /// baseline alone cannot decide; a consistent `current` becomes the
+    /// baseline (a forked one never replaces it).
+    pub(super) async fn consistency_of<
+        F: Future<Output = Result<(), rekor_client::ClientError>>,
+    >(
+        &self,
+        logs: &[TrustedLog],
+        log_key: &str,
+        current: &VerifiedCheckpoint,
+        prove: impl FnOnce(VerifiedCheckpoint) -> F,
+    ) -> Result<Result<String, String>, AuditError> {
+        let key = log_key.to_owned();
+        let kept = self
+            .blocking
+            .baseline(&self.baseline, move |b| b.load(&key))
+            .await;
+        let consistency = match self.baseline_step(kept, logs, current) {
+            BaselineStep::Done(r) => r,
+            BaselineStep::Prove(old) => {
+                let from = old.size;
+                prove(old)
+                    .await
+                    .map(|()| String::new())
+                    .map_err(|e| format!("from size {from} to {}: {e}", current.size))
+            }
+        };
+        if consistency.is_ok() {
+            let (key, note) = (log_key.to_owned(), current.note.clone());
+            self.blocking
+                .baseline(&self.baseline, move |b| b.store(&key, &note))
+                .await?;
+        }
+        Ok(consistency)
+    }
+}

@@ -1,0 +1,399 @@
+//! The audit flow: without trusting the store, re-verify every attestation
+//! against the key set and the log, and say which checks passed.
+
+use std::fmt;
+
+use std::sync::{Arc, PoisonError, RwLock};
+
+use attest_dsse::{Clock, Envelope, Statement, SystemClock};
+use attest_rekor::bundle::{TlogEntry, VerificationMaterial};
+use attest_rekor::pki::Authorities;
+use attest_rekor::verify::{
+    Check, CheckResult, CheckpointMemo, Outcome, Report, VerifiedCheckpoint, report_of,
+};
+use attest_rekor::{Bundle, BundlePolicy, EntryId, LogEntry, SignerPolicy, TrustedLog};
+use attest_store::{AttestationRow, AttestationStore, LogApiVersion, LogEntryRecord, StoreError};
+
+use crate::baseline::{AuditBaseline, BaselineError, MemoryBaseline};
+use rekor_client::{AsyncRekorClient, AsyncTransport, RekorClient, Transport};
+use serde::Serialize;
+
+use crate::binding::{self, attestation_id_of};
+use crate::blocking::Blocking;
+use crate::log::{AsyncRekorV2, LogOps, Offline, RekorV2, V2Ops, run_ready};
+
+mod checks;
+mod flow;
+mod lines;
+mod report;
+mod row_v1;
+mod row_v2;
+mod state;
+#[allow(unused_imports)]
+use checks::*;
+#[allow(unused_imports)]
+use flow::*;
+#[allow(unused_imports)]
+use lines::*;
+#[allow(unused_imports)]
+pub use report::*;
+#[allow(unused_imports)]
+use row_v1::*;
+#[allow(unused_imports)]
+use row_v2::*;
+#[allow(unused_imports)]
+use state::*;
+
+/// Builds an [`Auditor`] (blocking log client) or an [`AsyncAuditor`]:
+/// `Auditor::builder(keys, store)`, then `.log(client)`, `.backdate_window(s)`,
+/// `.clock(clock)` as needed, and `.build()`.
+#[must_use = "a builder does nothing until built"]
+#[derive(Debug)]
+pub struct AuditorBuilder<L> {
+    core: Core<L>,
+}
+
+/// The default back-dating window: 300 seconds.
+pub const DEFAULT_BACKDATE_WINDOW: i64 = 300;
+
+impl<L> AuditorBuilder<L> {
+    fn new(signer: SignerPolicy, store: Box<dyn AttestationStore>) -> Self {
+        Self {
+            core: Core {
+                signer: RwLock::new(signer),
+                authorities: None,
+                store: Arc::from(store),
+                blocking: Blocking::InPlace,
+                log: None,
+                v2: None,
+                window: DEFAULT_BACKDATE_WINDOW,
+                clock: Arc::new(SystemClock),
+                checkpoints: CheckpointMemo::default(),
+                baseline: Arc::new(MemoryBaseline::new()),
+                trust_current_tree: false,
+            },
+        }
+    }
+
+    /// Checks the log's evidence through `client`: a [`RekorClient`] builds
+    /// an [`Auditor`], an [`AsyncRekorClient`] an [`AsyncAuditor`]. Without
+    /// a log every log check fails ("no transparency log configured").
+    pub fn log<C>(self, client: C) -> AuditorBuilder<C> {
+        self.optional_log(Some(client))
+    }
+
+    /// [`log`](Self::log) when `client` is `Some`, none when `None` (e.g.
+    /// from a configuration where publication is optional).
+    pub fn optional_log<C>(self, client: Option<C>) -> AuditorBuilder<C> {
+        let Core {
+            signer,
+            authorities,
+            store,
+            blocking,
+            window,
+            clock,
+            checkpoints,
+            baseline,
+            trust_current_tree,
+            v2,
+            ..
+        } = self.core;
+        AuditorBuilder {
+            core: Core {
+                signer,
+                authorities,
+                store,
+                blocking,
+                v2,
+                log: client,
+                window,
+                clock,
+                checkpoints,
+                baseline,
+                trust_current_tree,
+            },
+        }
+    }
+
+    /// The trusted root's certificate authorities, CT logs and timestamp
+    /// authorities (`attest_rekor::TrustedRoot::authorities`): needed
+    /// by an identity policy, and to verify RFC 3161 timestamps.
+    pub fn authorities(mut self, authorities: Authorities) -> Self {
+        self.core.authorities = Some(Arc::new(authorities));
+        self
+    }
+
+    /// Seconds a claimed time may precede the log's integrated time
+    /// (default [`DEFAULT_BACKDATE_WINDOW`]).
+    pub const fn backdate_window(mut self, seconds: i64) -> Self {
+        self.core.window = seconds;
+        self
+    }
+
+    /// The verifier's clock (default: the system clock).
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.core.clock = Arc::new(clock);
+        self
+    }
+
+    /// Where the auditor keeps the last checkpoint it verified per log
+    /// (default: a [`MemoryBaseline`] that starts empty, so the first audit
+    /// fails its consistency check unless
+    /// [`trust_current_tree`](Self::trust_current_tree) is set). Use a
+    /// [`FileBaseline`](crate::FileBaseline) to remember across runs.
+    pub fn baseline(mut self, baseline: impl AuditBaseline + 'static) -> Self {
+        self.core.baseline = Arc::new(baseline);
+        self
+    }
+
+    /// When the baseline has no checkpoint for the log, accept the log's
+    /// current tree as the start of one (trust on first use, said so in the
+    /// consistency line) instead of failing. A baseline that exists is
+    /// always checked.
+    pub const fn trust_current_tree(mut self, trust: bool) -> Self {
+        self.core.trust_current_tree = trust;
+        self
+    }
+}
+
+impl<T: Transport + Sync> AuditorBuilder<RekorClient<T>> {
+    /// Audits the rows published to a Rekor v2 log through `v2` (beside a
+    /// v1 log given with [`log`](Self::log): each row is audited against the
+    /// log of its API). Its entry is read from the log's tiles at the
+    /// stored index, its inclusion proven from tiles against the log's
+    /// current checkpoint, consistency from the auditor's baseline, its
+    /// time from the stored RFC 3161 timestamp — which needs
+    /// [`authorities`](Self::authorities) with the trusted root's timestamp
+    /// authorities. Blocking, like the [`Auditor`].
+    pub fn log_v2<V: Transport + Sync + Send + 'static>(mut self, v2: RekorV2<V>) -> Self {
+        self.core.v2 = Some(Arc::new(v2));
+        self
+    }
+
+    /// The blocking auditor.
+    pub fn build(self) -> Auditor<T> {
+        Auditor { core: self.core }
+    }
+}
+
+impl<T: AsyncTransport> AuditorBuilder<AsyncRekorClient<T>> {
+    /// [`AuditorBuilder::log_v2`] for the async auditor: audits the rows
+    /// published to a Rekor v2 log through `v2`'s async client.
+    pub fn log_v2<V: AsyncTransport + Send + Sync + 'static>(
+        mut self,
+        v2: AsyncRekorV2<V>,
+    ) -> Self {
+        self.core.v2 = Some(Arc::new(v2));
+        self
+    }
+
+    /// The async auditor: it calls the store and the baseline on threads
+    /// of their own, so a blocking store (SQLite, PostgreSQL) never blocks
+    /// the executor.
+    pub fn build(mut self) -> AsyncAuditor<T> {
+        self.core.blocking = Blocking::OwnThread;
+        AsyncAuditor { core: self.core }
+    }
+}
+
+/// Re-verifies stored attestations against a key set and the log, over a
+/// blocking transport `T` (`Offline`: no log).
+#[derive(Debug)]
+pub struct Auditor<T = Offline> {
+    core: Core<RekorClient<T>>,
+}
+
+impl Auditor<Offline> {
+    /// A builder trusting `signer` for signatures — a [`KeySet`](attest_dsse::KeySet), a pinned
+    /// key, or a certificate identity (`SignerPolicy::identity(san,
+    /// issuer)`, with [`authorities`](AuditorBuilder::authorities)) —
+    /// auditing `store`.
+    pub fn builder(
+        signer: impl Into<SignerPolicy>,
+        store: Box<dyn AttestationStore>,
+    ) -> AuditorBuilder<RekorClient<Offline>> {
+        AuditorBuilder::new(signer.into(), store)
+    }
+}
+
+impl<T: Transport + Sync> Auditor<T> {
+    /// Trusts `signer` from now on (e.g. a key set that rotated: a new key
+    /// added, an old one retired or revoked); audits running keep the
+    /// policy they started with for the line being checked.
+    pub fn set_signer(&self, signer: impl Into<SignerPolicy>) {
+        self.core.set_signer(signer.into());
+    }
+
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> &dyn AttestationStore {
+        self.core.store.as_ref()
+    }
+
+    /// Audits every attestation of `tenant` about `subject`.
+    ///
+    /// # Errors
+    /// [`AuditError::Store`].
+    pub fn audit(&self, tenant: &str, subject: &str) -> Result<Vec<AuditReport>, AuditError> {
+        run_ready(self.core.audit(tenant, subject))
+    }
+
+    /// Audits every attestation of `tenant`, a page at a time, calling
+    /// `progress(done)` after each row.
+    ///
+    /// # Errors
+    /// [`AuditError::Store`].
+    pub fn audit_tenant(
+        &self,
+        tenant: &str,
+        progress: impl FnMut(usize),
+    ) -> Result<Vec<AuditReport>, AuditError> {
+        run_ready(self.core.audit_tenant(tenant, progress))
+    }
+
+    /// Audits every attestation of `tenant`, handing each report to `each`
+    /// as soon as it is made (a command streams them); returns how many.
+    ///
+    /// # Errors
+    /// [`AuditError::Store`].
+    pub fn audit_tenant_each(
+        &self,
+        tenant: &str,
+        each: impl FnMut(AuditReport),
+    ) -> Result<usize, AuditError> {
+        run_ready(self.core.audit_tenant_each(tenant, each))
+    }
+
+    /// Audits one row.
+    ///
+    /// # Errors
+    /// [`AuditError::Store`].
+    pub fn audit_row(&self, row: &AttestationRow) -> Result<AuditReport, AuditError> {
+        run_ready(self.core.audit_row(row))
+    }
+
+    /// Audits `rows` (e.g. one page of a subject's) against one look at the
+    /// log: its current checkpoint and its consistency with the baseline,
+    /// as [`audit`](Self::audit) does for all of a subject's rows.
+    ///
+    /// # Errors
+    /// [`AuditError::Baseline`].
+    pub fn audit_rows(&self, rows: &[AttestationRow]) -> Result<Vec<AuditReport>, AuditError> {
+        run_ready(self.core.audit_rows(rows))
+    }
+
+    /// Audits a Sigstore bundle offline: the same checks without the store
+    /// and without asking the log (inclusion against the bundle's checkpoint;
+    /// consistency is not checked).
+    #[must_use]
+    pub fn audit_bundle(&self, bundle: &Bundle, logs: &[TrustedLog]) -> AuditReport {
+        self.core.audit_bundle(bundle, logs)
+    }
+}
+
+/// [`Auditor`] over an async transport; the store and the baseline, whose
+/// calls block, are called on threads of their own, so any store works on
+/// any executor. Its futures are `Send`.
+#[derive(Debug)]
+pub struct AsyncAuditor<T> {
+    core: Core<AsyncRekorClient<T>>,
+}
+
+impl AsyncAuditor<Offline> {
+    /// A builder trusting `signer` for signatures (as
+    /// [`Auditor::builder`]), auditing `store`; give it an
+    /// [`AsyncRekorClient`] with `.log(…)`.
+    pub fn builder(
+        signer: impl Into<SignerPolicy>,
+        store: Box<dyn AttestationStore>,
+    ) -> AuditorBuilder<AsyncRekorClient<Offline>> {
+        AuditorBuilder::new(signer.into(), store)
+    }
+}
+
+impl<T: AsyncTransport> AsyncAuditor<T> {
+    /// [`Auditor::set_signer`].
+    pub fn set_signer(&self, signer: impl Into<SignerPolicy>) {
+        self.core.set_signer(signer.into());
+    }
+
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> &dyn AttestationStore {
+        self.core.store.as_ref()
+    }
+
+    /// [`Auditor::audit`], awaiting the log.
+    ///
+    /// # Errors
+    /// [`AuditError::Store`].
+    pub async fn audit(&self, tenant: &str, subject: &str) -> Result<Vec<AuditReport>, AuditError> {
+        self.core.audit(tenant, subject).await
+    }
+
+    /// [`Auditor::audit_tenant`], awaiting the log.
+    ///
+    /// # Errors
+    /// [`AuditError::Store`].
+    pub async fn audit_tenant(
+        &self,
+        tenant: &str,
+        progress: impl FnMut(usize) + Send,
+    ) -> Result<Vec<AuditReport>, AuditError> {
+        self.core.audit_tenant(tenant, progress).await
+    }
+
+    /// [`Auditor::audit_tenant_each`], awaiting the log.
+    ///
+    /// # Errors
+    /// [`AuditError::Store`].
+    pub async fn audit_tenant_each(
+        &self,
+        tenant: &str,
+        each: impl FnMut(AuditReport) + Send,
+    ) -> Result<usize, AuditError> {
+        self.core.audit_tenant_each(tenant, each).await
+    }
+
+    /// [`Auditor::audit_row`], awaiting the log.
+    ///
+    /// # Errors
+    /// [`AuditError::Store`].
+    pub async fn audit_row(&self, row: &AttestationRow) -> Result<AuditReport, AuditError> {
+        self.core.audit_row(row).await
+    }
+
+    /// [`Auditor::audit_bundle`] (offline, nothing to await).
+    #[must_use]
+    pub fn audit_bundle(&self, bundle: &Bundle, logs: &[TrustedLog]) -> AuditReport {
+        self.core.audit_bundle(bundle, logs)
+    }
+}
+
+/// What both auditors share; the flows are written once, as futures.
+struct Core<L> {
+    /// Replaceable while the auditor runs (a portal whose key set rotated).
+    signer: RwLock<SignerPolicy>,
+    authorities: Option<Arc<Authorities>>,
+    store: Arc<dyn AttestationStore>,
+    /// Where the store and the baseline are called (in place, or off the
+    /// async threads).
+    blocking: Blocking,
+    log: Option<L>,
+    /// The Rekor v2 log, for rows published to one.
+    v2: Option<Arc<dyn V2Ops>>,
+    window: i64,
+    clock: Arc<dyn Clock>,
+    checkpoints: CheckpointMemo,
+    baseline: Arc<dyn AuditBaseline>,
+    trust_current_tree: bool,
+}
+
+impl<L> fmt::Debug for Core<L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Auditor")
+            .field("signer", &*self.signer())
+            .field("window", &self.window)
+            .finish_non_exhaustive()
+    }
+}
