@@ -511,7 +511,7 @@ impl PublicKey {
         match provider {
             #[cfg(feature = "ring")]
             Provider::Ring => {
-                if let Some(ok) = crate::provider::ring_verify(self, hash, msg, sig) {
+                if let Some(ok) = ring_verify(self, hash, msg, sig) {
                     return ok;
                 }
             }
@@ -790,4 +790,31 @@ impl Drop for Seed {
 
 const fn zeroizing_seed() -> Seed {
     Seed([0; 32])
+}
+
+/// ring's verdict, or `None` where ring has no algorithm for the pair.
+#[cfg(feature = "ring")]
+fn ring_verify(
+    key: &PublicKey,
+    hash: EcdsaHash,
+    msg: &[u8],
+    sig: &[u8],
+) -> Option<bool> {
+    use ring::signature as r;
+    let der = key.sig_encoding() == SigEncoding::Der;
+    let alg: &'static dyn r::VerificationAlgorithm = match (key.algorithm(), hash, der) {
+        (Algorithm::Ed25519, _, _) => &r::ED25519,
+        (Algorithm::EcdsaP256Sha256, EcdsaHash::Sha256, true) => &r::ECDSA_P256_SHA256_ASN1,
+        (Algorithm::EcdsaP256Sha256, EcdsaHash::Sha256, false) => &r::ECDSA_P256_SHA256_FIXED,
+        (Algorithm::EcdsaP256Sha256, EcdsaHash::Sha384, true) => &r::ECDSA_P256_SHA384_ASN1,
+        (Algorithm::EcdsaP384Sha384, EcdsaHash::Sha384, true) => &r::ECDSA_P384_SHA384_ASN1,
+        (Algorithm::EcdsaP384Sha384, EcdsaHash::Sha384, false) => &r::ECDSA_P384_SHA384_FIXED,
+        (Algorithm::EcdsaP384Sha384, EcdsaHash::Sha256, true) => &r::ECDSA_P384_SHA256_ASN1,
+        _ => return None,
+    };
+    Some(
+        r::UnparsedPublicKey::new(alg, key.raw_public_key())
+            .verify(msg, sig)
+            .is_ok(),
+    )
 }

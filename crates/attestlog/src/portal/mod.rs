@@ -50,6 +50,8 @@ pub use keyset::{KEY_SET_MAX_AGE_SECS, KeySetEndpoint};
 #[cfg(feature = "portal")]
 mod auth;
 #[cfg(feature = "portal")]
+mod links;
+#[cfg(feature = "portal")]
 mod page;
 #[cfg(feature = "portal")]
 mod serve;
@@ -57,4 +59,6 @@ mod serve;
 #[cfg(feature = "portal")]
 pub use auth::{AUTH_FILE_VERSION, AuthError, TOKEN_PREFIX, TokenFile, TokenMatch, new_token};
 #[cfg(feature = "portal")]
-pub use serve::{EntryLinks, PAGE_SIZE, Portal, PortalAccess, PortalError, audit_path};
+pub use links::{EntryLinks, audit_path};
+#[cfg(feature = "portal")]
+pub use serve::{PAGE_SIZE, Portal, PortalAccess, PortalError};

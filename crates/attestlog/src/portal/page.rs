@@ -12,7 +12,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::serve::{EntryLinks, audit_path, download_path};
+use super::links::{EntryLinks, audit_path, download_path};
 use crate::AuditReport;
 
 /// The only style sheet; inline, allowed by its hash in the CSP.
