@@ -9,7 +9,7 @@ use std::hint::black_box;
 
 use attest_dsse::Timestamp;
 use attest_merkle::Hash;
-use attest_rekor::verify::{
+use attest_rekor::verify::hazmat::{
     check_body_matches_envelope, verify_checkpoint, verify_inclusion_in, verify_set,
 };
 use attest_rekor::x509::certificate_public_key;

@@ -794,12 +794,7 @@ const fn zeroizing_seed() -> Seed {
 
 /// ring's verdict, or `None` where ring has no algorithm for the pair.
 #[cfg(feature = "ring")]
-fn ring_verify(
-    key: &PublicKey,
-    hash: EcdsaHash,
-    msg: &[u8],
-    sig: &[u8],
-) -> Option<bool> {
+fn ring_verify(key: &PublicKey, hash: EcdsaHash, msg: &[u8], sig: &[u8]) -> Option<bool> {
     use ring::signature as r;
     let der = key.sig_encoding() == SigEncoding::Der;
     let alg: &'static dyn r::VerificationAlgorithm = match (key.algorithm(), hash, der) {

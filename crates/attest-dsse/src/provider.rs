@@ -7,7 +7,6 @@
 
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
-
 /// A signature-verification backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

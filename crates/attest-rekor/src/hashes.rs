@@ -1,4 +1,5 @@
-//! The hashes a Rekor `dsse` entry records for an envelope.
+//! The hashes a Rekor `dsse` entry records for an envelope, and digests by
+//! their protobuf `HashAlgorithm` name.
 
 use sha2::{Digest, Sha256};
 
@@ -18,4 +19,16 @@ pub fn payload_hash(env: &Envelope) -> String {
 #[must_use]
 pub fn envelope_hash(env: &Envelope) -> String {
     base16ct::lower::encode_string(&Sha256::digest(env.to_json().as_bytes()))
+}
+
+/// `bytes` digested with the protobuf `HashAlgorithm` `algorithm`
+/// (`SHA2_256`, `SHA2_384`, `SHA2_512`); `None` for any other.
+#[must_use]
+pub fn digest_with(algorithm: &str, bytes: &[u8]) -> Option<Vec<u8>> {
+    Some(match algorithm {
+        "SHA2_256" => Sha256::digest(bytes).to_vec(),
+        "SHA2_384" => sha2::Sha384::digest(bytes).to_vec(),
+        "SHA2_512" => sha2::Sha512::digest(bytes).to_vec(),
+        _ => return None,
+    })
 }

@@ -17,7 +17,7 @@ pub mod signing;
 mod trust;
 pub mod tsp;
 pub mod v2;
-mod verdict;
+
 pub mod verify;
 pub mod x509;
 
@@ -36,8 +36,8 @@ pub use trust::{
     AuthorityProblem, LogApi, TlogProblem, TrustRootError, TrustedLog, host_of, origin_names,
 };
 pub use verify::{
-    Artifact, BundlePolicy, Check, CheckError, NotVerified, Outcome, Reason, Report, SignerPolicy,
-    TimeSource, VerificationPolicy, Verified, VerifiedCertificate, VerifiedEntry, VerifiedEvidence,
-    VerifiedTime, logged_certificate_der, verify_bundle, verify_bundle_envelope, verify_log_entry,
-    verify_log_evidence, verify_tlog_evidence,
+    Artifact, BundlePolicy, Check, CheckError, NotVerified, Outcome, Policy, Reason, Report,
+    SignerPolicy, TimeSource, Verified, VerifiedCertificate, VerifiedEntry, VerifiedEvidence,
+    VerifiedTime, Verifier, logged_certificate_der, verify_bundle, verify_bundle_envelope,
+    verify_log_entry, verify_log_evidence, verify_tlog_evidence,
 };

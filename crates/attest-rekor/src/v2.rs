@@ -12,7 +12,6 @@ use attest_dsse::{Algorithm, Envelope, PublicKey, Timestamp};
 use base64ct::{Base64, Encoding};
 use http::{Method, Request, Response, StatusCode, header};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use crate::bundle::TlogEntry;
 use crate::sansio::{ResponseError, UrlError};
@@ -73,17 +72,7 @@ pub const fn digest_algorithm(alg: Algorithm) -> Option<(&'static str, usize)> {
     }
 }
 
-/// `bytes` digested with the protobuf `HashAlgorithm` `algorithm`
-/// (`SHA2_256`, `SHA2_384`, `SHA2_512`); `None` for any other.
-#[must_use]
-pub fn digest_with(algorithm: &str, bytes: &[u8]) -> Option<Vec<u8>> {
-    Some(match algorithm {
-        "SHA2_256" => Sha256::digest(bytes).to_vec(),
-        "SHA2_384" => sha2::Sha384::digest(bytes).to_vec(),
-        "SHA2_512" => sha2::Sha512::digest(bytes).to_vec(),
-        _ => return None,
-    })
-}
+pub use crate::hashes::digest_with;
 
 /// What the log is to check the signature with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,7 +199,8 @@ impl V2Request {
         let signature = sig.sig.clone();
         let (algorithm, _) = digest_algorithm(key.algorithm())
             .ok_or_else(|| V2Error::KeyDetails(format!("{:?}", key.algorithm())))?;
-        let digest = digest_with(algorithm, &crate::verify::envelope_pae(env)).unwrap_or_default();
+        let digest =
+            digest_with(algorithm, &crate::verify::hazmat::envelope_pae(env)).unwrap_or_default();
         Self::message(digest, signature, key)
     }
 
@@ -473,7 +463,7 @@ pub fn verify_created(
     logs: &[TrustedLog],
     now: Timestamp,
 ) -> Result<VerifiedEvidence, NotVerified> {
-    let single = |check: Check, reason: Reason| crate::verdict::single(check, reason);
+    let single = |check: Check, reason: Reason| crate::verify::single(check, reason);
     if (
         entry.kind_version.kind.as_str(),
         entry.kind_version.version.as_str(),
@@ -493,7 +483,7 @@ pub fn verify_created(
     if let Err(e) = check_body_matches_request(&body, request) {
         return Err(single(e.check, e.reason));
     }
-    let ev = crate::verdict::verify_tlog_evidence(entry, logs, now)?;
+    let ev = crate::verify::verify_tlog_evidence(entry, logs, now)?;
     if ev.entry.api != crate::LogApi::V2 {
         return Err(single(Check::LogKey, Reason::NotAV2Log));
     }

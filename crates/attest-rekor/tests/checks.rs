@@ -4,9 +4,10 @@
 
 use attest_dsse::{Algorithm, SigningKey, Timestamp};
 use attest_merkle::{Checkpoint, MerkleTree};
-use attest_rekor::verify::{
-    Check, check_integrated_time, check_log_key_valid, check_not_backdated, find_log,
-    verify_checkpoint, verify_checkpoint_consistency, verify_inclusion_in, verify_set,
+use attest_rekor::verify::Check;
+use attest_rekor::verify::hazmat::{
+    check_integrated_time, check_log_key_valid, check_not_backdated, find_log, verify_checkpoint,
+    verify_checkpoint_consistency, verify_inclusion_in, verify_set,
 };
 use attest_rekor::{SignedNote, TrustedLog};
 

@@ -72,7 +72,7 @@ proptest::proptest! {
             Just(1u64 << 53),
         ],
     ) {
-        use attest_rekor::verify::{set_payload, set_payload_jcs};
+        use attest_rekor::verify::hazmat::{set_payload, set_payload_jcs};
         proptest::prop_assert_eq!(
             set_payload(&body, time, &log_id, index),
             set_payload_jcs(&body, time, &log_id, index)

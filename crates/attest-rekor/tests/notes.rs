@@ -268,7 +268,7 @@ proptest! {
 /// pinned name is checked against the signed origin line instead.
 #[test]
 fn a_note_is_found_by_key_id_and_a_pinned_name_by_its_origin() {
-    use attest_rekor::verify::verify_checkpoint;
+    use attest_rekor::verify::hazmat::verify_checkpoint;
     use attest_rekor::{Check, Reason, TrustedLog, origin_names};
     let key = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
     let log = TrustedLog::rekor_v1("http://127.0.0.1:3000", key.public_key().clone());

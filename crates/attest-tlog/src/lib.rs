@@ -977,7 +977,7 @@ impl Shared {
             self.log_id,
             index,
         );
-        let set = self.key.sign(&attest_rekor::verify::set_payload(
+        let set = self.key.sign(&attest_rekor::verify::hazmat::set_payload(
             &entry.body_b64,
             rec.time,
             &self.log_id.to_hex(),

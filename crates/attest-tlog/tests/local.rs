@@ -547,7 +547,7 @@ fn a_lying_embedded_log_never_yields_a_verified_entry() {
         let k = Arc::clone(&the_log_key);
         let log_id = log_id.clone();
         move |e: &mut LogEntry| {
-            let msg = attest_rekor::verify::set_payload(
+            let msg = attest_rekor::verify::hazmat::set_payload(
                 &e.body_b64,
                 e.integrated_time,
                 &log_id,
@@ -725,7 +725,8 @@ fn derived_data_past_the_synced_count_is_rebuilt() {
 
 #[test]
 fn the_checkpoint_memo_remembers_only_what_verified() {
-    use attest_rekor::verify::{CheckpointMemo, verify_checkpoint};
+    use attest_rekor::verify::CheckpointMemo;
+    use attest_rekor::verify::hazmat::verify_checkpoint;
     let dir = TempDir::new("memo");
     let log = open(dir.path());
     client(log.clone(), &log)

@@ -60,7 +60,7 @@ pub use attest_dsse::{
     Clock, Envelope, KeySet, PublicKey, SigningKey, Statement, Subject, SystemClock, Timestamp,
 };
 pub use attest_rekor::pki::{Authorities, IdentityPolicy, Matcher};
-pub use attest_rekor::{Bundle, SignerPolicy, TrustedLog, VerificationPolicy};
+pub use attest_rekor::{Bundle, Policy, SignerPolicy, TrustedLog, TrustedRoot, Verifier};
 pub use attest_store::{AttestationRow, AttestationStore, MemoryStore};
 pub use attestor::{
     AsyncAttestor, AttestError, Attested, Attestor, AttestorBuilder, PublishSummary, entry_record,

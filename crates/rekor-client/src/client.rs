@@ -519,7 +519,7 @@ mod ops {
                 attempts: 1,
                 source: ResponseError::Malformed(sansio::Malformed::Hash(e)),
             })?;
-        attest_rekor::verify::verify_checkpoint_consistency(old, new, &hashes)
+        attest_rekor::verify::hazmat::verify_checkpoint_consistency(old, new, &hashes)
             .map_err(|e| single_failure(e.check, &e.reason.to_string()))
     }
 }

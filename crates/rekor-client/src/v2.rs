@@ -343,7 +343,7 @@ fn existing(
 ) -> Result<V2Published, ClientError> {
     let log = logs
         .iter()
-        .find(|l| attest_rekor::verify::verify_checkpoint(&head.note, l).is_ok())
+        .find(|l| attest_rekor::verify::hazmat::verify_checkpoint(&head.note, l).is_ok())
         .ok_or_else(|| {
             crate::client::single_failure(
                 Check::CheckpointSignature,
@@ -377,7 +377,7 @@ fn note_text(bytes: Vec<u8>) -> Result<String, ClientError> {
 fn verify_note(logs: &[TrustedLog], note: &str) -> Result<VerifiedCheckpoint, ClientError> {
     let mut last = None;
     for log in logs {
-        match attest_rekor::verify::verify_checkpoint(note, log) {
+        match attest_rekor::verify::hazmat::verify_checkpoint(note, log) {
             Ok(cp) => return Ok(cp),
             Err(e) => last = Some(e),
         }

@@ -39,7 +39,7 @@ pub fn pinned_signer(bundle: &Bundle) -> SignerPolicy {
     }
     let e = &bundle.verification_material.tlog_entries[0];
     let body = EntryBody::parse(&Base64::decode_vec(&e.canonicalized_body).unwrap()).unwrap();
-    SignerPolicy::Key(attest_rekor::verify::logged_key(&body).unwrap())
+    SignerPolicy::Key(attest_rekor::verify::hazmat::logged_key(&body).unwrap())
 }
 
 /// The artifact a real bundle is about: its message digest, or the first

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use attest_dsse::Timestamp;
-use attest_rekor::{BundlePolicy, NoteVerifier, SignedNote, TrustedLog, TrustedRoot};
+use attest_rekor::{NoteVerifier, Policy, SignedNote, TrustedLog, TrustedRoot, Verifier};
 use clap::{Args, Subcommand};
 
 use crate::Failure;
@@ -74,7 +74,7 @@ fn load_logs(path: &Path) -> Result<Vec<TrustedLog>, Failure> {
 }
 
 pub(crate) fn bundle(cmd: BundleCommand) -> Result<ExitCode, Failure> {
-    let ((logs, authorities), signer, artifact, bundles) = match cmd {
+    let (root, signer, artifact, bundles) = match cmd {
         BundleCommand::Verify {
             trust,
             signer,
@@ -85,11 +85,16 @@ pub(crate) fn bundle(cmd: BundleCommand) -> Result<ExitCode, Failure> {
             // a key or root, the production root compiled in.
             let root = if trust.log_key.is_some() {
                 let logs = trust.logs("http://attestlog.local")?.unwrap_or_default();
-                (logs, attest_rekor::pki::Authorities::default())
+                logs.into_iter()
+                    .fold(TrustedRoot::new(), TrustedRoot::with_log)
             } else {
                 let (logs, authorities) =
                     crate::cmd::verify::root_of(trust.trusted_root.as_deref(), false)?.into_parts();
-                (trust.pin(logs), authorities)
+                trust
+                    .pin(logs)
+                    .into_iter()
+                    .fold(TrustedRoot::new(), TrustedRoot::with_log)
+                    .with_authorities(authorities)
             };
             (
                 root,
@@ -109,10 +114,11 @@ pub(crate) fn bundle(cmd: BundleCommand) -> Result<ExitCode, Failure> {
         .iter()
         .map(|p| crate::cmd::verify::read_bundle(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let policy = BundlePolicy::new(&logs, signer, Timestamp::now()).with_authorities(&authorities);
+    let verifier = Verifier::new(root);
+    let policy = Policy::new(signer, Timestamp::now());
     let mut all = true;
     for (path, b) in bundles.iter().zip(&parsed) {
-        all &= crate::cmd::verify::verify_and_print(path, b, &artifact, &policy)?;
+        all &= crate::cmd::verify::verify_and_print(path, b, &artifact, &verifier, &policy)?;
     }
     Ok(if all {
         ExitCode::SUCCESS
@@ -362,7 +368,7 @@ pub(crate) fn rekor(cmd: RekorCommand) -> Result<ExitCode, Failure> {
                 .map_err(|_| Failure::input(format_args!("{}: not UTF-8", from.display())))?;
             let old = logs
                 .iter()
-                .find_map(|l| attest_rekor::verify::verify_checkpoint(&text, l).ok())
+                .find_map(|l| attest_rekor::verify::hazmat::verify_checkpoint(&text, l).ok())
                 .ok_or_else(|| {
                     Failure::input(format_args!(
                         "{}: not a checkpoint signed by a trusted log key",

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use attest_dsse::Timestamp;
 use attest_rekor::pki::{FulcioExtension, IdentityPolicy, Matcher};
-use attest_rekor::{Artifact, Bundle, BundlePolicy, SignerPolicy, TrustedRoot, verify_bundle};
+use attest_rekor::{Artifact, Bundle, Policy, SignerPolicy, TrustedRoot, Verifier};
 use clap::Args;
 
 use crate::Failure;
@@ -177,9 +177,10 @@ pub(crate) fn verify_and_print(
     path: &Path,
     bundle: &Bundle,
     artifact: &Artifact,
-    policy: &BundlePolicy<'_>,
+    verifier: &Verifier,
+    policy: &Policy,
 ) -> Result<bool, Failure> {
-    match verify_bundle(bundle, artifact, policy) {
+    match verifier.verify(bundle, artifact, policy) {
         Ok(v) => {
             let e = &v.entries[0];
             print_json(&serde_json::json!({
@@ -213,13 +214,12 @@ pub(crate) fn verify_and_print(
 
 /// `attestlog verify-bundle`.
 pub(crate) fn verify_bundle_cmd(args: &VerifyBundleArgs) -> Result<ExitCode, Failure> {
-    let (logs, authorities) = root_of(args.trusted_root.as_deref(), args.staging)?.into_parts();
-    let signer = args.signer.policy()?;
+    let verifier = Verifier::new(root_of(args.trusted_root.as_deref(), args.staging)?);
+    let policy = Policy::new(args.signer.policy()?, Timestamp::now());
     let artifact = parse_artifact(&args.artifact)?;
     let bundle = read_bundle(&args.bundle)?;
-    let policy = BundlePolicy::new(&logs, signer, Timestamp::now()).with_authorities(&authorities);
     Ok(
-        if verify_and_print(&args.bundle, &bundle, &artifact, &policy)? {
+        if verify_and_print(&args.bundle, &bundle, &artifact, &verifier, &policy)? {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(EXIT_FAILED)

@@ -1,207 +1,7 @@
-//! Offline verification of transparency-log evidence. No I/O: bytes and
-//! trusted material in, a typed result out. Each check is its own function;
-//! [`verify_bundle`] and [`verify_log_entry`] compose them under a
-//! [`BundlePolicy`] into `Ok(`[`Verified`]`)` or an error naming the first
-//! failing check, with a [`Report`] of every check either way.
+//! The individual checks a [`Verifier`] composes, one rule each. **None of them alone verifies anything**: a caller that strings them together must establish signer, artifact, time and log evidence itself, as the verifier does.
 
-pub use crate::verdict::*;
-
-use std::fmt;
-
-use attest_dsse::{Envelope, PublicKey, Timestamp, pae};
-use attest_merkle::{Hash, ProofError, leaf_hash, verify_consistency};
-use base64ct::{Base64, Encoding};
-use serde::Serialize;
-use sha2::{Digest, Sha256};
-
-use crate::body::EntryBody;
-pub use crate::reason::Reason;
-use crate::{LogId, NoteError, SignedNote, TrustedLog};
-
-/// The checks, each named in reports and errors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum Check {
-    /// The entry's log is trusted and its key was valid at integratedTime.
-    LogKey,
-    /// integratedTime is not in the verifier's future.
-    IntegratedTime,
-    /// The signed entry timestamp verifies.
-    Set,
-    /// The checkpoint's signature verifies with the log key.
-    CheckpointSignature,
-    /// The proof's root and size are the checkpoint's.
-    CheckpointBinding,
-    /// The inclusion proof leads from the body's leaf hash to the checkpoint root.
-    Inclusion,
-    /// The logged body is the one for this envelope or message.
-    BodyMatch,
-    /// The envelope's or message's signature verifies with the signer key.
-    Signature,
-    /// The signature is over the artifact the caller named (message digest,
-    /// or an in-toto subject of a statement of a known type).
-    Artifact,
-    /// At least one verified time (a Rekor v1 SET's integratedTime).
-    Time,
-    /// The signer's key was valid at every verified time.
-    SignerValidity,
-    /// A claimed time is confirmed by integratedTime.
-    NotBackdated,
-    /// The signing certificate chains to a certificate authority of the
-    /// trusted root, valid at every verified time.
-    CertificateChain,
-    /// An embedded SCT from a trusted CT log verifies.
-    Sct,
-    /// The certificate names the identity and OIDC issuer the policy
-    /// requires.
-    CertificateIdentity,
-    /// Every RFC 3161 timestamp verifies with a trusted timestamp authority.
-    Timestamp,
-}
-
-impl fmt::Display for Check {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::LogKey => "log-key",
-            Self::IntegratedTime => "integrated-time",
-            Self::Set => "set",
-            Self::CheckpointSignature => "checkpoint-signature",
-            Self::CheckpointBinding => "checkpoint-binding",
-            Self::Inclusion => "inclusion",
-            Self::BodyMatch => "body-match",
-            Self::Signature => "signature",
-            Self::Artifact => "artifact",
-            Self::Time => "time",
-            Self::SignerValidity => "signer-validity",
-            Self::NotBackdated => "not-backdated",
-            Self::CertificateChain => "certificate-chain",
-            Self::Sct => "sct",
-            Self::CertificateIdentity => "certificate-identity",
-            Self::Timestamp => "timestamp",
-        })
-    }
-}
-
-/// Why a check failed.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{check}: {reason}")]
-#[non_exhaustive]
-pub struct CheckError {
-    /// The check that failed.
-    pub check: Check,
-    /// What was wrong.
-    #[source]
-    pub reason: Reason,
-}
-
-pub(crate) const fn fail(check: Check, reason: Reason) -> CheckError {
-    CheckError { check, reason }
-}
-
-/// One line of a report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct CheckResult {
-    /// The check.
-    pub check: Check,
-    /// `passed`, `failed` or `not-checked`.
-    pub outcome: Outcome,
-    /// Detail: the failure, or why it was not checked.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub detail: String,
-}
-
-impl CheckResult {
-    /// A check's result.
-    #[must_use]
-    pub fn new(check: Check, outcome: Outcome, detail: impl Into<String>) -> Self {
-        Self {
-            check,
-            outcome,
-            detail: detail.into(),
-        }
-    }
-
-    /// Passed, or failed with `failure` as the detail.
-    #[must_use]
-    pub fn passed_if(check: Check, passed: bool, failure: &str) -> Self {
-        if passed {
-            Self::new(check, Outcome::Passed, "")
-        } else {
-            Self::new(check, Outcome::Failed, failure)
-        }
-    }
-}
-
-/// What happened to a check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Outcome {
-    /// It ran and passed.
-    Passed,
-    /// It ran and failed.
-    Failed,
-    /// It did not run; the detail says why. Never counted as a pass.
-    NotChecked,
-}
-
-/// Every check and its outcome.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct Report {
-    /// In the order they ran.
-    pub checks: Vec<CheckResult>,
-}
-
-impl Report {
-    /// A report of these results.
-    #[must_use]
-    pub const fn from_checks(checks: Vec<CheckResult>) -> Self {
-        Self { checks }
-    }
-
-    /// A report with one failed check.
-    #[must_use]
-    pub fn failure(check: Check, detail: impl Into<String>) -> Self {
-        Self::from_checks(vec![CheckResult::new(check, Outcome::Failed, detail)])
-    }
-
-    pub(crate) fn push(&mut self, check: Check, r: Result<(), CheckError>) -> bool {
-        let (outcome, detail) = match r {
-            Ok(()) => (Outcome::Passed, String::new()),
-            Err(e) => (Outcome::Failed, e.reason.to_string()),
-        };
-        self.checks.push(CheckResult {
-            check,
-            outcome,
-            detail,
-        });
-        outcome == Outcome::Passed
-    }
-
-    /// The first failed check.
-    #[must_use]
-    pub fn first_failure(&self) -> Option<&CheckResult> {
-        self.checks.iter().find(|c| c.outcome == Outcome::Failed)
-    }
-
-    /// True when the report has lines and every one passed. A display
-    /// helper: the verdict is the `Result` of the verification functions.
-    #[must_use]
-    pub fn all_passed(&self) -> bool {
-        !self.checks.is_empty() && self.checks.iter().all(|c| c.outcome == Outcome::Passed)
-    }
-
-    /// The outcome of `check`, if it ran.
-    #[must_use]
-    pub fn outcome(&self, check: Check) -> Option<Outcome> {
-        self.checks
-            .iter()
-            .find(|c| c.check == check)
-            .map(|c| c.outcome)
-    }
-}
+#[allow(clippy::wildcard_imports)]
+use super::*;
 
 /// The trusted log whose id is `log_id`.
 ///
@@ -320,20 +120,6 @@ pub fn verify_set(
     }
 }
 
-/// A checkpoint whose signature verified.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct VerifiedCheckpoint {
-    /// The origin line.
-    pub origin: String,
-    /// Tree size.
-    pub size: u64,
-    /// Root hash.
-    pub root: Hash,
-    /// The signed note.
-    pub note: String,
-}
-
 /// Verifies a checkpoint's signature with the log key and parses its body.
 ///
 /// # Errors
@@ -436,7 +222,7 @@ pub fn check_not_backdated(
     Ok(())
 }
 
-fn sha256_hex(b: &[u8]) -> String {
+pub(super) fn sha256_hex(b: &[u8]) -> String {
     base16ct::lower::encode_string(&Sha256::digest(b))
 }
 
@@ -462,7 +248,7 @@ pub(crate) struct VerifiedWith<'a> {
 impl VerifiedWith<'_> {
     /// Whether a logged verifier (PEM text) is this key, or the certificate
     /// it came from, without parsing it as X.509.
-    fn is(&self, pem: &[u8]) -> bool {
+    pub(super) fn is(&self, pem: &[u8]) -> bool {
         match der::pem::decode_vec(pem.trim_ascii()) {
             Ok(("PUBLIC KEY", der)) => der == self.key.spki_der(),
             Ok(("CERTIFICATE", der)) => self.certificate_der == Some(der.as_slice()),
@@ -543,7 +329,7 @@ pub(crate) fn body_matches_envelope(
                 Base64::decode_vec(&r.data.digest).map_err(|_| bm(Reason::DigestEncoding))?;
             // The PAE's digest with the hash the entry names (the log
             // checked the key signs with it).
-            if crate::v2::digest_with(&r.data.algorithm, &pae).as_deref() != Some(&digest[..]) {
+            if crate::hashes::digest_with(&r.data.algorithm, &pae).as_deref() != Some(&digest[..]) {
                 return Err(bm(Reason::PaeDigest));
             }
             let sig = Base64::decode_vec(&r.signature.content)
@@ -554,7 +340,7 @@ pub(crate) fn body_matches_envelope(
     }
 }
 
-fn same_signatures(logged: &[Vec<u8>], envelope: &[&[u8]]) -> Result<(), Reason> {
+pub(super) fn same_signatures(logged: &[Vec<u8>], envelope: &[&[u8]]) -> Result<(), Reason> {
     let mut a: Vec<&[u8]> = logged.iter().map(Vec::as_slice).collect();
     let mut b: Vec<&[u8]> = envelope.to_vec();
     a.sort_unstable();
@@ -611,44 +397,6 @@ pub fn check_body_matches_message(
         Some(k) if k == *signer => Ok(()),
         Some(_) => Err(bm(Reason::LoggedKeyDiffers)),
         None => Err(bm(Reason::LoggedVerifierKey)),
-    }
-}
-
-/// Checkpoints whose signatures verified, by their exact text and the log
-/// that signed them (the last [`CheckpointMemo::CAPACITY`]).
-#[derive(Debug, Default)]
-pub struct CheckpointMemo {
-    seen: std::sync::Mutex<std::collections::VecDeque<(LogId, VerifiedCheckpoint)>>,
-}
-
-impl CheckpointMemo {
-    /// How many checkpoints are remembered.
-    pub const CAPACITY: usize = 16;
-
-    /// [`verify_checkpoint`], remembering what verified: the same text from
-    /// the same log is not verified again.
-    ///
-    /// # Errors
-    /// As [`verify_checkpoint`].
-    pub fn verify(&self, note: &str, log: &TrustedLog) -> Result<VerifiedCheckpoint, CheckError> {
-        let lock = || {
-            self.seen
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-        };
-        if let Some((_, cp)) = lock()
-            .iter()
-            .find(|(id, cp)| *id == log.log_id && cp.note == note)
-        {
-            return Ok(cp.clone());
-        }
-        let cp = verify_checkpoint(note, log)?;
-        let mut seen = lock();
-        if seen.len() == Self::CAPACITY {
-            seen.pop_front();
-        }
-        seen.push_back((log.log_id, cp.clone()));
-        Ok(cp)
     }
 }
 
