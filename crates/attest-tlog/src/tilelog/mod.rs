@@ -368,41 +368,23 @@ impl Sequencer {
     }
 
     fn run(mut self, rx: mpsc::Receiver<Job>, max_batch: usize) {
-        while let Ok(first) = rx.recv() {
-            // Group commit: whatever is queued now joins this batch.
-            let mut jobs = vec![first];
-            while jobs.len() < max_batch {
-                match rx.try_recv() {
-                    Ok(j) => jobs.push(j),
-                    Err(_) => break,
-                }
-            }
+        while let Some(mut jobs) = crate::group_commit::next_batch(&rx, max_batch) {
             let first_index = self.tree.size();
             // Each job's index: an identical recent entry's (or one earlier
-            // in this batch), else the next new one.
+            // in this batch), else the next new one; without dedup, every
+            // job is new.
             let mut bodies: Vec<Vec<u8>> = Vec::with_capacity(jobs.len());
-            let mut in_batch: HashMap<Hash, u64> = HashMap::new();
-            let mut indices = Vec::with_capacity(jobs.len());
-            for job in &mut jobs {
-                let leaf = leaf_hash(&job.body);
-                let found = self
-                    .recent
-                    .find(&leaf, &self.tree)
-                    .or_else(|| in_batch.get(&leaf).copied());
-                indices.push(match found {
-                    Some(i) => (i, true),
-                    None if self.dedup => {
-                        let i = first_index + bodies.len() as u64;
-                        in_batch.insert(leaf, i);
-                        bodies.push(std::mem::take(&mut job.body));
-                        (i, false)
-                    }
-                    None => {
-                        bodies.push(std::mem::take(&mut job.body));
-                        (first_index + bodies.len() as u64 - 1, false)
-                    }
-                });
-            }
+            let (recent, tree, dedup) = (&self.recent, &self.tree, self.dedup);
+            let slots = crate::group_commit::assign(
+                &mut jobs,
+                |job| dedup.then(|| leaf_hash(&job.body)),
+                |leaf| recent.find(leaf, tree),
+                |job| {
+                    bodies.push(std::mem::take(&mut job.body));
+                    first_index + bodies.len() as u64 - 1
+                },
+            );
+            let indices: Vec<(u64, bool)> = slots.iter().map(|s| (s.index, !s.new)).collect();
             let result = if bodies.is_empty() {
                 // Only duplicates: the current checkpoint covers them.
                 Ok(self
