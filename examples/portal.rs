@@ -18,9 +18,9 @@ use std::sync::Arc;
 
 use attestlog::client::RekorClient;
 use attestlog::dsse::{Algorithm, KeySet, SigningKey, Statement, Subject, Timestamp, TrustedKey};
-use attestlog::portal::{EntryLinks, Portal, PortalAccess, TokenFile, audit_path, new_token};
 use attestlog::tlog::{LocalLog, LogOptions};
 use attestlog::{Attestor, Auditor, FileBaseline, LogTransport};
+use attestlog_portal::{EntryLinks, Portal, PortalAccess, TokenFile, audit_path, new_token};
 
 fn main() -> Result<ExitCode, Box<dyn Error>> {
     let dir = std::env::temp_dir().join(format!("attestlog-portal-{}", std::process::id()));

@@ -13,9 +13,9 @@ use std::hint::black_box;
 
 use attestlog::client::RekorClient;
 use attestlog::dsse::{KeySet, SigningKey, Statement, Subject, TrustedKey};
-use attestlog::portal::{EntryLinks, Portal, PortalAccess, TokenFile, audit_path, new_token};
 use attestlog::tlog::{LocalLog, LogOptions};
 use attestlog::{Attestor, Auditor, LogClient, LogTransport, MemoryBaseline};
+use attestlog_portal::{EntryLinks, Portal, PortalAccess, TokenFile, audit_path, new_token};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 const N: usize = 100;

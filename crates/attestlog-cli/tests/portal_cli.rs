@@ -186,7 +186,7 @@ fn the_portal_serves_audit_pages_behind_tokens_and_a_browser_renders_them() {
         addr: listening.trim_start_matches("http://").parse().unwrap(),
         key_set: v["keySet"].as_str().unwrap().to_owned(),
     };
-    let page = attestlog::portal::audit_path("acme", &subject());
+    let page = attestlog_portal::audit_path("acme", &subject());
     let bearer = |t: &str| format!("Bearer {t}");
 
     // The auth matrix over the socket.

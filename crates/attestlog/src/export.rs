@@ -189,6 +189,24 @@ fn bundle_json(row: &AttestationRow, cert_der: Option<&[u8]>) -> Result<String, 
     bundle_of(row, tlog, &[], cert_der)
 }
 
+/// The Sigstore bundle of `row`'s envelope with the log entry exactly as
+/// `report`'s audit fetched and verified it (the log's answer, not the
+/// store's copy): what an auditor downloads to verify independently.
+/// `Ok(None)` when the audit fetched no entry (no log, or the log failed).
+///
+/// # Errors
+/// [`ExportError`] when the fetched entry cannot be put in a bundle.
+pub fn export_audited_bundle(
+    row: &AttestationRow,
+    report: &crate::AuditReport,
+) -> Result<Option<String>, ExportError> {
+    report
+        .fetched
+        .as_deref()
+        .map(|fetched| bundle_from_fetched(row, fetched))
+        .transpose()
+}
+
 /// The bundle of `row`'s envelope with the entry as the auditor fetched it
 /// (the log's answer, not the store's copy), with a key hint.
 pub(crate) fn bundle_from_fetched(

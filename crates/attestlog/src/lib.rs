@@ -76,8 +76,8 @@ pub use config::{
 };
 pub use error::ErrorKind;
 pub use export::{
-    ExportError, KEY_SET_PATH, export_bundle, export_bundle_with_certificate, fetch_key_set,
-    key_set_document,
+    ExportError, KEY_SET_PATH, export_audited_bundle, export_bundle,
+    export_bundle_with_certificate, fetch_key_set, key_set_document,
 };
 pub use log::{AsyncRekorV2, Offline, OfflineError, RekorV2};
 pub use rekor_client::{AsyncRekorClient, AsyncTransport, RekorClient, Transport};

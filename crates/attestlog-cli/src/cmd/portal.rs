@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use attest_dsse::KeySet;
-use attestlog::portal::{EntryLinks, Portal, PortalAccess, TokenFile, new_token};
+use attestlog_portal::{EntryLinks, Portal, PortalAccess, TokenFile, new_token};
 use clap::{Args, Subcommand};
 
 use crate::Failure;

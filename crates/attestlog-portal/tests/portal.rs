@@ -4,14 +4,13 @@
 //! store row shown as FAIL with the named check and the log's own values,
 //! downloads that verify offline, escaping.
 
-#![cfg(all(feature = "portal", feature = "embedded-log", feature = "sqlite"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use attestlog::client::RekorClient;
 use attestlog::dsse::{KeySet, SigningKey, Statement, Subject, TrustedKey};
-use attestlog::portal::{EntryLinks, Portal, PortalAccess, TokenFile, audit_path, new_token};
 use attestlog::tlog::{LocalLog, LogOptions};
 use attestlog::{Attestor, Auditor, Bundle, FileBaseline, LogClient, LogTransport};
+use attestlog_portal::{EntryLinks, Portal, PortalAccess, TokenFile, audit_path, new_token};
 use attestlog_testkit::TempDir;
 use http::{Method, Request, Response, StatusCode, header};
 
@@ -613,7 +612,7 @@ fn a_subject_with_more_than_a_page_is_audited_a_page_at_a_time() {
     .optional_log(Some(client(&w.log)))
     .build();
     let subject = "many@sha256";
-    let n = attestlog::portal::PAGE_SIZE * 2 + 1;
+    let n = attestlog_portal::PAGE_SIZE * 2 + 1;
     for i in 0..n {
         a.attest(
             "acme",
@@ -626,8 +625,8 @@ fn a_subject_with_more_than_a_page_is_audited_a_page_at_a_time() {
     let base = audit_path("acme", subject);
     let mut seen = std::collections::BTreeSet::new();
     for (page, len) in [
-        (1, attestlog::portal::PAGE_SIZE),
-        (2, attestlog::portal::PAGE_SIZE),
+        (1, attestlog_portal::PAGE_SIZE),
+        (2, attestlog_portal::PAGE_SIZE),
         (3, 1),
     ] {
         let v = page_json(&p, &format!("{base}?page={page}&format=json"), &w.acme);

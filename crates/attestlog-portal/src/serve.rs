@@ -2,17 +2,17 @@
 
 use std::sync::{Arc, PoisonError, RwLock};
 
-use attest_dsse::KeySet;
-use attest_store::AttestationId;
+use attestlog::client::Transport;
+use attestlog::dsse::KeySet;
+use attestlog::store::AttestationId;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
 use percent_encoding::percent_decode_str;
-use rekor_client::Transport;
 
-use super::auth::{TokenFile, TokenMatch, presented_token};
-use super::keyset::KeySetEndpoint;
-use super::links::EntryLinks;
-use super::page;
-use crate::{AuditReport, Auditor, Offline};
+use crate::auth::{TokenFile, TokenMatch, presented_token};
+use crate::links::EntryLinks;
+use crate::page;
+use attestlog::portal::KeySetEndpoint;
+use attestlog::{AuditReport, Auditor, Offline};
 
 /// Who may read tenant pages.
 #[derive(Debug, Clone)]
@@ -36,7 +36,7 @@ pub enum PortalError {
 
 /// The auditor portal: one [`Auditor`] (the portal's own baseline and
 /// checkpoint memo), the key-set document it trusts and serves, and who
-/// may read which tenant. See the [module docs](super) for the routes.
+/// may read which tenant. See the [crate docs](crate) for the routes.
 pub struct Portal<T: Transport + Sync = Offline> {
     key_set_path: String,
     auditor: Auditor<T>,
@@ -273,7 +273,7 @@ impl<T: Transport + Sync> Portal<T> {
     fn audit_page<B>(&self, req: &Request<B>, tenant: &str, subject: &str) -> Response<Vec<u8>> {
         let rows = match self.auditor.store().by_subject(tenant, subject) {
             Ok(r) => r,
-            Err(e) => return audit_failed(&crate::AuditError::Store(e), req),
+            Err(e) => return audit_failed(&attestlog::AuditError::Store(e), req),
         };
         // Only the page asked for is audited: a subject with thousands of
         // attestations costs one page of work per request.
@@ -341,16 +341,16 @@ impl<T: Transport + Sync> Portal<T> {
                     Ok(r) => r,
                     Err(e) => return audit_failed(&e, req),
                 };
-                let Some(entry) = report.fetched.as_deref() else {
-                    let why = report
-                        .checks
-                        .iter()
-                        .find(|c| c.check == crate::AuditCheck::EntryFetched)
-                        .map_or("the attestation is not published", |c| c.detail.as_str());
-                    return plain(StatusCode::NOT_FOUND, &format!("no bundle: {why}"), req);
-                };
-                match crate::export::bundle_from_fetched(&row, entry) {
-                    Ok(j) => (j.into_bytes(), format!("{id}.sigstore.json")),
+                match attestlog::export_audited_bundle(&row, &report) {
+                    Ok(Some(j)) => (j.into_bytes(), format!("{id}.sigstore.json")),
+                    Ok(None) => {
+                        let why = report
+                            .checks
+                            .iter()
+                            .find(|c| c.check == attestlog::AuditCheck::EntryFetched)
+                            .map_or("the attestation is not published", |c| c.detail.as_str());
+                        return plain(StatusCode::NOT_FOUND, &format!("no bundle: {why}"), req);
+                    }
                     Err(e) => {
                         return plain(
                             StatusCode::UNPROCESSABLE_ENTITY,
@@ -372,7 +372,7 @@ impl<T: Transport + Sync> Portal<T> {
 
 /// The answer when an audit could not run at all (the store or the
 /// baseline failed; a failed check is a page, not this).
-fn audit_failed<B>(e: &crate::AuditError, req: &Request<B>) -> Response<Vec<u8>> {
+fn audit_failed<B>(e: &attestlog::AuditError, req: &Request<B>) -> Response<Vec<u8>> {
     plain(
         StatusCode::SERVICE_UNAVAILABLE,
         &format!("the audit could not run: {e}"),

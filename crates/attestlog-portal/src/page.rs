@@ -4,16 +4,16 @@
 
 use std::sync::LazyLock;
 
-use attest_dsse::Timestamp;
-use attest_rekor::verify::Outcome;
+use attestlog::dsse::Timestamp;
+use attestlog::rekor::verify::Outcome;
 use base64ct::{Base64, Encoding};
 use http::StatusCode;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::links::{EntryLinks, audit_path, download_path};
-use crate::AuditReport;
+use crate::links::{EntryLinks, audit_path, download_path};
+use attestlog::AuditReport;
 
 /// The only style sheet; inline, allowed by its hash in the CSP.
 const CSS: &str = "
