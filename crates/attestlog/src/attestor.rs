@@ -70,6 +70,9 @@ pub enum AttestError {
     /// signature (the one the timestamp is over).
     #[error("a Rekor v2 entry needs an envelope with exactly one signature, this one has {0}")]
     SignatureCount(usize),
+    /// A blocking pipeline suspended: a bug in this crate.
+    #[error(transparent)]
+    Suspended(#[from] crate::log::Suspended),
 }
 
 impl AttestError {
@@ -83,7 +86,7 @@ impl AttestError {
             | Self::V2Request(_)
             | Self::NoTimestampAuthority => ErrorKind::InvalidInput,
             Self::SignatureCount(_) => ErrorKind::Corrupt,
-            Self::Sign(_) => ErrorKind::Other,
+            Self::Sign(_) | Self::Suspended(_) => ErrorKind::Other,
             Self::Store(e) => ErrorKind::from_store(e),
             Self::StoredEnvelope { .. } | Self::Evidence(_) => ErrorKind::Corrupt,
         }

@@ -244,26 +244,58 @@ pub struct V2Connection {
     pub authorities: attest_rekor::pki::Authorities,
 }
 
-#[cfg(feature = "ureq")]
 impl V2Connection {
-    /// The pipelines' view of this log over HTTP (ureq), with its TSA
+    /// The pipelines' view of this log over a blocking `transport` of the
+    /// caller's choice (the log and its TSA each get a clone), with its TSA
     /// when one is configured.
     #[must_use]
-    pub fn rekor_v2(&self) -> crate::RekorV2<rekor_client::UreqTransport> {
-        use rekor_client::UreqTransport;
+    pub fn rekor_v2_over<T: rekor_client::Transport + Clone + Sync>(
+        &self,
+        transport: T,
+    ) -> crate::RekorV2<T> {
         let log = crate::RekorV2::new(rekor_client::v2::RekorV2Client::new(
             &self.base,
-            UreqTransport::new(),
+            transport.clone(),
             self.logs.clone(),
         ));
         match &self.tsa_url {
             Some(url) => log.with_tsa(rekor_client::tsa::TsaClient::new(
                 url,
-                UreqTransport::new(),
+                transport,
                 self.authorities.timestamp_authorities.clone(),
             )),
             None => log,
         }
+    }
+
+    /// [`rekor_v2_over`](Self::rekor_v2_over) for the async pipelines, over
+    /// an async `transport` of the caller's choice.
+    #[must_use]
+    pub fn async_rekor_v2_over<T: rekor_client::AsyncTransport + Clone>(
+        &self,
+        transport: T,
+    ) -> crate::AsyncRekorV2<T> {
+        let log = crate::AsyncRekorV2::new(rekor_client::v2::AsyncRekorV2Client::new(
+            &self.base,
+            transport.clone(),
+            self.logs.clone(),
+        ));
+        match &self.tsa_url {
+            Some(url) => log.with_tsa(rekor_client::tsa::AsyncTsaClient::new(
+                url,
+                transport,
+                self.authorities.timestamp_authorities.clone(),
+            )),
+            None => log,
+        }
+    }
+
+    /// The pipelines' view of this log over HTTP with ureq
+    /// ([`rekor_v2_over`](Self::rekor_v2_over) with a `UreqTransport`).
+    #[cfg(feature = "ureq")]
+    #[must_use]
+    pub fn rekor_v2(&self) -> crate::RekorV2<rekor_client::UreqTransport> {
+        self.rekor_v2_over(rekor_client::UreqTransport::new())
     }
 }
 

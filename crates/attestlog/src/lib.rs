@@ -79,5 +79,5 @@ pub use export::{
     ExportError, KEY_SET_PATH, export_audited_bundle, export_bundle,
     export_bundle_with_certificate, fetch_key_set, key_set_document,
 };
-pub use log::{AsyncRekorV2, Offline, OfflineError, RekorV2};
+pub use log::{AsyncRekorV2, Offline, OfflineError, RekorV2, Suspended};
 pub use rekor_client::{AsyncRekorClient, AsyncTransport, RekorClient, Transport};

@@ -135,20 +135,22 @@ impl<T: AsyncTransport> LogOps for AsyncRekorClient<T> {
     }
 }
 
+/// A blocking pipeline's future did not complete in one poll: a bug in
+/// this crate (every operation on the blocking path is ready when made),
+/// reported as an error rather than a panic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a blocking pipeline suspended (a bug in attestlog; please report it)")]
+pub struct Suspended;
+
 /// Drives a future whose log operations are all ready (the blocking
-/// client's): one poll completes it.
-///
-/// # Panics
-/// Never for the pipelines' futures over a blocking client: nothing in them
-/// suspends. A suspension would be a bug in this crate, not bad input.
-pub(crate) fn run_ready<R>(fut: impl Future<Output = R>) -> R {
+/// client's): one poll completes it; a suspension is [`Suspended`].
+pub(crate) fn run_ready<T, E: From<Suspended>>(
+    fut: impl Future<Output = Result<T, E>>,
+) -> Result<T, E> {
     let mut fut = std::pin::pin!(fut);
     match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(r) => r,
-        // Only ready futures are awaited on the blocking path (see LogOps for
-        // RekorClient), so this cannot happen.
-        #[allow(clippy::panic)]
-        Poll::Pending => panic!("a blocking pipeline suspended"),
+        Poll::Pending => Err(Suspended.into()),
     }
 }
 
@@ -342,5 +344,18 @@ impl<T: AsyncTransport + Send + Sync> V2Ops for AsyncRekorV2<T> {
         new: &'a VerifiedCheckpoint,
     ) -> BoxFuture<'a, Result<(), ClientError>> {
         Box::pin(self.log.prove_consistency(old, new))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_suspended_blocking_pipeline_is_an_error_not_a_panic() {
+        let r: Result<(), crate::AttestError> = run_ready(std::future::pending());
+        assert!(matches!(r, Err(crate::AttestError::Suspended(Suspended))));
+        let r: Result<u8, crate::AuditError> = run_ready(std::future::ready(Ok(7)));
+        assert_eq!(r.unwrap_or_default(), 7);
     }
 }

@@ -194,6 +194,25 @@ fn rekor_v2_by_api_version_or_signing_config() {
     );
     assert_eq!(v2.authorities.timestamp_authorities.len(), 1);
     assert!(v2.logs.iter().all(|l| l.origin.is_none()));
+    // Any transport carries the v2 log and its TSA (here the tile log
+    // answering in process), blocking or async.
+    let in_process = {
+        let log = log.clone();
+        move |req: http::Request<Vec<u8>>, _t: std::time::Duration| {
+            Ok::<_, std::convert::Infallible>(log.handle(&req))
+        }
+    };
+    let custom = v2.rekor_v2_over(in_process);
+    assert!(format!("{custom:?}").contains("timestamps: true"));
+    let in_process_async = {
+        let log = log.clone();
+        move |req: http::Request<Vec<u8>>, _t: std::time::Duration| {
+            let log = log.clone();
+            async move { Ok::<_, std::convert::Infallible>(log.handle(&req)) }
+        }
+    };
+    let custom = v2.async_rekor_v2_over(in_process_async);
+    assert!(format!("{custom:?}").contains("timestamps: true"));
     // REKOR_LOG_NAME pins the root's logs too (the same route as a pinned
     // key, and as the CLI's --log-name): a v2 connection honours it.
     let pinned = config(&[

@@ -269,6 +269,9 @@ pub enum AuditError {
     /// The auditor's baseline could not be written.
     #[error(transparent)]
     Baseline(#[from] BaselineError),
+    /// A blocking pipeline suspended: a bug in this crate.
+    #[error(transparent)]
+    Suspended(#[from] crate::log::Suspended),
 }
 
 impl AuditError {
@@ -280,7 +283,7 @@ impl AuditError {
             Self::Baseline(BaselineError::Corrupt { .. } | BaselineError::Version { .. }) => {
                 crate::ErrorKind::Corrupt
             }
-            Self::Baseline(_) => crate::ErrorKind::Other,
+            Self::Baseline(_) | Self::Suspended(_) => crate::ErrorKind::Other,
         }
     }
 }
