@@ -1,0 +1,173 @@
+//! Signing keys: Ed25519 and ECDSA P-256, generated, from seeds or PKCS#8, with their secret bytes zeroized on drop.
+
+#[allow(clippy::wildcard_imports)]
+use super::*;
+
+#[derive(Clone)]
+pub(super) enum Signing {
+    Ed25519(ed25519_dalek::SigningKey),
+    P256(p256::ecdsa::SigningKey),
+}
+
+/// A private key that signs envelopes (Ed25519, or ECDSA P-256 with DER
+/// signatures). Loads from and saves to PKCS#8 PEM.
+#[derive(Clone)]
+pub struct SigningKey {
+    key: Signing,
+    public: PublicKey,
+    keyid: Option<String>,
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("public", &self.public)
+            .field("keyid", &self.keyid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// A new random key from the operating system's randomness.
+    ///
+    /// # Errors
+    /// [`KeyError::Random`] when no randomness is available.
+    pub fn generate(alg: Algorithm) -> Result<Self, KeyError> {
+        let mut seed = zeroizing_seed();
+        match alg {
+            Algorithm::Ed25519 => {
+                getrandom::fill(&mut seed.0).map_err(|_| KeyError::Random)?;
+                Ok(Self::from_signing(Signing::Ed25519(
+                    ed25519_dalek::SigningKey::from_bytes(&seed.0),
+                )))
+            }
+            Algorithm::EcdsaP256Sha256 => loop {
+                // A random 32-byte string is a valid scalar except with
+                // probability ~2^-32; draw again in that case.
+                getrandom::fill(&mut seed.0).map_err(|_| KeyError::Random)?;
+                if let Ok(k) = p256::ecdsa::SigningKey::from_slice(&seed.0) {
+                    return Ok(Self::from_signing(Signing::P256(k)));
+                }
+            },
+            Algorithm::EcdsaP384Sha384 | Algorithm::EcdsaP521Sha512 => {
+                Err(KeyError::SigningUnsupported(alg))
+            }
+        }
+    }
+
+    /// An Ed25519 key from its 32-byte seed.
+    #[must_use]
+    pub fn ed25519_from_seed(seed: &[u8; 32]) -> Self {
+        Self::from_signing(Signing::Ed25519(ed25519_dalek::SigningKey::from_bytes(
+            seed,
+        )))
+    }
+
+    pub(super) fn from_signing(key: Signing) -> Self {
+        let public = match &key {
+            Signing::Ed25519(k) => PublicKey::from_verifying(Verifying::Ed25519(k.verifying_key())),
+            Signing::P256(k) => PublicKey::from_verifying(Verifying::P256(*k.verifying_key())),
+        };
+        Self {
+            key,
+            public,
+            keyid: None,
+        }
+    }
+
+    /// Loads a PKCS#8 `PRIVATE KEY` PEM.
+    ///
+    /// # Errors
+    /// [`KeyError::Pem`] or [`KeyError::UnsupportedPrivateKey`].
+    pub fn from_pkcs8_pem(pem: &str) -> Result<Self, KeyError> {
+        let (label, der) = pem_rfc7468::decode_vec(pem.trim().as_bytes()).map_err(KeyError::Pem)?;
+        if label != "PRIVATE KEY" {
+            return Err(KeyError::PemLabel {
+                expected: "PRIVATE KEY",
+                found: label.to_owned(),
+            });
+        }
+        Self::from_pkcs8_der(&der)
+    }
+
+    /// Loads PKCS#8 DER.
+    ///
+    /// # Errors
+    /// [`KeyError::UnsupportedPrivateKey`].
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, KeyError> {
+        if let Ok(k) = ed25519_dalek::SigningKey::from_pkcs8_der(der) {
+            return Ok(Self::from_signing(Signing::Ed25519(k)));
+        }
+        if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_der(der) {
+            return Ok(Self::from_signing(Signing::P256(k)));
+        }
+        Err(KeyError::UnsupportedPrivateKey)
+    }
+
+    /// PKCS#8 `PRIVATE KEY` PEM. Handle the result as a secret.
+    ///
+    /// # Errors
+    /// [`KeyError::Encode`].
+    pub fn to_pkcs8_pem(&self) -> Result<String, KeyError> {
+        let doc = match &self.key {
+            // PKCS#8 v1 (RFC 8410 §7: the seed only): v2 with the public
+            // key is refused by OpenSSL 3.0 and Python `cryptography`.
+            Signing::Ed25519(k) => ed25519_dalek::pkcs8::KeypairBytes {
+                secret_key: k.to_bytes(),
+                public_key: None,
+            }
+            .to_pkcs8_der(),
+            Signing::P256(k) => k.to_pkcs8_der(),
+        }
+        .map_err(|_| KeyError::Encode)?;
+        pem_rfc7468::encode_string("PRIVATE KEY", pem_rfc7468::LineEnding::LF, doc.as_bytes())
+            .map_err(|_| KeyError::Encode)
+    }
+
+    /// The matching public key.
+    #[must_use]
+    pub const fn public_key(&self) -> &PublicKey {
+        &self.public
+    }
+
+    /// Sets the keyid hint written next to this key's signatures.
+    #[must_use]
+    pub fn with_keyid(mut self, keyid: impl Into<String>) -> Self {
+        self.keyid = Some(keyid.into());
+        self
+    }
+
+    pub(crate) fn keyid_hint(&self) -> Option<&str> {
+        self.keyid.as_deref()
+    }
+
+    /// Signs `msg` (Ed25519, or ECDSA P-256/SHA-256 with a DER signature).
+    #[must_use]
+    pub fn sign(&self, msg: &[u8]) -> Vec<u8> {
+        match &self.key {
+            Signing::Ed25519(k) => k.sign(msg).to_bytes().to_vec(),
+            Signing::P256(k) => {
+                let sig: p256::ecdsa::Signature = k.sign(msg);
+                sig.to_der().as_bytes().to_vec()
+            }
+        }
+    }
+}
+
+/// A 32-byte seed buffer that is wiped when dropped.
+pub(super) struct Seed([u8; 32]);
+
+impl Drop for Seed {
+    fn drop(&mut self) {
+        for b in &mut self.0 {
+            // Volatile-free best effort; the dalek and p256 key types zeroize
+            // their own copies.
+            *b = 0;
+        }
+        std::hint::black_box(&self.0);
+    }
+}
+
+pub(super) const fn zeroizing_seed() -> Seed {
+    Seed([0; 32])
+}
