@@ -199,8 +199,8 @@ impl V2Request {
         let signature = sig.sig.clone();
         let (algorithm, _) = digest_algorithm(key.algorithm())
             .ok_or_else(|| V2Error::KeyDetails(format!("{:?}", key.algorithm())))?;
-        let digest =
-            digest_with(algorithm, &crate::verify::hazmat::envelope_pae(env)).unwrap_or_default();
+        let digest = digest_with(algorithm, &crate::verify::hazmat::envelope_pae(env))
+            .ok_or_else(|| V2Error::KeyDetails(algorithm.to_owned()))?;
         Self::message(digest, signature, key)
     }
 

@@ -153,7 +153,15 @@ impl TsaService {
                 self.authority.chain_pem().into_bytes(),
             )),
             (TIMESTAMP_PATH, &Method::POST) => {
-                let serial = getrandom::u64().unwrap_or(0) >> 1;
+                // A serial must be unique: without randomness, no token.
+                let Ok(serial) = getrandom::u64() else {
+                    return Some(respond(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "application/timestamp-reply",
+                        TimestampAuthority::rejection("no randomness for a serial number"),
+                    ));
+                };
+                let serial = serial >> 1;
                 Some(
                     match self.authority.respond(req.body(), self.clock.now(), serial) {
                         Ok(resp) => respond(StatusCode::OK, "application/timestamp-reply", resp),

@@ -201,7 +201,7 @@ impl View<'_> {
                     dt { "Log index" }
                     dd { @match logged { Some(l) => (l.log_index), None => "—" } }
                     dt { @if v1.is_some() || logged.is_none() { "Integrated time" } @else { "Timestamp (RFC 3161)" } }
-                    dd { @match logged { Some(l) if l.integrated_time != 0 => (time(l.integrated_time)), Some(_) => "— (not verified)", None => "—" } }
+                    dd { @match logged.map(|l| l.integrated_time) { Some(Some(t)) => (time(t)), Some(None) => "— (not verified)", None => "—" } }
                     dt { "Public log entry" }
                     dd {
                         @if let Some(u) = &entry_url {

@@ -175,7 +175,7 @@ fn attest_publish_audit_all_and_restart() {
             assert!(stored.entry_id.ends_with(&logged.uuid));
             assert_eq!(logged.log_index, stored.global_index);
             assert_eq!(logged.shard_index, stored.shard_index);
-            assert_eq!(logged.integrated_time, stored.integrated_time);
+            assert_eq!(logged.integrated_time, Some(stored.integrated_time));
             assert_eq!(logged.log_id, stored.log_id);
         }
     }

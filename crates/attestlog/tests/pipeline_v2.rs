@@ -229,7 +229,7 @@ fn attest_to_v2_then_audit_from_tiles() {
         assert_eq!(logged.entry_id, published[n as usize].entry_id);
         assert_eq!(
             logged.integrated_time,
-            published[n as usize].integrated_time
+            Some(published[n as usize].integrated_time)
         );
     }
     // The log grows; the same auditor proves it consistent from its

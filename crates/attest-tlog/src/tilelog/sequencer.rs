@@ -182,19 +182,21 @@ impl Sequencer {
                     let size = self.tree.size();
                     let root = self.tree.root();
                     for (job, (index, existing)) in jobs.into_iter().zip(indices) {
-                        let proof = self
-                            .tree
-                            .inclusion_proof(index, size)
-                            .map(|p| p.to_vec())
-                            .unwrap_or_default();
-                        (job.reply)(Ok(Integrated {
-                            index,
-                            proof,
-                            checkpoint: note.clone(),
-                            tree_size: size,
-                            root,
-                            existing,
-                        }));
+                        // The entry is durable either way; a writer without
+                        // its proof is told so rather than handed none.
+                        match self.tree.inclusion_proof(index, size) {
+                            Ok(p) => (job.reply)(Ok(Integrated {
+                                index,
+                                proof: p.to_vec(),
+                                checkpoint: note.clone(),
+                                tree_size: size,
+                                root,
+                                existing,
+                            })),
+                            Err(e) => (job.reply)(Err(format!(
+                                "entry {index} is logged, but its inclusion proof in a tree of {size} failed: {e}"
+                            ))),
+                        }
                     }
                 }
                 Err(e) => {

@@ -158,8 +158,8 @@ pub struct LoggedFacts {
     pub shard_index: u64,
     /// The log's integrated time (Unix seconds; trusted with its SET).
     /// Rekor v2 keeps no time: the genTime of the entry's RFC 3161
-    /// timestamp when it verified, else 0.
-    pub integrated_time: i64,
+    /// timestamp when it verified, else `None` (never a made-up time).
+    pub integrated_time: Option<i64>,
 }
 
 impl LoggedFacts {
@@ -174,7 +174,7 @@ impl LoggedFacts {
                 .inclusion_proof
                 .as_ref()
                 .map_or(e.log_index, |p| p.log_index),
-            integrated_time: e.integrated_time,
+            integrated_time: Some(e.integrated_time),
         }
     }
 }

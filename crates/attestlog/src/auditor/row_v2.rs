@@ -125,7 +125,7 @@ impl<L: LogOps> Core<L> {
             log_id: log.log_id_hex(),
             log_index: index,
             shard_index: index,
-            integrated_time: stamped.unwrap_or(0),
+            integrated_time: stamped,
         });
         r.fetched = Some(Box::new(Fetched::V2 {
             entry,
