@@ -15,6 +15,7 @@ mod root;
 pub mod sansio;
 pub mod signing;
 mod trust;
+mod trust_config;
 pub mod tsp;
 pub mod v2;
 
@@ -35,6 +36,7 @@ pub use root::{TRUSTED_ROOT_MEDIA_TYPE, TrustedRoot, pin_log_name, trusted_logs}
 pub use trust::{
     AuthorityProblem, LogApi, TlogProblem, TrustRootError, TrustedLog, host_of, origin_names,
 };
+pub use trust_config::{CLIENT_TRUST_CONFIG_MEDIA_TYPE, ClientTrustConfig, ClientTrustConfigError};
 pub use verify::{
     Artifact, BundlePolicy, Check, CheckError, NotVerified, Outcome, Policy, Reason, Report,
     SignerPolicy, TimeSource, Verified, VerifiedCertificate, VerifiedEntry, VerifiedEvidence,

@@ -195,8 +195,9 @@ impl TrustedRoot {
                 .chain_der()
                 .map(|d| json!({ "rawBytes": Base64::encode_string(d) }))
                 .collect();
+            let (organization, common_name) = subject_of(a);
             json!({
-                "subject": { "commonName": a.uri },
+                "subject": { "organization": organization, "commonName": common_name },
                 "uri": a.uri,
                 "certChain": { "certificates": certificates },
                 "validFor": window(a.valid_from, a.valid_until),
@@ -235,6 +236,36 @@ impl TrustedRoot {
         out.push(b'\n');
         out
     }
+}
+
+/// The organization and common name of an authority's root certificate
+/// (its subject's `O` and `CN`; the authority's URI when it has no `CN`),
+/// for a trusted root's `subject` (clients read both).
+fn subject_of(a: &CertificateAuthority) -> (String, String) {
+    let mut organization = String::new();
+    let mut common_name = String::new();
+    if let Some(root) = a.chain.last() {
+        for atv in root.cert.tbs_certificate().subject().iter() {
+            let value = || {
+                der::asn1::Utf8StringRef::try_from(&atv.value)
+                    .map(|s| s.as_str().to_owned())
+                    .or_else(|_| {
+                        der::asn1::PrintableStringRef::try_from(&atv.value)
+                            .map(|s| s.as_str().to_owned())
+                    })
+                    .ok()
+            };
+            match atv.oid.to_string().as_str() {
+                "2.5.4.10" => organization = value().unwrap_or_default(),
+                "2.5.4.3" => common_name = value().unwrap_or_default(),
+                _ => {}
+            }
+        }
+    }
+    if common_name.is_empty() {
+        common_name.clone_from(&a.uri);
+    }
+    (organization, common_name)
 }
 
 /// Serialized as [`TrustedRoot::to_json`] writes it.

@@ -77,6 +77,32 @@ fn every_vector_root_reads_back_the_same_trust_after_to_json() {
 }
 
 #[test]
+fn authorities_are_written_with_their_root_certificates_subject() {
+    let bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../attestlog-testkit/vectors/trusted_root.json"),
+    )
+    .unwrap();
+    let original: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let written = TrustedRoot::from_json(&bytes).unwrap().to_json();
+    let subjects = |v: &serde_json::Value| -> Vec<serde_json::Value> {
+        v["certificateAuthorities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|ca| ca["subject"].clone())
+            .collect()
+    };
+    // Sigstore's own root names each authority by its root certificate.
+    assert_eq!(subjects(&written), subjects(&original));
+    assert!(
+        subjects(&written)
+            .iter()
+            .all(|s| s["organization"] != "" && s["commonName"] != "")
+    );
+}
+
+#[test]
 fn a_root_built_in_code_round_trips_with_each_kind_of_entry() {
     let t0 = Timestamp::from_unix(1_700_000_000);
     let v1 = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
