@@ -18,7 +18,7 @@ use http::{Request, Response};
 use attest_rekor::api::{LogEntry, ProposedEntry};
 use attest_rekor::sansio::ResponseError;
 use attest_rekor::verify::{
-    BundlePolicy, Check, CheckResult, Outcome, Report, SignerPolicy, Verified, VerifiedCheckpoint,
+    Check, CheckResult, Outcome, Policy, Report, SignerPolicy, Verified, VerifiedCheckpoint,
 };
 use attest_rekor::{EntryId, TrustedLog};
 

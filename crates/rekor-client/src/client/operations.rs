@@ -256,7 +256,7 @@ macro_rules! client_operations {
         /// The logs this client trusts.
         #[must_use]
         pub fn trusted_logs(&self) -> &[TrustedLog] {
-            &self.core.logs
+            self.core.verifier.root().logs()
         }
 
         /// Sets the retry policy.

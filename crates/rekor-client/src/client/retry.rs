@@ -6,8 +6,8 @@ use super::*;
 /// What both clients share: where the log is, what is trusted, how to retry.
 pub(super) struct Core {
     pub(super) base: String,
-    pub(super) logs: Vec<TrustedLog>,
-    pub(super) checkpoints: attest_rekor::verify::CheckpointMemo,
+    /// What is trusted, and the checkpoints verified so far.
+    pub(super) verifier: attest_rekor::Verifier,
     pub(super) retry: RetryPolicy,
     pub(super) user_agent: String,
     pub(super) clock: Arc<dyn Clock>,
@@ -23,8 +23,10 @@ impl Core {
     pub(super) fn new(base: String, logs: Vec<TrustedLog>) -> Self {
         Self {
             base,
-            logs,
-            checkpoints: attest_rekor::verify::CheckpointMemo::default(),
+            verifier: attest_rekor::Verifier::new(logs.into_iter().fold(
+                attest_rekor::TrustedRoot::new(),
+                attest_rekor::TrustedRoot::with_log,
+            )),
             retry: RetryPolicy::default(),
             user_agent: format!("attestlog-rekor-client/{}", env!("CARGO_PKG_VERSION")),
             clock: Arc::new(SystemClock),
@@ -101,18 +103,21 @@ impl Core {
     ) -> Result<(LogEntry, Verified), ClientError> {
         let now = self.clock.now();
         let result = match expected {
-            Expected::Dsse(env, signer) => {
-                let policy = BundlePolicy::new(&self.logs, SignerPolicy::Key(signer.clone()), now);
-                attest_rekor::verify::verify_log_entry_memo(&entry, env, &policy, &self.checkpoints)
-            }
+            Expected::Dsse(env, signer) => self.verifier.verify_log_entry(
+                &entry,
+                env,
+                &Policy::new(SignerPolicy::Key(signer.clone()), now),
+            ),
             Expected::HashedRekord {
                 digest,
                 signature,
                 key,
-            } => {
-                let policy = BundlePolicy::new(&self.logs, SignerPolicy::Key(key.clone()), now);
-                attest_rekor::verify::verify_log_entry_message(&entry, digest, signature, &policy)
-            }
+            } => self.verifier.verify_log_entry_message(
+                &entry,
+                digest,
+                signature,
+                &Policy::new(SignerPolicy::Key(key.clone()), now),
+            ),
         };
         let mut verified = result.map_err(|e| ClientError::Verification(e.report))?;
         // The entry id must name the body the log returned.
@@ -147,8 +152,8 @@ impl Core {
         note: &str,
     ) -> Result<VerifiedCheckpoint, ClientError> {
         let mut last = None;
-        for log in &self.logs {
-            match self.checkpoints.verify(note, log) {
+        for log in self.verifier.root().logs() {
+            match self.verifier.checkpoints().verify(note, log) {
                 Ok(cp) => return Ok(cp),
                 Err(e) => last = Some(e),
             }
