@@ -43,12 +43,10 @@ pub(crate) struct V2Log {
 }
 
 impl V2Log {
-    fn client(&self) -> Result<(RekorV2Client<UreqTransport>, Vec<u8>), Failure> {
-        let root = read_input(&self.trusted_root)?;
-        let logs = TrustedRoot::from_json(&root)
-            .map(TrustedRoot::into_logs)
-            .map_err(|e| Failure::input(format_args!("{}: {e}", self.trusted_root.display())))?;
-        let mut c = RekorV2Client::new(&self.url, UreqTransport::new(), logs);
+    /// The client, and the trusted root (parsed once) its logs come from.
+    fn client(&self) -> Result<(RekorV2Client<UreqTransport>, TrustedRoot), Failure> {
+        let root = crate::cmd::verify::root_of(Some(&self.trusted_root), false)?;
+        let mut c = RekorV2Client::new(&self.url, UreqTransport::new(), root.logs().to_vec());
         if let Some(r) = &self.read_url {
             c = c.with_read_url(r);
         }
@@ -294,9 +292,7 @@ fn publish(
         request = request.with_certificate(der.clone());
     }
     let published = client.publish(&request).map_err(failed)?;
-    let authorities = TrustedRoot::from_json(&root)
-        .map(TrustedRoot::into_authorities)
-        .map_err(|e| Failure::input(format_args!("{}: {e}", log.trusted_root.display())))?;
+    let authorities = root.into_authorities();
     let stamp = TsaClient::new(
         tsa_url,
         UreqTransport::new(),
