@@ -68,6 +68,16 @@ impl TrustedRoot {
         })
     }
 
+    /// A root trusting `logs` and nothing else (no certificate or
+    /// timestamp authorities).
+    #[must_use]
+    pub fn from_logs(logs: impl IntoIterator<Item = TrustedLog>) -> Self {
+        Self {
+            logs: logs.into_iter().collect(),
+            authorities: Authorities::default(),
+        }
+    }
+
     /// With the transparency log `log` (its `valid_from` is the window's
     /// start when written; `None` is written as the Unix epoch).
     #[must_use]

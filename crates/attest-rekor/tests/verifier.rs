@@ -51,11 +51,7 @@ fn a_shared_verifier_decides_every_bundle_and_mutation_as_a_fresh_one_does() {
     let authorities = TrustedRoot::from_json(&read("trusted_root.json"))
         .unwrap()
         .into_authorities();
-    let root = logs
-        .iter()
-        .cloned()
-        .fold(TrustedRoot::new(), TrustedRoot::with_log)
-        .with_authorities(authorities);
+    let root = TrustedRoot::from_logs(logs.iter().cloned()).with_authorities(authorities);
     let verifier = Verifier::new(root);
     let now = Timestamp::now();
     let mut cases = Vec::new();

@@ -282,9 +282,7 @@ impl<L: LogOps> Core<L> {
             vec![self.signer.public_key().key_id()],
             claimed,
         );
-        self.blocking
-            .store(&self.store, move |s| s.put(&row))
-            .await?;
+        self.blocking.on(&self.store, move |s| s.put(&row)).await?;
         let (entry, publish_error) = match self.publish(&id, &env).await {
             Ok(e) => (e, None),
             Err(PublishFailure::Log(e)) => (None, Some(e)),
@@ -350,7 +348,7 @@ impl<L: LogOps> Core<L> {
     ) -> Result<(), PublishFailure> {
         let (id, record) = (*id, record.clone());
         self.blocking
-            .store(&self.store, move |s| s.attach_entry(&id, &record))
+            .on(&self.store, move |s| s.attach_entry(&id, &record))
             .await
             .map(drop)
             .map_err(|e| PublishFailure::Other(e.into()))
@@ -364,7 +362,7 @@ impl<L: LogOps> Core<L> {
         let tenant = tenant.map(str::to_owned);
         let pending = self
             .blocking
-            .store(&self.store, move |s| {
+            .on(&self.store, move |s| {
                 s.pending(tenant.as_deref(), usize::MAX)
             })
             .await?;

@@ -11,9 +11,9 @@
 
 use std::sync::Arc;
 
-use attest_store::{AttestationStore, StoreError};
+use attest_store::StoreError;
 
-use crate::baseline::{AuditBaseline, BaselineError};
+use crate::baseline::BaselineError;
 
 /// Where a pipeline runs its blocking calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,33 +78,23 @@ impl Blocking {
         }
     }
 
-    /// Runs `f` on `store` where this pipeline runs blocking calls.
-    pub(crate) async fn store<T: Send + 'static>(
+    /// Runs `f` on `target` (the store, the baseline) where this pipeline
+    /// runs blocking calls; the handle is cloned only to cross threads.
+    pub(crate) async fn on<S, T, E>(
         self,
-        store: &Arc<dyn AttestationStore>,
-        f: impl FnOnce(&dyn AttestationStore) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, StoreError> {
+        target: &Arc<S>,
+        f: impl FnOnce(&S) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        S: ?Sized + Send + Sync + 'static,
+        T: Send + 'static,
+        E: NoThread + Send + 'static,
+    {
         match self {
-            // No clone of the handle on the blocking path.
-            Self::InPlace => f(store.as_ref()),
+            Self::InPlace => f(target.as_ref()),
             Self::OwnThread => {
-                let store = Arc::clone(store);
-                self.run(move || f(store.as_ref())).await
-            }
-        }
-    }
-
-    /// Runs `f` on `baseline` where this pipeline runs blocking calls.
-    pub(crate) async fn baseline<T: Send + 'static>(
-        self,
-        baseline: &Arc<dyn AuditBaseline>,
-        f: impl FnOnce(&dyn AuditBaseline) -> Result<T, BaselineError> + Send + 'static,
-    ) -> Result<T, BaselineError> {
-        match self {
-            Self::InPlace => f(baseline.as_ref()),
-            Self::OwnThread => {
-                let baseline = Arc::clone(baseline);
-                self.run(move || f(baseline.as_ref())).await
+                let target = Arc::clone(target);
+                self.run(move || f(target.as_ref())).await
             }
         }
     }

@@ -84,17 +84,11 @@ pub(crate) fn bundle(cmd: BundleCommand) -> Result<ExitCode, Failure> {
             // A pinned log key carries no certificate authorities; without
             // a key or root, the production root compiled in.
             let root = if trust.log_key.is_some() {
-                let logs = trust.logs("http://attestlog.local")?.unwrap_or_default();
-                logs.into_iter()
-                    .fold(TrustedRoot::new(), TrustedRoot::with_log)
+                TrustedRoot::from_logs(trust.logs("http://attestlog.local")?.unwrap_or_default())
             } else {
                 let (logs, authorities) =
                     crate::cmd::verify::root_of(trust.trusted_root.as_deref(), false)?.into_parts();
-                trust
-                    .pin(logs)
-                    .into_iter()
-                    .fold(TrustedRoot::new(), TrustedRoot::with_log)
-                    .with_authorities(authorities)
+                TrustedRoot::from_logs(trust.pin(logs)).with_authorities(authorities)
             };
             (
                 root,

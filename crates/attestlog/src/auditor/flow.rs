@@ -12,7 +12,7 @@ impl<L: LogOps> Core<L> {
         let (tenant, subject) = (tenant.to_owned(), subject.to_owned());
         let rows = self
             .blocking
-            .store(&self.store, move |s| s.by_subject(&tenant, &subject))
+            .on(&self.store, move |s| s.by_subject(&tenant, &subject))
             .await?;
         self.audit_rows(&rows).await
     }
@@ -57,7 +57,7 @@ impl<L: LogOps> Core<L> {
             let t = tenant.to_owned();
             let page = self
                 .blocking
-                .store(&self.store, move |s| s.list(&t, after, 500))
+                .on(&self.store, move |s| s.list(&t, after, 500))
                 .await?;
             for r in &page.rows {
                 each(self.audit_row_with(r, &state).await);
@@ -177,7 +177,7 @@ impl<L: LogOps> Core<L> {
         let key = log_key.to_owned();
         let kept = self
             .blocking
-            .baseline(&self.baseline, move |b| b.load(&key))
+            .on(&self.baseline, move |b| b.load(&key))
             .await;
         let consistency = match self.baseline_step(kept, logs, current) {
             BaselineStep::Done(r) => r,
@@ -192,7 +192,7 @@ impl<L: LogOps> Core<L> {
         if consistency.is_ok() {
             let (key, note) = (log_key.to_owned(), current.note.clone());
             self.blocking
-                .baseline(&self.baseline, move |b| b.store(&key, &note))
+                .on(&self.baseline, move |b| b.store(&key, &note))
                 .await?;
         }
         Ok(consistency)

@@ -23,10 +23,7 @@ impl Core {
     pub(super) fn new(base: String, logs: Vec<TrustedLog>) -> Self {
         Self {
             base,
-            verifier: attest_rekor::Verifier::new(logs.into_iter().fold(
-                attest_rekor::TrustedRoot::new(),
-                attest_rekor::TrustedRoot::with_log,
-            )),
+            verifier: attest_rekor::Verifier::new(attest_rekor::TrustedRoot::from_logs(logs)),
             retry: RetryPolicy::default(),
             user_agent: format!("attestlog-rekor-client/{}", env!("CARGO_PKG_VERSION")),
             clock: Arc::new(SystemClock),
