@@ -14,7 +14,7 @@ use std::error::Error;
 use std::process::ExitCode;
 
 use attestlog::dsse::{Algorithm, KeySet, SigningKey, Statement, Subject, Timestamp, TrustedKey};
-use attestlog::{Attestor, Auditor, Config, FileBaseline};
+use attestlog::{Attestor, Auditor, Config, FileBaseline, LogConnection};
 
 fn main() -> Result<ExitCode, Box<dyn Error>> {
     let dir = std::env::temp_dir().join(format!("attestlog-quickstart-{}", std::process::id()));
@@ -48,7 +48,7 @@ fn main() -> Result<ExitCode, Box<dyn Error>> {
     // 2. Attest three commits: sign, store first, publish, verify, attach.
     let log = config.log_connection()?;
     let attestor = Attestor::builder(key, config.open_store()?)
-        .optional_log(log.as_ref().map(|l| l.client()))
+        .optional_log(log.as_ref().map(LogConnection::log))
         .build();
     println!("\nattest");
     let commits = ["3f1c9a0e", "77ab12cd", "c0ffee42"];
@@ -79,7 +79,7 @@ fn main() -> Result<ExitCode, Box<dyn Error>> {
     // log's tree in a baseline of its own (not in the store it audits); this
     // first audit starts it, trusting the log it just created.
     let auditor = Auditor::builder(keys, config.open_store()?)
-        .optional_log(log.as_ref().map(|l| l.client()))
+        .optional_log(log.as_ref().map(LogConnection::log))
         .backdate_window(config.backdate_window)
         .baseline(FileBaseline::new(dir.join("audit-baseline.json")))
         .trust_current_tree(true)

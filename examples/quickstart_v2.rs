@@ -130,7 +130,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         )
     };
     let attestor = Attestor::builder(attestation_key, Box::new(store.clone()))
-        .log_v2(v2())
+        .log(v2())
         .build();
     let subject = Subject::sha256("app.tar.gz", &digest);
     let done = attestor.attest(
@@ -149,7 +149,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         Timestamp::from_unix(entry.integrated_time)
     );
     let auditor = Auditor::builder(keys, Box::new(store))
-        .log_v2(v2())
+        .log(v2())
         .authorities(authorities.clone())
         .trust_current_tree(true)
         .build();

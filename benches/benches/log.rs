@@ -573,7 +573,7 @@ fn bench_pipeline(c: &mut Criterion) {
     };
     let store2 = std::sync::Arc::new(MemoryStore::new());
     let attestor2 = Attestor::builder(again(), Box::new(store2.clone()))
-        .log_v2(v2())
+        .log(v2())
         .build();
 
     g.bench_function("attest/v1_loopback", |b| {
@@ -591,7 +591,7 @@ fn bench_pipeline(c: &mut Criterion) {
         .trust_current_tree(true)
         .build();
     let auditor2 = Auditor::builder(keys(), Box::new(store2.clone()))
-        .log_v2(v2())
+        .log(v2())
         .authorities(authorities.clone())
         .trust_current_tree(true)
         .build();

@@ -2,7 +2,6 @@
 
 use std::sync::{Arc, PoisonError, RwLock};
 
-use attestlog::client::Transport;
 use attestlog::dsse::KeySet;
 use attestlog::store::AttestationId;
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
@@ -12,7 +11,7 @@ use crate::auth::{TokenFile, TokenMatch, presented_token};
 use crate::links::EntryLinks;
 use crate::page;
 use attestlog::portal::KeySetEndpoint;
-use attestlog::{AuditReport, Auditor, Offline};
+use attestlog::{AuditReport, Auditor};
 
 /// Who may read tenant pages.
 #[derive(Debug, Clone)]
@@ -37,15 +36,15 @@ pub enum PortalError {
 /// The auditor portal: one [`Auditor`] (the portal's own baseline and
 /// checkpoint memo), the key-set document it trusts and serves, and who
 /// may read which tenant. See the [crate docs](crate) for the routes.
-pub struct Portal<T: Transport + Sync = Offline> {
+pub struct Portal {
     key_set_path: String,
-    auditor: Auditor<T>,
+    auditor: Auditor,
     keys: RwLock<Arc<KeySetEndpoint>>,
     access: RwLock<Arc<PortalAccess>>,
     links: EntryLinks,
 }
 
-impl<T: Transport + Sync> std::fmt::Debug for Portal<T> {
+impl std::fmt::Debug for Portal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Portal")
             .field("key_set_path", &self.key_set_path)
@@ -76,7 +75,7 @@ enum Download {
     Bundle,
 }
 
-impl<T: Transport + Sync> Portal<T> {
+impl Portal {
     /// A portal for application `app` (its key-set document at
     /// `/.well-known/<app>/attestation-keys.json`), auditing with
     /// `auditor` — which should trust `keys`, the set the portal publishes
@@ -86,7 +85,7 @@ impl<T: Transport + Sync> Portal<T> {
     /// [`PortalError::AppName`] for a name that is not a plain segment.
     pub fn new(
         app: &str,
-        auditor: Auditor<T>,
+        auditor: Auditor,
         keys: &KeySet,
         access: PortalAccess,
     ) -> Result<Self, PortalError> {

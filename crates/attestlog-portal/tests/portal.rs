@@ -105,7 +105,7 @@ impl World {
         self.tmp.file("store.db").display().to_string()
     }
 
-    fn portal(&self, access: PortalAccess) -> Portal<LogTransport> {
+    fn portal(&self, access: PortalAccess) -> Portal {
         let auditor =
             Auditor::builder(keys(&self.key), attestlog::store::open(&self.db()).unwrap())
                 .log(client(&self.log))
@@ -126,12 +126,12 @@ impl World {
     }
 }
 
-fn get(p: &Portal<LogTransport>, path: &str, token: Option<&str>) -> Response<Vec<u8>> {
+fn get(p: &Portal, path: &str, token: Option<&str>) -> Response<Vec<u8>> {
     get_with(p, path, token, &[])
 }
 
 fn get_with(
-    p: &Portal<LogTransport>,
+    p: &Portal,
     path: &str,
     token: Option<&str>,
     headers: &[(&str, &str)],
@@ -150,7 +150,7 @@ fn text(r: &Response<Vec<u8>>) -> String {
     String::from_utf8(r.body().clone()).unwrap()
 }
 
-fn page_json(p: &Portal<LogTransport>, path: &str, token: &str) -> serde_json::Value {
+fn page_json(p: &Portal, path: &str, token: &str) -> serde_json::Value {
     let r = get_with(p, path, Some(token), &[("accept", "application/json")]);
     assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
     assert_eq!(r.headers()[header::CONTENT_TYPE], "application/json");

@@ -7,16 +7,21 @@ use attest_dsse::{
     Clock, Envelope, EnvelopeError, IN_TOTO_PAYLOAD_TYPE, SigningKey, Statement, StatementError,
     SystemClock,
 };
-use attest_rekor::v2::V2Request;
 use attest_rekor::{ApiError, LogEntry};
 use attest_store::{AttestationId, AttestationStore, LogEntryRecord, NewAttestation, StoreError};
+use rekor_client::ClientError;
 use rekor_client::tsa::Timestamped;
 use rekor_client::v2::V2Published;
-use rekor_client::{AsyncRekorClient, AsyncTransport, ClientError, RekorClient, Transport};
+#[cfg(doc)]
+use rekor_client::{AsyncRekorClient, RekorClient};
+
+use std::marker::PhantomData;
 
 use crate::ErrorKind;
 use crate::blocking::Blocking;
-use crate::log::{AsyncRekorV2, LogOps, Offline, RekorV2, V2Ops, run_ready};
+#[cfg(doc)]
+use crate::log::{AsyncRekorV2, RekorV2};
+use crate::log::{LogOps, PipelineLog, PublishFailure, mode, run_ready};
 
 use crate::binding;
 
@@ -119,14 +124,17 @@ pub struct PublishSummary {
 
 /// Builds an [`Attestor`] (blocking log client) or an [`AsyncAttestor`]
 /// (async log client): `Attestor::builder(signer, store)`, optionally
-/// `.log(client)` and `.clock(clock)`, then `.build()`.
+/// `.log(client)` and `.clock(clock)`, then `.build()`. The client — Rekor
+/// v1 or v2, blocking or async, or a configured one — decides the mode `M`
+/// and so which attestor `build` makes.
 #[must_use = "a builder does nothing until built"]
 #[derive(Debug)]
-pub struct AttestorBuilder<L> {
-    core: Core<L>,
+pub struct AttestorBuilder<M = mode::Blocking> {
+    core: Core,
+    mode: PhantomData<fn() -> M>,
 }
 
-impl<L> AttestorBuilder<L> {
+impl<M> AttestorBuilder<M> {
     fn new(signer: SigningKey, store: Box<dyn AttestationStore>) -> Self {
         Self {
             core: Core {
@@ -134,39 +142,34 @@ impl<L> AttestorBuilder<L> {
                 store: Arc::from(store),
                 blocking: Blocking::InPlace,
                 log: None,
-                v2: None,
                 clock: Arc::new(SystemClock),
             },
+            mode: PhantomData,
         }
     }
 
-    /// Publishes to the log behind `client`: a [`RekorClient`] builds an
-    /// [`Attestor`], an [`AsyncRekorClient`] an [`AsyncAttestor`].
-    pub fn log<C>(self, client: C) -> AttestorBuilder<C> {
+    /// Publishes to the log behind `client`: a [`RekorClient`] or a
+    /// [`RekorV2`] builds an [`Attestor`], an [`AsyncRekorClient`] or an
+    /// [`AsyncRekorV2`] an [`AsyncAttestor`]. A Rekor v2 log times each
+    /// attestation with its timestamp authority (over its signature), then
+    /// logs it as `hashedrekord` 0.0.2 over its PAE; both answers are
+    /// verified before the entry is attached. Its signer must be ECDSA (v2
+    /// cannot check an Ed25519 signature over a PAE: see
+    /// [`AttestError::V2Request`]). An attestor publishes to one log: this
+    /// replaces a log given before.
+    pub fn log<C: PipelineLog>(self, client: C) -> AttestorBuilder<C::Mode> {
         self.optional_log(Some(client))
     }
 
-    /// [`log`](Self::log) when `client` is `Some`, none when `None` (e.g.
-    /// from a configuration where publication is optional). A Rekor v1 log
-    /// replaces a v2 log given before: an attestor publishes to one log.
-    pub fn optional_log<C>(self, client: Option<C>) -> AttestorBuilder<C> {
-        let Core {
-            signer,
-            store,
-            blocking,
-            clock,
-            v2,
-            ..
-        } = self.core;
+    /// [`log`](Self::log) when `client` is `Some`; `None` changes nothing
+    /// (e.g. from a configuration where publication is optional).
+    pub fn optional_log<C: PipelineLog>(mut self, client: Option<C>) -> AttestorBuilder<C::Mode> {
+        if let Some(client) = client {
+            self.core.log = Some(client.into_ops());
+        }
         AttestorBuilder {
-            core: Core {
-                signer,
-                store,
-                blocking,
-                v2: if client.is_some() { None } else { v2 },
-                log: client,
-                clock,
-            },
+            core: self.core,
+            mode: PhantomData,
         }
     }
 
@@ -177,71 +180,43 @@ impl<L> AttestorBuilder<L> {
     }
 }
 
-impl<T: Transport + Sync> AttestorBuilder<RekorClient<T>> {
-    /// Publishes to a Rekor v2 log instead of a v1 log: each attestation is
-    /// timestamped by `v2`'s timestamp authority (over its signature), then
-    /// logged as `hashedrekord` 0.0.2 over its PAE; both answers are verified
-    /// before the entry — its leaf hash, index, the verified genTime, the
-    /// `TransparencyLogEntry` and the timestamp — is attached. The signer
-    /// must be ECDSA (v2 cannot check an Ed25519 signature over a PAE: see
-    /// [`AttestError::V2Request`]). Blocking, like the [`Attestor`]. Replaces
-    /// a v1 log given before.
-    pub fn log_v2<V: Transport + Sync + Send + 'static>(mut self, v2: RekorV2<V>) -> Self {
-        self.core.log = None;
-        self.core.v2 = Some(Arc::new(v2));
-        self
-    }
-
+impl AttestorBuilder<mode::Blocking> {
     /// The blocking attestor.
-    pub fn build(self) -> Attestor<T> {
+    pub fn build(self) -> Attestor {
         Attestor { core: self.core }
     }
 }
 
-impl<T: AsyncTransport> AttestorBuilder<AsyncRekorClient<T>> {
-    /// [`AttestorBuilder::log_v2`] for the async attestor: publishes to a
-    /// Rekor v2 log through `v2`'s async clients. Replaces a v1 log given
-    /// before.
-    pub fn log_v2<V: AsyncTransport + Send + Sync + 'static>(
-        mut self,
-        v2: AsyncRekorV2<V>,
-    ) -> Self {
-        self.core.log = None;
-        self.core.v2 = Some(Arc::new(v2));
-        self
-    }
-
+impl AttestorBuilder<mode::Async> {
     /// The async attestor: it calls the store on threads of its own, so a
     /// blocking store (SQLite, PostgreSQL) never blocks the executor.
-    pub fn build(mut self) -> AsyncAttestor<T> {
+    pub fn build(mut self) -> AsyncAttestor {
         self.core.blocking = Blocking::OwnThread;
         AsyncAttestor { core: self.core }
     }
 }
 
 /// What both attestors share; the flows are written once, as futures.
-struct Core<L> {
+struct Core {
     signer: SigningKey,
     store: Arc<dyn AttestationStore>,
     /// Where the store is called (in place, or off the async threads).
     blocking: Blocking,
-    log: Option<L>,
-    /// A Rekor v2 log (exclusive with `log`).
-    v2: Option<Arc<dyn V2Ops>>,
+    /// The log published to (v1 or v2), if any.
+    log: Option<Arc<dyn LogOps>>,
     clock: Arc<dyn Clock>,
 }
 
-impl<L> std::fmt::Debug for Core<L> {
+impl std::fmt::Debug for Core {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Attestor")
             .field("signer", &self.signer.public_key().key_id())
-            .field("publishes", &self.log.is_some())
-            .field("publishes_v2", &self.v2.is_some())
+            .field("publishes_to", &self.log.as_ref().map(|l| l.api()))
             .finish_non_exhaustive()
     }
 }
 
-impl<L: LogOps> Core<L> {
+impl Core {
     async fn attest(
         &self,
         tenant: &str,
@@ -265,12 +240,9 @@ impl<L: LogOps> Core<L> {
         }
         let env = Envelope::sign(IN_TOTO_PAYLOAD_TYPE, statement.to_json(), &[&self.signer])
             .map_err(AttestError::Sign)?;
-        // What a v2 log cannot take is refused before anything is stored.
-        if let Some(v2) = &self.v2 {
-            if !v2.has_tsa() {
-                return Err(AttestError::NoTimestampAuthority);
-            }
-            V2Request::dsse(&env, self.signer.public_key()).map_err(AttestError::V2Request)?;
+        // What the log cannot take is refused before anything is stored.
+        if let Some(log) = &self.log {
+            log.admit(&env, self.signer.public_key())?;
         }
         let id = binding::attestation_id_of(&env);
         let row = NewAttestation::new(
@@ -301,62 +273,21 @@ impl<L: LogOps> Core<L> {
         id: &AttestationId,
         env: &Envelope,
     ) -> Result<Option<LogEntryRecord>, PublishFailure> {
-        if let Some(v2) = &self.v2 {
-            return self.publish_v2(v2.as_ref(), id, env).await.map(Some);
-        }
         let Some(log) = &self.log else {
             return Ok(None);
         };
-        let published = log
-            .publish_dsse(env, self.signer.public_key())
-            .await
-            .map_err(PublishFailure::Log)?;
-        let record = entry_record(&published.entry)
-            .map_err(|e| PublishFailure::Other(AttestError::Evidence(e)))?;
-        self.attach(id, &record).await?;
-        Ok(Some(record))
-    }
-
-    /// Timestamp, then log (a token wasted when the log fails is cheap; an
-    /// entry logged without a time would be logged again on retry).
-    async fn publish_v2(
-        &self,
-        v2: &dyn V2Ops,
-        id: &AttestationId,
-        env: &Envelope,
-    ) -> Result<LogEntryRecord, PublishFailure> {
-        let other = PublishFailure::Other;
-        let request = V2Request::dsse(env, self.signer.public_key())
-            .map_err(|e| other(AttestError::V2Request(e)))?;
-        let [signature] = env.signatures() else {
-            return Err(other(AttestError::SignatureCount(env.signatures().len())));
-        };
-        let stamp = v2
-            .timestamp(&signature.sig)
-            .await
-            .map_err(PublishFailure::Log)?;
-        let published = v2.publish(&request).await.map_err(PublishFailure::Log)?;
-        let record = entry_record_v2(&published, &stamp);
-        self.attach(id, &record).await?;
-        Ok(record)
-    }
-
-    async fn attach(
-        &self,
-        id: &AttestationId,
-        record: &LogEntryRecord,
-    ) -> Result<(), PublishFailure> {
-        let (id, record) = (*id, record.clone());
+        let record = log.publish(env, self.signer.public_key()).await?;
+        let (id, attached) = (*id, record.clone());
         self.blocking
-            .on(&self.store, move |s| s.attach_entry(&id, &record))
+            .on(&self.store, move |s| s.attach_entry(&id, &attached))
             .await
-            .map(drop)
-            .map_err(|e| PublishFailure::Other(e.into()))
+            .map_err(|e| PublishFailure::Other(e.into()))?;
+        Ok(Some(record))
     }
 
     async fn publish_pending(&self, tenant: Option<&str>) -> Result<PublishSummary, AttestError> {
         let mut summary = PublishSummary::default();
-        if self.log.is_none() && self.v2.is_none() {
+        if self.log.is_none() {
             return Ok(summary);
         }
         let tenant = tenant.map(str::to_owned);
@@ -380,13 +311,8 @@ impl<L: LogOps> Core<L> {
     }
 }
 
-enum PublishFailure {
-    Log(ClientError),
-    Other(AttestError),
-}
-
 /// Signs, stores and (optionally) publishes attestations over a blocking
-/// transport `T` (`Offline`: no log).
+/// log client (or none).
 ///
 /// ```
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -404,22 +330,20 @@ enum PublishFailure {
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
-pub struct Attestor<T = Offline> {
-    core: Core<RekorClient<T>>,
+pub struct Attestor {
+    core: Core,
 }
 
-impl Attestor<Offline> {
+impl Attestor {
     /// A builder signing with `signer` and storing in `store`; without
     /// `.log(…)` it publishes nothing.
     pub fn builder(
         signer: SigningKey,
         store: Box<dyn AttestationStore>,
-    ) -> AttestorBuilder<RekorClient<Offline>> {
+    ) -> AttestorBuilder<mode::Blocking> {
         AttestorBuilder::new(signer, store)
     }
-}
 
-impl<T: Transport + Sync> Attestor<T> {
     /// The store.
     #[must_use]
     pub fn store(&self) -> &dyn AttestationStore {
@@ -476,22 +400,20 @@ impl<T: Transport + Sync> Attestor<T> {
 /// own, so any store (PostgreSQL's client included) works on any executor.
 /// Its futures are `Send`.
 #[derive(Debug)]
-pub struct AsyncAttestor<T> {
-    core: Core<AsyncRekorClient<T>>,
+pub struct AsyncAttestor {
+    core: Core,
 }
 
-impl AsyncAttestor<Offline> {
+impl AsyncAttestor {
     /// A builder signing with `signer` and storing in `store`; give it an
     /// [`AsyncRekorClient`] with `.log(…)`.
     pub fn builder(
         signer: SigningKey,
         store: Box<dyn AttestationStore>,
-    ) -> AttestorBuilder<AsyncRekorClient<Offline>> {
+    ) -> AttestorBuilder<mode::Async> {
         AttestorBuilder::new(signer, store)
     }
-}
 
-impl<T: AsyncTransport> AsyncAttestor<T> {
     /// The store.
     #[must_use]
     pub fn store(&self) -> &dyn AttestationStore {

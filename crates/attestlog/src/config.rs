@@ -5,9 +5,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use attest_rekor::TrustedLog;
+use attest_rekor::pki::Authorities;
 use attest_store::AttestationStore;
 use http::{Request, Response};
-use rekor_client::{RekorClient, Transport};
+use rekor_client::tsa::{AsyncTsaClient, TsaClient};
+use rekor_client::v2::{AsyncRekorV2Client, RekorV2Client};
+use rekor_client::{AsyncRekorClient, AsyncTransport, RekorClient, Transport};
+
+use crate::{ConfiguredLog, mode};
 
 /// How the pipeline reaches its log: HTTP (any Rekor v1, e.g.
 /// `https://rekor.sigstore.dev` or `attestlog log serve`; feature `ureq`)
@@ -55,8 +60,9 @@ impl Transport for LogTransport {
 pub type LogClient = RekorClient<LogTransport>;
 
 /// A configured log: where it is, how to reach it, which keys are trusted
-/// for it. Cheap to clone; every [`client`](Self::client) shares the
-/// transport (and an embedded log's open directory).
+/// for it, and which API it speaks. Cheap to clone; every
+/// [`log`](Self::log) shares the transport (and an embedded log's open
+/// directory).
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct LogConnection {
@@ -66,18 +72,118 @@ pub struct LogConnection {
     pub transport: LogTransport,
     /// The trusted log keys.
     pub logs: Vec<TrustedLog>,
+    /// The API the log speaks, with what a Rekor v2 log needs.
+    pub api: LogApi,
+}
+
+/// Which Rekor API a configured log speaks.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum LogApi {
+    /// Rekor v1 (`/api/v1/log/entries`), or the embedded log.
+    V1,
+    /// Rekor v2: C2SP tiles, and each entry's time from an RFC 3161
+    /// timestamp authority.
+    V2 {
+        /// The timestamp authority's endpoint, when publishing.
+        tsa_url: Option<String>,
+        /// The trusted root's authorities (timestamp authorities among
+        /// them).
+        authorities: Authorities,
+    },
 }
 
 impl LogConnection {
-    /// A client over this connection.
+    /// The pipelines' view of this log over its own transport: give it to
+    /// `.log(…)` of an [`Attestor`](crate::Attestor) or
+    /// [`Auditor`](crate::Auditor) builder.
     #[must_use]
     // Without `ureq` and `embedded-log` no connection can exist.
     #[cfg_attr(
         not(any(feature = "ureq", feature = "embedded-log")),
         allow(unreachable_code)
     )]
-    pub fn client(&self) -> LogClient {
-        RekorClient::new(self.base.clone(), self.transport.clone(), self.logs.clone())
+    pub fn log(&self) -> ConfiguredLog<mode::Blocking> {
+        self.log_over(self.transport.clone())
+    }
+
+    /// The pipelines' view of this log over a blocking `transport` of the
+    /// caller's choice (a Rekor v2 log and its timestamp authority each get
+    /// a clone).
+    #[must_use]
+    pub fn log_over<T: Transport + Clone + Send + Sync + 'static>(
+        &self,
+        transport: T,
+    ) -> ConfiguredLog<mode::Blocking> {
+        match &self.api {
+            LogApi::V1 => ConfiguredLog::new(RekorClient::new(
+                self.base.clone(),
+                transport,
+                self.logs.clone(),
+            )),
+            LogApi::V2 {
+                tsa_url,
+                authorities,
+            } => {
+                let log = crate::RekorV2::new(RekorV2Client::new(
+                    &self.base,
+                    transport.clone(),
+                    self.logs.clone(),
+                ));
+                ConfiguredLog::new(match tsa_url {
+                    Some(url) => log.with_tsa(TsaClient::new(
+                        url,
+                        transport,
+                        authorities.timestamp_authorities.clone(),
+                    )),
+                    None => log,
+                })
+            }
+        }
+    }
+
+    /// [`log_over`](Self::log_over) for the async pipelines, over an async
+    /// `transport` of the caller's choice.
+    #[must_use]
+    pub fn async_log_over<T: AsyncTransport + Clone + Send + Sync + 'static>(
+        &self,
+        transport: T,
+    ) -> ConfiguredLog<mode::Async> {
+        match &self.api {
+            LogApi::V1 => ConfiguredLog::new(AsyncRekorClient::new(
+                self.base.clone(),
+                transport,
+                self.logs.clone(),
+            )),
+            LogApi::V2 {
+                tsa_url,
+                authorities,
+            } => {
+                let log = crate::AsyncRekorV2::new(AsyncRekorV2Client::new(
+                    &self.base,
+                    transport.clone(),
+                    self.logs.clone(),
+                ));
+                ConfiguredLog::new(match tsa_url {
+                    Some(url) => log.with_tsa(AsyncTsaClient::new(
+                        url,
+                        transport,
+                        authorities.timestamp_authorities.clone(),
+                    )),
+                    None => log,
+                })
+            }
+        }
+    }
+
+    /// The trusted root's authorities of a Rekor v2 connection (`None`
+    /// for v1).
+    #[must_use]
+    pub const fn authorities(&self) -> Option<&Authorities> {
+        match &self.api {
+            LogApi::V1 => None,
+            LogApi::V2 { authorities, .. } => Some(authorities),
+        }
     }
 }
 
@@ -229,76 +335,6 @@ pub struct Config {
     pub rekor_signing_config: Option<PathBuf>,
 }
 
-/// A configured Rekor v2 log: where it is, its trusted keys and the
-/// timestamp authorities of the trusted root, and the TSA to ask.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct V2Connection {
-    /// The log's base URL (writes and tile reads).
-    pub base: String,
-    /// The timestamp authority's endpoint, when publishing.
-    pub tsa_url: Option<String>,
-    /// The trusted logs (the v2 ones are used).
-    pub logs: Vec<TrustedLog>,
-    /// The trusted root's authorities (timestamp authorities among them).
-    pub authorities: attest_rekor::pki::Authorities,
-}
-
-impl V2Connection {
-    /// The pipelines' view of this log over a blocking `transport` of the
-    /// caller's choice (the log and its TSA each get a clone), with its TSA
-    /// when one is configured.
-    #[must_use]
-    pub fn rekor_v2_over<T: rekor_client::Transport + Clone + Sync>(
-        &self,
-        transport: T,
-    ) -> crate::RekorV2<T> {
-        let log = crate::RekorV2::new(rekor_client::v2::RekorV2Client::new(
-            &self.base,
-            transport.clone(),
-            self.logs.clone(),
-        ));
-        match &self.tsa_url {
-            Some(url) => log.with_tsa(rekor_client::tsa::TsaClient::new(
-                url,
-                transport,
-                self.authorities.timestamp_authorities.clone(),
-            )),
-            None => log,
-        }
-    }
-
-    /// [`rekor_v2_over`](Self::rekor_v2_over) for the async pipelines, over
-    /// an async `transport` of the caller's choice.
-    #[must_use]
-    pub fn async_rekor_v2_over<T: rekor_client::AsyncTransport + Clone>(
-        &self,
-        transport: T,
-    ) -> crate::AsyncRekorV2<T> {
-        let log = crate::AsyncRekorV2::new(rekor_client::v2::AsyncRekorV2Client::new(
-            &self.base,
-            transport.clone(),
-            self.logs.clone(),
-        ));
-        match &self.tsa_url {
-            Some(url) => log.with_tsa(rekor_client::tsa::AsyncTsaClient::new(
-                url,
-                transport,
-                self.authorities.timestamp_authorities.clone(),
-            )),
-            None => log,
-        }
-    }
-
-    /// The pipelines' view of this log over HTTP with ureq
-    /// ([`rekor_v2_over`](Self::rekor_v2_over) with a `UreqTransport`).
-    #[cfg(feature = "ureq")]
-    #[must_use]
-    pub fn rekor_v2(&self) -> crate::RekorV2<rekor_client::UreqTransport> {
-        self.rekor_v2_over(rekor_client::UreqTransport::new())
-    }
-}
-
 /// Where publication goes, once `REKOR_URL` / `REKOR_SIGNING_CONFIG` are
 /// resolved.
 struct Target {
@@ -384,21 +420,24 @@ impl Config {
         })
     }
 
-    /// The log connection, or `None` when publication is off. An embedded
-    /// log is opened here (once per process: share the connection).
+    /// The log connection (Rekor v1 or v2, the embedded log), or `None`
+    /// when publication is off. An embedded log is opened here (once per
+    /// process: share the connection).
     ///
     /// # Errors
-    /// [`ConfigError`] for a bad URL, a missing or unreadable log key, an
-    /// embedded log that cannot be opened, or a transport this build lacks.
+    /// [`ConfigError`] for a bad URL, a missing or unreadable log key or
+    /// trusted root (a Rekor v2 log needs one), an embedded log that cannot
+    /// be opened, an unusable signing config, or a transport this build
+    /// lacks.
     pub fn log_connection(&self) -> Result<Option<LogConnection>, ConfigError> {
         let Some(target) = self.target()? else {
             return Ok(None);
         };
-        if target.api == 2 {
-            return Ok(None);
-        }
         let url = &target.url;
         if let Some(dir) = url.strip_prefix("local:") {
+            if target.api == 2 {
+                return Err(ConfigError::LocalV2);
+            }
             if dir.is_empty() {
                 return Err(ConfigError::EmptyLocalPath);
             }
@@ -409,53 +448,34 @@ impl Config {
         {
             return Err(ConfigError::BadUrl(url.clone()));
         }
-        let logs = self.trusted_logs(url)?;
+        let (logs, api) = if target.api == 2 {
+            let root = self
+                .trusted_root()?
+                .ok_or(ConfigError::V2NeedsTrustedRoot)?;
+            let logs = root.logs_pinned(self.rekor_log_name.as_deref());
+            let api = LogApi::V2 {
+                tsa_url: target.tsa,
+                authorities: root.into_authorities(),
+            };
+            (logs, api)
+        } else {
+            (self.trusted_logs(url)?, LogApi::V1)
+        };
         #[cfg(feature = "ureq")]
         return Ok(Some(LogConnection {
-            base: url.clone(),
+            base: target.url,
             transport: LogTransport::Http(rekor_client::UreqTransport::new()),
             logs,
+            api,
         }));
         #[cfg(not(feature = "ureq"))]
         {
-            drop(logs);
+            drop((logs, api));
             Err(ConfigError::FeatureDisabled {
                 what: "an http(s) REKOR_URL",
                 feature: "ureq",
             })
         }
-    }
-
-    /// The Rekor v2 log, when `REKOR_API=2` or the signing config picked
-    /// one (else `None`: see [`log_connection`](Self::log_connection)).
-    ///
-    /// # Errors
-    /// [`ConfigError`]: no trusted root, a bad URL, an unreadable or
-    /// unusable signing config.
-    pub fn v2_connection(&self) -> Result<Option<V2Connection>, ConfigError> {
-        let Some(target) = self.target()? else {
-            return Ok(None);
-        };
-        if target.api != 2 {
-            return Ok(None);
-        }
-        if target.url.starts_with("local:") {
-            return Err(ConfigError::LocalV2);
-        }
-        if !(target.url.starts_with("http://") || target.url.starts_with("https://"))
-            || http::Uri::try_from(target.url.as_str()).is_err()
-        {
-            return Err(ConfigError::BadUrl(target.url));
-        }
-        let root = self
-            .trusted_root()?
-            .ok_or(ConfigError::V2NeedsTrustedRoot)?;
-        Ok(Some(V2Connection {
-            base: target.url,
-            tsa_url: target.tsa,
-            logs: root.logs_pinned(self.rekor_log_name.as_deref()),
-            authorities: root.into_authorities(),
-        }))
     }
 
     /// The trusted root's certificate and timestamp authorities, when
@@ -555,6 +575,7 @@ impl Config {
             base: "http://attestlog.local".into(),
             transport: LogTransport::Local(log),
             logs,
+            api: LogApi::V1,
         })
     }
 

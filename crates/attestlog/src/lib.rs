@@ -72,12 +72,14 @@ pub use auditor::{
 };
 pub use baseline::{AuditBaseline, BaselineError, FileBaseline, MemoryBaseline};
 pub use config::{
-    Config, ConfigError, LogClient, LogConnection, LogTransport, TransportError, V2Connection,
+    Config, ConfigError, LogApi, LogClient, LogConnection, LogTransport, TransportError,
 };
 pub use error::ErrorKind;
 pub use export::{
     ExportError, KEY_SET_PATH, export_audited_bundle, export_bundle,
     export_bundle_with_certificate, fetch_key_set, key_set_document,
 };
-pub use log::{AsyncRekorV2, Offline, OfflineError, RekorV2, Suspended};
+pub use log::{
+    AsyncRekorV2, ConfiguredLog, Offline, OfflineError, PipelineLog, RekorV2, Suspended, mode,
+};
 pub use rekor_client::{AsyncRekorClient, AsyncTransport, RekorClient, Transport};

@@ -205,7 +205,7 @@ async fn async_pipelines_over_a_rekor_v2_log() {
     let store = Arc::new(MemoryStore::new());
     let attestor = Arc::new(
         AsyncAttestor::builder(signer, Box::new(Arc::clone(&store)))
-            .log_v2(v2())
+            .log(v2())
             .build(),
     );
     let mut tasks = Vec::new();
@@ -227,7 +227,7 @@ async fn async_pipelines_over_a_rekor_v2_log() {
     }
     let auditor = Arc::new(
         AsyncAuditor::builder(key_set(), Box::new(Arc::clone(&store)))
-            .log_v2(v2())
+            .log(v2())
             .authorities(authorities.clone())
             .trust_current_tree(true)
             .build(),
@@ -294,7 +294,7 @@ async fn async_pipelines_over_a_rekor_v2_log() {
             async move { Ok::<Response<Vec<u8>>, Infallible>(resp) }
         };
         AsyncAuditor::builder(key_set(), Box::new(Arc::clone(&store)))
-            .log_v2(AsyncRekorV2::new(AsyncRekorV2Client::new(
+            .log(AsyncRekorV2::new(AsyncRekorV2Client::new(
                 "http://attestlog.local",
                 transport,
                 logs.clone(),

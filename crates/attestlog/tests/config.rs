@@ -4,7 +4,12 @@
 
 use std::collections::HashMap;
 
-use attestlog::{Config, ConfigError, LogTransport};
+use attestlog::dsse::Algorithm;
+use attestlog::store::LogApiVersion;
+use attestlog::{
+    Attestor, Config, ConfigError, LogApi, LogTransport, MemoryStore, SigningKey, Statement,
+    Subject,
+};
 
 fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
     let map: HashMap<String, String> = pairs
@@ -173,7 +178,7 @@ fn rekor_v2_by_api_version_or_signing_config() {
     assert!(matches!(
         config(&[("REKOR_URL", url), ("REKOR_API", "2")])
             .unwrap()
-            .v2_connection(),
+            .log_connection(),
         Err(ConfigError::V2NeedsTrustedRoot)
     ));
     let c = config(&[
@@ -183,36 +188,65 @@ fn rekor_v2_by_api_version_or_signing_config() {
         ("REKOR_TSA_URL", &tsa_url),
     ])
     .unwrap();
-    assert!(c.log_connection().unwrap().is_none(), "not a v1 log");
-    let v2 = c.v2_connection().unwrap().unwrap();
+    let v2 = c.log_connection().unwrap().unwrap();
     assert_eq!(v2.base, url);
-    assert_eq!(v2.tsa_url.as_deref(), Some(tsa_url.as_str()));
+    let LogApi::V2 {
+        tsa_url: Some(ref configured_tsa),
+        ref authorities,
+    } = v2.api
+    else {
+        panic!("not a v2 connection with a TSA: {:?}", v2.api);
+    };
+    assert_eq!(configured_tsa, &tsa_url);
     assert!(
         v2.logs
             .iter()
             .any(|l| l.api == attestlog::rekor::LogApi::V2)
     );
-    assert_eq!(v2.authorities.timestamp_authorities.len(), 1);
+    assert_eq!(authorities.timestamp_authorities.len(), 1);
     assert!(v2.logs.iter().all(|l| l.origin.is_none()));
-    // Any transport carries the v2 log and its TSA (here the tile log
-    // answering in process), blocking or async.
+    // Any transport carries the v2 log and its TSA (here the tile log and
+    // the TSA answering in process), blocking or async: an attestation is
+    // timestamped, logged and verified through it.
+    let answer = {
+        let (log, tsa) = (log.clone(), tsa.clone());
+        move |req: &http::Request<Vec<u8>>| tsa.handle(req).unwrap_or_else(|| log.handle(req))
+    };
     let in_process = {
-        let log = log.clone();
+        let answer = answer.clone();
         move |req: http::Request<Vec<u8>>, _t: std::time::Duration| {
-            Ok::<_, std::convert::Infallible>(log.handle(&req))
+            Ok::<_, std::convert::Infallible>(answer(&req))
         }
     };
-    let custom = v2.rekor_v2_over(in_process);
-    assert!(format!("{custom:?}").contains("timestamps: true"));
-    let in_process_async = {
-        let log = log.clone();
-        move |req: http::Request<Vec<u8>>, _t: std::time::Duration| {
-            let log = log.clone();
-            async move { Ok::<_, std::convert::Infallible>(log.handle(&req)) }
-        }
+    let statement = || {
+        Statement::new(
+            Subject::sha256("app", &[7; 32]),
+            "https://example.com/p",
+            serde_json::json!({}),
+        )
     };
-    let custom = v2.async_rekor_v2_over(in_process_async);
-    assert!(format!("{custom:?}").contains("timestamps: true"));
+    let ecdsa = || SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
+    let done = Attestor::builder(ecdsa(), Box::new(MemoryStore::new()))
+        .log(v2.log_over(in_process))
+        .build()
+        .attest("acme", "app", statement())
+        .unwrap();
+    assert!(done.publish_error.is_none(), "{:?}", done.publish_error);
+    assert_eq!(done.entry.unwrap().api, LogApiVersion::V2);
+    let in_process_async = move |req: http::Request<Vec<u8>>, _t: std::time::Duration| {
+        let response = answer(&req);
+        async move { Ok::<_, std::convert::Infallible>(response) }
+    };
+    let attestor = Attestor::builder(ecdsa(), Box::new(MemoryStore::new()))
+        .log(v2.async_log_over(in_process_async))
+        .build();
+    let done = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(attestor.attest("acme", "app", statement()))
+        .unwrap();
+    assert!(done.publish_error.is_none(), "{:?}", done.publish_error);
+    assert_eq!(done.entry.unwrap().api, LogApiVersion::V2);
     // REKOR_LOG_NAME pins the root's logs too (the same route as a pinned
     // key, and as the CLI's --log-name): a v2 connection honours it.
     let pinned = config(&[
@@ -222,7 +256,7 @@ fn rekor_v2_by_api_version_or_signing_config() {
         ("REKOR_LOG_NAME", "config.test"),
     ])
     .unwrap()
-    .v2_connection()
+    .log_connection()
     .unwrap()
     .unwrap();
     assert!(!pinned.logs.is_empty());
@@ -235,27 +269,33 @@ fn rekor_v2_by_api_version_or_signing_config() {
     assert!(matches!(
         config(&[("REKOR_URL", "local:/tmp/x"), ("REKOR_API", "v2")])
             .unwrap()
-            .v2_connection(),
+            .log_connection(),
         Err(ConfigError::LocalV2)
     ));
     // A v1 URL stays v1.
     let c = config(&[("REKOR_URL", url), ("REKOR_TRUSTED_ROOT", root)]).unwrap();
-    assert!(c.v2_connection().unwrap().is_none());
+    assert!(matches!(
+        c.log_connection().unwrap().unwrap().api,
+        LogApi::V1
+    ));
 
     // The signing config picks the v2 log (listed first) and its TSA.
     let sc = tmp.file("signing_config.json");
     std::fs::write(&sc, signing_config(url)).unwrap();
     let sc = sc.to_str().unwrap();
     let c = config(&[("REKOR_SIGNING_CONFIG", sc), ("REKOR_TRUSTED_ROOT", root)]).unwrap();
-    assert!(c.log_connection().unwrap().is_none());
-    let v2 = c.v2_connection().unwrap().unwrap();
+    let v2 = c.log_connection().unwrap().unwrap();
     assert_eq!(v2.base, url);
-    assert_eq!(v2.tsa_url.as_deref(), Some(tsa_url.as_str()));
+    assert!(
+        matches!(&v2.api, LogApi::V2 { tsa_url: Some(t), .. } if *t == tsa_url),
+        "{:?}",
+        v2.api
+    );
     // Both a URL and a signing config: which one is meant is unclear.
     assert!(matches!(
         config(&[("REKOR_SIGNING_CONFIG", sc), ("REKOR_URL", url)])
             .unwrap()
-            .v2_connection(),
+            .log_connection(),
         Err(ConfigError::UrlAndSigningConfig)
     ));
     // A signing config that is not one.

@@ -258,7 +258,7 @@ fn defect_7_a_pinned_log_key_or_name_is_honoured_for_the_embedded_log() {
         pin(&mut c);
         let conn = c.log_connection().unwrap().unwrap();
         Attestor::builder(signer(), c.open_store().unwrap())
-            .log(conn.client())
+            .log(conn.log())
             .build()
             .attest("acme", "x", statement(1))
             .unwrap()

@@ -113,7 +113,7 @@ impl CloneForTest for SigningKey {
 /// An auditor whose baseline lives in the environment's own file (shared by
 /// every auditor of the test, as by successive runs of one auditor); the
 /// first audit starts it.
-fn auditor(env: &Env, log: &LocalLog, keys: KeySet) -> Auditor<LogTransport> {
+fn auditor(env: &Env, log: &LocalLog, keys: KeySet) -> Auditor {
     Auditor::builder(keys, attestlog::store::open(&env.db()).unwrap())
         .log(client(log))
         .backdate_window(300)

@@ -94,14 +94,12 @@ impl Env {
     }
 
     fn attestor(&self, key: SigningKey) -> Attestor {
-        Attestor::builder(key, self.store())
-            .log_v2(self.v2())
-            .build()
+        Attestor::builder(key, self.store()).log(self.v2()).build()
     }
 
     fn auditor(&self, keys: KeySet, baseline: &Arc<MemoryBaseline>) -> Auditor {
         Auditor::builder(keys, self.store())
-            .log_v2(self.v2())
+            .log(self.v2())
             .authorities(self.authorities.clone())
             .baseline(Arc::clone(baseline))
             .trust_current_tree(true)
@@ -257,14 +255,14 @@ fn attest_to_v2_then_audit_from_tiles() {
 fn what_a_v2_log_cannot_take_is_refused_before_anything_is_stored() {
     let env = Env::new("refused");
     let ed = Attestor::builder(SigningKey::ed25519_from_seed(&[3; 32]), env.store())
-        .log_v2(env.v2())
+        .log(env.v2())
         .build();
     assert!(matches!(
         ed.attest("acme", "app-0", statement(0)),
         Err(AttestError::V2Request(_))
     ));
     let no_tsa = Attestor::builder(p256(), env.store())
-        .log_v2(RekorV2::new(RekorV2Client::new(
+        .log(RekorV2::new(RekorV2Client::new(
             &env.url,
             UreqTransport::new(),
             env.logs.clone(),
@@ -384,7 +382,7 @@ fn tampering_with_a_v2_row_fails_the_check_that_names_it() {
     }
     // Without the trusted root's timestamp authorities nothing times it.
     let blind = Auditor::builder(keys(&key), env.store())
-        .log_v2(env.v2())
+        .log(env.v2())
         .baseline(Arc::clone(&baseline))
         .build();
     only_failed(
@@ -455,12 +453,12 @@ fn a_back_dated_claim_is_not_confirmed_by_the_timestamp() {
     let key = p256();
     let now = Timestamp::now().unix();
     let early = Attestor::builder(again(&key), env.store())
-        .log_v2(env.v2())
+        .log(env.v2())
         .clock(At(now - 3600))
         .build();
     early.attest("acme", &subject(0), statement(0)).unwrap();
     let late = Attestor::builder(again(&key), env.store())
-        .log_v2(env.v2())
+        .log(env.v2())
         .clock(At(now + 3600))
         .build();
     late.attest("acme", &subject(1), statement(1)).unwrap();
@@ -511,7 +509,7 @@ fn a_forked_v2_log_fails_consistency_and_keeps_the_baseline() {
     // auditor is served the fork's tiles.
     assert!(env.audit(&key, &baseline, 0).passed());
     let forked = Auditor::builder(keys(&key), env.store())
-        .log_v2(RekorV2::new(RekorV2Client::new(
+        .log(RekorV2::new(RekorV2Client::new(
             &fork_url,
             UreqTransport::new(),
             env.logs.clone(),
@@ -567,7 +565,7 @@ fn a_lying_tile_server_never_yields_a_pass() {
     };
     let auditor_over = |t: Lying| {
         Auditor::builder(keys(&key), env.store())
-            .log_v2(RekorV2::new(
+            .log(RekorV2::new(
                 RekorV2Client::new(&env.url, t, env.logs.clone())
                     .with_retry(RetryPolicy::default().with_max_attempts(1)),
             ))
@@ -635,7 +633,7 @@ fn a_v2_log_down_leaves_rows_pending_then_publish_pending_publishes_them() {
     };
     let quick = || RetryPolicy::default().with_max_attempts(1);
     let down = Attestor::builder(again(&key), env.store())
-        .log_v2(
+        .log(
             RekorV2::new(
                 RekorV2Client::new(&dead, UreqTransport::new(), env.logs.clone())
                     .with_retry(quick()),

@@ -62,16 +62,14 @@ impl Pipeline {
     pub(crate) fn open(&self) -> Result<Opened, Failure> {
         let config = self.config();
         let log = config.log_connection().map_err(Failure::input)?;
-        let v2 = config.v2_connection().map_err(Failure::input)?;
         // A v2 connection parsed the trusted root already.
-        let authorities = match &v2 {
-            Some(v2) => Some(v2.authorities.clone()),
+        let authorities = match log.as_ref().and_then(LogConnection::authorities) {
+            Some(a) => Some(a.clone()),
             None => config.authorities().map_err(Failure::input)?,
         };
         Ok(Opened {
             config,
             log,
-            v2,
             authorities,
         })
     }
@@ -82,14 +80,13 @@ impl Pipeline {
 pub(crate) struct Opened {
     pub(crate) config: Config,
     pub(crate) log: Option<LogConnection>,
-    v2: Option<attestlog::V2Connection>,
     authorities: Option<attestlog::Authorities>,
 }
 
 impl Opened {
     /// Whether a log (v1 or v2) is configured.
     pub(crate) const fn publishes(&self) -> bool {
-        self.log.is_some() || self.v2.is_some()
+        self.log.is_some()
     }
 
     /// The attestor publishing to the configured log, if any.
@@ -97,13 +94,10 @@ impl Opened {
         &self,
         key: SigningKey,
         store: Box<dyn attest_store::AttestationStore>,
-    ) -> attestlog::Attestor<attestlog::LogTransport> {
-        let b = attestlog::Attestor::builder(key, store)
-            .optional_log(self.log.as_ref().map(LogConnection::client));
-        match &self.v2 {
-            Some(v2) => b.log_v2(v2.rekor_v2()).build(),
-            None => b.build(),
-        }
+    ) -> attestlog::Attestor {
+        attestlog::Attestor::builder(key, store)
+            .optional_log(self.log.as_ref().map(LogConnection::log))
+            .build()
     }
 
     /// An auditor builder reading the configured log, with the trusted
@@ -112,13 +106,10 @@ impl Opened {
         &self,
         keys: KeySet,
         store: Box<dyn attest_store::AttestationStore>,
-    ) -> attestlog::AuditorBuilder<attestlog::LogClient> {
+    ) -> attestlog::AuditorBuilder {
         let mut b = attestlog::Auditor::builder(keys, store)
-            .optional_log(self.log.as_ref().map(LogConnection::client))
+            .optional_log(self.log.as_ref().map(LogConnection::log))
             .backdate_window(self.config.backdate_window);
-        if let Some(v2) = &self.v2 {
-            b = b.log_v2(v2.rekor_v2());
-        }
         if let Some(a) = &self.authorities {
             b = b.authorities(a.clone());
         }

@@ -25,7 +25,7 @@ pub(super) const V2_TIME: TimeLine = TimeLine {
     unverified: "the entry's time is not verified (RFC 3161 timestamp)",
 };
 
-impl<L> Core<L> {
+impl Core {
     /// What the auditor's baseline (`kept`: the checkpoint it holds for
     /// the log, as loaded) says of `current` (the log's verified checkpoint).
     pub(super) fn baseline_step(

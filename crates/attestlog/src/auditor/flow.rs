@@ -3,7 +3,7 @@
 #[allow(clippy::wildcard_imports)]
 use super::*;
 
-impl<L: LogOps> Core<L> {
+impl Core {
     pub(super) async fn audit(
         &self,
         tenant: &str,
@@ -75,75 +75,40 @@ impl<L: LogOps> Core<L> {
         Ok(self.audit_row_with(row, &state).await)
     }
 
-    /// The log's current checkpoint and its consistency with the auditor's
-    /// baseline; a consistent current checkpoint becomes the new baseline (a
-    /// forked one never replaces it).
+    /// Each log's current checkpoint and its consistency with the
+    /// auditor's baseline; a consistent current checkpoint becomes the new
+    /// baseline (a forked one never replaces it).
     pub(super) async fn log_state(&self) -> Result<LogState, AuditError> {
-        let v2 = self.v2_state().await?;
-        let Some(log) = &self.log else {
-            return Ok(LogState {
-                current: Err("no transparency log configured".into()),
-                consistency: Err("no transparency log configured".into()),
-                v2,
-            });
-        };
-        let current = match log.log_info().await {
-            Ok((_, cp)) => cp,
-            Err(e) => {
-                let why = format!("the log's current checkpoint: {e}");
-                return Ok(LogState {
-                    current: Err(why.clone()),
-                    consistency: Err(why),
-                    v2,
-                });
-            }
-        };
-        let Some(log_key) = signer_of(&self.checkpoints, log.trusted_logs(), &current)
-            .map(|signer| log_key(signer, &current))
-        else {
-            let why = "the current checkpoint verifies with no trusted log key".to_owned();
-            return Ok(LogState {
-                current: Err(why.clone()),
-                consistency: Err(why),
-                v2,
-            });
-        };
-        let consistency = self
-            .consistency_of(log.trusted_logs(), &log_key, &current, |old| {
-                let current = &current;
-                async move { log.prove_consistency(&old, current).await }
-            })
-            .await?;
-        Ok(LogState {
-            current: Ok(current),
-            consistency,
-            v2,
-        })
+        let mut runs = Vec::with_capacity(self.logs.len());
+        for log in &self.logs {
+            runs.push(self.log_run(log).await?);
+        }
+        Ok(LogState { runs })
     }
 
-    /// The Rekor v2 log's current checkpoint and its consistency with the
-    /// baseline (proven from tiles), as for a v1 log.
-    pub(super) async fn v2_state(&self) -> Result<Option<V2State>, AuditError> {
-        let Some(v2) = &self.v2 else {
-            return Ok(None);
+    /// One log's current checkpoint and its consistency with the baseline
+    /// (proven by the log: from its proof endpoint or its tiles).
+    async fn log_run(&self, log: &Arc<dyn LogOps>) -> Result<LogRun, AuditError> {
+        let logs = log.trusted_logs();
+        let name = match log.api() {
+            LogApiVersion::V2 => "Rekor v2 log",
+            _ => "log",
         };
-        let logs = v2.trusted_logs();
         let unavailable = |why: String, logs| {
-            Ok(Some(V2State {
+            Ok(LogRun {
+                log: Arc::clone(log),
+                logs,
                 current: Err(why.clone()),
                 consistency: Err(why),
-                logs,
-            }))
+            })
         };
-        let current = match v2.checkpoint().await {
+        let current = match log.checkpoint().await {
             Ok(cp) => cp,
-            Err(e) => {
-                return unavailable(format!("the Rekor v2 log's current checkpoint: {e}"), logs);
-            }
+            Err(e) => return unavailable(format!("the {name}'s current checkpoint: {e}"), logs),
         };
         let Some(signer) = signer_of(&self.checkpoints, &logs, &current).cloned() else {
             return unavailable(
-                "the current checkpoint verifies with no trusted Rekor v2 log key".into(),
+                format!("the current checkpoint verifies with no trusted {name} key"),
                 logs,
             );
         };
@@ -151,14 +116,15 @@ impl<L: LogOps> Core<L> {
         let consistency = self
             .consistency_of(&logs, &log_key, &current, |old| {
                 let current = &current;
-                async move { v2.prove_consistency(&old, current).await }
+                async move { log.prove_consistency(&old, current).await }
             })
             .await?;
-        Ok(Some(V2State {
+        Ok(LogRun {
+            log: Arc::clone(log),
+            logs,
             current: Ok((current, signer)),
             consistency,
-            logs,
-        }))
+        })
     }
 
     /// The consistency of `current` (filed under `log_key`) with the

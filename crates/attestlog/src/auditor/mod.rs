@@ -11,16 +11,20 @@ use attest_rekor::pki::Authorities;
 use attest_rekor::verify::{
     Check, CheckResult, CheckpointMemo, Outcome, Report, VerifiedCheckpoint, report_of,
 };
-use attest_rekor::{Bundle, BundlePolicy, EntryId, LogEntry, SignerPolicy, TrustedLog};
+use attest_rekor::{Bundle, BundlePolicy, LogEntry, SignerPolicy, TrustedLog};
 use attest_store::{AttestationRow, AttestationStore, LogApiVersion, LogEntryRecord, StoreError};
 
 use crate::baseline::{AuditBaseline, BaselineError, MemoryBaseline};
-use rekor_client::{AsyncRekorClient, AsyncTransport, RekorClient, Transport};
+#[cfg(doc)]
+use rekor_client::{AsyncRekorClient, RekorClient};
 use serde::Serialize;
+use std::marker::PhantomData;
 
 use crate::binding::{self, attestation_id_of};
 use crate::blocking::Blocking;
-use crate::log::{AsyncRekorV2, LogOps, Offline, RekorV2, V2Ops, run_ready};
+#[cfg(doc)]
+use crate::log::{AsyncRekorV2, RekorV2};
+use crate::log::{LogOps, PipelineLog, ReadEntry, mode, run_ready};
 
 mod checks;
 mod flow;
@@ -44,19 +48,20 @@ use row_v2::*;
 #[allow(unused_imports)]
 use state::*;
 
-/// Builds an [`Auditor`] (blocking log client) or an [`AsyncAuditor`]:
-/// `Auditor::builder(keys, store)`, then `.log(client)`, `.backdate_window(s)`,
-/// `.clock(clock)` as needed, and `.build()`.
+/// Builds an [`Auditor`] (blocking log clients) or an [`AsyncAuditor`]:
+/// `Auditor::builder(keys, store)`, then `.log(client)` (once per log API),
+/// `.backdate_window(s)`, `.clock(clock)` as needed, and `.build()`.
 #[must_use = "a builder does nothing until built"]
 #[derive(Debug)]
-pub struct AuditorBuilder<L> {
-    core: Core<L>,
+pub struct AuditorBuilder<M = mode::Blocking> {
+    core: Core,
+    mode: PhantomData<fn() -> M>,
 }
 
 /// The default back-dating window: 300 seconds.
 pub const DEFAULT_BACKDATE_WINDOW: i64 = 300;
 
-impl<L> AuditorBuilder<L> {
+impl<M> AuditorBuilder<M> {
     fn new(signer: SignerPolicy, store: Box<dyn AttestationStore>) -> Self {
         Self {
             core: Core {
@@ -64,54 +69,43 @@ impl<L> AuditorBuilder<L> {
                 authorities: None,
                 store: Arc::from(store),
                 blocking: Blocking::InPlace,
-                log: None,
-                v2: None,
+                logs: Vec::new(),
                 window: DEFAULT_BACKDATE_WINDOW,
                 clock: Arc::new(SystemClock),
                 checkpoints: CheckpointMemo::default(),
                 baseline: Arc::new(MemoryBaseline::new()),
                 trust_current_tree: false,
             },
+            mode: PhantomData,
         }
     }
 
-    /// Checks the log's evidence through `client`: a [`RekorClient`] builds
-    /// an [`Auditor`], an [`AsyncRekorClient`] an [`AsyncAuditor`]. Without
-    /// a log every log check fails ("no transparency log configured").
-    pub fn log<C>(self, client: C) -> AuditorBuilder<C> {
+    /// Checks the evidence of the rows published to the log behind
+    /// `client`: a [`RekorClient`] or a [`RekorV2`] builds an [`Auditor`],
+    /// an [`AsyncRekorClient`] or an [`AsyncRekorV2`] an [`AsyncAuditor`].
+    /// Give one log per API (a Rekor v1 and a v2 log may both be given: each
+    /// row is audited against the log of its API; a second log of the same
+    /// API replaces the first). A v2 row's entry is read from the log's
+    /// tiles at the stored index, its inclusion proven from tiles against
+    /// the log's current checkpoint, its time from the stored RFC 3161
+    /// timestamp — which needs [`authorities`](Self::authorities) with the
+    /// trusted root's timestamp authorities. A row whose log is not given
+    /// fails every log check ("no transparency log configured").
+    pub fn log<C: PipelineLog>(self, client: C) -> AuditorBuilder<C::Mode> {
         self.optional_log(Some(client))
     }
 
-    /// [`log`](Self::log) when `client` is `Some`, none when `None` (e.g.
-    /// from a configuration where publication is optional).
-    pub fn optional_log<C>(self, client: Option<C>) -> AuditorBuilder<C> {
-        let Core {
-            signer,
-            authorities,
-            store,
-            blocking,
-            window,
-            clock,
-            checkpoints,
-            baseline,
-            trust_current_tree,
-            v2,
-            ..
-        } = self.core;
+    /// [`log`](Self::log) when `client` is `Some`; `None` changes nothing
+    /// (e.g. from a configuration where publication is optional).
+    pub fn optional_log<C: PipelineLog>(mut self, client: Option<C>) -> AuditorBuilder<C::Mode> {
+        if let Some(client) = client {
+            let log = client.into_ops();
+            self.core.logs.retain(|l| l.api() != log.api());
+            self.core.logs.push(log);
+        }
         AuditorBuilder {
-            core: Core {
-                signer,
-                authorities,
-                store,
-                blocking,
-                v2,
-                log: client,
-                window,
-                clock,
-                checkpoints,
-                baseline,
-                trust_current_tree,
-            },
+            core: self.core,
+            mode: PhantomData,
         }
     }
 
@@ -156,54 +150,31 @@ impl<L> AuditorBuilder<L> {
     }
 }
 
-impl<T: Transport + Sync> AuditorBuilder<RekorClient<T>> {
-    /// Audits the rows published to a Rekor v2 log through `v2` (beside a
-    /// v1 log given with [`log`](Self::log): each row is audited against the
-    /// log of its API). Its entry is read from the log's tiles at the
-    /// stored index, its inclusion proven from tiles against the log's
-    /// current checkpoint, consistency from the auditor's baseline, its
-    /// time from the stored RFC 3161 timestamp — which needs
-    /// [`authorities`](Self::authorities) with the trusted root's timestamp
-    /// authorities. Blocking, like the [`Auditor`].
-    pub fn log_v2<V: Transport + Sync + Send + 'static>(mut self, v2: RekorV2<V>) -> Self {
-        self.core.v2 = Some(Arc::new(v2));
-        self
-    }
-
+impl AuditorBuilder<mode::Blocking> {
     /// The blocking auditor.
-    pub fn build(self) -> Auditor<T> {
+    pub fn build(self) -> Auditor {
         Auditor { core: self.core }
     }
 }
 
-impl<T: AsyncTransport> AuditorBuilder<AsyncRekorClient<T>> {
-    /// [`AuditorBuilder::log_v2`] for the async auditor: audits the rows
-    /// published to a Rekor v2 log through `v2`'s async client.
-    pub fn log_v2<V: AsyncTransport + Send + Sync + 'static>(
-        mut self,
-        v2: AsyncRekorV2<V>,
-    ) -> Self {
-        self.core.v2 = Some(Arc::new(v2));
-        self
-    }
-
+impl AuditorBuilder<mode::Async> {
     /// The async auditor: it calls the store and the baseline on threads
     /// of their own, so a blocking store (SQLite, PostgreSQL) never blocks
     /// the executor.
-    pub fn build(mut self) -> AsyncAuditor<T> {
+    pub fn build(mut self) -> AsyncAuditor {
         self.core.blocking = Blocking::OwnThread;
         AsyncAuditor { core: self.core }
     }
 }
 
-/// Re-verifies stored attestations against a key set and the log, over a
-/// blocking transport `T` (`Offline`: no log).
+/// Re-verifies stored attestations against a key set and the logs, over
+/// blocking log clients (or none).
 #[derive(Debug)]
-pub struct Auditor<T = Offline> {
-    core: Core<RekorClient<T>>,
+pub struct Auditor {
+    core: Core,
 }
 
-impl Auditor<Offline> {
+impl Auditor {
     /// A builder trusting `signer` for signatures — a [`KeySet`](attest_dsse::KeySet), a pinned
     /// key, or a certificate identity (`SignerPolicy::identity(san,
     /// issuer)`, with [`authorities`](AuditorBuilder::authorities)) —
@@ -211,12 +182,10 @@ impl Auditor<Offline> {
     pub fn builder(
         signer: impl Into<SignerPolicy>,
         store: Box<dyn AttestationStore>,
-    ) -> AuditorBuilder<RekorClient<Offline>> {
+    ) -> AuditorBuilder<mode::Blocking> {
         AuditorBuilder::new(signer.into(), store)
     }
-}
 
-impl<T: Transport + Sync> Auditor<T> {
     /// Trusts `signer` from now on (e.g. a key set that rotated: a new key
     /// added, an old one retired or revoked); audits running keep the
     /// policy they started with for the line being checked.
@@ -295,23 +264,21 @@ impl<T: Transport + Sync> Auditor<T> {
 /// calls block, are called on threads of their own, so any store works on
 /// any executor. Its futures are `Send`.
 #[derive(Debug)]
-pub struct AsyncAuditor<T> {
-    core: Core<AsyncRekorClient<T>>,
+pub struct AsyncAuditor {
+    core: Core,
 }
 
-impl AsyncAuditor<Offline> {
+impl AsyncAuditor {
     /// A builder trusting `signer` for signatures (as
     /// [`Auditor::builder`]), auditing `store`; give it an
     /// [`AsyncRekorClient`] with `.log(…)`.
     pub fn builder(
         signer: impl Into<SignerPolicy>,
         store: Box<dyn AttestationStore>,
-    ) -> AuditorBuilder<AsyncRekorClient<Offline>> {
+    ) -> AuditorBuilder<mode::Async> {
         AuditorBuilder::new(signer.into(), store)
     }
-}
 
-impl<T: AsyncTransport> AsyncAuditor<T> {
     /// [`Auditor::set_signer`].
     pub fn set_signer(&self, signer: impl Into<SignerPolicy>) {
         self.core.set_signer(signer.into());
@@ -371,7 +338,7 @@ impl<T: AsyncTransport> AsyncAuditor<T> {
 }
 
 /// What both auditors share; the flows are written once, as futures.
-struct Core<L> {
+struct Core {
     /// Replaceable while the auditor runs (a portal whose key set rotated).
     signer: RwLock<SignerPolicy>,
     authorities: Option<Arc<Authorities>>,
@@ -379,9 +346,8 @@ struct Core<L> {
     /// Where the store and the baseline are called (in place, or off the
     /// async threads).
     blocking: Blocking,
-    log: Option<L>,
-    /// The Rekor v2 log, for rows published to one.
-    v2: Option<Arc<dyn V2Ops>>,
+    /// The logs, at most one per API.
+    logs: Vec<Arc<dyn LogOps>>,
     window: i64,
     clock: Arc<dyn Clock>,
     checkpoints: CheckpointMemo,
@@ -389,7 +355,7 @@ struct Core<L> {
     trust_current_tree: bool,
 }
 
-impl<L> fmt::Debug for Core<L> {
+impl fmt::Debug for Core {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Auditor")
             .field("signer", &*self.signer())

@@ -3,7 +3,7 @@
 #[allow(clippy::wildcard_imports)]
 use super::*;
 
-impl<L: LogOps> Core<L> {
+impl Core {
     pub(super) async fn audit_row_with(
         &self,
         row: &AttestationRow,
@@ -51,14 +51,12 @@ impl<L: LogOps> Core<L> {
         }
         // The entry is fetched first (its lines are written below): under an
         // identity policy the signing certificate is the one it records.
-        let fetched = match (&row.entry, &self.log) {
-            (Some(stored), Some(log)) => Some(match EntryId::parse(&stored.entry_id) {
-                Err(e) => Err(format!("stored entry id: {e}")),
-                Ok(id) => match log.get_entry(&id).await {
-                    Err(e) => Err(e.to_string()),
-                    Ok(e) if e.id.uuid() == id.uuid() => Ok(e),
-                    Ok(_) => Err("the log returned another entry".to_owned()),
-                },
+        let run = state.run(LogApiVersion::V1);
+        let fetched = match (&row.entry, run) {
+            (Some(stored), Some(run)) => Some(match run.log.read_entry(stored, None).await {
+                Ok(ReadEntry::V1(e)) => Ok(*e),
+                Ok(ReadEntry::V2 { .. }) => Err("the log answered with a Rekor v2 entry".into()),
+                Err(e) => Err(e),
             }),
             _ => None,
         };
@@ -73,7 +71,7 @@ impl<L: LogOps> Core<L> {
         });
 
         // The log's evidence.
-        let (Some(stored), Some(log), Some(fetched)) = (&row.entry, &self.log, fetched) else {
+        let (Some(stored), Some(run), Some(fetched)) = (&row.entry, run, fetched) else {
             let why = if row.entry.is_none() {
                 "not published: the row is pending"
             } else {
@@ -101,7 +99,7 @@ impl<L: LogOps> Core<L> {
             }
         };
         r.push(AuditCheck::StoredEntry, stored_copies(stored, &entry));
-        let logs = log.trusted_logs();
+        let logs = &run.logs;
         let result = attest_rekor::verify::verify_log_entry_memo(
             &entry,
             &env,
@@ -114,7 +112,7 @@ impl<L: LogOps> Core<L> {
             from_rekor(report, &[Check::BodyMatch]),
         );
         let prefix = proof_lines(report).and_then(|()| {
-            let current = state.current.as_ref().map_err(Clone::clone)?;
+            let (current, _) = run.current.as_ref().map_err(Clone::clone)?;
             let note = entry
                 .inclusion_proof
                 .as_ref()
@@ -132,13 +130,14 @@ impl<L: LogOps> Core<L> {
         });
         let inclusion = match prefix {
             Err(e) => Err(e),
-            Ok((entry_cp, current)) => log
+            Ok((entry_cp, current)) => run
+                .log
                 .prove_consistency(&entry_cp, current)
                 .await
                 .map_err(|e| format!("the entry's tree is not a prefix of the current tree: {e}")),
         };
         r.push(AuditCheck::Inclusion, inclusion);
-        match &state.consistency {
+        match &run.consistency {
             Ok(note) => r.push_note(AuditCheck::Consistency, note),
             Err(e) => r.push(AuditCheck::Consistency, Err(e.clone())),
         }

@@ -3,7 +3,7 @@
 #[allow(clippy::wildcard_imports)]
 use super::*;
 
-impl<L: LogOps> Core<L> {
+impl Core {
     /// A row published to a Rekor v2 log: the entry read from tiles at the
     /// stored index, a `TransparencyLogEntry` assembled from it with a proof
     /// to the log's current checkpoint, and the bundle of the stored
@@ -25,11 +25,11 @@ impl<L: LogOps> Core<L> {
             }
             self.certificate_line(r, None);
         };
-        let (Some(v2), Some(st)) = (&self.v2, &state.v2) else {
+        let Some(st) = state.run(LogApiVersion::V2) else {
             skip_rest(
                 &mut r,
                 0,
-                "a Rekor v2 entry, and no Rekor v2 log configured (AuditorBuilder::log_v2)",
+                "a Rekor v2 entry, and no Rekor v2 log configured (AuditorBuilder::log)",
             );
             return r;
         };
@@ -42,27 +42,11 @@ impl<L: LogOps> Core<L> {
             }
         };
         let index = stored.global_index;
-        let body = if index >= current.size {
-            Err(format!(
-                "the stored index {index} is not in the log's tree of {} entries",
-                current.size
-            ))
-        } else {
-            v2.entry_with_proof(index, current)
-                .await
-                .map_err(|e| format!("entry {index} from the log's tiles: {e}"))
-        }
-        .and_then(|(body, proof)| {
-            let leaf = attest_merkle::leaf_hash(&body).to_string();
-            if leaf == stored.entry_id {
-                Ok((body, proof))
-            } else {
-                Err(format!(
-                    "the log's entry {index} is another entry (leaf hash {leaf}, the row names {})",
-                    stored.entry_id
-                ))
-            }
-        });
+        let body = match st.log.read_entry(stored, Some(current)).await {
+            Ok(ReadEntry::V2 { body, proof }) => Ok((body, *proof)),
+            Ok(ReadEntry::V1(_)) => Err("the log answered with a Rekor v1 entry".to_owned()),
+            Err(e) => Err(e),
+        };
         let (body, proof) = match body {
             Ok(b) => {
                 r.push(AuditCheck::EntryFetched, Ok(()));

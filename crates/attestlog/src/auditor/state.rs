@@ -1,27 +1,33 @@
-//! What one audit run learned from the log, once for all its rows.
+//! What one audit run learned from the logs, once for all its rows.
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
 
-/// What one audit run learned from the log, once for all its rows.
+/// What one audit run learned from the logs, once for all its rows: one
+/// [`LogRun`] per configured log.
 pub(super) struct LogState {
-    /// The log's current checkpoint, verified, or why it is unavailable.
-    pub(super) current: Result<VerifiedCheckpoint, String>,
+    pub(super) runs: Vec<LogRun>,
+}
+
+impl LogState {
+    /// The run of the log of `api`, when one is configured.
+    pub(super) fn run(&self, api: LogApiVersion) -> Option<&LogRun> {
+        self.runs.iter().find(|r| r.log.api() == api)
+    }
+}
+
+/// What one audit run learned from one log.
+pub(super) struct LogRun {
+    /// The log.
+    pub(super) log: Arc<dyn LogOps>,
+    /// The keys trusted for it.
+    pub(super) logs: Vec<TrustedLog>,
+    /// Its current checkpoint, verified, with the trusted log that signed
+    /// it, or why it is unavailable.
+    pub(super) current: Result<(VerifiedCheckpoint, TrustedLog), String>,
     /// The consistency of `current` with the baseline (the detail of a
     /// pass says when the baseline was started on this run).
     pub(super) consistency: Result<String, String>,
-    /// The Rekor v2 log's, when one is configured.
-    pub(super) v2: Option<V2State>,
-}
-
-/// What one audit run learned from the Rekor v2 log.
-pub(super) struct V2State {
-    /// The log's current checkpoint with the trusted log that signed it.
-    pub(super) current: Result<(VerifiedCheckpoint, TrustedLog), String>,
-    /// Its consistency with the baseline.
-    pub(super) consistency: Result<String, String>,
-    /// The trusted v2 logs.
-    pub(super) logs: Vec<TrustedLog>,
 }
 
 /// What the baseline says of a log's current checkpoint.
