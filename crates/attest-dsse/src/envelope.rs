@@ -60,7 +60,7 @@ impl Default for Limits {
 #[non_exhaustive]
 pub enum EnvelopeError {
     /// Not JSON, or not a JSON object.
-    #[error("envelope is not a JSON object: {0}")]
+    #[error("envelope is not a JSON object")]
     Json(#[source] serde_json::Error),
     /// A member appears twice.
     #[error("duplicate member `{0}`")]

@@ -64,7 +64,7 @@ impl Subject {
 #[non_exhaustive]
 pub enum StatementError {
     /// Not JSON of the statement's shape.
-    #[error("not an in-toto statement: {0}")]
+    #[error("not an in-toto statement")]
     Json(#[source] serde_json::Error),
     /// `_type` is not `https://in-toto.io/Statement/v1`.
     #[error("_type is {0:?}, expected \"https://in-toto.io/Statement/v1\"")]

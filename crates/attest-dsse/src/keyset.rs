@@ -106,10 +106,10 @@ impl TrustedKey {
 #[non_exhaustive]
 pub enum KeySetError {
     /// Not a key-set document.
-    #[error("not a key-set document: {0}")]
+    #[error("not a key-set document")]
     Json(#[source] serde_json::Error),
     /// A key entry is not a usable public key.
-    #[error("key {index}: {source}")]
+    #[error("key {index}")]
     Key {
         /// Position in `keys`.
         index: usize,

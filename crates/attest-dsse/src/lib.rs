@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 mod b64;
+mod chain;
 mod envelope;
 mod fixed_base;
 mod intoto;
@@ -13,6 +14,7 @@ mod provider;
 mod time;
 mod verify;
 
+pub use chain::ErrorChain;
 pub use envelope::{
     Envelope, EnvelopeError, EnvelopeSigner, Limits, RejectedSignature, Signature, TraitSigner,
 };

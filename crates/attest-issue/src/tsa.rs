@@ -129,7 +129,9 @@ struct Req {
 
 fn parse_request(der_bytes: &[u8]) -> Result<Req, TsaError> {
     let bad = |m: &str| TsaError::BadRequest(m.to_owned());
-    let tlvs = |b: &[u8]| attest_rekor::tsp::tlvs(b).map_err(|e| bad(&e.to_string()));
+    let tlvs = |b: &[u8]| {
+        attest_rekor::tsp::tlvs(b).map_err(|e| bad(&attest_dsse::ErrorChain(&e).to_string()))
+    };
     let outer = tlvs(der_bytes)?;
     let [req] = outer.as_slice() else {
         return Err(bad("trailing data"));
@@ -160,7 +162,9 @@ fn parse_request(der_bytes: &[u8]) -> Result<Req, TsaError> {
         return Err(bad("hashedMessage length does not match its algorithm"));
     }
     let mut out = Req {
-        imprint: imprint.to_der().map_err(|e| bad(&e.to_string()))?,
+        imprint: imprint
+            .to_der()
+            .map_err(|e| bad(&attest_dsse::ErrorChain(&e).to_string()))?,
         nonce: None,
         cert_req: false,
     };
@@ -216,10 +220,10 @@ impl TimestampAuthority {
     /// # Errors
     /// [`TsaError::Certificate`] when a certificate cannot be built.
     pub fn generate(name: &str, not_before: Timestamp) -> Result<Self, TsaError> {
-        let c = |e: IssueError| TsaError::Certificate(e.to_string());
+        let c = |e: IssueError| TsaError::Certificate(attest_dsse::ErrorChain(&e).to_string());
         let k = || {
             SigningKey::generate(Algorithm::EcdsaP256Sha256)
-                .map_err(|e| TsaError::Certificate(e.to_string()))
+                .map_err(|e| TsaError::Certificate(attest_dsse::ErrorChain(&e).to_string()))
         };
         let (root_key, tsa_key) = (k()?, k()?);
         let until = Timestamp::from_unix(not_before.unix() + 10 * 366 * 86_400);
@@ -273,13 +277,13 @@ impl TimestampAuthority {
         let leaf_der = chain
             .first()
             .ok_or_else(|| TsaError::Certificate("empty chain".into()))?;
-        let leaf =
-            Certificate::from_der(leaf_der).map_err(|e| TsaError::Certificate(e.to_string()))?;
+        let leaf = Certificate::from_der(leaf_der)
+            .map_err(|e| TsaError::Certificate(attest_dsse::ErrorChain(&e).to_string()))?;
         let tbs = leaf.tbs_certificate();
         let spki = tbs
             .subject_public_key_info()
             .to_der()
-            .map_err(|e| TsaError::Certificate(e.to_string()))?;
+            .map_err(|e| TsaError::Certificate(attest_dsse::ErrorChain(&e).to_string()))?;
         if spki != key.public_key().spki_der() {
             return Err(TsaError::Certificate(
                 "the certificate is not the key's".into(),
@@ -288,11 +292,11 @@ impl TimestampAuthority {
         let issuer = tbs
             .issuer()
             .to_der()
-            .map_err(|e| TsaError::Certificate(e.to_string()))?;
+            .map_err(|e| TsaError::Certificate(attest_dsse::ErrorChain(&e).to_string()))?;
         let serial = tbs
             .serial_number()
             .to_der()
-            .map_err(|e| TsaError::Certificate(e.to_string()))?;
+            .map_err(|e| TsaError::Certificate(attest_dsse::ErrorChain(&e).to_string()))?;
         Ok(Self {
             key,
             issuer_and_serial: seq(&[&issuer, &serial]),
@@ -338,7 +342,7 @@ impl TimestampAuthority {
         valid_from: Timestamp,
     ) -> Result<attest_rekor::pki::CertificateAuthority, TsaError> {
         attest_rekor::pki::CertificateAuthority::new(uri, &self.chain, valid_from, None)
-            .map_err(|e| TsaError::Certificate(e.to_string()))
+            .map_err(|e| TsaError::Certificate(attest_dsse::ErrorChain(&e).to_string()))
     }
 
     /// Answers a DER `TimeStampReq` with a granted DER `TimeStampResp`

@@ -16,13 +16,13 @@ use crate::{EntryBody, EntryId, LogId};
 #[non_exhaustive]
 pub enum ApiError {
     /// Not JSON of the expected shape.
-    #[error("malformed response: {0}")]
+    #[error("malformed response")]
     Json(#[source] serde_json::Error),
     /// A log entry response must be an object with exactly one key.
     #[error("a log entry response has {0} entries, expected exactly one")]
     EntryCount(usize),
     /// The key is not an entry id.
-    #[error("entry id: {0}")]
+    #[error("entry id")]
     EntryId(#[source] crate::EntryIdError),
     /// A field with a malformed value.
     #[error("field {field}: {reason}")]

@@ -23,7 +23,7 @@ pub enum EntryBody {
 #[non_exhaustive]
 pub enum BodyError {
     /// Not JSON of a known kind's shape.
-    #[error("entry body is not a valid {kind} {version} body: {source}")]
+    #[error("entry body is not a valid {kind} {version} body")]
     Malformed {
         /// Kind.
         kind: String,

@@ -23,7 +23,7 @@ pub const MEDIA_TYPE_V03: &str = "application/vnd.dev.sigstore.bundle.v0.3+json"
 #[non_exhaustive]
 pub enum BundleError {
     /// Not bundle JSON.
-    #[error("not a Sigstore bundle: {0}")]
+    #[error("not a Sigstore bundle")]
     Json(#[source] serde_json::Error),
     /// A media type this crate does not read.
     #[error("unsupported bundle media type {0:?}")]

@@ -24,10 +24,10 @@ pub enum Reason {
     #[error("more than one log entry: only one is verified here")]
     SeveralEntries,
     /// The bundle's log entry is malformed.
-    #[error("the log entry: {0}")]
+    #[error("the log entry")]
     Entry(#[source] Arc<crate::BundleError>),
     /// The REST entry does not convert to a bundle entry.
-    #[error("the log entry: {0}")]
+    #[error("the log entry")]
     RestEntry(#[source] Arc<crate::ApiError>),
     /// The trusted root says the log is Rekor v1, whose entries carry an
     /// integratedTime, and this one has none (absent or 0).
@@ -59,10 +59,10 @@ pub enum Reason {
     NoCheckpoint,
     // checkpoint-signature
     /// The checkpoint's signed note does not verify.
-    #[error("{0}")]
-    Note(#[source] crate::NoteError),
+    #[error(transparent)]
+    Note(crate::NoteError),
     /// The checkpoint body is malformed.
-    #[error("checkpoint body: {0}")]
+    #[error("checkpoint body")]
     CheckpointBody(#[source] CheckpointError),
     // checkpoint-binding
     /// The proof's tree size is not the checkpoint's.
@@ -91,10 +91,10 @@ pub enum Reason {
     },
     // inclusion
     /// The inclusion proof does not verify.
-    #[error("{0}")]
-    Proof(#[source] ProofError),
+    #[error(transparent)]
+    Proof(ProofError),
     /// The consistency proof does not verify.
-    #[error("consistency: {0}")]
+    #[error("consistency")]
     Consistency(#[source] ProofError),
     /// A bundle without a log entry.
     #[error("the bundle has no transparency-log entry")]
@@ -111,7 +111,7 @@ pub enum Reason {
     #[error("the entry has no inclusion proof")]
     NoInclusionProof,
     /// The inclusion proof's fields are malformed.
-    #[error("the inclusion proof: {0}")]
+    #[error("the inclusion proof")]
     ProofEncoding(#[source] Arc<crate::BundleError>),
     // not-backdated
     /// The claimed time is after the log's time.
@@ -130,10 +130,10 @@ pub enum Reason {
     TimesOutOfRange,
     // body-match
     /// The logged body does not parse.
-    #[error("{0}")]
-    Body(#[source] crate::BodyError),
+    #[error(transparent)]
+    Body(crate::BodyError),
     /// The bundle's envelope does not parse.
-    #[error("the bundle's envelope: {0}")]
+    #[error("the bundle's envelope")]
     Envelope(#[source] Arc<crate::BundleError>),
     /// kindVersion disagrees with the body.
     #[error("kindVersion does not match the body")]
@@ -191,10 +191,10 @@ pub enum Reason {
     #[error("the policy requires a certificate and the bundle carries none")]
     NoCertificate,
     /// The bundle's certificate does not parse.
-    #[error("the bundle's certificate: {0}")]
+    #[error("the bundle's certificate")]
     Certificate(#[source] Arc<crate::x509::CertificateError>),
     /// The bundle's certificate field is malformed.
-    #[error("the bundle's certificate: {0}")]
+    #[error("the bundle's certificate")]
     CertificateField(#[source] Arc<crate::BundleError>),
     /// No key the policy trusts verifies the signature.
     #[error("no key the policy trusts verifies the signature")]
@@ -210,7 +210,7 @@ pub enum Reason {
     #[error("payloadType {0:?} is not application/vnd.in-toto+json")]
     NotInToto(String),
     /// The payload is not an in-toto statement.
-    #[error("the payload is not an in-toto statement: {0}")]
+    #[error("the payload is not an in-toto statement")]
     StatementJson(#[source] Arc<serde_json::Error>),
     /// The statement's `_type` is missing or not a known in-toto type.
     #[error("statement _type {0:?} is not a known in-toto Statement type")]
@@ -239,8 +239,8 @@ pub enum Reason {
     NoLogTimeForClaim,
     // certificate-identity
     /// A certificate, its path, SCTs or identity.
-    #[error("{0}")]
-    Pki(#[source] crate::pki::PkiError),
+    #[error(transparent)]
+    Pki(crate::pki::PkiError),
     /// An RFC 3161 timestamp.
     #[error("timestamp {index}: {error}")]
     Timestamp {
@@ -276,14 +276,14 @@ pub enum FieldProblem {
     #[error("not standard base64")]
     NotBase64,
     /// Not a hash (64 hex digits, or 32 bytes).
-    #[error("not a SHA-256 hash: {0}")]
+    #[error("not a SHA-256 hash")]
     NotHash(#[source] attest_merkle::HashParseError),
     /// Not 32 bytes.
     #[error("not 32 bytes")]
     Not32Bytes,
     /// Not a log id.
-    #[error("{0}")]
-    NotLogId(#[source] crate::LogIdError),
+    #[error(transparent)]
+    NotLogId(crate::LogIdError),
     /// Not a canonical decimal integer (digits, no leading zero).
     #[error("{0:?} is not a decimal integer")]
     NotDecimal(String),
@@ -294,9 +294,9 @@ pub enum FieldProblem {
     #[error("missing")]
     Missing,
     /// A DSSE envelope that does not parse.
-    #[error("{0}")]
-    Envelope(#[source] std::sync::Arc<attest_dsse::EnvelopeError>),
+    #[error(transparent)]
+    Envelope(std::sync::Arc<attest_dsse::EnvelopeError>),
     /// A log entry body that does not parse.
-    #[error("{0}")]
-    Body(#[source] crate::BodyError),
+    #[error(transparent)]
+    Body(crate::BodyError),
 }

@@ -19,7 +19,7 @@ pub const MAX_RETRIEVE: usize = 10;
 #[non_exhaustive]
 pub enum UrlError {
     /// Not a URI.
-    #[error("{url:?} is not a URL: {source}")]
+    #[error("{url:?} is not a URL")]
     Invalid {
         /// The text.
         url: String,
@@ -40,7 +40,7 @@ pub enum UrlError {
         location: String,
     },
     /// The request could not be assembled from the URL.
-    #[error("cannot build a request for {url:?}: {source}")]
+    #[error("cannot build a request for {url:?}")]
     Request {
         /// The URL.
         url: String,
@@ -140,16 +140,16 @@ impl std::str::FromStr for BaseUrl {
 #[non_exhaustive]
 pub enum Malformed {
     /// Not JSON of the endpoint's shape.
-    #[error("{0}")]
-    Json(#[source] serde_json::Error),
+    #[error(transparent)]
+    Json(serde_json::Error),
     /// A log entry that does not parse.
-    #[error("{0}")]
-    Entry(#[source] ApiError),
+    #[error(transparent)]
+    Entry(ApiError),
     /// A 409 without a `Location` header.
     #[error("409 without a Location header")]
     NoLocation,
     /// A public key that is not PEM text of a key we read.
-    #[error("public key: {0}")]
+    #[error("public key")]
     PublicKey(#[source] crate::x509::CertificateError),
     /// A proof hash that is not a hash.
     #[error("proof hash: {0}")]
@@ -177,7 +177,7 @@ pub enum ResponseError {
     #[error("response larger than {MAX_RESPONSE_BYTES} bytes")]
     TooLarge,
     /// A 2xx response whose body is not what the endpoint returns.
-    #[error("malformed response: {0}")]
+    #[error("malformed response")]
     Malformed(#[source] Malformed),
 }
 

@@ -188,8 +188,8 @@ impl SigningConfig {
     /// # Errors
     /// [`SigningConfigError`].
     pub fn from_json(bytes: &[u8]) -> Result<Self, SigningConfigError> {
-        let c: ConfigJson =
-            serde_json::from_slice(bytes).map_err(|e| SigningConfigError::Json(e.to_string()))?;
+        let c: ConfigJson = serde_json::from_slice(bytes)
+            .map_err(|e| SigningConfigError::Json(attest_dsse::ErrorChain(&e).to_string()))?;
         if c.media_type != SIGNING_CONFIG_MEDIA_TYPE {
             return Err(SigningConfigError::MediaType(c.media_type));
         }

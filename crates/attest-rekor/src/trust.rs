@@ -177,7 +177,7 @@ pub fn host_of(url: &str) -> String {
 #[non_exhaustive]
 pub enum TrustRootError {
     /// Not a trusted-root document.
-    #[error("not a trusted root: {0}")]
+    #[error("not a trusted root")]
     Json(#[source] serde_json::Error),
     /// A trusted-root media type this crate does not read.
     #[error("unsupported trusted root media type {0:?}")]
@@ -213,10 +213,10 @@ pub enum TlogProblem {
     #[error("publicKey.rawBytes is not base64")]
     RawBytes,
     /// The key is not one we read.
-    #[error("publicKey: {0}")]
+    #[error("publicKey")]
     Key(#[source] attest_dsse::KeyError),
     /// `logId.keyId` is not base64 of 32 bytes.
-    #[error("logId.keyId: {0}")]
+    #[error("logId.keyId")]
     KeyId(#[source] crate::LogIdError),
     /// `publicKey.validFor.start` is missing: a key with no start would be
     /// trusted for all past time.
@@ -236,7 +236,7 @@ pub enum AuthorityProblem {
     #[error("rawBytes is not base64")]
     RawBytes,
     /// A certificate of the chain does not parse, or the chain is empty.
-    #[error("certChain: {0}")]
+    #[error("certChain")]
     Chain(#[source] crate::pki::PkiError),
     /// A CT log key that is not ECDSA or RSA in the declared form.
     #[error("publicKey is not a {0} key")]

@@ -77,7 +77,7 @@ pub enum TimestampError {
     NoSignerCertificate,
     /// The signer's certificate does not chain to a trusted timestamp
     /// authority at genTime.
-    #[error("the timestamp authority: {0}")]
+    #[error("the timestamp authority")]
     Authority(#[source] PkiError),
     /// The CMS signature does not verify with the signer's key.
     #[error("the token's signature does not verify")]

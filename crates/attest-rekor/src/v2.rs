@@ -270,8 +270,8 @@ impl V2Request {
             key_details: String,
         }
         let bad = |m: &str| V2Error::Malformed(m.to_owned());
-        let o: Outer =
-            serde_json::from_slice(bytes).map_err(|e| V2Error::Malformed(e.to_string()))?;
+        let o: Outer = serde_json::from_slice(bytes)
+            .map_err(|e| V2Error::Malformed(attest_dsse::ErrorChain(&e).to_string()))?;
         let i = o.hashed_rekord_request_v002;
         let digest = Base64::decode_vec(&i.digest).map_err(|_| bad("digest is not base64"))?;
         if digest.is_empty() {

@@ -15,16 +15,16 @@ use x509_cert::Certificate;
 #[non_exhaustive]
 pub enum CertificateError {
     /// Not a DER X.509 certificate.
-    #[error("malformed X.509 certificate: {0}")]
+    #[error("malformed X.509 certificate")]
     Der(#[source] der::Error),
     /// Not PEM.
-    #[error("not PEM: {0}")]
+    #[error("not PEM")]
     Pem(#[source] der::pem::Error),
     /// A PEM label other than `CERTIFICATE` / `PUBLIC KEY`.
     #[error("unexpected PEM label {0:?} (expected CERTIFICATE or PUBLIC KEY)")]
     PemLabel(String),
     /// The certificate's key is not one attest-dsse supports.
-    #[error("the certificate's public key: {0}")]
+    #[error("the certificate's public key")]
     Key(#[source] KeyError),
 }
 

@@ -82,7 +82,7 @@ pub enum StoreError {
     Corrupt(Corruption),
     /// The database is busy (locked, or a transaction kept conflicting):
     /// retrying later can succeed.
-    #[error("database busy: {source}")]
+    #[error("database busy")]
     Busy {
         /// The database's error.
         #[source]
@@ -92,7 +92,7 @@ pub enum StoreError {
     #[error("gave up after {0} conflicting attempts")]
     TooManyRetries(u32),
     /// The database reported any other error (connection lost, I/O, …).
-    #[error("database error: {source}")]
+    #[error("database error")]
     Database {
         /// The database's error.
         #[source]

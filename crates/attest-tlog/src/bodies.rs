@@ -13,8 +13,12 @@ pub(crate) fn canonicalize(keys: &KeyCache, body: &[u8]) -> Result<Vec<u8>, Stri
         api_version: String,
         spec: serde_json::Value,
     }
-    let p: Proposed =
-        serde_json::from_slice(body).map_err(|e| format!("malformed proposed entry: {e}"))?;
+    let p: Proposed = serde_json::from_slice(body).map_err(|e| {
+        format!(
+            "malformed proposed entry: {e}",
+            e = attest_dsse::ErrorChain(&e)
+        )
+    })?;
     match (p.kind.as_str(), p.api_version.as_str()) {
         ("dsse", "0.0.1") => dsse_body(keys, &p.spec),
         ("hashedrekord", "0.0.1") => hashedrekord_body(keys, &p.spec),
@@ -45,8 +49,8 @@ impl KeyCache {
         }
         let pem = Base64::decode_vec(s).map_err(|_| "verifier is not base64".to_owned())?;
         let pem = String::from_utf8(pem).map_err(|_| "verifier is not PEM text".to_owned())?;
-        let key =
-            attest_rekor::x509::public_key_from_pem(&pem).map_err(|e| format!("verifier: {e}"))?;
+        let key = attest_rekor::x509::public_key_from_pem(&pem)
+            .map_err(|e| format!("verifier: {e}", e = attest_dsse::ErrorChain(&e)))?;
         let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if map.len() >= KEY_CACHE_ENTRIES {
             map.clear();
@@ -67,9 +71,11 @@ pub(crate) fn dsse_body(keys: &KeyCache, spec: &serde_json::Value) -> Result<Vec
         envelope: String,
         verifiers: Vec<String>,
     }
-    let spec: Spec = serde_json::from_value(spec.clone()).map_err(|e| format!("dsse spec: {e}"))?;
+    let spec: Spec = serde_json::from_value(spec.clone())
+        .map_err(|e| format!("dsse spec: {e}", e = attest_dsse::ErrorChain(&e)))?;
     let c = spec.proposed_content;
-    let env = Envelope::from_json(c.envelope.as_bytes()).map_err(|e| format!("envelope: {e}"))?;
+    let env = Envelope::from_json(c.envelope.as_bytes())
+        .map_err(|e| format!("envelope: {e}", e = attest_dsse::ErrorChain(&e)))?;
     if !env.rejected_signatures().is_empty() {
         return Err("envelope has malformed signatures".into());
     }
@@ -120,7 +126,7 @@ pub(crate) fn dsse_body(keys: &KeyCache, spec: &serde_json::Value) -> Result<Vec
     let envelope_hash = Hash(Sha256::digest(c.envelope.as_bytes()).into()).to_string();
     let payload_hash = attest_rekor::hashes::payload_hash(&env);
     attest_rekor::body::dsse_v001_body(&envelope_hash, &payload_hash, &pairs)
-        .map_err(|e| e.to_string())
+        .map_err(|e| attest_dsse::ErrorChain(&e).to_string())
 }
 
 pub(crate) fn hashedrekord_body(
@@ -152,16 +158,16 @@ pub(crate) fn hashedrekord_body(
     struct Content {
         content: String,
     }
-    let spec: Spec =
-        serde_json::from_value(spec.clone()).map_err(|e| format!("hashedrekord spec: {e}"))?;
+    let spec: Spec = serde_json::from_value(spec.clone())
+        .map_err(|e| format!("hashedrekord spec: {e}", e = attest_dsse::ErrorChain(&e)))?;
     if spec.data.hash.algorithm != "sha256" {
         return Err(format!(
             "unsupported hash algorithm {:?}",
             spec.data.hash.algorithm
         ));
     }
-    let digest =
-        Hash::from_hex(&spec.data.hash.value).map_err(|e| format!("data.hash.value: {e}"))?;
+    let digest = Hash::from_hex(&spec.data.hash.value)
+        .map_err(|e| format!("data.hash.value: {e}", e = attest_dsse::ErrorChain(&e)))?;
     let sig = Base64::decode_vec(&spec.signature.content)
         .map_err(|_| "signature.content is not base64".to_owned())?;
     let (_, key) = keys.decode_pem_b64(&spec.signature.public_key.content)?;
@@ -173,5 +179,5 @@ pub(crate) fn hashedrekord_body(
         &sig,
         &spec.signature.public_key.content,
     )
-    .map_err(|e| e.to_string())
+    .map_err(|e| attest_dsse::ErrorChain(&e).to_string())
 }

@@ -147,7 +147,7 @@ pub enum LocalError {
     #[error(transparent)]
     Storage(#[from] StorageError),
     /// A key file is not a PKCS#8 private key we read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Key {
         /// The file.
         path: PathBuf,
@@ -156,10 +156,10 @@ pub enum LocalError {
         source: attest_dsse::KeyError,
     },
     /// A new log key could not be made.
-    #[error("a new log key: {0}")]
+    #[error("a new log key")]
     NewKey(#[source] attest_dsse::KeyError),
     /// A file could not be read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
@@ -168,7 +168,7 @@ pub enum LocalError {
         source: std::io::Error,
     },
     /// `log.json` is not this code's metadata.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     MetaJson {
         /// The file.
         path: PathBuf,
@@ -210,7 +210,7 @@ pub enum LocalError {
     #[error("randomness: {0}")]
     Random(getrandom::Error),
     /// The log's checkpoint cannot be signed under its name.
-    #[error("the checkpoint cannot be signed: {0}")]
+    #[error("the checkpoint cannot be signed")]
     Checkpoint(#[source] attest_rekor::NoteError),
     /// Another process (or handle) has the directory open.
     #[error("the log directory {0} is in use by another process")]

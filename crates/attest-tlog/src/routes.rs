@@ -213,8 +213,12 @@ impl LocalLog {
             #[serde(default)]
             entries: Vec<serde_json::Value>,
         }
-        let q: Query = serde_json::from_slice(body)
-            .map_err(|e| err(StatusCode::BAD_REQUEST, &format!("malformed query: {e}")))?;
+        let q: Query = serde_json::from_slice(body).map_err(|e| {
+            err(
+                StatusCode::BAD_REQUEST,
+                &format!("malformed query: {e}", e = attest_dsse::ErrorChain(&e)),
+            )
+        })?;
         let n = q.entry_uuids.len() + q.log_indexes.len() + q.entries.len();
         if n > attest_rekor::sansio::MAX_RETRIEVE {
             return Err(err(
@@ -459,5 +463,8 @@ pub(crate) fn not_found() -> Reject {
 }
 
 pub(crate) fn internal(e: StorageError) -> Reject {
-    err(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())
+    err(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &attest_dsse::ErrorChain(&e).to_string(),
+    )
 }

@@ -77,7 +77,10 @@ impl Shared {
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
             if let Err(e) = self.files.commit(tail, &mut batch) {
-                let why = format!("the log's storage failed; reopen the log: {e}");
+                let why = format!(
+                    "the log's storage failed; reopen the log: {e}",
+                    e = attest_dsse::ErrorChain(&e)
+                );
                 for j in jobs {
                     (j.reply)(Done::Failed(why.clone()));
                 }
@@ -93,7 +96,12 @@ impl Shared {
                     .extend(staged.iter().map(|(k, v)| (*k, *v)));
                 let signed = self
                     .sign_head(tail.size(), tail.root())
-                    .map_err(|e| format!("the log cannot sign its checkpoint; reopen it: {e}"))
+                    .map_err(|e| {
+                        format!(
+                            "the log cannot sign its checkpoint; reopen it: {e}",
+                            e = attest_dsse::ErrorChain(&e)
+                        )
+                    })
                     .and_then(|head| {
                         // Durable before anything is acknowledged: its size is
                         // what the next open holds the records to.
@@ -101,7 +109,12 @@ impl Shared {
                             .write_checkpoint(tail, &head.checkpoint)
                             .and_then(|()| self.files.maybe_sync_derived(tail))
                             .map(|()| head)
-                            .map_err(|e| format!("the log's storage failed; reopen the log: {e}"))
+                            .map_err(|e| {
+                                format!(
+                                    "the log's storage failed; reopen the log: {e}",
+                                    e = attest_dsse::ErrorChain(&e)
+                                )
+                            })
                     });
                 match signed {
                     Ok(head) => {

@@ -203,7 +203,7 @@ where
 #[non_exhaustive]
 pub enum ServerError {
     /// Binding the address failed.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Bind {
         /// The address.
         addr: String,
@@ -215,7 +215,7 @@ pub enum ServerError {
     #[error("{0} resolves to no address")]
     NoAddress(String),
     /// The async runtime could not start.
-    #[error("cannot start the server's runtime: {0}")]
+    #[error("cannot start the server's runtime")]
     Runtime(#[source] std::io::Error),
 }
 

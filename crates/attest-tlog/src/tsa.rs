@@ -22,7 +22,7 @@ pub const CERTCHAIN_PATH: &str = "/api/v1/timestamp/certchain";
 #[non_exhaustive]
 pub enum TsaServiceError {
     /// Reading or writing its files.
-    #[error("{context}: {source}")]
+    #[error("{context}")]
     Io {
         /// What was being done.
         context: String,
@@ -68,20 +68,24 @@ impl TsaService {
         if !key_path.exists() {
             std::fs::create_dir_all(dir).map_err(io("create the TSA directory"))?;
             let tsa = TimestampAuthority::generate(name, SystemClock.now())
-                .map_err(|e| mat(e.to_string()))?;
-            let pem = tsa.key().to_pkcs8_pem().map_err(|e| mat(e.to_string()))?;
+                .map_err(|e| mat(attest_dsse::ErrorChain(&e).to_string()))?;
+            let pem = tsa
+                .key()
+                .to_pkcs8_pem()
+                .map_err(|e| mat(attest_dsse::ErrorChain(&e).to_string()))?;
             // The chain first: a key without its chain is never left behind.
             write_new(&chain_path, tsa.chain_pem().as_bytes(), false)
                 .map_err(io("write tsa-chain.pem"))?;
             write_new(&key_path, pem.as_bytes(), true).map_err(io("write tsa-key.pem"))?;
         }
         let key_pem = std::fs::read_to_string(&key_path).map_err(io("read tsa-key.pem"))?;
-        let key =
-            SigningKey::from_pkcs8_pem(&key_pem).map_err(|e| mat(format!("tsa-key.pem: {e}")))?;
+        let key = SigningKey::from_pkcs8_pem(&key_pem)
+            .map_err(|e| mat(format!("tsa-key.pem: {e}", e = attest_dsse::ErrorChain(&e))))?;
         let chain_pem = std::fs::read_to_string(&chain_path).map_err(io("read tsa-chain.pem"))?;
         let chain: Vec<Vec<u8>> =
             pem_blocks(&chain_pem).map_err(|e| mat(format!("tsa-chain.pem: {e}")))?;
-        let authority = TimestampAuthority::new(key, chain).map_err(|e| mat(e.to_string()))?;
+        let authority = TimestampAuthority::new(key, chain)
+            .map_err(|e| mat(attest_dsse::ErrorChain(&e).to_string()))?;
         let created = std::fs::metadata(&chain_path)
             .and_then(|m| m.modified())
             .ok()
@@ -103,7 +107,7 @@ impl TsaService {
     pub fn new(authority: TimestampAuthority, created: Timestamp) -> Result<Self, TsaServiceError> {
         let entry = authority
             .authority("", created)
-            .map_err(|e| TsaServiceError::Material(e.to_string()))?;
+            .map_err(|e| TsaServiceError::Material(attest_dsse::ErrorChain(&e).to_string()))?;
         Ok(Self {
             authority: Arc::new(authority),
             entry: Arc::new(entry),
@@ -168,7 +172,7 @@ impl TsaService {
                         Err(e) => respond(
                             StatusCode::BAD_REQUEST,
                             "application/timestamp-reply",
-                            TimestampAuthority::rejection(&e.to_string()),
+                            TimestampAuthority::rejection(&attest_dsse::ErrorChain(&e).to_string()),
                         ),
                     },
                 )
@@ -210,8 +214,8 @@ fn pem_blocks(text: &str) -> Result<Vec<Vec<u8>>, String> {
             .ok_or("an unterminated certificate")?
             + start
             + end_marker.len();
-        let (label, der) =
-            pem_rfc7468::decode_vec(&rest.as_bytes()[start..end]).map_err(|e| e.to_string())?;
+        let (label, der) = pem_rfc7468::decode_vec(&rest.as_bytes()[start..end])
+            .map_err(|e| attest_dsse::ErrorChain(&e).to_string())?;
         if label != "CERTIFICATE" {
             return Err(format!("a {label} block"));
         }

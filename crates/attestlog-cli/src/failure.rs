@@ -28,6 +28,11 @@ impl Failure {
 }
 
 impl Failure {
+    /// An error that ends the command (exit 2), with each of its causes.
+    pub(crate) fn error(e: impl std::error::Error) -> Self {
+        Self::input(attest_dsse::ErrorChain(&e))
+    }
+
     /// Writing the command's output failed: a broken pipe ends quietly
     /// (`attestlog audit | head -1`), anything else is reported.
     pub(crate) fn output(e: &std::io::Error) -> Self {
@@ -37,7 +42,10 @@ impl Failure {
                 message: String::new(),
             }
         } else {
-            Self::input(format_args!("cannot write the output: {e}"))
+            Self::input(format_args!(
+                "cannot write the output: {e}",
+                e = attest_dsse::ErrorChain(&e)
+            ))
         }
     }
 }
@@ -47,6 +55,9 @@ impl From<std::io::Error> for Failure {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             return Self::output(&e);
         }
-        Self::input(format_args!("I/O error: {e}"))
+        Self::input(format_args!(
+            "I/O error: {e}",
+            e = attest_dsse::ErrorChain(&e)
+        ))
     }
 }

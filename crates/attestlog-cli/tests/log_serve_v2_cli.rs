@@ -109,7 +109,7 @@ fn a_v2_log_publishes_proves_and_survives_sigkill() {
     // A request the log refuses is a 400 with a reason, not an entry.
     let mut bad = message(&key, 1);
     bad.signature[8] ^= 1;
-    let e = c.publish(&bad).unwrap_err().to_string();
+    let e = attestlog::dsse::ErrorChain(&c.publish(&bad).unwrap_err()).to_string();
     assert!(e.contains("400") && e.contains("does not verify"), "{e}");
 
     // SIGKILL while four clients publish; every acknowledged entry stays.

@@ -27,7 +27,7 @@ pub const TOKEN_PREFIX: &str = "atl_";
 #[non_exhaustive]
 pub enum AuthError {
     /// Not JSON of the expected shape.
-    #[error("the auth file is malformed: {0}")]
+    #[error("the auth file is malformed")]
     Malformed(#[source] serde_json::Error),
     /// A version this build does not know.
     #[error("auth file version {found}: this build reads version {AUTH_FILE_VERSION}")]

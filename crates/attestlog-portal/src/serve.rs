@@ -328,7 +328,7 @@ impl Portal {
             Err(e) => {
                 return plain(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    &format!("the store failed: {e}"),
+                    &format!("the store failed: {e}", e = attestlog::dsse::ErrorChain(&e)),
                     req,
                 );
             }
@@ -353,7 +353,7 @@ impl Portal {
                     Err(e) => {
                         return plain(
                             StatusCode::UNPROCESSABLE_ENTITY,
-                            &format!("no bundle: {e}"),
+                            &format!("no bundle: {e}", e = attestlog::dsse::ErrorChain(&e)),
                             req,
                         );
                     }
@@ -374,7 +374,10 @@ impl Portal {
 fn audit_failed<B>(e: &attestlog::AuditError, req: &Request<B>) -> Response<Vec<u8>> {
     plain(
         StatusCode::SERVICE_UNAVAILABLE,
-        &format!("the audit could not run: {e}"),
+        &format!(
+            "the audit could not run: {e}",
+            e = attestlog::dsse::ErrorChain(&e)
+        ),
         req,
     )
 }

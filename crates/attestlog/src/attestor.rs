@@ -37,16 +37,16 @@ pub enum AttestError {
     #[error("invalid attestation: the subject is empty")]
     EmptySubject,
     /// The statement is not a valid in-toto statement.
-    #[error("invalid attestation: {0}")]
+    #[error("invalid attestation")]
     Statement(#[source] StatementError),
     /// Signing failed.
-    #[error("signing failed: {0}")]
+    #[error("signing failed")]
     Sign(#[source] signature::Error),
     /// The store failed; nothing was published.
     #[error(transparent)]
     Store(#[from] StoreError),
     /// A stored row could not be read back for publication.
-    #[error("stored envelope of {id} is unreadable: {source}")]
+    #[error("stored envelope of {id} is unreadable")]
     StoredEnvelope {
         /// The row.
         id: AttestationId,
@@ -56,13 +56,13 @@ pub enum AttestError {
     },
     /// The log's verified answer could not be recorded (its evidence does
     /// not serialize as a Rekor entry).
-    #[error("the log entry's evidence cannot be recorded: {0}")]
+    #[error("the log entry's evidence cannot be recorded")]
     Evidence(#[source] ApiError),
     /// The attestation cannot be written to the configured Rekor v2 log
     /// (e.g. an Ed25519 signer: `hashedrekord` 0.0.2 carries a digest,
     /// which a pure Ed25519 signature over the PAE cannot be checked
     /// against). Checked before anything is stored.
-    #[error("cannot publish to the Rekor v2 log: {0}")]
+    #[error("cannot publish to the Rekor v2 log")]
     V2Request(#[source] attest_rekor::v2::V2Error),
     /// A Rekor v2 log is configured without a timestamp authority: its
     /// entries would have no verified time. Checked before anything is

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 #[non_exhaustive]
 pub enum BaselineError {
     /// Reading, writing or locking the file failed.
-    #[error("audit baseline {path}: {source}")]
+    #[error("audit baseline {path}")]
     Io {
         /// The file.
         path: PathBuf,
@@ -24,7 +24,7 @@ pub enum BaselineError {
         source: std::io::Error,
     },
     /// The file is not a baseline this version reads.
-    #[error("audit baseline {path} is unreadable: {source}")]
+    #[error("audit baseline {path} is unreadable")]
     Corrupt {
         /// The file.
         path: PathBuf,

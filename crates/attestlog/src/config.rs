@@ -211,7 +211,7 @@ pub enum ConfigError {
         feature: &'static str,
     },
     /// A key or trust-root file is unreadable.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
@@ -220,7 +220,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// A log key file is not a PEM public key or certificate.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     LogKey {
         /// The file.
         path: PathBuf,
@@ -229,7 +229,7 @@ pub enum ConfigError {
         source: attest_rekor::x509::CertificateError,
     },
     /// A trusted-root file is not a Sigstore trusted root.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     TrustedRoot {
         /// The file.
         path: PathBuf,
@@ -264,7 +264,7 @@ pub enum ConfigError {
     )]
     UrlAndSigningConfig,
     /// The signing config is unreadable or selects nothing usable now.
-    #[error("{}: {source}", path.display())]
+    #[error("{}", path.display())]
     SigningConfig {
         /// The file.
         path: PathBuf,
@@ -273,11 +273,11 @@ pub enum ConfigError {
         source: attest_rekor::signing::SigningConfigError,
     },
     /// The store could not be opened.
-    #[error("store: {0}")]
+    #[error("store")]
     Store(#[from] attest_store::StoreError),
     /// The embedded log could not be opened.
     #[cfg(feature = "embedded-log")]
-    #[error("embedded log: {0}")]
+    #[error("embedded log")]
     Local(#[from] attest_tlog::LocalError),
 }
 

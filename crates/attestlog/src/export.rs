@@ -23,10 +23,10 @@ pub enum ExportError {
     #[error("attestation {0} is not published (pending): no log entry to put in a bundle")]
     NotPublished(AttestationId),
     /// The stored evidence is not a log entry.
-    #[error("stored log evidence is unreadable: {0}")]
+    #[error("stored log evidence is unreadable")]
     Evidence(#[source] ApiError),
     /// The stored Rekor v2 evidence is not a `TransparencyLogEntry`.
-    #[error("stored Rekor v2 evidence is unreadable: {0}")]
+    #[error("stored Rekor v2 evidence is unreadable")]
     V2Evidence(#[source] serde_json::Error),
     /// The stored evidence names another entry than the row.
     #[error("the stored evidence is for entry {evidence}, the row names {row}")]
@@ -37,10 +37,10 @@ pub enum ExportError {
         evidence: String,
     },
     /// The stored envelope is not JSON.
-    #[error("the stored envelope is not JSON: {0}")]
+    #[error("the stored envelope is not JSON")]
     Envelope(#[source] serde_json::Error),
     /// The stored envelope is not a DSSE envelope.
-    #[error("the stored envelope is unreadable: {0}")]
+    #[error("the stored envelope is unreadable")]
     EnvelopeFormat(#[source] attest_dsse::EnvelopeError),
     /// The row's id is not the id of its envelope (SHA-256 of the PAE): the
     /// row was altered, and exporting it would hand out another attestation.
@@ -55,17 +55,17 @@ pub enum ExportError {
     #[error("the row records no signer key id")]
     NoSignerKeyId,
     /// The certificate is unreadable.
-    #[error("certificate: {0}")]
+    #[error("certificate")]
     Certificate(#[source] attest_rekor::x509::CertificateError),
     /// The certificate's key did not sign this attestation.
     #[error("the certificate's key did not sign this attestation")]
     CertificateKeyMismatch,
     /// The bundle built does not parse back (a bug, reported rather than
     /// returned).
-    #[error("the bundle does not parse back: {0}")]
+    #[error("the bundle does not parse back")]
     Bundle(#[source] BundleError),
     /// The key-set URL is not a valid request target.
-    #[error("key set URL {url}: {source}")]
+    #[error("key set URL {url}")]
     KeySetUrl {
         /// The URL.
         url: String,
@@ -74,7 +74,7 @@ pub enum ExportError {
         source: http::Error,
     },
     /// The key-set document could not be fetched.
-    #[error("key set {url}: {source}")]
+    #[error("key set {url}")]
     KeySetTransport {
         /// The URL.
         url: String,
@@ -91,7 +91,7 @@ pub enum ExportError {
         status: http::StatusCode,
     },
     /// The key-set document is malformed.
-    #[error("key set {url}: {source}")]
+    #[error("key set {url}")]
     KeySetDocument {
         /// The URL.
         url: String,

@@ -280,10 +280,10 @@ impl<C: V1Client> LogOps for V1<C> {
         _: Option<&'a VerifiedCheckpoint>,
     ) -> BoxFuture<'a, Result<ReadEntry, String>> {
         Box::pin(async move {
-            let id =
-                EntryId::parse(&stored.entry_id).map_err(|e| format!("stored entry id: {e}"))?;
+            let id = EntryId::parse(&stored.entry_id)
+                .map_err(|e| format!("stored entry id: {e}", e = attest_dsse::ErrorChain(&e)))?;
             match self.0.get_entry(&id).await {
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(attest_dsse::ErrorChain(&e).to_string()),
                 Ok(e) if e.id.uuid() == id.uuid() => Ok(ReadEntry::V1(Box::new(e))),
                 Ok(_) => Err("the log returned another entry".to_owned()),
             }
@@ -531,11 +531,12 @@ impl<C: V2Client> LogOps for V2<C> {
                     current.size
                 ));
             }
-            let (body, proof) = self
-                .0
-                .entry_with_proof(index, current)
-                .await
-                .map_err(|e| format!("entry {index} from the log's tiles: {e}"))?;
+            let (body, proof) = self.0.entry_with_proof(index, current).await.map_err(|e| {
+                format!(
+                    "entry {index} from the log's tiles: {e}",
+                    e = attest_dsse::ErrorChain(&e)
+                )
+            })?;
             let leaf = attest_merkle::leaf_hash(&body).to_string();
             if leaf != stored.entry_id {
                 return Err(format!(

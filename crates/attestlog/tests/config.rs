@@ -87,6 +87,12 @@ fn log_connections() {
     .log_connection()
     .unwrap_err();
     assert_eq!(missing_err.kind(), attestlog::ErrorKind::NotFound);
+    // Each cause is printed once: the message names the file, the chain
+    // adds the I/O error after it.
+    let io = std::error::Error::source(&missing_err).unwrap().to_string();
+    assert!(!missing_err.to_string().contains(&io), "{missing_err}");
+    let chain = attestlog::dsse::ErrorChain(&missing_err).to_string();
+    assert_eq!(chain, format!("{}: {io}", missing.display()));
     assert!(!missing_err.kind().is_retryable());
     // An empty embedded-log path is refused rather than the current directory.
     assert!(matches!(

@@ -23,19 +23,19 @@ pub struct ReqwestTransport {
 #[non_exhaustive]
 pub enum ReqwestError {
     /// The TLS configuration could not be built.
-    #[error("TLS configuration: {0}")]
+    #[error("TLS configuration")]
     Tls(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The HTTP client could not be built.
-    #[error("HTTP client: {0}")]
+    #[error("HTTP client")]
     Client(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Connecting, sending or receiving failed (or timed out).
-    #[error("HTTP exchange failed: {0}")]
+    #[error("HTTP exchange failed")]
     Exchange(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The response body is larger than the limit.
     #[error("response larger than {MAX_RESPONSE_BYTES} bytes")]
     TooLarge,
     /// The response could not be assembled.
-    #[error("response: {0}")]
+    #[error("response")]
     Response(#[source] http::Error),
 }
 

@@ -109,8 +109,9 @@ fn timestamped(
         });
     }
     let response = resp.into_body();
-    let verified = tsp::verify_response(&response, signature, nonce, authorities)
-        .map_err(|e| crate::client::single_failure(Check::Timestamp, &e.to_string()))?;
+    let verified = tsp::verify_response(&response, signature, nonce, authorities).map_err(|e| {
+        crate::client::single_failure(Check::Timestamp, &attest_dsse::ErrorChain(&e).to_string())
+    })?;
     Ok(Timestamped { response, verified })
 }
 

@@ -25,10 +25,10 @@ impl std::fmt::Debug for UreqTransport {
 #[non_exhaustive]
 pub enum UreqError {
     /// Connecting, sending or receiving the head failed (or timed out).
-    #[error("HTTP exchange failed: {0}")]
+    #[error("HTTP exchange failed")]
     Exchange(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Reading the body failed, or it is larger than the limit.
-    #[error("reading the response body (at most {MAX_RESPONSE_BYTES} bytes): {0}")]
+    #[error("reading the response body (at most {MAX_RESPONSE_BYTES} bytes)")]
     Body(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 #[non_exhaustive]
 pub enum KeyError {
     /// Not PEM.
-    #[error("not PEM: {0}")]
+    #[error("not PEM")]
     Pem(#[source] pem_rfc7468::Error),
     /// PEM with another label than the one expected.
     #[error("expected a PEM {expected}, found {found:?}")]

@@ -40,7 +40,8 @@ impl Eq for Cert {}
 impl Cert {
     /// Parses DER; the TBS is kept as its bytes in `der`.
     pub(crate) fn parse(der: &[u8]) -> Result<Self, PkiError> {
-        let malformed = |e: der::Error| PkiError::Malformed(e.to_string());
+        let malformed =
+            |e: der::Error| PkiError::Malformed(attest_dsse::ErrorChain(&e).to_string());
         let cert = Certificate::from_der(der).map_err(malformed)?;
         // The outer SEQUENCE's first element, as received (a strict DER
         // parse above means it is the canonical encoding).
@@ -96,7 +97,8 @@ impl Cert {
 
     /// The public key (for signature verification by this crate's keys).
     pub(crate) fn public_key(&self) -> Result<PublicKey, PkiError> {
-        PublicKey::from_spki_der(&self.spki).map_err(|e| PkiError::Malformed(e.to_string()))
+        PublicKey::from_spki_der(&self.spki)
+            .map_err(|e| PkiError::Malformed(attest_dsse::ErrorChain(&e).to_string()))
     }
 
     pub(super) fn extension<T>(&self, role: Role) -> Result<Option<(bool, T)>, PkiError>

@@ -44,7 +44,7 @@ impl Matcher {
             .map(Self::Regex)
             .map_err(|e| PatternError {
                 pattern: pattern.to_owned(),
-                message: e.to_string(),
+                message: attest_dsse::ErrorChain(&e).to_string(),
             })
     }
 

@@ -155,7 +155,10 @@ impl Report {
     pub(crate) fn push(&mut self, check: Check, r: Result<(), CheckError>) -> bool {
         let (outcome, detail) = match r {
             Ok(()) => (Outcome::Passed, String::new()),
-            Err(e) => (Outcome::Failed, e.reason.to_string()),
+            Err(e) => (
+                Outcome::Failed,
+                attest_dsse::ErrorChain(&e.reason).to_string(),
+            ),
         };
         self.checks.push(CheckResult {
             check,

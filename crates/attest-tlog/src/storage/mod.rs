@@ -50,7 +50,7 @@ const NODE: u64 = 32;
 #[non_exhaustive]
 pub enum StorageError {
     /// The file system failed.
-    #[error("{context}: {source}")]
+    #[error("{context}")]
     Io {
         /// What was being done.
         context: &'static str,

@@ -131,9 +131,11 @@ impl TileLog {
     /// The request checked as a Rekor v2 log checks it: its canonical body.
     pub(super) fn validate(&self, request_json: &[u8]) -> Result<Vec<u8>, (StatusCode, String)> {
         let bad = |m: String| (StatusCode::BAD_REQUEST, m);
-        let req = V2Request::from_json(request_json).map_err(|e| bad(e.to_string()))?;
+        let req = V2Request::from_json(request_json)
+            .map_err(|e| bad(attest_dsse::ErrorChain(&e).to_string()))?;
         let key = self.verifier_key(&req.verifier).map_err(bad)?;
-        let alg = algorithm_of(&req.key_details).map_err(|e| bad(e.to_string()))?;
+        let alg = algorithm_of(&req.key_details)
+            .map_err(|e| bad(attest_dsse::ErrorChain(&e).to_string()))?;
         if alg != key.algorithm() {
             return Err(bad("keyDetails does not match the verifier's key".into()));
         }
@@ -159,8 +161,14 @@ impl TileLog {
         done: Result<Integrated, TileLogError>,
     ) -> Result<Vec<u8>, (StatusCode, String)> {
         let done = done.map_err(|e| match e {
-            TileLogError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
-            _ => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            TileLogError::TooLarge(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                attest_dsse::ErrorChain(&e).to_string(),
+            ),
+            _ => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                attest_dsse::ErrorChain(&e).to_string(),
+            ),
         })?;
         if done.existing {
             // As Rekor v2: 409, the existing index in the message.
@@ -192,11 +200,13 @@ impl TileLog {
             return Ok(k.clone());
         }
         let key = match verifier {
-            V2Verifier::PublicKey(spki) => {
-                PublicKey::from_spki_der(spki).map_err(|e| format!("verifier public key: {e}"))?
-            }
+            V2Verifier::PublicKey(spki) => PublicKey::from_spki_der(spki).map_err(|e| {
+                format!("verifier public key: {e}", e = attest_dsse::ErrorChain(&e))
+            })?,
             V2Verifier::Certificate(der) => attest_rekor::x509::certificate_public_key(der)
-                .map_err(|e| format!("verifier certificate: {e}"))?,
+                .map_err(|e| {
+                    format!("verifier certificate: {e}", e = attest_dsse::ErrorChain(&e))
+                })?,
         };
         // Bounded: forget them all when full (keyless signing brings a new
         // key per certificate; those never repeat).

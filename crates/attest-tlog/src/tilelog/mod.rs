@@ -148,7 +148,7 @@ impl TileLogOptions {
 #[non_exhaustive]
 pub enum TileLogError {
     /// File or store I/O.
-    #[error("{context}: {source}")]
+    #[error("{context}")]
     Io {
         /// What was being done.
         context: String,

@@ -160,7 +160,7 @@ pub(crate) fn new_sequencer_id() -> Result<String, TileLogError> {
     let mut b = [0u8; 16];
     getrandom::fill(&mut b).map_err(|e| TileLogError::Io {
         context: "make a sequencer id".into(),
-        source: std::io::Error::other(e.to_string()),
+        source: std::io::Error::other(attest_dsse::ErrorChain(&e).to_string()),
     })?;
     Ok(base16ct::lower::encode_string(&b))
 }
@@ -173,7 +173,8 @@ pub(crate) fn read_meta(dir: &Path) -> Result<Option<Meta>, TileLogError> {
         Err(e) => return Err(io_err("read tilelog.json")(e)),
     };
     let bad = |m: &str| TileLogError::Damaged(TileDamage::Meta(m.to_owned()));
-    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| bad(&e.to_string()))?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| bad(&attest_dsse::ErrorChain(&e).to_string()))?;
     if v["format"].as_str() != Some(FORMAT) {
         return Err(bad("an unknown format"));
     }
@@ -475,12 +476,20 @@ pub(crate) fn compare(
 
 /// Parses and verifies a checkpoint note of this log: `(size, root)`.
 fn verify_note(text: &str, verifier: &NoteVerifier, name: &str) -> Result<(u64, Hash), String> {
-    let note = SignedNote::parse(text).map_err(|e| format!("does not parse: {e}"))?;
-    note.verify(std::slice::from_ref(verifier))
-        .map_err(|e| format!("is not signed by the log's key: {e}"))?;
-    let cp = note
-        .checkpoint()
-        .map_err(|e| format!("has no checkpoint body: {e}"))?;
+    let note = SignedNote::parse(text)
+        .map_err(|e| format!("does not parse: {e}", e = attest_dsse::ErrorChain(&e)))?;
+    note.verify(std::slice::from_ref(verifier)).map_err(|e| {
+        format!(
+            "is not signed by the log's key: {e}",
+            e = attest_dsse::ErrorChain(&e)
+        )
+    })?;
+    let cp = note.checkpoint().map_err(|e| {
+        format!(
+            "has no checkpoint body: {e}",
+            e = attest_dsse::ErrorChain(&e)
+        )
+    })?;
     if cp.origin() != name {
         return Err(format!("names the log {}, not {name}", cp.origin()));
     }

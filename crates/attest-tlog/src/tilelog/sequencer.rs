@@ -57,7 +57,7 @@ impl Sequencer {
     pub(super) fn put(&self, path: &str, bytes: &[u8]) -> Result<(), String> {
         self.store
             .put(path, bytes)
-            .map_err(|e| format!("write {path}: {e}"))
+            .map_err(|e| format!("write {path}: {e}", e = attest_dsse::ErrorChain(&e)))
     }
 
     /// Integrates one batch durably; the checkpoint text.
@@ -104,26 +104,31 @@ impl Sequencer {
         }
         let text = checkpoint_text(&self.name, new, &self.tree.root());
         let note = SignedNote::sign(&text, &self.name, self.key_id, &self.key)
-            .map_err(|e| format!("sign the checkpoint: {e}"))?
+            .map_err(|e| format!("sign the checkpoint: {e}", e = attest_dsse::ErrorChain(&e)))?
             .to_text();
         // Still ours? (A sequencer whose store was taken over stops here,
         // before it journals or writes anything.)
         self.store
             .check_claim(&self.owner)
-            .map_err(|e| format!("fenced: {e}"))?;
+            .map_err(|e| format!("fenced: {e}", e = attest_dsse::ErrorChain(&e)))?;
         // The journal first: once it is synced the batch is the log's.
-        let record = journal::encode(old, &bodies, &note).map_err(|e| e.to_string())?;
-        self.journal
-            .append(&record)
-            .map_err(|e| format!("append to {}: {e}", self.journal.path().display()))?;
+        let record = journal::encode(old, &bodies, &note)
+            .map_err(|e| attest_dsse::ErrorChain(&e).to_string())?;
+        self.journal.append(&record).map_err(|e| {
+            format!(
+                "append to {}: {e}",
+                self.journal.path().display(),
+                e = attest_dsse::ErrorChain(&e)
+            )
+        })?;
         // Then the public files, the checkpoint naming them last.
         self.store
             .put_all(&files)
-            .map_err(|e| format!("write tiles: {e}"))?;
+            .map_err(|e| format!("write tiles: {e}", e = attest_dsse::ErrorChain(&e)))?;
         self.put("checkpoint", note.as_bytes())?;
         self.published
             .set(new)
-            .map_err(|e| format!("write published: {e}"))?;
+            .map_err(|e| format!("write published: {e}", e = attest_dsse::ErrorChain(&e)))?;
         // Only now that a published checkpoint names the full tiles. A
         // failure leaves garbage, not damage: opening collects it.
         for paths in garbage {
@@ -138,7 +143,8 @@ impl Sequencer {
     pub(super) fn bundle(&self, index: u64) -> Result<(String, Vec<u8>), String> {
         let mut bytes = Vec::new();
         for e in &self.edge {
-            push_bundle_entry(&mut bytes, e).map_err(|e| e.to_string())?;
+            push_bundle_entry(&mut bytes, e)
+                .map_err(|e| attest_dsse::ErrorChain(&e).to_string())?;
         }
         let id = TileId {
             level: 0,
@@ -194,7 +200,8 @@ impl Sequencer {
                                 existing,
                             })),
                             Err(e) => (job.reply)(Err(format!(
-                                "entry {index} is logged, but its inclusion proof in a tree of {size} failed: {e}"
+                                "entry {index} is logged, but its inclusion proof in a tree of {size} failed: {e}",
+                                e = attest_dsse::ErrorChain(&e)
                             ))),
                         }
                     }

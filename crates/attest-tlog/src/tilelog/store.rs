@@ -84,7 +84,7 @@ pub enum ClaimError {
     #[error("another sequencer took this log's store over")]
     Lost,
     /// The store failed.
-    #[error("claiming the store: {0}")]
+    #[error("claiming the store")]
     Io(#[from] io::Error),
 }
 

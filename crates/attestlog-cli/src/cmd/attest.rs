@@ -61,11 +61,11 @@ impl Pipeline {
 
     pub(crate) fn open(&self) -> Result<Opened, Failure> {
         let config = self.config();
-        let log = config.log_connection().map_err(Failure::input)?;
+        let log = config.log_connection().map_err(Failure::error)?;
         // A v2 connection parsed the trusted root already.
         let authorities = match log.as_ref().and_then(LogConnection::authorities) {
             Some(a) => Some(a.clone()),
-            None => config.authorities().map_err(Failure::input)?,
+            None => config.authorities().map_err(Failure::error)?,
         };
         Ok(Opened {
             config,
@@ -161,23 +161,34 @@ fn parse_subject(s: &str) -> Result<Subject, Failure> {
 fn load_signing_key(path: &std::path::Path) -> Result<SigningKey, Failure> {
     let pem = String::from_utf8(read_input(path)?)
         .map_err(|_| Failure::input(format_args!("{}: not PEM", path.display())))?;
-    SigningKey::from_pkcs8_pem(&pem)
-        .map_err(|e| Failure::input(format_args!("{}: {e}", path.display())))
+    SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
+        Failure::input(format_args!(
+            "{}: {e}",
+            path.display(),
+            e = attest_dsse::ErrorChain(&e)
+        ))
+    })
 }
 
 pub(crate) fn attest(a: AttestArgs) -> Result<ExitCode, Failure> {
     let subject = parse_subject(&a.subject)?;
-    let predicate: serde_json::Value = serde_json::from_slice(&read_input(&a.predicate)?)
-        .map_err(|e| Failure::input(format_args!("{}: {e}", a.predicate.display())))?;
+    let predicate: serde_json::Value =
+        serde_json::from_slice(&read_input(&a.predicate)?).map_err(|e| {
+            Failure::input(format_args!(
+                "{}: {e}",
+                a.predicate.display(),
+                e = attest_dsse::ErrorChain(&e)
+            ))
+        })?;
     let statement = Statement::new(subject, a.predicate_type, predicate);
-    statement.validate().map_err(Failure::input)?;
+    statement.validate().map_err(Failure::error)?;
     let key = load_signing_key(&a.key)?;
     let opened = a.pipeline.open()?;
-    let store = opened.config.open_store().map_err(Failure::input)?;
+    let store = opened.config.open_store().map_err(Failure::error)?;
     let attestor = opened.attestor(key, store);
     let done = attestor
         .attest(&a.tenant, &a.subject, statement)
-        .map_err(Failure::input)?;
+        .map_err(Failure::error)?;
     let v2 = done
         .entry
         .as_ref()
@@ -190,7 +201,10 @@ pub(crate) fn attest(a: AttestArgs) -> Result<ExitCode, Failure> {
         "integratedTime": done.entry.as_ref().filter(|_| !v2).map(|e| e.integrated_time),
         "timestampTime": done.entry.as_ref().filter(|_| v2).map(|e| e.integrated_time),
         "pending": done.entry.is_none() && opened.publishes(),
-        "publishError": done.publish_error.as_ref().map(ToString::to_string),
+        "publishError": done
+            .publish_error
+            .as_ref()
+            .map(|e| attest_dsse::ErrorChain(e).to_string()),
         "retryable": done.publish_error.as_ref().map(rekor_client::ClientError::is_retryable),
     }))?;
     // Stored either way; a failed publication is reported (the row is pending).
@@ -199,7 +213,9 @@ pub(crate) fn attest(a: AttestArgs) -> Result<ExitCode, Failure> {
             eprintln!(
                 "attestlog: stored {} but not published ({e}); it is pending: publish it later with \
                  `attestlog publish-pending --tenant {}` (running `attest` again would store a second row)",
-                done.id, a.tenant
+                done.id,
+                a.tenant,
+                e = attest_dsse::ErrorChain(&e)
             );
             ExitCode::from(EXIT_FAILED)
         }
@@ -234,13 +250,13 @@ pub(crate) fn publish_pending(a: PublishPendingArgs) -> Result<ExitCode, Failure
     let attestor = opened.attestor(key, store);
     let summary = attestor
         .publish_pending(a.tenant.as_deref())
-        .map_err(Failure::input)?;
+        .map_err(Failure::error)?;
     print_json(&serde_json::json!({
         "published": summary.published,
         "stillPending": summary.failed.len(),
         "failures": summary.failed.iter().map(|(id, e)| serde_json::json!({
             "attestationId": id.to_string(),
-            "error": e.to_string(),
+            "error": attest_dsse::ErrorChain(&e).to_string(),
             "retryable": e.is_retryable(),
         })).collect::<Vec<_>>(),
     }))?;
@@ -289,10 +305,15 @@ pub(crate) struct AuditArgs {
 pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
     let keys = if a.keys.starts_with("http://") || a.keys.starts_with("https://") {
         attestlog::fetch_key_set(&rekor_client::UreqTransport::new(), &a.keys)
-            .map_err(Failure::input)?
+            .map_err(Failure::error)?
     } else {
-        KeySet::from_json(&read_input(std::path::Path::new(&a.keys))?)
-            .map_err(|e| Failure::input(format_args!("{}: {e}", a.keys)))?
+        KeySet::from_json(&read_input(std::path::Path::new(&a.keys))?).map_err(|e| {
+            Failure::input(format_args!(
+                "{}: {e}",
+                a.keys,
+                e = attest_dsse::ErrorChain(&e)
+            ))
+        })?
     };
     let opened = a.pipeline.open()?;
     let store = crate::cmd::open_existing_store(&opened.config.db, crate::cmd::Access::Read)?;
@@ -342,7 +363,7 @@ pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
     };
     match &a.subject {
         Some(s) => {
-            for r in auditor.audit(&a.tenant, s).map_err(Failure::input)? {
+            for r in auditor.audit(&a.tenant, s).map_err(Failure::error)? {
                 emit(&r)?;
             }
         }
@@ -362,7 +383,7 @@ pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
                     }
                     bar.inc(1);
                 })
-                .map_err(Failure::input)?;
+                .map_err(Failure::error)?;
             bar.finish_and_clear();
             if let Some(e) = failed_output {
                 return Err(e);
@@ -404,13 +425,14 @@ pub(crate) fn export(
     }
     let id = attest_store::AttestationId::from_hex(id).map_err(|e| {
         Failure::input(format_args!(
-            "{id}: {e} (the attestation id: `attest`'s \"attestationId\", 64 hex)"
+            "{id}: {e} (the attestation id: `attest`'s \"attestationId\", 64 hex)",
+            e = attest_dsse::ErrorChain(&e)
         ))
     })?;
     let store = crate::cmd::open_existing_store(db, crate::cmd::Access::Read)?;
     let row = store
         .get(&id)
-        .map_err(Failure::input)?
+        .map_err(Failure::error)?
         .ok_or_else(|| Failure::input(format_args!("no attestation {id} in {db}")))?;
     let json = match self_signed {
         None => attestlog::export_bundle(&row),
@@ -421,11 +443,11 @@ pub(crate) fn export(
                 attest_dsse::Timestamp::from_unix(row.attestation.claimed_time + 10 * 365 * 86_400);
             let cert =
                 attest_issue::self_signed_certificate(&key, "attestlog self-signed", from, until)
-                    .map_err(Failure::input)?;
+                    .map_err(Failure::error)?;
             attestlog::export_bundle_with_certificate(&row, &cert)
         }
     }
-    .map_err(Failure::input)?;
+    .map_err(Failure::error)?;
     crate::cmd::print_text(&format!("{json}\n"))?;
     Ok(ExitCode::SUCCESS)
 }

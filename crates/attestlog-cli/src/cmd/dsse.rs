@@ -61,14 +61,23 @@ pub(crate) fn run(cmd: DsseCommand) -> Result<ExitCode, Failure> {
         } => {
             let pem = String::from_utf8(read_input(&key)?)
                 .map_err(|_| Failure::input(format_args!("{}: not PEM", key.display())))?;
-            let mut signer = SigningKey::from_pkcs8_pem(&pem)
-                .map_err(|e| Failure::input(format_args!("{}: {e}", key.display())))?;
+            let mut signer = SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
+                Failure::input(format_args!(
+                    "{}: {e}",
+                    key.display(),
+                    e = attest_dsse::ErrorChain(&e)
+                ))
+            })?;
             if let Some(id) = keyid {
                 signer = signer.with_keyid(id);
             }
             let payload = read_input(&payload)?;
-            let env = Envelope::sign(payload_type, payload, &[&signer])
-                .map_err(|e| Failure::input(format_args!("signing failed: {e}")))?;
+            let env = Envelope::sign(payload_type, payload, &[&signer]).map_err(|e| {
+                Failure::input(format_args!(
+                    "signing failed: {e}",
+                    e = attest_dsse::ErrorChain(&e)
+                ))
+            })?;
             crate::cmd::print_text(&format!("{}\n", env.to_json()))?;
             Ok(ExitCode::SUCCESS)
         }
@@ -80,10 +89,15 @@ pub(crate) fn run(cmd: DsseCommand) -> Result<ExitCode, Failure> {
             envelope,
         } => {
             let trusted = load_trusted(&keys)?;
-            let verifier = Verifier::new(trusted, threshold).map_err(Failure::input)?;
+            let verifier = Verifier::new(trusted, threshold).map_err(Failure::error)?;
             let bytes = read_input(&envelope)?;
-            let env = Envelope::from_json(&bytes)
-                .map_err(|e| Failure::input(format_args!("{}: {e}", envelope.display())))?;
+            let env = Envelope::from_json(&bytes).map_err(|e| {
+                Failure::input(format_args!(
+                    "{}: {e}",
+                    envelope.display(),
+                    e = attest_dsse::ErrorChain(&e)
+                ))
+            })?;
             let at = at.unwrap_or_else(Timestamp::now);
             match verifier.verify(&env, &payload_type, at) {
                 Ok(v) => print_json(&serde_json::json!({
@@ -96,7 +110,7 @@ pub(crate) fn run(cmd: DsseCommand) -> Result<ExitCode, Failure> {
                     print_json(&serde_json::json!({
                         "verified": false,
                         "error": e.kind(),
-                        "detail": e.to_string(),
+                        "detail": attest_dsse::ErrorChain(&e).to_string(),
                     }))?;
                     Ok(ExitCode::from(EXIT_FAILED))
                 }
@@ -112,8 +126,13 @@ fn load_trusted(paths: &[PathBuf]) -> Result<Vec<TrustedKey>, Failure> {
         let bytes = read_input(path)?;
         let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
         if first == Some(&b'{') {
-            let set = KeySet::from_json(&bytes)
-                .map_err(|e| Failure::input(format_args!("{}: {e}", path.display())))?;
+            let set = KeySet::from_json(&bytes).map_err(|e| {
+                Failure::input(format_args!(
+                    "{}: {e}",
+                    path.display(),
+                    e = attest_dsse::ErrorChain(&e)
+                ))
+            })?;
             out.extend(set.keys);
         } else {
             out.push(TrustedKey::always(load_public_key(path)?));

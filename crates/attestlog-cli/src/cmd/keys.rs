@@ -83,8 +83,8 @@ pub(crate) fn keygen(args: KeygenArgs) -> Result<ExitCode, Failure> {
         Alg::Ed25519 => Algorithm::Ed25519,
         Alg::P256 => Algorithm::EcdsaP256Sha256,
     };
-    let key = SigningKey::generate(alg).map_err(Failure::input)?;
-    let pem = key.to_pkcs8_pem().map_err(Failure::input)?;
+    let key = SigningKey::generate(alg).map_err(Failure::error)?;
+    let pem = key.to_pkcs8_pem().map_err(Failure::error)?;
     write_private(&args.out, pem.as_bytes())?;
     let public = key.public_key();
     print_json(&serde_json::json!({
@@ -104,9 +104,13 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts
-        .open(path)
-        .map_err(|e| Failure::input(format_args!("cannot create {}: {e}", path.display())))?;
+    let mut f = opts.open(path).map_err(|e| {
+        Failure::input(format_args!(
+            "cannot create {}: {e}",
+            path.display(),
+            e = attest_dsse::ErrorChain(&e)
+        ))
+    })?;
     f.write_all(bytes)?;
     f.sync_all()?;
     Ok(())
@@ -120,10 +124,21 @@ pub(crate) fn load_public_key(path: &Path) -> Result<PublicKey, Failure> {
     if text.contains("PRIVATE KEY-----") {
         return SigningKey::from_pkcs8_pem(&text)
             .map(|k| k.public_key().clone())
-            .map_err(|e| Failure::input(format_args!("{}: {e}", path.display())));
+            .map_err(|e| {
+                Failure::input(format_args!(
+                    "{}: {e}",
+                    path.display(),
+                    e = attest_dsse::ErrorChain(&e)
+                ))
+            });
     }
-    attest_rekor::x509::public_key_from_pem(&text)
-        .map_err(|e| Failure::input(format_args!("{}: {e}", path.display())))
+    attest_rekor::x509::public_key_from_pem(&text).map_err(|e| {
+        Failure::input(format_args!(
+            "{}: {e}",
+            path.display(),
+            e = attest_dsse::ErrorChain(&e)
+        ))
+    })
 }
 
 /// Who may have signed, from `--key FILE`: a key-set document (JSON, as
@@ -138,7 +153,8 @@ pub(crate) fn load_signer(path: &Path) -> Result<attest_rekor::SignerPolicy, Fai
             .map_err(|e| {
                 Failure::input(format_args!(
                     "{}: not a key-set document: {e}",
-                    path.display()
+                    path.display(),
+                    e = attest_dsse::ErrorChain(&e)
                 ))
             });
     }
@@ -150,8 +166,13 @@ pub(crate) fn run(cmd: KeysCommand) -> Result<ExitCode, Failure> {
         KeysCommand::ServeDoc { keys, previous } => {
             let previous = previous
                 .map(|p| {
-                    KeySet::from_json(&read_input(&p)?)
-                        .map_err(|e| Failure::input(format_args!("{}: {e}", p.display())))
+                    KeySet::from_json(&read_input(&p)?).map_err(|e| {
+                        Failure::input(format_args!(
+                            "{}: {e}",
+                            p.display(),
+                            e = attest_dsse::ErrorChain(&e)
+                        ))
+                    })
                 })
                 .transpose()?;
             let keys = keys

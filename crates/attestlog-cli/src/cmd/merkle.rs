@@ -57,8 +57,8 @@ pub(crate) fn run(cmd: MerkleCommand) -> Result<ExitCode, Failure> {
         } => {
             let tree = read_tree(stdin)?;
             let size = size.unwrap_or(tree.size());
-            let proof = tree.inclusion_proof(index, size).map_err(Failure::input)?;
-            let root = tree.root_at(size).map_err(Failure::input)?;
+            let proof = tree.inclusion_proof(index, size).map_err(Failure::error)?;
+            let root = tree.root_at(size).map_err(Failure::error)?;
             print_json(&serde_json::json!({ "proof": hexes(&proof), "root": root.to_string() }))
         }
         MerkleCommand::Prove {
@@ -70,9 +70,9 @@ pub(crate) fn run(cmd: MerkleCommand) -> Result<ExitCode, Failure> {
             let size2 = size2.unwrap_or(tree.size());
             let proof = tree
                 .consistency_proof(size1, size2)
-                .map_err(Failure::input)?;
-            let root1 = tree.root_at(size1).map_err(Failure::input)?;
-            let root2 = tree.root_at(size2).map_err(Failure::input)?;
+                .map_err(Failure::error)?;
+            let root1 = tree.root_at(size1).map_err(Failure::error)?;
+            let root2 = tree.root_at(size2).map_err(Failure::error)?;
             print_json(&serde_json::json!({
                 "proof": hexes(&proof),
                 "root1": root1.to_string(),
@@ -122,7 +122,7 @@ fn root(input: impl BufRead) -> Result<ExitCode, Failure> {
     if full {
         return Err(Failure::input("more leaves than a tree can hold"));
     }
-    let root = range.root().map_err(Failure::input)?;
+    let root = range.root().map_err(Failure::error)?;
     print_json(&serde_json::json!({ "size": range.end(), "root": root.to_string() }))
 }
 
@@ -176,15 +176,21 @@ fn required<T>(v: Option<T>, name: &str) -> Result<T, Malformed> {
 
 fn hash(v: Option<Cow<'_, str>>, name: &str) -> Result<Hash, Malformed> {
     let s = required(v, name)?;
-    Hash::parse(&s).map_err(|e| Malformed(format!("`{name}`: {e}")))
+    Hash::parse(&s)
+        .map_err(|e| Malformed(format!("`{name}`: {e}", e = attest_dsse::ErrorChain(&e))))
 }
 
 fn check_case(line: &[u8], proof: &mut Vec<Hash>) -> Result<Result<(), ProofError>, Malformed> {
-    let case: Case<'_> =
-        serde_json::from_slice(line).map_err(|e| Malformed(format!("not a case: {e}")))?;
+    let case: Case<'_> = serde_json::from_slice(line)
+        .map_err(|e| Malformed(format!("not a case: {e}", e = attest_dsse::ErrorChain(&e))))?;
     proof.clear();
     for (i, p) in case.proof.iter().flatten().enumerate() {
-        proof.push(Hash::parse(p).map_err(|e| Malformed(format!("`proof[{i}]`: {e}")))?);
+        proof.push(Hash::parse(p).map_err(|e| {
+            Malformed(format!(
+                "`proof[{i}]`: {e}",
+                e = attest_dsse::ErrorChain(&e)
+            ))
+        })?);
     }
     match &*case.kind {
         "inclusion" => {
@@ -227,7 +233,11 @@ fn verify_lines(lines: &[Vec<u8>]) -> io::Result<Outcome> {
             Ok(Ok(())) => o.out.extend_from_slice(b"{\"ok\":true}\n"),
             Ok(Err(e)) => {
                 o.any_failed = true;
-                write_failure(&mut o.out, e.kind(), &e.to_string())?;
+                write_failure(
+                    &mut o.out,
+                    e.kind(),
+                    &attest_dsse::ErrorChain(&e).to_string(),
+                )?;
             }
             Err(Malformed(detail)) => {
                 o.any_malformed = true;

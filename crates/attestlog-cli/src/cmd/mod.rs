@@ -27,7 +27,13 @@ pub(crate) fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
         std::io::stdin().lock().read_to_end(&mut buf)?;
         return Ok(buf);
     }
-    std::fs::read(path).map_err(|e| Failure::input(format_args!("{}: {e}", path.display())))
+    std::fs::read(path).map_err(|e| {
+        Failure::input(format_args!(
+            "{}: {e}",
+            path.display(),
+            e = attest_dsse::ErrorChain(&e)
+        ))
+    })
 }
 
 /// How a command uses the store.
@@ -56,7 +62,7 @@ pub(crate) fn open_existing_store(
         Access::Read => attest_store::open_read_only(db),
         Access::Write => attest_store::open(db),
     }
-    .map_err(|e| Failure::input(format_args!("{db}: {e}")))
+    .map_err(|e| Failure::input(format_args!("{db}: {e}", e = attest_dsse::ErrorChain(&e))))
 }
 
 /// Prints one JSON value on a line of stdout.

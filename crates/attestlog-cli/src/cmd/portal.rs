@@ -87,16 +87,37 @@ pub(crate) fn run(cmd: PortalCommand) -> Result<ExitCode, Failure> {
 }
 
 fn read_keys(path: &Path) -> Result<KeySet, Failure> {
-    let bytes =
-        std::fs::read(path).map_err(|e| Failure::input(format_args!("{}: {e}", path.display())))?;
-    KeySet::from_json(&bytes).map_err(|e| Failure::input(format_args!("{}: {e}", path.display())))
+    let bytes = std::fs::read(path).map_err(|e| {
+        Failure::input(format_args!(
+            "{}: {e}",
+            path.display(),
+            e = attest_dsse::ErrorChain(&e)
+        ))
+    })?;
+    KeySet::from_json(&bytes).map_err(|e| {
+        Failure::input(format_args!(
+            "{}: {e}",
+            path.display(),
+            e = attest_dsse::ErrorChain(&e)
+        ))
+    })
 }
 
 fn read_auth(path: &Path) -> Result<TokenFile, Failure> {
-    let bytes =
-        std::fs::read(path).map_err(|e| Failure::input(format_args!("{}: {e}", path.display())))?;
-    TokenFile::from_json(&bytes)
-        .map_err(|e| Failure::input(format_args!("{}: {e}", path.display())))
+    let bytes = std::fs::read(path).map_err(|e| {
+        Failure::input(format_args!(
+            "{}: {e}",
+            path.display(),
+            e = attest_dsse::ErrorChain(&e)
+        ))
+    })?;
+    TokenFile::from_json(&bytes).map_err(|e| {
+        Failure::input(format_args!(
+            "{}: {e}",
+            path.display(),
+            e = attest_dsse::ErrorChain(&e)
+        ))
+    })
 }
 
 /// A file's contents, for change detection. These files are a few KiB;
@@ -148,7 +169,7 @@ fn serve(a: ServeArgs) -> Result<ExitCode, Failure> {
         .trust_current_tree(a.trust_current_tree)
         .build();
     let portal = Portal::new(&a.app, auditor, &keys, access)
-        .map_err(Failure::input)?
+        .map_err(Failure::error)?
         .with_entry_links(links);
     let key_set_path = portal.key_set_path().to_owned();
     let portal = Arc::new(portal);
@@ -183,7 +204,7 @@ fn serve(a: ServeArgs) -> Result<ExitCode, Failure> {
         served.handle(&req)
     });
     let server =
-        attest_tlog::serve_handler(handler, &a.addr, a.max_connections).map_err(Failure::input)?;
+        attest_tlog::serve_handler(handler, &a.addr, a.max_connections).map_err(Failure::error)?;
     let base = format!("http://{}", server.local_addr());
     print_json(&serde_json::json!({
         "listening": base,
@@ -202,8 +223,8 @@ fn token(auth: &Path, tenant: &str, note: &str) -> Result<ExitCode, Failure> {
     } else {
         TokenFile::new()
     };
-    let token = new_token().map_err(Failure::input)?;
-    file.add(tenant, &token, note).map_err(Failure::input)?;
+    let token = new_token().map_err(Failure::error)?;
+    file.add(tenant, &token, note).map_err(Failure::error)?;
     // Written whole, then renamed over: a crash leaves the old file or the
     // new one, never half of either.
     let tmp = auth.with_extension("json.tmp");
@@ -214,7 +235,13 @@ fn token(auth: &Path, tenant: &str, note: &str) -> Result<ExitCode, Failure> {
         f.sync_all()?;
         std::fs::rename(&tmp, auth)
     };
-    write().map_err(|e| Failure::input(format_args!("{}: {e}", auth.display())))?;
+    write().map_err(|e| {
+        Failure::input(format_args!(
+            "{}: {e}",
+            auth.display(),
+            e = attest_dsse::ErrorChain(&e)
+        ))
+    })?;
     crate::cmd::print_text(&format!("{token}\n"))?;
     eprintln!(
         "attestlog: token for tenant {tenant:?} added to {} (only its hash is kept: save the token now)",

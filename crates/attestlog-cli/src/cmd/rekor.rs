@@ -70,7 +70,13 @@ pub(crate) struct CheckpointArgs {
 fn load_logs(path: &Path) -> Result<Vec<TrustedLog>, Failure> {
     TrustedRoot::from_json(&read_input(path)?)
         .map(TrustedRoot::into_logs)
-        .map_err(|e| Failure::input(format_args!("{}: {e}", path.display())))
+        .map_err(|e| {
+            Failure::input(format_args!(
+                "{}: {e}",
+                path.display(),
+                e = attest_dsse::ErrorChain(&e)
+            ))
+        })
 }
 
 pub(crate) fn bundle(cmd: BundleCommand) -> Result<ExitCode, Failure> {
@@ -125,11 +131,20 @@ pub(crate) fn checkpoint(cmd: CheckpointCommand) -> Result<ExitCode, Failure> {
     let CheckpointCommand::Verify(args) = cmd;
     let text = String::from_utf8(read_input(&args.file)?)
         .map_err(|_| Failure::input(format_args!("{}: not UTF-8", args.file.display())))?;
-    let note = SignedNote::parse(&text)
-        .map_err(|e| Failure::input(format_args!("{}: {e}", args.file.display())))?;
-    let cp = note
-        .checkpoint()
-        .map_err(|e| Failure::input(format_args!("{}: {e}", args.file.display())))?;
+    let note = SignedNote::parse(&text).map_err(|e| {
+        Failure::input(format_args!(
+            "{}: {e}",
+            args.file.display(),
+            e = attest_dsse::ErrorChain(&e)
+        ))
+    })?;
+    let cp = note.checkpoint().map_err(|e| {
+        Failure::input(format_args!(
+            "{}: {e}",
+            args.file.display(),
+            e = attest_dsse::ErrorChain(&e)
+        ))
+    })?;
     let verifiers: Vec<NoteVerifier> = match (&args.trust.log_key, &args.trust.trusted_root) {
         (Some(key), _) => {
             let key = load_public_key(key)?;
@@ -179,7 +194,7 @@ pub(crate) fn checkpoint(cmd: CheckpointCommand) -> Result<ExitCode, Failure> {
         })),
         Err(e) => {
             print_json(
-                &serde_json::json!({ "verified": false, "error": e.kind(), "detail": e.to_string() }),
+                &serde_json::json!({ "verified": false, "error": e.kind(), "detail": attest_dsse::ErrorChain(&e).to_string() }),
             )?;
             Ok(ExitCode::from(EXIT_FAILED))
         }
@@ -260,7 +275,7 @@ fn client(
 fn client_failure(e: &rekor_client::ClientError) -> Result<ExitCode, Failure> {
     print_json(&serde_json::json!({
         "verified": false,
-        "error": e.to_string(),
+        "error": attest_dsse::ErrorChain(&e).to_string(),
         "retryable": e.is_retryable(),
     }))?;
     Ok(ExitCode::from(EXIT_FAILED))
@@ -294,7 +309,7 @@ pub(crate) fn rekor(cmd: RekorCommand) -> Result<ExitCode, Failure> {
             let fetched = match (index, id) {
                 (Some(i), _) => c.get_entry_by_index(i),
                 (None, Some(id)) => {
-                    let id = attest_rekor::EntryId::parse(&id).map_err(Failure::input)?;
+                    let id = attest_rekor::EntryId::parse(&id).map_err(Failure::error)?;
                     c.get_entry(&id)
                 }
                 (None, None) => return Err(Failure::input("give an entry id or --index")),
@@ -338,8 +353,13 @@ pub(crate) fn rekor(cmd: RekorCommand) -> Result<ExitCode, Failure> {
             envelope,
         } => {
             let signer = load_public_key(&key)?;
-            let env = attest_dsse::Envelope::from_json(&read_input(&envelope)?)
-                .map_err(|e| Failure::input(format_args!("{}: {e}", envelope.display())))?;
+            let env = attest_dsse::Envelope::from_json(&read_input(&envelope)?).map_err(|e| {
+                Failure::input(format_args!(
+                    "{}: {e}",
+                    envelope.display(),
+                    e = attest_dsse::ErrorChain(&e)
+                ))
+            })?;
             let c = client(&url, trusted_logs(&url, &trust)?);
             match c.publish_dsse(&env, &signer) {
                 Ok(p) => print_json(&serde_json::json!({

@@ -194,12 +194,17 @@ pub(crate) fn run(cmd: Rekor2Command) -> Result<ExitCode, Failure> {
             trust_current,
         } => monitor(&log, &state, trust_current),
         Rekor2Command::Select { config } => {
-            let cfg = SigningConfig::from_json(&read_input(&config)?)
-                .map_err(|e| Failure::input(format_args!("{}: {e}", config.display())))?;
+            let cfg = SigningConfig::from_json(&read_input(&config)?).map_err(|e| {
+                Failure::input(format_args!(
+                    "{}: {e}",
+                    config.display(),
+                    e = attest_dsse::ErrorChain(&e)
+                ))
+            })?;
             let now = Timestamp::now();
-            let logs = cfg
-                .select_logs(now, &[1, 2])
-                .map_err(|e| Failure::input(format_args!("{e}")))?;
+            let logs = cfg.select_logs(now, &[1, 2]).map_err(|e| {
+                Failure::input(format_args!("{e}", e = attest_dsse::ErrorChain(&e)))
+            })?;
             let tsas = cfg.select_tsas(now).unwrap_or_default();
             let svc = |s: &&attest_rekor::signing::Service| serde_json::json!({ "url": s.url, "majorApiVersion": s.major_api_version, "operator": s.operator });
             print_json(&serde_json::json!({
@@ -213,7 +218,7 @@ pub(crate) fn run(cmd: Rekor2Command) -> Result<ExitCode, Failure> {
 fn failed(e: rekor_client::ClientError) -> Failure {
     Failure {
         code: EXIT_FAILED,
-        message: e.to_string(),
+        message: attest_dsse::ErrorChain(&e).to_string(),
     }
 }
 
@@ -229,14 +234,24 @@ fn checkpoint_json(cp: &VerifiedCheckpoint) -> serde_json::Value {
 fn signing_key(key: &Path) -> Result<SigningKey, Failure> {
     let pem = String::from_utf8(read_input(key)?)
         .map_err(|_| Failure::input(format_args!("{}: not PEM", key.display())))?;
-    SigningKey::from_pkcs8_pem(&pem)
-        .map_err(|e| Failure::input(format_args!("{}: {e}", key.display())))
+    SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
+        Failure::input(format_args!(
+            "{}: {e}",
+            key.display(),
+            e = attest_dsse::ErrorChain(&e)
+        ))
+    })
 }
 
 /// A certificate file (PEM or DER) as DER.
 fn certificate_der(path: &Path) -> Result<Vec<u8>, Failure> {
-    attest_rekor::x509::certificate_der(&read_input(path)?)
-        .map_err(|e| Failure::input(format_args!("{}: not a certificate: {e}", path.display())))
+    attest_rekor::x509::certificate_der(&read_input(path)?).map_err(|e| {
+        Failure::input(format_args!(
+            "{}: not a certificate: {e}",
+            path.display(),
+            e = attest_dsse::ErrorChain(&e)
+        ))
+    })
 }
 
 fn publish(
@@ -253,8 +268,13 @@ fn publish(
         None => None,
         Some(path) => {
             let der = certificate_der(path)?;
-            let certified = attest_rekor::x509::certificate_public_key(&der)
-                .map_err(|e| Failure::input(format_args!("{}: {e}", path.display())))?;
+            let certified = attest_rekor::x509::certificate_public_key(&der).map_err(|e| {
+                Failure::input(format_args!(
+                    "{}: {e}",
+                    path.display(),
+                    e = attest_dsse::ErrorChain(&e)
+                ))
+            })?;
             if certified != *signer.public_key() {
                 return Err(Failure::input(format_args!(
                     "{}: the certificate is not for --key {}",
@@ -269,8 +289,12 @@ fn publish(
     let digest: [u8; 32] = Sha256::digest(&data).into();
     let envelope = match dsse {
         Some(payload_type) => Some(
-            Envelope::sign(payload_type, data.clone(), &[&signer])
-                .map_err(|e| Failure::input(format_args!("signing the envelope: {e}")))?,
+            Envelope::sign(payload_type, data.clone(), &[&signer]).map_err(|e| {
+                Failure::input(format_args!(
+                    "signing the envelope: {e}",
+                    e = attest_dsse::ErrorChain(&e)
+                ))
+            })?,
         ),
         None => None,
     };
@@ -287,7 +311,7 @@ fn publish(
         Some(env) => V2Request::dsse(env, signer.public_key()),
         None => V2Request::message(digest, signature.clone(), signer.public_key()),
     }
-    .map_err(|e| Failure::input(format_args!("{e}")))?;
+    .map_err(|e| Failure::input(format_args!("{e}", e = attest_dsse::ErrorChain(&e))))?;
     if let Some(der) = &certificate {
         request = request.with_certificate(der.clone());
     }
@@ -308,7 +332,7 @@ fn publish(
     .with_rfc3161_timestamps(std::slice::from_ref(&stamp.response));
     let bundle = match &envelope {
         Some(env) => Bundle::v03_dsse(material, env.to_json().as_bytes())
-            .map_err(|e| Failure::input(format_args!("{e}")))?,
+            .map_err(|e| Failure::input(format_args!("{e}", e = attest_dsse::ErrorChain(&e))))?,
         None => Bundle::v03_message(material, &digest, &signature),
     };
     crate::cmd::print_text(&format!("{}\n", bundle.to_json()))?;
@@ -322,14 +346,16 @@ fn monitor(log: &V2Log, state: &Path, trust_current: bool) -> Result<ExitCode, F
         Ok(note) => Some(c.verify_checkpoint(&note).map_err(|e| {
             Failure::input(format_args!(
                 "{}: the kept checkpoint does not verify: {e}",
-                state.display()
+                state.display(),
+                e = attest_dsse::ErrorChain(&e)
             ))
         })?),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && trust_current => None,
         Err(e) => {
             return Err(Failure::input(format_args!(
                 "{}: {e} (start a monitor with --trust-current)",
-                state.display()
+                state.display(),
+                e = attest_dsse::ErrorChain(&e)
             )));
         }
     };
@@ -345,7 +371,13 @@ fn monitor(log: &V2Log, state: &Path, trust_current: bool) -> Result<ExitCode, F
         f.sync_all()?;
         std::fs::rename(&tmp, state)
     };
-    write().map_err(|e| Failure::input(format_args!("{}: {e}", state.display())))?;
+    write().map_err(|e| {
+        Failure::input(format_args!(
+            "{}: {e}",
+            state.display(),
+            e = attest_dsse::ErrorChain(&e)
+        ))
+    })?;
     print_json(&serde_json::json!({
         "from": kept.as_ref().map(|k| k.size),
         "to": latest.size,
@@ -413,17 +445,23 @@ fn test_ca(
             Timestamp::from_unix(now - 60),
             Timestamp::from_unix(now + 600),
         )
-        .map_err(|e| Failure::input(format_args!("{e}")))?;
+        .map_err(|e| Failure::input(format_args!("{e}", e = attest_dsse::ErrorChain(&e))))?;
     let (authority, ct_log) = ca
         .trusted_root_entries("https://fulcio.attestlog.test", "https://ct.attestlog.test")
-        .map_err(|e| Failure::input(format_args!("{e}")))?;
+        .map_err(|e| Failure::input(format_args!("{e}", e = attest_dsse::ErrorChain(&e))))?;
     let root = root
         .with_certificate_authority(authority)
         .with_ct_log(ct_log);
     let leaf_path = dir.join("leaf.pem");
     let root_path = dir.join("trusted_root.json");
     let pem = attest_rekor::x509::certificate_to_pem(&leaf);
-    let fail = |e: std::io::Error| Failure::input(format_args!("{}: {e}", dir.display()));
+    let fail = |e: std::io::Error| {
+        Failure::input(format_args!(
+            "{}: {e}",
+            dir.display(),
+            e = attest_dsse::ErrorChain(&e)
+        ))
+    };
     write_atomically(&leaf_path, pem.as_bytes()).map_err(fail)?;
     write_atomically(&root_path, &root.to_json_vec()).map_err(fail)?;
     print_json(&serde_json::json!({

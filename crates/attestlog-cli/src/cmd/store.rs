@@ -58,7 +58,7 @@ pub(crate) fn run(cmd: StoreCommand) -> Result<ExitCode, Failure> {
             let store = open(&db)?;
             let fail = |e: attest_store::StoreError| Failure {
                 code: EXIT_FAILED,
-                message: e.to_string(),
+                message: attest_dsse::ErrorChain(&e).to_string(),
             };
             let (rows, next) = if pending {
                 (store.pending(Some(&tenant), limit).map_err(fail)?, None)
@@ -70,13 +70,13 @@ pub(crate) fn run(cmd: StoreCommand) -> Result<ExitCode, Failure> {
             print_json(&serde_json::json!({ "rows": rows, "next": next }))
         }
         StoreCommand::Show { db, id } => {
-            let id = AttestationId::from_hex(&id).map_err(Failure::input)?;
+            let id = AttestationId::from_hex(&id).map_err(Failure::error)?;
             let store = open(&db)?;
             let row = store
                 .get(&id)
                 .map_err(|e| Failure {
                     code: EXIT_FAILED,
-                    message: e.to_string(),
+                    message: attest_dsse::ErrorChain(&e).to_string(),
                 })?
                 .ok_or_else(|| Failure {
                     code: EXIT_FAILED,

@@ -95,7 +95,7 @@ impl SignerArgs {
             exact, pattern,
         ) {
             (Some(e), _) => Ok(Matcher::exact(e.clone())),
-            (None, Some(p)) => Matcher::regex(p).map_err(Failure::input),
+            (None, Some(p)) => Matcher::regex(p).map_err(Failure::error),
             (None, None) => Err(Failure::input(format_args!(
                 "give --key, or --certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp] (missing the {what})"
             ))),
@@ -150,7 +150,8 @@ pub(crate) fn parse_artifact(arg: &str) -> Result<Artifact, Failure> {
     }
     Artifact::parse_digest(arg).map_err(|e| {
         Failure::input(format_args!(
-            "{arg}: not a file, and {e} (expected a path or sha256:<64 hex>)"
+            "{arg}: not a file, and {e} (expected a path or sha256:<64 hex>)",
+            e = attest_dsse::ErrorChain(&e)
         ))
     })
 }
@@ -162,13 +163,19 @@ pub(crate) fn root_of(path: Option<&Path>, staging: bool) -> Result<TrustedRoot,
         None if staging => (STAGING_ROOT.to_vec(), "the staging trust root".into()),
         None => (PRODUCTION_ROOT.to_vec(), "the production trust root".into()),
     };
-    TrustedRoot::from_json(&bytes).map_err(|e| Failure::input(format_args!("{name}: {e}")))
+    TrustedRoot::from_json(&bytes)
+        .map_err(|e| Failure::input(format_args!("{name}: {e}", e = attest_dsse::ErrorChain(&e))))
 }
 
 /// Parses a bundle file (malformed input is exit 2).
 pub(crate) fn read_bundle(path: &Path) -> Result<Bundle, Failure> {
-    Bundle::from_json(&read_input(path)?)
-        .map_err(|e| Failure::input(format_args!("{}: {e}", path.display())))
+    Bundle::from_json(&read_input(path)?).map_err(|e| {
+        Failure::input(format_args!(
+            "{}: {e}",
+            path.display(),
+            e = attest_dsse::ErrorChain(&e)
+        ))
+    })
 }
 
 /// Verifies one bundle: a JSON line on stdout either way; `false` when not
@@ -203,10 +210,14 @@ pub(crate) fn verify_and_print(
                 "bundle": path,
                 "verified": false,
                 "failed": e.first.check,
-                "reason": e.first.reason.to_string(),
+                "reason": attest_dsse::ErrorChain(&e.first.reason).to_string(),
                 "checks": e.report.checks,
             }))?;
-            eprintln!("attestlog: {}: not verified: {e}", path.display());
+            eprintln!(
+                "attestlog: {}: not verified: {e}",
+                path.display(),
+                e = attest_dsse::ErrorChain(&e)
+            );
             Ok(false)
         }
     }

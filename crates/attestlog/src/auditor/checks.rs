@@ -35,7 +35,7 @@ impl Core {
         current: &VerifiedCheckpoint,
     ) -> BaselineStep {
         BaselineStep::Done(match kept {
-            Err(e) => Err(format!("{e}")),
+            Err(e) => Err(format!("{e}", e = attest_dsse::ErrorChain(&e))),
             Ok(None) if self.trust_current_tree => Ok(format!(
                 "no baseline: started one at tree size {} (trusted on first use, not proven)",
                 current.size
@@ -111,7 +111,10 @@ impl Core {
                     Err(e) => {
                         r.push(
                             AuditCheck::Binding,
-                            Err(format!("the payload is not an in-toto statement: {e}")),
+                            Err(format!(
+                                "the payload is not an in-toto statement: {e}",
+                                e = attest_dsse::ErrorChain(&e)
+                            )),
                         );
                         (None, None)
                     }
@@ -164,8 +167,12 @@ impl Core {
                 let der = certificate.ok_or(
                     "no signing certificate: an identity policy reads it from the bundle or the published log entry",
                 )?;
-                let key = attest_rekor::x509::certificate_public_key(der)
-                    .map_err(|e| format!("the signing certificate: {e}"))?;
+                let key = attest_rekor::x509::certificate_public_key(der).map_err(|e| {
+                    format!(
+                        "the signing certificate: {e}",
+                        e = attest_dsse::ErrorChain(&e)
+                    )
+                })?;
                 let id = key.key_id();
                 vec![(key, id)]
             }
@@ -259,7 +266,10 @@ impl Core {
                 return r;
             }
             Err(e) => {
-                r.push(AuditCheck::EnvelopeSignature, Err(e.to_string()));
+                r.push(
+                    AuditCheck::EnvelopeSignature,
+                    Err(attest_dsse::ErrorChain(&e).to_string()),
+                );
                 return r;
             }
         };

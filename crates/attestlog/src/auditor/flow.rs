@@ -104,7 +104,15 @@ impl Core {
         };
         let current = match log.checkpoint().await {
             Ok(cp) => cp,
-            Err(e) => return unavailable(format!("the {name}'s current checkpoint: {e}"), logs),
+            Err(e) => {
+                return unavailable(
+                    format!(
+                        "the {name}'s current checkpoint: {e}",
+                        e = attest_dsse::ErrorChain(&e)
+                    ),
+                    logs,
+                );
+            }
         };
         let Some(signer) = signer_of(&self.checkpoints, &logs, &current).cloned() else {
             return unavailable(
@@ -149,10 +157,13 @@ impl Core {
             BaselineStep::Done(r) => r,
             BaselineStep::Prove(old) => {
                 let from = old.size;
-                prove(old)
-                    .await
-                    .map(|()| String::new())
-                    .map_err(|e| format!("from size {from} to {}: {e}", current.size))
+                prove(old).await.map(|()| String::new()).map_err(|e| {
+                    format!(
+                        "from size {from} to {}: {e}",
+                        current.size,
+                        e = attest_dsse::ErrorChain(&e)
+                    )
+                })
             }
         };
         if consistency.is_ok() {

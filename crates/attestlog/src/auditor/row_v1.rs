@@ -25,7 +25,10 @@ impl Core {
             Err(e) => {
                 r.push(
                     AuditCheck::AttestationId,
-                    Err(format!("stored envelope unreadable: {e}")),
+                    Err(format!(
+                        "stored envelope unreadable: {e}",
+                        e = attest_dsse::ErrorChain(&e)
+                    )),
                 );
                 for &c in ALL_AFTER_ID {
                     r.skip(c, "the stored envelope is unreadable");
@@ -130,11 +133,17 @@ impl Core {
         });
         let inclusion = match prefix {
             Err(e) => Err(e),
-            Ok((entry_cp, current)) => run
-                .log
-                .prove_consistency(&entry_cp, current)
-                .await
-                .map_err(|e| format!("the entry's tree is not a prefix of the current tree: {e}")),
+            Ok((entry_cp, current)) => {
+                run.log
+                    .prove_consistency(&entry_cp, current)
+                    .await
+                    .map_err(|e| {
+                        format!(
+                            "the entry's tree is not a prefix of the current tree: {e}",
+                            e = attest_dsse::ErrorChain(&e)
+                        )
+                    })
+            }
         };
         r.push(AuditCheck::Inclusion, inclusion);
         match &run.consistency {

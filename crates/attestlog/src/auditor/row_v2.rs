@@ -124,7 +124,10 @@ impl Core {
             Err(e) => {
                 r.push(
                     AuditCheck::BodyMatch,
-                    Err(format!("the stored envelope: {e}")),
+                    Err(format!(
+                        "the stored envelope: {e}",
+                        e = attest_dsse::ErrorChain(&e)
+                    )),
                 );
                 skip_rest(&mut r, 3, "the stored envelope cannot be verified");
                 return r;
@@ -138,7 +141,10 @@ impl Core {
         r.push(
             AuditCheck::Inclusion,
             match &proof {
-                Err(e) => Err(format!("from the log's tiles: {e}")),
+                Err(e) => Err(format!(
+                    "from the log's tiles: {e}",
+                    e = attest_dsse::ErrorChain(&e)
+                )),
                 Ok(_) => proof_lines(report),
             },
         );

@@ -95,7 +95,7 @@ where
 #[non_exhaustive]
 pub enum ClientError {
     /// The transport failed on the last attempt.
-    #[error("transport error after {attempts} attempts: {source}")]
+    #[error("transport error after {attempts} attempts")]
     Transport {
         /// Attempts made.
         attempts: u32,
@@ -103,7 +103,7 @@ pub enum ClientError {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The log answered with an error or a malformed response.
-    #[error("after {attempts} attempts: {source}")]
+    #[error("after {attempts} attempts")]
     Response {
         /// Attempts made.
         attempts: u32,
@@ -112,7 +112,7 @@ pub enum ClientError {
     },
     /// The log's URL, or a `Location` it answered with, cannot be used (not
     /// http(s), or another origin than the log's). Never retried.
-    #[error("log URL: {0}")]
+    #[error("log URL")]
     Url(#[from] attest_rekor::sansio::UrlError),
     /// The log returned evidence that does not verify: never retried, never
     /// returned as an entry.

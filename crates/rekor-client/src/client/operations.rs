@@ -162,7 +162,7 @@ pub(super) mod ops {
                 source: ResponseError::Malformed(sansio::Malformed::Hash(e)),
             })?;
         attest_rekor::verify::hazmat::verify_checkpoint_consistency(old, new, &hashes)
-            .map_err(|e| single_failure(e.check, &e.reason.to_string()))
+            .map_err(|e| single_failure(e.check, &attest_dsse::ErrorChain(&e.reason).to_string()))
     }
 }
 

@@ -156,7 +156,10 @@ impl Core {
             }
         }
         match last {
-            Some(e) => Err(single_failure(e.check, &e.reason.to_string())),
+            Some(e) => Err(single_failure(
+                e.check,
+                &attest_dsse::ErrorChain(&e.reason).to_string(),
+            )),
             None => Err(single_failure(Check::LogKey, "no trusted logs")),
         }
     }

@@ -210,7 +210,12 @@ impl<T: Transport + Sync> RekorV2Client<T> {
             &proof,
             &checkpoint.root,
         )
-        .map_err(|e| crate::client::single_failure(Check::Inclusion, &e.to_string()))
+        .map_err(|e| {
+            crate::client::single_failure(
+                Check::Inclusion,
+                &attest_dsse::ErrorChain(&e).to_string(),
+            )
+        })
     }
 
     /// The inclusion proof of leaf `index` in `checkpoint`'s tree (RFC
@@ -226,8 +231,12 @@ impl<T: Transport + Sync> RekorV2Client<T> {
         index: u64,
         checkpoint: &VerifiedCheckpoint,
     ) -> Result<attest_merkle::Proof, ClientError> {
-        let plan = inclusion_plan(index, checkpoint.size)
-            .map_err(|e| crate::client::single_failure(Check::Inclusion, &e.to_string()))?;
+        let plan = inclusion_plan(index, checkpoint.size).map_err(|e| {
+            crate::client::single_failure(
+                Check::Inclusion,
+                &attest_dsse::ErrorChain(&e).to_string(),
+            )
+        })?;
         plan.read_proof(&self.tiles(checkpoint)).map_err(tile_error)
     }
 

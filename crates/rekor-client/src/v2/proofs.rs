@@ -113,7 +113,10 @@ pub(super) fn verify_note(
     }
     Err(crate::client::single_failure(
         Check::CheckpointSignature,
-        &last.map_or_else(|| "no trusted Rekor v2 log".to_owned(), |e| e.to_string()),
+        &last.map_or_else(
+            || "no trusted Rekor v2 log".to_owned(),
+            |e| attest_dsse::ErrorChain(&e).to_string(),
+        ),
     ))
 }
 
@@ -147,11 +150,11 @@ pub(super) fn consistency_in<S: TileSource>(
     new: &VerifiedCheckpoint,
 ) -> Result<(), ProofError<S::Error>> {
     let proof = consistency_plan(old.size, new.size)
-        .map_err(|e| ProofError::Proof(e.to_string()))?
+        .map_err(|e| ProofError::Proof(attest_dsse::ErrorChain(&e).to_string()))?
         .read_proof(reader)
         .map_err(ProofError::Tiles)?;
     verify_consistency(old.size, new.size, &proof, &old.root, &new.root)
-        .map_err(|e| ProofError::Proof(e.to_string()))
+        .map_err(|e| ProofError::Proof(attest_dsse::ErrorChain(&e).to_string()))
 }
 
 /// Leaf `index`'s data, and apart its proof (checked against the data),
@@ -164,7 +167,7 @@ pub(super) fn entry_with_proof_in<S: TileSource>(
 ) -> Result<(Vec<u8>, Result<attest_merkle::Proof, ProofError<S::Error>>), TileError<S::Error>> {
     let body = reader.entry(index)?;
     let proof = inclusion_plan(index, checkpoint.size)
-        .map_err(|e| ProofError::Proof(e.to_string()))
+        .map_err(|e| ProofError::Proof(attest_dsse::ErrorChain(&e).to_string()))
         .and_then(|plan| plan.read_proof(reader).map_err(ProofError::Tiles))
         .and_then(|proof| {
             verify_inclusion(
@@ -175,7 +178,7 @@ pub(super) fn entry_with_proof_in<S: TileSource>(
                 &checkpoint.root,
             )
             .map(|()| proof)
-            .map_err(|e| ProofError::Proof(e.to_string()))
+            .map_err(|e| ProofError::Proof(attest_dsse::ErrorChain(&e).to_string()))
         });
     Ok((body, proof))
 }
