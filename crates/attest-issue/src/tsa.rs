@@ -40,18 +40,48 @@ const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.84
 pub const DEFAULT_POLICY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.99.1");
 
 /// Why a TSA could not be made or a request not answered.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TsaError {
-    /// The request is not a `TimeStampReq` this TSA answers.
+    /// The request is not a `TimeStampReq` this TSA answers (named).
     #[error("bad timestamp request: {0}")]
-    BadRequest(String),
+    BadRequest(&'static str),
+    /// The request is not DER.
+    #[error("bad timestamp request")]
+    RequestDer(#[source] der::Error),
+    /// The request's parts are not DER TLVs.
+    #[error("bad timestamp request")]
+    RequestTlv(#[source] attest_rekor::tsp::TimestampError),
     /// The TSA's key is not ECDSA P-256.
     #[error("a timestamp authority key must be ECDSA P-256")]
     KeyType,
-    /// The chain does not parse or is empty.
-    #[error("timestamp authority certificate: {0}")]
-    Certificate(String),
+    /// A key could not be made.
+    #[error("the timestamp authority's key")]
+    Key(#[source] attest_dsse::KeyError),
+    /// A certificate could not be issued.
+    #[error("issuing the timestamp authority's certificates")]
+    Issue(#[source] IssueError),
+    /// The chain's first certificate does not parse.
+    #[error("the timestamp authority's certificate")]
+    CertificateDer(#[source] der::Error),
+    /// The chain is unusable (named).
+    #[error("the timestamp authority's certificate: {0}")]
+    Certificate(&'static str),
+    /// The chain is not a certificate authority the verifier accepts.
+    #[error("the timestamp authority's chain")]
+    Chain(#[source] attest_rekor::pki::PkiError),
+}
+
+impl TsaError {
+    /// Whether the request was refused (the client's fault: answer with
+    /// [`TimestampAuthority::rejection`]), not the TSA's material.
+    #[must_use]
+    pub const fn is_bad_request(&self) -> bool {
+        matches!(
+            self,
+            Self::BadRequest(_) | Self::RequestDer(_) | Self::RequestTlv(_)
+        )
+    }
 }
 
 fn seq(parts: &[&[u8]]) -> Vec<u8> {
@@ -128,10 +158,8 @@ struct Req {
 }
 
 fn parse_request(der_bytes: &[u8]) -> Result<Req, TsaError> {
-    let bad = |m: &str| TsaError::BadRequest(m.to_owned());
-    let tlvs = |b: &[u8]| {
-        attest_rekor::tsp::tlvs(b).map_err(|e| bad(&attest_dsse::ErrorChain(&e).to_string()))
-    };
+    let bad = TsaError::BadRequest;
+    let tlvs = |b: &[u8]| attest_rekor::tsp::tlvs(b).map_err(TsaError::RequestTlv);
     let outer = tlvs(der_bytes)?;
     let [req] = outer.as_slice() else {
         return Err(bad("trailing data"));
@@ -162,9 +190,7 @@ fn parse_request(der_bytes: &[u8]) -> Result<Req, TsaError> {
         return Err(bad("hashedMessage length does not match its algorithm"));
     }
     let mut out = Req {
-        imprint: imprint
-            .to_der()
-            .map_err(|e| bad(&attest_dsse::ErrorChain(&e).to_string()))?,
+        imprint: imprint.to_der().map_err(TsaError::RequestDer)?,
         nonce: None,
         cert_req: false,
     };
@@ -220,11 +246,8 @@ impl TimestampAuthority {
     /// # Errors
     /// [`TsaError::Certificate`] when a certificate cannot be built.
     pub fn generate(name: &str, not_before: Timestamp) -> Result<Self, TsaError> {
-        let c = |e: IssueError| TsaError::Certificate(attest_dsse::ErrorChain(&e).to_string());
-        let k = || {
-            SigningKey::generate(Algorithm::EcdsaP256Sha256)
-                .map_err(|e| TsaError::Certificate(attest_dsse::ErrorChain(&e).to_string()))
-        };
+        let c = TsaError::Issue;
+        let k = || SigningKey::generate(Algorithm::EcdsaP256Sha256).map_err(TsaError::Key);
         let (root_key, tsa_key) = (k()?, k()?);
         let until = Timestamp::from_unix(not_before.unix() + 10 * 366 * 86_400);
         let root_name = format!("CN={name} root,O=attestlog");
@@ -274,29 +297,21 @@ impl TimestampAuthority {
         if key.public_key().algorithm() != Algorithm::EcdsaP256Sha256 {
             return Err(TsaError::KeyType);
         }
-        let leaf_der = chain
-            .first()
-            .ok_or_else(|| TsaError::Certificate("empty chain".into()))?;
-        let leaf = Certificate::from_der(leaf_der)
-            .map_err(|e| TsaError::Certificate(attest_dsse::ErrorChain(&e).to_string()))?;
+        let leaf_der = chain.first().ok_or(TsaError::Certificate("empty chain"))?;
+        let leaf = Certificate::from_der(leaf_der).map_err(TsaError::CertificateDer)?;
         let tbs = leaf.tbs_certificate();
         let spki = tbs
             .subject_public_key_info()
             .to_der()
-            .map_err(|e| TsaError::Certificate(attest_dsse::ErrorChain(&e).to_string()))?;
+            .map_err(TsaError::CertificateDer)?;
         if spki != key.public_key().spki_der() {
-            return Err(TsaError::Certificate(
-                "the certificate is not the key's".into(),
-            ));
+            return Err(TsaError::Certificate("the certificate is not the key's"));
         }
-        let issuer = tbs
-            .issuer()
-            .to_der()
-            .map_err(|e| TsaError::Certificate(attest_dsse::ErrorChain(&e).to_string()))?;
+        let issuer = tbs.issuer().to_der().map_err(TsaError::CertificateDer)?;
         let serial = tbs
             .serial_number()
             .to_der()
-            .map_err(|e| TsaError::Certificate(attest_dsse::ErrorChain(&e).to_string()))?;
+            .map_err(TsaError::CertificateDer)?;
         Ok(Self {
             key,
             issuer_and_serial: seq(&[&issuer, &serial]),
@@ -334,7 +349,7 @@ impl TimestampAuthority {
     /// [`TrustedRoot::with_timestamp_authority`](attest_rekor::TrustedRoot::with_timestamp_authority)).
     ///
     /// # Errors
-    /// [`TsaError::Certificate`] if its own chain does not parse (it was
+    /// [`TsaError::Chain`] if its own chain does not parse (it was
     /// checked when the TSA was made).
     pub fn authority(
         &self,
@@ -342,15 +357,15 @@ impl TimestampAuthority {
         valid_from: Timestamp,
     ) -> Result<attest_rekor::pki::CertificateAuthority, TsaError> {
         attest_rekor::pki::CertificateAuthority::new(uri, &self.chain, valid_from, None)
-            .map_err(|e| TsaError::Certificate(attest_dsse::ErrorChain(&e).to_string()))
+            .map_err(TsaError::Chain)
     }
 
     /// Answers a DER `TimeStampReq` with a granted DER `TimeStampResp`
     /// stamped `at` with serial number `serial`.
     ///
     /// # Errors
-    /// [`TsaError::BadRequest`] for a request this TSA does not answer
-    /// (see [`rejection`](Self::rejection) for the response to send).
+    /// A [`TsaError::is_bad_request`] error for a request this TSA does not
+    /// answer (see [`rejection`](Self::rejection) for the response to send).
     pub fn respond(&self, request: &[u8], at: Timestamp, serial: u64) -> Result<Vec<u8>, TsaError> {
         let req = parse_request(request)?;
         let mut tst = vec![
@@ -512,7 +527,7 @@ mod tests {
         ] {
             assert!(matches!(
                 tsa.respond(bad, Timestamp::from_unix(0), 1),
-                Err(TsaError::BadRequest(_))
+                Err(e) if e.is_bad_request()
             ));
         }
         // Nonces that are not a DER INTEGER's content are refused.
@@ -528,7 +543,7 @@ mod tests {
             assert!(
                 matches!(
                     tsa.respond(&req, Timestamp::from_unix(0), 1),
-                    Err(TsaError::BadRequest(_))
+                    Err(e) if e.is_bad_request()
                 ),
                 "{nonce:?}"
             );
@@ -544,12 +559,22 @@ mod tests {
     fn keys_and_chains_must_match() {
         let (tsa, _) = tsa();
         let ed = SigningKey::ed25519_from_seed(&[1; 32]);
-        assert_eq!(
-            TimestampAuthority::new(ed, tsa.chain_der().to_vec()).unwrap_err(),
-            TsaError::KeyType
-        );
+        assert!(matches!(
+            TimestampAuthority::new(ed, tsa.chain_der().to_vec()),
+            Err(TsaError::KeyType)
+        ));
         let other = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
-        assert!(TimestampAuthority::new(other, tsa.chain_der().to_vec()).is_err());
-        assert!(TimestampAuthority::new(tsa.key().clone(), Vec::new()).is_err());
+        assert!(matches!(
+            TimestampAuthority::new(other, tsa.chain_der().to_vec()),
+            Err(TsaError::Certificate("the certificate is not the key's"))
+        ));
+        assert!(matches!(
+            TimestampAuthority::new(tsa.key().clone(), Vec::new()),
+            Err(TsaError::Certificate("empty chain"))
+        ));
+        assert!(matches!(
+            TimestampAuthority::new(tsa.key().clone(), vec![vec![0x30, 0x00]]),
+            Err(TsaError::CertificateDer(_))
+        ));
     }
 }

@@ -16,12 +16,12 @@ use serde::Deserialize;
 pub const SIGNING_CONFIG_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.signingconfig.v0.2+json";
 
 /// Why a signing config was refused or selected nothing.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum SigningConfigError {
     /// Not JSON of the signing config's shape.
-    #[error("signing config: {0}")]
-    Json(String),
+    #[error("not a signing config")]
+    Json(#[source] std::sync::Arc<serde_json::Error>),
     /// A media type other than v0.2.
     #[error("signing config media type {0:?} is not {SIGNING_CONFIG_MEDIA_TYPE}")]
     MediaType(String),
@@ -188,8 +188,8 @@ impl SigningConfig {
     /// # Errors
     /// [`SigningConfigError`].
     pub fn from_json(bytes: &[u8]) -> Result<Self, SigningConfigError> {
-        let c: ConfigJson = serde_json::from_slice(bytes)
-            .map_err(|e| SigningConfigError::Json(attest_dsse::ErrorChain(&e).to_string()))?;
+        let c: ConfigJson =
+            serde_json::from_slice(bytes).map_err(|e| SigningConfigError::Json(e.into()))?;
         if c.media_type != SIGNING_CONFIG_MEDIA_TYPE {
             return Err(SigningConfigError::MediaType(c.media_type));
         }

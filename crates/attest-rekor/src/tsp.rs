@@ -38,9 +38,12 @@ pub enum TimestampError {
     /// `signedTimestamp` is not base64.
     #[error("signedTimestamp is not base64")]
     Base64,
-    /// The token does not parse.
+    /// The token is not DER of the expected types.
+    #[error("malformed timestamp token")]
+    Der(#[source] der::Error),
+    /// A part of the token is unusable (named).
     #[error("malformed timestamp token: {0}")]
-    Malformed(String),
+    Malformed(&'static str),
     /// A response whose status is not granted, or without a token.
     #[error("the timestamp response is not granted or carries no token")]
     NotGranted,
@@ -93,8 +96,8 @@ pub enum TimestampError {
     TooMany(usize),
 }
 
-fn malformed(e: impl std::fmt::Display) -> TimestampError {
-    TimestampError::Malformed(e.to_string())
+const fn malformed(what: &'static str) -> TimestampError {
+    TimestampError::Malformed(what)
 }
 
 /// A verified timestamp.
@@ -193,10 +196,10 @@ pub fn tlv(tag: Tag, content: &[u8]) -> Vec<u8> {
 /// # Errors
 /// [`TimestampError::Malformed`] when `content` is not a run of DER TLVs.
 pub fn tlvs(content: &[u8]) -> Result<Vec<Any>, TimestampError> {
-    let mut r = der::SliceReader::new(content).map_err(malformed)?;
+    let mut r = der::SliceReader::new(content).map_err(TimestampError::Der)?;
     let mut out = Vec::new();
     while !r.is_finished() {
-        out.push(Any::decode(&mut r).map_err(malformed)?);
+        out.push(Any::decode(&mut r).map_err(TimestampError::Der)?);
     }
     Ok(out)
 }
@@ -238,7 +241,7 @@ fn raw_signed_attributes(token: &[u8]) -> Result<Vec<u8>, TimestampError> {
         .ok_or(TimestampError::NoSignedAttributes)?;
     Any::new(Tag::Set, attrs.value())
         .and_then(|a| a.to_der())
-        .map_err(malformed)
+        .map_err(TimestampError::Der)
 }
 
 /// genTime `YYYYMMDDHHMMSS[.f*]Z` in whole seconds.
@@ -294,7 +297,7 @@ fn parse_tst_info(der_bytes: &[u8]) -> Result<TstInfo, TimestampError> {
     let [alg, hashed] = imprint.as_slice() else {
         return Err(malformed("messageImprint"));
     };
-    let alg: spki::AlgorithmIdentifierOwned = alg.decode_as().map_err(malformed)?;
+    let alg: spki::AlgorithmIdentifierOwned = alg.decode_as().map_err(TimestampError::Der)?;
     if hashed.tag() != Tag::OctetString {
         return Err(malformed("messageImprint.hashedMessage"));
     }
@@ -351,7 +354,7 @@ fn token_of(der_bytes: &[u8]) -> Result<Vec<u8>, TimestampError> {
                 .get(1)
                 .ok_or(TimestampError::NotGranted)?
                 .to_der()
-                .map_err(malformed)
+                .map_err(TimestampError::Der)
         }
         _ => Ok(der_bytes.to_vec()),
     }
@@ -368,11 +371,11 @@ pub fn verify_timestamp(
     authorities: &[CertificateAuthority],
 ) -> Result<VerifiedTimestamp, TimestampError> {
     let token = &token_of(token)?;
-    let ci = ContentInfo::from_der(token).map_err(malformed)?;
+    let ci = ContentInfo::from_der(token).map_err(TimestampError::Der)?;
     if ci.content_type != ID_SIGNED_DATA {
         return Err(TimestampError::NotSignedData);
     }
-    let sd: SignedData = ci.content.decode_as().map_err(malformed)?;
+    let sd: SignedData = ci.content.decode_as().map_err(TimestampError::Der)?;
     if sd.encap_content_info.econtent_type != ID_CT_TST_INFO {
         return Err(TimestampError::NotTstInfo);
     }

@@ -23,7 +23,7 @@ use crate::{EntryBody, TrustedLog};
 pub const CREATE_PATH: &str = "/api/v2/log/entries";
 
 /// Why a Rekor v2 request could not be built or read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum V2Error {
     /// A DSSE envelope with other than exactly one signature.
@@ -35,9 +35,12 @@ pub enum V2Error {
         "Rekor v2 cannot log a DSSE envelope signed with Ed25519 (it verifies signatures over the SHA-256 digest); sign with ECDSA P-256"
     )]
     Ed25519Envelope,
-    /// The request JSON is not a `hashedRekordRequestV002`.
+    /// The request is not JSON of a `hashedRekordRequestV002`'s shape.
+    #[error("not a hashedRekordRequestV002")]
+    Json(#[source] std::sync::Arc<serde_json::Error>),
+    /// A field of the request is unusable (named).
     #[error("not a hashedRekordRequestV002: {0}")]
-    Malformed(String),
+    Malformed(&'static str),
     /// A `keyDetails` this crate does not know.
     #[error("unknown keyDetails {0:?}")]
     KeyDetails(String),
@@ -241,7 +244,7 @@ impl V2Request {
     /// understand.
     ///
     /// # Errors
-    /// [`V2Error::Malformed`] or [`V2Error::KeyDetails`].
+    /// [`V2Error::Json`], [`V2Error::Malformed`] or [`V2Error::KeyDetails`].
     pub fn from_json(bytes: &[u8]) -> Result<Self, V2Error> {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -269,9 +272,8 @@ impl V2Request {
             x509_certificate: Option<crate::bundle::RawBytes>,
             key_details: String,
         }
-        let bad = |m: &str| V2Error::Malformed(m.to_owned());
-        let o: Outer = serde_json::from_slice(bytes)
-            .map_err(|e| V2Error::Malformed(attest_dsse::ErrorChain(&e).to_string()))?;
+        let bad = V2Error::Malformed;
+        let o: Outer = serde_json::from_slice(bytes).map_err(|e| V2Error::Json(e.into()))?;
         let i = o.hashed_rekord_request_v002;
         let digest = Base64::decode_vec(&i.digest).map_err(|_| bad("digest is not base64"))?;
         if digest.is_empty() {

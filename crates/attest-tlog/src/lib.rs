@@ -48,9 +48,9 @@ pub use server::{
 };
 pub use storage::{Damage, OutOfRange, StorageError};
 pub use tilelog::{
-    ClaimError, DirStore, Integrated, MAX_ENTRY_BYTES, PUBLIC_DIR, Pending, TileDamage, TileLog,
-    TileLogCheck, TileLogError, TileLogOptions, TileLogRepair, TileStore, c2sp_log_id,
-    check_tile_log, check_tile_log_in, repair_tile_log, repair_tile_log_in,
+    CheckpointProblem, ClaimError, DirStore, Integrated, MAX_ENTRY_BYTES, PUBLIC_DIR, Pending,
+    SequencerError, TileDamage, TileLog, TileLogCheck, TileLogError, TileLogOptions, TileLogRepair,
+    TileStore, c2sp_log_id, check_tile_log, check_tile_log_in, repair_tile_log, repair_tile_log_in,
 };
 pub use tsa::{CERTCHAIN_PATH, TIMESTAMP_PATH, TsaService, TsaServiceError};
 

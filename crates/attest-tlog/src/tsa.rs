@@ -30,9 +30,24 @@ pub enum TsaServiceError {
         #[source]
         source: std::io::Error,
     },
-    /// The files do not make a TSA.
-    #[error("{0}")]
-    Material(String),
+    /// A key file's key cannot be read or written.
+    #[error("{file}")]
+    Key {
+        /// The file.
+        file: &'static str,
+        /// Why.
+        #[source]
+        source: attest_dsse::KeyError,
+    },
+    /// `tsa-chain.pem` has a block that is not PEM.
+    #[error("tsa-chain.pem")]
+    ChainPem(#[source] pem_rfc7468::Error),
+    /// `tsa-chain.pem` is not a chain of certificates (named).
+    #[error("tsa-chain.pem: {0}")]
+    Chain(&'static str),
+    /// The key and chain do not make a timestamp authority.
+    #[error("the timestamp authority's material")]
+    Authority(#[source] attest_issue::tsa::TsaError),
 }
 
 /// An embedded timestamp authority. Cheap to clone.
@@ -64,28 +79,22 @@ impl TsaService {
         };
         let key_path = dir.join("tsa-key.pem");
         let chain_path = dir.join("tsa-chain.pem");
-        let mat = |e: String| TsaServiceError::Material(e);
+        let key_file = |file| move |source| TsaServiceError::Key { file, source };
         if !key_path.exists() {
             std::fs::create_dir_all(dir).map_err(io("create the TSA directory"))?;
             let tsa = TimestampAuthority::generate(name, SystemClock.now())
-                .map_err(|e| mat(attest_dsse::ErrorChain(&e).to_string()))?;
-            let pem = tsa
-                .key()
-                .to_pkcs8_pem()
-                .map_err(|e| mat(attest_dsse::ErrorChain(&e).to_string()))?;
+                .map_err(TsaServiceError::Authority)?;
+            let pem = tsa.key().to_pkcs8_pem().map_err(key_file("tsa-key.pem"))?;
             // The chain first: a key without its chain is never left behind.
             write_new(&chain_path, tsa.chain_pem().as_bytes(), false)
                 .map_err(io("write tsa-chain.pem"))?;
             write_new(&key_path, pem.as_bytes(), true).map_err(io("write tsa-key.pem"))?;
         }
         let key_pem = std::fs::read_to_string(&key_path).map_err(io("read tsa-key.pem"))?;
-        let key = SigningKey::from_pkcs8_pem(&key_pem)
-            .map_err(|e| mat(format!("tsa-key.pem: {e}", e = attest_dsse::ErrorChain(&e))))?;
+        let key = SigningKey::from_pkcs8_pem(&key_pem).map_err(key_file("tsa-key.pem"))?;
         let chain_pem = std::fs::read_to_string(&chain_path).map_err(io("read tsa-chain.pem"))?;
-        let chain: Vec<Vec<u8>> =
-            pem_blocks(&chain_pem).map_err(|e| mat(format!("tsa-chain.pem: {e}")))?;
-        let authority = TimestampAuthority::new(key, chain)
-            .map_err(|e| mat(attest_dsse::ErrorChain(&e).to_string()))?;
+        let chain = pem_blocks(&chain_pem)?;
+        let authority = TimestampAuthority::new(key, chain).map_err(TsaServiceError::Authority)?;
         let created = std::fs::metadata(&chain_path)
             .and_then(|m| m.modified())
             .ok()
@@ -102,12 +111,12 @@ impl TsaService {
     /// A TSA over given material, trusted from `created`.
     ///
     /// # Errors
-    /// [`TsaServiceError::Material`] when its chain is not a usable
+    /// [`TsaServiceError::Authority`] when its chain is not a usable
     /// authority.
     pub fn new(authority: TimestampAuthority, created: Timestamp) -> Result<Self, TsaServiceError> {
         let entry = authority
             .authority("", created)
-            .map_err(|e| TsaServiceError::Material(attest_dsse::ErrorChain(&e).to_string()))?;
+            .map_err(TsaServiceError::Authority)?;
         Ok(Self {
             authority: Arc::new(authority),
             entry: Arc::new(entry),
@@ -204,26 +213,31 @@ fn write_new(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
 }
 
 /// The DER of every `CERTIFICATE` block of a PEM text.
-fn pem_blocks(text: &str) -> Result<Vec<Vec<u8>>, String> {
+///
+/// Hand-written over `pem-rfc7468`'s one-block decoder: x509-cert's
+/// `load_pem_chain` would re-encode each certificate, and the chain is
+/// served as the bytes on disk.
+fn pem_blocks(text: &str) -> Result<Vec<Vec<u8>>, TsaServiceError> {
+    let bad = TsaServiceError::Chain;
     let mut out = Vec::new();
     let mut rest = text;
     while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
         let end_marker = "-----END CERTIFICATE-----";
         let end = rest[start..]
             .find(end_marker)
-            .ok_or("an unterminated certificate")?
+            .ok_or(bad("an unterminated certificate"))?
             + start
             + end_marker.len();
         let (label, der) = pem_rfc7468::decode_vec(&rest.as_bytes()[start..end])
-            .map_err(|e| attest_dsse::ErrorChain(&e).to_string())?;
+            .map_err(TsaServiceError::ChainPem)?;
         if label != "CERTIFICATE" {
-            return Err(format!("a {label} block"));
+            return Err(bad("a block that is not a CERTIFICATE"));
         }
         out.push(der);
         rest = &rest[end..];
     }
     if out.is_empty() {
-        return Err("no certificate".into());
+        return Err(bad("no certificate"));
     }
     Ok(out)
 }
@@ -243,7 +257,7 @@ mod tests {
         std::fs::write(dir.join("tsa-chain.pem"), "garbage").unwrap();
         assert!(matches!(
             TsaService::open(&dir, "tsa.test"),
-            Err(TsaServiceError::Material(_))
+            Err(TsaServiceError::Chain("no certificate"))
         ));
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -40,15 +40,14 @@ impl Eq for Cert {}
 impl Cert {
     /// Parses DER; the TBS is kept as its bytes in `der`.
     pub(crate) fn parse(der: &[u8]) -> Result<Self, PkiError> {
-        let malformed =
-            |e: der::Error| PkiError::Malformed(attest_dsse::ErrorChain(&e).to_string());
+        let malformed = PkiError::Der;
         let cert = Certificate::from_der(der).map_err(malformed)?;
         // The outer SEQUENCE's first element, as received (a strict DER
         // parse above means it is the canonical encoding).
         let parts: Vec<Any> = Vec::from_der(der).map_err(malformed)?;
         let tbs = parts
             .first()
-            .ok_or_else(|| PkiError::Malformed("no TBS".into()))?
+            .ok_or(PkiError::Malformed("no TBS"))?
             .to_der()
             .map_err(malformed)?;
         let spki = cert
@@ -97,8 +96,7 @@ impl Cert {
 
     /// The public key (for signature verification by this crate's keys).
     pub(crate) fn public_key(&self) -> Result<PublicKey, PkiError> {
-        PublicKey::from_spki_der(&self.spki)
-            .map_err(|e| PkiError::Malformed(attest_dsse::ErrorChain(&e).to_string()))
+        PublicKey::from_spki_der(&self.spki).map_err(PkiError::PublicKey)
     }
 
     pub(super) fn extension<T>(&self, role: Role) -> Result<Option<(bool, T)>, PkiError>

@@ -43,8 +43,14 @@ mod tests;
 #[non_exhaustive]
 pub enum PkiError {
     /// A certificate is not DER X.509.
+    #[error("malformed certificate")]
+    Der(#[source] der::Error),
+    /// A certificate's part is missing (named).
     #[error("malformed certificate: {0}")]
-    Malformed(String),
+    Malformed(&'static str),
+    /// A certificate's public key is not one this crate verifies with.
+    #[error("the certificate's public key")]
+    PublicKey(#[source] attest_dsse::KeyError),
     /// The bundle's certificate chain is empty.
     #[error("the bundle's certificate chain is empty")]
     EmptyChain,

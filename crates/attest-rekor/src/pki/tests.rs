@@ -390,7 +390,7 @@ fn the_bundle_chain_has_a_leaf_and_no_root() {
     );
     assert!(matches!(
         bundle_leaf(&[vec![0x30, 0]]),
-        Err(PkiError::Malformed(_))
+        Err(PkiError::Der(_))
     ));
     let long = vec![leaf.der.clone(); MAX_BUNDLE_CHAIN + 1];
     assert_eq!(

@@ -77,14 +77,13 @@ impl TileLog {
             }),
         )?;
         rx.await
-            .map_err(|_| TileLogError::Stopped("the sequencer stopped".into()))?
-            .map_err(TileLogError::Stopped)
+            .map_err(|_| TileLogError::Stopped(Arc::new(SequencerError::Gone)))?
     }
 
     pub(super) fn enqueue(
         &self,
         body: Vec<u8>,
-        reply: Box<dyn FnOnce(Result<Integrated, String>) + Send>,
+        reply: Box<dyn FnOnce(Result<Integrated, TileLogError>) + Send>,
     ) -> Result<(), TileLogError> {
         if body.len() > MAX_ENTRY_BYTES {
             return Err(TileLogError::TooLarge(body.len()));
@@ -95,9 +94,9 @@ impl TileLog {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
-            .ok_or_else(|| TileLogError::Stopped("closed".into()))?;
+            .ok_or_else(|| TileLogError::Stopped(Arc::new(SequencerError::Gone)))?;
         tx.send(Job { body, reply })
-            .map_err(|_| TileLogError::Stopped("the sequencer stopped".into()))
+            .map_err(|_| TileLogError::Stopped(Arc::new(SequencerError::Gone)))
     }
 
     /// Checks a `hashedRekordRequestV002` as a Rekor v2 log does (the

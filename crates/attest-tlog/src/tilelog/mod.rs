@@ -48,7 +48,7 @@ pub use check::{
     TileLogCheck, TileLogRepair, check_tile_log, check_tile_log_in, repair_tile_log,
     repair_tile_log_in,
 };
-pub use recover::TileDamage;
+pub use recover::{CheckpointProblem, TileDamage};
 #[allow(unused_imports)]
 use sequencer::*;
 pub use store::{ClaimError, DirStore, TileStore};
@@ -179,8 +179,63 @@ pub enum TileLogError {
     #[error("an entry of {0} bytes is longer than a tile log entry may be (65535)")]
     TooLarge(usize),
     /// The sequencer stopped (a write failed; reopen the log).
-    #[error("the tile log's sequencer stopped: {0}")]
-    Stopped(String),
+    #[error("the tile log's sequencer stopped")]
+    Stopped(#[source] Arc<SequencerError>),
+    /// The entry is logged (durably), but its inclusion proof could not be
+    /// made.
+    #[error("entry {index} is logged, but its inclusion proof in a tree of {size} failed")]
+    NoProof {
+        /// The entry's index.
+        index: u64,
+        /// The tree size.
+        size: u64,
+        /// Why.
+        #[source]
+        source: attest_merkle::ProofError,
+    },
+}
+
+/// Why the tile log's sequencer stopped: the step of a batch that failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SequencerError {
+    /// A file could not be written.
+    #[error("writing {path}")]
+    Write {
+        /// The file, relative to the log.
+        path: String,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// The batch's tiles and bundles could not be written.
+    #[error("writing the batch's tiles")]
+    WriteTiles(#[source] io::Error),
+    /// The checkpoint could not be signed.
+    #[error("signing the checkpoint")]
+    Sign(#[source] attest_rekor::NoteError),
+    /// Another sequencer claimed the store.
+    #[error("the store was claimed by another sequencer")]
+    Fenced(#[source] ClaimError),
+    /// The journal could not be written.
+    #[error("appending to the journal {}", path.display())]
+    Journal {
+        /// The journal file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// The published size could not be recorded.
+    #[error("recording the published size")]
+    Published(#[source] io::Error),
+    /// An entry does not fit an entry bundle.
+    #[error("an entry bundle")]
+    Bundle(#[source] attest_merkle::tiles::EntryTooLong),
+    /// The sequencer's thread is gone (it stopped earlier, or the log was
+    /// closed).
+    #[error("the sequencer is gone")]
+    Gone,
 }
 
 pub(crate) fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> TileLogError {
@@ -234,7 +289,7 @@ impl Drop for Inner {
 /// An entry queued by [`TileLog::submit`].
 #[derive(Debug)]
 pub struct Pending {
-    rx: mpsc::Receiver<Result<Integrated, String>>,
+    rx: mpsc::Receiver<Result<Integrated, TileLogError>>,
 }
 
 impl Pending {
@@ -246,8 +301,7 @@ impl Pending {
     pub fn wait(self) -> Result<Integrated, TileLogError> {
         self.rx
             .recv()
-            .map_err(|_| TileLogError::Stopped("the sequencer stopped".into()))?
-            .map_err(TileLogError::Stopped)
+            .map_err(|_| TileLogError::Stopped(Arc::new(SequencerError::Gone)))?
     }
 }
 
@@ -424,7 +478,8 @@ impl TileLog {
         };
         if fresh {
             // A new log journals and publishes its empty checkpoint.
-            seq.integrate(Vec::new()).map_err(TileLogError::Stopped)?;
+            seq.integrate(Vec::new())
+                .map_err(|e| TileLogError::Stopped(Arc::new(e)))?;
         }
         let (tx, rx) = mpsc::sync_channel::<Job>(options.max_batch.max(1) * 2);
         let max_batch = options.max_batch.max(1);

@@ -26,6 +26,35 @@ pub(crate) const META: &str = "tilelog.json";
 /// The format `tilelog.json` names.
 pub(crate) const FORMAT: &str = "attestlog-tile-log-2";
 
+/// What is wrong with a checkpoint among the log's own files.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckpointProblem {
+    /// It is not UTF-8.
+    #[error("it is not UTF-8")]
+    NotUtf8,
+    /// It is not a signed note.
+    #[error("it does not parse")]
+    Parse(#[source] attest_rekor::NoteError),
+    /// The log's key did not sign it.
+    #[error("it is not signed by the log's key")]
+    Signature(#[source] attest_rekor::NoteError),
+    /// Its body is not a checkpoint.
+    #[error("it has no checkpoint body")]
+    Body(#[source] attest_merkle::CheckpointError),
+    /// It names another log.
+    #[error("it names the log {found}, not {expected}")]
+    Origin {
+        /// The origin line.
+        found: String,
+        /// This log's name.
+        expected: String,
+    },
+    /// It is not the tree of the journal's entries.
+    #[error("it is not the tree of the journal's entries")]
+    NotJournalTree,
+}
+
 /// What is wrong with a tile log's files.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -41,9 +70,17 @@ pub enum TileDamage {
         /// The public store holds a `tilelog.json` of the first format.
         legacy: bool,
     },
-    /// `tilelog.json` does not parse.
+    /// `tilelog.json` is not JSON.
+    #[error("tilelog.json is not JSON (line {line}, column {column})")]
+    MetaJson {
+        /// Where it stops being JSON (1-based).
+        line: usize,
+        /// The column (1-based).
+        column: usize,
+    },
+    /// `tilelog.json` lacks a field (named) or has an unknown format.
     #[error("tilelog.json: {0}")]
-    Meta(String),
+    Meta(&'static str),
     /// A journal record that is damaged (not a torn tail).
     #[error("journal: {reason} (record at byte {offset})")]
     Journal {
@@ -53,8 +90,8 @@ pub enum TileDamage {
         reason: &'static str,
     },
     /// The journal's last checkpoint does not verify, or is not its tree.
-    #[error("journal: its last checkpoint {0}")]
-    JournalCheckpoint(String),
+    #[error("the journal's last checkpoint")]
+    JournalCheckpoint(#[source] CheckpointProblem),
     /// The public `checkpoint` is missing.
     #[error("the public checkpoint is missing (the journal has {durable} entries)")]
     CheckpointMissing {
@@ -63,8 +100,8 @@ pub enum TileDamage {
     },
     /// The public `checkpoint` does not parse, is not signed by the log's
     /// key, or names another log.
-    #[error("the public checkpoint is not this log's: {0}")]
-    CheckpointForeign(String),
+    #[error("the public checkpoint is not this log's")]
+    CheckpointForeign(#[source] CheckpointProblem),
     /// The public checkpoint is a genuine one, older than the journal's
     /// (a copy written back from a backup or a cache).
     #[error("the public checkpoint is of size {public}, older than the journal's {durable}")]
@@ -172,9 +209,13 @@ pub(crate) fn read_meta(dir: &Path) -> Result<Option<Meta>, TileLogError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io_err("read tilelog.json")(e)),
     };
-    let bad = |m: &str| TileLogError::Damaged(TileDamage::Meta(m.to_owned()));
-    let v: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|e| bad(&attest_dsse::ErrorChain(&e).to_string()))?;
+    let bad = |m| TileLogError::Damaged(TileDamage::Meta(m));
+    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        TileLogError::Damaged(TileDamage::MetaJson {
+            line: e.line(),
+            column: e.column(),
+        })
+    })?;
     if v["format"].as_str() != Some(FORMAT) {
         return Err(bad("an unknown format"));
     }
@@ -365,7 +406,7 @@ pub(crate) fn compare(
         .map_err(|e| TileLogError::Damaged(TileDamage::JournalCheckpoint(e)))?;
     if journal_cp != (size, scan.tree.root()) {
         return damaged(TileDamage::JournalCheckpoint(
-            "is not the tree of the journal's entries".into(),
+            CheckpointProblem::NotJournalTree,
         ));
     }
     let mut damage = Vec::new();
@@ -386,7 +427,7 @@ pub(crate) fn compare(
     {
         None => damage.push(TileDamage::CheckpointMissing { durable: size }),
         Some(bytes) => {
-            let text = String::from_utf8(bytes).map_err(|_| "is not UTF-8".to_owned());
+            let text = String::from_utf8(bytes).map_err(|_| CheckpointProblem::NotUtf8);
             match text.and_then(|t| verify_note(&t, verifier, name)) {
                 Err(e) => damage.push(TileDamage::CheckpointForeign(e)),
                 Ok((s, _)) if s > size => damage.push(TileDamage::CheckpointAhead {
@@ -475,23 +516,20 @@ pub(crate) fn compare(
 }
 
 /// Parses and verifies a checkpoint note of this log: `(size, root)`.
-fn verify_note(text: &str, verifier: &NoteVerifier, name: &str) -> Result<(u64, Hash), String> {
-    let note = SignedNote::parse(text)
-        .map_err(|e| format!("does not parse: {e}", e = attest_dsse::ErrorChain(&e)))?;
-    note.verify(std::slice::from_ref(verifier)).map_err(|e| {
-        format!(
-            "is not signed by the log's key: {e}",
-            e = attest_dsse::ErrorChain(&e)
-        )
-    })?;
-    let cp = note.checkpoint().map_err(|e| {
-        format!(
-            "has no checkpoint body: {e}",
-            e = attest_dsse::ErrorChain(&e)
-        )
-    })?;
+fn verify_note(
+    text: &str,
+    verifier: &NoteVerifier,
+    name: &str,
+) -> Result<(u64, Hash), CheckpointProblem> {
+    let note = SignedNote::parse(text).map_err(CheckpointProblem::Parse)?;
+    note.verify(std::slice::from_ref(verifier))
+        .map_err(CheckpointProblem::Signature)?;
+    let cp = note.checkpoint().map_err(CheckpointProblem::Body)?;
     if cp.origin() != name {
-        return Err(format!("names the log {}, not {name}", cp.origin()));
+        return Err(CheckpointProblem::Origin {
+            found: cp.origin().to_owned(),
+            expected: name.to_owned(),
+        });
     }
     Ok((cp.size(), *cp.root()))
 }

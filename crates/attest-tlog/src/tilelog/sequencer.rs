@@ -7,7 +7,7 @@ pub(super) struct Job {
     pub(super) body: Vec<u8>,
     /// Called once with the outcome, on the sequencer thread (a channel
     /// send: a blocking waiter's or an async task's).
-    pub(super) reply: Box<dyn FnOnce(Result<Integrated, String>) + Send>,
+    pub(super) reply: Box<dyn FnOnce(Result<Integrated, TileLogError>) + Send>,
 }
 
 pub(super) struct Sequencer {
@@ -54,14 +54,17 @@ pub(super) fn checkpoint_text(name: &str, size: u64, root: &Hash) -> String {
 }
 
 impl Sequencer {
-    pub(super) fn put(&self, path: &str, bytes: &[u8]) -> Result<(), String> {
+    pub(super) fn put(&self, path: &str, bytes: &[u8]) -> Result<(), SequencerError> {
         self.store
             .put(path, bytes)
-            .map_err(|e| format!("write {path}: {e}", e = attest_dsse::ErrorChain(&e)))
+            .map_err(|source| SequencerError::Write {
+                path: path.to_owned(),
+                source,
+            })
     }
 
     /// Integrates one batch durably; the checkpoint text.
-    pub(super) fn integrate(&mut self, bodies: Vec<Vec<u8>>) -> Result<String, String> {
+    pub(super) fn integrate(&mut self, bodies: Vec<Vec<u8>>) -> Result<String, SequencerError> {
         let old = self.tree.size();
         let mut files: Vec<(String, Vec<u8>)> = Vec::new();
         for b in &bodies {
@@ -104,31 +107,25 @@ impl Sequencer {
         }
         let text = checkpoint_text(&self.name, new, &self.tree.root());
         let note = SignedNote::sign(&text, &self.name, self.key_id, &self.key)
-            .map_err(|e| format!("sign the checkpoint: {e}", e = attest_dsse::ErrorChain(&e)))?
+            .map_err(SequencerError::Sign)?
             .to_text();
         // Still ours? (A sequencer whose store was taken over stops here,
         // before it journals or writes anything.)
         self.store
             .check_claim(&self.owner)
-            .map_err(|e| format!("fenced: {e}", e = attest_dsse::ErrorChain(&e)))?;
+            .map_err(SequencerError::Fenced)?;
         // The journal first: once it is synced the batch is the log's.
-        let record = journal::encode(old, &bodies, &note)
-            .map_err(|e| attest_dsse::ErrorChain(&e).to_string())?;
-        self.journal.append(&record).map_err(|e| {
-            format!(
-                "append to {}: {e}",
-                self.journal.path().display(),
-                e = attest_dsse::ErrorChain(&e)
-            )
-        })?;
+        let path = self.journal.path().to_owned();
+        let journal_err = |source| SequencerError::Journal { path, source };
+        let appended =
+            journal::encode(old, &bodies, &note).and_then(|record| self.journal.append(&record));
+        appended.map_err(journal_err)?;
         // Then the public files, the checkpoint naming them last.
         self.store
             .put_all(&files)
-            .map_err(|e| format!("write tiles: {e}", e = attest_dsse::ErrorChain(&e)))?;
+            .map_err(SequencerError::WriteTiles)?;
         self.put("checkpoint", note.as_bytes())?;
-        self.published
-            .set(new)
-            .map_err(|e| format!("write published: {e}", e = attest_dsse::ErrorChain(&e)))?;
+        self.published.set(new).map_err(SequencerError::Published)?;
         // Only now that a published checkpoint names the full tiles. A
         // failure leaves garbage, not damage: opening collects it.
         for paths in garbage {
@@ -140,11 +137,10 @@ impl Sequencer {
         Ok(note)
     }
 
-    pub(super) fn bundle(&self, index: u64) -> Result<(String, Vec<u8>), String> {
+    pub(super) fn bundle(&self, index: u64) -> Result<(String, Vec<u8>), SequencerError> {
         let mut bytes = Vec::new();
         for e in &self.edge {
-            push_bundle_entry(&mut bytes, e)
-                .map_err(|e| attest_dsse::ErrorChain(&e).to_string())?;
+            push_bundle_entry(&mut bytes, e).map_err(SequencerError::Bundle)?;
         }
         let id = TileId {
             level: 0,
@@ -199,21 +195,23 @@ impl Sequencer {
                                 root,
                                 existing,
                             })),
-                            Err(e) => (job.reply)(Err(format!(
-                                "entry {index} is logged, but its inclusion proof in a tree of {size} failed: {e}",
-                                e = attest_dsse::ErrorChain(&e)
-                            ))),
+                            Err(source) => (job.reply)(Err(TileLogError::NoProof {
+                                index,
+                                size,
+                                source,
+                            })),
                         }
                     }
                 }
                 Err(e) => {
                     // The in-memory tree is ahead of what is durable: stop,
                     // and let a reopen recover from the files.
+                    let e = Arc::new(e);
                     for job in jobs {
-                        (job.reply)(Err(e.clone()));
+                        (job.reply)(Err(TileLogError::Stopped(Arc::clone(&e))));
                     }
                     for job in rx.try_iter() {
-                        (job.reply)(Err(e.clone()));
+                        (job.reply)(Err(TileLogError::Stopped(Arc::clone(&e))));
                     }
                     return;
                 }
