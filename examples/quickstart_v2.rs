@@ -18,7 +18,7 @@ use attestlog::dsse::{Algorithm, KeySet, SigningKey, Statement, Subject, Timesta
 use attestlog::rekor::TrustedRoot;
 use attestlog::rekor::bundle::{Bundle, VerificationMaterial};
 use attestlog::rekor::v2::V2Request;
-use attestlog::rekor::verify::{Artifact, BundlePolicy, SignerPolicy, verify_bundle};
+use attestlog::rekor::verify::{Artifact, Policy, SignerPolicy, Verifier};
 use attestlog::{Attestor, Auditor, MemoryStore, RekorV2};
 use sha2::{Digest, Sha256};
 
@@ -45,7 +45,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     let tsa_url = format!("{url}{TIMESTAMP_PATH}");
     // What a client is given: a trusted root, nothing else.
     let root = serde_json::to_vec(&log.trusted_root(&url, Some((&tsa, &tsa_url))))?;
-    let (logs, authorities) = TrustedRoot::from_json(&root)?.into_parts();
+    let root = TrustedRoot::from_json(&root)?;
+    let (logs, authorities) = root.clone().into_parts();
     println!("1. a Rekor v2 log and a TSA at {url}");
 
     let signer = SigningKey::generate(Algorithm::EcdsaP256Sha256)?;
@@ -84,13 +85,12 @@ fn main() -> Result<(), Box<dyn Error>> {
         &signature,
     );
     let bundle = Bundle::from_json(bundle.to_json().as_bytes())?;
-    let policy = BundlePolicy::new(
-        &logs,
+    let policy = Policy::new(
         SignerPolicy::Key(signer.public_key().clone()),
         Timestamp::now(),
-    )
-    .with_authorities(&authorities);
-    let verified = verify_bundle(&bundle, &Artifact::of_bytes(artifact), &policy)
+    );
+    let verified = Verifier::new(root)
+        .verify(&bundle, &Artifact::of_bytes(artifact), &policy)
         .map_err(|e| format!("the bundle did not verify: {e}"))?;
     println!(
         "4. the bundle verifies: signer, artifact, time {}, log evidence",

@@ -4,8 +4,7 @@
 
 use attest_dsse::{SigningKey, Timestamp};
 use attest_rekor::{
-    Artifact, Bundle, BundlePolicy, LogEntry, SignedNote, SignerPolicy, verify_bundle,
-    verify_bundle_envelope,
+    Artifact, Bundle, LogEntry, Policy, SignedNote, SignerPolicy, TrustedRoot, Verifier,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -17,10 +16,11 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let key = SigningKey::ed25519_from_seed(&[7; 32]).public_key().clone();
-    let policy = BundlePolicy::new(&[], SignerPolicy::Key(key), Timestamp::from_unix(0));
+    let policy = Policy::new(SignerPolicy::Key(key), Timestamp::from_unix(0));
     if let Ok(bundle) = Bundle::from_json(data) {
-        let _ = verify_bundle(&bundle, &Artifact::of_bytes(data), &policy);
-        let _ = verify_bundle_envelope(&bundle, &policy);
+        let verifier = Verifier::new(TrustedRoot::new());
+        let _ = verifier.verify(&bundle, &Artifact::of_bytes(data), &policy);
+        let _ = verifier.verify_envelope(&bundle, &policy);
     }
     if let Ok(entry) = LogEntry::from_json(data) {
         let _ = entry.to_tlog_entry();

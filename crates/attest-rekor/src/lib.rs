@@ -38,8 +38,7 @@ pub use trust::{
 };
 pub use trust_config::{CLIENT_TRUST_CONFIG_MEDIA_TYPE, ClientTrustConfig, ClientTrustConfigError};
 pub use verify::{
-    Artifact, BundlePolicy, Check, CheckError, NotVerified, Outcome, Policy, Reason, Report,
-    SignerPolicy, TimeSource, Verified, VerifiedCertificate, VerifiedEntry, VerifiedEvidence,
-    VerifiedTime, Verifier, logged_certificate_der, verify_bundle, verify_bundle_envelope,
-    verify_log_entry, verify_log_evidence, verify_tlog_evidence,
+    Artifact, Check, CheckError, NotVerified, Outcome, Policy, Reason, Report, SignerPolicy,
+    TimeSource, Verified, VerifiedCertificate, VerifiedEntry, VerifiedEvidence, VerifiedTime,
+    Verifier, logged_certificate_der,
 };

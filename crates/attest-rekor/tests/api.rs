@@ -5,8 +5,8 @@
 use attest_dsse::Timestamp;
 use attest_rekor::verify::report_of;
 use attest_rekor::{
-    Bundle, BundlePolicy, Check, LogEntry, LogInfo, Outcome, ProposedEntry, SignerPolicy,
-    TrustedRoot, verify_log_entry,
+    Bundle, Check, LogEntry, LogInfo, Outcome, Policy, ProposedEntry, SignerPolicy, TrustedRoot,
+    Verifier,
 };
 use serde_json::{Value, json};
 
@@ -46,12 +46,11 @@ fn a_real_entry_in_rest_form_verifies() {
         LogEntry::from_json(entry.to_json().as_bytes()).unwrap(),
         entry
     );
-    let logs = TrustedRoot::from_json(&read("trusted_root.json"))
-        .map(TrustedRoot::into_logs)
-        .unwrap();
-    let policy = BundlePolicy::new(&logs, SignerPolicy::Key(key), Timestamp::now());
-    let v =
-        verify_log_entry(&entry, &env, &policy).unwrap_or_else(|e| panic!("{e}: {:?}", e.report));
+    let verifier = Verifier::new(TrustedRoot::from_json(&read("trusted_root.json")).unwrap());
+    let policy = Policy::new(SignerPolicy::Key(key), Timestamp::now());
+    let v = verifier
+        .verify_log_entry(&entry, &env, &policy)
+        .unwrap_or_else(|e| panic!("{e}: {:?}", e.report));
     assert_eq!(v.report.outcome(Check::Set), Some(Outcome::Passed));
     assert_eq!(v.times[0].at.unix(), entry.integrated_time);
     assert_eq!(v.artifact, None, "the envelope itself was named");
@@ -59,7 +58,7 @@ fn a_real_entry_in_rest_form_verifies() {
     let t = entry.integrated_time;
     for (claimed, ok) in [(t, true), (t - 60, true), (t - 3600, false), (t + 1, false)] {
         let policy = policy.clone().with_claimed_time(claimed, 300);
-        let r = verify_log_entry(&entry, &env, &policy);
+        let r = verifier.verify_log_entry(&entry, &env, &policy);
         assert_eq!(r.is_ok(), ok, "claimed {claimed}");
         assert_eq!(
             report_of(&r).outcome(Check::NotBackdated) == Some(Outcome::Passed),
@@ -69,7 +68,7 @@ fn a_real_entry_in_rest_form_verifies() {
     }
     // integratedTime in the verifier's future fails that check.
     let past = policy.clone().with_now(Timestamp::from_unix(t - 1));
-    let e = verify_log_entry(&entry, &env, &past).unwrap_err();
+    let e = verifier.verify_log_entry(&entry, &env, &past).unwrap_err();
     assert_eq!(e.first.check, Check::IntegratedTime);
 }
 

@@ -3,11 +3,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 use attest_dsse::{PublicKey, Timestamp};
-use attest_rekor::{Bundle, BundlePolicy, Check, Outcome, Report, TrustedRoot, verify_bundle};
+use attest_rekor::{Bundle, Check, Outcome, Policy, Report, TrustedRoot};
 use base64ct::{Base64, Encoding};
 
 mod common;
-use common::{BUNDLES, artifact_of, not_passed, pinned_signer, read, trusted_logs};
+use common::{BUNDLES, artifact_of, not_passed, pinned_signer, read, trusted_logs, verifier};
 
 fn outcome(r: &Report, c: Check) -> Option<Outcome> {
     r.checks.iter().find(|x| x.check == c).map(|x| x.outcome)
@@ -39,8 +39,9 @@ fn every_real_rekor_v1_bundle_verifies_completely() {
     let logs = trusted_logs();
     for name in BUNDLES.iter().filter(|n| n.starts_with("prod-v1")) {
         let bundle = Bundle::from_json(&read(name)).unwrap();
-        let policy = BundlePolicy::new(&logs, pinned_signer(&bundle), Timestamp::now());
-        let v = verify_bundle(&bundle, &artifact_of(&bundle), &policy)
+        let policy = Policy::new(pinned_signer(&bundle), Timestamp::now());
+        let v = verifier(&logs)
+            .verify(&bundle, &artifact_of(&bundle), &policy)
             .unwrap_or_else(|e| panic!("{name}: {e}: {:?}", e.report));
         assert!(v.report.all_passed(), "{name}");
         for c in [
@@ -83,8 +84,10 @@ fn a_rekor_v2_bundle_has_complete_log_evidence_but_no_time_of_its_own() {
     let logs = trusted_logs();
     let name = "staging-v2-dsse-as-hashedrekord-v002.sigstore.json";
     let bundle = Bundle::from_json(&read(name)).unwrap();
-    let policy = BundlePolicy::new(&logs, pinned_signer(&bundle), Timestamp::now());
-    let e = verify_bundle(&bundle, &artifact_of(&bundle), &policy).unwrap_err();
+    let policy = Policy::new(pinned_signer(&bundle), Timestamp::now());
+    let e = verifier(&logs)
+        .verify(&bundle, &artifact_of(&bundle), &policy)
+        .unwrap_err();
     assert_eq!(e.first.check, Check::Time);
     assert!(matches!(e.first.reason, attest_rekor::Reason::NoTimeFromV2));
     let failed = not_passed(&e.report);

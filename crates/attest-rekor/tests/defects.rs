@@ -8,13 +8,15 @@
 
 use attest_dsse::{Algorithm, SigningKey, Timestamp};
 use attest_rekor::{
-    Artifact, Bundle, BundlePolicy, Check, LogApi, NotVerified, Outcome, Reason, SignerPolicy,
-    TlogProblem, TrustRootError, TrustedLog, TrustedRoot, verify_bundle,
+    Artifact, Bundle, Check, LogApi, NotVerified, Outcome, Policy, Reason, SignerPolicy,
+    TlogProblem, TrustRootError, TrustedLog, TrustedRoot,
 };
 use serde_json::Value;
 
 mod common;
-use common::{BUNDLES, artifact_of, not_passed, pinned_signer, read, trusted_logs};
+use common::{
+    BUNDLES, artifact_of, not_passed, pinned_signer, read, trusted_logs, verifier, verifier_with,
+};
 
 fn conformance(case: &str, file: &str) -> Vec<u8> {
     read(&format!("sigstore-conformance/bundle-verify/{case}/{file}"))
@@ -54,27 +56,25 @@ fn defect_1_the_signer_does_not_vouch_for_itself() {
     let logs = trusted_logs();
     let (bundle, key, artifact) = managed_key_case();
     // With the caller's key: verified.
-    let ok = BundlePolicy::new(&logs, SignerPolicy::Key(key.clone()), Timestamp::now());
-    let v = verify_bundle(&bundle, &artifact, &ok).unwrap();
+    let ok = Policy::new(SignerPolicy::Key(key.clone()), Timestamp::now());
+    let v = verifier(&logs).verify(&bundle, &artifact, &ok).unwrap();
     assert_eq!(v.signer, key);
     // The key inside the logged entry verifies the signature, but the caller
     // trusts another key: not verified, at the signature.
     let stranger = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
-    let policy = BundlePolicy::new(
-        &logs,
+    let policy = Policy::new(
         SignerPolicy::Key(stranger.public_key().clone()),
         Timestamp::now(),
     );
-    let (check, reason) = first_failure(verify_bundle(&bundle, &artifact, &policy));
+    let (check, reason) = first_failure(verifier(&logs).verify(&bundle, &artifact, &policy));
     assert_eq!(check, Check::Signature);
     assert!(matches!(reason, Reason::UntrustedSigner));
     // A certificate identity policy on a bundle that carries no certificate.
-    let policy = BundlePolicy::new(
-        &logs,
+    let policy = Policy::new(
         SignerPolicy::identity("someone@example.com", "https://accounts.example.com"),
         Timestamp::now(),
     );
-    let (check, reason) = first_failure(verify_bundle(&bundle, &artifact, &policy));
+    let (check, reason) = first_failure(verifier(&logs).verify(&bundle, &artifact, &policy));
     assert_eq!(check, Check::Signature);
     assert!(matches!(reason, Reason::NoCertificate));
 }
@@ -83,26 +83,27 @@ fn defect_1_the_signer_does_not_vouch_for_itself() {
 fn defect_2_a_bundle_is_bound_to_its_artifact() {
     let logs = trusted_logs();
     let (bundle, key, artifact) = managed_key_case();
-    let policy = BundlePolicy::new(&logs, SignerPolicy::Key(key), Timestamp::now());
-    assert!(verify_bundle(&bundle, &artifact, &policy).is_ok());
+    let policy = Policy::new(SignerPolicy::Key(key), Timestamp::now());
+    assert!(verifier(&logs).verify(&bundle, &artifact, &policy).is_ok());
     for other in [
         Artifact::of_bytes(b"another file"),
         Artifact::parse_digest(&format!("sha256:{}", "00".repeat(32))).unwrap(),
     ] {
-        let (check, reason) = first_failure(verify_bundle(&bundle, &other, &policy));
+        let (check, reason) = first_failure(verifier(&logs).verify(&bundle, &other, &policy));
         assert_eq!(check, Check::Artifact);
         assert!(matches!(reason, Reason::ArtifactDigest));
     }
     // A DSSE bundle: the artifact must be a subject of the statement.
     let name = "prod-v1-dsse-v001.sigstore.json";
     let dsse = Bundle::from_json(&read(name)).unwrap();
-    let policy = BundlePolicy::new(&logs, pinned_signer(&dsse), Timestamp::now());
-    assert!(verify_bundle(&dsse, &artifact_of(&dsse), &policy).is_ok());
-    let (check, reason) = first_failure(verify_bundle(
-        &dsse,
-        &Artifact::of_bytes(b"not a.txt"),
-        &policy,
-    ));
+    let policy = Policy::new(pinned_signer(&dsse), Timestamp::now());
+    assert!(
+        verifier(&logs)
+            .verify(&dsse, &artifact_of(&dsse), &policy)
+            .is_ok()
+    );
+    let (check, reason) =
+        first_failure(verifier(&logs).verify(&dsse, &Artifact::of_bytes(b"not a.txt"), &policy));
     assert_eq!(check, Check::Artifact);
     assert!(matches!(reason, Reason::SubjectNotFound));
 }
@@ -113,7 +114,7 @@ fn defect_3_no_downgrade_by_deletion_or_zero() {
     let name = "prod-v1-dsse-v001.sigstore.json";
     let original: Value = serde_json::from_slice(&read(name)).unwrap();
     let b = bundle_of(&original);
-    let policy = BundlePolicy::new(&logs, pinned_signer(&b), Timestamp::now());
+    let policy = Policy::new(pinned_signer(&b), Timestamp::now());
     let artifact = artifact_of(&b);
     // Deleting integratedTime and the SET does not make a Rekor v1 entry look
     // like a Rekor v2 one: the trusted root says the log is v1.
@@ -126,19 +127,19 @@ fn defect_3_no_downgrade_by_deletion_or_zero() {
         .as_object_mut()
         .unwrap()
         .remove("inclusionPromise");
-    let (check, reason) = first_failure(verify_bundle(&bundle_of(&v), &artifact, &policy));
+    let (check, reason) = first_failure(verifier(&logs).verify(&bundle_of(&v), &artifact, &policy));
     assert_eq!(check, Check::Set);
     assert!(matches!(reason, Reason::NoIntegratedTime), "{reason}");
     // "0" is the protobuf default: the same as absent, never 1970.
     let mut v = original.clone();
     entry(&mut v)["integratedTime"] = "0".into();
-    let (check, reason) = first_failure(verify_bundle(&bundle_of(&v), &artifact, &policy));
+    let (check, reason) = first_failure(verifier(&logs).verify(&bundle_of(&v), &artifact, &policy));
     assert_eq!(check, Check::Set);
     assert!(matches!(reason, Reason::NoIntegratedTime));
     // An empty SET is no SET.
     let mut v = original;
     entry(&mut v)["inclusionPromise"]["signedEntryTimestamp"] = "".into();
-    let (check, reason) = first_failure(verify_bundle(&bundle_of(&v), &artifact, &policy));
+    let (check, reason) = first_failure(verifier(&logs).verify(&bundle_of(&v), &artifact, &policy));
     assert_eq!(check, Check::Set);
     assert!(matches!(reason, Reason::NoSet));
 
@@ -182,8 +183,7 @@ fn defect_4_a_certificate_is_never_a_pass_without_its_chain_and_identity() {
         if bundle.certificate_der().unwrap().is_none() {
             continue;
         }
-        let policy = BundlePolicy::new(
-            &logs,
+        let policy = Policy::new(
             SignerPolicy::identity(
                 "https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main",
                 "https://token.actions.githubusercontent.com",
@@ -192,7 +192,9 @@ fn defect_4_a_certificate_is_never_a_pass_without_its_chain_and_identity() {
         );
         // Without the trusted root's certificate authorities the chain
         // cannot be established: never a pass.
-        let e = verify_bundle(&bundle, &artifact_of(&bundle), &policy).unwrap_err();
+        let e = verifier(&logs)
+            .verify(&bundle, &artifact_of(&bundle), &policy)
+            .unwrap_err();
         assert_eq!(
             e.report.outcome(Check::CertificateChain),
             Some(Outcome::Failed),
@@ -212,9 +214,9 @@ fn defect_4_a_certificate_is_never_a_pass_without_its_chain_and_identity() {
         .map(TrustedRoot::into_logs)
         .unwrap();
     let bundle = Bundle::from_json(&conformance(case, "bundle.sigstore.json")).unwrap();
-    let policy = BundlePolicy::new(&logs, SignerPolicy::identity("x", "y"), Timestamp::now());
+    let policy = Policy::new(SignerPolicy::identity("x", "y"), Timestamp::now());
     let artifact = Artifact::of_bytes(&conformance(case, "artifact"));
-    assert!(verify_bundle(&bundle, &artifact, &policy).is_err());
+    assert!(verifier(&logs).verify(&bundle, &artifact, &policy).is_err());
 }
 
 #[test]
@@ -227,9 +229,11 @@ fn defect_5_rekor_v2_message_signatures_match_their_hashedrekord_0_0_2_body() {
         .map(TrustedRoot::into_logs)
         .unwrap();
     let bundle = Bundle::from_json(&conformance(case, "bundle.sigstore.json")).unwrap();
-    let policy = BundlePolicy::new(&logs, pinned_signer(&bundle), Timestamp::now());
+    let policy = Policy::new(pinned_signer(&bundle), Timestamp::now());
     let artifact = Artifact::of_bytes(&read("sigstore-conformance/a.txt"));
-    let e = verify_bundle(&bundle, &artifact, &policy).unwrap_err();
+    let e = verifier(&logs)
+        .verify(&bundle, &artifact, &policy)
+        .unwrap_err();
     let failed = not_passed(&e.report);
     assert_eq!(failed, [Check::Time], "{:?}", e.report);
     assert_eq!(e.report.outcome(Check::BodyMatch), Some(Outcome::Passed));
@@ -237,8 +241,9 @@ fn defect_5_rekor_v2_message_signatures_match_their_hashedrekord_0_0_2_body() {
     let auth = attest_rekor::TrustedRoot::from_json(&conformance(case, "trusted_root.json"))
         .map(attest_rekor::TrustedRoot::into_authorities)
         .unwrap();
-    let with_tsa = policy.clone().with_authorities(&auth);
-    let v = verify_bundle(&bundle, &artifact, &with_tsa).unwrap();
+    let v = verifier_with(&logs, &auth)
+        .verify(&bundle, &artifact, &policy)
+        .unwrap();
     assert!(matches!(
         v.times.as_slice(),
         [attest_rekor::VerifiedTime {
@@ -257,7 +262,9 @@ fn defect_5_rekor_v2_message_signatures_match_their_hashedrekord_0_0_2_body() {
             "digest" => v["messageSignature"]["messageDigest"]["digest"] = value.into(),
             _ => v["messageSignature"]["signature"] = value.into(),
         }
-        let e = verify_bundle(&bundle_of(&v), &artifact, &policy).unwrap_err();
+        let e = verifier(&logs)
+            .verify(&bundle_of(&v), &artifact, &policy)
+            .unwrap_err();
         assert!(
             e.report.outcome(Check::BodyMatch) == Some(Outcome::Failed)
                 || e.report.outcome(Check::Signature) == Some(Outcome::Failed),
@@ -276,7 +283,7 @@ fn defect_5_in_toto_statements_need_a_known_type() {
     let logs = trusted_logs();
     let original: Value = serde_json::from_slice(&read(name)).unwrap();
     let b = bundle_of(&original);
-    let policy = BundlePolicy::new(&logs, pinned_signer(&b), Timestamp::now());
+    let policy = Policy::new(pinned_signer(&b), Timestamp::now());
     let artifact = artifact_of(&b);
     for change in [Some("https://example.com/NotAStatement"), None] {
         let mut v = original.clone();
@@ -290,7 +297,9 @@ fn defect_5_in_toto_statements_need_a_known_type() {
         }
         v["dsseEnvelope"]["payload"] =
             Base64::encode_string(&serde_json::to_vec(&st).unwrap()).into();
-        let e = verify_bundle(&bundle_of(&v), &artifact, &policy).unwrap_err();
+        let e = verifier(&logs)
+            .verify(&bundle_of(&v), &artifact, &policy)
+            .unwrap_err();
         assert_eq!(
             e.report.outcome(Check::Artifact),
             Some(Outcome::Failed),
@@ -408,11 +417,11 @@ fn deleting_or_zeroing_time_evidence_proof_or_kind_fails_every_real_bundle() {
     let mut checked = 0;
     for (name, logs, original) in real_bundles() {
         let b = bundle_of(&original);
-        let policy = BundlePolicy::new(&logs, pinned_signer(&b), Timestamp::now());
+        let policy = Policy::new(pinned_signer(&b), Timestamp::now());
         let artifact = artifact_for(&b);
         // Rekor v1 bundles verify with their signer pinned; Rekor v2 ones
         // lack only a verified time (RFC 3161 is the next issue's).
-        let baseline = verify_bundle(&b, &artifact, &policy);
+        let baseline = verifier(&logs).verify(&b, &artifact, &policy);
         if let Err(e) = &baseline {
             assert_eq!(e.first.check, Check::Time, "{name}: {e}");
         }
@@ -430,7 +439,7 @@ fn deleting_or_zeroing_time_evidence_proof_or_kind_fails_every_real_bundle() {
                 checked += 1; // refused when parsed
                 continue;
             };
-            let r = verify_bundle(&mutated, &artifact, &policy);
+            let r = verifier(&logs).verify(&mutated, &artifact, &policy);
             if *what == "RFC 3161 timestamps deleted" && baseline.is_ok() {
                 // Not this bundle's only time evidence: its time is the SET's
                 // (RFC 3161 tokens are not counted by this version).
@@ -466,13 +475,13 @@ fn a_duplicated_log_entry_or_an_attackers_own_log_is_refused() {
     let name = "prod-v1-dsse-v001.sigstore.json";
     let original: Value = serde_json::from_slice(&read(name)).unwrap();
     let b = bundle_of(&original);
-    let policy = BundlePolicy::new(&logs, pinned_signer(&b), Timestamp::now());
+    let policy = Policy::new(pinned_signer(&b), Timestamp::now());
     let artifact = artifact_of(&b);
     // The same entry twice: one entry is verified, so two is a refusal.
     let mut v = original.clone();
     let e = v["verificationMaterial"]["tlogEntries"][0].clone();
     v["verificationMaterial"]["tlogEntries"] = serde_json::json!([e.clone(), e]);
-    let (check, reason) = first_failure(verify_bundle(&bundle_of(&v), &artifact, &policy));
+    let (check, reason) = first_failure(verifier(&logs).verify(&bundle_of(&v), &artifact, &policy));
     assert_eq!(check, Check::LogKey);
     assert!(matches!(reason, Reason::SeveralEntries));
     // An entry logged by an attacker's own log (its key and log id) is not
@@ -482,7 +491,7 @@ fn a_duplicated_log_entry_or_an_attackers_own_log_is_refused() {
     entry(&mut v)["logId"]["keyId"] = attest_rekor::LogId::of_key(attacker.public_key())
         .to_base64()
         .into();
-    let (check, reason) = first_failure(verify_bundle(&bundle_of(&v), &artifact, &policy));
+    let (check, reason) = first_failure(verifier(&logs).verify(&bundle_of(&v), &artifact, &policy));
     assert_eq!(check, Check::LogKey);
     assert!(matches!(reason, Reason::UntrustedLog));
 }

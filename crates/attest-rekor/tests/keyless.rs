@@ -8,13 +8,13 @@ use attest_dsse::Timestamp;
 use attest_rekor::pki::{IdentityPolicy, PkiError};
 use attest_rekor::tsp::{MAX_TIMESTAMPS, TimestampError, verify_timestamp};
 use attest_rekor::{
-    Bundle, BundlePolicy, Check, Reason, SignerPolicy, TimeSource, TrustedRoot, verify_bundle,
+    Bundle, Check, Policy, Reason, SignerPolicy, TimeSource, TrustedRoot, Verifier,
 };
 use base64ct::{Base64, Encoding};
 use serde_json::Value;
 
 mod common;
-use common::{artifact_of, read};
+use common::{artifact_of, read, verifier};
 
 const KUBEWARDEN: &str = "prod-v1-dsse-v001-tsa.sigstore.json";
 const KUBEWARDEN_ID: &str = "https://github.com/kubewarden/kubewarden-controller/.github/workflows/release.yml@refs/tags/v1.34.0";
@@ -39,20 +39,13 @@ fn timestamps(v: &mut Value) -> &mut Vec<Value> {
 }
 
 fn run(v: &Value, root_json: &[u8]) -> Result<attest_rekor::Verified, attest_rekor::NotVerified> {
-    let logs = TrustedRoot::from_json(root_json)
-        .map(TrustedRoot::into_logs)
-        .unwrap();
-    let auth = TrustedRoot::from_json(root_json)
-        .map(TrustedRoot::into_authorities)
-        .unwrap();
+    let verifier = Verifier::new(TrustedRoot::from_json(root_json).unwrap());
     let b = bundle(v);
-    let policy = BundlePolicy::new(
-        &logs,
+    let policy = Policy::new(
         SignerPolicy::identity(KUBEWARDEN_ID, GITHUB),
         Timestamp::now(),
-    )
-    .with_authorities(&auth);
-    verify_bundle(&b, &artifact_of(&b), &policy)
+    );
+    verifier.verify(&b, &artifact_of(&b), &policy)
 }
 
 fn failed(r: Result<attest_rekor::Verified, attest_rekor::NotVerified>, check: Check) -> Reason {
@@ -250,18 +243,21 @@ fn certificate_mutations_and_root_mutations_are_refused_by_their_rule() {
         .map(TrustedRoot::into_logs)
         .unwrap();
     let b = bundle(&json(KUBEWARDEN));
-    let policy = BundlePolicy::new(
-        &logs,
+    let policy = Policy::new(
         SignerPolicy::CertificateIdentity(IdentityPolicy::exact(KUBEWARDEN_ID, GITHUB)),
         Timestamp::now(),
     );
-    let e = verify_bundle(&b, &artifact_of(&b), &policy).unwrap_err();
+    let e = verifier(&logs)
+        .verify(&b, &artifact_of(&b), &policy)
+        .unwrap_err();
     assert!(matches!(e.first.reason, Reason::NoAuthorities));
     // A key policy without authorities: the timestamp is counted, unused.
     let key =
         attest_rekor::x509::certificate_public_key(&b.certificate_der().unwrap().unwrap()).unwrap();
-    let policy = BundlePolicy::new(&logs, SignerPolicy::Key(key), Timestamp::now());
-    let v = verify_bundle(&b, &artifact_of(&b), &policy).unwrap();
+    let policy = Policy::new(SignerPolicy::Key(key), Timestamp::now());
+    let v = verifier(&logs)
+        .verify(&b, &artifact_of(&b), &policy)
+        .unwrap();
     assert_eq!((v.times.len(), v.unverified_timestamps), (1, 1));
 }
 
@@ -277,22 +273,14 @@ fn verdicts_hold_after_the_trusted_keys_build_their_tables() {
         raw[i] ^= 0x01;
         *v = Base64::encode_string(&raw).into();
     }
-    let root = root();
-    let logs = TrustedRoot::from_json(&root)
-        .map(TrustedRoot::into_logs)
-        .unwrap();
-    let auth = TrustedRoot::from_json(&root)
-        .map(TrustedRoot::into_authorities)
-        .unwrap();
-    let policy = BundlePolicy::new(
-        &logs,
+    let verifier = Verifier::new(TrustedRoot::from_json(&root()).unwrap());
+    let policy = Policy::new(
         SignerPolicy::identity(KUBEWARDEN_ID, GITHUB),
         Timestamp::now(),
-    )
-    .with_authorities(&auth);
+    );
     let run = |v: &Value| {
         let b = bundle(v);
-        verify_bundle(&b, &artifact_of(&b), &policy)
+        verifier.verify(&b, &artifact_of(&b), &policy)
     };
     let good = json(KUBEWARDEN);
     // The leaf's signature by the intermediate (its last byte).

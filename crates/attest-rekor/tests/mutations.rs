@@ -5,12 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 use attest_dsse::Timestamp;
-use attest_rekor::{Bundle, BundlePolicy, Check, Outcome, verify_bundle};
+use attest_rekor::{Bundle, Check, Outcome, Policy};
 use base64ct::{Base64, Encoding};
 use serde_json::Value;
 
 mod common;
-use common::{BUNDLES, artifact_of, pinned_signer, read, trusted_logs};
+use common::{BUNDLES, artifact_of, pinned_signer, read, trusted_logs, verifier};
 
 fn flip_b64(s: &str, byte: usize) -> String {
     let mut b = Base64::decode_vec(s).unwrap();
@@ -312,11 +312,11 @@ fn every_covered_field_is_checked() {
     for name in BUNDLES {
         let original: Value = serde_json::from_slice(&read(name)).unwrap();
         let parsed = Bundle::from_json(original.to_string().as_bytes()).unwrap();
-        let policy = BundlePolicy::new(&logs, pinned_signer(&parsed), Timestamp::now());
+        let policy = Policy::new(pinned_signer(&parsed), Timestamp::now());
         let artifact = artifact_of(&parsed);
         // Rekor v1 bundles verify; the Rekor v2 one lacks only a time (RFC
         // 3161 is another issue), so its log evidence is still mutated.
-        let baseline = match verify_bundle(&parsed, &artifact, &policy) {
+        let baseline = match verifier(&logs).verify(&parsed, &artifact, &policy) {
             Ok(_) => Vec::new(),
             Err(e) => failed_checks(&e.report),
         };
@@ -331,7 +331,7 @@ fn every_covered_field_is_checked() {
                 Ok(b) => b,
                 Err(e) => panic!("{name}: {what}: mutated bundle does not parse: {e}"),
             };
-            let report = match verify_bundle(&bundle, &artifact, &policy) {
+            let report = match verifier(&logs).verify(&bundle, &artifact, &policy) {
                 Ok(_) => panic!("{name}: {what} still verifies"),
                 Err(e) => e.report,
             };

@@ -1,5 +1,5 @@
-//! The `Verifier` (a trusted root owned once, caches and a checkpoint memo
-//! kept across calls) against the stateless functions: over every real
+//! One shared `Verifier` (a trusted root owned once, caches and a checkpoint
+//! memo kept across calls) against a fresh one per call: over every real
 //! bundle and mutations of each — signatures, checkpoints, proofs, bodies,
 //! indices — interleaved so that a passing bundle comes after failing ones
 //! and the other way round, one shared verifier accepts and refuses exactly
@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use attest_dsse::Timestamp;
-use attest_rekor::{Bundle, BundlePolicy, Policy, TrustedRoot, Verifier, verify_bundle};
+use attest_rekor::{Bundle, Policy, TrustedRoot, Verifier};
 use serde_json::Value;
 
 mod common;
@@ -45,14 +45,16 @@ const PATHS: &[&str] = &[
 
 #[test]
 fn a_shared_verifier_decides_every_bundle_and_mutation_as_a_fresh_one_does() {
-    let logs = trusted_logs();
     // The recorded logs (production and staging v2) with the production
-    // root's certificate and timestamp authorities.
-    let authorities = TrustedRoot::from_json(&read("trusted_root.json"))
-        .unwrap()
-        .into_authorities();
-    let root = TrustedRoot::from_logs(logs.iter().cloned()).with_authorities(authorities);
-    let verifier = Verifier::new(root);
+    // root's certificate and timestamp authorities, parsed anew for each
+    // fresh verifier (nothing cached is shared with the shared one).
+    let root = || {
+        let authorities = TrustedRoot::from_json(&read("trusted_root.json"))
+            .unwrap()
+            .into_authorities();
+        TrustedRoot::from_logs(trusted_logs()).with_authorities(authorities)
+    };
+    let verifier = Verifier::new(root());
     let now = Timestamp::now();
     let mut cases = Vec::new();
     for name in BUNDLES {
@@ -77,12 +79,8 @@ fn a_shared_verifier_decides_every_bundle_and_mutation_as_a_fresh_one_does() {
         let original = Bundle::from_json(&read(name.split(' ').next().unwrap())).unwrap();
         let signer = pinned_signer(&original);
         let artifact = artifact_of(&original);
-        let fresh = verify_bundle(
-            &bundle,
-            &artifact,
-            &BundlePolicy::new(&logs, signer.clone(), now)
-                .with_authorities(verifier.root().authorities()),
-        );
+        let fresh =
+            Verifier::new(root()).verify(&bundle, &artifact, &Policy::new(signer.clone(), now));
         let shared = verifier.verify(&bundle, &artifact, &Policy::new(signer, now));
         match (&fresh, &shared) {
             (Ok(a), Ok(b)) => {

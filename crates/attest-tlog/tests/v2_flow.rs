@@ -13,9 +13,7 @@ use attest_issue::TimestampAuthority;
 use attest_rekor::TrustedRoot;
 use attest_rekor::bundle::{Bundle, VerificationMaterial};
 use attest_rekor::v2::V2Request;
-use attest_rekor::verify::{
-    Artifact, BundlePolicy, Check, SignerPolicy, TimeSource, verify_bundle,
-};
+use attest_rekor::verify::{Artifact, Check, Policy, SignerPolicy, TimeSource, Verifier};
 use attest_tlog::{TIMESTAMP_PATH, TileLog, TileLogOptions, TsaService, V2Services, serve_handler};
 use attestlog_testkit::TempDir;
 use rekor_client::UreqTransport;
@@ -60,10 +58,8 @@ fn publish_timestamp_bundle_verify() {
         authorities.timestamp_authorities.clone(),
     );
     let signer = SigningKey::generate(Algorithm::EcdsaP256Sha256).unwrap();
-    let policy = |now| {
-        BundlePolicy::new(&logs, SignerPolicy::Key(signer.public_key().clone()), now)
-            .with_authorities(&authorities)
-    };
+    let verifier = Verifier::new(TrustedRoot::from_json(&root).unwrap());
+    let policy = |now| Policy::new(SignerPolicy::Key(signer.public_key().clone()), now);
 
     // A message signature.
     let artifact = b"release tarball";
@@ -84,12 +80,13 @@ fn publish_timestamp_bundle_verify() {
     let bundle = Bundle::v03_message(material(true), &digest, &sig);
     let json = bundle.to_json();
     let bundle = Bundle::from_json(json.as_bytes()).unwrap();
-    let v = verify_bundle(
-        &bundle,
-        &Artifact::of_bytes(artifact),
-        &policy(Timestamp::now()),
-    )
-    .unwrap();
+    let v = verifier
+        .verify(
+            &bundle,
+            &Artifact::of_bytes(artifact),
+            &policy(Timestamp::now()),
+        )
+        .unwrap();
     assert!(
         v.times
             .iter()
@@ -102,18 +99,20 @@ fn publish_timestamp_bundle_verify() {
     let mut no_digest = bundle.clone();
     no_digest.message_signature.as_mut().unwrap().message_digest = None;
     let no_digest = Bundle::from_json(no_digest.to_json().as_bytes()).unwrap();
-    verify_bundle(
-        &no_digest,
-        &Artifact::of_bytes(artifact),
-        &policy(Timestamp::now()),
-    )
-    .unwrap();
-    let e = verify_bundle(
-        &no_digest,
-        &Artifact::of_bytes(b"other"),
-        &policy(Timestamp::now()),
-    )
-    .unwrap_err();
+    verifier
+        .verify(
+            &no_digest,
+            &Artifact::of_bytes(artifact),
+            &policy(Timestamp::now()),
+        )
+        .unwrap();
+    let e = verifier
+        .verify(
+            &no_digest,
+            &Artifact::of_bytes(b"other"),
+            &policy(Timestamp::now()),
+        )
+        .unwrap_err();
     let failed: Vec<Check> = e
         .report
         .checks
@@ -127,25 +126,28 @@ fn publish_timestamp_bundle_verify() {
     );
     // … and with no artifact named at all, nothing is verified.
     assert!(
-        attest_rekor::verify::verify_bundle_envelope(&no_digest, &policy(Timestamp::now()))
+        verifier
+            .verify_envelope(&no_digest, &policy(Timestamp::now()))
             .is_err()
     );
     // Without the timestamp there is no verified time.
     let bare = Bundle::v03_message(material(false), &digest, &sig);
-    let e = verify_bundle(
-        &bare,
-        &Artifact::of_bytes(artifact),
-        &policy(Timestamp::now()),
-    )
-    .unwrap_err();
+    let e = verifier
+        .verify(
+            &bare,
+            &Artifact::of_bytes(artifact),
+            &policy(Timestamp::now()),
+        )
+        .unwrap_err();
     assert_eq!(e.first.check, Check::Time, "{e}");
     // Another artifact.
-    let e = verify_bundle(
-        &bundle,
-        &Artifact::of_bytes(b"other"),
-        &policy(Timestamp::now()),
-    )
-    .unwrap_err();
+    let e = verifier
+        .verify(
+            &bundle,
+            &Artifact::of_bytes(b"other"),
+            &policy(Timestamp::now()),
+        )
+        .unwrap_err();
     assert_eq!(e.first.check, Check::Artifact, "{e}");
     // A timestamp from a TSA the root does not list.
     let rogue = TsaService::new(
@@ -165,12 +167,13 @@ fn publish_timestamp_bundle_verify() {
         &sig,
     );
     assert!(
-        verify_bundle(
-            &forged,
-            &Artifact::of_bytes(artifact),
-            &policy(Timestamp::now())
-        )
-        .is_err()
+        verifier
+            .verify(
+                &forged,
+                &Artifact::of_bytes(artifact),
+                &policy(Timestamp::now())
+            )
+            .is_err()
     );
     // The TSA client refuses the rogue TSA's answer as its own.
     let rogue_server = serve_handler(
@@ -213,13 +216,17 @@ fn publish_timestamp_bundle_verify() {
     )
     .unwrap();
     let b = Bundle::from_json(b.to_json().as_bytes()).unwrap();
-    verify_bundle(&b, &Artifact::of_bytes(artifact), &policy(Timestamp::now())).unwrap();
+    verifier
+        .verify(&b, &Artifact::of_bytes(artifact), &policy(Timestamp::now()))
+        .unwrap();
     // Not back-dated, against the timestamp's genTime (a v2 log keeps no
     // time): claimed <= genTime <= claimed + window, and nothing else.
     let gen_time = stamp.verified.gen_time.unix();
     let claimed = |t: i64| {
         let p = policy(Timestamp::now()).with_claimed_time(t, 300);
-        verify_bundle(&b, &Artifact::of_bytes(artifact), &p).map(|_| ())
+        verifier
+            .verify(&b, &Artifact::of_bytes(artifact), &p)
+            .map(|_| ())
     };
     claimed(gen_time).unwrap();
     claimed(gen_time - 300).unwrap();
@@ -238,7 +245,9 @@ fn publish_timestamp_bundle_verify() {
     )
     .unwrap();
     let p = policy(Timestamp::now()).with_claimed_time(gen_time, 300);
-    let e = verify_bundle(&bare, &Artifact::of_bytes(artifact), &p).unwrap_err();
+    let e = verifier
+        .verify(&bare, &Artifact::of_bytes(artifact), &p)
+        .unwrap_err();
     assert_eq!(
         e.report.outcome(Check::NotBackdated),
         Some(attest_rekor::Outcome::Failed)

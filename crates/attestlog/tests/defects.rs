@@ -12,7 +12,7 @@ use attestlog::dsse::{
 };
 use attestlog::rekor::bundle::VerificationMaterial;
 use attestlog::rekor::{
-    Artifact, Bundle, BundlePolicy, Check, Outcome, SignerPolicy, verify_bundle,
+    Artifact, Bundle, Check, Outcome, Policy, SignerPolicy, TrustedRoot, Verifier,
 };
 use attestlog::tlog::{LocalLog, LogOptions};
 use attestlog::{
@@ -338,8 +338,8 @@ fn defect_5_ecdsa_p384_signers_verify_wherever_p256_ones_do() {
         sk.verifying_key().to_public_key_der().unwrap().as_bytes(),
     )
     .unwrap();
-    let logs = [log.trusted_log()];
-    let policy = BundlePolicy::new(&logs, SignerPolicy::Key(key.clone()), Timestamp::now());
+    let verifier = Verifier::new(TrustedRoot::from_logs([log.trusted_log()]));
+    let policy = Policy::new(SignerPolicy::Key(key.clone()), Timestamp::now());
 
     // A message signature (hashedrekord over the SHA-256 digest).
     let artifact = b"release.tar.gz bytes";
@@ -351,7 +351,9 @@ fn defect_5_ecdsa_p384_signers_verify_wherever_p256_ones_do() {
     // The verifier's clock is read after the log's (an entry is never in
     // the future of a verifier that reads its clock later).
     let now = || policy.clone().with_now(Timestamp::now());
-    let v = verify_bundle(&b, &Artifact::of_bytes(artifact), &now()).unwrap();
+    let v = verifier
+        .verify(&b, &Artifact::of_bytes(artifact), &now())
+        .unwrap();
     assert_eq!(v.signer, key);
 
     // A DSSE envelope signed with P-384 (SHA-384 over the PAE).
@@ -373,7 +375,9 @@ fn defect_5_ecdsa_p384_signers_verify_wherever_p256_ones_do() {
     let material = VerificationMaterial::with_key_hint("k", vec![p.entry.to_tlog_entry().unwrap()]);
     let b = Bundle::v03_dsse(material, env.to_json().as_bytes()).unwrap();
     let subject = Sha256::digest(7u64.to_be_bytes());
-    let v = verify_bundle(&b, &Artifact::sha256_digest(subject.into()), &now()).unwrap();
+    let v = verifier
+        .verify(&b, &Artifact::sha256_digest(subject.into()), &now())
+        .unwrap();
     assert_eq!(v.times.len(), 1);
 }
 
@@ -382,10 +386,9 @@ fn defect_5_a_statement_of_unknown_type_does_not_verify() {
     let tmp = TempDir::created("defect5-type");
     let log = open_log(&tmp.file("log"));
     let c = client(&log);
-    let logs = [log.trusted_log()];
+    let verifier = Verifier::new(TrustedRoot::from_logs([log.trusted_log()]));
     let key = signer();
-    let policy = BundlePolicy::new(
-        &logs,
+    let policy = Policy::new(
         SignerPolicy::Key(key.public_key().clone()),
         Timestamp::now(),
     );
@@ -413,7 +416,7 @@ fn defect_5_a_statement_of_unknown_type_does_not_verify() {
         let material =
             VerificationMaterial::with_key_hint("k", vec![p.entry.to_tlog_entry().unwrap()]);
         let b = Bundle::v03_dsse(material, env.to_json().as_bytes()).unwrap();
-        let r = verify_bundle(
+        let r = verifier.verify(
             &b,
             &Artifact::sha256_digest(subject.into()),
             &policy.clone().with_now(Timestamp::now()),
@@ -428,12 +431,13 @@ fn defect_5_a_statement_of_unknown_type_does_not_verify() {
     let p = c.publish_dsse(&env, key.public_key()).unwrap();
     let material = VerificationMaterial::with_key_hint("k", vec![p.entry.to_tlog_entry().unwrap()]);
     let b = Bundle::v03_dsse(material, env.to_json().as_bytes()).unwrap();
-    let e = verify_bundle(
-        &b,
-        &Artifact::of_bytes(b"hello"),
-        &policy.clone().with_now(Timestamp::now()),
-    )
-    .unwrap_err();
+    let e = verifier
+        .verify(
+            &b,
+            &Artifact::of_bytes(b"hello"),
+            &policy.clone().with_now(Timestamp::now()),
+        )
+        .unwrap_err();
     assert_eq!(e.first.check, Check::Artifact);
 }
 

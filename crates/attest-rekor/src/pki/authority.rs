@@ -150,3 +150,13 @@ pub struct Authorities {
     /// `timestampAuthorities`.
     pub timestamp_authorities: Vec<CertificateAuthority>,
 }
+
+impl Authorities {
+    /// No authority of any kind.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.certificate_authorities.is_empty()
+            && self.ct_logs.is_empty()
+            && self.timestamp_authorities.is_empty()
+    }
+}

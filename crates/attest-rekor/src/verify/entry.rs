@@ -28,35 +28,6 @@ pub(super) struct Input<'a> {
     pub(super) timestamps: Result<Vec<Vec<u8>>, CheckError>,
 }
 
-/// Verifies a bundle completely, offline: `Ok` only when the signer the
-/// policy names signed `artifact`, at a verified time, with the log's
-/// evidence complete and valid.
-///
-/// # Errors
-/// [`NotVerified`] naming the first failing check.
-pub fn verify_bundle(
-    bundle: &Bundle,
-    artifact: &Artifact,
-    policy: &BundlePolicy<'_>,
-) -> Result<Verified, NotVerified> {
-    bundle_run(bundle, Some(artifact.clone()), policy, None)
-}
-
-/// Verifies a bundle whose DSSE envelope is itself what the caller names —
-/// an auditor re-checking an attestation it holds, where there is no
-/// separate artifact: every rule of [`verify_bundle`] but the artifact's. A
-/// message-signature bundle fails ([`Check::Artifact`]): its digest is only
-/// meaningful against an artifact.
-///
-/// # Errors
-/// [`NotVerified`].
-pub fn verify_bundle_envelope(
-    bundle: &Bundle,
-    policy: &BundlePolicy<'_>,
-) -> Result<Verified, NotVerified> {
-    bundle_run(bundle, None, policy, None)
-}
-
 pub(super) fn bundle_run(
     bundle: &Bundle,
     artifact: Option<Artifact>,
@@ -124,26 +95,13 @@ pub(super) fn bundle_run(
     )
 }
 
-/// Verifies a REST log entry for the caller's DSSE envelope: the same rules
-/// as [`verify_bundle`], the envelope standing for the artifact.
-///
-/// # Errors
-/// [`NotVerified`].
-pub fn verify_log_entry(
-    entry: &crate::api::LogEntry,
-    env: &Envelope,
-    policy: &BundlePolicy<'_>,
-) -> Result<Verified, NotVerified> {
-    rest(entry, Content::Envelope(env.clone()), None, policy, None)
-}
-
 /// [`verify_log_entry`] with a memo of checkpoints already verified: a
 /// client checking many entries published under one checkpoint (a group
 /// commit) verifies its signature once. The result is the same as without.
 ///
 /// # Errors
 /// [`NotVerified`].
-pub fn verify_log_entry_memo(
+pub(crate) fn verify_log_entry_memo(
     entry: &crate::api::LogEntry,
     env: &Envelope,
     policy: &BundlePolicy<'_>,
@@ -163,7 +121,7 @@ pub fn verify_log_entry_memo(
 ///
 /// # Errors
 /// [`NotVerified`].
-pub fn verify_log_entry_message(
+pub(crate) fn verify_log_entry_message(
     entry: &crate::api::LogEntry,
     digest: &[u8; 32],
     signature: &[u8],
@@ -220,7 +178,7 @@ pub(super) fn rest(
 ///
 /// # Errors
 /// [`NotVerified`].
-pub fn verify_log_evidence(
+pub(crate) fn verify_log_evidence(
     entry: &crate::api::LogEntry,
     logs: &[TrustedLog],
     now: Timestamp,
@@ -238,7 +196,7 @@ pub fn verify_log_evidence(
 ///
 /// # Errors
 /// [`NotVerified`].
-pub fn verify_tlog_evidence(
+pub(crate) fn verify_tlog_evidence(
     entry: &TlogEntry,
     logs: &[TrustedLog],
     now: Timestamp,

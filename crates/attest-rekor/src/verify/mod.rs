@@ -47,7 +47,7 @@ pub use report::*;
 #[allow(unused_imports)]
 pub use checkpoint::*;
 #[allow(unused_imports)]
-pub use entry::*;
+pub(crate) use entry::*;
 #[allow(unused_imports)]
 use evidence::*;
 #[allow(unused_imports)]

@@ -208,29 +208,29 @@ pub(super) fn logged_digest_algorithm(entry: &TlogEntry) -> &'static str {
 /// What a bundle or log entry is verified against.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
-pub struct BundlePolicy<'a> {
+pub(crate) struct BundlePolicy<'a> {
     /// Trusted logs: each entry's evidence is checked by the policy of the
     /// log its log id names.
-    pub logs: &'a [TrustedLog],
+    pub(crate) logs: &'a [TrustedLog],
     /// Who must have signed.
-    pub signer: SignerPolicy,
+    pub(crate) signer: SignerPolicy,
     /// The verifier's clock.
-    pub now: Timestamp,
+    pub(crate) now: Timestamp,
     /// A claimed time and allowed window (seconds) to confirm against the
     /// log's time — a v1 log's integratedTime, a v2 log's earliest verified
     /// RFC 3161 genTime (required when set).
-    pub claimed_time: Option<(i64, i64)>,
+    pub(crate) claimed_time: Option<(i64, i64)>,
     /// The trusted root's certificate authorities, CT logs and timestamp
     /// authorities: needed by a certificate policy, and to verify RFC 3161
     /// timestamps (without them a bundle's timestamps are counted in
     /// [`Verified::unverified_timestamps`], never used).
-    pub authorities: Option<&'a Authorities>,
+    pub(crate) authorities: Option<&'a Authorities>,
 }
 
 impl<'a> BundlePolicy<'a> {
     /// A policy trusting `logs` and `signer`, at time `now`.
     #[must_use]
-    pub const fn new(logs: &'a [TrustedLog], signer: SignerPolicy, now: Timestamp) -> Self {
+    pub(crate) const fn new(logs: &'a [TrustedLog], signer: SignerPolicy, now: Timestamp) -> Self {
         Self {
             logs,
             signer,
@@ -243,15 +243,8 @@ impl<'a> BundlePolicy<'a> {
     /// The trusted root's certificate authorities, CT logs and timestamp
     /// authorities (from [`crate::TrustedRoot`]).
     #[must_use]
-    pub const fn with_authorities(mut self, authorities: &'a Authorities) -> Self {
+    pub(crate) const fn with_authorities(mut self, authorities: &'a Authorities) -> Self {
         self.authorities = Some(authorities);
-        self
-    }
-
-    /// The verifier's clock reading.
-    #[must_use]
-    pub const fn with_now(mut self, now: Timestamp) -> Self {
-        self.now = now;
         self
     }
 
@@ -259,7 +252,7 @@ impl<'a> BundlePolicy<'a> {
     /// the log's time (v1: integratedTime; v2: the earliest verified RFC
     /// 3161 genTime) must confirm it: `claimed <= t <= claimed + window`.
     #[must_use]
-    pub const fn with_claimed_time(mut self, claimed: i64, window: i64) -> Self {
+    pub(crate) const fn with_claimed_time(mut self, claimed: i64, window: i64) -> Self {
         self.claimed_time = Some((claimed, window));
         self
     }

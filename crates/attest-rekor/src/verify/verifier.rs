@@ -33,6 +33,13 @@ impl Policy {
         }
     }
 
+    /// The verifier's clock reading `now` instead.
+    #[must_use]
+    pub const fn with_now(mut self, now: Timestamp) -> Self {
+        self.now = now;
+        self
+    }
+
     /// A claimed time and the window within which the log's time (v1:
     /// integratedTime; v2: the earliest verified RFC 3161 genTime) must
     /// confirm it: `claimed <= t <= claimed + window`.
@@ -105,9 +112,15 @@ impl Verifier {
         &self.memo
     }
 
+    /// The run's policy. A root without authorities has none to offer: a
+    /// certificate then fails (no authority issued it) and an RFC 3161
+    /// timestamp is not a verified time (counted in
+    /// [`Verified::unverified_timestamps`]), as with no root at all.
     fn bundle_policy(&self, policy: &Policy) -> BundlePolicy<'_> {
-        let mut p = BundlePolicy::new(self.root.logs(), policy.signer.clone(), policy.now)
-            .with_authorities(self.root.authorities());
+        let mut p = BundlePolicy::new(self.root.logs(), policy.signer.clone(), policy.now);
+        if !self.root.authorities().is_empty() {
+            p = p.with_authorities(self.root.authorities());
+        }
         if let Some((claimed, window)) = policy.claimed_time {
             p = p.with_claimed_time(claimed, window);
         }

@@ -70,3 +70,19 @@ pub fn not_passed(r: &attest_rekor::Report) -> Vec<attest_rekor::Check> {
         .map(|c| c.check)
         .collect()
 }
+
+/// A verifier trusting `logs` and no authority (as one built from a trusted
+/// root that lists only those logs).
+pub fn verifier(logs: &[TrustedLog]) -> attest_rekor::Verifier {
+    attest_rekor::Verifier::new(TrustedRoot::from_logs(logs.to_vec()))
+}
+
+/// A verifier trusting `logs` and `authorities`.
+pub fn verifier_with(
+    logs: &[TrustedLog],
+    authorities: &attest_rekor::pki::Authorities,
+) -> attest_rekor::Verifier {
+    attest_rekor::Verifier::new(
+        TrustedRoot::from_logs(logs.to_vec()).with_authorities(authorities.clone()),
+    )
+}

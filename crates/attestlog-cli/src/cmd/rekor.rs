@@ -320,7 +320,8 @@ pub(crate) fn rekor(cmd: RekorCommand) -> Result<ExitCode, Failure> {
             };
             // The log's evidence only: who signed the logged content is
             // not known here, so this is not a verification of a signer.
-            let result = attest_rekor::verify_log_evidence(&entry, &logs, Timestamp::now());
+            let result = attest_rekor::Verifier::new(attest_rekor::TrustedRoot::from_logs(logs))
+                .verify_log_evidence(&entry, Timestamp::now());
             let (ok, checks, time) = match &result {
                 Ok(v) => (
                     true,

@@ -32,6 +32,7 @@ impl Core {
         &self,
         kept: Result<Option<String>, BaselineError>,
         logs: &[TrustedLog],
+        memo: &CheckpointMemo,
         current: &VerifiedCheckpoint,
     ) -> BaselineStep {
         BaselineStep::Done(match kept {
@@ -45,7 +46,7 @@ impl Core {
                  (`AuditorBuilder::trust_current_tree`)"
                     .into(),
             ),
-            Ok(Some(text)) => match verified_checkpoint(&self.checkpoints, logs, &text) {
+            Ok(Some(text)) => match verified_checkpoint(memo, logs, &text) {
                 None => {
                     Err("the baseline checkpoint does not verify with the trusted log keys".into())
                 }
@@ -76,19 +77,21 @@ impl Core {
 
     /// The policy for this auditor's evidence: its key set, its clock, and
     /// the signed claimed time within its window.
-    pub(super) fn policy<'a>(
-        &'a self,
-        logs: &'a [TrustedLog],
-        claimed: Option<i64>,
-    ) -> BundlePolicy<'a> {
-        let mut policy = BundlePolicy::new(logs, self.signer().clone(), self.clock.now());
-        if let Some(a) = &self.authorities {
-            policy = policy.with_authorities(a);
-        }
+    pub(super) fn policy(&self, claimed: Option<i64>) -> Policy {
+        let policy = Policy::new(self.signer().clone(), self.clock.now());
         match claimed {
             Some(t) => policy.with_claimed_time(t, self.window),
             None => policy,
         }
+    }
+
+    /// A verifier trusting `logs` and the auditor's authorities.
+    pub(super) fn verifier(&self, logs: Vec<TrustedLog>) -> Verifier {
+        let root = TrustedRoot::from_logs(logs);
+        Verifier::new(match &self.authorities {
+            Some(a) => root.with_authorities(Authorities::clone(a)),
+            None => root,
+        })
     }
 
     /// The envelope-signature line, then the binding line from the signed
@@ -281,7 +284,9 @@ impl Core {
             .and_then(|c| c.into_iter().next());
         let claimed =
             self.signature_then_binding(&mut r, &env, certificate.as_deref(), bundle_binding);
-        let result = attest_rekor::verify_bundle_envelope(bundle, &self.policy(logs, claimed));
+        let result = self
+            .verifier(logs.to_vec())
+            .verify_envelope(bundle, &self.policy(claimed));
         let report = report_of(&result);
         r.push(
             AuditCheck::BodyMatch,

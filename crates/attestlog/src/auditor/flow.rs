@@ -79,16 +79,17 @@ impl Core {
     /// auditor's baseline; a consistent current checkpoint becomes the new
     /// baseline (a forked one never replaces it).
     pub(super) async fn log_state(&self) -> Result<LogState, AuditError> {
-        let mut runs = Vec::with_capacity(self.logs.len());
-        for log in &self.logs {
-            runs.push(self.log_run(log).await?);
+        let mut runs = Vec::with_capacity(self.audited.len());
+        for audited in &self.audited {
+            runs.push(self.log_run(audited).await?);
         }
         Ok(LogState { runs })
     }
 
     /// One log's current checkpoint and its consistency with the baseline
     /// (proven by the log: from its proof endpoint or its tiles).
-    async fn log_run(&self, log: &Arc<dyn LogOps>) -> Result<LogRun, AuditError> {
+    async fn log_run(&self, audited: &AuditedLog) -> Result<LogRun, AuditError> {
+        let (log, verifier) = (&audited.log, &audited.verifier);
         let logs = log.trusted_logs();
         let name = match log.api() {
             LogApiVersion::V2 => "Rekor v2 log",
@@ -98,6 +99,7 @@ impl Core {
             Ok(LogRun {
                 log: Arc::clone(log),
                 logs,
+                verifier: Arc::clone(verifier),
                 current: Err(why.clone()),
                 consistency: Err(why),
             })
@@ -114,7 +116,7 @@ impl Core {
                 );
             }
         };
-        let Some(signer) = signer_of(&self.checkpoints, &logs, &current).cloned() else {
+        let Some(signer) = signer_of(verifier.checkpoints(), &logs, &current).cloned() else {
             return unavailable(
                 format!("the current checkpoint verifies with no trusted {name} key"),
                 logs,
@@ -122,7 +124,7 @@ impl Core {
         };
         let log_key = log_key(&signer, &current);
         let consistency = self
-            .consistency_of(&logs, &log_key, &current, |old| {
+            .consistency_of(&logs, verifier.checkpoints(), &log_key, &current, |old| {
                 let current = &current;
                 async move { log.prove_consistency(&old, current).await }
             })
@@ -130,6 +132,7 @@ impl Core {
         Ok(LogRun {
             log: Arc::clone(log),
             logs,
+            verifier: Arc::clone(verifier),
             current: Ok((current, signer)),
             consistency,
         })
@@ -144,6 +147,7 @@ impl Core {
     >(
         &self,
         logs: &[TrustedLog],
+        memo: &CheckpointMemo,
         log_key: &str,
         current: &VerifiedCheckpoint,
         prove: impl FnOnce(VerifiedCheckpoint) -> F,
@@ -153,7 +157,7 @@ impl Core {
             .blocking
             .on(&self.baseline, move |b| b.load(&key))
             .await;
-        let consistency = match self.baseline_step(kept, logs, current) {
+        let consistency = match self.baseline_step(kept, logs, memo, current) {
             BaselineStep::Done(r) => r,
             BaselineStep::Prove(old) => {
                 let from = old.size;

@@ -11,7 +11,7 @@ use attest_rekor::pki::Authorities;
 use attest_rekor::verify::{
     Check, CheckResult, CheckpointMemo, Outcome, Report, VerifiedCheckpoint, report_of,
 };
-use attest_rekor::{Bundle, BundlePolicy, LogEntry, SignerPolicy, TrustedLog};
+use attest_rekor::{Bundle, LogEntry, Policy, SignerPolicy, TrustedLog, TrustedRoot, Verifier};
 use attest_store::{AttestationRow, AttestationStore, LogApiVersion, LogEntryRecord, StoreError};
 
 use crate::baseline::{AuditBaseline, BaselineError, MemoryBaseline};
@@ -70,9 +70,9 @@ impl<M> AuditorBuilder<M> {
                 store: Arc::from(store),
                 blocking: Blocking::InPlace,
                 logs: Vec::new(),
+                audited: Vec::new(),
                 window: DEFAULT_BACKDATE_WINDOW,
                 clock: Arc::new(SystemClock),
-                checkpoints: CheckpointMemo::default(),
                 baseline: Arc::new(MemoryBaseline::new()),
                 trust_current_tree: false,
             },
@@ -152,7 +152,8 @@ impl<M> AuditorBuilder<M> {
 
 impl AuditorBuilder<mode::Blocking> {
     /// The blocking auditor.
-    pub fn build(self) -> Auditor {
+    pub fn build(mut self) -> Auditor {
+        self.core.make_verifiers();
         Auditor { core: self.core }
     }
 }
@@ -162,6 +163,7 @@ impl AuditorBuilder<mode::Async> {
     /// of their own, so a blocking store (SQLite, PostgreSQL) never blocks
     /// the executor.
     pub fn build(mut self) -> AsyncAuditor {
+        self.core.make_verifiers();
         self.core.blocking = Blocking::OwnThread;
         AsyncAuditor { core: self.core }
     }
@@ -346,13 +348,24 @@ struct Core {
     /// Where the store and the baseline are called (in place, or off the
     /// async threads).
     blocking: Blocking,
-    /// The logs, at most one per API.
+    /// The logs given to the builder, at most one per API.
     logs: Vec<Arc<dyn LogOps>>,
+    /// Each with its verifier (made by `build`).
+    audited: Vec<AuditedLog>,
     window: i64,
     clock: Arc<dyn Clock>,
-    checkpoints: CheckpointMemo,
     baseline: Arc<dyn AuditBaseline>,
     trust_current_tree: bool,
+}
+
+impl Core {
+    /// Moves the builder's logs into `audited`, each with its verifier.
+    fn make_verifiers(&mut self) {
+        for log in std::mem::take(&mut self.logs) {
+            let verifier = Arc::new(self.verifier(log.trusted_logs()));
+            self.audited.push(AuditedLog { log, verifier });
+        }
+    }
 }
 
 impl fmt::Debug for Core {

@@ -103,12 +103,9 @@ impl Core {
         };
         r.push(AuditCheck::StoredEntry, stored_copies(stored, &entry));
         let logs = &run.logs;
-        let result = attest_rekor::verify::verify_log_entry_memo(
-            &entry,
-            &env,
-            &self.policy(logs, claimed),
-            &self.checkpoints,
-        );
+        let result = run
+            .verifier
+            .verify_log_entry(&entry, &env, &self.policy(claimed));
         let report = report_of(&result);
         r.push(
             AuditCheck::BodyMatch,
@@ -121,7 +118,7 @@ impl Core {
                 .as_ref()
                 .and_then(|p| p.checkpoint.as_deref())
                 .ok_or("the entry has no checkpoint")?;
-            let entry_cp = verified_checkpoint(&self.checkpoints, logs, note)
+            let entry_cp = verified_checkpoint(run.verifier.checkpoints(), logs, note)
                 .ok_or("the entry's checkpoint does not verify")?;
             if entry_cp.origin != current.origin {
                 return Err("the entry's checkpoint is for another tree".into());

@@ -82,8 +82,7 @@ impl Core {
             .with_rfc3161_timestamps(timestamps),
             &row.attestation.envelope,
         );
-        let result = bundle
-            .map(|b| attest_rekor::verify_bundle_envelope(&b, &self.policy(&st.logs, claimed)));
+        let result = bundle.map(|b| st.verifier.verify_envelope(&b, &self.policy(claimed)));
         // The stored timestamp's time, when it verifies (signed by the TSA,
         // so the store's copy is as good as any): from the verification, or
         // — when that failed for another reason — checked alone.

@@ -16,12 +16,24 @@ impl LogState {
     }
 }
 
+/// A configured log with the verifier of its evidence.
+pub(super) struct AuditedLog {
+    /// The log.
+    pub(super) log: Arc<dyn LogOps>,
+    /// A verifier trusting its keys and the auditor's authorities, made
+    /// when the auditor is built.
+    pub(super) verifier: Arc<Verifier>,
+}
+
 /// What one audit run learned from one log.
 pub(super) struct LogRun {
     /// The log.
     pub(super) log: Arc<dyn LogOps>,
     /// The keys trusted for it.
     pub(super) logs: Vec<TrustedLog>,
+    /// The verifier of its evidence (its checkpoint memo lasts as long as
+    /// the auditor).
+    pub(super) verifier: Arc<Verifier>,
     /// Its current checkpoint, verified, with the trusted log that signed
     /// it, or why it is unavailable.
     pub(super) current: Result<(VerifiedCheckpoint, TrustedLog), String>,
