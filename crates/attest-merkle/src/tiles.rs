@@ -436,6 +436,24 @@ pub enum TileError<E> {
     OutOfTree,
 }
 
+impl<E> TileError<E> {
+    /// The source's error, or this error when it is the tiles' own (which
+    /// then has no source).
+    ///
+    /// # Errors
+    /// The tiles' own error, when it is not the source's.
+    pub fn into_source(self) -> Result<E, TileError<core::convert::Infallible>> {
+        match self {
+            Self::Source(e) => Ok(e),
+            Self::BadLength { tile, got } => Err(TileError::BadLength { tile, got }),
+            Self::ParentMismatch { tile } => Err(TileError::ParentMismatch { tile }),
+            Self::RootMismatch => Err(TileError::RootMismatch),
+            Self::BadBundle { bundle } => Err(TileError::BadBundle { bundle }),
+            Self::OutOfTree => Err(TileError::OutOfTree),
+        }
+    }
+}
+
 impl<E: fmt::Display> fmt::Display for TileError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -276,10 +276,27 @@ fn a_lying_tile_server_never_yields_a_verified_result() {
         let r = c
             .prove_inclusion(b"entry 300", 300, &head)
             .and_then(|()| c.prove_inclusion(b"entry 550", 550, &head));
+        // Typed as the tiles' failure (or the proof's, or the inclusion
+        // check's), never retried.
         assert!(
-            matches!(r, Err(ClientError::Verification(_))),
+            matches!(
+                &r,
+                Err(ClientError::Tiles(_) | ClientError::Proof(_) | ClientError::Verification(_))
+            ) && r.as_ref().is_err_and(|e| !e.is_retryable()),
             "{what}: {r:?}"
         );
+        // A tile of the wrong length is named as such, with the tile.
+        if what == "truncated partial tile" {
+            assert!(
+                matches!(
+                    &r,
+                    Err(ClientError::Tiles(
+                        attest_merkle::tiles::TileError::BadLength { .. }
+                    ))
+                ),
+                "{r:?}"
+            );
+        }
     }
     // A stale checkpoint: the newer entry is not in its tree.
     let stale = local_client(&log, move |path, mut resp| {

@@ -118,6 +118,19 @@ pub enum ClientError {
     /// returned as an entry.
     #[error("the log's answer does not verify: {}", .0.first_failure().map_or_else(String::new, |f| format!("{}: {}", f.check, f.detail)))]
     Verification(Report),
+    /// The log's tiles do not prove what they must (a tile of the wrong
+    /// length, one that does not hash to its parent or the checkpoint's
+    /// root, an entry bundle that is not the tile's leaves): never retried.
+    #[error("the log's tiles do not verify")]
+    Tiles(#[source] attest_merkle::tiles::TileError<std::convert::Infallible>),
+    /// A proof read from the log's verified tiles does not verify: never
+    /// retried.
+    #[error("the proof from the log's tiles does not verify")]
+    Proof(#[source] attest_merkle::ProofError),
+    /// A tile an operation needed was not fetched (a bug in this crate's
+    /// async driver; reported, never a panic).
+    #[error("tile {0} was needed but not fetched")]
+    TileNotFetched(String),
 }
 
 impl ClientError {
@@ -127,7 +140,11 @@ impl ClientError {
         match self {
             Self::Transport { .. } => true,
             Self::Response { source, .. } => source.is_retryable(),
-            Self::Url(_) | Self::Verification(_) => false,
+            Self::Url(_)
+            | Self::Verification(_)
+            | Self::Tiles(_)
+            | Self::Proof(_)
+            | Self::TileNotFetched(_) => false,
         }
     }
 }

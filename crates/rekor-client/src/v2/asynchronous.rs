@@ -200,12 +200,9 @@ pub(super) enum Need {
 
 impl Need {
     pub(super) fn from_tiles(e: TileError<Missing>) -> Self {
-        match e {
-            TileError::Source(n) => Self::Tile(n),
-            other => Self::Failed(crate::client::single_failure(
-                Check::Inclusion,
-                &other.to_string(),
-            )),
+        match e.into_source() {
+            Ok(n) => Self::Tile(n),
+            Err(t) => Self::Failed(ClientError::Tiles(t)),
         }
     }
 }
@@ -215,12 +212,9 @@ pub(super) fn missing_proof_error(e: ProofError<Missing>) -> ClientError {
     match e {
         ProofError::Tiles(t) => match Need::from_tiles(t) {
             Need::Failed(e) => e,
-            Need::Tile(n) => crate::client::single_failure(
-                Check::Inclusion,
-                &format!("tile {} was not fetched", n.path),
-            ),
+            Need::Tile(n) => ClientError::TileNotFetched(n.path),
         },
-        ProofError::Proof(d) => crate::client::single_failure(Check::Inclusion, &d),
+        ProofError::Proof(p) => ClientError::Proof(p),
     }
 }
 

@@ -4,23 +4,20 @@
 use super::*;
 
 pub(super) fn tile_error(e: TileError<ClientError>) -> ClientError {
-    match e {
-        TileError::Source(e) => e,
-        other => crate::client::single_failure(Check::Inclusion, &other.to_string()),
-    }
+    e.into_source().unwrap_or_else(ClientError::Tiles)
 }
 
-/// A proof's failure: the source's, or the proof's own.
+/// A proof's failure: the tiles' (or their source's), or the proof's own.
 #[derive(Debug)]
 pub(super) enum ProofError<E> {
     Tiles(TileError<E>),
-    Proof(String),
+    Proof(attest_merkle::ProofError),
 }
 
 pub(super) fn proof_error(e: ProofError<ClientError>) -> ClientError {
     match e {
         ProofError::Tiles(t) => tile_error(t),
-        ProofError::Proof(d) => crate::client::single_failure(Check::Inclusion, &d),
+        ProofError::Proof(p) => ClientError::Proof(p),
     }
 }
 
@@ -150,11 +147,10 @@ pub(super) fn consistency_in<S: TileSource>(
     new: &VerifiedCheckpoint,
 ) -> Result<(), ProofError<S::Error>> {
     let proof = consistency_plan(old.size, new.size)
-        .map_err(|e| ProofError::Proof(attest_dsse::ErrorChain(&e).to_string()))?
+        .map_err(ProofError::Proof)?
         .read_proof(reader)
         .map_err(ProofError::Tiles)?;
-    verify_consistency(old.size, new.size, &proof, &old.root, &new.root)
-        .map_err(|e| ProofError::Proof(attest_dsse::ErrorChain(&e).to_string()))
+    verify_consistency(old.size, new.size, &proof, &old.root, &new.root).map_err(ProofError::Proof)
 }
 
 /// Leaf `index`'s data, and apart its proof (checked against the data),
@@ -167,7 +163,7 @@ pub(super) fn entry_with_proof_in<S: TileSource>(
 ) -> Result<(Vec<u8>, Result<attest_merkle::Proof, ProofError<S::Error>>), TileError<S::Error>> {
     let body = reader.entry(index)?;
     let proof = inclusion_plan(index, checkpoint.size)
-        .map_err(|e| ProofError::Proof(attest_dsse::ErrorChain(&e).to_string()))
+        .map_err(ProofError::Proof)
         .and_then(|plan| plan.read_proof(reader).map_err(ProofError::Tiles))
         .and_then(|proof| {
             verify_inclusion(
@@ -178,7 +174,7 @@ pub(super) fn entry_with_proof_in<S: TileSource>(
                 &checkpoint.root,
             )
             .map(|()| proof)
-            .map_err(|e| ProofError::Proof(attest_dsse::ErrorChain(&e).to_string()))
+            .map_err(ProofError::Proof)
         });
     Ok((body, proof))
 }
