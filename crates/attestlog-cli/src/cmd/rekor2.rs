@@ -205,11 +205,16 @@ pub(crate) fn run(cmd: Rekor2Command) -> Result<ExitCode, Failure> {
             let logs = cfg.select_logs(now, &[1, 2]).map_err(|e| {
                 Failure::input(format_args!("{e}", e = attest_dsse::ErrorChain(&e)))
             })?;
-            let tsas = cfg.select_tsas(now).unwrap_or_default();
             let svc = |s: &&attest_rekor::signing::Service| serde_json::json!({ "url": s.url, "majorApiVersion": s.major_api_version, "operator": s.operator });
+            // The logs are required; no usable TSA is reported, not hidden
+            // as an empty list.
+            let tsas = match cfg.select_tsas(now) {
+                Ok(tsas) => serde_json::json!(tsas.iter().map(svc).collect::<Vec<_>>()),
+                Err(e) => serde_json::json!({ "error": attest_dsse::ErrorChain(&e).to_string() }),
+            };
             print_json(&serde_json::json!({
                 "rekorTlogs": logs.iter().map(svc).collect::<Vec<_>>(),
-                "tsas": tsas.iter().map(svc).collect::<Vec<_>>(),
+                "tsas": tsas,
             }))
         }
     }
