@@ -32,10 +32,14 @@ use crate::{LogApi, LogId, TrustedLog, host_of};
 /// assert_eq!(again.logs(), root.logs());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// A clone shares the authorities (and what they learn on first use: their
+/// keys' precomputed tables, the verdicts on their own chains) until one of
+/// the two is given more.
 #[derive(Debug, Clone, Default)]
 pub struct TrustedRoot {
     logs: Vec<TrustedLog>,
-    authorities: Authorities,
+    authorities: std::sync::Arc<Authorities>,
 }
 
 impl TrustedRoot {
@@ -64,7 +68,8 @@ impl TrustedRoot {
                 root.certificate_authorities,
                 root.ctlogs,
                 root.timestamp_authorities,
-            )?,
+            )?
+            .into(),
         })
     }
 
@@ -74,7 +79,7 @@ impl TrustedRoot {
     pub fn from_logs(logs: impl IntoIterator<Item = TrustedLog>) -> Self {
         Self {
             logs: logs.into_iter().collect(),
-            authorities: Authorities::default(),
+            authorities: std::sync::Arc::default(),
         }
     }
 
@@ -89,28 +94,37 @@ impl TrustedRoot {
     /// With the certificate authority `ca` (`certificateAuthorities`).
     #[must_use]
     pub fn with_certificate_authority(mut self, ca: CertificateAuthority) -> Self {
-        self.authorities.certificate_authorities.push(ca);
+        std::sync::Arc::make_mut(&mut self.authorities)
+            .certificate_authorities
+            .push(ca);
         self
     }
 
     /// With the CT log `ct` (`ctlogs`).
     #[must_use]
     pub fn with_ct_log(mut self, ct: CtLog) -> Self {
-        self.authorities.ct_logs.push(ct);
+        std::sync::Arc::make_mut(&mut self.authorities)
+            .ct_logs
+            .push(ct);
         self
     }
 
     /// With the timestamp authority `tsa` (`timestampAuthorities`).
     #[must_use]
     pub fn with_timestamp_authority(mut self, tsa: CertificateAuthority) -> Self {
-        self.authorities.timestamp_authorities.push(tsa);
+        std::sync::Arc::make_mut(&mut self.authorities)
+            .timestamp_authorities
+            .push(tsa);
         self
     }
 
     /// Every authority and CT log of `other` added to this root's.
     #[must_use]
     pub fn with_authorities(mut self, other: Authorities) -> Self {
-        let a = &mut self.authorities;
+        if other.is_empty() {
+            return self;
+        }
+        let a = std::sync::Arc::make_mut(&mut self.authorities);
         a.certificate_authorities
             .extend(other.certificate_authorities);
         a.ct_logs.extend(other.ct_logs);
@@ -134,7 +148,7 @@ impl TrustedRoot {
     /// The certificate side: certificate authorities, CT logs, timestamp
     /// authorities.
     #[must_use]
-    pub const fn authorities(&self) -> &Authorities {
+    pub fn authorities(&self) -> &Authorities {
         &self.authorities
     }
 
@@ -165,13 +179,13 @@ impl TrustedRoot {
     /// The certificate side, owned.
     #[must_use]
     pub fn into_authorities(self) -> Authorities {
-        self.authorities
+        std::sync::Arc::unwrap_or_clone(self.authorities)
     }
 
     /// The logs and the authorities, owned.
     #[must_use]
     pub fn into_parts(self) -> (Vec<TrustedLog>, Authorities) {
-        (self.logs, self.authorities)
+        (self.logs, std::sync::Arc::unwrap_or_clone(self.authorities))
     }
 
     /// The root as a `trusted_root.json` document. Keys are written with

@@ -85,13 +85,13 @@ impl Core {
         }
     }
 
-    /// A verifier trusting `logs` and the auditor's authorities.
+    /// A verifier trusting `logs` and the auditor's authorities (shared
+    /// with every other verifier of this auditor, warm after first use).
     pub(super) fn verifier(&self, logs: Vec<TrustedLog>) -> Verifier {
-        let root = TrustedRoot::from_logs(logs);
-        Verifier::new(match &self.authorities {
-            Some(a) => root.with_authorities(Authorities::clone(a)),
-            None => root,
-        })
+        Verifier::new(
+            logs.into_iter()
+                .fold(self.authorities.clone(), TrustedRoot::with_log),
+        )
     }
 
     /// The envelope-signature line, then the binding line from the signed

@@ -66,7 +66,7 @@ impl<M> AuditorBuilder<M> {
         Self {
             core: Core {
                 signer: RwLock::new(signer),
-                authorities: None,
+                authorities: TrustedRoot::new(),
                 store: Arc::from(store),
                 blocking: Blocking::InPlace,
                 logs: Vec::new(),
@@ -113,7 +113,7 @@ impl<M> AuditorBuilder<M> {
     /// authorities (`attest_rekor::TrustedRoot::authorities`): needed
     /// by an identity policy, and to verify RFC 3161 timestamps.
     pub fn authorities(mut self, authorities: Authorities) -> Self {
-        self.core.authorities = Some(Arc::new(authorities));
+        self.core.authorities = TrustedRoot::new().with_authorities(authorities);
         self
     }
 
@@ -343,7 +343,9 @@ impl AsyncAuditor {
 struct Core {
     /// Replaceable while the auditor runs (a portal whose key set rotated).
     signer: RwLock<SignerPolicy>,
-    authorities: Option<Arc<Authorities>>,
+    /// The trusted root's authorities (a root without logs): every
+    /// verifier of this auditor shares them.
+    authorities: TrustedRoot,
     store: Arc<dyn AttestationStore>,
     /// Where the store and the baseline are called (in place, or off the
     /// async threads).

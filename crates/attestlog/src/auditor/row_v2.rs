@@ -94,7 +94,7 @@ impl Core {
                 .map(|t| t.at.unix())
                 .min(),
             _ => env.signatures().first().and_then(|sig| {
-                let a = self.authorities.as_ref()?;
+                let a = self.authorities.authorities();
                 let token = timestamps.first()?;
                 attest_rekor::tsp::verify_timestamp(token, &sig.sig, &a.timestamp_authorities)
                     .ok()
@@ -152,7 +152,7 @@ impl Core {
             Err(e) => r.push(AuditCheck::Consistency, Err(e.clone())),
         }
         self.certificate_line(&mut r, Some(report));
-        if self.authorities.is_none() {
+        if self.authorities.authorities().is_empty() {
             r.push(
                 AuditCheck::Timestamp,
                 Err("no timestamp authorities to verify it with \
