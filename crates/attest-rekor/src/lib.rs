@@ -36,7 +36,10 @@ pub use root::{TRUSTED_ROOT_MEDIA_TYPE, TrustedRoot, pin_log_name, trusted_logs}
 pub use trust::{
     AuthorityProblem, LogApi, TlogProblem, TrustRootError, TrustedLog, host_of, origin_names,
 };
-pub use trust_config::{CLIENT_TRUST_CONFIG_MEDIA_TYPE, ClientTrustConfig, ClientTrustConfigError};
+pub use trust_config::{
+    CLIENT_TRUST_CONFIG_MEDIA_TYPE, ClientTrustConfig, ClientTrustConfigError, TrustDocument,
+    TrustDocumentError,
+};
 pub use verify::{
     Artifact, Check, CheckError, NotVerified, Outcome, Policy, Reason, Report, SignerPolicy,
     TimeSource, Verified, VerifiedCertificate, VerifiedEntry, VerifiedEvidence, VerifiedTime,

@@ -85,6 +85,99 @@ impl ClientTrustConfig {
     }
 }
 
+/// A document that carries trust, told apart by its `mediaType`: a trusted
+/// root, a signing config, or a client trust configuration (both in one).
+/// Wherever a trusted root or a signing config is read, any document that
+/// holds one is accepted.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum TrustDocument {
+    /// A trusted root alone ([`crate::TRUSTED_ROOT_MEDIA_TYPE`]).
+    TrustedRoot(TrustedRoot),
+    /// A signing config alone
+    /// ([`crate::signing::SIGNING_CONFIG_MEDIA_TYPE`]).
+    SigningConfig(SigningConfig),
+    /// Both ([`CLIENT_TRUST_CONFIG_MEDIA_TYPE`]).
+    ClientTrustConfig(ClientTrustConfig),
+}
+
+/// Why a trust document was refused, or lacks what was asked of it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrustDocumentError {
+    /// Not a JSON object with a `mediaType` string.
+    #[error("not a Sigstore trust document (a JSON object with a mediaType)")]
+    Json(#[source] serde_json::Error),
+    /// A trusted root that is refused (including an unknown media type).
+    #[error("not a usable trusted root")]
+    TrustedRoot(#[source] TrustRootError),
+    /// A signing config that is refused.
+    #[error("not a usable signing config")]
+    SigningConfig(#[source] SigningConfigError),
+    /// A client trust configuration that is refused.
+    #[error("not a usable client trust configuration")]
+    ClientTrustConfig(#[source] ClientTrustConfigError),
+    /// A trusted root was asked of a signing config.
+    #[error("a signing config holds no trusted root")]
+    NoTrustedRoot,
+    /// A signing config was asked of a trusted root.
+    #[error("a trusted root holds no signing config")]
+    NoSigningConfig,
+}
+
+impl TrustDocument {
+    /// Parses whichever document `json` is, by its `mediaType`: a client
+    /// trust configuration's or a signing config's is read as such; any
+    /// other is read as a trusted root (which refuses a media type it does
+    /// not know).
+    ///
+    /// # Errors
+    /// [`TrustDocumentError`] naming the document refused.
+    pub fn from_json(json: &[u8]) -> Result<Self, TrustDocumentError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Kind {
+            media_type: String,
+        }
+        let kind: Kind = serde_json::from_slice(json).map_err(TrustDocumentError::Json)?;
+        match kind.media_type.as_str() {
+            CLIENT_TRUST_CONFIG_MEDIA_TYPE => ClientTrustConfig::from_json(json)
+                .map(Self::ClientTrustConfig)
+                .map_err(TrustDocumentError::ClientTrustConfig),
+            crate::signing::SIGNING_CONFIG_MEDIA_TYPE => SigningConfig::from_json(json)
+                .map(Self::SigningConfig)
+                .map_err(TrustDocumentError::SigningConfig),
+            _ => TrustedRoot::from_json(json)
+                .map(Self::TrustedRoot)
+                .map_err(TrustDocumentError::TrustedRoot),
+        }
+    }
+
+    /// The trusted root it holds.
+    ///
+    /// # Errors
+    /// [`TrustDocumentError::NoTrustedRoot`] for a signing config alone.
+    pub fn into_trusted_root(self) -> Result<TrustedRoot, TrustDocumentError> {
+        match self {
+            Self::TrustedRoot(r) => Ok(r),
+            Self::ClientTrustConfig(c) => Ok(c.trusted_root),
+            Self::SigningConfig(_) => Err(TrustDocumentError::NoTrustedRoot),
+        }
+    }
+
+    /// The signing config it holds.
+    ///
+    /// # Errors
+    /// [`TrustDocumentError::NoSigningConfig`] for a trusted root alone.
+    pub fn into_signing_config(self) -> Result<SigningConfig, TrustDocumentError> {
+        match self {
+            Self::SigningConfig(c) => Ok(c),
+            Self::ClientTrustConfig(c) => Ok(c.signing_config),
+            Self::TrustedRoot(_) => Err(TrustDocumentError::NoSigningConfig),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -160,6 +253,57 @@ mod tests {
         assert!(matches!(
             ClientTrustConfig::from_json(b"[]"),
             Err(ClientTrustConfigError::Json(_))
+        ));
+    }
+
+    #[test]
+    fn a_trust_document_is_whichever_its_media_type_says() {
+        let r = root();
+        let both = TrustDocument::from_json(config(&r, SIGNING).as_bytes()).unwrap();
+        assert!(matches!(both, TrustDocument::ClientTrustConfig(_)));
+        assert_eq!(
+            both.clone().into_trusted_root().unwrap().logs(),
+            TrustedRoot::from_json(r.as_bytes()).unwrap().logs()
+        );
+        assert_eq!(
+            both.into_signing_config().unwrap(),
+            SigningConfig::from_json(SIGNING.as_bytes()).unwrap()
+        );
+        let root_only = TrustDocument::from_json(r.as_bytes()).unwrap();
+        assert!(root_only.clone().into_trusted_root().is_ok());
+        assert!(matches!(
+            root_only.into_signing_config(),
+            Err(TrustDocumentError::NoSigningConfig)
+        ));
+        let signing_only = TrustDocument::from_json(SIGNING.as_bytes()).unwrap();
+        assert!(matches!(
+            signing_only.clone().into_trusted_root(),
+            Err(TrustDocumentError::NoTrustedRoot)
+        ));
+        assert!(signing_only.into_signing_config().is_ok());
+        // An unknown media type is the trusted root's refusal; no media
+        // type at all is not a trust document.
+        let unknown = r.replace("trustedroot+json", "trustedroot+yaml");
+        assert!(matches!(
+            TrustDocument::from_json(unknown.as_bytes()),
+            Err(TrustDocumentError::TrustedRoot(TrustRootError::MediaType(
+                _
+            )))
+        ));
+        assert!(matches!(
+            TrustDocument::from_json(br#"{"logs": []}"#),
+            Err(TrustDocumentError::Json(_))
+        ));
+        // A client trust configuration's own refusals stay its own.
+        let bad = config(
+            &r,
+            &SIGNING.replace("signingconfig.v0.2", "signingconfig.v0.9"),
+        );
+        assert!(matches!(
+            TrustDocument::from_json(bad.as_bytes()),
+            Err(TrustDocumentError::ClientTrustConfig(
+                ClientTrustConfigError::SigningConfig(_)
+            ))
         ));
     }
 }

@@ -147,6 +147,75 @@ fn production_bundles_verify_offline_for_their_signer_and_artifact() {
     }
 }
 
+/// A client trust configuration (sigstore-python's `--trust-config`
+/// format: a trusted root and a signing config in one file) is taken
+/// wherever a trusted root is; a signing config alone is refused by name.
+#[test]
+fn a_client_trust_config_is_a_trusted_root_too() {
+    let tmp = attestlog_testkit::TempDir::created("rekor-cli-trust-config");
+    let root = std::fs::read_to_string(vectors("trusted_root.json")).unwrap();
+    let signing = r#"{"mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
+        "caUrls": [], "oidcUrls": [],
+        "rekorTlogUrls": [{"url": "https://rekor.sigstore.dev", "majorApiVersion": 1,
+            "validFor": {"start": "2021-01-12T11:53:27Z"}, "operator": "sigstore.dev"}],
+        "rekorTlogConfig": {"selector": "ANY"},
+        "tsaUrls": [], "tsaConfig": {"selector": "ANY"}}"#;
+    let config = tmp.file("trust_config.json");
+    std::fs::write(
+        &config,
+        format!(
+            r#"{{"mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
+                "trustedRoot": {root}, "signingConfig": {signing}}}"#
+        ),
+    )
+    .unwrap();
+    let signing_only = tmp.file("signing_config.json");
+    std::fs::write(&signing_only, signing).unwrap();
+    let name = "prod-v1-hashedrekord-v001-pubkey.sigstore.json";
+    let (key, artifact) = signer_and_artifact(tmp.path(), name);
+    let bundle = vectors(name);
+    let verify = |trust: &std::path::Path| {
+        let trust = trust.to_str().unwrap();
+        let args = [
+            "verify-bundle",
+            "--trusted-root",
+            trust,
+            "--bundle",
+            &bundle,
+            "--key",
+            &key,
+            &artifact,
+        ];
+        run(&args, None)
+    };
+    let out = verify(&config);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = verify(&signing_only);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("holds no trusted root"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // `rekor-v2 select` reads the signing config out of it.
+    let out = run(&["rekor-v2", "select", config.to_str().unwrap()], None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        lines(&out)[0]["rekorTlogs"][0]["url"],
+        "https://rekor.sigstore.dev"
+    );
+}
+
 const GITHUB: &str = "https://token.actions.githubusercontent.com";
 
 #[test]

@@ -235,7 +235,7 @@ pub enum ConfigError {
         path: PathBuf,
         /// Why.
         #[source]
-        source: attest_rekor::TrustRootError,
+        source: attest_rekor::TrustDocumentError,
     },
     /// A number in the environment is not one.
     #[error("{name}: {value:?} is not a number of seconds")]
@@ -270,7 +270,7 @@ pub enum ConfigError {
         path: PathBuf,
         /// Why.
         #[source]
-        source: attest_rekor::signing::SigningConfigError,
+        source: attest_rekor::TrustDocumentError,
     },
     /// The store could not be opened.
     #[error("store")]
@@ -316,7 +316,8 @@ pub struct Config {
     /// checkpoint's signature is found by the key's id, whatever name the
     /// line carries.
     pub rekor_log_name: Option<String>,
-    /// `REKOR_TRUSTED_ROOT`: a Sigstore `trusted_root.json`.
+    /// `REKOR_TRUSTED_ROOT`: a Sigstore `trusted_root.json` (or a client
+    /// trust configuration holding one).
     pub rekor_trusted_root: Option<PathBuf>,
     /// `ATTESTLOG_BACKDATE_WINDOW`: seconds a claimed time may precede the
     /// log's integrated time (default 300).
@@ -329,7 +330,8 @@ pub struct Config {
     /// is timestamped by (e.g. `https://timestamp.sigstore.dev/api/v1/timestamp`,
     /// or `<log serve --api 2 URL>/api/v1/timestamp`).
     pub rekor_tsa_url: Option<String>,
-    /// `REKOR_SIGNING_CONFIG`: a Sigstore `signing_config.json` (v0.2)
+    /// `REKOR_SIGNING_CONFIG`: a Sigstore `signing_config.json` (v0.2, or a
+    /// client trust configuration holding one)
     /// that picks the log (the first valid one, v1 or v2, by its selector)
     /// and the timestamp authority, instead of `REKOR_URL`.
     pub rekor_signing_config: Option<PathBuf>,
@@ -502,7 +504,8 @@ impl Config {
             path: path.clone(),
             source,
         })?;
-        attest_rekor::TrustedRoot::from_json(&bytes)
+        attest_rekor::TrustDocument::from_json(&bytes)
+            .and_then(attest_rekor::TrustDocument::into_trusted_root)
             .map(Some)
             .map_err(|source| ConfigError::TrustedRoot {
                 path: path.clone(),
@@ -535,9 +538,12 @@ impl Config {
                     path: path.clone(),
                     source,
                 })?;
-                let cfg = attest_rekor::signing::SigningConfig::from_json(&bytes).map_err(bad)?;
+                let cfg = attest_rekor::TrustDocument::from_json(&bytes)
+                    .and_then(attest_rekor::TrustDocument::into_signing_config)
+                    .map_err(bad)?;
                 let now = attest_dsse::Timestamp::now();
-                let log = cfg.select_logs(now, &[1, 2]).map_err(bad)?;
+                let unusable = |e| bad(attest_rekor::TrustDocumentError::SigningConfig(e));
+                let log = cfg.select_logs(now, &[1, 2]).map_err(unusable)?;
                 let Some(log) = log.first() else {
                     return Ok(None);
                 };
@@ -545,7 +551,7 @@ impl Config {
                     Some(t) => Some(t),
                     None if log.major_api_version == 2 => cfg
                         .select_tsas(now)
-                        .map_err(bad)?
+                        .map_err(unusable)?
                         .first()
                         .map(|s| s.url.clone()),
                     None => None,

@@ -297,6 +297,35 @@ fn rekor_v2_by_api_version_or_signing_config() {
         "{:?}",
         v2.api
     );
+    // One client trust configuration (root and signing config in one file)
+    // serves as both.
+    let ctc = tmp.file("trust_config.json");
+    std::fs::write(
+        &ctc,
+        format!(
+            r#"{{"mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
+                "trustedRoot": {}, "signingConfig": {}}}"#,
+            std::fs::read_to_string(root).unwrap(),
+            signing_config(url)
+        ),
+    )
+    .unwrap();
+    let ctc = ctc.to_str().unwrap();
+    let c = config(&[("REKOR_SIGNING_CONFIG", ctc), ("REKOR_TRUSTED_ROOT", ctc)]).unwrap();
+    let from_one = c.log_connection().unwrap().unwrap();
+    assert_eq!(from_one.base, url);
+    assert_eq!(from_one.logs, v2.logs);
+    assert!(matches!(&from_one.api, LogApi::V2 { tsa_url: Some(t), .. } if *t == tsa_url));
+    // A signing config is not a trusted root.
+    assert!(matches!(
+        config(&[("REKOR_SIGNING_CONFIG", sc), ("REKOR_TRUSTED_ROOT", sc)])
+            .unwrap()
+            .log_connection(),
+        Err(ConfigError::TrustedRoot {
+            source: attestlog::rekor::TrustDocumentError::NoTrustedRoot,
+            ..
+        })
+    ));
     // Both a URL and a signing config: which one is meant is unclear.
     assert!(matches!(
         config(&[("REKOR_SIGNING_CONFIG", sc), ("REKOR_URL", url)])

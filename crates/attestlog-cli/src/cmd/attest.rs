@@ -33,8 +33,9 @@ pub(crate) struct Pipeline {
     /// `<log serve --api 2 URL>/api/v1/timestamp`).
     #[arg(long, env = "REKOR_TSA_URL", value_name = "URL")]
     tsa_url: Option<String>,
-    /// A Sigstore signing config (v0.2) that picks the log (v1 or v2) and
-    /// the timestamp authority, instead of --rekor-url.
+    /// A Sigstore signing config (v0.2; or a client trust configuration
+    /// holding one) that picks the log (v1 or v2) and the timestamp
+    /// authority, instead of --rekor-url.
     #[arg(long, env = "REKOR_SIGNING_CONFIG", value_name = "FILE")]
     signing_config: Option<PathBuf>,
     #[command(flatten)]

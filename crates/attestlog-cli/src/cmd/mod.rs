@@ -99,7 +99,8 @@ pub(crate) struct LogTrust {
     /// checkpoint's signature is found by the log key's id).
     #[arg(long, env = "REKOR_LOG_NAME", value_name = "NAME")]
     pub(crate) log_name: Option<String>,
-    /// A Sigstore `trusted_root.json` with the log's keys.
+    /// A Sigstore `trusted_root.json` with the log's keys (or a client trust
+    /// configuration holding one).
     #[arg(long, env = "REKOR_TRUSTED_ROOT", value_name = "FILE")]
     pub(crate) trusted_root: Option<PathBuf>,
 }

@@ -68,7 +68,8 @@ pub(crate) struct CheckpointArgs {
 }
 
 fn load_logs(path: &Path) -> Result<Vec<TrustedLog>, Failure> {
-    TrustedRoot::from_json(&read_input(path)?)
+    attest_rekor::TrustDocument::from_json(&read_input(path)?)
+        .and_then(attest_rekor::TrustDocument::into_trusted_root)
         .map(TrustedRoot::into_logs)
         .map_err(|e| {
             Failure::input(format_args!(

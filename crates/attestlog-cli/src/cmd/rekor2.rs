@@ -11,7 +11,6 @@ use attest_dsse::{Envelope, SigningKey, Timestamp};
 use attest_issue::TestFulcio;
 use attest_rekor::TrustedRoot;
 use attest_rekor::bundle::{Bundle, VerificationMaterial};
-use attest_rekor::signing::SigningConfig;
 use attest_rekor::v2::V2Request;
 use attest_rekor::verify::VerifiedCheckpoint;
 use base64ct::{Base64, Encoding};
@@ -140,7 +139,8 @@ pub(crate) enum Rekor2Command {
     /// The logs and TSAs a signing config (`signing_config.v0.2.json`)
     /// selects now, for clients speaking Rekor API 1 and 2.
     Select {
-        /// The signing config.
+        /// The signing config (`signing_config.v0.2.json`, or a client
+        /// trust configuration holding one).
         config: PathBuf,
     },
 }
@@ -194,13 +194,16 @@ pub(crate) fn run(cmd: Rekor2Command) -> Result<ExitCode, Failure> {
             trust_current,
         } => monitor(&log, &state, trust_current),
         Rekor2Command::Select { config } => {
-            let cfg = SigningConfig::from_json(&read_input(&config)?).map_err(|e| {
-                Failure::input(format_args!(
-                    "{}: {e}",
-                    config.display(),
-                    e = attest_dsse::ErrorChain(&e)
-                ))
-            })?;
+            // A signing config, or a client trust configuration holding one.
+            let cfg = attest_rekor::TrustDocument::from_json(&read_input(&config)?)
+                .and_then(attest_rekor::TrustDocument::into_signing_config)
+                .map_err(|e| {
+                    Failure::input(format_args!(
+                        "{}: {e}",
+                        config.display(),
+                        e = attest_dsse::ErrorChain(&e)
+                    ))
+                })?;
             let now = Timestamp::now();
             let logs = cfg.select_logs(now, &[1, 2]).map_err(|e| {
                 Failure::input(format_args!("{e}", e = attest_dsse::ErrorChain(&e)))

@@ -33,8 +33,9 @@ pub(crate) struct VerifyBundleArgs {
     bundle: PathBuf,
     #[command(flatten)]
     signer: SignerArgs,
-    /// A Sigstore `trusted_root.json` (default: the production root compiled
-    /// into this binary, or the staging one with `--staging`).
+    /// A Sigstore `trusted_root.json`, or a client trust configuration
+    /// holding one (default: the production root compiled into this
+    /// binary, or the staging one with `--staging`).
     #[arg(long)]
     trusted_root: Option<PathBuf>,
     /// The artifact: a file, or `sha256:` + 64 hex digits when that is not
@@ -163,7 +164,9 @@ pub(crate) fn root_of(path: Option<&Path>, staging: bool) -> Result<TrustedRoot,
         None if staging => (STAGING_ROOT.to_vec(), "the staging trust root".into()),
         None => (PRODUCTION_ROOT.to_vec(), "the production trust root".into()),
     };
-    TrustedRoot::from_json(&bytes)
+    // A trusted root, or a client trust configuration holding one.
+    attest_rekor::TrustDocument::from_json(&bytes)
+        .and_then(attest_rekor::TrustDocument::into_trusted_root)
         .map_err(|e| Failure::input(format_args!("{name}: {e}", e = attest_dsse::ErrorChain(&e))))
 }
 
