@@ -116,7 +116,7 @@ pub enum TrustDocumentError {
     SigningConfig(#[source] SigningConfigError),
     /// A client trust configuration that is refused.
     #[error("not a usable client trust configuration")]
-    ClientTrustConfig(#[source] ClientTrustConfigError),
+    ClientTrustConfig(#[source] Box<ClientTrustConfigError>),
     /// A trusted root was asked of a signing config.
     #[error("a signing config holds no trusted root")]
     NoTrustedRoot,
@@ -143,7 +143,7 @@ impl TrustDocument {
         match kind.media_type.as_str() {
             CLIENT_TRUST_CONFIG_MEDIA_TYPE => ClientTrustConfig::from_json(json)
                 .map(Self::ClientTrustConfig)
-                .map_err(TrustDocumentError::ClientTrustConfig),
+                .map_err(|e| TrustDocumentError::ClientTrustConfig(Box::new(e))),
             crate::signing::SIGNING_CONFIG_MEDIA_TYPE => SigningConfig::from_json(json)
                 .map(Self::SigningConfig)
                 .map_err(TrustDocumentError::SigningConfig),
@@ -301,9 +301,8 @@ mod tests {
         );
         assert!(matches!(
             TrustDocument::from_json(bad.as_bytes()),
-            Err(TrustDocumentError::ClientTrustConfig(
-                ClientTrustConfigError::SigningConfig(_)
-            ))
+            Err(TrustDocumentError::ClientTrustConfig(e))
+                if matches!(*e, ClientTrustConfigError::SigningConfig(_))
         ));
     }
 }
