@@ -5,7 +5,8 @@ use super::*;
 
 /// The signing certificate (DER) a REST entry's logged body records as its
 /// verifier, when it is a certificate (keyless signing). Read, not
-/// validated: [`verify_log_entry`] under a certificate policy validates it.
+/// validated: [`Verifier::verify_log_entry`] under a certificate policy
+/// validates it.
 #[must_use]
 pub fn logged_certificate_der(entry: &crate::api::LogEntry) -> Option<Vec<u8>> {
     let tlog = entry.to_tlog_entry().ok()?;

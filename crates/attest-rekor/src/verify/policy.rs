@@ -20,7 +20,7 @@ pub enum SignerPolicy {
     /// verified time.
     KeySet(KeySet),
     /// A Fulcio certificate: chaining to a certificate authority of the
-    /// trusted root ([`BundlePolicy::with_authorities`]) at every verified
+    /// trusted root ([`crate::TrustedRoot::authorities`]) at every verified
     /// time, seen by a trusted CT log (an SCT), and issued to the identity
     /// by the OIDC issuer the [`IdentityPolicy`] names.
     CertificateIdentity(IdentityPolicy),

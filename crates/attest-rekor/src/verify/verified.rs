@@ -40,7 +40,7 @@ pub struct Verified {
     /// The key that made the signature, which the policy trusts.
     pub signer: PublicKey,
     /// The artifact the signature is bound to; `None` only from
-    /// [`verify_log_entry`], where the caller's own envelope (whatever its
+    /// [`Verifier::verify_log_entry`], where the caller's own envelope (whatever its
     /// payload type) is what was named.
     pub artifact: Option<Artifact>,
     /// At least one time, each at which the signer's key and the log's key
@@ -93,7 +93,7 @@ pub const fn report_of(result: &Result<Verified, NotVerified>) -> &Report {
 }
 
 /// A log entry's evidence alone (no signer, no content): from
-/// [`verify_log_evidence`].
+/// [`Verifier::verify_log_evidence`] or [`Verifier::verify_tlog_evidence`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct VerifiedEvidence {

@@ -17,8 +17,7 @@ pub struct Policy {
     /// The verifier's clock reading.
     pub now: Timestamp,
     /// A claimed time (Unix seconds) and the window (seconds) within which
-    /// the log's time must confirm it (see
-    /// [`BundlePolicy::with_claimed_time`]).
+    /// the log's time must confirm it (see [`Policy::with_claimed_time`]).
     pub claimed_time: Option<(i64, i64)>,
 }
 
