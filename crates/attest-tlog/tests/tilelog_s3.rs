@@ -22,8 +22,8 @@ use std::time::Duration;
 use attest_dsse::SigningKey;
 use attest_merkle::tiles::{TileId, TileReader, TileSource};
 use attest_tlog::{
-    ClaimError, LEASE, ObjectTileStore, TileDamage, TileLog, TileLogError, TileLogOptions,
-    TileStore, check_tile_log_in, repair_tile_log_in,
+    ClaimError, LEASE, ObjectTileStore, SequencerError, TileDamage, TileLog, TileLogError,
+    TileLogOptions, TileStore, check_tile_log_in, repair_tile_log_in,
 };
 use attestlog_testkit::TempDir;
 use attestlog_testkit::child::{self, Running};
@@ -289,7 +289,10 @@ fn on_s3_a_sequencer_whose_lease_is_taken_over_stops() {
     // would, without stopping this one).
     s.put(LEASE, br#"{"owner":"another","epoch":0}"#).unwrap();
     let err = log.append(b"second".to_vec()).unwrap_err();
-    assert!(err.to_string().contains("fenced"), "{err}");
+    assert!(
+        matches!(&err, TileLogError::Stopped(s) if matches!(**s, SequencerError::Fenced(_))),
+        "{err}"
+    );
     drop(log);
     assert!(matches!(
         open(state.path(), store(&ep, &pfx)),
