@@ -33,6 +33,16 @@ impl Failure {
         Self::input(attest_dsse::ErrorChain(&e))
     }
 
+    /// A file that could not be used (exit 2): its path, then the error
+    /// with each of its causes.
+    pub(crate) fn in_file(path: &std::path::Path, e: &dyn std::error::Error) -> Self {
+        Self::input(format_args!(
+            "{}: {e}",
+            path.display(),
+            e = attest_dsse::ErrorChain(e)
+        ))
+    }
+
     /// Writing the command's output failed: a broken pipe ends quietly
     /// (`attestlog audit | head -1`), anything else is reported.
     pub(crate) fn output(e: &std::io::Error) -> Self {

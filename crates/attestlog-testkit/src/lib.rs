@@ -40,6 +40,27 @@ pub fn copy_files(from: &Path, to: &Path) {
     }
 }
 
+/// Every `.rs` file under `dir`, depth first (the source scans of the
+/// architecture tests).
+///
+/// # Panics
+/// When `dir` cannot be read (test support).
+pub fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for e in std::fs::read_dir(&d).expect("read a source directory") {
+            let p = e.expect("read a directory entry").path();
+            if p.is_dir() {
+                pending.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
 /// The bytes of a recorded vector.
 #[must_use]
 pub fn vector(name: &str) -> Vec<u8> {

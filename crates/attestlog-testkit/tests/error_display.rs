@@ -6,18 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
-}
+use std::path::Path;
 
 /// The `(message, variant text)` of every `#[error(...)]` in `text`: the
 /// variant runs to the next `#[error` or the end of the enum.
@@ -59,8 +48,7 @@ fn no_display_repeats_its_source() {
         if !src.is_dir() {
             continue;
         }
-        let mut files = Vec::new();
-        rust_files(&src, &mut files);
+        let files = attestlog_testkit::rust_files(&src);
         for p in files {
             let text = std::fs::read_to_string(&p).unwrap();
             for (message, body) in variants(&text) {

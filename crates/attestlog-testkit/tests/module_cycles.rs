@@ -5,24 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
-}
+use std::path::Path;
 
 /// Each top-level module of the crate at `src` and the top-level modules
 /// it names as `crate::<module>`.
 fn graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
-    let mut files = Vec::new();
-    rust_files(src, &mut files);
+    let files = attestlog_testkit::rust_files(src);
     let top = |p: &Path| -> Option<String> {
         let rel = p.strip_prefix(src).unwrap();
         let first = rel.components().next()?.as_os_str().to_str()?.to_owned();

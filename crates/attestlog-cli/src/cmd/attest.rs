@@ -162,25 +162,13 @@ fn parse_subject(s: &str) -> Result<Subject, Failure> {
 fn load_signing_key(path: &std::path::Path) -> Result<SigningKey, Failure> {
     let pem = String::from_utf8(read_input(path)?)
         .map_err(|_| Failure::input(format_args!("{}: not PEM", path.display())))?;
-    SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
-        Failure::input(format_args!(
-            "{}: {e}",
-            path.display(),
-            e = attest_dsse::ErrorChain(&e)
-        ))
-    })
+    SigningKey::from_pkcs8_pem(&pem).map_err(|e| Failure::in_file(path, &e))
 }
 
 pub(crate) fn attest(a: AttestArgs) -> Result<ExitCode, Failure> {
     let subject = parse_subject(&a.subject)?;
-    let predicate: serde_json::Value =
-        serde_json::from_slice(&read_input(&a.predicate)?).map_err(|e| {
-            Failure::input(format_args!(
-                "{}: {e}",
-                a.predicate.display(),
-                e = attest_dsse::ErrorChain(&e)
-            ))
-        })?;
+    let predicate: serde_json::Value = serde_json::from_slice(&read_input(&a.predicate)?)
+        .map_err(|e| Failure::in_file(&a.predicate, &e))?;
     let statement = Statement::new(subject, a.predicate_type, predicate);
     statement.validate().map_err(Failure::error)?;
     let key = load_signing_key(&a.key)?;

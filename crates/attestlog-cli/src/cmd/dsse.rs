@@ -61,13 +61,8 @@ pub(crate) fn run(cmd: DsseCommand) -> Result<ExitCode, Failure> {
         } => {
             let pem = String::from_utf8(read_input(&key)?)
                 .map_err(|_| Failure::input(format_args!("{}: not PEM", key.display())))?;
-            let mut signer = SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
-                Failure::input(format_args!(
-                    "{}: {e}",
-                    key.display(),
-                    e = attest_dsse::ErrorChain(&e)
-                ))
-            })?;
+            let mut signer =
+                SigningKey::from_pkcs8_pem(&pem).map_err(|e| Failure::in_file(&key, &e))?;
             if let Some(id) = keyid {
                 signer = signer.with_keyid(id);
             }
@@ -91,13 +86,7 @@ pub(crate) fn run(cmd: DsseCommand) -> Result<ExitCode, Failure> {
             let trusted = load_trusted(&keys)?;
             let verifier = Verifier::new(trusted, threshold).map_err(Failure::error)?;
             let bytes = read_input(&envelope)?;
-            let env = Envelope::from_json(&bytes).map_err(|e| {
-                Failure::input(format_args!(
-                    "{}: {e}",
-                    envelope.display(),
-                    e = attest_dsse::ErrorChain(&e)
-                ))
-            })?;
+            let env = Envelope::from_json(&bytes).map_err(|e| Failure::in_file(&envelope, &e))?;
             let at = at.unwrap_or_else(Timestamp::now);
             match verifier.verify(&env, &payload_type, at) {
                 Ok(v) => print_json(&serde_json::json!({
@@ -126,13 +115,7 @@ fn load_trusted(paths: &[PathBuf]) -> Result<Vec<TrustedKey>, Failure> {
         let bytes = read_input(path)?;
         let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
         if first == Some(&b'{') {
-            let set = KeySet::from_json(&bytes).map_err(|e| {
-                Failure::input(format_args!(
-                    "{}: {e}",
-                    path.display(),
-                    e = attest_dsse::ErrorChain(&e)
-                ))
-            })?;
+            let set = KeySet::from_json(&bytes).map_err(|e| Failure::in_file(path, &e))?;
             out.extend(set.keys);
         } else {
             out.push(TrustedKey::always(load_public_key(path)?));

@@ -124,21 +124,9 @@ pub(crate) fn load_public_key(path: &Path) -> Result<PublicKey, Failure> {
     if text.contains("PRIVATE KEY-----") {
         return SigningKey::from_pkcs8_pem(&text)
             .map(|k| k.public_key().clone())
-            .map_err(|e| {
-                Failure::input(format_args!(
-                    "{}: {e}",
-                    path.display(),
-                    e = attest_dsse::ErrorChain(&e)
-                ))
-            });
+            .map_err(|e| Failure::in_file(path, &e));
     }
-    attest_rekor::x509::public_key_from_pem(&text).map_err(|e| {
-        Failure::input(format_args!(
-            "{}: {e}",
-            path.display(),
-            e = attest_dsse::ErrorChain(&e)
-        ))
-    })
+    attest_rekor::x509::public_key_from_pem(&text).map_err(|e| Failure::in_file(path, &e))
 }
 
 /// Who may have signed, from `--key FILE`: a key-set document (JSON, as
@@ -165,15 +153,7 @@ pub(crate) fn run(cmd: KeysCommand) -> Result<ExitCode, Failure> {
     match cmd {
         KeysCommand::ServeDoc { keys, previous } => {
             let previous = previous
-                .map(|p| {
-                    KeySet::from_json(&read_input(&p)?).map_err(|e| {
-                        Failure::input(format_args!(
-                            "{}: {e}",
-                            p.display(),
-                            e = attest_dsse::ErrorChain(&e)
-                        ))
-                    })
-                })
+                .map(|p| KeySet::from_json(&read_input(&p)?).map_err(|e| Failure::in_file(&p, &e)))
                 .transpose()?;
             let keys = keys
                 .iter()

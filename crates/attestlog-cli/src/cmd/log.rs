@@ -122,13 +122,8 @@ pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
                     dir.display()
                 )));
             }
-            let root = attest_tlog::trusted_root(&dir, &url).map_err(|e| {
-                Failure::input(format_args!(
-                    "{}: {e}",
-                    dir.display(),
-                    e = attest_dsse::ErrorChain(&e)
-                ))
-            })?;
+            let root =
+                attest_tlog::trusted_root(&dir, &url).map_err(|e| Failure::in_file(&dir, &e))?;
             return print_json(&root.to_json());
         }
         LogCommand::Check { dir } => {
@@ -141,25 +136,14 @@ pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
         }
     };
     not_a_file(&dir)?;
-    std::fs::create_dir_all(&dir).map_err(|e| {
-        Failure::input(format_args!(
-            "{}: {e}",
-            dir.display(),
-            e = attest_dsse::ErrorChain(&e)
-        ))
-    })?;
+    std::fs::create_dir_all(&dir).map_err(|e| Failure::in_file(&dir, &e))?;
     let key_path = key.unwrap_or_else(|| dir.join("log-key.pem"));
     let key = attest_tlog::load_or_create_key(&key_path)
         .map_err(|e| Failure::input(format_args!("{e}", e = attest_dsse::ErrorChain(&e))))?;
     let public_path = dir.join("log-public.pem");
     let options = LogOptions::default().with_name(name);
-    let (log, report) = LocalLog::open_with_report(&dir, key, options).map_err(|e| {
-        Failure::input(format_args!(
-            "{}: {e}",
-            dir.display(),
-            e = attest_dsse::ErrorChain(&e)
-        ))
-    })?;
+    let (log, report) =
+        LocalLog::open_with_report(&dir, key, options).map_err(|e| Failure::in_file(&dir, &e))?;
     let server = serve(log.clone(), &addr, max_connections).map_err(Failure::error)?;
     print_json(&serde_json::json!({
         "listening": format!("http://{}", server.local_addr()),
@@ -184,26 +168,14 @@ fn serve_v2(
     max_connections: usize,
 ) -> Result<ExitCode, Failure> {
     not_a_file(dir)?;
-    std::fs::create_dir_all(dir).map_err(|e| {
-        Failure::input(format_args!(
-            "{}: {e}",
-            dir.display(),
-            e = attest_dsse::ErrorChain(&e)
-        ))
-    })?;
+    std::fs::create_dir_all(dir).map_err(|e| Failure::in_file(dir, &e))?;
     let key_path = key.unwrap_or_else(|| dir.join("log-key.pem"));
     let key = attest_tlog::load_or_create_key_of(&key_path, attest_dsse::Algorithm::Ed25519)
         .map_err(|e| Failure::input(format_args!("{e}", e = attest_dsse::ErrorChain(&e))))?;
     let public_path = dir.join("log-public.pem");
     let pem = key.public_key().to_pem();
     if std::fs::read_to_string(&public_path).ok().as_deref() != Some(pem.as_str()) {
-        std::fs::write(&public_path, &pem).map_err(|e| {
-            Failure::input(format_args!(
-                "{}: {e}",
-                public_path.display(),
-                e = attest_dsse::ErrorChain(&e)
-            ))
-        })?;
+        std::fs::write(&public_path, &pem).map_err(|e| Failure::in_file(&public_path, &e))?;
     }
     let options = attest_tlog::TileLogOptions::default().with_name(name);
     // The public files (checkpoint, tiles, bundles) in DIR/tiles, which a
@@ -225,11 +197,7 @@ fn serve_v2(
             return Ok(ExitCode::from(crate::failure::EXIT_FAILED));
         }
         Err(e) => {
-            return Err(Failure::input(format_args!(
-                "{}: {e}",
-                dir.display(),
-                e = attest_dsse::ErrorChain(&e)
-            )));
+            return Err(Failure::in_file(dir, &e));
         }
     };
     let size = log
@@ -241,13 +209,7 @@ fn serve_v2(
     // The embedded RFC 3161 TSA on the same port, its key and chain in
     // DIR/tsa (made on first start).
     let tsa = attest_tlog::TsaService::open(&dir.join("tsa"), &format!("{} TSA", log.name()))
-        .map_err(|e| {
-            Failure::input(format_args!(
-                "{}: {e}",
-                dir.join("tsa").display(),
-                e = attest_dsse::ErrorChain(&e)
-            ))
-        })?;
+        .map_err(|e| Failure::in_file(&dir.join("tsa"), &e))?;
     let services = attest_tlog::V2Services {
         log: log.clone(),
         tsa: Some(tsa.clone()),
@@ -263,13 +225,7 @@ fn serve_v2(
         &root_path,
         serde_json::to_vec_pretty(&root).map_err(std::io::Error::from)?,
     )
-    .map_err(|e| {
-        Failure::input(format_args!(
-            "{}: {e}",
-            root_path.display(),
-            e = attest_dsse::ErrorChain(&e)
-        ))
-    })?;
+    .map_err(|e| Failure::in_file(&root_path, &e))?;
     print_json(&serde_json::json!({
         "listening": url,
         "api": 2,
@@ -316,20 +272,10 @@ fn check(dir: &std::path::Path) -> Result<ExitCode, Failure> {
                 }))?;
                 Ok(ExitCode::from(crate::failure::EXIT_FAILED))
             }
-            Err(e) => Err(Failure::input(format_args!(
-                "{}: {e}",
-                dir.display(),
-                e = attest_dsse::ErrorChain(&e)
-            ))),
+            Err(e) => Err(Failure::in_file(dir, &e)),
         };
     }
-    let report = attest_tlog::check(dir).map_err(|e| {
-        Failure::input(format_args!(
-            "{}: {e}",
-            dir.display(),
-            e = attest_dsse::ErrorChain(&e)
-        ))
-    })?;
+    let report = attest_tlog::check(dir).map_err(|e| Failure::in_file(dir, &e))?;
     let healthy = report.healthy();
     let mut v = serde_json::to_value(&report).map_err(std::io::Error::from)?;
     v["healthy"] = healthy.into();
@@ -364,11 +310,7 @@ fn repair_v2(dir: &std::path::Path) -> Result<ExitCode, Failure> {
             eprintln!("attestlog: {}: {d}", dir.display());
             Ok(ExitCode::from(crate::failure::EXIT_FAILED))
         }
-        Err(e) => Err(Failure::input(format_args!(
-            "{}: {e}",
-            dir.display(),
-            e = attest_dsse::ErrorChain(&e)
-        ))),
+        Err(e) => Err(Failure::in_file(dir, &e)),
     }
 }
 
@@ -388,10 +330,6 @@ fn repair(dir: &std::path::Path) -> Result<ExitCode, Failure> {
             eprintln!("attestlog: {}: {d}", dir.display());
             Ok(ExitCode::from(crate::failure::EXIT_FAILED))
         }
-        Err(e) => Err(Failure::input(format_args!(
-            "{}: {e}",
-            dir.display(),
-            e = attest_dsse::ErrorChain(&e)
-        ))),
+        Err(e) => Err(Failure::in_file(dir, &e)),
     }
 }

@@ -27,13 +27,7 @@ pub(crate) fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
         std::io::stdin().lock().read_to_end(&mut buf)?;
         return Ok(buf);
     }
-    std::fs::read(path).map_err(|e| {
-        Failure::input(format_args!(
-            "{}: {e}",
-            path.display(),
-            e = attest_dsse::ErrorChain(&e)
-        ))
-    })
+    std::fs::read(path).map_err(|e| Failure::in_file(path, &e))
 }
 
 /// How a command uses the store.

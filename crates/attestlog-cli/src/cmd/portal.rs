@@ -87,37 +87,13 @@ pub(crate) fn run(cmd: PortalCommand) -> Result<ExitCode, Failure> {
 }
 
 fn read_keys(path: &Path) -> Result<KeySet, Failure> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        Failure::input(format_args!(
-            "{}: {e}",
-            path.display(),
-            e = attest_dsse::ErrorChain(&e)
-        ))
-    })?;
-    KeySet::from_json(&bytes).map_err(|e| {
-        Failure::input(format_args!(
-            "{}: {e}",
-            path.display(),
-            e = attest_dsse::ErrorChain(&e)
-        ))
-    })
+    let bytes = std::fs::read(path).map_err(|e| Failure::in_file(path, &e))?;
+    KeySet::from_json(&bytes).map_err(|e| Failure::in_file(path, &e))
 }
 
 fn read_auth(path: &Path) -> Result<TokenFile, Failure> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        Failure::input(format_args!(
-            "{}: {e}",
-            path.display(),
-            e = attest_dsse::ErrorChain(&e)
-        ))
-    })?;
-    TokenFile::from_json(&bytes).map_err(|e| {
-        Failure::input(format_args!(
-            "{}: {e}",
-            path.display(),
-            e = attest_dsse::ErrorChain(&e)
-        ))
-    })
+    let bytes = std::fs::read(path).map_err(|e| Failure::in_file(path, &e))?;
+    TokenFile::from_json(&bytes).map_err(|e| Failure::in_file(path, &e))
 }
 
 /// A file's contents, for change detection. These files are a few KiB;
@@ -235,13 +211,7 @@ fn token(auth: &Path, tenant: &str, note: &str) -> Result<ExitCode, Failure> {
         f.sync_all()?;
         std::fs::rename(&tmp, auth)
     };
-    write().map_err(|e| {
-        Failure::input(format_args!(
-            "{}: {e}",
-            auth.display(),
-            e = attest_dsse::ErrorChain(&e)
-        ))
-    })?;
+    write().map_err(|e| Failure::in_file(auth, &e))?;
     crate::cmd::print_text(&format!("{token}\n"))?;
     eprintln!(
         "attestlog: token for tenant {tenant:?} added to {} (only its hash is kept: save the token now)",

@@ -71,13 +71,7 @@ fn load_logs(path: &Path) -> Result<Vec<TrustedLog>, Failure> {
     attest_rekor::TrustDocument::from_json(&read_input(path)?)
         .and_then(attest_rekor::TrustDocument::into_trusted_root)
         .map(TrustedRoot::into_logs)
-        .map_err(|e| {
-            Failure::input(format_args!(
-                "{}: {e}",
-                path.display(),
-                e = attest_dsse::ErrorChain(&e)
-            ))
-        })
+        .map_err(|e| Failure::in_file(path, &e))
 }
 
 pub(crate) fn bundle(cmd: BundleCommand) -> Result<ExitCode, Failure> {
@@ -132,20 +126,10 @@ pub(crate) fn checkpoint(cmd: CheckpointCommand) -> Result<ExitCode, Failure> {
     let CheckpointCommand::Verify(args) = cmd;
     let text = String::from_utf8(read_input(&args.file)?)
         .map_err(|_| Failure::input(format_args!("{}: not UTF-8", args.file.display())))?;
-    let note = SignedNote::parse(&text).map_err(|e| {
-        Failure::input(format_args!(
-            "{}: {e}",
-            args.file.display(),
-            e = attest_dsse::ErrorChain(&e)
-        ))
-    })?;
-    let cp = note.checkpoint().map_err(|e| {
-        Failure::input(format_args!(
-            "{}: {e}",
-            args.file.display(),
-            e = attest_dsse::ErrorChain(&e)
-        ))
-    })?;
+    let note = SignedNote::parse(&text).map_err(|e| Failure::in_file(&args.file, &e))?;
+    let cp = note
+        .checkpoint()
+        .map_err(|e| Failure::in_file(&args.file, &e))?;
     let verifiers: Vec<NoteVerifier> = match (&args.trust.log_key, &args.trust.trusted_root) {
         (Some(key), _) => {
             let key = load_public_key(key)?;
@@ -355,13 +339,8 @@ pub(crate) fn rekor(cmd: RekorCommand) -> Result<ExitCode, Failure> {
             envelope,
         } => {
             let signer = load_public_key(&key)?;
-            let env = attest_dsse::Envelope::from_json(&read_input(&envelope)?).map_err(|e| {
-                Failure::input(format_args!(
-                    "{}: {e}",
-                    envelope.display(),
-                    e = attest_dsse::ErrorChain(&e)
-                ))
-            })?;
+            let env = attest_dsse::Envelope::from_json(&read_input(&envelope)?)
+                .map_err(|e| Failure::in_file(&envelope, &e))?;
             let c = client(&url, trusted_logs(&url, &trust)?);
             match c.publish_dsse(&env, &signer) {
                 Ok(p) => print_json(&serde_json::json!({

@@ -197,13 +197,7 @@ pub(crate) fn run(cmd: Rekor2Command) -> Result<ExitCode, Failure> {
             // A signing config, or a client trust configuration holding one.
             let cfg = attest_rekor::TrustDocument::from_json(&read_input(&config)?)
                 .and_then(attest_rekor::TrustDocument::into_signing_config)
-                .map_err(|e| {
-                    Failure::input(format_args!(
-                        "{}: {e}",
-                        config.display(),
-                        e = attest_dsse::ErrorChain(&e)
-                    ))
-                })?;
+                .map_err(|e| Failure::in_file(&config, &e))?;
             let now = Timestamp::now();
             let logs = cfg.select_logs(now, &[1, 2]).map_err(|e| {
                 Failure::input(format_args!("{e}", e = attest_dsse::ErrorChain(&e)))
@@ -242,13 +236,7 @@ fn checkpoint_json(cp: &VerifiedCheckpoint) -> serde_json::Value {
 fn signing_key(key: &Path) -> Result<SigningKey, Failure> {
     let pem = String::from_utf8(read_input(key)?)
         .map_err(|_| Failure::input(format_args!("{}: not PEM", key.display())))?;
-    SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
-        Failure::input(format_args!(
-            "{}: {e}",
-            key.display(),
-            e = attest_dsse::ErrorChain(&e)
-        ))
-    })
+    SigningKey::from_pkcs8_pem(&pem).map_err(|e| Failure::in_file(key, &e))
 }
 
 /// A certificate file (PEM or DER) as DER.
@@ -276,13 +264,8 @@ fn publish(
         None => None,
         Some(path) => {
             let der = certificate_der(path)?;
-            let certified = attest_rekor::x509::certificate_public_key(&der).map_err(|e| {
-                Failure::input(format_args!(
-                    "{}: {e}",
-                    path.display(),
-                    e = attest_dsse::ErrorChain(&e)
-                ))
-            })?;
+            let certified = attest_rekor::x509::certificate_public_key(&der)
+                .map_err(|e| Failure::in_file(path, &e))?;
             if certified != *signer.public_key() {
                 return Err(Failure::input(format_args!(
                     "{}: the certificate is not for --key {}",
@@ -379,13 +362,7 @@ fn monitor(log: &V2Log, state: &Path, trust_current: bool) -> Result<ExitCode, F
         f.sync_all()?;
         std::fs::rename(&tmp, state)
     };
-    write().map_err(|e| {
-        Failure::input(format_args!(
-            "{}: {e}",
-            state.display(),
-            e = attest_dsse::ErrorChain(&e)
-        ))
-    })?;
+    write().map_err(|e| Failure::in_file(state, &e))?;
     print_json(&serde_json::json!({
         "from": kept.as_ref().map(|k| k.size),
         "to": latest.size,
@@ -463,13 +440,7 @@ fn test_ca(
     let leaf_path = dir.join("leaf.pem");
     let root_path = dir.join("trusted_root.json");
     let pem = attest_rekor::x509::certificate_to_pem(&leaf);
-    let fail = |e: std::io::Error| {
-        Failure::input(format_args!(
-            "{}: {e}",
-            dir.display(),
-            e = attest_dsse::ErrorChain(&e)
-        ))
-    };
+    let fail = |e: std::io::Error| Failure::in_file(dir, &e);
     write_atomically(&leaf_path, pem.as_bytes()).map_err(fail)?;
     write_atomically(&root_path, &root.to_json_vec()).map_err(fail)?;
     print_json(&serde_json::json!({

@@ -172,13 +172,7 @@ pub(crate) fn root_of(path: Option<&Path>, staging: bool) -> Result<TrustedRoot,
 
 /// Parses a bundle file (malformed input is exit 2).
 pub(crate) fn read_bundle(path: &Path) -> Result<Bundle, Failure> {
-    Bundle::from_json(&read_input(path)?).map_err(|e| {
-        Failure::input(format_args!(
-            "{}: {e}",
-            path.display(),
-            e = attest_dsse::ErrorChain(&e)
-        ))
-    })
+    Bundle::from_json(&read_input(path)?).map_err(|e| Failure::in_file(path, &e))
 }
 
 /// Verifies one bundle: a JSON line on stdout either way; `false` when not
