@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod child;
+pub mod files;
 pub mod http;
 
 use std::path::{Path, PathBuf};

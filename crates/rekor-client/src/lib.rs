@@ -6,6 +6,8 @@ mod client;
 #[cfg(feature = "reqwest")]
 mod reqwest_transport;
 pub mod tsa;
+#[cfg(feature = "tuf")]
+pub mod tuf;
 #[cfg(feature = "ureq")]
 mod ureq_transport;
 pub mod v2;
