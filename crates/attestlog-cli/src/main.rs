@@ -60,6 +60,10 @@ enum Command {
     /// The attestation store (SQLite file or PostgreSQL URL).
     #[command(subcommand)]
     Store(cmd::store::StoreCommand),
+    /// Sigstore's trust material from its TUF repository: update the cache,
+    /// show what is in force.
+    #[command(subcommand)]
+    Trust(cmd::trust::TrustCommand),
     /// The auditor portal: audit pages per tenant and subject behind
     /// tokens, and the public key-set document.
     #[command(subcommand)]
@@ -84,6 +88,7 @@ fn main() -> ExitCode {
         Command::Checkpoint(c) => cmd::rekor::checkpoint(c),
         Command::VerifyBundle(a) => cmd::verify::verify_bundle_cmd(&a),
         Command::Portal(c) => cmd::portal::run(c),
+        Command::Trust(c) => cmd::trust::run(c),
     };
     match result {
         Ok(code) => code,

@@ -76,6 +76,9 @@ const REFUSED_BY: &[(&str, &str)] = &[
 ];
 
 fn run_case(case: &Path, artifact_arg: &str) -> Outcome {
+    // A case without its own trusted root is verified with production's,
+    // from Sigstore's TUF repository as published (`common::bin`'s loopback
+    // mirror): the binary's default trust source.
     let mut c = common::bin();
     c.arg("verify-bundle")
         .arg("--bundle")

@@ -6,13 +6,23 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+/// Sigstore staging's trusted root (the TUF mirror of the tests serves
+/// production's).
+const STAGING_ROOT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../attestlog-testkit/vectors/staging_trusted_root.json"
+);
+
 fn vectors(name: &str) -> String {
     attestlog_testkit::vector_path(name).display().to_string()
 }
 
 fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
     use std::io::Write;
+    // Default trust: the loopback mirror of Sigstore's TUF repository.
+    let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("tuf-cache");
     let mut child = Command::new(env!("CARGO_BIN_EXE_attestlog"))
+        .envs(attestlog_testkit::files::sigstore_tuf_env(&cache))
         .args(args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -250,7 +260,7 @@ fn keyless_production_bundles_verify_for_their_workflow_identity_only() {
         let verify = |identity: &str, issuer: &str| {
             let mut args = vec!["verify-bundle", "--bundle", &bundle];
             if staging {
-                args.push("--staging");
+                args.extend(["--trusted-root", STAGING_ROOT]);
             }
             args.extend([
                 "--certificate-identity",
@@ -294,13 +304,7 @@ fn keyless_production_bundles_verify_for_their_workflow_identity_only() {
         // The regex form, anchored.
         let mut args = vec!["bundle", "verify"];
         if staging {
-            args.extend([
-                "--trusted-root",
-                concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/trust/staging_trusted_root.json"
-                ),
-            ]);
+            args.extend(["--trusted-root", STAGING_ROOT]);
         }
         args.extend([
             "--certificate-identity-regexp",

@@ -222,3 +222,27 @@ pub fn sigstore_tuf_layout() -> HashMap<String, Vec<u8>> {
     }
     files
 }
+
+/// Inside the recorded repository's timestamp window (2026-08-21T19:25Z to
+/// 08-28): the clock TUF tests check expiry at.
+pub const TUF_CLOCK: &str = "2026-08-22T00:00:00Z";
+
+/// One loopback server with [`sigstore_tuf_layout`] for the whole test
+/// process (never stopped).
+#[must_use]
+pub fn sigstore_tuf_server() -> &'static FileServer {
+    static SERVER: std::sync::OnceLock<FileServer> = std::sync::OnceLock::new();
+    SERVER.get_or_init(|| FileServer::start(sigstore_tuf_layout()))
+}
+
+/// The environment that points the `attestlog` binary's default trust (the
+/// production TUF repository) at [`sigstore_tuf_server`], a mirror of
+/// production, at [`TUF_CLOCK`], caching in `cache`.
+#[must_use]
+pub fn sigstore_tuf_env(cache: &std::path::Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("ATTESTLOG_TUF_URL", sigstore_tuf_server().base().to_owned()),
+        ("ATTESTLOG_TUF_CLOCK", TUF_CLOCK.to_owned()),
+        ("ATTESTLOG_TUF_CACHE", cache.display().to_string()),
+    ]
+}

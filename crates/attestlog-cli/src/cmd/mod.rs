@@ -18,6 +18,7 @@ pub(crate) mod portal;
 pub(crate) mod rekor;
 pub(crate) mod rekor2;
 pub(crate) mod store;
+pub(crate) mod trust;
 pub(crate) mod verify;
 
 /// Reads a file, or stdin for `-`.
@@ -108,7 +109,7 @@ impl LogTrust {
             None => None,
         };
         let root = match (&key, &self.trusted_root) {
-            (None, Some(root)) => Some(crate::cmd::verify::root_of(Some(root), false)?),
+            (None, Some(root)) => Some(crate::cmd::verify::root_file(root)?),
             _ => None,
         };
         Ok(attest_rekor::trusted_logs(

@@ -21,9 +21,12 @@ pub(crate) enum BundleCommand {
     /// of `verify-bundle`).
     Verify {
         /// The log's keys (with neither --log-key nor --trusted-root: the
-        /// production trusted root compiled into this binary).
+        /// current trusted root from Sigstore's TUF repository).
         #[command(flatten)]
         trust: LogTrust,
+        /// Where trust comes from when no key or trusted root is given.
+        #[command(flatten)]
+        tuf: Box<crate::cmd::trust::TufArgs>,
         #[command(flatten)]
         signer: Box<crate::cmd::verify::SignerArgs>,
         /// The artifact the bundles are about: a file, or `sha256:` + 64 hex.
@@ -78,17 +81,18 @@ pub(crate) fn bundle(cmd: BundleCommand) -> Result<ExitCode, Failure> {
     let (root, signer, artifact, bundles) = match cmd {
         BundleCommand::Verify {
             trust,
+            tuf,
             signer,
             artifact,
             bundles,
         } => {
             // A pinned log key carries no certificate authorities; without
-            // a key or root, the production root compiled in.
+            // a key or root, the current root from TUF.
             let root = if trust.log_key.is_some() {
                 TrustedRoot::from_logs(trust.logs("http://attestlog.local")?.unwrap_or_default())
             } else {
                 let (logs, authorities) =
-                    crate::cmd::verify::root_of(trust.trusted_root.as_deref(), false)?.into_parts();
+                    crate::cmd::verify::root_of(trust.trusted_root.as_deref(), &tuf)?.into_parts();
                 TrustedRoot::from_logs(trust.pin(logs)).with_authorities(authorities)
             };
             (

@@ -44,7 +44,7 @@ pub(crate) struct V2Log {
 impl V2Log {
     /// The client, and the trusted root (parsed once) its logs come from.
     fn client(&self) -> Result<(RekorV2Client<UreqTransport>, TrustedRoot), Failure> {
-        let root = crate::cmd::verify::root_of(Some(&self.trusted_root), false)?;
+        let root = crate::cmd::verify::root_file(&self.trusted_root)?;
         let mut c = RekorV2Client::new(&self.url, UreqTransport::new(), root.logs().to_vec());
         if let Some(r) = &self.read_url {
             c = c.with_read_url(r);
@@ -140,8 +140,12 @@ pub(crate) enum Rekor2Command {
     /// selects now, for clients speaking Rekor API 1 and 2.
     Select {
         /// The signing config (`signing_config.v0.2.json`, or a client
-        /// trust configuration holding one).
-        config: PathBuf,
+        /// trust configuration holding one); default: the current one from
+        /// Sigstore's TUF repository.
+        config: Option<PathBuf>,
+        /// Where the signing config comes from when no file is given.
+        #[command(flatten)]
+        tuf: Box<crate::cmd::trust::TufArgs>,
     },
 }
 
@@ -193,11 +197,14 @@ pub(crate) fn run(cmd: Rekor2Command) -> Result<ExitCode, Failure> {
             state,
             trust_current,
         } => monitor(&log, &state, trust_current),
-        Rekor2Command::Select { config } => {
+        Rekor2Command::Select { config, tuf } => {
             // A signing config, or a client trust configuration holding one.
-            let cfg = attest_rekor::TrustDocument::from_json(&read_input(&config)?)
-                .and_then(attest_rekor::TrustDocument::into_signing_config)
-                .map_err(|e| Failure::in_file(&config, &e))?;
+            let cfg = match config {
+                Some(config) => attest_rekor::TrustDocument::from_json(&read_input(&config)?)
+                    .and_then(attest_rekor::TrustDocument::into_signing_config)
+                    .map_err(|e| Failure::in_file(&config, &e))?,
+                None => tuf.signing_config()?,
+            };
             let now = Timestamp::now();
             let logs = cfg.select_logs(now, &[1, 2]).map_err(|e| {
                 Failure::input(format_args!("{e}", e = attest_dsse::ErrorChain(&e)))
@@ -419,7 +426,7 @@ fn test_ca(
     trusted_root: &Path,
 ) -> Result<ExitCode, Failure> {
     let signer = signing_key(key)?;
-    let root = crate::cmd::verify::root_of(Some(trusted_root), false)?;
+    let root = crate::cmd::verify::root_file(trusted_root)?;
     let ca = load_or_create_test_ca(dir)?;
     let now = Timestamp::now().unix();
     let leaf = ca

@@ -10,33 +10,27 @@ use attest_rekor::{Artifact, Bundle, Policy, SignerPolicy, TrustedRoot, Verifier
 use clap::Args;
 
 use crate::Failure;
+use crate::cmd::trust::TufArgs;
 use crate::cmd::{print_json, read_input};
 use crate::failure::EXIT_FAILED;
-
-/// The Sigstore production trust root this binary trusts by default (see
-/// `trust/README.md`; pass `--trusted-root` for a current one).
-const PRODUCTION_ROOT: &[u8] = include_bytes!("../../trust/production_trusted_root.json");
-/// The Sigstore staging trust root (`--staging`).
-const STAGING_ROOT: &[u8] = include_bytes!("../../trust/staging_trusted_root.json");
 
 /// Arguments of `verify-bundle`, in the order sigstore-conformance passes
 /// them: `[--staging] --bundle FILE (--key KEY | --certificate-identity ID
 /// --certificate-oidc-issuer URL) [--trusted-root FILE] FILE_OR_DIGEST`.
 #[derive(Debug, Args)]
 pub(crate) struct VerifyBundleArgs {
-    /// Trust Sigstore's staging instance instead of production (when no
-    /// `--trusted-root` is given).
-    #[arg(long)]
-    staging: bool,
+    /// Where trust comes from when no `--trusted-root` is given.
+    #[command(flatten)]
+    tuf: TufArgs,
     /// The Sigstore bundle (JSON).
     #[arg(long)]
     bundle: PathBuf,
     #[command(flatten)]
     signer: SignerArgs,
     /// A Sigstore `trusted_root.json`, or a client trust configuration
-    /// holding one (default: the production root compiled into this
-    /// binary, or the staging one with `--staging`).
-    #[arg(long)]
+    /// holding one (default: the current one from Sigstore's TUF
+    /// repository, production or `--staging`).
+    #[arg(long, env = "REKOR_TRUSTED_ROOT")]
     trusted_root: Option<PathBuf>,
     /// The artifact: a file, or `sha256:` + 64 hex digits when that is not
     /// a path on disk.
@@ -157,17 +151,20 @@ pub(crate) fn parse_artifact(arg: &str) -> Result<Artifact, Failure> {
     })
 }
 
-/// A trusted root file, or a compiled-in one, parsed.
-pub(crate) fn root_of(path: Option<&Path>, staging: bool) -> Result<TrustedRoot, Failure> {
-    let (bytes, name) = match path {
-        Some(p) => (read_input(p)?, p.display().to_string()),
-        None if staging => (STAGING_ROOT.to_vec(), "the staging trust root".into()),
-        None => (PRODUCTION_ROOT.to_vec(), "the production trust root".into()),
-    };
-    // A trusted root, or a client trust configuration holding one.
-    attest_rekor::TrustDocument::from_json(&bytes)
+/// A trusted root file, or the current one from the TUF repository, parsed.
+pub(crate) fn root_of(path: Option<&Path>, tuf: &TufArgs) -> Result<TrustedRoot, Failure> {
+    match path {
+        Some(p) => root_file(p),
+        None => tuf.trusted_root(),
+    }
+}
+
+/// A trusted root file (or a client trust configuration holding one),
+/// parsed.
+pub(crate) fn root_file(p: &Path) -> Result<TrustedRoot, Failure> {
+    attest_rekor::TrustDocument::from_json(&read_input(p)?)
         .and_then(attest_rekor::TrustDocument::into_trusted_root)
-        .map_err(|e| Failure::input(format_args!("{name}: {e}", e = attest_dsse::ErrorChain(&e))))
+        .map_err(|e| Failure::in_file(p, &e))
 }
 
 /// Parses a bundle file (malformed input is exit 2).
@@ -222,10 +219,11 @@ pub(crate) fn verify_and_print(
 
 /// `attestlog verify-bundle`.
 pub(crate) fn verify_bundle_cmd(args: &VerifyBundleArgs) -> Result<ExitCode, Failure> {
-    let verifier = Verifier::new(root_of(args.trusted_root.as_deref(), args.staging)?);
+    // The inputs first: a malformed one is exit 2 before any network.
     let policy = Policy::new(args.signer.policy()?, Timestamp::now());
     let artifact = parse_artifact(&args.artifact)?;
     let bundle = read_bundle(&args.bundle)?;
+    let verifier = Verifier::new(root_of(args.trusted_root.as_deref(), &args.tuf)?);
     Ok(
         if verify_and_print(&args.bundle, &bundle, &artifact, &verifier, &policy)? {
             ExitCode::SUCCESS

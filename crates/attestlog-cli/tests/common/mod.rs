@@ -10,8 +10,16 @@ use std::process::{Child, Command, Stdio};
 use serde_json::Value;
 
 /// The binary, with none of the pipeline's environment variables inherited.
+///
+/// Its default trust source (Sigstore's production TUF repository) is a
+/// loopback mirror of the repository as published, at a time inside its
+/// window: no test reaches the network, and every one that verifies with
+/// production's trust gets it the way a user does.
 pub fn bin() -> Command {
-    clean(Command::new(env!("CARGO_BIN_EXE_attestlog")))
+    let mut c = clean(Command::new(env!("CARGO_BIN_EXE_attestlog")));
+    let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("tuf-cache");
+    c.envs(attestlog_testkit::files::sigstore_tuf_env(&cache));
+    c
 }
 
 /// `c` without the pipeline's environment variables.
@@ -28,6 +36,11 @@ pub fn clean(mut c: Command) -> Command {
         "ATTESTLOG_KEY",
         "ATTESTLOG_KEYS",
         "ATTESTLOG_BASELINE",
+        "ATTESTLOG_TUF_URL",
+        "ATTESTLOG_TUF_ROOT",
+        "ATTESTLOG_TUF_CACHE",
+        "ATTESTLOG_TUF_CLOCK",
+        "ATTESTLOG_OFFLINE",
     ] {
         c.env_remove(v);
     }

@@ -137,7 +137,11 @@ impl TufRepository {
 pub fn default_cache_base() -> Option<PathBuf> {
     // Three environment variables: not worth the `dirs` crate, whose
     // `option-ext` dependency is MPL-2.0.
-    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     let base = if cfg!(windows) {
         var("LOCALAPPDATA")
     } else if cfg!(target_os = "macos") {
