@@ -58,6 +58,26 @@ struct Json<'a> {
 }
 
 impl ClientTrustConfig {
+    /// Both halves in one.
+    #[must_use]
+    pub const fn new(trusted_root: TrustedRoot, signing_config: SigningConfig) -> Self {
+        Self {
+            trusted_root,
+            signing_config,
+        }
+    }
+
+    /// The document ([`CLIENT_TRUST_CONFIG_MEDIA_TYPE`]) that
+    /// [`from_json`](Self::from_json) reads back.
+    #[must_use]
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "mediaType": CLIENT_TRUST_CONFIG_MEDIA_TYPE,
+            "trustedRoot": self.trusted_root.to_json(),
+            "signingConfig": self.signing_config.to_json(),
+        })
+    }
+
     /// Parses a client trust configuration: the media type, then the
     /// trusted root ([`TrustedRoot::from_json`]) and the signing config
     /// ([`SigningConfig::from_json`]), both required.

@@ -8,7 +8,7 @@ mod common;
 use std::process::Output;
 
 use attestlog_testkit::TempDir;
-use attestlog_testkit::files::{FileServer, Reply, TUF_CLOCK, sigstore_tuf_layout};
+use attestlog_testkit::files::{FileServer, Reply, TUF_CLOCK, TufRepo, sigstore_tuf_layout};
 use serde_json::Value;
 
 const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
@@ -162,4 +162,185 @@ fn a_file_pins_trust_and_the_tuf_repository_is_not_asked() {
     );
     assert_eq!(json(&o)["verified"], true);
     assert!(server.take_requests().is_empty());
+}
+
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A private Sigstore: our own Rekor v2 log and TSA (`log serve --api 2`),
+/// its client trust configuration (`log trusted-root --trust-config`)
+/// published as the targets of a TUF repository of our own. The pipeline
+/// — attest, audit, export, verify — is given only the repository and its
+/// initial root: no trusted root, signing config, log URL or key file.
+#[test]
+fn a_private_sigstore_the_pipeline_trusts_through_tuf_alone() {
+    let tmp = TempDir::created("cli-tuf-private");
+    let mut serve = common::bin();
+    serve
+        .args([
+            "log",
+            "serve",
+            "--api",
+            "2",
+            "--addr",
+            "127.0.0.1:0",
+            "--dir",
+        ])
+        .arg(tmp.file("log"));
+    let (child, served) = common::spawn_listening(serve);
+    let _server = Killed(child);
+
+    let o = common::bin()
+        .args(["log", "trusted-root", "--trust-config"])
+        .arg(tmp.file("log"))
+        .output()
+        .unwrap();
+    let tc = json(&o);
+    assert_eq!(
+        tc["mediaType"],
+        "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json"
+    );
+    let logs = &tc["signingConfig"]["rekorTlogUrls"];
+    assert_eq!(logs[0]["url"], served["listening"]);
+    assert_eq!(logs[0]["majorApiVersion"], 2);
+    assert_eq!(tc["signingConfig"]["tsaUrls"][0]["url"], served["tsaUrl"]);
+    // The file is a trust document every command reads.
+    let tc_path = tmp.file("trust_config.json");
+    std::fs::write(&tc_path, &o.stdout).unwrap();
+
+    let repo = TufRepo::new(
+        1,
+        1,
+        1,
+        &[
+            (
+                "trusted_root.json",
+                &serde_json::to_vec(&tc["trustedRoot"]).unwrap(),
+            ),
+            (
+                "signing_config.v0.2.json",
+                &serde_json::to_vec(&tc["signingConfig"]).unwrap(),
+            ),
+        ],
+    );
+    let tuf = FileServer::start(repo.files.clone());
+    let initial = tmp.file("root.json");
+    std::fs::write(&initial, repo.root()).unwrap();
+    let cache = tmp.file("tuf-cache");
+    let run = |args: &[&str]| {
+        let o = common::bin()
+            .args(args)
+            .env("ATTESTLOG_TUF_URL", tuf.base())
+            .env("ATTESTLOG_TUF_ROOT", &initial)
+            .env("ATTESTLOG_TUF_CACHE", &cache)
+            .output()
+            .unwrap();
+        (
+            o.status.code().unwrap(),
+            String::from_utf8(o.stdout).unwrap(),
+            String::from_utf8(o.stderr).unwrap(),
+        )
+    };
+
+    let key = tmp.file("signer.pem");
+    let k = key.to_str().unwrap();
+    let (code, _, err) = run(&["keygen", "--alg", "p256", "--out", k]);
+    assert_eq!(code, 0, "{err}");
+    let (code, doc, err) = run(&["keys", "serve-doc", "--key", k]);
+    assert_eq!(code, 0, "{err}");
+    let keys = tmp.file("attestation-keys.json");
+    std::fs::write(&keys, doc).unwrap();
+    let predicate = tmp.file("predicate.json");
+    std::fs::write(&predicate, br#"{"ok":true}"#).unwrap();
+    let db = tmp.file("store.db");
+    let db = db.to_str().unwrap();
+    let subject = format!("app@sha256:{:064x}", 7);
+
+    let (code, out, err) = run(&[
+        "attest",
+        "--tenant",
+        "acme",
+        "--subject",
+        &subject,
+        "--predicate-type",
+        "https://example.com/p",
+        "--predicate",
+        predicate.to_str().unwrap(),
+        "--key",
+        k,
+        "--db",
+        db,
+        "--signing-config",
+        "tuf",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let attested: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(attested["rekorApi"], 2, "{attested}");
+    assert_eq!(attested["logIndex"], 0);
+    assert!(attested["timestampTime"].as_i64().is_some());
+
+    let (code, out, err) = run(&[
+        "audit",
+        "--tenant",
+        "acme",
+        "--all",
+        "--json",
+        "--keys",
+        keys.to_str().unwrap(),
+        "--db",
+        db,
+        "--baseline",
+        tmp.file("baseline.json").to_str().unwrap(),
+        "--signing-config",
+        "tuf",
+        "--trust-current-tree",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(r#""audited":1,"failed":0,"passed":1"#),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#""check":"timestamp","outcome":"passed""#),
+        "{out}"
+    );
+
+    let id = attested["attestationId"].as_str().unwrap();
+    let (code, bundle, err) = run(&["bundle", "export", "--db", db, id]);
+    assert_eq!(code, 0, "{err}");
+    let bundle_path = tmp.file("a.sigstore.json");
+    std::fs::write(&bundle_path, bundle).unwrap();
+    let digest = format!("sha256:{:064x}", 7);
+    let b = bundle_path.to_str().unwrap();
+    // With trust from TUF alone, and with the trust config file pinned.
+    for pinned in [None, Some(tc_path.to_str().unwrap())] {
+        let mut args = vec!["verify-bundle", "--bundle", b, "--key", k];
+        if let Some(p) = pinned {
+            args.extend(["--trusted-root", p]);
+        }
+        args.push(&digest);
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 0, "{pinned:?}: {out}{err}");
+        assert!(out.contains(r#""verified":true"#), "{out}");
+    }
+
+    // Sigstore's production root (the default repository) does not vouch
+    // for this log: the same bundle is refused by the log-key check.
+    let mut prod = common::bin();
+    let o = prod
+        .args(["verify-bundle", "--bundle", b, "--key", k, &digest])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use serde_json::Value;
+use sha2::Digest as _;
 
 /// What the server answers for a path.
 #[derive(Clone, Debug)]
@@ -245,4 +246,105 @@ pub fn sigstore_tuf_env(cache: &std::path::Path) -> Vec<(&'static str, String)> 
         ("ATTESTLOG_TUF_CLOCK", TUF_CLOCK.to_owned()),
         ("ATTESTLOG_TUF_CACHE", cache.display().to_string()),
     ]
+}
+
+/// A TUF repository of our own (one Ed25519 key for every role, threshold
+/// 1, consistent snapshots), for tests that need metadata Sigstore never
+/// signed: older versions, or targets of a private Sigstore.
+pub struct TufRepo {
+    /// The files in the layout [`FileServer`] serves (`/1.root.json`,
+    /// `/timestamp.json`, `/V.snapshot.json`, `/V.targets.json`,
+    /// `/targets/<sha256>.<name>`).
+    pub files: HashMap<String, Vec<u8>>,
+}
+
+const FAR: &str = "2030-01-01T00:00:00Z";
+
+fn tuf_key() -> (ed25519_dalek::SigningKey, String, Value) {
+    let k = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let raw = k.verifying_key().to_bytes();
+    let public = base16ct::lower::encode_string(&raw);
+    let keyid = base16ct::lower::encode_string(&sha2::Sha256::digest(raw));
+    let tuf = serde_json::json!({"keytype": "ed25519", "scheme": "ed25519", "keyval": {"public": public}});
+    (k, keyid, tuf)
+}
+
+fn tuf_sign(signed: &Value) -> Vec<u8> {
+    use ed25519_dalek::Signer as _;
+    let (k, keyid, _) = tuf_key();
+    let canonical = sigstore_tuf::canonical_json::to_canonical_bytes(signed).unwrap();
+    let sig = base16ct::lower::encode_string(&k.sign(&canonical).to_bytes());
+    serde_json::to_vec(
+        &serde_json::json!({"signed": signed, "signatures": [{"keyid": keyid, "sig": sig}]}),
+    )
+    .unwrap()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    base16ct::lower::encode_string(&sha2::Sha256::digest(bytes))
+}
+
+impl TufRepo {
+    /// Root 1 and the first release: timestamp `ts` pinning snapshot
+    /// `snap`, which pins targets `tgt`, listing `targets` (name, bytes).
+    #[must_use]
+    pub fn new(ts: u64, snap: u64, tgt: u64, targets: &[(&str, &[u8])]) -> Self {
+        let (_, keyid, tuf) = tuf_key();
+        let role = serde_json::json!({"keyids": [keyid], "threshold": 1});
+        let root = tuf_sign(&serde_json::json!({
+            "_type": "root", "spec_version": "1.0", "version": 1, "expires": FAR,
+            "consistent_snapshot": true, "keys": {keyid.clone(): tuf},
+            "roles": {"root": role, "timestamp": role, "snapshot": role, "targets": role},
+        }));
+        let mut files = HashMap::new();
+        files.insert("/1.root.json".to_owned(), root);
+        let mut r = Self { files };
+        r.publish(ts, snap, tgt, targets);
+        r
+    }
+
+    /// The initial root (`1.root.json`) to trust the repository from.
+    #[must_use]
+    pub fn root(&self) -> Vec<u8> {
+        self.files["/1.root.json"].clone()
+    }
+
+    /// Publishes timestamp `ts` → snapshot `snap` → targets `tgt` listing
+    /// `targets`.
+    pub fn publish(&mut self, ts: u64, snap: u64, tgt: u64, targets: &[(&str, &[u8])]) {
+        let mut listed = serde_json::Map::new();
+        for (name, bytes) in targets {
+            let hash = sha256_hex(bytes);
+            listed.insert(
+                (*name).to_owned(),
+                serde_json::json!({"length": bytes.len(), "hashes": {"sha256": hash}}),
+            );
+            self.files
+                .insert(format!("/targets/{hash}.{name}"), bytes.to_vec());
+        }
+        let targets = tuf_sign(&serde_json::json!({
+            "_type": "targets", "spec_version": "1.0", "version": tgt, "expires": FAR,
+            "targets": listed,
+        }));
+        let snapshot = tuf_sign(&serde_json::json!({
+            "_type": "snapshot", "spec_version": "1.0", "version": snap, "expires": FAR,
+            "meta": {"targets.json": {"version": tgt}},
+        }));
+        let timestamp = tuf_sign(&serde_json::json!({
+            "_type": "timestamp", "spec_version": "1.0", "version": ts, "expires": FAR,
+            "meta": {"snapshot.json": {"version": snap, "length": snapshot.len(),
+                                       "hashes": {"sha256": sha256_hex(&snapshot)}}},
+        }));
+        self.files.insert(format!("/{tgt}.targets.json"), targets);
+        self.files
+            .insert(format!("/{snap}.snapshot.json"), snapshot);
+        self.files.insert("/timestamp.json".to_owned(), timestamp);
+    }
+
+    /// Serves (or re-serves) every file on `server`.
+    pub fn serve(&self, server: &FileServer) {
+        for (p, b) in &self.files {
+            server.set(p, Reply::Bytes(b.clone()));
+        }
+    }
 }

@@ -245,6 +245,45 @@ pub enum ConfigError {
         /// Its value.
         value: String,
     },
+    /// A yes/no variable is neither.
+    #[error("{name}: {value:?} is not a yes/no value (1, true, yes, on / 0, false, no, off)")]
+    Flag {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// A time variable is not RFC 3339.
+    #[error("{name}: {value:?} is not an RFC 3339 time")]
+    Time {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// No trust material came from the TUF repository.
+    #[cfg(feature = "tuf")]
+    #[error("trust from the TUF repository {url}")]
+    Tuf {
+        /// The repository.
+        url: String,
+        /// Why.
+        #[source]
+        source: rekor_client::tuf::TufError,
+    },
+    /// A document from the TUF repository is not what its name says, or
+    /// the repository lists no signing config.
+    #[cfg(feature = "tuf")]
+    #[error("{target} from the TUF repository {url}")]
+    TufTarget {
+        /// The repository.
+        url: String,
+        /// The target.
+        target: &'static str,
+        /// Why.
+        #[source]
+        source: Option<Box<attest_rekor::TrustDocumentError>>,
+    },
     /// `REKOR_API` is neither 1 nor 2 (nor `v1`, `v2`).
     #[error("REKOR_API {0:?}: expected 1 or 2 (the Rekor API major version)")]
     BadApi(String),
@@ -291,6 +330,15 @@ impl ConfigError {
             Self::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                 K::NotFound
             }
+            // The repository could not be reached: try again later. Any
+            // refusal of what it served is not retryable.
+            #[cfg(feature = "tuf")]
+            Self::Tuf {
+                source:
+                    rekor_client::tuf::TufError::Fetch { .. }
+                    | rekor_client::tuf::TufError::Status { .. },
+                ..
+            } => K::Unavailable,
             _ => K::InvalidInput,
         }
     }
@@ -333,8 +381,75 @@ pub struct Config {
     /// `REKOR_SIGNING_CONFIG`: a Sigstore `signing_config.json` (v0.2, or a
     /// client trust configuration holding one)
     /// that picks the log (the first valid one, v1 or v2, by its selector)
-    /// and the timestamp authority, instead of `REKOR_URL`.
+    /// and the timestamp authority, instead of `REKOR_URL`; `tuf` takes
+    /// the current one from Sigstore's TUF repository (feature `tuf`).
     pub rekor_signing_config: Option<PathBuf>,
+    /// Where trust comes from when no file gives it (feature `tuf`):
+    /// Sigstore's TUF repository.
+    pub tuf: TufSettings,
+}
+
+/// Which TUF repository a [`Config`] takes its trusted root (for an
+/// `http(s)` log given without `REKOR_PUBLIC_KEY` or `REKOR_TRUSTED_ROOT`)
+/// and signing config (`REKOR_SIGNING_CONFIG=tuf`) from. The same
+/// variables as the `attestlog` command's flags.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TufSettings {
+    /// `ATTESTLOG_STAGING`: Sigstore's staging repository instead of
+    /// production.
+    pub staging: bool,
+    /// `ATTESTLOG_TUF_URL`: another repository (a private Sigstore, or a
+    /// mirror of production/staging).
+    pub url: Option<String>,
+    /// `ATTESTLOG_TUF_ROOT`: the initial `root.json` trusted for `url`
+    /// (default: the embedded production or staging root).
+    pub root: Option<PathBuf>,
+    /// `ATTESTLOG_TUF_CACHE`: the cache directory (default: the platform's
+    /// cache directory).
+    pub cache: Option<PathBuf>,
+    /// `ATTESTLOG_OFFLINE`: the cache only, never the network.
+    pub offline: bool,
+    /// `ATTESTLOG_TUF_CLOCK`: the time expiry is checked at, for tests
+    /// against a recorded repository (default: this machine's clock).
+    pub clock: Option<attest_dsse::Timestamp>,
+    /// What this configuration fetched, shared by its clones (one update
+    /// per configuration, not one per question asked of it).
+    #[doc(hidden)]
+    pub fetched: Fetched,
+}
+
+/// The trust material a [`Config`] fetched once (an implementation detail
+/// that compares equal whatever it holds).
+#[derive(Clone, Default)]
+pub struct Fetched(
+    #[cfg(feature = "tuf")] std::sync::Arc<std::sync::OnceLock<rekor_client::tuf::SigstoreTrust>>,
+);
+
+impl std::fmt::Debug for Fetched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Fetched")
+    }
+}
+
+impl PartialEq for Fetched {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Fetched {}
+
+/// A yes/no variable: `1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off`.
+fn flag(value: Option<String>, name: &'static str) -> Result<bool, ConfigError> {
+    match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("0" | "false" | "no" | "off") => Ok(false),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some(_) => Err(ConfigError::Flag {
+            name,
+            value: value.unwrap_or_default(),
+        }),
+    }
 }
 
 /// Where publication goes, once `REKOR_URL` / `REKOR_SIGNING_CONFIG` are
@@ -357,6 +472,7 @@ impl Default for Config {
             rekor_api: None,
             rekor_tsa_url: None,
             rekor_signing_config: None,
+            tuf: TufSettings::default(),
         }
     }
 }
@@ -387,6 +503,23 @@ impl Config {
             rekor_api: get("REKOR_API"),
             rekor_tsa_url: get("REKOR_TSA_URL"),
             rekor_signing_config: get("REKOR_SIGNING_CONFIG").map(PathBuf::from),
+            tuf: TufSettings {
+                staging: flag(get("ATTESTLOG_STAGING"), "ATTESTLOG_STAGING")?,
+                url: get("ATTESTLOG_TUF_URL"),
+                root: get("ATTESTLOG_TUF_ROOT").map(PathBuf::from),
+                cache: get("ATTESTLOG_TUF_CACHE").map(PathBuf::from),
+                offline: flag(get("ATTESTLOG_OFFLINE"), "ATTESTLOG_OFFLINE")?,
+                clock: match get("ATTESTLOG_TUF_CLOCK") {
+                    None => None,
+                    Some(t) => Some(attest_dsse::Timestamp::parse_rfc3339(&t).map_err(|_| {
+                        ConfigError::Time {
+                            name: "ATTESTLOG_TUF_CLOCK",
+                            value: t,
+                        }
+                    })?),
+                },
+                fetched: Fetched::default(),
+            },
             backdate_window: match get("ATTESTLOG_BACKDATE_WINDOW") {
                 None => d.backdate_window,
                 Some(v) => v.parse().map_err(|_| ConfigError::Seconds {
@@ -451,10 +584,18 @@ impl Config {
             return Err(ConfigError::BadUrl(url.clone()));
         }
         let (logs, api) = if target.api == 2 {
-            let root = self
-                .trusted_root()?
-                .ok_or(ConfigError::V2NeedsTrustedRoot)?;
-            let logs = root.logs_pinned(self.rekor_log_name.as_deref());
+            let (root, from_tuf) = self.remote_root()?.ok_or(ConfigError::V2NeedsTrustedRoot)?;
+            let logs = if from_tuf {
+                // Sigstore's root vouches for Sigstore's logs, not for
+                // whatever log REKOR_URL names.
+                let logs = logs_at(&root, url);
+                if logs.is_empty() {
+                    return Err(ConfigError::V2NeedsTrustedRoot);
+                }
+                attest_rekor::pin_log_name(logs, self.rekor_log_name.as_deref())
+            } else {
+                root.logs_pinned(self.rekor_log_name.as_deref())
+            };
             let api = LogApi::V2 {
                 tsa_url: target.tsa,
                 authorities: root.into_authorities(),
@@ -513,6 +654,91 @@ impl Config {
             })
     }
 
+    /// The trusted root for a remote log: `REKOR_TRUSTED_ROOT`, else (feature
+    /// `tuf`) the current one from the TUF repository (`true`).
+    fn remote_root(&self) -> Result<Option<(attest_rekor::TrustedRoot, bool)>, ConfigError> {
+        if self.rekor_trusted_root.is_some() {
+            return Ok(self.trusted_root()?.map(|r| (r, false)));
+        }
+        #[cfg(feature = "tuf")]
+        {
+            let trust = self.tuf_trust()?;
+            attest_rekor::TrustedRoot::from_json(&trust.trusted_root)
+                .map(|r| Some((r, true)))
+                .map_err(|e| ConfigError::TufTarget {
+                    url: trust.metadata.repository.clone(),
+                    target: rekor_client::tuf::TRUSTED_ROOT_TARGET,
+                    source: Some(Box::new(attest_rekor::TrustDocumentError::TrustedRoot(e))),
+                })
+        }
+        #[cfg(not(feature = "tuf"))]
+        Ok(None)
+    }
+
+    /// `REKOR_SIGNING_CONFIG=tuf`: the TUF repository's signing config.
+    fn tuf_signing_config(&self) -> Result<attest_rekor::signing::SigningConfig, ConfigError> {
+        #[cfg(feature = "tuf")]
+        {
+            let trust = self.tuf_trust()?;
+            let target = rekor_client::tuf::SIGNING_CONFIG_TARGET;
+            let url = || trust.metadata.repository.clone();
+            let bytes = trust
+                .signing_config
+                .as_deref()
+                .ok_or_else(|| ConfigError::TufTarget {
+                    url: url(),
+                    target,
+                    source: None,
+                })?;
+            attest_rekor::signing::SigningConfig::from_json(bytes).map_err(|e| {
+                ConfigError::TufTarget {
+                    url: url(),
+                    target,
+                    source: Some(Box::new(attest_rekor::TrustDocumentError::SigningConfig(e))),
+                }
+            })
+        }
+        #[cfg(not(feature = "tuf"))]
+        Err(ConfigError::FeatureDisabled {
+            what: "REKOR_SIGNING_CONFIG=tuf",
+            feature: "tuf",
+        })
+    }
+
+    /// The trust material from the TUF repository, fetched once per
+    /// configuration (and its clones).
+    #[cfg(feature = "tuf")]
+    fn tuf_trust(&self) -> Result<rekor_client::tuf::SigstoreTrust, ConfigError> {
+        use rekor_client::tuf::{TufClient, TufRepository};
+        if let Some(t) = self.tuf.fetched.0.get() {
+            return Ok(t.clone());
+        }
+        let t = &self.tuf;
+        let root = match &t.root {
+            Some(p) => Some(std::fs::read(p).map_err(|source| ConfigError::Read {
+                path: p.clone(),
+                source,
+            })?),
+            None => None,
+        };
+        let mut client = TufClient::new(TufRepository::choose(t.staging, t.url.as_deref(), root));
+        if let Some(dir) = &t.cache {
+            client = client.with_cache_dir(dir);
+        }
+        let now = t.clock.unwrap_or_else(attest_dsse::Timestamp::now);
+        let clock = move || now;
+        let trust = if t.offline {
+            client.offline(&clock)
+        } else {
+            client.update(&rekor_client::UreqTransport::new(), &clock)
+        }
+        .map_err(|source| ConfigError::Tuf {
+            url: client.repository().url().to_owned(),
+            source,
+        })?;
+        Ok(self.tuf.fetched.0.get_or_init(|| trust).clone())
+    }
+
     /// The log to publish to and read from, and its API: `REKOR_URL` with
     /// `REKOR_API`, or what the signing config selects now.
     fn target(&self) -> Result<Option<Target>, ConfigError> {
@@ -534,13 +760,17 @@ impl Config {
                     path: path.clone(),
                     source,
                 };
-                let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
-                    path: path.clone(),
-                    source,
-                })?;
-                let cfg = attest_rekor::TrustDocument::from_json(&bytes)
-                    .and_then(attest_rekor::TrustDocument::into_signing_config)
-                    .map_err(bad)?;
+                let cfg = if path.as_os_str() == "tuf" {
+                    self.tuf_signing_config()?
+                } else {
+                    let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
+                        path: path.clone(),
+                        source,
+                    })?;
+                    attest_rekor::TrustDocument::from_json(&bytes)
+                        .and_then(attest_rekor::TrustDocument::into_signing_config)
+                        .map_err(bad)?
+                };
                 let now = attest_dsse::Timestamp::now();
                 let unusable = |e| bad(attest_rekor::TrustDocumentError::SigningConfig(e));
                 let log = cfg.select_logs(now, &[1, 2]).map_err(unusable)?;
@@ -616,11 +846,32 @@ impl Config {
         };
         // The root is read only when no key is pinned (the key wins).
         let root = if key.is_none() {
-            self.trusted_root()?
+            match self.remote_root()? {
+                // Sigstore's root vouches only for the logs it lists.
+                Some((root, true)) => {
+                    let logs = logs_at(&root, url);
+                    if logs.is_empty() {
+                        return Err(ConfigError::NoLogKey);
+                    }
+                    Some(attest_rekor::TrustedRoot::from_logs(logs))
+                }
+                Some((root, false)) => Some(root),
+                None => None,
+            }
         } else {
             None
         };
         attest_rekor::trusted_logs(key, root.as_ref(), url, self.rekor_log_name.as_deref())
             .ok_or(ConfigError::NoLogKey)
     }
+}
+
+/// The logs of `root` whose base URL is `url`.
+fn logs_at(root: &attest_rekor::TrustedRoot, url: &str) -> Vec<TrustedLog> {
+    let url = url.trim_end_matches('/');
+    root.logs()
+        .iter()
+        .filter(|l| l.base_url.trim_end_matches('/') == url)
+        .cloned()
+        .collect()
 }

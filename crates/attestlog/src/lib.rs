@@ -73,6 +73,7 @@ pub use auditor::{
 pub use baseline::{AuditBaseline, BaselineError, FileBaseline, MemoryBaseline};
 pub use config::{
     Config, ConfigError, LogApi, LogClient, LogConnection, LogTransport, TransportError,
+    TufSettings,
 };
 pub use error::ErrorKind;
 pub use export::{

@@ -19,6 +19,17 @@ fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
     Config::from_lookup(|k| map.get(k).cloned())
 }
 
+/// `config` with trust from Sigstore's TUF repository as published, over
+/// loopback (the recorded metadata, at a time inside its window): what a
+/// remote log given without a key or root is trusted by.
+fn remote(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("config-tuf");
+    let env = attestlog_testkit::files::sigstore_tuf_env(&cache);
+    let mut all: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    all.extend_from_slice(pairs);
+    config(&all)
+}
+
 #[test]
 fn defaults_and_values() {
     let c = config(&[]).unwrap();
@@ -63,8 +74,9 @@ fn log_connections() {
             .log_connection(),
         Err(ConfigError::BadUrl(_))
     ));
+    // Sigstore's root (from TUF) does not vouch for another log.
     assert!(matches!(
-        config(&[("REKOR_URL", "http://127.0.0.1:3000")])
+        remote(&[("REKOR_URL", "http://127.0.0.1:3000")])
             .unwrap()
             .log_connection(),
         Err(ConfigError::NoLogKey)
@@ -182,7 +194,7 @@ fn rekor_v2_by_api_version_or_signing_config() {
         Err(ConfigError::BadApi(_))
     ));
     assert!(matches!(
-        config(&[("REKOR_URL", url), ("REKOR_API", "2")])
+        remote(&[("REKOR_URL", url), ("REKOR_API", "2")])
             .unwrap()
             .log_connection(),
         Err(ConfigError::V2NeedsTrustedRoot)
@@ -341,5 +353,69 @@ fn rekor_v2_by_api_version_or_signing_config() {
             .unwrap()
             .log_connection(),
         Err(ConfigError::SigningConfig { .. })
+    ));
+}
+
+/// Issue 28: a Sigstore log given without a key or root is trusted by the
+/// current trusted root from TUF (only that log of it), and
+/// `REKOR_SIGNING_CONFIG=tuf` picks the log the repository's signing
+/// config selects.
+#[cfg(feature = "tuf")]
+#[test]
+fn trust_from_the_tuf_repository() {
+    let c = remote(&[("REKOR_URL", "https://rekor.sigstore.dev")]).unwrap();
+    let conn = c.log_connection().unwrap().unwrap();
+    assert!(matches!(conn.api, LogApi::V1));
+    assert_eq!(conn.logs.len(), 1);
+    assert_eq!(conn.logs[0].base_url, "https://rekor.sigstore.dev");
+
+    // The v2 shard the published root lists, with its TSA authorities.
+    let c = remote(&[
+        ("REKOR_URL", "https://log2025-1.rekor.sigstore.dev"),
+        ("REKOR_API", "2"),
+    ])
+    .unwrap();
+    let conn = c.log_connection().unwrap().unwrap();
+    assert_eq!(conn.logs.len(), 1);
+    assert!(conn.authorities().is_some_and(|a| !a.is_empty()));
+
+    let c = remote(&[("REKOR_SIGNING_CONFIG", "tuf")]).unwrap();
+    let conn = c.log_connection().unwrap().unwrap();
+    assert_eq!(conn.base, "https://rekor.sigstore.dev");
+
+    // Offline with an empty cache: a typed TUF error, kind InvalidInput.
+    let empty = attestlog_testkit::TempDir::new("config-tuf-none");
+    let c = remote(&[
+        ("REKOR_URL", "https://rekor.sigstore.dev"),
+        ("ATTESTLOG_OFFLINE", "1"),
+        ("ATTESTLOG_TUF_CACHE", empty.path().to_str().unwrap()),
+    ])
+    .unwrap();
+    let err = c.log_connection().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ConfigError::Tuf {
+                source: attestlog::client::tuf::TufError::NoCache { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // Unreachable: retryable.
+    let c = config(&[
+        ("REKOR_URL", "https://rekor.sigstore.dev"),
+        ("ATTESTLOG_TUF_URL", "http://127.0.0.1:1"),
+        ("ATTESTLOG_TUF_CACHE", empty.path().to_str().unwrap()),
+    ])
+    .unwrap();
+    let err = c.log_connection().unwrap_err();
+    assert_eq!(err.kind(), attestlog::ErrorKind::Unavailable, "{err:?}");
+    assert!(matches!(
+        config(&[("ATTESTLOG_OFFLINE", "perhaps")]),
+        Err(ConfigError::Flag {
+            name: "ATTESTLOG_OFFLINE",
+            ..
+        })
     ));
 }

@@ -7,14 +7,13 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use attest_dsse::{SigningKey, Timestamp};
+use attest_dsse::Timestamp;
 use attest_rekor::{Artifact, Bundle, Policy, SignerPolicy, TrustedRoot, Verifier};
 use attestlog_testkit::TempDir;
-use attestlog_testkit::files::{FileServer, Reply, sigstore_tuf_layout};
+use attestlog_testkit::files::{FileServer, Reply, TufRepo, sigstore_tuf_layout};
 use rekor_client::UreqTransport;
 use rekor_client::tuf::{TufClient, TufError, TufRepository};
-use serde_json::{Value, json};
-use sha2::Digest;
+use serde_json::Value;
 
 /// Inside the published timestamp's window (2026-08-21T19:25 to 08-28).
 fn in_window() -> Timestamp {
@@ -304,7 +303,7 @@ fn an_endless_or_oversized_response_is_cut_off() {
 #[test]
 fn metadata_from_another_repository_is_refused() {
     // Our own repository's timestamp, served as Sigstore's.
-    let ours = Repo::new(2, 2, 2);
+    let ours = ours(2, 2, 2);
     let server = FileServer::start(sigstore_tuf_layout());
     server.set(
         "/timestamp.json",
@@ -428,91 +427,22 @@ fn a_flipped_cache_file_is_never_used() {
     assert_eq!(update(&c, in_window()).unwrap(), good);
 }
 
-// ---------------------------------------------------------------------------
-// A repository of our own, for attacks that need metadata Sigstore never
-// signed (older versions that verify).
-
-struct Repo {
-    files: HashMap<String, Vec<u8>>,
+/// Our repository's release `v`: one target, `trusted_root.json`.
+fn release(v: u64) -> Vec<u8> {
+    format!("{{\"mediaType\":\"ours\",\"v\":{v}}}").into_bytes()
 }
 
-const FAR: &str = "2030-01-01T00:00:00Z";
-
-fn key() -> (SigningKey, String, Value) {
-    let k = SigningKey::ed25519_from_seed(&[7; 32]);
-    let spki = k.public_key().spki_der().to_vec();
-    let raw = &spki[spki.len() - 32..];
-    let public = base16ct::lower::encode_string(raw);
-    let keyid = base16ct::lower::encode_string(&sha2::Sha256::digest(raw));
-    let tuf = json!({"keytype": "ed25519", "scheme": "ed25519", "keyval": {"public": public}});
-    (k, keyid, tuf)
+fn ours(ts: u64, snap: u64, tgt: u64) -> TufRepo {
+    TufRepo::new(ts, snap, tgt, &[("trusted_root.json", &release(tgt))])
 }
 
-fn sign(signed: Value) -> Vec<u8> {
-    let (k, keyid, _) = key();
-    let canonical = sigstore_tuf::canonical_json::to_canonical_bytes(&signed).unwrap();
-    let sig = base16ct::lower::encode_string(&k.sign(&canonical));
-    serde_json::to_vec(&json!({"signed": signed, "signatures": [{"keyid": keyid, "sig": sig}]}))
-        .unwrap()
-}
-
-fn meta_of(bytes: &[u8], version: u64) -> Value {
-    json!({"version": version, "length": bytes.len(),
-           "hashes": {"sha256": base16ct::lower::encode_string(&sha2::Sha256::digest(bytes))}})
-}
-
-impl Repo {
-    /// Root 1; timestamp `ts` pinning snapshot `snap`, which pins targets
-    /// `tgt`; one target, `trusted_root.json`.
-    fn new(ts: u64, snap: u64, tgt: u64) -> Self {
-        let (_, keyid, tuf) = key();
-        let role = json!({"keyids": [keyid], "threshold": 1});
-        let root = sign(json!({
-            "_type": "root", "spec_version": "1.0", "version": 1, "expires": FAR,
-            "consistent_snapshot": true, "keys": {keyid.clone(): tuf},
-            "roles": {"root": role, "timestamp": role, "snapshot": role, "targets": role},
-        }));
-        let mut files = HashMap::new();
-        files.insert("/1.root.json".to_owned(), root);
-        let mut r = Self { files };
-        r.publish(ts, snap, tgt);
-        r
-    }
-
-    /// Publishes timestamp `ts` → snapshot `snap` → targets `tgt`.
-    fn publish(&mut self, ts: u64, snap: u64, tgt: u64) {
-        let content = format!("{{\"mediaType\":\"ours\",\"v\":{tgt}}}").into_bytes();
-        let hash = base16ct::lower::encode_string(&sha2::Sha256::digest(&content));
-        let targets = sign(json!({
-            "_type": "targets", "spec_version": "1.0", "version": tgt, "expires": FAR,
-            "targets": {"trusted_root.json": {"length": content.len(), "hashes": {"sha256": hash}}},
-        }));
-        let snapshot = sign(json!({
-            "_type": "snapshot", "spec_version": "1.0", "version": snap, "expires": FAR,
-            "meta": {"targets.json": {"version": tgt}},
-        }));
-        let timestamp = sign(json!({
-            "_type": "timestamp", "spec_version": "1.0", "version": ts, "expires": FAR,
-            "meta": {"snapshot.json": meta_of(&snapshot, snap)},
-        }));
-        self.files
-            .insert(format!("/targets/{hash}.trusted_root.json"), content);
-        self.files.insert(format!("/{tgt}.targets.json"), targets);
-        self.files
-            .insert(format!("/{snap}.snapshot.json"), snapshot);
-        self.files.insert("/timestamp.json".to_owned(), timestamp);
-    }
-
-    fn serve(&self, server: &FileServer) {
-        for (p, b) in &self.files {
-            server.set(p, Reply::Bytes(b.clone()));
-        }
-    }
+fn republish(repo: &mut TufRepo, ts: u64, snap: u64, tgt: u64) {
+    repo.publish(ts, snap, tgt, &[("trusted_root.json", &release(tgt))]);
 }
 
 #[test]
 fn our_own_repository_updates_and_rollbacks_of_each_role_are_refused() {
-    let mut repo = Repo::new(2, 2, 2);
+    let mut repo = ours(2, 2, 2);
     let server = FileServer::start(repo.files.clone());
     let cache = TempDir::new("tuf-rb");
     let initial = repo.files["/1.root.json"].clone();
@@ -526,12 +456,12 @@ fn our_own_repository_updates_and_rollbacks_of_each_role_are_refused() {
     );
 
     // A newer release is taken.
-    repo.publish(3, 3, 3);
+    republish(&mut repo, 3, 3, 3);
     repo.serve(&server);
     assert_eq!(update(&c, in_window()).unwrap().metadata.targets.0, 3);
 
     // The timestamp rolled back (version 1 < 3).
-    let mut old = Repo::new(1, 1, 1);
+    let mut old = ours(1, 1, 1);
     old.files.remove("/1.root.json");
     old.serve(&server);
     let err = update(&c, in_window()).unwrap_err();
@@ -541,7 +471,7 @@ fn our_own_repository_updates_and_rollbacks_of_each_role_are_refused() {
     );
 
     // A new timestamp pinning an older snapshot.
-    repo.publish(4, 1, 3);
+    republish(&mut repo, 4, 1, 3);
     repo.serve(&server);
     let err = update(&c, in_window()).unwrap_err();
     assert!(
@@ -550,7 +480,7 @@ fn our_own_repository_updates_and_rollbacks_of_each_role_are_refused() {
     );
 
     // A new timestamp and snapshot pinning older targets.
-    repo.publish(5, 5, 1);
+    republish(&mut repo, 5, 5, 1);
     repo.serve(&server);
     let err = update(&c, in_window()).unwrap_err();
     assert!(

@@ -35,19 +35,26 @@ pub(crate) struct Pipeline {
     tsa_url: Option<String>,
     /// A Sigstore signing config (v0.2; or a client trust configuration
     /// holding one) that picks the log (v1 or v2) and the timestamp
-    /// authority, instead of --rekor-url.
-    #[arg(long, env = "REKOR_SIGNING_CONFIG", value_name = "FILE")]
+    /// authority, instead of --rekor-url; `tuf`: the current one from the
+    /// TUF repository.
+    #[arg(long, env = "REKOR_SIGNING_CONFIG", value_name = "FILE|tuf")]
     signing_config: Option<PathBuf>,
     #[command(flatten)]
     trust: crate::cmd::LogTrust,
+    /// Where trust comes from when no file gives it: an http(s) log given
+    /// without --log-key or --trusted-root is trusted by the TUF
+    /// repository's trusted root (only for the logs that root lists).
+    #[command(flatten)]
+    tuf: crate::cmd::trust::TufArgs,
     /// Seconds a claimed time may precede the log's time.
     #[arg(long, env = "ATTESTLOG_BACKDATE_WINDOW", default_value_t = 300)]
     backdate_window: i64,
 }
 
 impl Pipeline {
-    fn config(&self) -> Config {
+    fn config(&self) -> Result<Config, Failure> {
         let mut c = Config::default();
+        self.tuf.apply(&mut c.tuf)?;
         c.db.clone_from(&self.db.db);
         c.rekor_url.clone_from(&self.rekor_url);
         c.rekor_public_key.clone_from(&self.trust.log_key);
@@ -57,11 +64,11 @@ impl Pipeline {
         c.rekor_api.clone_from(&self.rekor_api);
         c.rekor_tsa_url.clone_from(&self.tsa_url);
         c.rekor_signing_config.clone_from(&self.signing_config);
-        c
+        Ok(c)
     }
 
     pub(crate) fn open(&self) -> Result<Opened, Failure> {
-        let config = self.config();
+        let config = self.config()?;
         let log = config.log_connection().map_err(Failure::error)?;
         // A v2 connection parsed the trusted root already.
         let authorities = match log.as_ref().and_then(LogConnection::authorities) {

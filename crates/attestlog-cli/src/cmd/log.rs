@@ -75,13 +75,67 @@ pub(crate) enum LogCommand {
     /// DIR, so that any Sigstore client can verify its bundles: one `tlogs`
     /// entry with the log's key, `logId` = SHA-256 of its SPKI, `validFor`
     /// from the log's creation. Reads DIR only; works while it is served.
+    ///
+    /// A v2 log's directory (`log serve --api 2`) holds the trusted root
+    /// its last start wrote (with its address and TSA); that one is printed.
     TrustedRoot {
         /// The log's directory.
         dir: PathBuf,
-        /// The URL clients reach the log at (the trusted root's `baseUrl`).
+        /// The URL clients reach the log at (the trusted root's `baseUrl`;
+        /// a v1 log's).
         #[arg(long, env = "REKOR_URL", default_value = "http://127.0.0.1:3000")]
         url: String,
+        /// Print a client trust configuration instead: the trusted root and
+        /// a signing config naming this log (and a v2 log's TSA), the file
+        /// sigstore-python's `--trust-config` and every attestlog command
+        /// that takes a trusted root or signing config read.
+        #[arg(long)]
+        trust_config: bool,
     },
+}
+
+/// `log trusted-root`: a v1 log's root made from its directory, a v2 log's
+/// as its last start wrote it; with `trust_config`, in a client trust
+/// configuration with a signing config naming the log (and its TSA).
+fn trusted_root(dir: &std::path::Path, url: &str, trust_config: bool) -> Result<ExitCode, Failure> {
+    use attest_rekor::signing::{Service, SigningConfig};
+    not_a_file(dir)?;
+    let written = dir.join("trusted_root.json");
+    let root = if dir.join("log.json").exists() {
+        attest_tlog::trusted_root(dir, url).map_err(|e| Failure::in_file(dir, &e))?
+    } else if dir.join("tilelog.json").exists() && written.exists() {
+        crate::cmd::verify::root_file(&written)?
+    } else {
+        return Err(Failure::input(format_args!(
+            "{}: not a log directory (no log.json), or a v2 log never served (no trusted_root.json)",
+            dir.display()
+        )));
+    };
+    if !trust_config {
+        return print_json(&root.to_json());
+    }
+    const OPERATOR: &str = "attestlog";
+    let epoch = attest_dsse::Timestamp::from_unix(0);
+    let logs = root
+        .logs()
+        .iter()
+        .map(|l| {
+            let api = if l.api == attest_rekor::LogApi::V2 {
+                2
+            } else {
+                1
+            };
+            Service::new(&l.base_url, api, l.valid_from.unwrap_or(epoch), OPERATOR)
+        })
+        .collect();
+    let tsas = root
+        .authorities()
+        .timestamp_authorities
+        .iter()
+        .map(|a| Service::new(&a.uri, 1, a.valid_from, OPERATOR))
+        .collect();
+    let config = attest_rekor::ClientTrustConfig::new(root, SigningConfig::new(logs, tsas));
+    print_json(&config.to_json())
 }
 
 /// A log lives in a directory: an existing file there is named as such
@@ -114,18 +168,11 @@ pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
             name,
             max_connections,
         } => (dir, addr, key, name, max_connections),
-        LogCommand::TrustedRoot { dir, url } => {
-            not_a_file(&dir)?;
-            if !dir.join("log.json").exists() {
-                return Err(Failure::input(format_args!(
-                    "{}: not a log directory (no log.json)",
-                    dir.display()
-                )));
-            }
-            let root =
-                attest_tlog::trusted_root(&dir, &url).map_err(|e| Failure::in_file(&dir, &e))?;
-            return print_json(&root.to_json());
-        }
+        LogCommand::TrustedRoot {
+            dir,
+            url,
+            trust_config,
+        } => return trusted_root(&dir, &url, trust_config),
         LogCommand::Check { dir } => {
             not_a_file(&dir)?;
             return check(&dir);

@@ -21,7 +21,7 @@ use crate::cmd::{print_json, read_input};
 pub(crate) struct TufArgs {
     /// Sigstore's staging instance instead of production (its TUF
     /// repository, or with `--tuf-url` a mirror of it).
-    #[arg(long)]
+    #[arg(long, env = "ATTESTLOG_STAGING")]
     pub(crate) staging: bool,
     /// A TUF repository to fetch from instead of Sigstore's CDN: a private
     /// Sigstore (with `--tuf-root`) or a mirror of production/staging.
@@ -70,6 +70,20 @@ impl TufArgs {
             Some(dir) => client.with_cache_dir(dir),
             None => client,
         })
+    }
+
+    /// The same choice for the pipeline's configuration.
+    pub(crate) fn apply(&self, s: &mut attestlog::TufSettings) -> Result<(), Failure> {
+        s.staging = self.staging;
+        s.url.clone_from(&self.tuf_url);
+        s.root.clone_from(&self.tuf_root);
+        s.cache.clone_from(&self.tuf_cache);
+        s.offline = self.offline;
+        s.clock = match &self.tuf_clock {
+            None => None,
+            Some(_) => Some(self.now()?),
+        };
+        Ok(())
     }
 
     fn now(&self) -> Result<Timestamp, Failure> {

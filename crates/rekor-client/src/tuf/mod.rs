@@ -92,6 +92,27 @@ impl TufRepository {
         }
     }
 
+    /// The repository a user chose: Sigstore's production or (`staging`)
+    /// staging instance; with a `url`, that repository instead — trusted
+    /// from `initial_root` when given (a private Sigstore), else from the
+    /// embedded root of the instance it mirrors.
+    #[must_use]
+    pub fn choose(staging: bool, url: Option<&str>, initial_root: Option<Vec<u8>>) -> Self {
+        let embedded = if staging {
+            Self::staging()
+        } else {
+            Self::production()
+        };
+        match (url, initial_root) {
+            (None, _) => embedded,
+            (Some(url), Some(root)) => Self::custom(url, root),
+            (Some(url), None) => Self {
+                url: url.trim_end_matches('/').to_owned(),
+                initial_root: embedded.initial_root,
+            },
+        }
+    }
+
     /// The repository's base URL.
     #[must_use]
     pub fn url(&self) -> &str {
