@@ -138,6 +138,19 @@ impl TrustedRoot {
         &self.logs
     }
 
+    /// The transparency logs whose base URL is `url` (a trailing `/`
+    /// ignored): what a root delivered for many logs vouches for one of
+    /// them.
+    #[must_use]
+    pub fn logs_at(&self, url: &str) -> Vec<TrustedLog> {
+        let url = url.trim_end_matches('/');
+        self.logs
+            .iter()
+            .filter(|l| l.base_url.trim_end_matches('/') == url)
+            .cloned()
+            .collect()
+    }
+
     /// The transparency logs with `name` pinned on each, when given (see
     /// [`TrustedLog::pinned_name`]).
     #[must_use]

@@ -330,6 +330,24 @@ fn a_private_sigstore_the_pipeline_trusts_through_tuf_alone() {
         assert!(out.contains(r#""verified":true"#), "{out}");
     }
 
+    // The v2 commands read the log with the TUF root's key for it.
+    let url = served["listening"].as_str().unwrap();
+    let (code, out, err) = run(&["rekor-v2", "checkpoint", "--url", url]);
+    assert_eq!(code, 0, "{out}{err}");
+    let cp: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(cp["treeSize"], 1, "{cp}");
+    let (code, out, err) = run(&["rekor-v2", "entry", "--url", url, "0"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(r#""included":true"#), "{out}");
+    // And pick it from the repository's signing config.
+    let (code, out, err) = run(&["rekor-v2", "select"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(url), "{out}");
+    // A log the TUF root does not list is refused before any request.
+    let (code, _, err) = run(&["rekor-v2", "checkpoint", "--url", "http://127.0.0.1:1"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("lists no log at http://127.0.0.1:1"), "{err}");
+
     // Sigstore's production root (the default repository) does not vouch
     // for this log: the same bundle is refused by the log-key check.
     let mut prod = common::bin();
@@ -337,6 +355,50 @@ fn a_private_sigstore_the_pipeline_trusts_through_tuf_alone() {
         .args(["verify-bundle", "--bundle", b, "--key", k, &digest])
         .output()
         .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// `checkpoint verify` with neither a key nor a root: any log of the TUF
+/// repository's trusted root may have signed (the production mirror of
+/// `common::bin`); the same note with a byte changed is refused.
+#[test]
+fn checkpoint_verify_trusts_the_tuf_root_by_default() {
+    let bundle: Value = serde_json::from_slice(
+        &std::fs::read(path(
+            "sigstore-conformance/bundle-verify/happy-path-v0.3/bundle.sigstore.json",
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let note = bundle["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]
+        ["envelope"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let tmp = TempDir::created("cli-tuf-checkpoint");
+    let verify = |text: &str| {
+        let f = tmp.file("note");
+        std::fs::write(&f, text).unwrap();
+        common::bin()
+            .args(["checkpoint", "verify"])
+            .arg(&f)
+            .output()
+            .unwrap()
+    };
+    let o = verify(&note);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("rekor.sigstore.dev"));
+    let o = verify(&note.replacen("rekor.sigstore.dev", "rekor.sigstore.dew", 1));
     assert_eq!(
         o.status.code(),
         Some(1),

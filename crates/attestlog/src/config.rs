@@ -588,7 +588,7 @@ impl Config {
             let logs = if from_tuf {
                 // Sigstore's root vouches for Sigstore's logs, not for
                 // whatever log REKOR_URL names.
-                let logs = logs_at(&root, url);
+                let logs = root.logs_at(url);
                 if logs.is_empty() {
                     return Err(ConfigError::V2NeedsTrustedRoot);
                 }
@@ -849,7 +849,7 @@ impl Config {
             match self.remote_root()? {
                 // Sigstore's root vouches only for the logs it lists.
                 Some((root, true)) => {
-                    let logs = logs_at(&root, url);
+                    let logs = root.logs_at(url);
                     if logs.is_empty() {
                         return Err(ConfigError::NoLogKey);
                     }
@@ -864,14 +864,4 @@ impl Config {
         attest_rekor::trusted_logs(key, root.as_ref(), url, self.rekor_log_name.as_deref())
             .ok_or(ConfigError::NoLogKey)
     }
-}
-
-/// The logs of `root` whose base URL is `url`.
-fn logs_at(root: &attest_rekor::TrustedRoot, url: &str) -> Vec<TrustedLog> {
-    let url = url.trim_end_matches('/');
-    root.logs()
-        .iter()
-        .filter(|l| l.base_url.trim_end_matches('/') == url)
-        .cloned()
-        .collect()
 }

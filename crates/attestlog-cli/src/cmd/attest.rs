@@ -39,13 +39,11 @@ pub(crate) struct Pipeline {
     /// TUF repository.
     #[arg(long, env = "REKOR_SIGNING_CONFIG", value_name = "FILE|tuf")]
     signing_config: Option<PathBuf>,
+    /// The log's keys; an http(s) log given without --log-key or
+    /// --trusted-root is trusted by the TUF repository's trusted root (only
+    /// for the logs that root lists).
     #[command(flatten)]
     trust: crate::cmd::LogTrust,
-    /// Where trust comes from when no file gives it: an http(s) log given
-    /// without --log-key or --trusted-root is trusted by the TUF
-    /// repository's trusted root (only for the logs that root lists).
-    #[command(flatten)]
-    tuf: crate::cmd::trust::TufArgs,
     /// Seconds a claimed time may precede the log's time.
     #[arg(long, env = "ATTESTLOG_BACKDATE_WINDOW", default_value_t = 300)]
     backdate_window: i64,
@@ -54,7 +52,7 @@ pub(crate) struct Pipeline {
 impl Pipeline {
     fn config(&self) -> Result<Config, Failure> {
         let mut c = Config::default();
-        self.tuf.apply(&mut c.tuf)?;
+        self.trust.tuf.apply(&mut c.tuf)?;
         c.db.clone_from(&self.db.db);
         c.rekor_url.clone_from(&self.rekor_url);
         c.rekor_public_key.clone_from(&self.trust.log_key);

@@ -98,11 +98,15 @@ pub(crate) struct LogTrust {
     /// configuration holding one).
     #[arg(long, env = "REKOR_TRUSTED_ROOT", value_name = "FILE")]
     pub(crate) trusted_root: Option<PathBuf>,
+    /// With neither a key nor a root: Sigstore's TUF repository.
+    #[command(flatten)]
+    pub(crate) tuf: crate::cmd::trust::TufArgs,
 }
 
 impl LogTrust {
     /// The trusted logs for a log at `url`: from --log-key, else from
-    /// --trusted-root, else `None`; with the pinned name applied.
+    /// --trusted-root, else those of the TUF repository's trusted root at
+    /// `url` (`None` when it lists none); with the pinned name applied.
     pub(crate) fn logs(&self, url: &str) -> Result<Option<Vec<TrustedLog>>, Failure> {
         let key = match &self.log_key {
             Some(k) => Some(crate::cmd::keys::load_public_key(k)?),
@@ -110,7 +114,14 @@ impl LogTrust {
         };
         let root = match (&key, &self.trusted_root) {
             (None, Some(root)) => Some(crate::cmd::verify::root_file(root)?),
-            _ => None,
+            (None, None) => {
+                let logs = self.tuf.trusted_root()?.logs_at(url);
+                if logs.is_empty() {
+                    return Ok(None);
+                }
+                Some(attest_rekor::TrustedRoot::from_logs(logs))
+            }
+            (Some(_), _) => None,
         };
         Ok(attest_rekor::trusted_logs(
             key,

@@ -23,10 +23,7 @@ pub(crate) enum BundleCommand {
         /// The log's keys (with neither --log-key nor --trusted-root: the
         /// current trusted root from Sigstore's TUF repository).
         #[command(flatten)]
-        trust: LogTrust,
-        /// Where trust comes from when no key or trusted root is given.
-        #[command(flatten)]
-        tuf: Box<crate::cmd::trust::TufArgs>,
+        trust: Box<LogTrust>,
         #[command(flatten)]
         signer: Box<crate::cmd::verify::SignerArgs>,
         /// The artifact the bundles are about: a file, or `sha256:` + 64 hex.
@@ -81,7 +78,6 @@ pub(crate) fn bundle(cmd: BundleCommand) -> Result<ExitCode, Failure> {
     let (root, signer, artifact, bundles) = match cmd {
         BundleCommand::Verify {
             trust,
-            tuf,
             signer,
             artifact,
             bundles,
@@ -92,7 +88,8 @@ pub(crate) fn bundle(cmd: BundleCommand) -> Result<ExitCode, Failure> {
                 TrustedRoot::from_logs(trust.logs("http://attestlog.local")?.unwrap_or_default())
             } else {
                 let (logs, authorities) =
-                    crate::cmd::verify::root_of(trust.trusted_root.as_deref(), &tuf)?.into_parts();
+                    crate::cmd::verify::root_of(trust.trusted_root.as_deref(), &trust.tuf)?
+                        .into_parts();
                 TrustedRoot::from_logs(trust.pin(logs)).with_authorities(authorities)
             };
             (
@@ -153,7 +150,15 @@ pub(crate) fn checkpoint(cmd: CheckpointCommand) -> Result<ExitCode, Failure> {
             .iter()
             .map(TrustedLog::note_verifier)
             .collect(),
-        (None, None) => return Err(Failure::input("give --log-key or --trusted-root")),
+        // Any log of the TUF repository's trusted root may have signed.
+        (None, None) => args
+            .trust
+            .tuf
+            .trusted_root()?
+            .logs()
+            .iter()
+            .map(TrustedLog::note_verifier)
+            .collect(),
     };
     let extensions: Vec<&str> = cp.extensions().collect();
     if let Some(want) = args
@@ -248,9 +253,9 @@ pub(crate) enum RekorCommand {
 
 fn trusted_logs(url: &str, trust: &LogTrust) -> Result<Vec<TrustedLog>, Failure> {
     trust.logs(url)?.ok_or_else(|| {
-        Failure::input(
-            "give --log-key or --trusted-root (or REKOR_PUBLIC_KEY / REKOR_TRUSTED_ROOT)",
-        )
+        Failure::input(format_args!(
+            "the TUF repository's trusted root lists no log at {url}: give --log-key or --trusted-root (or REKOR_PUBLIC_KEY / REKOR_TRUSTED_ROOT)"
+        ))
     })
 }
 

@@ -33,9 +33,13 @@ pub(crate) struct V2Log {
     /// Where tiles and the checkpoint are read (a CDN or static server).
     #[arg(long)]
     read_url: Option<String>,
-    /// A Sigstore `trusted_root.json` with the log's key (and the TSA's).
+    /// A Sigstore `trusted_root.json` with the log's key (and the TSA's);
+    /// default: the TUF repository's, for the logs it lists at --url.
     #[arg(long, env = "REKOR_TRUSTED_ROOT", value_name = "FILE")]
-    trusted_root: PathBuf,
+    trusted_root: Option<PathBuf>,
+    /// With no --trusted-root: Sigstore's TUF repository.
+    #[command(flatten)]
+    tuf: crate::cmd::trust::TufArgs,
     /// Keep verified tiles here (each re-verified before use).
     #[arg(long, value_name = "DIR")]
     tile_cache: Option<PathBuf>,
@@ -44,8 +48,27 @@ pub(crate) struct V2Log {
 impl V2Log {
     /// The client, and the trusted root (parsed once) its logs come from.
     fn client(&self) -> Result<(RekorV2Client<UreqTransport>, TrustedRoot), Failure> {
-        let root = crate::cmd::verify::root_file(&self.trusted_root)?;
-        let mut c = RekorV2Client::new(&self.url, UreqTransport::new(), root.logs().to_vec());
+        let (root, logs) = match &self.trusted_root {
+            Some(p) => {
+                let root = crate::cmd::verify::root_file(p)?;
+                let logs = root.logs().to_vec();
+                (root, logs)
+            }
+            None => {
+                // A root delivered for many logs vouches for the one at
+                // --url only.
+                let root = self.tuf.trusted_root()?;
+                let logs = root.logs_at(&self.url);
+                if logs.is_empty() {
+                    return Err(Failure::input(format_args!(
+                        "the TUF repository's trusted root lists no log at {}: give --trusted-root",
+                        self.url
+                    )));
+                }
+                (root, logs)
+            }
+        };
+        let mut c = RekorV2Client::new(&self.url, UreqTransport::new(), logs);
         if let Some(r) = &self.read_url {
             c = c.with_read_url(r);
         }
