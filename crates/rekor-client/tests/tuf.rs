@@ -498,3 +498,27 @@ fn our_own_repository_updates_and_rollbacks_of_each_role_are_refused() {
         "{err:?}"
     );
 }
+
+/// The async client runs the same workflow over an `AsyncTransport`.
+#[tokio::test]
+async fn update_async_reaches_the_same_trust() {
+    use rekor_client::Transport as _;
+    let server = FileServer::start(sigstore_tuf_layout());
+    let cache = TempDir::new("tuf-async");
+    let transport = |req: http::Request<Vec<u8>>, timeout| {
+        // A transport that answers at once: the workflow's await points
+        // are exercised all the same.
+        let answer = UreqTransport::new().send(req, timeout);
+        async move { answer }
+    };
+    let c = client(&server, root(5), cache.path());
+    let at = in_window();
+    let trust = c.update_async(&transport, &move || at).await.unwrap();
+    assert_eq!(trust.metadata.root.0, 15);
+    assert_eq!(trust.trusted_root, vector("targets/trusted_root.json"));
+    // And its cache serves the blocking client offline.
+    assert_eq!(
+        c.offline(&in_window).unwrap().trusted_root,
+        trust.trusted_root
+    );
+}
