@@ -159,8 +159,19 @@ impl TrustDocument {
         struct Kind {
             media_type: String,
         }
-        let kind: Kind = serde_json::from_slice(json).map_err(TrustDocumentError::Json)?;
-        match kind.media_type.as_str() {
+        // Most documents are trusted roots: read as one first, so that a
+        // root's text is parsed once; another media type is read again as
+        // what it says it is.
+        let media_type = match TrustedRoot::from_json(json) {
+            Ok(root) => return Ok(Self::TrustedRoot(root)),
+            Err(crate::TrustRootError::MediaType(m)) => m,
+            Err(crate::TrustRootError::Json(_)) => {
+                let kind: Kind = serde_json::from_slice(json).map_err(TrustDocumentError::Json)?;
+                kind.media_type
+            }
+            Err(e) => return Err(TrustDocumentError::TrustedRoot(e)),
+        };
+        match media_type.as_str() {
             CLIENT_TRUST_CONFIG_MEDIA_TYPE => ClientTrustConfig::from_json(json)
                 .map(Self::ClientTrustConfig)
                 .map_err(|e| TrustDocumentError::ClientTrustConfig(Box::new(e))),

@@ -9,6 +9,8 @@
 //! `der`'s `GeneralizedTime` refuses the fractional seconds TSAs commonly
 //! write.
 
+use std::borrow::Cow;
+
 use attest_dsse::Timestamp;
 use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier};
@@ -422,6 +424,10 @@ pub fn verify_timestamp(
     }
 
     // The signer's certificate: embedded, or a trusted authority's own.
+    // The authorities' own certificates are parsed already, and their keys
+    // keep their verification tables across timestamps: an embedded copy of
+    // one is taken by reference to it, never parsed (or cloned) afresh.
+    let trusted: Vec<&Cert> = authorities.iter().filter_map(|a| a.chain.first()).collect();
     let embedded = sd
         .certificates
         .iter()
@@ -430,11 +436,12 @@ pub fn verify_timestamp(
             cms::cert::CertificateChoices::Certificate(c) => c.to_der().ok(),
             cms::cert::CertificateChoices::Other(_) => None,
         })
-        .filter_map(|d| Cert::parse(&d).ok());
-    // The authorities' own certificates are already parsed.
-    let trusted = authorities.iter().filter_map(|a| a.chain.first()).cloned();
+        .filter_map(|d| match trusted.iter().find(|t| t.der == d) {
+            Some(t) => Some(Cow::Borrowed(*t)),
+            None => Cert::parse(&d).ok().map(Cow::Owned),
+        });
     let signer = embedded
-        .chain(trusted)
+        .chain(trusted.iter().map(|t| Cow::Borrowed(*t)))
         .find(|c| matches_sid(c, &info.sid))
         .ok_or(TimestampError::NoSignerCertificate)?;
     let authority = pki::verify_path(

@@ -10,6 +10,7 @@ use std::path::Path;
 use attest_dsse::{Algorithm, SigningKey, Timestamp};
 use attest_rekor::pki::CtLog;
 use attest_rekor::{LogApi, TrustedLog, TrustedRoot, trusted_logs};
+use base64ct::Encoding as _;
 
 fn roots() -> Vec<(String, Vec<u8>)> {
     let vectors = Path::new(env!("CARGO_MANIFEST_DIR")).join("../attestlog-testkit/vectors");
@@ -20,6 +21,12 @@ fn roots() -> Vec<(String, Vec<u8>)> {
     out.push((
         "staging_trusted_root.json".to_owned(),
         std::fs::read(vectors.join("staging_trusted_root.json")).unwrap(),
+    ));
+    // The production root Sigstore's TUF repository delivered (the one the
+    // CLI verifies with by default).
+    out.push((
+        "tuf trusted_root.json".to_owned(),
+        std::fs::read(vectors.join("tuf/sigstore-root-signing/targets/trusted_root.json")).unwrap(),
     ));
     let suite = vectors.join("sigstore-conformance/bundle-verify");
     for case in std::fs::read_dir(suite).unwrap() {
@@ -168,4 +175,63 @@ fn the_pinned_name_applies_to_a_roots_logs_and_to_a_pinned_key() {
     assert_eq!(pinned[0].key, key);
     assert_eq!(pinned[0].origin.as_deref(), Some("n"));
     assert!(trusted_logs(None, None, "https://x", Some("n")).is_none());
+}
+
+/// Verification treats a trusted root's chains as trusted material and does
+/// not check the signatures inside them on every cold start (issue 29); so
+/// every chain of every root in use is checked here, once: each certificate
+/// is signed by the next.
+#[test]
+fn every_chain_of_every_root_in_use_is_signed_link_by_link() {
+    let mut checked = 0;
+    for (name, bytes) in roots() {
+        // A few conformance cases carry a root that is refused on purpose.
+        let Ok(root) = TrustedRoot::from_json(&bytes) else {
+            continue;
+        };
+        for a in root
+            .certificate_authorities()
+            .iter()
+            .chain(root.timestamp_authorities())
+        {
+            a.chain_signatures_verify()
+                .unwrap_or_else(|e| panic!("{name}: {}: {e}", a.uri));
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "{checked}");
+}
+
+/// A chain whose links are named right but whose signature is not the
+/// issuer's is refused by `chain_signatures_verify` (and only by it).
+#[test]
+fn a_forged_link_is_found_by_the_chain_check() {
+    let bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../attestlog-testkit/vectors/trusted_root.json"),
+    )
+    .unwrap();
+    let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    // The first authority with an intermediate: flip a byte near the end of
+    // its issuing certificate (inside the signature).
+    let cas = v["certificateAuthorities"].as_array_mut().unwrap();
+    let ca = cas
+        .iter_mut()
+        .find(|c| c["certChain"]["certificates"].as_array().unwrap().len() > 1)
+        .unwrap();
+    let b64 = ca["certChain"]["certificates"][0]["rawBytes"]
+        .as_str()
+        .unwrap();
+    let mut der = base64ct::Base64::decode_vec(b64).unwrap();
+    let n = der.len();
+    der[n - 3] ^= 1;
+    ca["certChain"]["certificates"][0]["rawBytes"] =
+        serde_json::Value::String(base64ct::Base64::encode_string(&der));
+    let root = TrustedRoot::from_json(&serde_json::to_vec(&v).unwrap()).unwrap();
+    let forged = root
+        .certificate_authorities()
+        .iter()
+        .filter(|a| a.chain_signatures_verify().is_err())
+        .count();
+    assert_eq!(forged, 1);
 }

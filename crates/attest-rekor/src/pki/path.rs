@@ -30,8 +30,9 @@ pub(super) fn sig_error(p: SigProblem, role: Role, cert: &Cert) -> PkiError {
 }
 
 /// The names and signatures of `path`'s certificates before index
-/// `signed_from` (the rest were verified with the authority's chain,
-/// [`CertificateAuthority::links_verified`]): once, whatever the times.
+/// `signed_from` (the rest are the authority's own chain, trusted material
+/// whose names [`CertificateAuthority::links_verified`] checks): once,
+/// whatever the times.
 pub(super) fn path_signatures(path: &[&Cert], signed_from: usize) -> Result<(), PkiError> {
     for (i, pair) in path.windows(2).enumerate().take(signed_from) {
         let role = if i == 0 {

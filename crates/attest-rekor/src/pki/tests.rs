@@ -245,54 +245,72 @@ fn a_leaf_signed_by_a_stranger_under_the_issuers_name_is_refused() {
 }
 
 #[test]
-fn an_authority_whose_own_chain_is_broken_issues_nothing() {
+fn an_authority_chain_is_trusted_material_its_signatures_checked_on_request() {
     // The intermediate signed by one root key, the trusted root
-    // certificate (same name) holding another: the authority's chain is
-    // verified once, and its failure refuses every leaf.
+    // certificate (same name) holding another. The trusted root is the
+    // trust anchor as a whole: verification checks the chain's names, not
+    // its inner signatures (whoever can change the root can add a whole
+    // authority); `chain_signatures_verify` finds the forged link, and a
+    // chain whose names do not link issues nothing.
     let p = Pki::new();
     let (leaf, ca) = p.certs();
     let mut q = Pki::new();
     q.inter_key = p.inter_key.clone();
     let (_, other) = q.certs();
-    let broken = CertificateAuthority::new(
+    let forged_link = CertificateAuthority::new(
         "https://ca.example",
         &[ca.chain[0].der.clone(), other.chain[1].der.clone()],
         Timestamp::from_unix(T0 - 1000),
         None,
     )
     .unwrap();
-    let at = [Timestamp::from_unix(T0 + 1)];
     assert_eq!(
-        verify_path(
-            &leaf,
-            std::slice::from_ref(&broken),
-            &at,
-            Purpose::CodeSigning,
-            "ca"
-        )
-        .unwrap_err(),
+        forged_link.chain_signatures_verify().unwrap_err(),
         PkiError::Signature(Role::Issuer(1))
     );
-    // The same again (the memo keeps the failure).
-    assert!(
+    ca.chain_signatures_verify().unwrap();
+    let at = [Timestamp::from_unix(T0 + 1)];
+    for authority in [&ca, &forged_link] {
         verify_path(
             &leaf,
-            std::slice::from_ref(&broken),
+            std::slice::from_ref(authority),
+            &at,
+            Purpose::CodeSigning,
+            "ca",
+        )
+        .unwrap();
+    }
+    // The leaf's own signature is always checked: the leaf of another
+    // intermediate key, under the same names, is refused.
+    let (other_leaf, _) = Pki::new().certs();
+    assert!(
+        verify_path(
+            &other_leaf,
+            std::slice::from_ref(&ca),
             &at,
             Purpose::CodeSigning,
             "ca"
         )
         .is_err()
     );
-    // The intact authority issues it.
-    verify_path(
-        &leaf,
-        std::slice::from_ref(&ca),
-        &at,
-        Purpose::CodeSigning,
-        "ca",
+    // A chain whose names do not link (the leaf's issuer as its own root).
+    let unlinked = CertificateAuthority::new(
+        "https://ca.example",
+        &[ca.chain[0].der.clone(), ca.chain[0].der.clone()],
+        Timestamp::from_unix(T0 - 1000),
+        None,
     )
     .unwrap();
+    assert!(matches!(
+        verify_path(
+            &leaf,
+            std::slice::from_ref(&unlinked),
+            &at,
+            Purpose::CodeSigning,
+            "ca"
+        ),
+        Err(PkiError::NoIssuer(_))
+    ));
 }
 
 #[test]
