@@ -16,7 +16,9 @@ fn main() {
     let case = args.next().unwrap_or_else(|| "happy-path-v0.3".into());
     let n: u32 = args.next().map_or(100, |s| s.parse().unwrap());
     let vectors = attestlog_testkit::vector_path("");
-    let dir = vectors.join("sigstore-conformance/bundle-verify").join(&case);
+    let dir = vectors
+        .join("sigstore-conformance/bundle-verify")
+        .join(&case);
     let root_path = if dir.join("trusted_root.json").exists() {
         dir.join("trusted_root.json")
     } else {
