@@ -282,6 +282,42 @@ fn the_portal_serves_audit_pages_behind_tokens_and_a_browser_renders_them() {
         http(portal.addr, &page, &[("Authorization", &bearer(&acme))]).0,
         200
     );
+    // The auth file is the owner's alone.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let o = bin()
+            .args(["portal", "token", "--auth"])
+            .arg(dir.join("fresh-auth.json"))
+            .args(["--tenant", "acme"])
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        let mode = std::fs::metadata(dir.join("fresh-auth.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+    // A deleted auth file revokes every token; back, they work again.
+    let saved = std::fs::read(&auth_file).unwrap();
+    std::fs::remove_file(&auth_file).unwrap();
+    assert_eq!(
+        http(portal.addr, &page, &[("Authorization", &bearer(&acme))]).0,
+        401
+    );
+    std::fs::write(&auth_file, &saved).unwrap();
+    assert_eq!(
+        http(portal.addr, &page, &[("Authorization", &bearer(&acme))]).0,
+        200
+    );
+    // A file that does not parse keeps the last good tokens.
+    std::fs::write(&auth_file, b"{ not json").unwrap();
+    assert_eq!(
+        http(portal.addr, &page, &[("Authorization", &bearer(&acme))]).0,
+        200
+    );
+    std::fs::write(&auth_file, &saved).unwrap();
 
     // A rotated key-set file is served as a new version without a restart.
     let (_, before) = http(portal.addr, key_set_path, &[]);

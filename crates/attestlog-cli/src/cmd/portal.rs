@@ -169,10 +169,22 @@ fn serve(a: ServeArgs) -> Result<ExitCode, Failure> {
         if let Some(p) = &auth_path {
             let now = stamp(p);
             if now != last.1 {
+                // A deleted auth file revokes every token (deleting it is
+                // how an operator would shut the portal); only a file that
+                // exists and does not parse keeps the last good tokens.
+                let gone = now.is_none() && !p.exists();
                 last.1 = now;
-                match read_auth(p) {
-                    Ok(t) => served.set_access(PortalAccess::Tokens(t)),
-                    Err(e) => eprintln!("attestlog: keeping the last tokens: {}", e.message),
+                if gone {
+                    served.set_access(PortalAccess::Tokens(TokenFile::new()));
+                    eprintln!(
+                        "attestlog: {}: gone; no token is valid until it is back",
+                        p.display()
+                    );
+                } else {
+                    match read_auth(p) {
+                        Ok(t) => served.set_access(PortalAccess::Tokens(t)),
+                        Err(e) => eprintln!("attestlog: keeping the last tokens: {}", e.message),
+                    }
                 }
             }
         }
@@ -206,7 +218,12 @@ fn token(auth: &Path, tenant: &str, note: &str) -> Result<ExitCode, Failure> {
     let tmp = auth.with_extension("json.tmp");
     let write = || -> std::io::Result<()> {
         use std::io::Write;
-        let mut f = std::fs::File::create(&tmp)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        // Token hashes for the owner only.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut f = options.open(&tmp)?;
         f.write_all(file.to_json_pretty().as_bytes())?;
         f.sync_all()?;
         std::fs::rename(&tmp, auth)
