@@ -787,3 +787,72 @@ fn bin_script(cmd: &str, db: &std::path::Path, log: &str) -> Output {
         .output()
         .unwrap()
 }
+
+/// Issue 30, item 2: a key-set document made *after* attesting does not
+/// fail the honest history (a first document's keys are valid from the
+/// epoch unless `--valid-from` says otherwise), and a window that does
+/// exclude an attestation fails its audit line with a hint.
+#[test]
+fn a_key_set_made_after_attesting_keeps_honest_history_valid() {
+    let s = signer("keyset-after");
+    let db = s.dir.join("store.db");
+    let log = format!("local:{}", s.dir.join("log").display());
+    let with = |c: &mut Command| {
+        c.env("ATTESTLOG_DB", &db).env("REKOR_URL", &log);
+    };
+    let o = s.attest("acme", &commit(1), with);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let audit = |doc: &[u8]| {
+        let keys = s.dir.join("attestation-keys.json");
+        std::fs::write(&keys, doc).unwrap();
+        let mut c = bin();
+        c.args(["audit", "--tenant", "acme", "--all", "--json", "--keys"])
+            .arg(&keys)
+            .arg("--baseline")
+            .arg(s.dir.join("baseline.json"))
+            .arg("--trust-current-tree");
+        with(&mut c);
+        c.output().unwrap()
+    };
+    let serve_doc = |extra: &[&str]| {
+        let o = bin()
+            .args(["keys", "serve-doc", "--key"])
+            .arg(&s.key)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        o.stdout
+    };
+    // Made now, after the attestation: the default window (a first
+    // document's keys from the epoch) still covers it.
+    let first = serve_doc(&[]);
+    let doc: serde_json::Value = serde_json::from_slice(&first).unwrap();
+    assert_eq!(doc["keys"][0]["valid_from"], "1970-01-01T00:00:00Z", "{doc}");
+    let o = audit(&first);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // A window that starts after it: FAIL, with the hint.
+    let o = audit(&serve_doc(&["--valid-from", "2099-01-01T00:00:00Z"]));
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("keys serve-doc --valid-from"), "{out}");
+    // A window that ends before it starts is refused.
+    let o = bin()
+        .args(["keys", "serve-doc", "--key"])
+        .arg(&s.key)
+        .args([
+            "--valid-from",
+            "2030-01-01T00:00:00Z",
+            "--valid-until",
+            "2029-01-01T00:00:00Z",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}

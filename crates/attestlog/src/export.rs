@@ -262,20 +262,30 @@ fn bundle_of(
 
 /// The key-set document for the configured signing keys: `previous` (the
 /// published document, whose keys and their windows and statuses are kept)
-/// plus every key not yet in it, active from `now`. The version increases
-/// when a key was added.
+/// plus every key not yet in it, valid from `from` (and until `until`,
+/// when given). The version increases when a key was added.
+///
+/// What `from` should be: a key valid only from the document's making
+/// fails every attestation it signed before (`attestlog keys serve-doc`
+/// defaults to the Unix epoch for a first document — there is no earlier
+/// key whose history it could claim — and to now for a key added to a
+/// published one, a rotation).
 #[must_use]
 pub fn key_set_document(
     previous: Option<KeySet>,
     keys: &[attest_dsse::PublicKey],
-    now: attest_dsse::Timestamp,
+    from: attest_dsse::Timestamp,
+    until: Option<attest_dsse::Timestamp>,
 ) -> KeySet {
     let mut set = previous.unwrap_or(KeySet::new(0, Vec::new()));
     let mut added = false;
     for k in keys {
         if set.keys.iter().all(|t| t.key != *k) {
-            set.keys
-                .push(attest_dsse::TrustedKey::always(k.clone()).from(now));
+            let mut key = attest_dsse::TrustedKey::always(k.clone()).from(from);
+            if let Some(u) = until {
+                key = key.until(u);
+            }
+            set.keys.push(key);
             added = true;
         }
     }

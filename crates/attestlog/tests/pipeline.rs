@@ -487,9 +487,12 @@ fn key_set_documents_are_built_and_fetched() {
     let k1 = signer(10);
     let k2 = signer(11);
     let t = Timestamp::from_unix(1_800_000_000);
-    let doc = attestlog::key_set_document(None, &[k1.public_key().clone()], t);
+    let doc = attestlog::key_set_document(None, &[k1.public_key().clone()], t, None);
     assert_eq!((doc.version, doc.keys.len()), (1, 1));
     assert_eq!(doc.keys[0].valid_from, Some(t));
+    let end = Timestamp::from_unix(1_900_000_000);
+    let bounded = attestlog::key_set_document(None, &[k1.public_key().clone()], t, Some(end));
+    assert_eq!(bounded.keys[0].valid_until, Some(end));
     // Adding a key keeps the published ones as they are and bumps the version.
     let mut published = doc.clone();
     published.keys[0].status = KeyStatus::Retired;
@@ -497,11 +500,13 @@ fn key_set_documents_are_built_and_fetched() {
         Some(published.clone()),
         &[k1.public_key().clone(), k2.public_key().clone()],
         t,
+        None,
     );
     assert_eq!((next.version, next.keys.len()), (2, 2));
     assert_eq!(next.keys[0].status, KeyStatus::Retired);
     assert_eq!(
-        attestlog::key_set_document(Some(next.clone()), &[k2.public_key().clone()], t).version,
+        attestlog::key_set_document(Some(next.clone()), &[k2.public_key().clone()], t, None)
+            .version,
         2
     );
 

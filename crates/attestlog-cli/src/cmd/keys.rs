@@ -64,6 +64,15 @@ pub(crate) enum KeysCommand {
         /// statuses are kept.
         #[arg(long)]
         previous: Option<PathBuf>,
+        /// When the new keys' window starts (RFC 3339). Default: the Unix
+        /// epoch for a first document (so attestations made before it
+        /// still verify), now for keys added to a --previous one (a
+        /// rotation).
+        #[arg(long)]
+        valid_from: Option<Timestamp>,
+        /// When the new keys' window ends (RFC 3339; default: open).
+        #[arg(long)]
+        valid_until: Option<Timestamp>,
     },
 }
 
@@ -151,15 +160,27 @@ pub(crate) fn load_signer(path: &Path) -> Result<attest_rekor::SignerPolicy, Fai
 
 pub(crate) fn run(cmd: KeysCommand) -> Result<ExitCode, Failure> {
     match cmd {
-        KeysCommand::ServeDoc { keys, previous } => {
+        KeysCommand::ServeDoc {
+            keys,
+            previous,
+            valid_from,
+            valid_until,
+        } => {
             let previous = previous
                 .map(|p| KeySet::from_json(&read_input(&p)?).map_err(|e| Failure::in_file(&p, &e)))
                 .transpose()?;
+            let from = valid_from.unwrap_or_else(|| match previous {
+                Some(_) => Timestamp::now(),
+                None => Timestamp::from_unix(0),
+            });
+            if valid_until.is_some_and(|u| u < from) {
+                return Err(Failure::input("--valid-until is before --valid-from"));
+            }
             let keys = keys
                 .iter()
                 .map(|k| load_public_key(k))
                 .collect::<Result<Vec<_>, _>>()?;
-            let doc = attestlog::key_set_document(previous, &keys, Timestamp::now());
+            let doc = attestlog::key_set_document(previous, &keys, from, valid_until);
             crate::cmd::print_text(&format!("{}\n", doc.to_json_pretty()))?;
             Ok(ExitCode::SUCCESS)
         }

@@ -228,9 +228,20 @@ impl Core {
             r.skip(AuditCheck::NotBackdated, why);
             return;
         }
+        let window_hint = " (was the key-set document made after the attestation? `keys serve-doc --valid-from` sets a new key's window start)";
         r.push(
             AuditCheck::KeyValidAtIntegratedTime,
-            from_rekor(report, &[Check::Signature, Check::SignerValidity]),
+            from_rekor(report, &[Check::Signature, Check::SignerValidity]).map_err(|m| {
+                let outside = report
+                    .checks
+                    .iter()
+                    .any(|c| c.check == Check::SignerValidity && c.outcome == Outcome::Failed);
+                if outside {
+                    format!("{m}{window_hint}")
+                } else {
+                    m
+                }
+            }),
         );
         match claimed {
             Some(_) => r.push(
