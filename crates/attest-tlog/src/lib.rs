@@ -44,7 +44,8 @@ pub use objstore::{LEASE, ObjectTileStore};
 #[cfg(feature = "http")]
 pub use server::{
     Blocking, HEAD_DEADLINE, Handler, IN_FLIGHT_BODY_BYTES, MAX_HEAD, MAX_IN_FLIGHT_REQUESTS,
-    REQUEST_DEADLINE, Server, ServerError, V2Services, WRITE_TIMEOUT, serve, serve_handler,
+    REQUEST_DEADLINE, Server, ServerError, V2Services, WRITE_TIMEOUT, bind, serve, serve_handler,
+    serve_listener,
 };
 pub use storage::{Damage, OutOfRange, StorageError};
 pub use tilelog::{

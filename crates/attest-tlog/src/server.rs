@@ -316,6 +316,16 @@ pub fn serve_handler<H: Handler>(
     addr: &str,
     max_connections: usize,
 ) -> Result<Server, ServerError> {
+    serve_listener(handler, bind(addr)?, max_connections)
+}
+
+/// Binds `addr` (the first address it resolves to), so that a caller can
+/// refuse a port in use before it creates anything, then serve on the
+/// listener with [`serve_listener`].
+///
+/// # Errors
+/// [`ServerError::Bind`] or [`ServerError::NoAddress`].
+pub fn bind(addr: &str) -> Result<std::net::TcpListener, ServerError> {
     let sock = addr
         .to_socket_addrs()
         .map_err(|source| ServerError::Bind {
@@ -324,12 +334,26 @@ pub fn serve_handler<H: Handler>(
         })?
         .next()
         .ok_or_else(|| ServerError::NoAddress(addr.to_owned()))?;
-    let listener = std::net::TcpListener::bind(sock).map_err(|source| ServerError::Bind {
+    std::net::TcpListener::bind(sock).map_err(|source| ServerError::Bind {
         addr: addr.to_owned(),
         source,
-    })?;
+    })
+}
+
+/// [`serve_handler`] on a listener bound already ([`bind`]).
+///
+/// # Errors
+/// [`ServerError`] when the listener cannot be used or the runtime started.
+pub fn serve_listener<H: Handler>(
+    handler: H,
+    listener: std::net::TcpListener,
+    max_connections: usize,
+) -> Result<Server, ServerError> {
+    let addr = listener
+        .local_addr()
+        .map_or_else(|_| "the listener".to_owned(), |a| a.to_string());
     let bind_err = |source| ServerError::Bind {
-        addr: addr.to_owned(),
+        addr: addr.clone(),
         source,
     };
     listener.set_nonblocking(true).map_err(bind_err)?;

@@ -684,3 +684,58 @@ fn a_deleted_or_rolled_back_checkpoint_is_refused_never_forgotten() {
     let m = client(&v).publish(&message(&key, 6)).unwrap();
     assert_eq!(m.entry.log_index, "6");
 }
+
+/// Issue 30, item 5: `log serve` refuses a directory holding the other
+/// API's log (it used to start an empty log of its own beside it), and a
+/// port in use before it creates anything.
+#[test]
+fn the_wrong_api_for_a_directory_or_a_port_in_use_creates_nothing() {
+    let tmp = TempDir::created("cli-serve-refusals");
+    let v2 = tmp.file("v2");
+    drop(serve(&v2));
+    let o = bin()
+        .args(["log", "serve", "--addr", "127.0.0.1:0", "--dir"])
+        .arg(&v2)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("holds a Rekor v2 (tile) log; serve it with --api 2"),
+        "{err}"
+    );
+    assert!(!v2.join("log.json").exists());
+
+    let v1 = tmp.file("v1");
+    let mut c = bin();
+    c.args(["log", "serve", "--addr", "127.0.0.1:0", "--dir"])
+        .arg(&v1);
+    let (child, _) = spawn_listening(c);
+    drop(Killed(child));
+    let o = serve_command(&v1).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("holds a Rekor v1 log; serve it with --api 1"),
+        "{err}"
+    );
+    assert!(!v1.join("tilelog.json").exists());
+
+    // A port in use: refused, and the directory is not made.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    for api in ["1", "2"] {
+        let dir = tmp.file(&format!("never-{api}"));
+        let o = bin()
+            .args(["log", "serve", "--api", api, "--addr", &addr, "--dir"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert_ne!(o.status.code(), Some(0));
+        assert!(
+            !dir.exists(),
+            "api {api}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}

@@ -828,7 +828,10 @@ fn a_key_set_made_after_attesting_keeps_honest_history_valid() {
     // document's keys from the epoch) still covers it.
     let first = serve_doc(&[]);
     let doc: serde_json::Value = serde_json::from_slice(&first).unwrap();
-    assert_eq!(doc["keys"][0]["valid_from"], "1970-01-01T00:00:00Z", "{doc}");
+    assert_eq!(
+        doc["keys"][0]["valid_from"], "1970-01-01T00:00:00Z",
+        "{doc}"
+    );
     let o = audit(&first);
     assert_eq!(
         o.status.code(),
@@ -842,6 +845,21 @@ fn a_key_set_made_after_attesting_keeps_honest_history_valid() {
     assert_eq!(o.status.code(), Some(1));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("keys serve-doc --valid-from"), "{out}");
+    // Issue 30, item 5: a mistyped local:DIR in a reading command is an
+    // error, never a new empty log (and key).
+    let typo = s.dir.join("lgo");
+    let keys = s.dir.join("attestation-keys.json");
+    let o = bin()
+        .args(["audit", "--tenant", "acme", "--all", "--keys"])
+        .arg(&keys)
+        .env("ATTESTLOG_DB", &db)
+        .env("REKOR_URL", format!("local:{}", typo.display()))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no embedded log there"), "{err}");
+    assert!(!typo.exists());
     // A window that ends before it starts is refused.
     let o = bin()
         .args(["keys", "serve-doc", "--key"])

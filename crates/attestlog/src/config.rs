@@ -194,6 +194,10 @@ pub enum ConfigError {
     /// `REKOR_URL` is neither `http(s)://…` nor `local:DIR`.
     #[error("REKOR_URL {0:?}: expected http://…, https://… or local:DIR (the embedded log)")]
     BadUrl(String),
+    /// `REKOR_URL=local:DIR` names a directory with no embedded log, for a
+    /// configuration that only reads.
+    #[error("REKOR_URL=local:{}: no embedded log there (only `attest` creates one)", .0.display())]
+    NoLocalLog(PathBuf),
     /// `REKOR_URL=local:` without a directory.
     #[error("REKOR_URL=local: needs a directory (local:DIR)")]
     EmptyLocalPath,
@@ -330,6 +334,7 @@ impl ConfigError {
             Self::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                 K::NotFound
             }
+            Self::NoLocalLog(_) => K::NotFound,
             // The repository could not be reached: try again later. Any
             // refusal of what it served is not retryable.
             #[cfg(feature = "tuf")]
@@ -387,6 +392,11 @@ pub struct Config {
     /// Where trust comes from when no file gives it (feature `tuf`):
     /// Sigstore's TUF repository.
     pub tuf: TufSettings,
+    /// Whether `REKOR_URL=local:DIR` may create the embedded log (and its
+    /// key) when DIR holds none: true for a configuration that attests;
+    /// a reader (an audit, the portal, re-publishing pending rows) sets it
+    /// false, so that a mistyped DIR is an error, not a new empty log.
+    pub create_local_log: bool,
 }
 
 /// Which TUF repository a [`Config`] takes its trusted root (for an
@@ -473,6 +483,7 @@ impl Default for Config {
             rekor_tsa_url: None,
             rekor_signing_config: None,
             tuf: TufSettings::default(),
+            create_local_log: true,
         }
     }
 }
@@ -520,6 +531,7 @@ impl Config {
                 },
                 fetched: Fetched::default(),
             },
+            create_local_log: d.create_local_log,
             backdate_window: match get("ATTESTLOG_BACKDATE_WINDOW") {
                 None => d.backdate_window,
                 Some(v) => v.parse().map_err(|_| ConfigError::Seconds {
@@ -798,6 +810,9 @@ impl Config {
     #[cfg(feature = "embedded-log")]
     fn local(&self, dir: PathBuf) -> Result<LogConnection, ConfigError> {
         use attest_tlog::{LocalLog, LogOptions};
+        if !self.create_local_log && !dir.join("log.json").exists() {
+            return Err(ConfigError::NoLocalLog(dir));
+        }
         let key = attest_tlog::load_or_create_key(&dir.join("log-key.pem"))?;
         let log = LocalLog::open(&dir, key, LogOptions::default())?;
         // A pinned key, root or name is honoured here too: the embedded log

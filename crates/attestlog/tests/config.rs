@@ -68,6 +68,17 @@ fn defaults_and_values() {
 fn log_connections() {
     let tmp = attestlog_testkit::TempDir::created("config");
     let dir = tmp.path().to_path_buf();
+    // A reader's configuration never creates an embedded log.
+    let mut reader = config(&[(
+        "REKOR_URL",
+        &format!("local:{}", dir.join("typo").display()),
+    )])
+    .unwrap();
+    reader.create_local_log = false;
+    let err = reader.log_connection().unwrap_err();
+    assert!(matches!(err, ConfigError::NoLocalLog(_)), "{err:?}");
+    assert_eq!(err.kind(), attestlog::ErrorKind::NotFound);
+    assert!(!dir.join("typo").exists());
     assert!(matches!(
         config(&[("REKOR_URL", "ftp://log")])
             .unwrap()

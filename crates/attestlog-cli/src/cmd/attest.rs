@@ -65,8 +65,11 @@ impl Pipeline {
         Ok(c)
     }
 
-    pub(crate) fn open(&self) -> Result<Opened, Failure> {
-        let config = self.config()?;
+    /// The configuration opened; `create_log`: whether an embedded log
+    /// (`local:DIR`) may be created (by the commands that publish).
+    pub(crate) fn open(&self, create_log: bool) -> Result<Opened, Failure> {
+        let mut config = self.config()?;
+        config.create_local_log = create_log;
         let log = config.log_connection().map_err(Failure::error)?;
         // A v2 connection parsed the trusted root already.
         let authorities = match log.as_ref().and_then(LogConnection::authorities) {
@@ -177,7 +180,7 @@ pub(crate) fn attest(a: AttestArgs) -> Result<ExitCode, Failure> {
     let statement = Statement::new(subject, a.predicate_type, predicate);
     statement.validate().map_err(Failure::error)?;
     let key = load_signing_key(&a.key)?;
-    let opened = a.pipeline.open()?;
+    let opened = a.pipeline.open(true)?;
     let store = opened.config.open_store().map_err(Failure::error)?;
     let attestor = opened.attestor(key, store);
     let done = attestor
@@ -234,7 +237,8 @@ pub(crate) struct PublishPendingArgs {
 /// `attestlog publish-pending`.
 pub(crate) fn publish_pending(a: PublishPendingArgs) -> Result<ExitCode, Failure> {
     let key = load_signing_key(&a.key)?;
-    let opened = a.pipeline.open()?;
+    // Publishing may create the embedded log, as `attest` does.
+    let opened = a.pipeline.open(true)?;
     if !opened.publishes() {
         return Err(Failure::input(
             "publish-pending needs a log: give --rekor-url (or REKOR_URL) or --signing-config",
@@ -309,8 +313,9 @@ pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
             ))
         })?
     };
-    let opened = a.pipeline.open()?;
-    let store = crate::cmd::open_existing_store(&opened.config.db, crate::cmd::Access::Read)?;
+    // The store first: a missing database is named before anything else.
+    let store = crate::cmd::open_existing_store(&a.pipeline.db.db, crate::cmd::Access::Read)?;
+    let opened = a.pipeline.open(false)?;
     // The bar's length, for its ETA (only `--all` shows a bar).
     let total = if a.all {
         store.count(&a.tenant).ok()

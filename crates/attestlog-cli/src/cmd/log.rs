@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use attest_tlog::{DEFAULT_NAME, LocalLog, LogOptions, serve};
+use attest_tlog::{DEFAULT_NAME, LocalLog, LogOptions};
 use clap::Subcommand;
 
 use crate::Failure;
@@ -138,6 +138,22 @@ fn trusted_root(dir: &std::path::Path, url: &str, trust_config: bool) -> Result<
     print_json(&config.to_json())
 }
 
+/// A directory that holds the other API's log is refused by name, never
+/// given a second, empty log beside it.
+fn refuse_other_api(dir: &std::path::Path, api: u8) -> Result<(), Failure> {
+    let (other, marker, flag) = match api {
+        1 => ("a Rekor v2 (tile) log", "tilelog.json", "--api 2"),
+        _ => ("a Rekor v1 log", "log.json", "--api 1"),
+    };
+    if dir.join(marker).exists() {
+        return Err(Failure::input(format_args!(
+            "{}: holds {other}; serve it with {flag}",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
 /// A log lives in a directory: an existing file there is named as such
 /// (rather than "File exists" or "Not a directory" about a file inside).
 fn not_a_file(dir: &std::path::Path) -> Result<(), Failure> {
@@ -183,6 +199,9 @@ pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
         }
     };
     not_a_file(&dir)?;
+    refuse_other_api(&dir, 1)?;
+    // The port first: a port in use creates nothing.
+    let listener = attest_tlog::bind(&addr).map_err(Failure::error)?;
     std::fs::create_dir_all(&dir).map_err(|e| Failure::in_file(&dir, &e))?;
     let key_path = key.unwrap_or_else(|| dir.join("log-key.pem"));
     let key = attest_tlog::load_or_create_key(&key_path)
@@ -191,7 +210,8 @@ pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
     let options = LogOptions::default().with_name(name);
     let (log, report) =
         LocalLog::open_with_report(&dir, key, options).map_err(|e| Failure::in_file(&dir, &e))?;
-    let server = serve(log.clone(), &addr, max_connections).map_err(Failure::error)?;
+    let server = attest_tlog::serve_listener(log.clone(), listener, max_connections)
+        .map_err(Failure::error)?;
     print_json(&serde_json::json!({
         "listening": format!("http://{}", server.local_addr()),
         "name": log.name(),
@@ -215,6 +235,9 @@ fn serve_v2(
     max_connections: usize,
 ) -> Result<ExitCode, Failure> {
     not_a_file(dir)?;
+    refuse_other_api(dir, 2)?;
+    // The port first: a port in use creates nothing.
+    let listener = attest_tlog::bind(addr).map_err(Failure::error)?;
     std::fs::create_dir_all(dir).map_err(|e| Failure::in_file(dir, &e))?;
     let key_path = key.unwrap_or_else(|| dir.join("log-key.pem"));
     let key = attest_tlog::load_or_create_key_of(&key_path, attest_dsse::Algorithm::Ed25519)
@@ -262,7 +285,7 @@ fn serve_v2(
         tsa: Some(tsa.clone()),
     };
     let server =
-        attest_tlog::serve_handler(services, addr, max_connections).map_err(Failure::error)?;
+        attest_tlog::serve_listener(services, listener, max_connections).map_err(Failure::error)?;
     let url = format!("http://{}", server.local_addr());
     let tsa_url = format!("{url}{}", attest_tlog::TIMESTAMP_PATH);
     // A trusted root for the address it listens on, for any Sigstore client.
