@@ -282,6 +282,40 @@ fn the_portal_serves_audit_pages_behind_tokens_and_a_browser_renders_them() {
         http(portal.addr, &page, &[("Authorization", &bearer(&acme))]).0,
         200
     );
+    // HEAD: the headers a GET would have, Content-Length included, no body.
+    let raw = |request: String| {
+        let mut s = std::net::TcpStream::connect(portal.addr).unwrap();
+        s.write_all(request.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    let (_, got) = http(portal.addr, &page, &[("Authorization", &bearer(&acme))]);
+    let head = raw(format!(
+        "HEAD {page} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: {}\r\n\r\n",
+        bearer(&acme)
+    ));
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let length = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length: ")
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| panic!("no Content-Length: {head}"));
+    assert_eq!(length.trim().parse::<usize>().unwrap(), got.len());
+    assert!(head.ends_with("\r\n\r\n"), "a HEAD answer has no body");
+    // A header block over the documented 64 KiB is refused (431).
+    let big = raw(format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(114 << 10)
+    ));
+    assert!(
+        big.starts_with("HTTP/1.1 431"),
+        "{}",
+        &big[..big.len().min(200)]
+    );
     // The auth file is the owner's alone.
     #[cfg(unix)]
     {

@@ -171,6 +171,10 @@ impl Portal {
             Route::NotFound | Route::KeySet => plain(StatusCode::NOT_FOUND, "no such page", req),
         };
         if *req.method() == Method::HEAD {
+            // The length a GET would have, without the body (RFC 9110 §9.3.2).
+            let len = r.body().len();
+            r.headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
             r.body_mut().clear();
         }
         r
