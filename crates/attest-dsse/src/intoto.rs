@@ -88,6 +88,12 @@ pub enum StatementError {
     /// An empty predicate type.
     #[error("predicateType is empty")]
     NoPredicateType,
+    /// The predicate type is not an absolute URI (in-toto's TypeURI).
+    #[error("predicateType {0:?} is not a URI (like https://slsa.dev/provenance/v1)")]
+    PredicateTypeNotUri(String),
+    /// The predicate is present but not a JSON object.
+    #[error("the predicate must be a JSON object")]
+    PredicateNotObject,
 }
 
 impl Statement {
@@ -162,6 +168,33 @@ impl Statement {
                     });
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// [`validate`](Self::validate), and what a statement this project
+    /// signs must also be: a `predicateType` that is an absolute URI and a
+    /// predicate that is a JSON object (or absent), as in-toto's Statement
+    /// v1 specifies. Statements read back are held only to `validate`, so
+    /// that history signed before these rules still reads.
+    ///
+    /// # Errors
+    /// [`StatementError`].
+    pub fn validate_for_signing(&self) -> Result<(), StatementError> {
+        self.validate()?;
+        let t = &self.predicate_type;
+        let scheme_ok = t.split_once(':').is_some_and(|(scheme, rest)| {
+            !rest.is_empty()
+                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        });
+        if !scheme_ok || t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(StatementError::PredicateTypeNotUri(t.clone()));
+        }
+        if !(self.predicate.is_object() || self.predicate.is_null()) {
+            return Err(StatementError::PredicateNotObject);
         }
         Ok(())
     }

@@ -549,3 +549,52 @@ fn batch_verification_gives_exactly_the_single_results() {
     assert!(single[7].is_err());
     assert_eq!(verifier.verify_batch_ed25519(&envs, T, at()), single);
 }
+
+/// What this project signs is held to in-toto's types: a `predicateType`
+/// that is an absolute URI and an object predicate (issue 30, item 8);
+/// statements read back are held only to `validate`.
+#[test]
+fn a_statement_to_sign_needs_a_uri_type_and_an_object_predicate() {
+    let subject = || Subject {
+        name: "app".into(),
+        digest: [("sha256".into(), "ab".repeat(32))].into(),
+        annotations: Default::default(),
+    };
+    let ok = |t: &str, p: serde_json::Value| Statement::new(subject(), t, p).validate_for_signing();
+    ok(
+        "https://slsa.dev/provenance/v1",
+        serde_json::json!({"a": 1}),
+    )
+    .unwrap();
+    ok("urn:example:thing", serde_json::Value::Null).unwrap();
+    for bad in [
+        "not a uri",
+        "provenance",
+        "://x",
+        "1https://x",
+        "https://x y",
+        ":x",
+        "https:",
+    ] {
+        let err = ok(bad, serde_json::json!({})).unwrap_err();
+        assert!(
+            matches!(err, StatementError::PredicateTypeNotUri(_)),
+            "{bad}: {err:?}"
+        );
+        // The reading rules still accept it (history signed before).
+        Statement::new(subject(), bad, serde_json::json!({}))
+            .validate()
+            .unwrap();
+    }
+    for bad in [
+        serde_json::json!([1, 2]),
+        serde_json::json!("text"),
+        serde_json::json!(7),
+    ] {
+        let err = ok("https://slsa.dev/provenance/v1", bad.clone()).unwrap_err();
+        assert!(
+            matches!(err, StatementError::PredicateNotObject),
+            "{bad}: {err:?}"
+        );
+    }
+}

@@ -874,3 +874,37 @@ fn a_key_set_made_after_attesting_keeps_honest_history_valid() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Issue 30, item 8: `attest` refuses a predicate that is not a JSON object
+/// and a predicate type that is not a URI, before anything is stored.
+#[test]
+fn attest_refuses_an_array_predicate_and_a_non_uri_type() {
+    let s = signer("attest-types");
+    let db = s.dir.join("store.db");
+    let run = |ptype: &str, predicate: &[u8]| {
+        std::fs::write(&s.predicate, predicate).unwrap();
+        bin()
+            .args(["attest", "--tenant", "acme", "--subject", &commit(1)])
+            .args(["--predicate-type", ptype, "--predicate"])
+            .arg(&s.predicate)
+            .arg("--key")
+            .arg(&s.key)
+            .env("ATTESTLOG_DB", &db)
+            .output()
+            .unwrap()
+    };
+    let o = run("https://example.com/p", b"[1,2]");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("must be a JSON object"));
+    let o = run("my predicate", br#"{"ok":true}"#);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is not a URI"));
+    assert!(!db.exists(), "nothing is stored");
+    let o = run("https://example.com/p", br#"{"ok":true}"#);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -229,7 +229,9 @@ impl Core {
         if subject.is_empty() {
             return Err(AttestError::EmptySubject);
         }
-        statement.validate().map_err(AttestError::Statement)?;
+        statement
+            .validate_for_signing()
+            .map_err(AttestError::Statement)?;
         let claimed = self.clock.now().unix();
         for s in &mut statement.subject {
             s.annotations.insert(binding::TENANT.into(), tenant.into());

@@ -178,7 +178,7 @@ pub(crate) fn attest(a: AttestArgs) -> Result<ExitCode, Failure> {
     let predicate: serde_json::Value = serde_json::from_slice(&read_input(&a.predicate)?)
         .map_err(|e| Failure::in_file(&a.predicate, &e))?;
     let statement = Statement::new(subject, a.predicate_type, predicate);
-    statement.validate().map_err(Failure::error)?;
+    statement.validate_for_signing().map_err(Failure::error)?;
     let key = load_signing_key(&a.key)?;
     let opened = a.pipeline.open(true)?;
     let store = opened.config.open_store().map_err(Failure::error)?;
