@@ -197,13 +197,23 @@ pub(crate) fn attest(a: AttestArgs) -> Result<ExitCode, Failure> {
         "logIndex": done.entry.as_ref().map(|e| e.global_index),
         "integratedTime": done.entry.as_ref().filter(|_| !v2).map(|e| e.integrated_time),
         "timestampTime": done.entry.as_ref().filter(|_| v2).map(|e| e.integrated_time),
-        "pending": done.entry.is_none() && opened.publishes(),
+        // What the store says: a row not published is pending, whether the
+        // log failed or none is configured (`store list --pending` lists it
+        // and `publish-pending` publishes it once a log is).
+        "pending": done.entry.is_none(),
         "publishError": done
             .publish_error
             .as_ref()
             .map(|e| attest_dsse::ErrorChain(e).to_string()),
         "retryable": done.publish_error.as_ref().map(rekor_client::ClientError::is_retryable),
     }))?;
+    if done.entry.is_none() && !opened.publishes() {
+        eprintln!(
+            "attestlog: stored {} unpublished: no log is configured (--rekor-url, REKOR_URL, \
+             --signing-config); `attestlog publish-pending` publishes it once one is",
+            done.id
+        );
+    }
     // Stored either way; a failed publication is reported (the row is pending).
     Ok(match &done.publish_error {
         Some(e) => {
