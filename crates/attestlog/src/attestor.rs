@@ -68,7 +68,7 @@ pub enum AttestError {
     /// entries would have no verified time. Checked before anything is
     /// stored.
     #[error(
-        "a Rekor v2 log keeps no time: configure a timestamp authority with it (RekorV2::with_tsa)"
+        "a Rekor v2 log keeps no time: it needs a timestamp authority (--tsa-url or REKOR_TSA_URL; in code, RekorV2::with_tsa)"
     )]
     NoTimestampAuthority,
     /// The envelope to publish to a Rekor v2 log does not have exactly one
