@@ -45,6 +45,9 @@ pub use attest_tlog as tlog;
 /// JSON, as the statements' predicates and the reports use it.
 pub use serde_json;
 
+/// HTTP request and response types, as a `Transport` exchanges them.
+pub use http;
+
 mod attestor;
 mod auditor;
 mod baseline;
