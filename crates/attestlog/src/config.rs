@@ -436,6 +436,50 @@ pub struct Fetched(
     #[cfg(feature = "tuf")] std::sync::Arc<std::sync::OnceLock<rekor_client::tuf::SigstoreTrust>>,
 );
 
+#[cfg(feature = "tuf")]
+impl TufSettings {
+    /// The trust material from the chosen repository (feature `tuf`):
+    /// fetched and verified over HTTP, or from the cache alone when
+    /// `offline`; once per settings value (and its clones).
+    ///
+    /// # Errors
+    /// [`ConfigError::Read`] for an unreadable initial root,
+    /// [`ConfigError::Tuf`] for any refusal of the TUF workflow.
+    pub fn fetch(&self) -> Result<rekor_client::tuf::SigstoreTrust, ConfigError> {
+        use rekor_client::tuf::{TufClient, TufRepository};
+        if let Some(t) = self.fetched.0.get() {
+            return Ok(t.clone());
+        }
+        let root = match &self.root {
+            Some(p) => Some(std::fs::read(p).map_err(|source| ConfigError::Read {
+                path: p.clone(),
+                source,
+            })?),
+            None => None,
+        };
+        let mut client = TufClient::new(TufRepository::choose(
+            self.staging,
+            self.url.as_deref(),
+            root,
+        ));
+        if let Some(dir) = &self.cache {
+            client = client.with_cache_dir(dir);
+        }
+        let now = self.clock.unwrap_or_else(attest_dsse::Timestamp::now);
+        let clock = move || now;
+        let trust = if self.offline {
+            client.offline(&clock)
+        } else {
+            client.update(&rekor_client::UreqTransport::new(), &clock)
+        }
+        .map_err(|source| ConfigError::Tuf {
+            url: client.repository().url().to_owned(),
+            source,
+        })?;
+        Ok(self.fetched.0.get_or_init(|| trust).clone())
+    }
+}
+
 impl std::fmt::Debug for Fetched {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Fetched")
@@ -721,34 +765,7 @@ impl Config {
     /// configuration (and its clones).
     #[cfg(feature = "tuf")]
     fn tuf_trust(&self) -> Result<rekor_client::tuf::SigstoreTrust, ConfigError> {
-        use rekor_client::tuf::{TufClient, TufRepository};
-        if let Some(t) = self.tuf.fetched.0.get() {
-            return Ok(t.clone());
-        }
-        let t = &self.tuf;
-        let root = match &t.root {
-            Some(p) => Some(std::fs::read(p).map_err(|source| ConfigError::Read {
-                path: p.clone(),
-                source,
-            })?),
-            None => None,
-        };
-        let mut client = TufClient::new(TufRepository::choose(t.staging, t.url.as_deref(), root));
-        if let Some(dir) = &t.cache {
-            client = client.with_cache_dir(dir);
-        }
-        let now = t.clock.unwrap_or_else(attest_dsse::Timestamp::now);
-        let clock = move || now;
-        let trust = if t.offline {
-            client.offline(&clock)
-        } else {
-            client.update(&rekor_client::UreqTransport::new(), &clock)
-        }
-        .map_err(|source| ConfigError::Tuf {
-            url: client.repository().url().to_owned(),
-            source,
-        })?;
-        Ok(self.tuf.fetched.0.get_or_init(|| trust).clone())
+        self.tuf.fetch()
     }
 
     /// The log to publish to and read from, and its API: `REKOR_URL` with

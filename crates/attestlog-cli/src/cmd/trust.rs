@@ -9,10 +9,10 @@ use attest_dsse::{ErrorChain, Timestamp};
 use attest_rekor::TrustedRoot;
 use attest_rekor::signing::SigningConfig;
 use clap::{Args, Subcommand};
-use rekor_client::tuf::{SigstoreTrust, TufClient, TufRepository};
+use rekor_client::tuf::SigstoreTrust;
 
 use crate::Failure;
-use crate::cmd::{print_json, read_input};
+use crate::cmd::print_json;
 
 /// The TUF repository trust comes from when no trusted root (or signing
 /// config) file is given. The same flags and environment fallbacks in
@@ -51,27 +51,6 @@ pub(crate) struct TufArgs {
 }
 
 impl TufArgs {
-    fn client(&self) -> Result<TufClient, Failure> {
-        let embedded = if self.staging {
-            TufRepository::staging()
-        } else {
-            TufRepository::production()
-        };
-        let repo = match (&self.tuf_url, &self.tuf_root) {
-            (None, _) => embedded,
-            (Some(url), Some(root)) => TufRepository::custom(url.clone(), read_input(root)?),
-            // A mirror of the public instance: its embedded root.
-            (Some(url), None) => {
-                TufRepository::custom(url.clone(), embedded.initial_root().to_vec())
-            }
-        };
-        let client = TufClient::new(repo);
-        Ok(match &self.tuf_cache {
-            Some(dir) => client.with_cache_dir(dir),
-            None => client,
-        })
-    }
-
     /// The same choice for the pipeline's configuration.
     pub(crate) fn apply(&self, s: &mut attestlog::TufSettings) -> Result<(), Failure> {
         s.staging = self.staging;
@@ -94,27 +73,17 @@ impl TufArgs {
     }
 
     /// The trust material: fetched and verified (or, `--offline`, from the
-    /// cache).
+    /// cache), by the same settings the pipeline's configuration uses.
     pub(crate) fn fetch(&self) -> Result<SigstoreTrust, Failure> {
-        let client = self.client()?;
-        let now = self.now()?;
-        let clock = move || now;
-        let result = if self.offline {
-            client.offline(&clock)
-        } else {
-            client.update(&rekor_client::UreqTransport::new(), &clock)
-        };
-        result.map_err(|e| {
+        let mut settings = attestlog::TufSettings::default();
+        self.apply(&mut settings)?;
+        settings.fetch().map_err(|e| {
             let hint = if self.offline {
                 ""
             } else {
                 " (pin trust with --trusted-root FILE, or use the cache with --offline)"
             };
-            Failure::input(format_args!(
-                "trust from {url}: {e}{hint}",
-                url = client.repository().url(),
-                e = ErrorChain(&e)
-            ))
+            Failure::input(format_args!("{e}{hint}", e = ErrorChain(&e)))
         })
     }
 
