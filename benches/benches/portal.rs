@@ -1,4 +1,5 @@
-//! The auditor portal's page for one subject with 100 attestations, after
+//! The auditor portal's page for one subject with 1,000 attestations (every
+//! row audited, the summary of all and the first 100 cards shown), after
 //! the first load (checkpoints memoized by the portal's auditor), beside
 //! the raw primitive in the same run: `Auditor::audit` of the same rows by
 //! an auditor as warm — so the ratio is what the page (routing, the token
@@ -18,7 +19,7 @@ use attestlog::{Attestor, Auditor, LogClient, LogTransport, MemoryBaseline};
 use attestlog_portal::{EntryLinks, Portal, PortalAccess, TokenFile, audit_path, new_token};
 use criterion::{Criterion, criterion_group, criterion_main};
 
-const N: usize = 100;
+const N: usize = 1000;
 const SUBJECT: &str = "github.com/acme/app@gitCommit:0123456789abcdef0123456789abcdef01234567";
 
 fn client(log: &LocalLog) -> LogClient {
@@ -78,7 +79,11 @@ fn bench(c: &mut Criterion) {
     let first = portal.handle(&req);
     assert_eq!(first.status(), 200);
     let html = String::from_utf8(first.into_body()).unwrap();
-    assert_eq!(html.matches(r#"data-verdict="pass""#).count(), N);
+    assert_eq!(
+        html.matches(r#"data-verdict="pass""#).count(),
+        attestlog_portal::PAGE_SIZE
+    );
+    assert_eq!(html.matches(r#"<tr class="pass" data-row="#).count(), N);
     let raw = auditor();
     assert!(
         raw.audit("acme", SUBJECT)
@@ -87,8 +92,8 @@ fn bench(c: &mut Criterion) {
             .all(|r| r.passed())
     );
 
-    let mut g = c.benchmark_group("portal page, 100 attestations");
-    g.sample_size(20);
+    let mut g = c.benchmark_group("portal page, 1000 attestations");
+    g.sample_size(10);
     g.bench_function("Portal::handle (HTML page)", |b| {
         b.iter(|| black_box(portal.handle(black_box(&req))));
     });

@@ -20,7 +20,7 @@ type=application/vnd.in-toto+json
 echo "== Python signs, attestlog verifies"
 "$venv/bin/python" "$here/securesystemslib_interop.py" sign "$work"
 for name in python-ed25519 python-p256; do
-    "$bin" dsse verify --keys "$work/$name.pub.pem" --payload-type "$type" "$work/$name.envelope.json"
+    "$bin" dsse verify --key "$work/$name.pub.pem" --payload-type "$type" "$work/$name.envelope.json"
 done
 
 echo "== attestlog signs, Python verifies"

@@ -38,7 +38,7 @@ pub enum Reason {
     IntegratedTimeRange(u64),
     // integrated-time
     /// integratedTime later than the verifier's clock.
-    #[error("integratedTime {0} is in the future")]
+    #[error("integratedTime {0} ({t}) is in the future", t = attest_dsse::Timestamp::from_unix(*.0))]
     FutureIntegratedTime(i64),
     // set
     /// The SET does not verify with the log key.
@@ -115,11 +115,28 @@ pub enum Reason {
     ProofEncoding(#[source] Arc<crate::BundleError>),
     // not-backdated
     /// The claimed time is after the log's time.
-    #[error("claimed time is later than the log's time")]
-    ClaimedAfterLogTime,
+    #[error(
+        "claimed time {claimed} ({c}) is later than the log's time {log_time} ({l})",
+        c = attest_dsse::Timestamp::from_unix(*claimed),
+        l = attest_dsse::Timestamp::from_unix(*log_time)
+    )]
+    ClaimedAfterLogTime {
+        /// The claimed time (Unix seconds).
+        claimed: i64,
+        /// The log's verified time (Unix seconds).
+        log_time: i64,
+    },
     /// The claimed time precedes the log's time by more than the window.
-    #[error("claimed time is {behind}s before the log's time (window {window}s)")]
+    #[error(
+        "claimed time {claimed} ({c}) is {behind}s before the log's time {log_time} ({l}); the window is {window}s",
+        c = attest_dsse::Timestamp::from_unix(*claimed),
+        l = attest_dsse::Timestamp::from_unix(*log_time)
+    )]
     Backdated {
+        /// The claimed time (Unix seconds).
+        claimed: i64,
+        /// The log's verified time (Unix seconds).
+        log_time: i64,
         /// Seconds between the claim and the log's time.
         behind: i64,
         /// The window allowed.

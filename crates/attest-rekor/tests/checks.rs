@@ -67,6 +67,31 @@ fn integrated_time_and_backdating() {
         check_not_backdated(901, 900, 60).unwrap_err().check,
         Check::NotBackdated
     );
+    // The reasons give both times, in Unix seconds and RFC 3339.
+    let back = check_not_backdated(1_796_000_000, 1_796_000_061, 60).unwrap_err();
+    assert_eq!(
+        back.reason.to_string(),
+        "claimed time 1796000000 (2026-11-30T00:53:20Z) is 61s before the log's time \
+         1796000061 (2026-11-30T00:54:21Z); the window is 60s"
+    );
+    let after = check_not_backdated(1_796_000_001, 1_796_000_000, 60).unwrap_err();
+    assert!(
+        after
+            .reason
+            .to_string()
+            .contains("(2026-11-30T00:53:21Z) is later")
+    );
+    let future = check_integrated_time(
+        1_796_000_001,
+        attest_dsse::Timestamp::from_unix(1_796_000_000),
+    )
+    .unwrap_err();
+    assert!(
+        future
+            .reason
+            .to_string()
+            .contains("(2026-11-30T00:53:21Z) is in the future")
+    );
 }
 
 #[test]

@@ -77,6 +77,23 @@ pub enum StoreError {
         /// The version this code writes.
         supported: i64,
     },
+    /// A read-only open of a SQLite database with a write-ahead log
+    /// (`-wal`) where SQLite may not create its index file beside it (the
+    /// directory is not writable, or the file system is read-only): the log
+    /// may hold commits the main file lacks, so the file alone is not read.
+    /// Ask the database's owner to checkpoint it (`PRAGMA
+    /// wal_checkpoint(TRUNCATE)`, or close every writer), or copy the
+    /// database with its `-wal` file to a directory you may write.
+    #[error(
+        "{wal} holds commits not yet in the database, and they cannot be read without write access to its directory: ask the owner to checkpoint it (PRAGMA wal_checkpoint(TRUNCATE)) or copy the database and its -wal file somewhere writable"
+    )]
+    ReadOnlyWal {
+        /// The write-ahead log file.
+        wal: String,
+        /// SQLite's error.
+        #[source]
+        source: BoxError,
+    },
     /// The stored data is not what this code wrote.
     #[error("corrupt row: {0}")]
     Corrupt(Corruption),
@@ -182,6 +199,64 @@ pub enum Corruption {
     /// A row that vanished or changed within one transaction.
     #[error("{0}")]
     Inconsistent(&'static str),
+    /// A column the database could not hand over as the type this code
+    /// wrote (the driver's message).
+    #[error("unreadable column: {0}")]
+    Unreadable(String),
+}
+
+/// A stored row that could not be decoded, with what could be read of it
+/// ([`AttestationStore::by_subject_each`](crate::AttestationStore::by_subject_each)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CorruptRow {
+    /// Its sequence number, when readable.
+    pub seq: Option<u64>,
+    /// Its attestation id (hex), when it is readable and 32 bytes.
+    pub id: Option<String>,
+    /// Its subject, when readable.
+    pub subject: Option<String>,
+    /// What is wrong with it.
+    pub reason: Corruption,
+}
+
+impl std::fmt::Display for CorruptRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("corrupt row")?;
+        if let Some(id) = &self.id {
+            write!(f, " {id}")?;
+        } else if let Some(seq) = self.seq {
+            write!(f, " (seq {seq})")?;
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
+impl std::error::Error for CorruptRow {}
+
+impl CorruptRow {
+    /// A corrupt row with what could be read of it.
+    #[must_use]
+    pub fn new(seq: Option<i64>, id: Option<&[u8]>, reason: Corruption) -> Self {
+        Self {
+            seq: seq.and_then(|s| u64::try_from(s).ok()),
+            id: id.filter(|i| i.len() == 32).map(|i| {
+                i.iter().fold(String::new(), |mut h, b| {
+                    h.push_str(&format!("{b:02x}"));
+                    h
+                })
+            }),
+            subject: None,
+            reason,
+        }
+    }
+
+    /// With the subject the row names, when it could be read.
+    #[must_use]
+    pub fn with_subject(mut self, subject: Option<String>) -> Self {
+        self.subject = subject;
+        self
+    }
 }
 
 /// A stable classification of [`StoreError`] for callers that branch.
@@ -225,7 +300,7 @@ impl StoreError {
             Self::SchemaTooNew { .. } | Self::Corrupt(_) => StoreErrorKind::Corrupt,
             Self::SchemaOutdated { .. } => StoreErrorKind::Unsupported,
             Self::Busy { .. } | Self::TooManyRetries(_) => StoreErrorKind::Busy,
-            Self::Database { .. } => StoreErrorKind::Unavailable,
+            Self::Database { .. } | Self::ReadOnlyWal { .. } => StoreErrorKind::Unavailable,
             Self::BackendDisabled(_) => StoreErrorKind::Unsupported,
         }
     }

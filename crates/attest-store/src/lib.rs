@@ -11,11 +11,11 @@ mod rules;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
-pub use error::{BoxError, Corruption, InvalidInput, StoreError, StoreErrorKind};
+pub use error::{BoxError, CorruptRow, Corruption, InvalidInput, StoreError, StoreErrorKind};
 pub use memory::MemoryStore;
 pub use model::{
     AttestationId, AttestationRow, CheckpointRecord, LogApiVersion, LogEntryRecord, NewAttestation,
-    Page, StoreLimits,
+    Page, PageEach, StoreLimits,
 };
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
@@ -66,12 +66,51 @@ pub trait AttestationStore: Send + Sync {
     /// [`StoreError::Database`] or [`StoreError::Busy`].
     fn by_subject(&self, tenant: &str, subject: &str) -> Result<Vec<AttestationRow>, StoreError>;
 
+    /// [`by_subject`](Self::by_subject), except that a row the store holds
+    /// but cannot decode is a [`CorruptRow`] in its place instead of failing
+    /// the whole answer: an auditor fails that one row and audits the
+    /// others. The SQL backends implement it; the default (for stores whose
+    /// rows cannot be corrupt) is `by_subject`.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Busy`].
+    fn by_subject_each(
+        &self,
+        tenant: &str,
+        subject: &str,
+    ) -> Result<Vec<Result<AttestationRow, CorruptRow>>, StoreError> {
+        Ok(self
+            .by_subject(tenant, subject)?
+            .into_iter()
+            .map(Ok)
+            .collect())
+    }
+
     /// A page of `tenant`'s attestations after sequence number `after`
     /// (keyset pagination), at most `limit` rows.
     ///
     /// # Errors
     /// [`StoreError::Database`] or [`StoreError::Busy`].
     fn list(&self, tenant: &str, after: Option<u64>, limit: usize) -> Result<Page, StoreError>;
+
+    /// [`list`](Self::list), except that a row the store holds but cannot
+    /// decode is a [`CorruptRow`] in its place instead of failing the page
+    /// (the SQL backends implement it; the default is `list`).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Busy`].
+    fn list_each(
+        &self,
+        tenant: &str,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<PageEach, StoreError> {
+        let page = self.list(tenant, after, limit)?;
+        Ok(PageEach {
+            rows: page.rows.into_iter().map(Ok).collect(),
+            next: page.next,
+        })
+    }
 
     /// How many attestations `tenant` has (for progress and ETAs). The
     /// default pages through [`list`](Self::list); the SQL backends count.
@@ -139,8 +178,23 @@ impl<S: AttestationStore + ?Sized> AttestationStore for std::sync::Arc<S> {
     fn by_subject(&self, tenant: &str, subject: &str) -> Result<Vec<AttestationRow>, StoreError> {
         (**self).by_subject(tenant, subject)
     }
+    fn by_subject_each(
+        &self,
+        tenant: &str,
+        subject: &str,
+    ) -> Result<Vec<Result<AttestationRow, CorruptRow>>, StoreError> {
+        (**self).by_subject_each(tenant, subject)
+    }
     fn list(&self, tenant: &str, after: Option<u64>, limit: usize) -> Result<Page, StoreError> {
         (**self).list(tenant, after, limit)
+    }
+    fn list_each(
+        &self,
+        tenant: &str,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<PageEach, StoreError> {
+        (**self).list_each(tenant, after, limit)
     }
     fn count(&self, tenant: &str) -> Result<u64, StoreError> {
         (**self).count(tenant)

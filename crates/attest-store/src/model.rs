@@ -252,6 +252,17 @@ pub struct Page {
     pub next: Option<u64>,
 }
 
+/// A page of [`AttestationStore::list_each`](crate::AttestationStore::list_each):
+/// each row decoded, or the [`CorruptRow`](crate::CorruptRow) in its place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PageEach {
+    /// The rows, in insertion order.
+    pub rows: Vec<Result<AttestationRow, crate::CorruptRow>>,
+    /// Pass as `after` to get the next page; `None` when this was the last.
+    pub next: Option<u64>,
+}
+
 /// Limits a store enforces on input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

@@ -10,8 +10,8 @@ use crate::rules::{
     on_existing_put,
 };
 use crate::{
-    AttestationId, AttestationRow, AttestationStore, CheckpointRecord, Corruption, InvalidInput,
-    LogEntryRecord, NewAttestation, Page, StoreError, StoreLimits,
+    AttestationId, AttestationRow, AttestationStore, CheckpointRecord, CorruptRow, Corruption,
+    InvalidInput, LogEntryRecord, NewAttestation, Page, PageEach, StoreError, StoreLimits,
 };
 
 const MIGRATIONS: &[&str] = &[
@@ -249,6 +249,26 @@ fn to_i64(v: u64) -> i64 {
 }
 
 fn read_row(r: &Row) -> Result<AttestationRow, StoreError> {
+    read_raw(r)?.into_row()
+}
+
+/// One row, or what could be read of it when it does not decode.
+fn read_row_each(r: &Row) -> Result<AttestationRow, CorruptRow> {
+    match read_raw(r) {
+        Ok(raw) => crate::rules::decode_one(raw),
+        Err(e) => {
+            let id: Option<Vec<u8>> = r.try_get(1).ok();
+            Err(CorruptRow::new(
+                r.try_get(0).ok(),
+                id.as_deref(),
+                Corruption::Unreadable(e.to_string()),
+            )
+            .with_subject(r.try_get(3).ok()))
+        }
+    }
+}
+
+fn read_raw(r: &Row) -> Result<RawRow, StoreError> {
     let entry_id: Option<String> = r.try_get(8).map_err(db)?;
     let entry = match entry_id {
         None => None,
@@ -265,7 +285,7 @@ fn read_row(r: &Row) -> Result<AttestationRow, StoreError> {
             timestamp: r.try_get(17).map_err(db)?,
         }),
     };
-    RawRow {
+    Ok(RawRow {
         seq: r.try_get(0).map_err(db)?,
         id: r.try_get(1).map_err(db)?,
         tenant: r.try_get(2).map_err(db)?,
@@ -275,8 +295,7 @@ fn read_row(r: &Row) -> Result<AttestationRow, StoreError> {
         signer_key_ids: r.try_get(6).map_err(db)?,
         claimed_time: r.try_get(7).map_err(db)?,
         entry,
-    }
-    .into_row()
+    })
 }
 
 fn query_rows(
@@ -289,6 +308,19 @@ fn query_rows(
         .iter()
         .map(read_row)
         .collect()
+}
+
+/// Rows, each decoded or the [`CorruptRow`] in its place.
+fn query_rows_each(
+    c: &mut impl GenericClient,
+    sql: &str,
+    params: &[&(dyn postgres::types::ToSql + Sync)],
+) -> Result<Vec<Result<AttestationRow, CorruptRow>>, StoreError> {
+    Ok(c.query(sql, params)
+        .map_err(db)?
+        .iter()
+        .map(read_row_each)
+        .collect())
 }
 
 fn get_row(
@@ -408,6 +440,34 @@ impl AttestationStore for PostgresStore {
             "SELECT {COLUMNS} FROM attestations WHERE tenant = $1 AND subject = $2 ORDER BY seq"
         );
         self.with(|c, _| query_rows(c, &sql, &[&tenant, &subject]))
+    }
+
+    fn by_subject_each(
+        &self,
+        tenant: &str,
+        subject: &str,
+    ) -> Result<Vec<Result<AttestationRow, CorruptRow>>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM attestations WHERE tenant = $1 AND subject = $2 ORDER BY seq"
+        );
+        self.with(|c, _| query_rows_each(c, &sql, &[&tenant, &subject]))
+    }
+
+    fn list_each(
+        &self,
+        tenant: &str,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<PageEach, StoreError> {
+        let limit = limit.max(1);
+        let sql = format!(
+            "SELECT {COLUMNS} FROM attestations WHERE tenant = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+        );
+        let fetch = i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1;
+        let rows = self.with(|c, _| {
+            query_rows_each(c, &sql, &[&tenant, &to_i64(after.unwrap_or(0)), &fetch])
+        })?;
+        crate::rules::page_each_from(rows, limit)
     }
 
     fn list(&self, tenant: &str, after: Option<u64>, limit: usize) -> Result<Page, StoreError> {

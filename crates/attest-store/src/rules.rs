@@ -128,6 +128,43 @@ impl RawEntry {
 }
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+/// Decodes one row for [`AttestationStore::by_subject_each`]: a row that
+/// does not decode is a [`CorruptRow`] naming what could be read of it.
+///
+/// [`AttestationStore::by_subject_each`]: crate::AttestationStore::by_subject_each
+pub(crate) fn decode_one(raw: RawRow) -> Result<AttestationRow, crate::CorruptRow> {
+    let (seq, id, subject) = (raw.seq, raw.id.clone(), raw.subject.clone());
+    raw.into_row().map_err(|e| {
+        let reason = match e {
+            StoreError::Corrupt(c) => c,
+            other => Corruption::Unreadable(other.to_string()),
+        };
+        crate::CorruptRow::new(Some(seq), Some(&id), reason).with_subject(Some(subject))
+    })
+}
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+/// Cuts a page from up to `limit + 1` rows, each decoded or corrupt (a
+/// corrupt row's sequence number is always readable: it is the key).
+pub(crate) fn page_each_from(
+    mut rows: Vec<Result<AttestationRow, crate::CorruptRow>>,
+    limit: usize,
+) -> Result<crate::PageEach, StoreError> {
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = match rows.last() {
+        Some(_) if !more => None,
+        Some(Ok(r)) => Some(r.seq),
+        Some(Err(c)) => Some(
+            c.seq
+                .ok_or(StoreError::Corrupt(Corruption::Negative("seq")))?,
+        ),
+        None => None,
+    };
+    Ok(crate::PageEach { rows, next })
+}
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 impl RawRow {
     pub(crate) fn into_row(self) -> Result<AttestationRow, StoreError> {
         let id: [u8; 32] = self

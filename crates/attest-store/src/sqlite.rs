@@ -14,8 +14,8 @@ use crate::rules::{
     on_existing_put,
 };
 use crate::{
-    AttestationId, AttestationRow, AttestationStore, CheckpointRecord, Corruption, InvalidInput,
-    LogEntryRecord, NewAttestation, Page, StoreError, StoreLimits,
+    AttestationId, AttestationRow, AttestationStore, CheckpointRecord, CorruptRow, Corruption,
+    InvalidInput, LogEntryRecord, NewAttestation, Page, PageEach, StoreError, StoreLimits,
 };
 
 /// The numbered migrations, applied in order, each in the transaction that
@@ -95,42 +95,48 @@ impl SqliteStore {
 
     /// Opens an existing database read-only (`SQLITE_OPEN_READ_ONLY` and
     /// `PRAGMA query_only`): nothing is created, migrated or written, so it
-    /// works on a file the process may not write (a replica, a read-only
-    /// mount, `chmod a-w`); every write method fails. A WAL database on a
-    /// read-only directory needs its `-shm` file to exist (SQLite's rule).
+    /// works on a file the process may not write (a copy owned by someone
+    /// else, a read-only mount, `chmod a-w`); every write method fails.
+    ///
+    /// A WAL database is normally read through a shared-memory index (the
+    /// `-shm` file) that SQLite creates beside it. Where that cannot be
+    /// created (a directory the process may not write, a read-only file
+    /// system) and there is no write-ahead log (`-wal`) holding commits not
+    /// yet in the file — a copy at rest, or a database its writer closed
+    /// cleanly — the file is opened as immutable (SQLite's `immutable=1`),
+    /// which reads it without any lock or index. Such a file must not be
+    /// written while it is read; a live writer always keeps a `-wal` file,
+    /// and then this fallback is refused.
     ///
     /// # Errors
     /// [`StoreError::SchemaOutdated`] for a schema older than this code's,
-    /// [`StoreError::SchemaTooNew`], or [`StoreError::Database`] (a missing
-    /// file among them).
+    /// [`StoreError::SchemaTooNew`], [`StoreError::ReadOnlyWal`] when the
+    /// database has a write-ahead log that cannot be read without write
+    /// access, or [`StoreError::Database`] (a missing file among them).
     pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, StoreError> {
-        let conn = Connection::open_with_flags(
-            path.as_ref(),
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(db)?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
-        conn.pragma_update(None, "query_only", "ON").map_err(db)?;
-        let found: i64 = conn
-            .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
-            .or_else(|e| match e {
-                rusqlite::Error::SqliteFailure(_, Some(ref m)) if m.contains("no such table") => {
-                    Ok(0)
+        let path = path.as_ref();
+        match open_read_only_as(path, false) {
+            Err(StoreError::Database { source }) if cannot_create_index(&*source) => {
+                if !path.is_file() {
+                    return Err(StoreError::Database { source });
                 }
-                e => Err(e),
-            })
-            .map_err(db)?;
-        let supported = MIGRATIONS.len() as i64;
-        if found > supported {
-            return Err(StoreError::SchemaTooNew { found, supported });
+                let mut wal = path.as_os_str().to_owned();
+                wal.push("-wal");
+                let wal = std::path::PathBuf::from(wal);
+                match std::fs::metadata(&wal) {
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Ok(m) if m.len() == 0 => {}
+                    _ => {
+                        return Err(StoreError::ReadOnlyWal {
+                            wal: wal.display().to_string(),
+                            source,
+                        });
+                    }
+                }
+                open_read_only_as(path, true)
+            }
+            other => other,
         }
-        if found < supported {
-            return Err(StoreError::SchemaOutdated { found, supported });
-        }
-        Ok(Self {
-            conn: Mutex::new(conn),
-            limits: StoreLimits::default(),
-        })
     }
 
     /// Creates or upgrades a database only up to schema `version` (for
@@ -203,6 +209,83 @@ impl SqliteStore {
             }
         }
     }
+}
+
+/// Opens `path` read-only and checks its schema; `immutable` opens it
+/// through SQLite's `immutable=1` URI parameter (no locks, no `-shm`).
+fn open_read_only_as(path: &Path, immutable: bool) -> Result<SqliteStore, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = if immutable {
+        let uri = format!("{}?immutable=1", file_uri(path).map_err(db)?);
+        Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
+    } else {
+        Connection::open_with_flags(path, flags)
+    }
+    .map_err(db)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
+    conn.pragma_update(None, "query_only", "ON").map_err(db)?;
+    let found: i64 = conn
+        .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+        .or_else(|e| match e {
+            rusqlite::Error::SqliteFailure(_, Some(ref m)) if m.contains("no such table") => Ok(0),
+            e => Err(e),
+        })
+        .map_err(db)?;
+    let supported = MIGRATIONS.len() as i64;
+    if found > supported {
+        return Err(StoreError::SchemaTooNew { found, supported });
+    }
+    if found < supported {
+        return Err(StoreError::SchemaOutdated { found, supported });
+    }
+    Ok(SqliteStore {
+        conn: Mutex::new(conn),
+        limits: StoreLimits::default(),
+    })
+}
+
+/// Whether SQLite refused a read-only open because it could not create or
+/// initialise the WAL index beside the database (`SQLITE_READONLY_CANTINIT`,
+/// `SQLITE_READONLY_DIRECTORY`, or `SQLITE_CANTOPEN` on a read-only file
+/// system).
+fn cannot_create_index(e: &(dyn std::error::Error + 'static)) -> bool {
+    const READONLY_CANTINIT: i32 = 8 | (5 << 8);
+    const READONLY_DIRECTORY: i32 = 8 | (6 << 8);
+    match e.downcast_ref::<rusqlite::Error>() {
+        Some(rusqlite::Error::SqliteFailure(f, _)) => {
+            matches!(f.extended_code, READONLY_CANTINIT | READONLY_DIRECTORY)
+                || f.code == ErrorCode::CannotOpen
+        }
+        _ => false,
+    }
+}
+
+/// `path` as an absolute SQLite `file:` URI. Hand-written: the escaping
+/// SQLite needs (`%`, `?`, `#` and bytes outside printable ASCII, per its
+/// URI rules) is a few lines, and no URL crate is in the tree.
+fn file_uri(path: &Path) -> Result<String, rusqlite::Error> {
+    let absolute = std::path::absolute(path).map_err(|e| {
+        rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+            Some(format!("{}: {e}", path.display())),
+        )
+    })?;
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(absolute.as_os_str()).to_vec();
+    #[cfg(not(unix))]
+    let bytes = absolute.to_string_lossy().replace('\\', "/").into_bytes();
+    let mut uri = String::from("file://");
+    if bytes.first() != Some(&b'/') {
+        uri.push('/');
+    }
+    for b in bytes {
+        if b.is_ascii_alphanumeric() || b"/-._~:".contains(&b) {
+            uri.push(char::from(b));
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Ok(uri)
 }
 
 fn connect(path: &Path) -> Result<Connection, StoreError> {
@@ -288,6 +371,30 @@ fn query_rows(
     let mut stmt = conn.prepare_cached(sql).map_err(db)?;
     let rows = stmt.query_map(params, read_row).map_err(db)?;
     rows.map(|r| r.map_err(db).and_then(RawRow::into_row))
+        .collect()
+}
+
+/// Rows, each decoded or the [`CorruptRow`] in its place.
+fn query_rows_each(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Result<AttestationRow, CorruptRow>>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(db)?;
+    let rows = stmt
+        .query_map(params, |r| {
+            Ok(read_row(r).map_err(|e| {
+                let id: Option<Vec<u8>> = r.get(1).ok();
+                CorruptRow::new(
+                    r.get(0).ok(),
+                    id.as_deref(),
+                    Corruption::Unreadable(e.to_string()),
+                )
+                .with_subject(r.get(3).ok())
+            }))
+        })
+        .map_err(db)?;
+    rows.map(|r| Ok(r.map_err(db)?.and_then(crate::rules::decode_one)))
         .collect()
 }
 
@@ -398,6 +505,36 @@ impl AttestationStore for SqliteStore {
         query_rows(&self.lock(), &sql, params![tenant, subject])
     }
 
+    fn by_subject_each(
+        &self,
+        tenant: &str,
+        subject: &str,
+    ) -> Result<Vec<Result<AttestationRow, CorruptRow>>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM attestations WHERE tenant = ?1 AND subject = ?2 ORDER BY seq"
+        );
+        query_rows_each(&self.lock(), &sql, params![tenant, subject])
+    }
+
+    fn list_each(
+        &self,
+        tenant: &str,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<PageEach, StoreError> {
+        let limit = limit.max(1);
+        let sql = format!(
+            "SELECT {COLUMNS} FROM attestations WHERE tenant = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+        );
+        let fetch = i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1;
+        let rows = query_rows_each(
+            &self.lock(),
+            &sql,
+            params![tenant, to_i64(after.unwrap_or(0)), fetch],
+        )?;
+        crate::rules::page_each_from(rows, limit)
+    }
+
     fn list(&self, tenant: &str, after: Option<u64>, limit: usize) -> Result<Page, StoreError> {
         let limit = limit.max(1);
         let sql = format!(
@@ -481,4 +618,34 @@ fn read_checkpoint(
         ))
     })
     .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The immutable fallback opens a path whose characters mean something
+    /// in a URI (`?`, `#`, `%`, a space, non-ASCII) as that very file.
+    #[test]
+    fn the_immutable_open_finds_a_path_with_uri_characters() {
+        let dir = std::env::temp_dir().join(format!("attest-store-uri-{}", std::process::id()));
+        let odd = dir.join("a?b#c%20d e é");
+        std::fs::create_dir_all(&odd).unwrap();
+        let path = odd.join("s?.db");
+        drop(SqliteStore::open(&path).unwrap());
+        let store = open_read_only_as(&path, true).unwrap();
+        assert!(store.integrity_check().unwrap() == "ok");
+        assert!(file_uri(&path).unwrap().starts_with("file:///"));
+        assert!(
+            file_uri(&path)
+                .unwrap()
+                .contains("a%3Fb%23c%2520d%20e%20%C3%A9/s%3F.db")
+        );
+        // A file that is not there is not created by it.
+        let missing = odd.join("missing.db");
+        assert!(open_read_only_as(&missing, true).is_err());
+        assert!(!missing.exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -409,6 +409,68 @@ fn sqlite_migrates_a_version_3_database_its_entries_read_as_rekor_v1() {
     ));
 }
 
+/// Issue 30, item 11: one corrupt row does not hide a subject's others.
+/// `by_subject` fails as a whole; `by_subject_each` returns every good row
+/// and, in its place, each corrupt one with its id and what is wrong.
+#[test]
+fn sqlite_a_corrupt_row_is_its_own_error_beside_the_good_ones() {
+    let dir = TempDir::created("corrupt-row");
+    let path = dir.file("store.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let rows: Vec<_> = (1..=3).map(|n| attestation(n, "acme", "app")).collect();
+    for a in &rows {
+        store.put(a).unwrap();
+    }
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute(
+        "UPDATE attestations SET signer_key_ids = 'not json' WHERE id = ?1",
+        [&rows[1].id.0[..]],
+    )
+    .unwrap();
+    // SQLite keeps what it is given: an integer where the envelope's bytes were.
+    conn.execute(
+        "UPDATE attestations SET envelope = 42 WHERE id = ?1",
+        [&rows[2].id.0[..]],
+    )
+    .unwrap();
+    assert!(store.by_subject("acme", "app").is_err());
+    let each = store.by_subject_each("acme", "app").unwrap();
+    assert_eq!(each.len(), 3);
+    assert_eq!(each[0].as_ref().unwrap().attestation, rows[0]);
+    let bad = each[1].as_ref().unwrap_err();
+    assert_eq!(bad.reason, attest_store::Corruption::SignerKeyIds);
+    assert_eq!(bad.id.as_deref(), Some(rows[1].id.to_string().as_str()));
+    assert_eq!(bad.seq, Some(2));
+    let bad = each[2].as_ref().unwrap_err();
+    assert!(
+        matches!(bad.reason, attest_store::Corruption::Unreadable(_)),
+        "{bad}"
+    );
+    assert_eq!(bad.id.as_deref(), Some(rows[2].id.to_string().as_str()));
+    assert!(
+        bad.to_string()
+            .starts_with(&format!("corrupt row {}", rows[2].id))
+    );
+    assert_eq!(bad.subject.as_deref(), Some("app"));
+    // Paged the same way: a corrupt row takes its place and paging goes on.
+    assert!(store.list("acme", None, 2).is_err());
+    let first = store.list_each("acme", None, 2).unwrap();
+    assert_eq!(first.rows.len(), 2);
+    assert!(first.rows[0].is_ok() && first.rows[1].is_err());
+    assert_eq!(first.next, Some(2));
+    let second = store.list_each("acme", first.next, 2).unwrap();
+    assert_eq!(second.rows.len(), 1);
+    assert!(second.rows[0].is_err());
+    assert_eq!(second.next, None);
+    // The memory store (whose rows cannot be corrupt) answers the same as by_subject.
+    let mem = attest_store::MemoryStore::new();
+    mem.put(&rows[0]).unwrap();
+    assert_eq!(
+        mem.by_subject_each("acme", "app").unwrap(),
+        vec![Ok(mem.by_subject("acme", "app").unwrap().remove(0))]
+    );
+}
+
 #[test]
 fn sqlite_refuses_a_newer_schema() {
     let dir = TempDir::created("newer");
@@ -528,6 +590,34 @@ mod postgres_durability {
             PostgresStore::open_read_only(&old),
             Err(StoreError::SchemaOutdated { found: 1, .. })
         ));
+    }
+
+    #[test]
+    fn postgres_a_corrupt_row_is_its_own_error_beside_the_good_ones() {
+        let Some(url) = common::postgres_database("corrupt_row") else {
+            return;
+        };
+        let store = PostgresStore::open(&url).unwrap();
+        let rows: Vec<_> = (1..=2).map(|n| attestation(n, "acme", "app")).collect();
+        for a in &rows {
+            store.put(a).unwrap();
+        }
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        c.execute(
+            "UPDATE attestations SET signer_key_ids = '{' WHERE id = $1",
+            &[&&rows[0].id.0[..]],
+        )
+        .unwrap();
+        assert!(store.by_subject("acme", "app").is_err());
+        let each = store.by_subject_each("acme", "app").unwrap();
+        let bad = each[0].as_ref().unwrap_err();
+        assert_eq!(bad.reason, attest_store::Corruption::SignerKeyIds);
+        assert_eq!(bad.id.as_deref(), Some(rows[0].id.to_string().as_str()));
+        assert_eq!(each[1].as_ref().unwrap().attestation, rows[1]);
+        let page = store.list_each("acme", None, 1).unwrap();
+        assert!(page.rows[0].is_err());
+        let page = store.list_each("acme", page.next, 1).unwrap();
+        assert_eq!(page.rows[0].as_ref().unwrap().attestation, rows[1]);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # sigstore-python's Rekor v2 and timestamp clients against the embedded v2
-# log (`attestlog log serve --api 2`), and the bundles it assembles verified
+# log (`attestlog log serve --rekor-api 2`), and the bundles it assembles verified
 # by `attestlog verify-bundle`; then sigstore-python's own Verifier on the
 # bundles our client (`attestlog rekor-v2 publish`) makes from that log, with
 # certificates from the offline test CA (`attestlog rekor-v2 test-ca`).
@@ -11,7 +11,7 @@ venv=$(bash .ci/sigstore-python-venv.sh)
 cargo build --quiet -p attestlog-cli
 bin=target/debug/attestlog
 work=$(mktemp -d /tmp/attestlog-sigstore-python-v2.XXXXXX)
-"$bin" log serve --api 2 --dir "$work/log" --addr 127.0.0.1:0 > "$work/serve.out" &
+"$bin" log serve --rekor-api 2 --dir "$work/log" --addr 127.0.0.1:0 > "$work/serve.out" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 line=""
@@ -55,7 +55,7 @@ id=dev@attestlog.test issuer=https://oidc.attestlog.test
 "$bin" rekor-v2 test-ca --dir "$work/ca" --key "$work/keyless.pem" --identity "$id" \
     --oidc-issuer "$issuer" --trusted-root "$root" > /dev/null
 kl_root="$work/ca/trusted_root.json"
-publish=("$bin" rekor-v2 publish --url "$url" --trusted-root "$kl_root" --key "$work/keyless.pem"
+publish=("$bin" rekor-v2 publish --rekor-url "$url" --trusted-root "$kl_root" --key "$work/keyless.pem"
     --tsa-url "$tsa" --certificate "$work/ca/leaf.pem")
 "${publish[@]}" "$work/out/artifact.txt" > "$work/out/keyless-message.sigstore.json"
 digest=$(sha256sum "$work/out/artifact.txt" | cut -d' ' -f1)

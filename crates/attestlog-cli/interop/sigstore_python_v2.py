@@ -1,4 +1,4 @@
-"""sigstore-python (PyPI `sigstore`) against `attestlog log serve --api 2`.
+"""sigstore-python (PyPI `sigstore`) against `attestlog log serve --rekor-api 2`.
 
 Usage: python sigstore_python_v2.py URL TSA_URL TRUSTED_ROOT OUT_DIR
 

@@ -48,11 +48,13 @@ enum Command {
     /// The embedded Rekor v1-compatible transparency log.
     #[command(subcommand)]
     Log(cmd::log::LogCommand),
-    /// Sigstore bundles: verify offline, export stored attestations.
+    /// Sigstore bundles: export stored attestations (verify them with
+    /// `verify-bundle`).
     #[command(subcommand)]
     Bundle(cmd::rekor::BundleCommand),
-    /// Verify one Sigstore bundle for an artifact and a signer, offline
-    /// (sigstore-conformance's client protocol); exit 0 only when verified.
+    /// Verify Sigstore bundles for an artifact and a signer (a key, a key
+    /// set, or a certificate identity), offline (sigstore-conformance's
+    /// client protocol); exit 0 only when every one verified.
     VerifyBundle(cmd::verify::VerifyBundleArgs),
     /// Signed checkpoints (C2SP signed notes): verify.
     #[command(subcommand)]
@@ -103,9 +105,170 @@ fn main() -> ExitCode {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
+    use clap::CommandFactory;
+
     #[test]
     fn command_line_definition_is_consistent() {
-        use clap::CommandFactory;
         super::Cli::command().debug_assert();
+    }
+
+    /// Every visible long flag of every leaf command: (command path, long
+    /// name, environment variable).
+    fn flags() -> Vec<(String, String, Option<String>)> {
+        fn walk(c: &clap::Command, path: &str, out: &mut Vec<(String, String, Option<String>)>) {
+            let path = format!("{path} {}", c.get_name()).trim().to_owned();
+            for a in c.get_arguments().filter(|a| !a.is_hide_set()) {
+                if let Some(long) = a.get_long().filter(|l| !matches!(*l, "help" | "version")) {
+                    let env = a.get_env().map(|e| e.to_string_lossy().into_owned());
+                    out.push((path.clone(), format!("--{long}"), env));
+                }
+            }
+            for sub in c.get_subcommands().filter(|s| !s.is_hide_set()) {
+                walk(sub, &path, out);
+            }
+        }
+        let mut out = Vec::new();
+        walk(&super::Cli::command(), "", &mut out);
+        out
+    }
+
+    /// Issue 30, item 4: one name per thing. Each environment variable
+    /// belongs to one flag name, and a flag name that reads a variable
+    /// reads the same one in every command — so a concept cannot drift to a
+    /// second spelling (or lose its variable) in one command unnoticed. The
+    /// retired spellings stay only as hidden aliases.
+    #[test]
+    fn one_name_per_concept_across_the_command_tree() {
+        let flags = flags();
+        assert!(
+            flags.len() > 150,
+            "the walk found the tree: {}",
+            flags.len()
+        );
+        // Flags whose variable depends on the command's role, by design.
+        let role_dependent: &[(&str, &str)] = &[
+            // cosign's `--key`: the signing key where a command signs
+            // (ATTESTLOG_KEY), the trusted keys where it verifies
+            // (ATTESTLOG_KEYS).
+            (
+                "--key",
+                "the command's key: private to sign, public to verify",
+            ),
+            // The portal keeps its own baseline, apart from a person's audits.
+            ("--baseline", "the portal's own baseline is not a person's"),
+        ];
+        let exempt = |long: &str| role_dependent.iter().any(|(l, _)| *l == long);
+        let mut env_to_flag: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+        let mut flag_to_env: BTreeMap<&str, (&str, Option<&str>)> = BTreeMap::new();
+        for (cmd, long, env) in &flags {
+            if let Some(env) = env
+                && let Some((other_long, other_cmd)) =
+                    env_to_flag.insert(env, (long.as_str(), cmd.as_str()))
+            {
+                assert!(
+                    other_long == long || (exempt(long) && exempt(other_long)),
+                    "{env} is {long} in `{cmd}` but {other_long} in `{other_cmd}`"
+                );
+            }
+            if exempt(long) {
+                continue;
+            }
+            if let Some((other_cmd, other_env)) =
+                flag_to_env.insert(long.as_str(), (cmd.as_str(), env.as_deref()))
+            {
+                assert_eq!(
+                    other_env,
+                    env.as_deref(),
+                    "{long} reads {env:?} in `{cmd}` but {other_env:?} in `{other_cmd}`"
+                );
+            }
+        }
+        for retired in [
+            "--keys",
+            "--url",
+            "--api",
+            "--read-url",
+            "--log-url",
+            "--trust-current",
+        ] {
+            let users: Vec<_> = flags
+                .iter()
+                .filter(|(_, l, _)| l == retired)
+                .map(|(c, _, _)| c.as_str())
+                .collect();
+            assert!(users.is_empty(), "{retired} is visible in {users:?}");
+        }
+        // `--log-key` is the log's public key wherever it appears.
+        for (cmd, long, env) in &flags {
+            if long == "--log-key" {
+                assert_eq!(env.as_deref(), Some("REKOR_PUBLIC_KEY"), "{cmd}");
+            }
+        }
+    }
+
+    /// The retired spellings still parse (hidden aliases), so scripts
+    /// written against them keep working.
+    #[test]
+    fn retired_spellings_still_parse() {
+        use clap::Parser;
+        for argv in [
+            &[
+                "attestlog",
+                "audit",
+                "--tenant",
+                "t",
+                "--all",
+                "--keys",
+                "k.json",
+            ][..],
+            &["attestlog", "rekor", "info", "--url", "http://x"],
+            &[
+                "attestlog",
+                "log",
+                "serve",
+                "--dir",
+                "d",
+                "--api",
+                "2",
+                "--log-key",
+                "k.pem",
+            ],
+            &[
+                "attestlog",
+                "rekor-v2",
+                "monitor",
+                "--url",
+                "http://x",
+                "--read-url",
+                "http://y",
+                "--state",
+                "s",
+                "--trust-current",
+            ],
+            &[
+                "attestlog",
+                "dsse",
+                "verify",
+                "--keys",
+                "k.json",
+                "--payload-type",
+                "t",
+                "e.json",
+            ],
+            &[
+                "attestlog",
+                "bundle",
+                "verify",
+                "--key",
+                "k.pem",
+                "--artifact",
+                "a",
+                "b.json",
+            ],
+        ] {
+            super::Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+        }
     }
 }

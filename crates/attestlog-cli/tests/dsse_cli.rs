@@ -77,7 +77,7 @@ fn keygen_sign_verify_and_key_sets() {
     let out = attestlog(&[
         "dsse",
         "verify",
-        "--keys",
+        "--key",
         s(&pubkey),
         "--payload-type",
         T,
@@ -92,7 +92,7 @@ fn keygen_sign_verify_and_key_sets() {
     let out = attestlog(&[
         "dsse",
         "verify",
-        "--keys",
+        "--key",
         s(&pubkey),
         "--payload-type",
         "text/plain",
@@ -118,7 +118,7 @@ fn keygen_sign_verify_and_key_sets() {
         attestlog(&[
             "dsse",
             "verify",
-            "--keys",
+            "--key",
             s(&set),
             "--payload-type",
             T,
@@ -136,7 +136,7 @@ fn keygen_sign_verify_and_key_sets() {
     let out = attestlog(&[
         "dsse",
         "verify",
-        "--keys",
+        "--key",
         s(&pubkey),
         "--payload-type",
         T,
@@ -156,7 +156,7 @@ fn keygen_sign_verify_and_key_sets() {
     let out = attestlog(&[
         "dsse",
         "verify",
-        "--keys",
+        "--key",
         s(&pubkey),
         "--payload-type",
         T,
@@ -171,7 +171,7 @@ fn keygen_sign_verify_and_key_sets() {
     let out = attestlog(&[
         "dsse",
         "verify",
-        "--keys",
+        "--key",
         s(&payload),
         "--payload-type",
         T,

@@ -19,7 +19,7 @@ fn run(args: &[&str], trust: &Served) -> (i32, Value) {
     let out = bin()
         .args(args)
         .args([
-            "--url",
+            "--rekor-url",
             &trust.url,
             "--log-name",
             "attestlog.local",

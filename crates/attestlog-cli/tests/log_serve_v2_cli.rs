@@ -1,4 +1,4 @@
-//! `attestlog log serve --api 2` over loopback: the v2 client publishes
+//! `attestlog log serve --rekor-api 2` over loopback: the v2 client publishes
 //! message signatures and DSSE envelopes and verifies each answer; tiles are
 //! read, cached and proven from; the served files are plain files in DIR;
 //! the server is killed with SIGKILL while clients publish, restarted on the
@@ -31,13 +31,13 @@ impl Drop for Killed {
     }
 }
 
-/// `attestlog log serve --api 2` on `dir`, on a free loopback port.
+/// `attestlog log serve --rekor-api 2` on `dir`, on a free loopback port.
 fn serve_command(dir: &std::path::Path) -> std::process::Command {
     let mut cmd = bin();
     cmd.args([
         "log",
         "serve",
-        "--api",
+        "--rekor-api",
         "2",
         "--addr",
         "127.0.0.1:0",
@@ -185,7 +185,7 @@ fn run(args: &[&str]) -> (i32, String, String) {
     )
 }
 
-/// The whole v2 flow from the shell: `log serve --api 2` → `rekor-v2
+/// The whole v2 flow from the shell: `log serve --rekor-api 2` → `rekor-v2
 /// publish` (signed, logged, timestamped, bundled) → `verify-bundle` with
 /// the trusted root the server wrote; `checkpoint`, `entry`, `monitor`.
 #[test]
@@ -202,7 +202,7 @@ fn the_v2_flow_from_the_shell() {
     std::fs::write(&artifact, b"a release").unwrap();
     let a = artifact.to_str().unwrap();
     let k = key.to_str().unwrap();
-    let log = ["--url", url, "--trusted-root", root];
+    let log = ["--rekor-url", url, "--trusted-root", root];
     let (code, bundle, err) = run(&[
         &["rekor-v2", "publish"][..],
         &log,
@@ -258,11 +258,11 @@ fn the_v2_flow_from_the_shell() {
     let state = tmp.file("kept-checkpoint");
     let s = state.to_str().unwrap();
     let (code, _, err) = run(&[&["rekor-v2", "monitor"][..], &log, &["--state", s]].concat());
-    assert_eq!(code, 2, "no state and no --trust-current: {err}");
+    assert_eq!(code, 2, "no state and no --trust-current-tree: {err}");
     let (code, out, _) = run(&[
         &["rekor-v2", "monitor"][..],
         &log,
-        &["--state", s, "--trust-current"],
+        &["--state", s, "--trust-current-tree"],
     ]
     .concat());
     assert_eq!(code, 0);
@@ -314,7 +314,7 @@ fn the_v2_flow_from_the_shell() {
         let (code, _, err) = run(&[
             "rekor-v2",
             "publish",
-            "--url",
+            "--rekor-url",
             ourl,
             "--trusted-root",
             oroot,
@@ -330,7 +330,7 @@ fn the_v2_flow_from_the_shell() {
     let (code, _, err) = run(&[
         "rekor-v2",
         "monitor",
-        "--url",
+        "--rekor-url",
         ourl,
         "--trusted-root",
         oroot,
@@ -377,7 +377,7 @@ fn the_v2_flow_from_the_shell() {
 }
 
 /// The pipeline over a Rekor v2 log from the shell: `attest` publishes to
-/// `log serve --api 2` (chosen by `--rekor-api 2`, or by a signing config),
+/// `log serve --rekor-api 2` (chosen by `--rekor-api 2`, or by a signing config),
 /// `audit` re-verifies from tiles and the stored timestamp, `bundle export`
 /// gives a bundle `verify-bundle` accepts; a tampered row fails its line.
 #[test]
@@ -442,7 +442,7 @@ fn attest_audit_export_over_a_v2_log() {
     let audit = |extra: &[&str]| {
         let args = [
             &[
-                "audit", "--tenant", "acme", "--all", "--json", "--keys", keys,
+                "audit", "--tenant", "acme", "--all", "--json", "--key", keys,
             ][..],
             &["--db", db, "--trusted-root", root, "--baseline", baseline],
             extra,
@@ -570,7 +570,7 @@ fn keyless_style_bundles_from_the_offline_test_ca() {
             &[
                 "rekor-v2",
                 "publish",
-                "--url",
+                "--rekor-url",
                 url,
                 "--trusted-root",
                 &kl_root,
@@ -626,7 +626,7 @@ fn keyless_style_bundles_from_the_offline_test_ca() {
     }
 }
 
-/// The operator's damages from the shell, on a stopped `log serve --api 2`
+/// The operator's damages from the shell, on a stopped `log serve --rekor-api 2`
 /// log: a deleted public checkpoint and an older genuine one written back
 /// each make `log serve` refuse (exit 1, the damage named), `log check`
 /// report it, and `log repair` rewrite it from the journal; the next
@@ -701,7 +701,7 @@ fn the_wrong_api_for_a_directory_or_a_port_in_use_creates_nothing() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("holds a Rekor v2 (tile) log; serve it with --api 2"),
+        err.contains("holds a Rekor v2 (tile) log; serve it with --rekor-api 2"),
         "{err}"
     );
     assert!(!v2.join("log.json").exists());
@@ -716,7 +716,7 @@ fn the_wrong_api_for_a_directory_or_a_port_in_use_creates_nothing() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("holds a Rekor v1 log; serve it with --api 1"),
+        err.contains("holds a Rekor v1 log; serve it with --rekor-api 1"),
         "{err}"
     );
     assert!(!v1.join("tilelog.json").exists());
@@ -727,7 +727,7 @@ fn the_wrong_api_for_a_directory_or_a_port_in_use_creates_nothing() {
     for api in ["1", "2"] {
         let dir = tmp.file(&format!("never-{api}"));
         let o = bin()
-            .args(["log", "serve", "--api", api, "--addr", &addr, "--dir"])
+            .args(["log", "serve", "--rekor-api", api, "--addr", &addr, "--dir"])
             .arg(&dir)
             .output()
             .unwrap();

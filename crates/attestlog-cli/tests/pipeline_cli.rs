@@ -19,6 +19,18 @@ fn json_lines(o: &Output) -> Vec<Value> {
         .collect()
 }
 
+/// `keys serve-doc --key KEY` written to `out` (the key-set document an
+/// auditor trusts), which must succeed.
+fn key_set_doc(key: &std::path::Path, out: &std::path::Path) {
+    let o = bin()
+        .args(["keys", "serve-doc", "--key"])
+        .arg(key)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::write(out, &o.stdout).unwrap();
+}
+
 fn commit(n: u32) -> String {
     format!("app@sha256:{n:064x}")
 }
@@ -68,14 +80,8 @@ fn attest_audit_export_and_tamper_through_the_binary() {
     let dir = tmp.path().to_path_buf();
     let key = dir.join("key.pem");
     common::keygen(&key);
-    let doc = bin()
-        .args(["keys", "serve-doc", "--key"])
-        .arg(&key)
-        .output()
-        .unwrap();
-    assert!(doc.status.success());
     let keys = dir.join("attestation-keys.json");
-    std::fs::write(&keys, &doc.stdout).unwrap();
+    key_set_doc(&key, &keys);
     let predicate = dir.join("predicate.json");
     std::fs::write(
         &predicate,
@@ -147,7 +153,7 @@ fn attest_audit_export_and_tamper_through_the_binary() {
         "acme",
         "--subject",
         &commit(0),
-        "--keys",
+        "--key",
     ])
     .arg(&keys)
     .arg("--baseline")
@@ -170,7 +176,7 @@ fn attest_audit_export_and_tamper_through_the_binary() {
         "--subject",
         &commit(0),
         "--trust-current-tree",
-        "--keys",
+        "--key",
         &keys_url,
     ])
     .arg("--baseline")
@@ -195,7 +201,7 @@ fn attest_audit_export_and_tamper_through_the_binary() {
         "acme",
         "--subject",
         &commit(1),
-        "--keys",
+        "--key",
     ])
     .arg(&keys)
     .arg("--baseline")
@@ -209,7 +215,7 @@ fn attest_audit_export_and_tamper_through_the_binary() {
         "{text}"
     );
     let mut c = bin();
-    c.args(["audit", "--tenant", "acme", "--all", "--json", "--keys"])
+    c.args(["audit", "--tenant", "acme", "--all", "--json", "--key"])
         .arg(&keys)
         .env("ATTESTLOG_BASELINE", &baseline);
     with_log(&mut c);
@@ -255,6 +261,36 @@ fn attest_audit_export_and_tamper_through_the_binary() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
     assert_eq!(json_lines(&o)[0]["verified"], true);
+    // The one verify command in its conformance shape (issue 30, item 3):
+    // the log key from the environment as every command reads it, the
+    // key-set document as the signer, two bundles in one run.
+    let keyset = dir.join("attestation-keys.json");
+    key_set_doc(&key, &keyset);
+    let o = bin()
+        .env("REKOR_PUBLIC_KEY", &log_pub)
+        .args(["verify-bundle", "--key"])
+        .arg(&keyset)
+        .arg("--bundle")
+        .arg(&bundle)
+        .arg("--bundle")
+        .arg(&bundle)
+        .arg(&subject_digest)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(json_lines(&o).len(), 2);
+    assert!(json_lines(&o).iter().all(|v| v["verified"] == true));
+    // Without the log's key from anywhere, the embedded log is not trusted.
+    let o = bin()
+        .args(["verify-bundle", "--key"])
+        .arg(&keyset)
+        .arg("--bundle")
+        .arg(&bundle)
+        .arg(&subject_digest)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(json_lines(&o)[0]["failed"], "log-key");
     // Another artifact, or no signer named: not verified.
     let o = bin()
         .args(["bundle", "verify", "--log-key"])
@@ -290,7 +326,7 @@ fn attest_audit_export_and_tamper_through_the_binary() {
         "acme",
         "--subject",
         &commit(2),
-        "--keys",
+        "--key",
     ])
     .arg(&keys)
     .arg("--baseline")
@@ -424,6 +460,57 @@ fn a_pending_row_is_published_by_publish_pending() {
         "{stderr}"
     );
 
+    // Audited while pending: it fails, and the log's checks say they were
+    // not checked and why — never "skip" (issue 30, item 8).
+    let keys = dir.join("keys.json");
+    key_set_doc(&key, &keys);
+    let o = bin()
+        .args(["audit", "--tenant", "acme", "--all", "--key"])
+        .arg(&keys)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("    --   inclusion: not checked: not published"),
+        "{out}"
+    );
+    assert!(!out.contains("skip"), "{out}");
+    // `--key` takes one PEM public key too (issue 30, item 4): the
+    // signature verifies with it; a file that is neither is exit 2, named.
+    let public = dir.join("signer.pub.pem");
+    std::fs::write(
+        &public,
+        attest_dsse::SigningKey::from_pkcs8_pem(&std::fs::read_to_string(&key).unwrap())
+            .unwrap()
+            .public_key()
+            .to_pem(),
+    )
+    .unwrap();
+    let audit_with = |k: &std::path::Path| {
+        bin()
+            .args(["audit", "--tenant", "acme", "--all", "--key"])
+            .arg(k)
+            .arg("--db")
+            .arg(&db)
+            .output()
+            .unwrap()
+    };
+    let o = audit_with(&public);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("    ok   envelope-signature"), "{out}");
+    let o = audit_with(&predicate);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("neither a key-set document (JSON) nor a PEM key")
+            || err.contains("not a key-set document"),
+        "{err}"
+    );
+
     let local = format!("local:{}", dir.join("log").display());
     let publish = || {
         bin()
@@ -491,7 +578,7 @@ fn a_missing_database_is_refused_not_created() {
     let key_s = key.display().to_string();
     for args in [
         vec![
-            "audit", "--tenant", "acme", "--all", "--keys", &keys_s, "--db", &typo_s,
+            "audit", "--tenant", "acme", "--all", "--key", &keys_s, "--db", &typo_s,
         ],
         vec!["bundle", "export", "--db", &typo_s, &"ab".repeat(32)],
         vec![
@@ -669,7 +756,7 @@ fn the_embedded_log_exports_a_trusted_root_that_verifies_its_bundles() {
 
     // Exported while the server holds the log open.
     let o = bin()
-        .args(["log", "trusted-root", "--url", &served.url])
+        .args(["log", "trusted-root", "--rekor-url", &served.url])
         .arg(dir.join("log"))
         .output()
         .unwrap();
@@ -711,7 +798,7 @@ fn the_embedded_log_exports_a_trusted_root_that_verifies_its_bundles() {
     // Another log's trusted root: the bundle is not its.
     let other = serve(&dir.join("other-log"));
     let o = bin()
-        .args(["log", "trusted-root", "--url", &other.url])
+        .args(["log", "trusted-root", "--rekor-url", &other.url])
         .arg(dir.join("other-log"))
         .output()
         .unwrap();
@@ -742,13 +829,8 @@ fn audit_all_on_a_terminal_shows_count_of_total_and_an_eta() {
     }
     let s = signer("audit-tty");
     let (dir, key) = (s.dir.clone(), s.key.clone());
-    let doc = bin()
-        .args(["keys", "serve-doc", "--key"])
-        .arg(&key)
-        .output()
-        .unwrap();
     let keys = dir.join("keys.json");
-    std::fs::write(&keys, &doc.stdout).unwrap();
+    key_set_doc(&key, &keys);
     let db = dir.join("store.db");
     let log = format!("local:{}", dir.join("log").display());
     for n in 0..3 {
@@ -758,7 +840,7 @@ fn audit_all_on_a_terminal_shows_count_of_total_and_an_eta() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
     let audit = format!(
-        "{} audit --tenant acme --all --trust-current-tree --keys {} --baseline {}",
+        "{} audit --tenant acme --all --trust-current-tree --key {} --baseline {}",
         env!("CARGO_BIN_EXE_attestlog"),
         keys.display(),
         dir.join("baseline.json").display()
@@ -806,7 +888,7 @@ fn a_key_set_made_after_attesting_keeps_honest_history_valid() {
         let keys = s.dir.join("attestation-keys.json");
         std::fs::write(&keys, doc).unwrap();
         let mut c = bin();
-        c.args(["audit", "--tenant", "acme", "--all", "--json", "--keys"])
+        c.args(["audit", "--tenant", "acme", "--all", "--json", "--key"])
             .arg(&keys)
             .arg("--baseline")
             .arg(s.dir.join("baseline.json"))
@@ -850,7 +932,7 @@ fn a_key_set_made_after_attesting_keeps_honest_history_valid() {
     let typo = s.dir.join("lgo");
     let keys = s.dir.join("attestation-keys.json");
     let o = bin()
-        .args(["audit", "--tenant", "acme", "--all", "--keys"])
+        .args(["audit", "--tenant", "acme", "--all", "--key"])
         .arg(&keys)
         .env("ATTESTLOG_DB", &db)
         .env("REKOR_URL", format!("local:{}", typo.display()))
@@ -900,6 +982,36 @@ fn attest_refuses_an_array_predicate_and_a_non_uri_type() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("is not a URI"));
     assert!(!db.exists(), "nothing is stored");
+    // A predicate bigger than any storable envelope: refused after its
+    // first 3 MiB, the rest never read (the writer sees the pipe close
+    // long before 100 MB).
+    let mut child = bin()
+        .args(["attest", "--tenant", "acme", "--subject", &commit(1)])
+        .args([
+            "--predicate-type",
+            "https://example.com/p",
+            "--predicate",
+            "-",
+        ])
+        .arg("--key")
+        .arg(&s.key)
+        .env("ATTESTLOG_DB", &db)
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let chunk = vec![b' '; 1 << 20];
+    let written = (0..100)
+        .take_while(|_| std::io::Write::write_all(&mut stdin, &chunk).is_ok())
+        .count();
+    drop(stdin);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("refused before reading the rest"), "{err}");
+    assert!(written < 100, "the whole 100 MB was read");
+    assert!(!db.exists(), "nothing is stored");
     let o = run("https://example.com/p", br#"{"ok":true}"#);
     assert_eq!(
         o.status.code(),
@@ -907,4 +1019,302 @@ fn attest_refuses_an_array_predicate_and_a_non_uri_type() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+/// Runs `c` as a user who owns nothing here (`nobody`, through `setpriv`)
+/// when the tests run as root — root may write any file — and as is
+/// otherwise, where `chmod` alone takes write access away.
+fn as_non_owner(c: &Command) -> Command {
+    if !is_root() {
+        return wrapped(c, "env", &[]);
+    }
+    wrapped(
+        c,
+        "setpriv",
+        &["--reuid=65534", "--regid=65534", "--clear-groups"],
+    )
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
+
+/// `c` run through `program args… c.program c.args…`, with `c`'s environment.
+fn wrapped(c: &Command, program: &str, args: &[&str]) -> Command {
+    let mut w = Command::new(program);
+    w.args(args).arg(c.get_program()).args(c.get_args());
+    copy_env(c, &mut w);
+    w
+}
+
+fn copy_env(from: &Command, to: &mut Command) {
+    for (k, v) in from.get_envs() {
+        match v {
+            Some(v) => to.env(k, v),
+            None => to.env_remove(k),
+        };
+    }
+}
+
+fn chmod(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// Issue 30, item 1: an auditor audits a copy of the database it may not
+/// write — a bare `.db` (no `-wal`, no `-shm`) in a directory it may not
+/// write, and (as root) on a read-only mount — and is told what to do when
+/// the copy has a write-ahead log it cannot read.
+#[test]
+fn an_auditor_audits_a_database_copy_it_may_not_write() {
+    let s = signer("audit-read-only");
+    let served = serve(&s.dir.join("log"));
+    let db = s.dir.join("store.db");
+    for n in 1..=2 {
+        let o = s.attest("acme", &commit(n), |c| {
+            c.env("ATTESTLOG_DB", &db)
+                .env("REKOR_URL", &served.url)
+                .env("REKOR_PUBLIC_KEY", &served.public_key);
+        });
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let keys = s.dir.join("keys.json");
+    key_set_doc(&s.key, &keys);
+    // The auditor's own writable place, for its baseline.
+    let mine = s.dir.join("auditor");
+    std::fs::create_dir(&mine).unwrap();
+    chmod(&mine, 0o777);
+    // The copy: the database alone, in a directory nobody may write.
+    let copy = s.dir.join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    let copied = copy.join("store.db");
+    std::fs::copy(&db, &copied).unwrap();
+    chmod(&copied, 0o444);
+    chmod(&copy, 0o555);
+    chmod(&keys, 0o444);
+    let audit = |db: &std::path::Path| {
+        let mut c = bin();
+        c.args(["audit", "--tenant", "acme", "--all", "--json", "--key"])
+            .arg(&keys)
+            .arg("--db")
+            .arg(db)
+            .arg("--baseline")
+            .arg(mine.join("baseline.json"))
+            .arg("--trust-current-tree")
+            .args(["--rekor-url", &served.url, "--log-key"])
+            .arg(&served.public_key)
+            .env("HOME", &mine);
+        c
+    };
+    let run = |mut c: Command| {
+        let o = c.output().unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run(as_non_owner(&audit(&copied)));
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.contains(r#"{"audited":2,"failed":0,"passed":2}"#),
+        "{out}"
+    );
+    let (code, out, err) = run(as_non_owner(&list_of(&copied)));
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["rows"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // Nothing was created beside it.
+    assert_eq!(std::fs::read_dir(&copy).unwrap().count(), 1);
+
+    // As root: a read-only bind mount (EROFS rather than EACCES).
+    if is_root() {
+        let c = audit(&copied);
+        let mut script = format!(
+            "mount --bind -o ro '{0}' '{0}' && touch '{0}/x' 2>/dev/null && exit 9; exec '{1}'",
+            copy.display(),
+            c.get_program().to_string_lossy()
+        );
+        for a in c.get_args() {
+            script.push_str(&format!(" '{}'", a.to_string_lossy()));
+        }
+        let mut u = Command::new("unshare");
+        u.args(["-m", "sh", "-c", &script]);
+        copy_env(&c, &mut u);
+        let (code, out, err) = run(u);
+        assert_eq!(code, Some(0), "{out}{err}");
+    }
+
+    // A copy with a write-ahead log but no index beside it: refused with
+    // what to do, never read without the log's commits.
+    let walled = s.dir.join("walled");
+    std::fs::create_dir(&walled).unwrap();
+    use attest_store::AttestationStore as _;
+    let writer = attest_store::SqliteStore::open(&db).unwrap();
+    writer
+        .put(&attest_store::NewAttestation::new(
+            attest_store::AttestationId([9; 32]),
+            "acme",
+            "other@sha256:00",
+            "https://example.com/p",
+            b"{}".to_vec(),
+            vec![],
+            1,
+        ))
+        .unwrap();
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    assert!(std::fs::metadata(&wal).unwrap().len() > 0);
+    std::fs::copy(&db, walled.join("store.db")).unwrap();
+    std::fs::copy(&wal, walled.join("store.db-wal")).unwrap();
+    drop(writer);
+    chmod(&walled, 0o555);
+    let (code, _, err) = run(as_non_owner(&list_of(&walled.join("store.db"))));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("wal_checkpoint"), "{err}");
+    chmod(&copy, 0o755);
+    chmod(&walled, 0o755);
+}
+
+fn list_of(db: &std::path::Path) -> Command {
+    let mut c = bin();
+    c.args(["store", "list", "--tenant", "acme", "--db"])
+        .arg(db);
+    c
+}
+
+/// Issue 30, item 6: cosign's shape — `attest ARTIFACT... --bundle FILE`
+/// hashes each file for its subject — with the keys OpenSSL writes by
+/// default: SEC1 `EC PRIVATE KEY` and encrypted PKCS#8 (the passphrase from
+/// ATTESTLOG_KEY_PASSWORD; refused, naming the variable, without it).
+#[test]
+fn attest_artifacts_into_a_bundle_with_openssl_keys() {
+    let s = signer("attest-artifacts");
+    let served = serve(&s.dir.join("log"));
+    let db = s.dir.join("store.db");
+    let keyfile = |name: &str| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../attest-dsse/tests/vectors/keyfiles")
+            .join(name)
+    };
+    let app = s.dir.join("app.tar.gz");
+    let lib = s.dir.join("lib.tar.gz");
+    std::fs::write(&app, b"pretend this is a release tarball").unwrap();
+    std::fs::write(&lib, b"and this its library").unwrap();
+    let bundle = s.dir.join("app.sigstore.json");
+    let attest = |key: &std::path::Path, files: &[&std::path::Path], extra: &[&str]| {
+        let mut c = bin();
+        c.args(["attest", "--tenant", "acme"])
+            .args([
+                "--predicate-type",
+                "https://slsa.dev/provenance/v1",
+                "--predicate",
+            ])
+            .arg(&s.predicate)
+            .arg("--key")
+            .arg(key)
+            .arg("--db")
+            .arg(&db)
+            .args(["--rekor-url", &served.url, "--log-key"])
+            .arg(&served.public_key)
+            .args(extra)
+            .args(files);
+        c
+    };
+    // SEC1, one artifact, its bundle.
+    let o = attest(
+        &keyfile("p256-sec1.pem"),
+        &[&app],
+        &["--bundle", bundle.to_str().unwrap()],
+    )
+    .output()
+    .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = &json_lines(&o)[0];
+    assert_eq!(v["pending"], false);
+    // The bundle verifies for the file itself, with OpenSSL's public key.
+    let o = bin()
+        .args(["verify-bundle", "--bundle"])
+        .arg(&bundle)
+        .arg("--key")
+        .arg(keyfile("p256-sec1.pub.pem"))
+        .arg("--log-key")
+        .arg(&served.public_key)
+        .arg(&app)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The stored subject is the file's name and digest.
+    let o = bin()
+        .args(["store", "list", "--tenant", "acme", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let digest = base16ct::lower::encode_string(&<sha2::Sha256 as sha2::Digest>::digest(
+        b"pretend this is a release tarball",
+    ));
+    assert_eq!(
+        json_lines(&o)[0]["rows"][0]["subject"],
+        format!("app.tar.gz@sha256:{digest}")
+    );
+
+    // An encrypted key: without its passphrase, refused by name (not a
+    // terminal here, so nobody is asked); with it, two artifacts, two rows.
+    // (Another predicate: the same statement in the same second by another
+    // key would be refused as SignedDifferently.)
+    std::fs::write(&s.predicate, br#"{"ok":2}"#).unwrap();
+    let encrypted = keyfile("p256-pbkdf2-aes256.pem");
+    let o = attest(&encrypted, &[&app, &lib], &[])
+        .env_remove("ATTESTLOG_KEY_PASSWORD")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("ATTESTLOG_KEY_PASSWORD"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = attest(&encrypted, &[&app, &lib], &[])
+        .env("ATTESTLOG_KEY_PASSWORD", "wrong")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("did not decrypt"));
+    let o = attest(&encrypted, &[&app, &lib], &[])
+        .env("ATTESTLOG_KEY_PASSWORD", "correct-horse")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(json_lines(&o).len(), 2);
+    // --bundle with two artifacts, or with --subject and files: refused.
+    let o = attest(
+        &keyfile("p256-sec1.pem"),
+        &[&app, &lib],
+        &["--bundle", "x.json"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let o = attest(
+        &keyfile("p256-sec1.pem"),
+        &[&app],
+        &["--subject", &commit(1)],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    // A P-384 SEC1 key is refused (we sign with P-256 and Ed25519).
+    let o = attest(&keyfile("p384-sec1.pem"), &[&app], &[])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
 }

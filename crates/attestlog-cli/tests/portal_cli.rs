@@ -157,7 +157,7 @@ fn the_portal_serves_audit_pages_behind_tokens_and_a_browser_renders_them() {
     let mut c = bin();
     env(&mut c);
     let o = c
-        .args(["portal", "serve", "--addr", "127.0.0.1:0", "--keys"])
+        .args(["portal", "serve", "--addr", "127.0.0.1:0", "--key"])
         .arg(&keys)
         .output()
         .unwrap();
@@ -173,7 +173,7 @@ fn the_portal_serves_audit_pages_behind_tokens_and_a_browser_renders_them() {
         "127.0.0.1:0",
         "--trust-current-tree",
     ])
-    .arg("--keys")
+    .arg("--key")
     .arg(&keys)
     .arg("--auth")
     .arg(dir.join("auth.json"))
@@ -240,7 +240,7 @@ fn the_portal_serves_audit_pages_behind_tokens_and_a_browser_renders_them() {
     std::fs::write(work.join(format!("{}.sigstore.json", ids[0])), &bundle).unwrap();
     std::fs::write(work.join("attestation-keys.json"), &served_keys).unwrap();
     let o = bin()
-        .args(["log", "trusted-root", "--url", &log.url])
+        .args(["log", "trusted-root", "--rekor-url", &log.url])
         .arg(&log_dir)
         .output()
         .unwrap();
@@ -411,6 +411,18 @@ fn the_portal_serves_audit_pages_behind_tokens_and_a_browser_renders_them() {
         "{dom}"
     );
     assert!(!dom.contains("<script"), "no script on the page");
+    // The summary first: the failing attestation's line before the passing
+    // one's, each linking to its card; the failing card open, the passing
+    // one collapsed (issue 30, item 9).
+    let line = |id: &str| dom.find(&format!(r#"data-row="{id}""#)).unwrap();
+    assert!(line(&ids[1]) < line(&ids[0]), "{dom}");
+    assert!(dom.find(r#"<table class="index">"#).unwrap() < dom.find("<main>").unwrap());
+    assert!(
+        dom.contains(&format!(r##"<a href="#att-{}">"##, ids[1])),
+        "{dom}"
+    );
+    assert!(dom.contains("<details open=\"\"><summary>"), "{dom}");
+    assert!(dom.contains("<details><summary>"), "{dom}");
     // Without the token the browser gets the 401 page, not the tenant's.
     let o = browser(&profile)
         .arg("--dump-dom")

@@ -154,7 +154,7 @@ fn help_and_errors_say_what_each_command_takes() {
         )
     };
     // `audit` names both ways to choose what to audit.
-    let (code, text) = run(&["audit", "--tenant", "t", "--keys", "k"]);
+    let (code, text) = run(&["audit", "--tenant", "t", "--key", "k"]);
     assert_eq!(code, Some(2));
     assert!(
         text.contains("--subject") && text.contains("--all"),

@@ -371,15 +371,14 @@ fn failures_and_malformed_input() {
     let p = path.to_str().unwrap();
     let out = run(
         &[
-            "bundle",
-            "verify",
+            "verify-bundle",
             "--trusted-root",
             &root,
             "--key",
             &key,
-            "--artifact",
-            &artifact,
+            "--bundle",
             p,
+            &artifact,
         ],
         None,
     );
@@ -394,15 +393,14 @@ fn failures_and_malformed_input() {
     std::fs::write(&path, b"{\"mediaType\": 5}").unwrap();
     let out = run(
         &[
-            "bundle",
-            "verify",
+            "verify-bundle",
             "--trusted-root",
             &root,
             "--key",
             &key,
-            "--artifact",
-            &artifact,
+            "--bundle",
             p,
+            &artifact,
         ],
         None,
     );

@@ -69,14 +69,21 @@ fn info_and_get_on_production_data() {
         ],
     );
     let root = vectors("trusted_root.json");
-    let (code, v) = attestlog(&["rekor", "info", "--url", &base, "--trusted-root", &root]);
+    let (code, v) = attestlog(&[
+        "rekor",
+        "info",
+        "--rekor-url",
+        &base,
+        "--trusted-root",
+        &root,
+    ]);
     assert_eq!(code, Some(0), "{v}");
     assert_eq!(v["treeSize"], 33_786_589);
     assert_eq!(v["inactiveShards"], 1);
     let (code, v) = attestlog(&[
         "rekor",
         "get",
-        "--url",
+        "--rekor-url",
         &base,
         "--trusted-root",
         &root,
@@ -91,7 +98,7 @@ fn info_and_get_on_production_data() {
     let (code, v) = attestlog(&[
         "rekor",
         "get",
-        "--url",
+        "--rekor-url",
         &base,
         "--trusted-root",
         &root,
@@ -109,7 +116,7 @@ fn info_and_get_on_production_data() {
     let (code, v) = attestlog(&[
         "rekor",
         "get",
-        "--url",
+        "--rekor-url",
         &base,
         "--trusted-root",
         &root,
@@ -177,7 +184,7 @@ fn consistency_from_a_kept_checkpoint() {
     let args = [
         "rekor",
         "consistency",
-        "--url",
+        "--rekor-url",
         &base,
         "--log-key",
         pem.to_str().unwrap(),

@@ -21,6 +21,27 @@ fn attestlog(args: &[&str]) -> (Option<i32>, Value, String) {
     )
 }
 
+/// A new signing key in `dir` and its key-set document (`keys.json`), made
+/// by the binary.
+fn key_set(dir: &attestlog_testkit::TempDir) -> std::path::PathBuf {
+    let key = dir.file("key.pem");
+    let bin = env!("CARGO_BIN_EXE_attestlog");
+    let o = Command::new(bin)
+        .args(["keygen", "--out"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let doc = Command::new(bin)
+        .args(["keys", "serve-doc", "--key"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    let keys = dir.file("keys.json");
+    std::fs::write(&keys, &doc.stdout).unwrap();
+    keys
+}
+
 #[test]
 fn list_and_show() {
     let tmp = attestlog_testkit::TempDir::created("store-cli");
@@ -121,24 +142,7 @@ fn read_only_commands_never_migrate_or_write() {
     attest_store::SqliteStore::create_at_schema_version(&db, 1).unwrap();
     let db_s = db.to_str().unwrap();
     let id = "00".repeat(32);
-    let key = dir.file("key.pem");
-    let bin = env!("CARGO_BIN_EXE_attestlog");
-    assert!(
-        Command::new(bin)
-            .args(["keygen", "--out"])
-            .arg(&key)
-            .output()
-            .unwrap()
-            .status
-            .success()
-    );
-    let doc = Command::new(bin)
-        .args(["keys", "serve-doc", "--key"])
-        .arg(&key)
-        .output()
-        .unwrap();
-    let keys = dir.file("keys.json");
-    std::fs::write(&keys, &doc.stdout).unwrap();
+    let keys = key_set(&dir);
     for args in [
         vec!["store", "list", "--db", db_s, "--tenant", "acme"],
         vec!["store", "show", "--db", db_s, &id],
@@ -150,7 +154,7 @@ fn read_only_commands_never_migrate_or_write() {
             "--tenant",
             "acme",
             "--all",
-            "--keys",
+            "--key",
             keys.to_str().unwrap(),
         ],
     ] {
@@ -171,4 +175,61 @@ fn read_only_commands_never_migrate_or_write() {
     let (code, v, stderr) = attestlog(&["store", "list", "--db", db_s, "--tenant", "acme"]);
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(v["rows"], serde_json::json!([]));
+}
+
+/// Issue 30, item 11 for `audit --all`: a row the store cannot decode fails
+/// its own report (`attestation-id`: the store's reason) and the tenant's
+/// other rows are audited — the audit is not aborted by it.
+#[test]
+fn audit_all_reports_a_corrupt_row_and_audits_the_others() {
+    let tmp = attestlog_testkit::TempDir::created("store-cli-corrupt");
+    let db = tmp.file("store.db");
+    let store = SqliteStore::open(&db).unwrap();
+    for n in 0..3u8 {
+        store
+            .put(&NewAttestation::new(
+                AttestationId([n; 32]),
+                "acme",
+                "app@sha256:00",
+                "https://example.com/p",
+                b"{}".to_vec(),
+                vec![],
+                1,
+            ))
+            .unwrap();
+    }
+    drop(store);
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute(
+            "UPDATE attestations SET signer_key_ids = 'x' WHERE id = ?1",
+            [&[1u8; 32][..]],
+        )
+        .unwrap();
+    let keys = key_set(&tmp);
+    let bin = env!("CARGO_BIN_EXE_attestlog");
+    let out = Command::new(bin)
+        .args(["audit", "--tenant", "acme", "--all", "--key"])
+        .arg(&keys)
+        .arg("--db")
+        .arg(&db)
+        .env_remove("REKOR_URL")
+        .env_remove("ATTESTLOG_DB")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("3 audited, 0 passed, 3 failed"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "FAIL attestation-id: the store's corrupt row {}: signer key ids",
+            "01".repeat(32)
+        )),
+        "{text}"
+    );
 }

@@ -173,7 +173,7 @@ impl Drop for Killed {
     }
 }
 
-/// A private Sigstore: our own Rekor v2 log and TSA (`log serve --api 2`),
+/// A private Sigstore: our own Rekor v2 log and TSA (`log serve --rekor-api 2`),
 /// its client trust configuration (`log trusted-root --trust-config`)
 /// published as the targets of a TUF repository of our own. The pipeline
 /// — attest, audit, export, verify — is given only the repository and its
@@ -186,7 +186,7 @@ fn a_private_sigstore_the_pipeline_trusts_through_tuf_alone() {
         .args([
             "log",
             "serve",
-            "--api",
+            "--rekor-api",
             "2",
             "--addr",
             "127.0.0.1:0",
@@ -291,7 +291,7 @@ fn a_private_sigstore_the_pipeline_trusts_through_tuf_alone() {
         "acme",
         "--all",
         "--json",
-        "--keys",
+        "--key",
         keys.to_str().unwrap(),
         "--db",
         db,
@@ -332,11 +332,11 @@ fn a_private_sigstore_the_pipeline_trusts_through_tuf_alone() {
 
     // The v2 commands read the log with the TUF root's key for it.
     let url = served["listening"].as_str().unwrap();
-    let (code, out, err) = run(&["rekor-v2", "checkpoint", "--url", url]);
+    let (code, out, err) = run(&["rekor-v2", "checkpoint", "--rekor-url", url]);
     assert_eq!(code, 0, "{out}{err}");
     let cp: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(cp["treeSize"], 1, "{cp}");
-    let (code, out, err) = run(&["rekor-v2", "entry", "--url", url, "0"]);
+    let (code, out, err) = run(&["rekor-v2", "entry", "--rekor-url", url, "0"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains(r#""included":true"#), "{out}");
     // And pick it from the repository's signing config.
@@ -344,7 +344,12 @@ fn a_private_sigstore_the_pipeline_trusts_through_tuf_alone() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains(url), "{out}");
     // A log the TUF root does not list is refused before any request.
-    let (code, _, err) = run(&["rekor-v2", "checkpoint", "--url", "http://127.0.0.1:1"]);
+    let (code, _, err) = run(&[
+        "rekor-v2",
+        "checkpoint",
+        "--rekor-url",
+        "http://127.0.0.1:1",
+    ]);
     assert_eq!(code, 2);
     assert!(err.contains("lists no log at http://127.0.0.1:1"), "{err}");
 

@@ -27,7 +27,7 @@
 //! | path | who | what |
 //! |---|---|---|
 //! | `/.well-known/<app>/attestation-keys.json` | anyone | the key-set document ([`KeySetEndpoint`](attestlog::portal::KeySetEndpoint)) |
-//! | `/audit/<tenant>/<subject>` | the tenant | the subject's attestations, [`PAGE_SIZE`] a page (`?page=N`), each audited now (HTML; JSON with `Accept: application/json` or `?format=json`) |
+//! | `/audit/<tenant>/<subject>` | the tenant | every attestation of the subject audited now (the verdict covers all), a summary line each, then [`PAGE_SIZE`] cards a page (`?page=N`) (HTML; JSON with `Accept: application/json` or `?format=json`) |
 //! | `/attestations/<tenant>/<id>/envelope.json` | the tenant | the DSSE envelope as stored |
 //! | `/attestations/<tenant>/<id>/bundle.sigstore.json` | the tenant | a Sigstore bundle of the envelope with the entry as the log returns it now |
 //!

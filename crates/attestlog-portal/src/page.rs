@@ -29,6 +29,8 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem;margin:.5r
 table{border-collapse:collapse;width:100%;margin:.5rem 0}td,th{text-align:left;padding:.2rem .5rem;border-top:1px solid #eaeef2;vertical-align:top}
 pre{background:#f6f8fa;padding:.5rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
 .summary{margin:.5rem 0 1rem}
+details>summary{cursor:pointer;list-style-position:outside}details>summary h2{display:inline}
+table.index td:first-child{word-break:break-all}tr.fail td{background:#fff5f5}
 @media print{body{max-width:none}a{color:inherit}a[href^=http]::after{content:' <' attr(href) '>';font-size:.75rem}}
 ";
 
@@ -64,7 +66,25 @@ pub(super) struct View<'a> {
     pub(super) subject: &'a str,
     pub(super) key_set_path: &'a str,
     pub(super) links: &'a EntryLinks,
+    /// Every attestation of the subject, audited, failing ones first.
     pub(super) reports: &'a [AuditReport],
+    /// Which of them this page shows as cards.
+    pub(super) shown: std::ops::Range<usize>,
+}
+
+/// Whether a report names a real attestation id (a corrupt row may not):
+/// only then are there downloads for it.
+fn has_id(r: &AuditReport) -> bool {
+    r.attestation_id.len() == 64 && r.attestation_id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The checks of `r` that did not pass.
+fn not_passed(r: &AuditReport) -> Vec<String> {
+    r.checks
+        .iter()
+        .filter(|c| c.outcome != Outcome::Passed)
+        .map(|c| c.check.to_string())
+        .collect()
 }
 
 fn time(t: i64) -> String {
@@ -110,9 +130,45 @@ impl View<'_> {
         self.reports.iter().filter(|r| r.passed()).count()
     }
 
+    /// The page (from 1) whose cards include report `i`.
+    fn page_of(i: usize) -> usize {
+        i / crate::PAGE_SIZE + 1
+    }
+
+    /// The link from the summary to report `i`'s card.
+    fn card_link(&self, i: usize, r: &AuditReport) -> String {
+        let anchor = format!("#att-{}", r.attestation_id);
+        if self.shown.contains(&i) {
+            anchor
+        } else {
+            format!("?page={}{anchor}", Self::page_of(i))
+        }
+    }
+
+    /// One line per attestation, failing ones first, each linking to its
+    /// card (on this page or another).
+    fn index(&self) -> Markup {
+        html! {
+            table class="index" {
+                thead { tr { th { "Attestation" } th { "Claimed time" } th { "Verdict" } th { "Checks not passed" } } }
+                tbody {
+                    @for (i, r) in self.reports.iter().enumerate() {
+                        tr class=(if r.passed() { "pass" } else { "fail" }) data-row=(r.attestation_id) {
+                            td class="mono" { a href=(self.card_link(i, r)) { (r.attestation_id) } }
+                            td { @match r.signed.as_ref().and_then(|s| s.claimed_time) { Some(t) => (time(t)), None => "—" } }
+                            td { @if r.passed() { span class="badge pass" { "PASS" } } @else { span class="badge fail" { "FAIL" } } }
+                            td class="mono" { (not_passed(r).join(", ")) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     pub(super) fn render(&self) -> Markup {
         let passed = self.passed();
         let total = self.reports.len();
+        let cards = &self.reports[self.shown.clone()];
         html! {
             (DOCTYPE)
             html lang="en" {
@@ -138,8 +194,14 @@ impl View<'_> {
                                 " " (passed) " of " (total) " attestations verified just now against the key set ("
                                 a href=(self.key_set_path) { "attestation-keys.json" }
                                 ") and the transparency log."
-                                @if self.paging.pages > 1 {
-                                    " Attestations " (self.paging.first) "–" (self.paging.first + total - 1)
+                                @if total > passed {
+                                    " " (total - passed) " failed: they are listed first."
+                                }
+                            }
+                            (self.index())
+                            @if self.paging.pages > 1 && !cards.is_empty() {
+                                p class="sub" {
+                                    "Details of attestations " (self.paging.first) "–" (self.paging.first + cards.len() - 1)
                                     " of " (self.paging.total) " (page " (self.paging.page) " of " (self.paging.pages) ")."
                                 }
                             }
@@ -156,7 +218,7 @@ impl View<'_> {
                         }
                     }
                     main {
-                        @for r in self.reports { (self.card(r)) }
+                        @for r in cards { (self.card(r)) }
                     }
                     footer class="sub" {
                         p {
@@ -183,9 +245,13 @@ impl View<'_> {
         let commands = commands(r, self.links, self.key_set_path);
         html! {
             section class=(class) id={ "att-" (r.attestation_id) } data-verdict=(if r.passed() { "pass" } else { "fail" }) {
-                h2 {
-                    @if r.passed() { span class="badge pass" { "PASS" } } @else { span class="badge fail" { "FAIL" } }
-                    " " span class="mono" { (r.attestation_id) }
+              // Collapsible without JavaScript; a failing card starts open.
+              details open[!r.passed()] {
+                summary {
+                    h2 {
+                        @if r.passed() { span class="badge pass" { "PASS" } } @else { span class="badge fail" { "FAIL" } }
+                        " " span class="mono" { (r.attestation_id) }
+                    }
                 }
                 dl {
                     dt { "Predicate type" }
@@ -224,11 +290,13 @@ impl View<'_> {
                         }
                     }
                 }
-                p {
-                    "Download: "
-                    a class="download-envelope" href=(envelope) download { "DSSE envelope" }
-                    @if logged.is_some() {
-                        " · " a class="download-bundle" href=(bundle) download { "Sigstore bundle" }
+                @if has_id(r) {
+                    p {
+                        "Download: "
+                        a class="download-envelope" href=(envelope) download { "DSSE envelope" }
+                        @if logged.is_some() {
+                            " · " a class="download-bundle" href=(bundle) download { "Sigstore bundle" }
+                        }
                     }
                 }
                 @if !commands.is_empty() {
@@ -240,13 +308,27 @@ impl View<'_> {
                     }
                     p class="sub" { "sigstore-python verifies Fulcio certificate identities only; this bundle names its signer by key, so use the command above." }
                 }
+              }
             }
         }
     }
 
     pub(super) fn to_json(&self) -> Vec<u8> {
-        let attestations: Vec<Value> = self
+        let summary: Vec<Value> = self
             .reports
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                json!({
+                    "attestationId": r.attestation_id,
+                    "passed": r.passed(),
+                    "claimedTime": r.signed.as_ref().and_then(|s| s.claimed_time).map(time),
+                    "notPassed": not_passed(r),
+                    "page": Self::page_of(i),
+                })
+            })
+            .collect();
+        let attestations: Vec<Value> = self.reports[self.shown.clone()]
             .iter()
             .map(|r| {
                 let v1 = r.logged.as_ref().filter(|l| l.api_version == 1);
@@ -260,8 +342,8 @@ impl View<'_> {
                     "checks": r.checks,
                     "links": { "entry": entry, "search": search },
                     "downloads": {
-                        "envelope": download_path(self.tenant, &r.attestation_id, "envelope.json"),
-                        "bundle": r.logged.as_ref().map(|_| download_path(self.tenant, &r.attestation_id, "bundle.sigstore.json")),
+                        "envelope": has_id(r).then(|| download_path(self.tenant, &r.attestation_id, "envelope.json")),
+                        "bundle": r.logged.as_ref().filter(|_| has_id(r)).map(|_| download_path(self.tenant, &r.attestation_id, "bundle.sigstore.json")),
                     },
                     "verify": commands(r, self.links, self.key_set_path),
                 })
@@ -276,6 +358,7 @@ impl View<'_> {
             "page": self.paging.page,
             "pages": self.paging.pages,
             "total": self.paging.total,
+            "summary": summary,
             "attestations": attestations,
         });
         let mut out = serde_json::to_vec(&v).unwrap_or_default();

@@ -274,21 +274,20 @@ impl Portal {
     }
 
     fn audit_page<B>(&self, req: &Request<B>, tenant: &str, subject: &str) -> Response<Vec<u8>> {
-        let rows = match self.auditor.store().by_subject(tenant, subject) {
-            Ok(r) => r,
-            Err(e) => return audit_failed(&attestlog::AuditError::Store(e), req),
-        };
-        // Only the page asked for is audited: a subject with thousands of
-        // attestations costs one page of work per request.
-        let page = query_page(req).unwrap_or(1);
-        let total = rows.len();
-        let start = (page - 1).saturating_mul(PAGE_SIZE).min(total);
-        let shown = &rows[start..(start + PAGE_SIZE).min(total)];
-        let reports = match self.auditor.audit_rows(shown) {
+        // Every row of the subject is audited — the verdict covers them
+        // all; pages only split the cards shown. A row the store cannot
+        // decode fails its own report.
+        let mut reports = match self.auditor.audit(tenant, subject) {
             Ok(r) => r,
             Err(e) => return audit_failed(&e, req),
         };
-        let status = if reports.is_empty() {
+        // Failing rows first, each group in the store's order.
+        reports.sort_by_key(AuditReport::passed);
+        let page = query_page(req).unwrap_or(1);
+        let total = reports.len();
+        let start = (page - 1).saturating_mul(PAGE_SIZE).min(total);
+        let shown = start..(start + PAGE_SIZE).min(total);
+        let status = if shown.is_empty() {
             StatusCode::NOT_FOUND
         } else {
             StatusCode::OK
@@ -299,6 +298,7 @@ impl Portal {
             key_set_path: &self.key_set_path,
             links: &self.links,
             reports: &reports,
+            shown,
             paging: page::Paging {
                 page,
                 first: start + 1,
@@ -386,7 +386,8 @@ fn audit_failed<B>(e: &attestlog::AuditError, req: &Request<B>) -> Response<Vec<
     )
 }
 
-/// Attestations per audit page (`?page=N`, from 1).
+/// Attestation cards per audit page (`?page=N`, from 1); every attestation
+/// of the subject is audited and summarised on each page.
 pub const PAGE_SIZE: usize = 100;
 
 /// The `page` query parameter: a number from 1; anything else is page 1.

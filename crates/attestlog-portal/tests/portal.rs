@@ -602,8 +602,12 @@ fn entry_links_follow_the_log_url() {
     }
 }
 
+/// Issue 30, items 9 and 11: every row of a subject is audited whatever
+/// page is shown — a tampered last row of 201 makes page 1 FAIL and is
+/// listed (and carded) first — and a corrupt row fails its own card while
+/// the others are audited.
 #[test]
-fn a_subject_with_more_than_a_page_is_audited_a_page_at_a_time() {
+fn a_subject_with_more_than_a_page_is_audited_whole_and_shown_a_page_at_a_time() {
     let w = World::new("paging");
     let a = Attestor::builder(
         SigningKey::ed25519_from_seed(&[42; 32]),
@@ -652,5 +656,88 @@ fn a_subject_with_more_than_a_page_is_audited_a_page_at_a_time() {
     let html = text(&get(&p, &format!("{base}?page=2"), Some(&w.acme)));
     assert!(html.contains(r#"<a rel="prev" href="?page=1">"#), "{html}");
     assert!(html.contains(r#"<a rel="next" href="?page=3">"#));
-    assert!(html.contains("Attestations 101–200 of 201"));
+    assert!(html.contains("Details of attestations 101–200 of 201"));
+    // The summary lists all 201, linking to cards on other pages.
+    assert_eq!(html.matches("<tr class=\"pass\" data-row=").count(), n);
+    assert!(html.contains("href=\"?page=1#att-"), "{html}");
+    assert!(
+        html.contains("<details><summary>"),
+        "passing cards start closed"
+    );
+
+    // Tamper with the last row: every page now fails, and it comes first.
+    let all = page_json(&p, &format!("{base}?page=3&format=json"), &w.acme);
+    let last = all["attestations"][0]["attestationId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let c = rusqlite::Connection::open(w.db()).unwrap();
+    c.execute(
+        "UPDATE attestations SET integrated_time = integrated_time - 86400 WHERE lower(hex(id)) = ?1",
+        [&last],
+    )
+    .unwrap();
+    let v = page_json(&p, &format!("{base}?format=json"), &w.acme);
+    assert_eq!(v["passed"], false);
+    assert_eq!(v["summary"].as_array().unwrap().len(), n);
+    assert_eq!(v["summary"][0]["attestationId"], last.as_str());
+    assert_eq!(
+        v["summary"][0]["notPassed"],
+        serde_json::json!(["stored-entry"])
+    );
+    assert_eq!(v["attestations"][0]["attestationId"], last.as_str());
+    let detail = v["attestations"][0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "stored-entry")
+        .unwrap()["detail"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(detail.contains("Z) ≠ "), "times also in RFC 3339: {detail}");
+    let html = text(&get(&p, &base, Some(&w.acme)));
+    assert!(
+        html.contains(r#"<span class="badge fail">FAIL</span> 200 of 201"#),
+        "{html}"
+    );
+    assert!(html.contains(&format!(
+        r##"<tr class="fail" data-row="{last}"><td class="mono"><a href="#att-{last}">"##
+    )));
+    assert!(
+        html.contains("<details open><summary>"),
+        "a failing card starts open"
+    );
+
+    // A corrupt row: its own failing card; the 200 others are audited.
+    c.execute(
+        "UPDATE attestations SET integrated_time = integrated_time + 86400, signer_key_ids = 'x' WHERE lower(hex(id)) = ?1",
+        [&last],
+    )
+    .unwrap();
+    let r = get(&p, &format!("{base}?format=json"), Some(&w.acme));
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+    assert_eq!(v["passed"], false);
+    let bad = &v["attestations"][0];
+    assert_eq!(bad["attestationId"], last.as_str());
+    assert_eq!(bad["checks"][0]["check"], "attestation-id");
+    assert_eq!(bad["checks"][0]["outcome"], "failed");
+    assert!(
+        bad["checks"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("signer key ids"),
+        "{bad:#}"
+    );
+    assert_eq!(bad["downloads"]["bundle"], serde_json::Value::Null);
+    assert_eq!(
+        v["summary"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["passed"] == true)
+            .count(),
+        n - 1
+    );
 }

@@ -75,6 +75,18 @@ pub enum AttestError {
     /// signature (the one the timestamp is over).
     #[error("a Rekor v2 entry needs an envelope with exactly one signature, this one has {0}")]
     SignatureCount(usize),
+    /// The same statement (subject, predicate, tenant and claimed second:
+    /// the same attestation id) is already stored with another signature
+    /// (another key signed it in the same second). Nothing was published;
+    /// the stored row is untouched. Attesting again a second later makes a
+    /// new attestation.
+    #[error(
+        "attestation {id} (the same statement in the same second) is already stored with another signature; nothing was published"
+    )]
+    SignedDifferently {
+        /// The stored attestation.
+        id: AttestationId,
+    },
     /// A blocking pipeline suspended: a bug in this crate.
     #[error(transparent)]
     Suspended(#[from] crate::log::Suspended),
@@ -90,6 +102,7 @@ impl AttestError {
             | Self::Statement(_)
             | Self::V2Request(_)
             | Self::NoTimestampAuthority => ErrorKind::InvalidInput,
+            Self::SignedDifferently { .. } => ErrorKind::Conflict,
             Self::SignatureCount(_) => ErrorKind::Corrupt,
             Self::Sign(_) | Self::Suspended(_) => ErrorKind::Other,
             Self::Store(e) => ErrorKind::from_store(e),
@@ -247,16 +260,24 @@ impl Core {
             log.admit(&env, self.signer.public_key())?;
         }
         let id = binding::attestation_id_of(&env);
+        let signed = env.to_json().into_bytes();
         let row = NewAttestation::new(
             id,
             tenant,
             subject,
             statement.predicate_type.clone(),
-            env.to_json().into_bytes(),
+            signed.clone(),
             vec![self.signer.public_key().key_id()],
             claimed,
         );
-        self.blocking.on(&self.store, move |s| s.put(&row)).await?;
+        let stored = self.blocking.on(&self.store, move |s| s.put(&row)).await?;
+        // The id covers the statement, not the signatures: a row already
+        // stored under it with another envelope is another signer's (or
+        // the same statement signed differently); it is never published
+        // over.
+        if stored.attestation.envelope != signed {
+            return Err(AttestError::SignedDifferently { id });
+        }
         let (entry, publish_error) = match self.publish(&id, &env).await {
             Ok(e) => (e, None),
             Err(PublishFailure::Log(e)) => (None, Some(e)),

@@ -298,7 +298,7 @@ pub enum ConfigError {
     /// `REKOR_URL=local:DIR` with `REKOR_API=2`: the in-process embedded log
     /// is a v1 log.
     #[error(
-        "REKOR_URL=local:DIR is the embedded Rekor v1 log; for v2, serve one with `attestlog log serve --api 2 --dir DIR` and give its http:// URL"
+        "REKOR_URL=local:DIR is the embedded Rekor v1 log; for v2, serve one with `attestlog log serve --rekor-api 2 --dir DIR` and give its http:// URL"
     )]
     LocalV2,
     /// Both `REKOR_URL` and `REKOR_SIGNING_CONFIG` are set.
@@ -381,7 +381,7 @@ pub struct Config {
     pub rekor_api: Option<String>,
     /// `REKOR_TSA_URL`: the RFC 3161 timestamp authority a Rekor v2 entry
     /// is timestamped by (e.g. `https://timestamp.sigstore.dev/api/v1/timestamp`,
-    /// or `<log serve --api 2 URL>/api/v1/timestamp`).
+    /// or `<log serve --rekor-api 2 URL>/api/v1/timestamp`).
     pub rekor_tsa_url: Option<String>,
     /// `REKOR_SIGNING_CONFIG`: a Sigstore `signing_config.json` (v0.2, or a
     /// client trust configuration holding one)

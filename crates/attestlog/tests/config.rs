@@ -180,7 +180,7 @@ fn signing_config(v2_url: &str) -> String {
 #[cfg(feature = "embedded-log")]
 fn rekor_v2_by_api_version_or_signing_config() {
     let tmp = attestlog_testkit::TempDir::created("config-v2");
-    // A trusted root with a v2 log and a TSA, as `log serve --api 2` writes.
+    // A trusted root with a v2 log and a TSA, as `log serve --rekor-api 2` writes.
     let log = attestlog::tlog::TileLog::open(
         &tmp.file("log"),
         attestlog::SigningKey::ed25519_from_seed(&[8; 32]),

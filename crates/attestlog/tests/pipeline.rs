@@ -332,6 +332,44 @@ fn back_dated_claims_are_not_confirmed() {
     assert_eq!(r.outcome(AuditCheck::Binding), Some(Outcome::Passed));
 }
 
+/// The attestation id covers the statement, not its signatures: another
+/// key attesting the same statement in the same second finds the row
+/// stored and is refused — nothing published over it, the row untouched —
+/// while the same key attesting it again is the same attestation (found,
+/// not stored twice, its entry the same).
+#[test]
+fn the_same_statement_signed_by_another_key_is_refused_not_published_over() {
+    let env = Env::new("signed-differently");
+    let log = open_log(&env.log_dir());
+    let at = Timestamp::now();
+    let attestor = |seed: u8| {
+        Attestor::builder(signer(seed), attestlog::store::open(&env.db()).unwrap())
+            .log(client(&log))
+            .clock(move || at)
+            .build()
+    };
+    let first = attestor(5).attest("acme", "x", statement(1)).unwrap();
+    let again = attestor(5).attest("acme", "x", statement(1)).unwrap();
+    assert_eq!(again.id, first.id);
+    assert_eq!(
+        again.entry.as_ref().unwrap().entry_id,
+        first.entry.as_ref().unwrap().entry_id
+    );
+    let other = attestor(6).attest("acme", "x", statement(1));
+    assert!(
+        matches!(other, Err(attestlog::AttestError::SignedDifferently { id }) if id == first.id),
+        "{other:?}"
+    );
+    let store = attestlog::store::open(&env.db()).unwrap();
+    let rows = store.by_subject("acme", "x").unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        rows[0].attestation.envelope,
+        first.envelope.to_json().into_bytes()
+    );
+    assert_eq!(log.size(), 1, "nothing else was published");
+}
+
 #[test]
 fn a_log_that_rewrote_history_fails_consistency() {
     let env = Env::new("fork");

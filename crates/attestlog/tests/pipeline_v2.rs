@@ -186,7 +186,7 @@ const V2_LINES: &[&str] = &[
     "inclusion",
     "consistency",
     "timestamp",
-    "key-valid-at-integrated-time",
+    "key-valid-at-timestamp",
     "not-backdated",
 ];
 
@@ -404,7 +404,7 @@ fn tampering_with_a_v2_row_fails_the_check_that_names_it() {
                 .audit("acme", &subject(0))
                 .unwrap(),
         ),
-        AuditCheck::KeyValidAtIntegratedTime,
+        AuditCheck::KeyValidAtTimestamp,
     );
     // Another key signed it.
     let r = only(

@@ -59,6 +59,25 @@ pub enum KeyError {
     /// Encoding a key failed.
     #[error("could not encode the key")]
     Encode,
+    /// An encrypted private key (`ENCRYPTED PRIVATE KEY`) read without a
+    /// passphrase.
+    #[error("the private key is encrypted: a passphrase is needed")]
+    Encrypted,
+    /// An encrypted private key that did not decrypt with the passphrase
+    /// (a wrong passphrase, or an encryption scheme not supported: PBES2
+    /// with PBKDF2 or scrypt and AES-CBC are).
+    #[error(
+        "the encrypted private key did not decrypt (wrong passphrase, or an unsupported scheme)"
+    )]
+    Decrypt,
+    /// An encrypted private key whose file asks for more key-derivation
+    /// work than any honest one (over 10,000,000 PBKDF2 iterations; scrypt
+    /// over 64 MiB or with p > 16): refused before any is done.
+    #[error("the encrypted private key asks for too costly a key derivation")]
+    KdfTooCostly,
+    /// Reading encrypted private keys is not compiled in.
+    #[error("this build reads no encrypted private keys (attest-dsse feature `encrypted-keys`)")]
+    EncryptionDisabled,
 }
 
 /// Signature algorithms.

@@ -27,6 +27,16 @@ impl fmt::Debug for SigningKey {
     }
 }
 
+/// The most PBKDF2 iterations an encrypted key may ask for (OpenSSL 3
+/// writes 2,048; OWASP recommends 600,000 for PBKDF2-HMAC-SHA256).
+#[cfg(feature = "encrypted-keys")]
+const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
+
+/// The most memory scrypt may ask for (128·r·N bytes): 64 MiB (OpenSSL 3
+/// writes 16 MiB and refuses more than 32 MiB by default).
+#[cfg(feature = "encrypted-keys")]
+const MAX_SCRYPT_BYTES: u64 = 64 << 20;
+
 impl SigningKey {
     /// A new random key from the operating system's randomness.
     ///
@@ -88,6 +98,90 @@ impl SigningKey {
             });
         }
         Self::from_pkcs8_der(&der)
+    }
+
+    /// Loads a private key PEM in any form OpenSSL writes by default:
+    /// PKCS#8 `PRIVATE KEY` (Ed25519 or ECDSA P-256) or SEC1 `EC PRIVATE
+    /// KEY` (P-256; `openssl ecparam -genkey`). An `ENCRYPTED PRIVATE KEY`
+    /// is [`KeyError::Encrypted`]: read it with
+    /// [`from_encrypted_pkcs8_pem`](Self::from_encrypted_pkcs8_pem).
+    ///
+    /// # Errors
+    /// [`KeyError::Pem`], [`KeyError::PemLabel`], [`KeyError::Encrypted`]
+    /// or [`KeyError::UnsupportedPrivateKey`].
+    pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
+        let (label, der) = pem_rfc7468::decode_vec(pem.trim().as_bytes()).map_err(KeyError::Pem)?;
+        match label {
+            "PRIVATE KEY" => Self::from_pkcs8_der(&der),
+            "EC PRIVATE KEY" => Self::from_sec1_der(&der),
+            "ENCRYPTED PRIVATE KEY" => Err(KeyError::Encrypted),
+            other => Err(KeyError::PemLabel {
+                expected: "PRIVATE KEY, EC PRIVATE KEY or ENCRYPTED PRIVATE KEY",
+                found: other.to_owned(),
+            }),
+        }
+    }
+
+    /// Loads a SEC1 `ECPrivateKey` (RFC 5915) of curve P-256 (DER). A key
+    /// that names another curve is refused.
+    ///
+    /// # Errors
+    /// [`KeyError::UnsupportedPrivateKey`].
+    pub fn from_sec1_der(der: &[u8]) -> Result<Self, KeyError> {
+        let secret =
+            p256::SecretKey::from_sec1_der(der).map_err(|_| KeyError::UnsupportedPrivateKey)?;
+        Ok(Self::from_signing(Signing::P256(secret.into())))
+    }
+
+    /// Loads an encrypted PKCS#8 `ENCRYPTED PRIVATE KEY` PEM (RFC 5958,
+    /// PBES2: PBKDF2 or scrypt with AES-CBC, as `openssl genpkey -aes256`
+    /// or `openssl pkcs8 -topk8` write) with its passphrase. An unencrypted
+    /// key is read as by [`from_pem`](Self::from_pem).
+    ///
+    /// # Errors
+    /// [`KeyError::Decrypt`] for a wrong passphrase or a scheme not
+    /// supported, [`KeyError::KdfTooCostly`], [`KeyError::EncryptionDisabled`] without the
+    /// `encrypted-keys` feature, or as [`from_pem`](Self::from_pem).
+    pub fn from_encrypted_pkcs8_pem(pem: &str, passphrase: &[u8]) -> Result<Self, KeyError> {
+        let (label, der) = pem_rfc7468::decode_vec(pem.trim().as_bytes()).map_err(KeyError::Pem)?;
+        if label != "ENCRYPTED PRIVATE KEY" {
+            return Self::from_pem(pem);
+        }
+        Self::decrypt_pkcs8(&der, passphrase)
+    }
+
+    #[cfg(feature = "encrypted-keys")]
+    fn decrypt_pkcs8(der: &[u8], passphrase: &[u8]) -> Result<Self, KeyError> {
+        use pkcs8::pkcs5::{EncryptionScheme, pbes2::Kdf};
+        let info = pkcs8::EncryptedPrivateKeyInfoRef::try_from(der)
+            .map_err(|_| KeyError::UnsupportedPrivateKey)?;
+        // The key file names its own cost: bounded, so that a crafted file
+        // cannot take minutes or gigabytes (OpenSSL 3 writes PBKDF2 with
+        // 2,048 iterations and scrypt with N = 2^14, r = 8).
+        if let EncryptionScheme::Pbes2(p) = &info.encryption_algorithm {
+            let too_costly = match &p.kdf {
+                Kdf::Pbkdf2(k) => k.iteration_count > MAX_PBKDF2_ITERATIONS,
+                Kdf::Scrypt(k) => {
+                    let memory = 128u64
+                        .saturating_mul(u64::from(k.block_size))
+                        .saturating_mul(k.cost_parameter);
+                    memory > MAX_SCRYPT_BYTES || k.parallelization > 16
+                }
+                // Any other KDF is not supported: decryption refuses it.
+                _ => false,
+            };
+            if too_costly {
+                return Err(KeyError::KdfTooCostly);
+            }
+        }
+        let plain = info.decrypt(passphrase).map_err(|_| KeyError::Decrypt)?;
+        Self::from_pkcs8_der(plain.as_bytes())
+    }
+
+    #[cfg(not(feature = "encrypted-keys"))]
+    #[allow(clippy::unnecessary_wraps)]
+    fn decrypt_pkcs8(_der: &[u8], _passphrase: &[u8]) -> Result<Self, KeyError> {
+        Err(KeyError::EncryptionDisabled)
     }
 
     /// Loads PKCS#8 DER.

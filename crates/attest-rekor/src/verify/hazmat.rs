@@ -205,7 +205,13 @@ pub fn check_not_backdated(
     window_secs: i64,
 ) -> Result<(), CheckError> {
     if claimed > integrated_time {
-        return Err(fail(Check::NotBackdated, Reason::ClaimedAfterLogTime));
+        return Err(fail(
+            Check::NotBackdated,
+            Reason::ClaimedAfterLogTime {
+                claimed,
+                log_time: integrated_time,
+            },
+        ));
     }
     let behind = integrated_time
         .checked_sub(claimed)
@@ -214,6 +220,8 @@ pub fn check_not_backdated(
         return Err(fail(
             Check::NotBackdated,
             Reason::Backdated {
+                claimed,
+                log_time: integrated_time,
                 behind,
                 window: window_secs,
             },

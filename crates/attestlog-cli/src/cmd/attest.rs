@@ -10,7 +10,7 @@ use attestlog::{Config, LogConnection};
 use clap::Args;
 
 use crate::Failure;
-use crate::cmd::{print_json, read_input};
+use crate::cmd::{print_json, read_input_max};
 use crate::failure::EXIT_FAILED;
 
 /// Where the store and the log are (flags, else the environment).
@@ -30,7 +30,7 @@ pub(crate) struct Pipeline {
     #[arg(long, env = "REKOR_API", value_name = "1|2")]
     rekor_api: Option<String>,
     /// The RFC 3161 timestamp authority for Rekor v2 entries (e.g.
-    /// `<log serve --api 2 URL>/api/v1/timestamp`).
+    /// `<log serve --rekor-api 2 URL>/api/v1/timestamp`).
     #[arg(long, env = "REKOR_TSA_URL", value_name = "URL")]
     tsa_url: Option<String>,
     /// A Sigstore signing config (v0.2; or a client trust configuration
@@ -133,16 +133,33 @@ pub(crate) struct AttestArgs {
     #[arg(long)]
     tenant: String,
     /// What it is about: `NAME@ALG:HEX`, e.g. `app@sha256:…` or
-    /// `github.com/acme/app@gitCommit:…`.
-    #[arg(long)]
-    subject: String,
+    /// `github.com/acme/app@gitCommit:…` (or give ARTIFACT files instead).
+    #[arg(
+        long,
+        required_unless_present = "artifacts",
+        conflicts_with = "artifacts"
+    )]
+    subject: Option<String>,
+    /// Files to attest, as `cosign attest-blob` does: each is hashed
+    /// (SHA-256) and attested on its own with the subject
+    /// `<file name>@sha256:<hex>`; one JSON line each.
+    #[arg(value_name = "ARTIFACT")]
+    artifacts: Vec<PathBuf>,
+    /// Also write the Sigstore bundle of the published attestation here (one
+    /// attestation: one --subject or one ARTIFACT; it needs a log).
+    #[arg(long, value_name = "FILE")]
+    bundle: Option<PathBuf>,
     /// The in-toto predicate type (a URI).
     #[arg(long)]
     predicate_type: String,
-    /// The predicate (JSON file, `-` for stdin).
+    /// The predicate (JSON file, `-` for stdin). The signed envelope is
+    /// stored only up to 4 MiB (base64 of the statement), so a predicate
+    /// over 3 MiB is refused before it is read whole.
     #[arg(long)]
     predicate: PathBuf,
-    /// The signing key (PKCS#8 PEM).
+    /// The signing key: PEM, PKCS#8 (Ed25519, ECDSA P-256), SEC1 `EC
+    /// PRIVATE KEY` (P-256), or encrypted PKCS#8 (the passphrase from
+    /// ATTESTLOG_KEY_PASSWORD, else asked on the terminal).
     #[arg(long, env = "ATTESTLOG_KEY")]
     key: PathBuf,
     #[command(flatten)]
@@ -167,25 +184,127 @@ fn parse_subject(s: &str) -> Result<Subject, Failure> {
     })
 }
 
-fn load_signing_key(path: &std::path::Path) -> Result<SigningKey, Failure> {
-    let pem = String::from_utf8(read_input(path)?)
-        .map_err(|_| Failure::input(format_args!("{}: not PEM", path.display())))?;
-    SigningKey::from_pkcs8_pem(&pem).map_err(|e| Failure::in_file(path, &e))
+/// The subject of an artifact file: its file name and the SHA-256 of its
+/// bytes (read in chunks, never whole).
+fn artifact_subject(path: &std::path::Path) -> Result<(String, Subject), Failure> {
+    use sha2::Digest as _;
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path).map_err(|e| Failure::in_file(path, &e))?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Failure::in_file(path, &e)),
+        }
+    }
+    let hex = base16ct::lower::encode_string(&hasher.finalize());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| Failure::input(format_args!("{}: not a file name", path.display())))?;
+    Ok((
+        format!("{name}@sha256:{hex}"),
+        Subject {
+            name,
+            digest: [("sha256".to_owned(), hex)].into(),
+            annotations: Default::default(),
+        },
+    ))
 }
 
 pub(crate) fn attest(a: AttestArgs) -> Result<ExitCode, Failure> {
-    let subject = parse_subject(&a.subject)?;
-    let predicate: serde_json::Value = serde_json::from_slice(&read_input(&a.predicate)?)
-        .map_err(|e| Failure::in_file(&a.predicate, &e))?;
-    let statement = Statement::new(subject, a.predicate_type, predicate);
-    statement.validate_for_signing().map_err(Failure::error)?;
-    let key = load_signing_key(&a.key)?;
+    // Every input first: a bad one is exit 2 before anything is stored.
+    let subjects = match &a.subject {
+        Some(s) => vec![(s.clone(), parse_subject(s)?)],
+        None => a
+            .artifacts
+            .iter()
+            .map(|p| artifact_subject(p))
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    if a.bundle.is_some() && subjects.len() != 1 {
+        return Err(Failure::input(
+            "--bundle writes one bundle: give one ARTIFACT (or `attestlog bundle export ID` for each)",
+        ));
+    }
+    // The envelope carries the statement in base64 (4 bytes per 3): no
+    // predicate over 3/4 of the store's envelope limit can be stored.
+    let max = attest_store::StoreLimits::default().max_envelope_bytes as u64 / 4 * 3;
+    let bytes = read_input_max(
+        &a.predicate,
+        max,
+        "the store keeps signed envelopes up to 4 MiB, a predicate up to 3 MiB",
+    )?;
+    let predicate: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| Failure::in_file(&a.predicate, &e))?;
+    let statements = subjects
+        .into_iter()
+        .map(|(text, subject)| {
+            let st = Statement::new(subject, a.predicate_type.clone(), predicate.clone());
+            st.validate_for_signing().map_err(Failure::error)?;
+            Ok((text, st))
+        })
+        .collect::<Result<Vec<_>, Failure>>()?;
+    let key = crate::cmd::keys::load_signing_key(&a.key)?;
     let opened = a.pipeline.open(true)?;
+    if a.bundle.is_some() && !opened.publishes() {
+        return Err(Failure::input(
+            "--bundle needs a log to publish to (--rekor-url, REKOR_URL, --signing-config)",
+        ));
+    }
     let store = opened.config.open_store().map_err(Failure::error)?;
     let attestor = opened.attestor(key, store);
-    let done = attestor
-        .attest(&a.tenant, &a.subject, statement)
-        .map_err(Failure::error)?;
+    let mut code = ExitCode::SUCCESS;
+    for (subject, statement) in statements {
+        let done = attestor
+            .attest(&a.tenant, &subject, statement)
+            .map_err(Failure::error)?;
+        if !report_attested(&done, &a.tenant, &opened)? {
+            code = ExitCode::from(EXIT_FAILED);
+        }
+        if let Some(path) = &a.bundle {
+            code = write_bundle(&attestor, &done, path)?;
+        }
+    }
+    Ok(code)
+}
+
+/// Writes the Sigstore bundle of a published attestation to `path`
+/// (exit 1, with why, when it is pending).
+fn write_bundle(
+    attestor: &attestlog::Attestor,
+    done: &attestlog::Attested,
+    path: &std::path::Path,
+) -> Result<ExitCode, Failure> {
+    if done.entry.is_none() {
+        eprintln!(
+            "attestlog: no bundle written to {}: {} is not published yet",
+            path.display(),
+            done.id
+        );
+        return Ok(ExitCode::from(EXIT_FAILED));
+    }
+    let row = attestor
+        .store()
+        .get(&done.id)
+        .map_err(Failure::error)?
+        .ok_or_else(|| Failure::input(format_args!("{} vanished from the store", done.id)))?;
+    let json = attestlog::export_bundle(&row).map_err(Failure::error)?;
+    std::fs::write(path, format!("{json}\n")).map_err(|e| Failure::in_file(path, &e))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints one attestation's JSON line (and, on stderr, what to do about a
+/// row left pending); `false` when publication failed.
+fn report_attested(
+    done: &attestlog::Attested,
+    tenant: &str,
+    opened: &Opened,
+) -> Result<bool, Failure> {
     let v2 = done
         .entry
         .as_ref()
@@ -215,19 +334,16 @@ pub(crate) fn attest(a: AttestArgs) -> Result<ExitCode, Failure> {
         );
     }
     // Stored either way; a failed publication is reported (the row is pending).
-    Ok(match &done.publish_error {
-        Some(e) => {
-            eprintln!(
-                "attestlog: stored {} but not published ({e}); it is pending: publish it later with \
-                 `attestlog publish-pending --tenant {}` (running `attest` again would store a second row)",
-                done.id,
-                a.tenant,
-                e = attest_dsse::ErrorChain(&e)
-            );
-            ExitCode::from(EXIT_FAILED)
-        }
-        None => ExitCode::SUCCESS,
-    })
+    if let Some(e) = &done.publish_error {
+        eprintln!(
+            "attestlog: stored {} but not published ({e}); it is pending: publish it later with \
+             `attestlog publish-pending --tenant {tenant}` (running `attest` again would store a second row)",
+            done.id,
+            e = attest_dsse::ErrorChain(&e)
+        );
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 /// `attestlog publish-pending` arguments.
@@ -236,7 +352,7 @@ pub(crate) struct PublishPendingArgs {
     /// Only this tenant's rows (default: every tenant's).
     #[arg(long)]
     tenant: Option<String>,
-    /// The attestor's signing key (PKCS#8 PEM); rows are published exactly
+    /// The attestor's signing key (PEM, as `attest --key`); rows are published exactly
     /// as stored, nothing is signed again.
     #[arg(long, env = "ATTESTLOG_KEY")]
     key: PathBuf,
@@ -246,7 +362,7 @@ pub(crate) struct PublishPendingArgs {
 
 /// `attestlog publish-pending`.
 pub(crate) fn publish_pending(a: PublishPendingArgs) -> Result<ExitCode, Failure> {
-    let key = load_signing_key(&a.key)?;
+    let key = crate::cmd::keys::load_signing_key(&a.key)?;
     // Publishing may create the embedded log, as `attest` does.
     let opened = a.pipeline.open(true)?;
     if !opened.publishes() {
@@ -288,10 +404,16 @@ pub(crate) struct AuditArgs {
     /// Audit every attestation of the tenant.
     #[arg(long)]
     all: bool,
-    /// The key-set document (`attestation-keys.json`): a file, or an
-    /// `http(s)://` URL to fetch it from (e.g. the service's
-    /// `/.well-known/attestlog/attestation-keys.json`).
-    #[arg(long, env = "ATTESTLOG_KEYS")]
+    /// Who may have signed: the key-set document (`attestation-keys.json`:
+    /// a file, or an `http(s)://` URL to fetch it from, e.g. the service's
+    /// `/.well-known/attestlog/attestation-keys.json`), or one PEM public
+    /// key (trusted at every time).
+    #[arg(
+        long = "key",
+        alias = "keys",
+        env = "ATTESTLOG_KEYS",
+        value_name = "FILE|URL"
+    )]
     keys: String,
     /// One JSON report per line instead of the readable report.
     #[arg(long)]
@@ -311,18 +433,7 @@ pub(crate) struct AuditArgs {
 }
 
 pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
-    let keys = if a.keys.starts_with("http://") || a.keys.starts_with("https://") {
-        attestlog::fetch_key_set(&rekor_client::UreqTransport::new(), &a.keys)
-            .map_err(Failure::error)?
-    } else {
-        KeySet::from_json(&read_input(std::path::Path::new(&a.keys))?).map_err(|e| {
-            Failure::input(format_args!(
-                "{}: {e}",
-                a.keys,
-                e = attest_dsse::ErrorChain(&e)
-            ))
-        })?
-    };
+    let keys = crate::cmd::keys::load_key_set(&a.keys)?;
     // The store first: a missing database is named before anything else.
     let store = crate::cmd::open_existing_store(&a.pipeline.db.db, crate::cmd::Access::Read)?;
     let opened = a.pipeline.open(false)?;
@@ -446,7 +557,7 @@ pub(crate) fn export(
     let json = match self_signed {
         None => attestlog::export_bundle(&row),
         Some(path) => {
-            let key = load_signing_key(path)?;
+            let key = crate::cmd::keys::load_signing_key(path)?;
             let from = attest_dsse::Timestamp::from_unix(row.attestation.claimed_time - 3600);
             let until =
                 attest_dsse::Timestamp::from_unix(row.attestation.claimed_time + 10 * 365 * 86_400);

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use attest_dsse::{Envelope, KeySet, SigningKey, Timestamp, TrustedKey, Verifier};
+use attest_dsse::{Envelope, KeySet, Timestamp, TrustedKey, Verifier};
 use clap::Subcommand;
 
 use crate::Failure;
@@ -16,7 +16,8 @@ use crate::failure::EXIT_FAILED;
 pub(crate) enum DsseCommand {
     /// Sign a payload (a file, or `-` for stdin) and print the envelope JSON.
     Sign {
-        /// PKCS#8 PEM private key.
+        /// The signing key (PEM, as `attest --key`: PKCS#8, SEC1 or encrypted
+        /// PKCS#8).
         #[arg(long)]
         key: PathBuf,
         /// The payload type, e.g. `application/vnd.in-toto+json`.
@@ -33,7 +34,7 @@ pub(crate) enum DsseCommand {
     Verify {
         /// Trusted keys: a key-set JSON document or a public-key PEM
         /// (repeatable).
-        #[arg(long = "keys", required = true)]
+        #[arg(long = "key", alias = "keys", required = true)]
         keys: Vec<PathBuf>,
         /// The payload type the envelope must have.
         #[arg(long)]
@@ -59,10 +60,7 @@ pub(crate) fn run(cmd: DsseCommand) -> Result<ExitCode, Failure> {
             keyid,
             payload,
         } => {
-            let pem = String::from_utf8(read_input(&key)?)
-                .map_err(|_| Failure::input(format_args!("{}: not PEM", key.display())))?;
-            let mut signer =
-                SigningKey::from_pkcs8_pem(&pem).map_err(|e| Failure::in_file(&key, &e))?;
+            let mut signer = crate::cmd::keys::load_signing_key(&key)?;
             if let Some(id) = keyid {
                 signer = signer.with_keyid(id);
             }

@@ -127,15 +127,70 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
 
 /// Loads a public key from PEM: `PUBLIC KEY`, `CERTIFICATE`, or the public
 /// half of a PKCS#8 `PRIVATE KEY`.
+/// The variable an encrypted private key's passphrase is read from (else
+/// a prompt on the terminal).
+pub(crate) const PASSWORD_VAR: &str = "ATTESTLOG_KEY_PASSWORD";
+
+/// A signing key from a PEM file (`-` for stdin): PKCS#8 `PRIVATE KEY`
+/// (Ed25519, ECDSA P-256), SEC1 `EC PRIVATE KEY` (P-256, OpenSSL's default),
+/// or an encrypted PKCS#8 `ENCRYPTED PRIVATE KEY` whose passphrase comes
+/// from `ATTESTLOG_KEY_PASSWORD` or, on a terminal, a prompt that does not
+/// echo.
+pub(crate) fn load_signing_key(path: &Path) -> Result<SigningKey, Failure> {
+    let pem = String::from_utf8(read_input(path)?)
+        .map_err(|_| Failure::input(format_args!("{}: not PEM", path.display())))?;
+    signing_key_from_pem(path, &pem)
+}
+
+fn signing_key_from_pem(path: &Path, pem: &str) -> Result<SigningKey, Failure> {
+    match SigningKey::from_pem(pem) {
+        Err(attest_dsse::KeyError::Encrypted) => {
+            let passphrase = match std::env::var(PASSWORD_VAR) {
+                Ok(p) => p,
+                Err(_) if std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
+                    rpassword::prompt_password(format!("Passphrase for {}: ", path.display()))
+                        .map_err(|e| Failure::in_file(path, &e))?
+                }
+                Err(_) => {
+                    return Err(Failure::input(format_args!(
+                        "{}: the private key is encrypted: set {PASSWORD_VAR} to its passphrase (or run on a terminal to be asked)",
+                        path.display()
+                    )));
+                }
+            };
+            SigningKey::from_encrypted_pkcs8_pem(pem, passphrase.as_bytes())
+                .map_err(|e| Failure::in_file(path, &e))
+        }
+        other => other.map_err(|e| Failure::in_file(path, &e)),
+    }
+}
+
 pub(crate) fn load_public_key(path: &Path) -> Result<PublicKey, Failure> {
     let text = String::from_utf8(read_input(path)?)
         .map_err(|_| Failure::input(format_args!("{}: not a PEM text file", path.display())))?;
     if text.contains("PRIVATE KEY-----") {
-        return SigningKey::from_pkcs8_pem(&text)
-            .map(|k| k.public_key().clone())
-            .map_err(|e| Failure::in_file(path, &e));
+        return signing_key_from_pem(path, &text).map(|k| k.public_key().clone());
     }
     attest_rekor::x509::public_key_from_pem(&text).map_err(|e| Failure::in_file(path, &e))
+}
+
+/// The key set an auditor trusts, from `--key FILE|URL`: a key-set
+/// document (a file, or fetched from an `http(s)://` URL such as a
+/// service's `/.well-known/attestlog/attestation-keys.json`), or one PEM
+/// key (public key or certificate), trusted at every time.
+pub(crate) fn load_key_set(arg: &str) -> Result<KeySet, Failure> {
+    if arg.starts_with("http://") || arg.starts_with("https://") {
+        return attestlog::fetch_key_set(&rekor_client::UreqTransport::new(), arg)
+            .map_err(Failure::error);
+    }
+    let path = Path::new(arg);
+    match load_signer(path)? {
+        attest_rekor::SignerPolicy::KeySet(set) => Ok(set),
+        attest_rekor::SignerPolicy::Key(key) => Ok(KeySet::new(1, vec![TrustedKey::always(key)])),
+        _ => Err(Failure::input(format_args!(
+            "{arg}: expected a key-set document (JSON) or a PEM public key"
+        ))),
+    }
 }
 
 /// Who may have signed, from `--key FILE`: a key-set document (JSON, as
@@ -154,6 +209,12 @@ pub(crate) fn load_signer(path: &Path) -> Result<attest_rekor::SignerPolicy, Fai
                     e = attest_dsse::ErrorChain(&e)
                 ))
             });
+    }
+    if !bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
+        return Err(Failure::input(format_args!(
+            "{}: neither a key-set document (JSON) nor a PEM key",
+            path.display()
+        )));
     }
     load_public_key(path).map(attest_rekor::SignerPolicy::Key)
 }

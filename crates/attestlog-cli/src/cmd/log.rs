@@ -17,7 +17,7 @@ pub(crate) enum LogCommand {
     /// start). Prints one JSON line with the bound address, then serves until
     /// killed; every acknowledged entry is on disk.
     ///
-    /// `--api v2` serves a Rekor v2 tile log: `POST /api/v2/log/entries`
+    /// `--rekor-api 2` serves a Rekor v2 tile log: `POST /api/v2/log/entries`
     /// (hashedrekord 0.0.2, answered once the batch's checkpoint is durable)
     /// and the static C2SP tlog-tiles reads (`/checkpoint`, `/tile/…`),
     /// which are plain files under DIR/tiles that any static server can
@@ -31,15 +31,24 @@ pub(crate) enum LogCommand {
         #[arg(long)]
         dir: PathBuf,
         /// The Rekor API: 1 (REST, SETs) or 2 (tiles, C2SP checkpoints).
-        #[arg(long, value_name = "1|2", default_value = "1", value_parser = ["1", "2", "v1", "v2"])]
+        #[arg(
+            long = "rekor-api",
+            alias = "api",
+            env = "REKOR_API",
+            value_name = "1|2",
+            default_value = "1",
+            value_parser = ["1", "2", "v1", "v2"]
+        )]
         api: String,
         /// Address to listen on (`127.0.0.1:0` picks a free port).
         #[arg(long, default_value = "127.0.0.1:3000")]
         addr: String,
         /// The log's own signing key, PKCS#8 PEM (default: DIR/log-key.pem).
         /// A missing file is created with a new key: ECDSA P-256 for a v1
-        /// log (as Rekor v1), Ed25519 for a v2 log (as Rekor v2). (`--key` is always a signer's key; the log's is `--log-key`.)
-        #[arg(long = "log-key", value_name = "PEM")]
+        /// log (as Rekor v1), Ed25519 for a v2 log (as Rekor v2). Every
+        /// other command's `--log-key` is this log's *public* key
+        /// (DIR/log-public.pem).
+        #[arg(long = "log-private-key", alias = "log-key", value_name = "PEM")]
         key: Option<PathBuf>,
         /// Name checkpoints are signed under; fixed when the log is created.
         #[arg(long, default_value = DEFAULT_NAME)]
@@ -76,14 +85,20 @@ pub(crate) enum LogCommand {
     /// entry with the log's key, `logId` = SHA-256 of its SPKI, `validFor`
     /// from the log's creation. Reads DIR only; works while it is served.
     ///
-    /// A v2 log's directory (`log serve --api 2`) holds the trusted root
+    /// A v2 log's directory (`log serve --rekor-api 2`) holds the trusted root
     /// its last start wrote (with its address and TSA); that one is printed.
     TrustedRoot {
         /// The log's directory.
         dir: PathBuf,
         /// The URL clients reach the log at (the trusted root's `baseUrl`;
         /// a v1 log's).
-        #[arg(long, env = "REKOR_URL", default_value = "http://127.0.0.1:3000")]
+        #[arg(
+            long = "rekor-url",
+            alias = "url",
+            env = "REKOR_URL",
+            value_name = "URL",
+            default_value = "http://127.0.0.1:3000"
+        )]
         url: String,
         /// Print a client trust configuration instead: the trusted root and
         /// a signing config naming this log (and a v2 log's TSA), the file
@@ -142,8 +157,8 @@ fn trusted_root(dir: &std::path::Path, url: &str, trust_config: bool) -> Result<
 /// given a second, empty log beside it.
 fn refuse_other_api(dir: &std::path::Path, api: u8) -> Result<(), Failure> {
     let (other, marker, flag) = match api {
-        1 => ("a Rekor v2 (tile) log", "tilelog.json", "--api 2"),
-        _ => ("a Rekor v1 log", "log.json", "--api 1"),
+        1 => ("a Rekor v2 (tile) log", "tilelog.json", "--rekor-api 2"),
+        _ => ("a Rekor v1 log", "log.json", "--rekor-api 1"),
     };
     if dir.join(marker).exists() {
         return Err(Failure::input(format_args!(
@@ -226,7 +241,7 @@ pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `log serve --api 2`.
+/// `log serve --rekor-api 2`.
 fn serve_v2(
     dir: &std::path::Path,
     addr: &str,
@@ -313,7 +328,7 @@ fn serve_v2(
 }
 
 fn check(dir: &std::path::Path) -> Result<ExitCode, Failure> {
-    // A Rekor v2 tile log: `log serve --api 2`'s DIR (its journal and
+    // A Rekor v2 tile log: `log serve --rekor-api 2`'s DIR (its journal and
     // tilelog.json; public files in DIR/tiles).
     if is_tile_log(dir) {
         return match attest_tlog::check_tile_log(dir) {

@@ -21,6 +21,25 @@ pub(crate) mod store;
 pub(crate) mod trust;
 pub(crate) mod verify;
 
+/// Reads a file, or stdin for `-`, refusing one over `max` bytes without
+/// reading more than `max + 1` of it (`what` names the limit in the error).
+pub(crate) fn read_input_max(path: &Path, max: u64, what: &str) -> Result<Vec<u8>, Failure> {
+    let mut buf = Vec::new();
+    let read = if path == Path::new("-") {
+        std::io::stdin().lock().take(max + 1).read_to_end(&mut buf)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(max + 1).read_to_end(&mut buf))
+    };
+    read.map_err(|e| Failure::in_file(path, &e))?;
+    if buf.len() as u64 > max {
+        return Err(Failure::input(format_args!(
+            "{}: over {max} bytes ({what}); refused before reading the rest",
+            path.display()
+        )));
+    }
+    Ok(buf)
+}
+
 /// Reads a file, or stdin for `-`.
 pub(crate) fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
     if path == Path::new("-") {

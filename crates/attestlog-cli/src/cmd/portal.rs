@@ -43,7 +43,12 @@ pub(crate) struct ServeArgs {
     /// The key-set document the portal publishes and audits with
     /// (`attestation-keys.json`); re-read when the file changes, so a
     /// rotation is served (a new ETag) without a restart.
-    #[arg(long, env = "ATTESTLOG_KEYS")]
+    #[arg(
+        long = "key",
+        alias = "keys",
+        env = "ATTESTLOG_KEYS",
+        value_name = "FILE"
+    )]
     keys: PathBuf,
     /// Tokens per tenant, as hashes (`attestlog portal token` writes it);
     /// re-read when the file changes (a token added or removed takes effect
@@ -62,7 +67,7 @@ pub(crate) struct ServeArgs {
     app: String,
     /// The log's public address for deep links to entries (default: the
     /// REKOR_URL when it is http(s); none for `local:DIR`).
-    #[arg(long, value_name = "URL")]
+    #[arg(long = "rekor-public-url", alias = "log-url", value_name = "URL")]
     log_url: Option<String>,
     /// The portal's own record of the last log tree it verified; default
     /// `portal-baseline.json` beside `audit`'s default baseline.
@@ -88,6 +93,12 @@ pub(crate) fn run(cmd: PortalCommand) -> Result<ExitCode, Failure> {
 
 fn read_keys(path: &Path) -> Result<KeySet, Failure> {
     let bytes = std::fs::read(path).map_err(|e| Failure::in_file(path, &e))?;
+    if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
+        return Err(Failure::input(format_args!(
+            "{}: a PEM key; the portal publishes a key-set document (make one with `attestlog keys serve-doc --key SIGNING_KEY`)",
+            path.display()
+        )));
+    }
     KeySet::from_json(&bytes).map_err(|e| Failure::in_file(path, &e))
 }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use attest_dsse::Timestamp;
-use attest_rekor::{NoteVerifier, Policy, SignedNote, TrustedLog, TrustedRoot, Verifier};
+use attest_rekor::{NoteVerifier, SignedNote, TrustedLog, TrustedRoot};
 use clap::{Args, Subcommand};
 
 use crate::Failure;
@@ -16,12 +16,10 @@ use crate::failure::EXIT_FAILED;
 /// `attestlog bundle` subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum BundleCommand {
-    /// Verify Sigstore bundles offline against one artifact and signer;
-    /// one JSON report per bundle, exit 0 only when all verified (the rules
-    /// of `verify-bundle`).
+    /// The old spelling of `verify-bundle` (hidden): `bundle verify
+    /// --artifact A BUNDLE...` is `verify-bundle --bundle BUNDLE... A`.
+    #[command(hide = true)]
     Verify {
-        /// The log's keys (with neither --log-key nor --trusted-root: the
-        /// current trusted root from Sigstore's TUF repository).
         #[command(flatten)]
         trust: Box<LogTrust>,
         #[command(flatten)]
@@ -75,52 +73,24 @@ fn load_logs(path: &Path) -> Result<Vec<TrustedLog>, Failure> {
 }
 
 pub(crate) fn bundle(cmd: BundleCommand) -> Result<ExitCode, Failure> {
-    let (root, signer, artifact, bundles) = match cmd {
+    match cmd {
         BundleCommand::Verify {
             trust,
             signer,
             artifact,
             bundles,
         } => {
-            // A pinned log key carries no certificate authorities; without
-            // a key or root, the current root from TUF.
-            let root = if trust.log_key.is_some() {
-                TrustedRoot::from_logs(trust.logs("http://attestlog.local")?.unwrap_or_default())
-            } else {
-                let (logs, authorities) =
-                    crate::cmd::verify::root_of(trust.trusted_root.as_deref(), &trust.tuf)?
-                        .into_parts();
-                TrustedRoot::from_logs(trust.pin(logs)).with_authorities(authorities)
-            };
-            (
-                root,
-                signer.policy()?,
-                crate::cmd::verify::parse_artifact(&artifact)?,
-                bundles,
-            )
+            eprintln!(
+                "attestlog: note: `bundle verify` is now `verify-bundle --bundle BUNDLE... ARTIFACT` (the same checks and flags)"
+            );
+            crate::cmd::verify::verify_bundles(&trust, &signer, &artifact, &bundles)
         }
         BundleCommand::Export {
             db,
             id,
             self_signed,
-        } => return crate::cmd::attest::export(&db.db, &id, self_signed.as_deref()),
-    };
-    // Parse everything first: malformed input is exit 2 before any verdict.
-    let parsed = bundles
-        .iter()
-        .map(|p| crate::cmd::verify::read_bundle(p))
-        .collect::<Result<Vec<_>, _>>()?;
-    let verifier = Verifier::new(root);
-    let policy = Policy::new(signer, Timestamp::now());
-    let mut all = true;
-    for (path, b) in bundles.iter().zip(&parsed) {
-        all &= crate::cmd::verify::verify_and_print(path, b, &artifact, &verifier, &policy)?;
+        } => crate::cmd::attest::export(&db.db, &id, self_signed.as_deref()),
     }
-    Ok(if all {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_FAILED)
-    })
 }
 
 pub(crate) fn checkpoint(cmd: CheckpointCommand) -> Result<ExitCode, Failure> {
@@ -201,7 +171,12 @@ pub(crate) enum RekorCommand {
     /// The log's current signed tree head, verified.
     Info {
         /// The log's base URL.
-        #[arg(long, env = "REKOR_URL")]
+        #[arg(
+            long = "rekor-url",
+            alias = "url",
+            env = "REKOR_URL",
+            value_name = "URL"
+        )]
         url: String,
         #[command(flatten)]
         trust: LogTrust,
@@ -209,7 +184,12 @@ pub(crate) enum RekorCommand {
     /// Fetch an entry by id or global index and verify the log's evidence for it.
     Get {
         /// The log's base URL.
-        #[arg(long, env = "REKOR_URL")]
+        #[arg(
+            long = "rekor-url",
+            alias = "url",
+            env = "REKOR_URL",
+            value_name = "URL"
+        )]
         url: String,
         #[command(flatten)]
         trust: LogTrust,
@@ -225,7 +205,12 @@ pub(crate) enum RekorCommand {
     /// already had is fetched, verified and marked `alreadyExisted`).
     Publish {
         /// The log's base URL.
-        #[arg(long, env = "REKOR_URL")]
+        #[arg(
+            long = "rekor-url",
+            alias = "url",
+            env = "REKOR_URL",
+            value_name = "URL"
+        )]
         url: String,
         #[command(flatten)]
         trust: LogTrust,
@@ -241,7 +226,12 @@ pub(crate) enum RekorCommand {
     /// Prove that the log's current tree extends a checkpoint you kept.
     Consistency {
         /// The log's base URL.
-        #[arg(long, env = "REKOR_URL")]
+        #[arg(
+            long = "rekor-url",
+            alias = "url",
+            env = "REKOR_URL",
+            value_name = "URL"
+        )]
         url: String,
         #[command(flatten)]
         trust: LogTrust,

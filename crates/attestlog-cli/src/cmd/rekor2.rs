@@ -27,14 +27,19 @@ use crate::failure::EXIT_FAILED;
 /// Where the log is and what is trusted.
 #[derive(Debug, Args)]
 pub(crate) struct V2Log {
-    /// The log's base URL (writes; and reads unless --read-url).
-    #[arg(long, env = "REKOR_URL")]
+    /// The log's base URL (writes; and reads unless --rekor-read-url).
+    #[arg(
+        long = "rekor-url",
+        alias = "url",
+        env = "REKOR_URL",
+        value_name = "URL"
+    )]
     url: String,
     /// Where tiles and the checkpoint are read (a CDN or static server).
-    #[arg(long)]
+    #[arg(long = "rekor-read-url", alias = "read-url", value_name = "URL")]
     read_url: Option<String>,
     /// A Sigstore `trusted_root.json` with the log's key (and the TSA's);
-    /// default: the TUF repository's, for the logs it lists at --url.
+    /// default: the TUF repository's, for the logs it lists at --rekor-url.
     #[arg(long, env = "REKOR_TRUSTED_ROOT", value_name = "FILE")]
     trusted_root: Option<PathBuf>,
     /// With no --trusted-root: Sigstore's TUF repository.
@@ -56,7 +61,7 @@ impl V2Log {
             }
             None => {
                 // A root delivered for many logs vouches for the one at
-                // --url only.
+                // --rekor-url only.
                 let root = self.tuf.trusted_root()?;
                 let logs = root.logs_at(&self.url);
                 if logs.is_empty() {
@@ -88,11 +93,11 @@ pub(crate) enum Rekor2Command {
     Publish {
         #[command(flatten)]
         log: V2Log,
-        /// The signer's private key (PKCS#8 PEM, ECDSA).
+        /// The signer's private key (PEM, as `attest --key`; ECDSA P-256).
         #[arg(long)]
         key: PathBuf,
         /// The RFC 3161 TSA endpoint (e.g. `<log serve URL>/api/v1/timestamp`).
-        #[arg(long)]
+        #[arg(long, env = "REKOR_TSA_URL", value_name = "URL")]
         tsa_url: String,
         /// The signer's certificate (PEM or DER; its key must be --key's):
         /// logged as the entry's verifier and carried by the bundle instead
@@ -128,8 +133,8 @@ pub(crate) enum Rekor2Command {
         /// The OIDC issuer the certificate names.
         #[arg(long)]
         oidc_issuer: String,
-        /// The trusted root to extend (e.g. `log serve --api 2`'s).
-        #[arg(long, value_name = "FILE")]
+        /// The trusted root to extend (e.g. `log serve --rekor-api 2`'s).
+        #[arg(long, env = "REKOR_TRUSTED_ROOT", value_name = "FILE")]
         trusted_root: PathBuf,
     },
     /// The log's checkpoint, verified.
@@ -156,7 +161,7 @@ pub(crate) enum Rekor2Command {
         state: PathBuf,
         /// Start from the current checkpoint when STATE does not exist
         /// (otherwise a missing STATE is an error).
-        #[arg(long)]
+        #[arg(long = "trust-current-tree", alias = "trust-current")]
         trust_current: bool,
     },
     /// The logs and TSAs a signing config (`signing_config.v0.2.json`)
@@ -264,9 +269,7 @@ fn checkpoint_json(cp: &VerifiedCheckpoint) -> serde_json::Value {
 }
 
 fn signing_key(key: &Path) -> Result<SigningKey, Failure> {
-    let pem = String::from_utf8(read_input(key)?)
-        .map_err(|_| Failure::input(format_args!("{}: not PEM", key.display())))?;
-    SigningKey::from_pkcs8_pem(&pem).map_err(|e| Failure::in_file(key, &e))
+    crate::cmd::keys::load_signing_key(key)
 }
 
 /// A certificate file (PEM or DER) as DER.
@@ -374,7 +377,7 @@ fn monitor(log: &V2Log, state: &Path, trust_current: bool) -> Result<ExitCode, F
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && trust_current => None,
         Err(e) => {
             return Err(Failure::input(format_args!(
-                "{}: {e} (start a monitor with --trust-current)",
+                "{}: {e} (start a monitor with --trust-current-tree)",
                 state.display(),
                 e = attest_dsse::ErrorChain(&e)
             )));

@@ -1,5 +1,5 @@
 //! `attestlog verify-bundle`: sigstore-conformance's client protocol for
-//! bundle verification, and the verification `bundle verify` shares.
+//! bundle verification (`bundle verify` is its hidden old spelling).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,27 +11,29 @@ use clap::Args;
 
 use crate::Failure;
 use crate::cmd::trust::TufArgs;
-use crate::cmd::{print_json, read_input};
+use crate::cmd::{LogTrust, print_json, read_input};
 use crate::failure::EXIT_FAILED;
 
 /// Arguments of `verify-bundle`, in the order sigstore-conformance passes
 /// them: `[--staging] --bundle FILE (--key KEY | --certificate-identity ID
-/// --certificate-oidc-issuer URL) [--trusted-root FILE] FILE_OR_DIGEST`.
+/// --certificate-oidc-issuer URL) [--trusted-root FILE] FILE_OR_DIGEST`;
+/// the log's keys come from the same sources as every other command's
+/// (`--log-key`/`REKOR_PUBLIC_KEY`, `--trusted-root`/`REKOR_TRUSTED_ROOT`,
+/// else the TUF repository).
 #[derive(Debug, Args)]
 pub(crate) struct VerifyBundleArgs {
-    /// Where trust comes from when no `--trusted-root` is given.
+    /// The log's keys and the certificate authorities: a pinned log key, a
+    /// trusted root (or a client trust configuration holding one), else
+    /// the current trusted root from Sigstore's TUF repository (production,
+    /// or `--staging`).
     #[command(flatten)]
-    tuf: TufArgs,
-    /// The Sigstore bundle (JSON).
-    #[arg(long)]
-    bundle: PathBuf,
+    trust: LogTrust,
+    /// The Sigstore bundle (JSON); repeat it to verify several bundles of
+    /// the same artifact (a JSON report each; exit 0 only when all verify).
+    #[arg(long, required = true, value_name = "FILE")]
+    bundle: Vec<PathBuf>,
     #[command(flatten)]
     signer: SignerArgs,
-    /// A Sigstore `trusted_root.json`, or a client trust configuration
-    /// holding one (default: the current one from Sigstore's TUF
-    /// repository, production or `--staging`).
-    #[arg(long, env = "REKOR_TRUSTED_ROOT")]
-    trusted_root: Option<PathBuf>,
     /// The artifact: a file, or `sha256:` + 64 hex digits when that is not
     /// a path on disk.
     #[arg(value_name = "FILE_OR_DIGEST")]
@@ -219,16 +221,45 @@ pub(crate) fn verify_and_print(
 
 /// `attestlog verify-bundle`.
 pub(crate) fn verify_bundle_cmd(args: &VerifyBundleArgs) -> Result<ExitCode, Failure> {
+    verify_bundles(&args.trust, &args.signer, &args.artifact, &args.bundle)
+}
+
+/// The trust `verify-bundle` verifies with: a pinned log key (with no
+/// certificate authorities), else a trusted root file, else the TUF
+/// repository's current root; a pinned log name applied either way.
+fn trusted_root_of(trust: &LogTrust) -> Result<TrustedRoot, Failure> {
+    if trust.log_key.is_some() {
+        return Ok(TrustedRoot::from_logs(
+            trust.logs("http://attestlog.local")?.unwrap_or_default(),
+        ));
+    }
+    let (logs, authorities) = root_of(trust.trusted_root.as_deref(), &trust.tuf)?.into_parts();
+    Ok(TrustedRoot::from_logs(trust.pin(logs)).with_authorities(authorities))
+}
+
+/// Verifies `bundles` of one artifact for one signer: a JSON report per
+/// bundle; exit 0 only when all verified.
+pub(crate) fn verify_bundles(
+    trust: &LogTrust,
+    signer: &SignerArgs,
+    artifact: &str,
+    bundles: &[PathBuf],
+) -> Result<ExitCode, Failure> {
     // The inputs first: a malformed one is exit 2 before any network.
-    let policy = Policy::new(args.signer.policy()?, Timestamp::now());
-    let artifact = parse_artifact(&args.artifact)?;
-    let bundle = read_bundle(&args.bundle)?;
-    let verifier = Verifier::new(root_of(args.trusted_root.as_deref(), &args.tuf)?);
-    Ok(
-        if verify_and_print(&args.bundle, &bundle, &artifact, &verifier, &policy)? {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(EXIT_FAILED)
-        },
-    )
+    let policy = Policy::new(signer.policy()?, Timestamp::now());
+    let artifact = parse_artifact(artifact)?;
+    let parsed = bundles
+        .iter()
+        .map(|p| read_bundle(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let verifier = Verifier::new(trusted_root_of(trust)?);
+    let mut all = true;
+    for (path, b) in bundles.iter().zip(&parsed) {
+        all &= verify_and_print(path, b, &artifact, &verifier, &policy)?;
+    }
+    Ok(if all {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILED)
+    })
 }

@@ -7,6 +7,8 @@ use super::*;
 /// the rekor report, and what the lines after it say when it fails.
 pub(super) struct TimeLine {
     pub(super) check: AuditCheck,
+    /// The line saying the signing key was valid at that time.
+    pub(super) key_valid: AuditCheck,
     pub(super) from: &'static [Check],
     pub(super) unverified: &'static str,
 }
@@ -14,6 +16,7 @@ pub(super) struct TimeLine {
 /// Rekor v1: the SET authenticates integratedTime.
 pub(super) const V1_TIME: TimeLine = TimeLine {
     check: AuditCheck::Set,
+    key_valid: AuditCheck::KeyValidAtIntegratedTime,
     from: &[Check::LogKey, Check::IntegratedTime, Check::Set],
     unverified: "integratedTime is not authenticated (SET)",
 };
@@ -21,6 +24,7 @@ pub(super) const V1_TIME: TimeLine = TimeLine {
 /// Rekor v2: an RFC 3161 timestamp is the entry's time.
 pub(super) const V2_TIME: TimeLine = TimeLine {
     check: AuditCheck::Timestamp,
+    key_valid: AuditCheck::KeyValidAtTimestamp,
     from: &[Check::Timestamp, Check::Time, Check::LogKey],
     unverified: "the entry's time is not verified (RFC 3161 timestamp)",
 };
@@ -208,8 +212,9 @@ impl Core {
         r.push(AuditCheck::Certificate, res);
     }
 
-    /// set, key-valid-at-integrated-time, not-backdated from the rekor
-    /// report (integratedTime is trusted only with its SET).
+    /// set (v2: timestamp), key-valid-at-integrated-time (v2:
+    /// key-valid-at-timestamp), not-backdated from the rekor report (the
+    /// entry's time is trusted only once its line passed).
     pub(super) fn time_lines(
         r: &mut AuditReport,
         report: &Report,
@@ -218,19 +223,19 @@ impl Core {
     ) {
         r.push(time.check, from_rekor(report, time.from));
         if r.outcome(time.check) != Some(Outcome::Passed) {
-            r.skip(AuditCheck::KeyValidAtIntegratedTime, time.unverified);
+            r.skip(time.key_valid, time.unverified);
             r.skip(AuditCheck::NotBackdated, time.unverified);
             return;
         }
         if r.outcome(AuditCheck::EnvelopeSignature) != Some(Outcome::Passed) {
             let why = "the envelope signature does not verify";
-            r.skip(AuditCheck::KeyValidAtIntegratedTime, why);
+            r.skip(time.key_valid, why);
             r.skip(AuditCheck::NotBackdated, why);
             return;
         }
         let window_hint = " (was the key-set document made after the attestation? `keys serve-doc --valid-from` sets a new key's window start)";
         r.push(
-            AuditCheck::KeyValidAtIntegratedTime,
+            time.key_valid,
             from_rekor(report, &[Check::Signature, Check::SignerValidity]).map_err(|m| {
                 let outside = report
                     .checks

@@ -9,12 +9,22 @@ impl Core {
         tenant: &str,
         subject: &str,
     ) -> Result<Vec<AuditReport>, AuditError> {
-        let (tenant, subject) = (tenant.to_owned(), subject.to_owned());
+        let (t, s) = (tenant.to_owned(), subject.to_owned());
+        // A row that does not decode fails its own report; the others are
+        // audited as usual.
         let rows = self
             .blocking
-            .on(&self.store, move |s| s.by_subject(&tenant, &subject))
+            .on(&self.store, move |store| store.by_subject_each(&t, &s))
             .await?;
-        self.audit_rows(&rows).await
+        let state = self.log_state().await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            out.push(match row {
+                Ok(row) => self.audit_row_with(row, &state).await,
+                Err(corrupt) => AuditReport::corrupt_row(tenant, subject, corrupt),
+            });
+        }
+        Ok(out)
     }
 
     pub(super) async fn audit_rows(
@@ -55,12 +65,21 @@ impl Core {
         let mut after = None;
         loop {
             let t = tenant.to_owned();
+            // A row that does not decode fails its own report; the rest of
+            // the tenant is audited.
             let page = self
                 .blocking
-                .on(&self.store, move |s| s.list(&t, after, 500))
+                .on(&self.store, move |s| s.list_each(&t, after, 500))
                 .await?;
             for r in &page.rows {
-                each(self.audit_row_with(r, &state).await);
+                each(match r {
+                    Ok(row) => self.audit_row_with(row, &state).await,
+                    Err(corrupt) => AuditReport::corrupt_row(
+                        tenant,
+                        corrupt.subject.as_deref().unwrap_or("(unreadable subject)"),
+                        corrupt,
+                    ),
+                });
                 n += 1;
             }
             match page.next {

@@ -33,7 +33,8 @@ pub(super) fn stored_copies(stored: &LogEntryRecord, fetched: &LogEntry) -> Resu
     if stored.integrated_time != fetched.integrated_time {
         differ.push(format!(
             "integrated time {} ≠ {}",
-            stored.integrated_time, fetched.integrated_time
+            unix_and_rfc3339(stored.integrated_time),
+            unix_and_rfc3339(fetched.integrated_time)
         ));
     }
     differences(&differ)
@@ -57,9 +58,18 @@ pub(super) fn stored_copies_v2(
         differ.push(format!("shard index {} ≠ {index}", stored.shard_index));
     }
     if let Some(t) = stamped.filter(|t| *t != stored.integrated_time) {
-        differ.push(format!("timestamp time {} ≠ {t}", stored.integrated_time));
+        differ.push(format!(
+            "timestamp time {} ≠ {}",
+            unix_and_rfc3339(stored.integrated_time),
+            unix_and_rfc3339(t)
+        ));
     }
     differences(&differ)
+}
+
+/// A time as Unix seconds and RFC 3339, for failure details.
+fn unix_and_rfc3339(t: i64) -> String {
+    format!("{t} ({})", attest_dsse::Timestamp::from_unix(t))
 }
 
 /// The stored-entry line from what differs.
@@ -82,7 +92,7 @@ pub(super) const V2_LOG_CHECKS: &[AuditCheck] = &[
     AuditCheck::Inclusion,
     AuditCheck::Consistency,
     AuditCheck::Timestamp,
-    AuditCheck::KeyValidAtIntegratedTime,
+    AuditCheck::KeyValidAtTimestamp,
     AuditCheck::NotBackdated,
 ];
 

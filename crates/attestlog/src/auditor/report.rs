@@ -36,8 +36,11 @@ pub enum AuditCheck {
     /// is not in the future (Rekor v1 entries).
     Set,
     /// The signing key was valid (window, not revoked) at integratedTime
-    /// (Rekor v2: at the timestamp's genTime).
+    /// (Rekor v1; a v2 row has [`KeyValidAtTimestamp`](Self::KeyValidAtTimestamp)).
     KeyValidAtIntegratedTime,
+    /// Rekor v2 entries (which have no integratedTime): the signing key was
+    /// valid (window, not revoked) at the RFC 3161 timestamp's genTime.
+    KeyValidAtTimestamp,
     /// The claimed time T satisfies T ≤ integratedTime ≤ T + window (Rekor
     /// v2: T ≤ genTime ≤ T + window).
     NotBackdated,
@@ -222,6 +225,31 @@ impl AuditReport {
         });
     }
 
+    /// The report of a row the store holds but cannot decode: its
+    /// `attestation-id` line fails with what is wrong with it, and nothing
+    /// else can be checked. The other rows of its subject are audited as
+    /// usual.
+    pub(super) fn corrupt_row(tenant: &str, subject: &str, row: &attest_store::CorruptRow) -> Self {
+        let mut r = Self {
+            attestation_id: row.id.clone().unwrap_or_else(|| match row.seq {
+                Some(seq) => format!("(unreadable id, row {seq})"),
+                None => "(unreadable id)".to_owned(),
+            }),
+            tenant: tenant.to_owned(),
+            subject: subject.to_owned(),
+            entry_id: None,
+            signed: None,
+            logged: None,
+            checks: Vec::new(),
+            fetched: None,
+        };
+        r.push(AuditCheck::AttestationId, Err(format!("the store's {row}")));
+        for &check in ALL_AFTER_ID {
+            r.skip(check, "the stored row is corrupt");
+        }
+        r
+    }
+
     pub(super) fn skip(&mut self, check: AuditCheck, why: &str) {
         self.checks.push(AuditLine {
             check,
@@ -244,15 +272,17 @@ impl fmt::Display for AuditReport {
             self.entry_id.as_deref().unwrap_or("-"),
         )?;
         for c in &self.checks {
-            let mark = match c.outcome {
-                Outcome::Passed => "ok  ",
-                Outcome::Failed => "FAIL",
-                Outcome::NotChecked => "skip",
+            // A check that could not run is never shown as a pass or a
+            // skip: it says so, with its reason.
+            let (mark, lead) = match c.outcome {
+                Outcome::Passed => ("ok  ", ""),
+                Outcome::Failed => ("FAIL", ""),
+                Outcome::NotChecked => ("--  ", "not checked: "),
             };
-            if c.detail.is_empty() {
+            if c.detail.is_empty() && lead.is_empty() {
                 writeln!(f, "    {mark} {}", c.check)?;
             } else {
-                writeln!(f, "    {mark} {}: {}", c.check, c.detail)?;
+                writeln!(f, "    {mark} {}: {lead}{}", c.check, c.detail)?;
             }
         }
         Ok(())

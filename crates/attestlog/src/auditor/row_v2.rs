@@ -29,7 +29,8 @@ impl Core {
             skip_rest(
                 &mut r,
                 0,
-                "a Rekor v2 entry, and no Rekor v2 log configured (AuditorBuilder::log)",
+                "a Rekor v2 entry, and no Rekor v2 log configured (--rekor-url URL --rekor-api 2, \
+                 or REKOR_URL and REKOR_API=2; in code, AuditorBuilder::log)",
             );
             return r;
         };
@@ -156,10 +157,11 @@ impl Core {
             r.push(
                 AuditCheck::Timestamp,
                 Err("no timestamp authorities to verify it with \
-                     (AuditorBuilder::authorities, from the trusted root)"
+                     (a trusted root listing them: --trusted-root or REKOR_TRUSTED_ROOT; \
+                     in code, AuditorBuilder::authorities)"
                     .into()),
             );
-            r.skip(AuditCheck::KeyValidAtIntegratedTime, V2_TIME.unverified);
+            r.skip(V2_TIME.key_valid, V2_TIME.unverified);
             r.skip(AuditCheck::NotBackdated, V2_TIME.unverified);
             return r;
         }
