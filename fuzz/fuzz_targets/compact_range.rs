@@ -6,7 +6,9 @@ use attest_merkle::{CompactRange, leaf_hash};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(mut range) = CompactRange::from_bytes(data) else { return };
+    let Ok(mut range) = CompactRange::from_bytes(data) else {
+        return;
+    };
     assert_eq!(range.to_bytes(), data);
     let end = range.end();
     let _ = range.append(leaf_hash(data));

@@ -16,7 +16,9 @@ fn verifier() -> &'static Verifier {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(env) = Envelope::from_json(data) else { return };
+    let Ok(env) = Envelope::from_json(data) else {
+        return;
+    };
     let again = Envelope::from_json(env.to_json().as_bytes()).unwrap();
     assert_eq!(again.payload_unverified(), env.payload_unverified());
     assert_eq!(again.signatures(), env.signatures());

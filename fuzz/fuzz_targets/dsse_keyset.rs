@@ -5,7 +5,9 @@ use attest_dsse::KeySet;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(set) = KeySet::from_json(data) else { return };
+    let Ok(set) = KeySet::from_json(data) else {
+        return;
+    };
     let again = KeySet::from_json(set.to_json_pretty().as_bytes()).unwrap();
     assert_eq!(again.keys.len(), set.keys.len());
     for (a, b) in again.keys.iter().zip(&set.keys) {

@@ -6,20 +6,27 @@
 use std::sync::OnceLock;
 
 use attest_dsse::SigningKey;
-use libfuzzer_sys::fuzz_target;
 use attest_tlog::{LocalLog, LogOptions};
+use libfuzzer_sys::fuzz_target;
 
 fn log() -> &'static LocalLog {
     static LOG: OnceLock<LocalLog> = OnceLock::new();
     LOG.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("attestlog-fuzz-log-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        LocalLog::open(&dir, SigningKey::ed25519_from_seed(&[1; 32]), LogOptions::default()).unwrap()
+        LocalLog::open(
+            &dir,
+            SigningKey::ed25519_from_seed(&[1; 32]),
+            LogOptions::default(),
+        )
+        .unwrap()
     })
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&pick, rest)) = data.split_first() else { return };
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
     let text = String::from_utf8_lossy(rest);
     let req = match pick % 5 {
         0 => http::Request::post("/api/v1/log/entries").body(rest.to_vec()),
@@ -30,5 +37,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let Ok(req) = req else { return };
     let resp = log().handle(&req);
-    assert_ne!(resp.status().as_u16(), 500, "{}", String::from_utf8_lossy(resp.body()));
+    assert_ne!(
+        resp.status().as_u16(),
+        500,
+        "{}",
+        String::from_utf8_lossy(resp.body())
+    );
 });

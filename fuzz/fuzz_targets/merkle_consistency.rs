@@ -13,10 +13,17 @@ fuzz_target!(|data: &[u8]| {
     }
     let raw1 = u64::from_le_bytes(data[..8].try_into().unwrap());
     let raw2 = u64::from_le_bytes(data[8..16].try_into().unwrap());
-    let (size1, size2) = if raw1 & 1 == 0 { (raw1 >> 48, raw2 >> 48) } else { (raw1, raw2) };
+    let (size1, size2) = if raw1 & 1 == 0 {
+        (raw1 >> 48, raw2 >> 48)
+    } else {
+        (raw1, raw2)
+    };
     let root1 = Hash::from_slice(&data[16..48]).unwrap();
     let root2 = Hash::from_slice(&data[48..80]).unwrap();
-    let proof: Vec<Hash> = data[80..].chunks_exact(32).filter_map(Hash::from_slice).collect();
+    let proof: Vec<Hash> = data[80..]
+        .chunks_exact(32)
+        .filter_map(Hash::from_slice)
+        .collect();
     let ours = verify_consistency(size1, size2, &proof, &root1, &root2);
     if 0 < size1 && size1 < size2 {
         let rfc = reference::rfc_verify_consistency(size1, size2, &root1, &root2, &proof);

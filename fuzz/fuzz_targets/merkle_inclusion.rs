@@ -18,7 +18,11 @@ fuzz_target!(|data: &[u8]| {
     let index = u64::from_le_bytes(data[..8].try_into().unwrap());
     // Small sizes most of the time, so that valid-looking shapes occur.
     let raw_size = u64::from_le_bytes(data[8..16].try_into().unwrap());
-    let size = if raw_size & 1 == 0 { raw_size >> 48 } else { raw_size };
+    let size = if raw_size & 1 == 0 {
+        raw_size >> 48
+    } else {
+        raw_size
+    };
     let leaf = Hash::from_slice(&data[16..48]).unwrap();
     let root = Hash::from_slice(&data[48..80]).unwrap();
     let proof = hashes(&data[80..]);

@@ -54,7 +54,11 @@ fuzz_target!(|data: &[u8]| {
         tree.push(l);
     }
     let tiles = MemoryTiles::with_entries(leaves.clone());
-    let level = if data[2] == u8::MAX { u8::MAX } else { data[2] % 3 };
+    let level = if data[2] == u8::MAX {
+        u8::MAX
+    } else {
+        data[2] % 3
+    };
     let src = Damaged {
         tiles: &tiles,
         target: (level, u64::from(data[3]) % 8),
@@ -65,8 +69,8 @@ fuzz_target!(|data: &[u8]| {
     let damaged = TileReader::new(&src, size, tree.root());
     for q in data[6..].chunks(3) {
         let node_level = q[0] % 12;
-        let index = u64::from(u16::from_be_bytes([q[0], *q.get(1).unwrap_or(&0)]))
-            % (size.max(1) + 2);
+        let index =
+            u64::from(u16::from_be_bytes([q[0], *q.get(1).unwrap_or(&0)])) % (size.max(1) + 2);
         let id = NodeId::new(node_level, index >> node_level);
         // Honest: exactly the tree's nodes.
         assert_eq!(honest.node(id).ok(), tree.node(id), "{id:?} of {size}");

@@ -6,15 +6,17 @@
 use std::sync::OnceLock;
 
 use attest_dsse::Timestamp;
+use attest_issue::TimestampAuthority;
 use attest_merkle::tiles::{TileId, parse_entry_bundle};
 use attest_rekor::signing::SigningConfig;
-use attest_issue::TimestampAuthority;
 use attest_rekor::v2::V2Request;
 use libfuzzer_sys::fuzz_target;
 
 fn tsa() -> &'static TimestampAuthority {
     static TSA: OnceLock<TimestampAuthority> = OnceLock::new();
-    TSA.get_or_init(|| TimestampAuthority::generate("fuzz", Timestamp::from_unix(1_700_000_000)).unwrap())
+    TSA.get_or_init(|| {
+        TimestampAuthority::generate("fuzz", Timestamp::from_unix(1_700_000_000)).unwrap()
+    })
 }
 
 /// Tiles made of the fuzzer's bytes: whatever a reader accepts from them
@@ -25,7 +27,10 @@ impl attest_merkle::tiles::TileSource for Bytes<'_> {
     type Error = ();
     fn read_tile(&self, tile: TileId, _fresh: bool) -> Result<Vec<u8>, ()> {
         let n = usize::from(tile.width) * 32;
-        let start = (tile.index as usize).wrapping_mul(31).wrapping_add(usize::from(tile.level)) % self.0.len().max(1);
+        let start = (tile.index as usize)
+            .wrapping_mul(31)
+            .wrapping_add(usize::from(tile.level))
+            % self.0.len().max(1);
         Ok(self.0.iter().cycle().skip(start).take(n).copied().collect())
     }
     fn read_entry_bundle(&self, _tile: TileId, _fresh: bool) -> Result<Vec<u8>, ()> {
@@ -53,12 +58,23 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(s) = std::str::from_utf8(data) {
         if let Ok((level, id)) = TileId::parse_path(s) {
-            let back = if level.is_some() { id.path() } else { id.entries_path() };
+            let back = if level.is_some() {
+                id.path()
+            } else {
+                id.entries_path()
+            };
             assert_eq!(back, s);
         }
     }
     let width = u16::from(data.first().copied().unwrap_or(1)).max(1);
-    let _ = parse_entry_bundle::<()>(TileId { level: 0, index: 0, width }, data);
+    let _ = parse_entry_bundle::<()>(
+        TileId {
+            level: 0,
+            index: 0,
+            width,
+        },
+        data,
+    );
     if let Ok(r) = V2Request::from_json(data) {
         assert_eq!(V2Request::from_json(&r.to_json()).unwrap(), r);
         let _ = r.canonical_body();

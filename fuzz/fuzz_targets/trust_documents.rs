@@ -12,14 +12,14 @@ fuzz_target!(|data: &[u8]| {
     };
     match doc {
         TrustDocument::SigningConfig(c) => {
-            let again = attest_rekor::signing::SigningConfig::from_json(
-                c.to_json().to_string().as_bytes(),
-            )
-            .expect("a written signing config reads back");
+            let again =
+                attest_rekor::signing::SigningConfig::from_json(c.to_json().to_string().as_bytes())
+                    .expect("a written signing config reads back");
             assert_eq!(again, c);
         }
         TrustDocument::TrustedRoot(r) => {
-            let again = TrustedRoot::from_json(&r.to_json_vec()).expect("a written root reads back");
+            let again =
+                TrustedRoot::from_json(&r.to_json_vec()).expect("a written root reads back");
             assert_eq!(again.logs().len(), r.logs().len());
         }
         TrustDocument::ClientTrustConfig(t) => {

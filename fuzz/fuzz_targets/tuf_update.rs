@@ -20,15 +20,23 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let files = files.to_vec();
-    let transport = move |req: http::Request<Vec<u8>>, _: Duration| -> Result<http::Response<Vec<u8>>, Infallible> {
+    let transport = move |req: http::Request<Vec<u8>>,
+                          _: Duration|
+          -> Result<http::Response<Vec<u8>>, Infallible> {
         let path = req.uri().path();
-        let pick = path.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(usize::from(b)));
+        let pick = path.bytes().fold(0usize, |h, b| {
+            h.wrapping_mul(31).wrapping_add(usize::from(b))
+        });
         let body = files[pick % files.len()].clone();
         // An empty piece stands for "not found".
         let status = if body.is_empty() { 404 } else { 200 };
-        Ok(http::Response::builder().status(status).body(body).expect("a response"))
+        Ok(http::Response::builder()
+            .status(status)
+            .body(body)
+            .expect("a response"))
     };
-    let client = TufClient::new(TufRepository::custom("http://repo.invalid", root.clone())).without_cache();
+    let client =
+        TufClient::new(TufRepository::custom("http://repo.invalid", root.clone())).without_cache();
     let at = Timestamp::from_unix(1_787_400_000);
     if let Ok(trust) = client.update(&transport, &move || at) {
         // Accepted only with a root that verified, and versions that exist.
