@@ -20,6 +20,7 @@ pub mod tsp;
 pub mod v2;
 
 pub mod verify;
+pub mod witness;
 pub mod x509;
 
 pub use api::{ApiError, LogEntry, LogInfo, ProposedEntry};

@@ -301,6 +301,17 @@ impl SignedNote {
         Ok(verified)
     }
 
+    /// Adds a signature line (a cosignature a witness returned, say). An
+    /// identical line is not added twice; a note holding
+    /// [`MAX_SIGNATURES`] lines takes no more. Returns whether it was added.
+    pub fn push_signature(&mut self, sig: NoteSignature) -> bool {
+        if self.signatures.contains(&sig) || self.signatures.len() >= MAX_SIGNATURES {
+            return false;
+        }
+        self.signatures.push(sig);
+        true
+    }
+
     /// The checkpoint body of the text.
     ///
     /// # Errors
@@ -315,12 +326,7 @@ impl SignedNote {
         let mut out = self.text.clone();
         out.push('\n');
         for s in &self.signatures {
-            let mut blob = s.key_id.to_vec();
-            blob.extend_from_slice(&s.signature);
-            out.push_str(DASH);
-            out.push_str(&s.name);
-            out.push(' ');
-            out.push_str(&Base64::encode_string(&blob));
+            out.push_str(&s.to_line());
             out.push('\n');
         }
         out
@@ -349,6 +355,25 @@ impl SignedNote {
                 signature,
             }],
         })
+    }
+}
+
+impl NoteSignature {
+    /// Parses one signature line (`— <name> <base64(key id ‖ signature)>`,
+    /// without its newline).
+    ///
+    /// # Errors
+    /// [`NoteError::MalformedSignature`] (line 1).
+    pub fn parse_line(line: &str) -> Result<Self, NoteError> {
+        parse_signature_line(line).ok_or(NoteError::MalformedSignature(1))
+    }
+
+    /// The signature line, without its newline.
+    #[must_use]
+    pub fn to_line(&self) -> String {
+        let mut blob = self.key_id.to_vec();
+        blob.extend_from_slice(&self.signature);
+        format!("{DASH}{} {}", self.name, Base64::encode_string(&blob))
     }
 }
 

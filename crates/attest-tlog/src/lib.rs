@@ -8,6 +8,7 @@ mod objstore;
 mod storage;
 mod tilelog;
 mod tsa;
+mod witness;
 
 mod bodies;
 mod dirlock;
@@ -54,6 +55,10 @@ pub use tilelog::{
     TileStore, c2sp_log_id, check_tile_log, check_tile_log_in, repair_tile_log, repair_tile_log_in,
 };
 pub use tsa::{CERTCHAIN_PATH, TIMESTAMP_PATH, TsaService, TsaServiceError};
+pub use witness::{
+    AddCheckpoint, MAX_ADD_CHECKPOINT_BYTES, MAX_PROOF_LINES, TLOG_SIZE_MEDIA_TYPE,
+    WITNESS_STATE_FILE, Witness, WitnessServiceError, WitnessedLog,
+};
 
 pub use bodies::MAX_VERIFY_PAIRS;
 #[allow(unused_imports)]

@@ -111,6 +111,24 @@ impl Handler for crate::TileLog {
     }
 }
 
+impl Handler for crate::Witness {
+    fn max_body_bytes(&self) -> usize {
+        crate::MAX_ADD_CHECKPOINT_BYTES
+    }
+
+    async fn call(&self, req: Request<Vec<u8>>) -> Response<Vec<u8>> {
+        // A cosignature is written durably (fsync) before it is returned.
+        let w = self.clone();
+        tokio::task::spawn_blocking(move || w.handle(&req))
+            .await
+            .unwrap_or_else(|_| {
+                let mut r = Response::new(b"internal error\n".to_vec());
+                *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                r
+            })
+    }
+}
+
 /// A Rekor v2 tile log and, on the same server, an RFC 3161 timestamp
 /// authority (`/api/v1/timestamp`): the whole v2 write flow on one port.
 #[derive(Clone, Debug)]
