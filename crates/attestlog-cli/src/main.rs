@@ -70,6 +70,11 @@ enum Command {
     /// tokens, and the public key-set document.
     #[command(subcommand)]
     Portal(cmd::portal::PortalCommand),
+    /// A transparency-log witness (C2SP tlog-witness): cosigns the
+    /// checkpoints of the logs it is told about, never one inconsistent with
+    /// what it cosigned before.
+    #[command(subcommand)]
+    Witness(cmd::witness::WitnessCommand),
 }
 
 fn main() -> ExitCode {
@@ -90,6 +95,7 @@ fn main() -> ExitCode {
         Command::Checkpoint(c) => cmd::rekor::checkpoint(c),
         Command::VerifyBundle(a) => cmd::verify::verify_bundle_cmd(&a),
         Command::Portal(c) => cmd::portal::run(c),
+        Command::Witness(c) => cmd::witness::run(c),
         Command::Trust(c) => cmd::trust::run(c),
     };
     match result {

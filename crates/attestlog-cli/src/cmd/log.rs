@@ -230,6 +230,7 @@ pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
     print_json(&serde_json::json!({
         "listening": format!("http://{}", server.local_addr()),
         "name": log.name(),
+        "origin": log.checkpoint().lines().next(),
         "treeID": log.tree_id().to_string(),
         "treeSize": report.size,
         "discardedTornBytes": report.discarded_bytes,
@@ -315,6 +316,7 @@ fn serve_v2(
         "listening": url,
         "api": 2,
         "name": log.name(),
+        "origin": log.checkpoint().lines().next(),
         "logId": log.log_id().to_base64(),
         "treeSize": size,
         "logPublicKey": public_path,

@@ -20,6 +20,7 @@ pub(crate) mod rekor2;
 pub(crate) mod store;
 pub(crate) mod trust;
 pub(crate) mod verify;
+pub(crate) mod witness;
 
 /// Reads a file, or stdin for `-`, refusing one over `max` bytes without
 /// reading more than `max + 1` of it (`what` names the limit in the error).
