@@ -64,6 +64,11 @@ pub enum Reason {
     /// The checkpoint body is malformed.
     #[error("checkpoint body")]
     CheckpointBody(#[source] CheckpointError),
+    // witnesses
+    /// The checkpoint lacks the cosignatures the log's witness policy
+    /// requires.
+    #[error(transparent)]
+    Witnesses(crate::witness::WitnessError),
     // checkpoint-binding
     /// The proof's tree size is not the checkpoint's.
     #[error("proof tree size {proof} is not the checkpoint's {checkpoint}")]

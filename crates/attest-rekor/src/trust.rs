@@ -44,6 +44,9 @@ pub struct TrustedLog {
     pub valid_until: Option<Timestamp>,
     /// The API the log speaks.
     pub api: LogApi,
+    /// Witnesses whose cosignatures its checkpoints must carry (k of n);
+    /// `None` (the default): none required.
+    pub witnesses: Option<crate::witness::WitnessPolicy>,
 }
 
 impl TrustedLog {
@@ -65,7 +68,17 @@ impl TrustedLog {
             valid_from: None,
             valid_until: None,
             api: LogApi::V1,
+            witnesses: None,
         }
+    }
+
+    /// Requires its checkpoints to carry cosignatures from the policy's
+    /// witnesses ([`crate::witness`]): a checkpoint without enough valid
+    /// ones fails [`Check::Witnesses`](crate::verify::Check::Witnesses).
+    #[must_use]
+    pub fn with_witnesses(mut self, policy: crate::witness::WitnessPolicy) -> Self {
+        self.witnesses = Some(policy);
+        self
     }
 
     /// The API the log speaks (default [`LogApi::V1`] for [`new`](Self::new)
@@ -129,6 +142,7 @@ impl TrustedLog {
             valid_from: None,
             valid_until: None,
             api: LogApi::V1,
+            witnesses: None,
         }
     }
 

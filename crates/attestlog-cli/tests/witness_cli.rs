@@ -224,3 +224,79 @@ fn bad_log_specs_are_refused_before_anything_is_created() {
         assert!(!dir.exists(), "{spec}: created the directory");
     }
 }
+
+/// `verify-bundle --witness … [--witness-threshold K]`: a real managed-key
+/// bundle (production Rekor v1, trusted from the TUF mirror) with
+/// cosignatures added to its checkpoint.
+#[test]
+fn verify_bundle_requires_the_witnesses_it_is_given() {
+    use attest_rekor::witness::Cosigner;
+    let tmp = attestlog_testkit::TempDir::created("witness-verify");
+    let suite = attestlog_testkit::vector_path("sigstore-conformance/bundle-verify");
+    let case = suite.join("managed-key-happy-path");
+    let artifact = suite.parent().unwrap().join("a.txt");
+    let a = Cosigner::new("w.example/a", SigningKey::ed25519_from_seed(&[1; 32])).unwrap();
+    let b = Cosigner::new("w.example/b", SigningKey::ed25519_from_seed(&[2; 32])).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mut bundle: Value =
+        serde_json::from_slice(&std::fs::read(case.join("bundle.sigstore.json")).unwrap()).unwrap();
+    let cp = &mut bundle["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]
+        ["envelope"];
+    let mut note = SignedNote::parse(cp.as_str().unwrap()).unwrap();
+    note.push_signature(a.cosign(note.text(), now - 5).unwrap());
+    *cp = note.to_text().into();
+    let path = tmp.file("cosigned.sigstore.json");
+    std::fs::write(&path, bundle.to_string()).unwrap();
+    let verify = |extra: &[&str]| {
+        let o = bin()
+            .arg("verify-bundle")
+            .arg("--bundle")
+            .arg(&path)
+            .arg("--key")
+            .arg(case.join("key.pub"))
+            .args(extra)
+            .arg(&artifact)
+            .output()
+            .unwrap();
+        (
+            o.status.code().unwrap(),
+            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
+        )
+    };
+    let (va, vb) = (a.witness().to_vkey(), b.witness().to_vkey());
+    assert_eq!(verify(&[]).0, 0, "{}", verify(&[]).1);
+    assert_eq!(
+        verify(&["--witness", &va]).0,
+        0,
+        "{}",
+        verify(&["--witness", &va]).1
+    );
+    let (code, out) = verify(&["--witness", &va, "--witness", &vb]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("witnesses") && out.contains("1 of the 2"),
+        "{out}"
+    );
+    assert_eq!(
+        verify(&[
+            "--witness",
+            &va,
+            "--witness",
+            &vb,
+            "--witness-threshold",
+            "1"
+        ])
+        .0,
+        0
+    );
+    let (code, out) = verify(&["--witness", &vb]);
+    assert_eq!(code, 1, "{out}");
+    // Policies that mean nothing, and keys that are not keys: exit 2.
+    assert_eq!(verify(&["--witness", &va, "--witness-threshold", "2"]).0, 2);
+    assert_eq!(verify(&["--witness", &va, "--witness-threshold", "0"]).0, 2);
+    assert_eq!(verify(&["--witness", &va, "--witness", &va]).0, 2);
+    assert_eq!(verify(&["--witness", "w.example/a+00000000+AAAA"]).0, 2);
+}

@@ -156,6 +156,12 @@ pub(super) fn evidence(
             return out;
         }
     };
+    if log.witnesses.is_some() {
+        ok &= r.push(
+            Check::Witnesses,
+            verify_witnesses(&p.checkpoint.envelope, log, now).map(drop),
+        );
+    }
     let proof = (|| {
         let index = int0("inclusionProof.logIndex", &p.log_index)?;
         let size = int0("inclusionProof.treeSize", &p.tree_size)?;

@@ -148,6 +148,27 @@ pub fn verify_checkpoint(note: &str, log: &TrustedLog) -> Result<VerifiedCheckpo
     })
 }
 
+/// The log's witness policy on a checkpoint note at the verifier's time
+/// `now`: Ok when the log has none, or when enough of its witnesses
+/// cosigned. The note's own signature is [`verify_checkpoint`]'s.
+///
+/// # Errors
+/// [`Check::Witnesses`].
+pub fn verify_witnesses(
+    note: &str,
+    log: &TrustedLog,
+    now: Timestamp,
+) -> Result<Vec<crate::witness::Cosignature>, CheckError> {
+    let Some(policy) = &log.witnesses else {
+        return Ok(Vec::new());
+    };
+    let parsed =
+        SignedNote::parse(note).map_err(|e| fail(Check::CheckpointSignature, Reason::Note(e)))?;
+    policy
+        .verify(&parsed, now.unix())
+        .map_err(|e| fail(Check::Witnesses, Reason::Witnesses(e)))
+}
+
 /// Inclusion of `body` (the exact canonical bytes) at shard-local `index`,
 /// bound to a verified checkpoint: the proof's claimed root and size must be
 /// the checkpoint's, and the proof must lead to that root.

@@ -16,6 +16,9 @@ pub enum Check {
     Set,
     /// The checkpoint's signature verifies with the log key.
     CheckpointSignature,
+    /// The checkpoint carries valid cosignatures from the witnesses the
+    /// log's witness policy requires (only for a log with a policy).
+    Witnesses,
     /// The proof's root and size are the checkpoint's.
     CheckpointBinding,
     /// The inclusion proof leads from the body's leaf hash to the checkpoint root.
@@ -52,6 +55,7 @@ impl fmt::Display for Check {
             Self::IntegratedTime => "integrated-time",
             Self::Set => "set",
             Self::CheckpointSignature => "checkpoint-signature",
+            Self::Witnesses => "witnesses",
             Self::CheckpointBinding => "checkpoint-binding",
             Self::Inclusion => "inclusion",
             Self::BodyMatch => "body-match",

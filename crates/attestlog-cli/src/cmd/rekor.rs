@@ -83,7 +83,7 @@ pub(crate) fn bundle(cmd: BundleCommand) -> Result<ExitCode, Failure> {
             eprintln!(
                 "attestlog: note: `bundle verify` is now `verify-bundle --bundle BUNDLE... ARTIFACT` (the same checks and flags)"
             );
-            crate::cmd::verify::verify_bundles(&trust, &signer, &artifact, &bundles)
+            crate::cmd::verify::verify_bundles(&trust, &signer, None, &artifact, &bundles)
         }
         BundleCommand::Export {
             db,

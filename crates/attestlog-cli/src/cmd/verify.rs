@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use attest_dsse::Timestamp;
 use attest_rekor::pki::{FulcioExtension, IdentityPolicy, Matcher};
-use attest_rekor::{Artifact, Bundle, Policy, SignerPolicy, TrustedRoot, Verifier};
+use attest_rekor::witness::{WitnessKey, WitnessPolicy};
+use attest_rekor::{Artifact, Bundle, Policy, SignerPolicy, TrustedLog, TrustedRoot, Verifier};
 use clap::Args;
 
 use crate::Failure;
@@ -34,10 +35,46 @@ pub(crate) struct VerifyBundleArgs {
     bundle: Vec<PathBuf>,
     #[command(flatten)]
     signer: SignerArgs,
+    #[command(flatten)]
+    witnesses: WitnessArgs,
     /// The artifact: a file, or `sha256:` + 64 hex digits when that is not
     /// a path on disk.
     #[arg(value_name = "FILE_OR_DIGEST")]
     artifact: String,
+}
+
+/// Witnesses whose cosignatures a log's checkpoints must carry.
+#[derive(Debug, Args)]
+pub(crate) struct WitnessArgs {
+    /// A witness whose cosignature (C2SP cosignature/v1) each bundle's
+    /// checkpoint must carry: its verifier key `NAME+ID+KEY` (`attestlog
+    /// witness vkey` prints it). Repeat for more witnesses.
+    #[arg(long = "witness", value_name = "VKEY")]
+    pub(crate) witnesses: Vec<String>,
+    /// How many of the `--witness` keys must have cosigned (default: all).
+    #[arg(long, value_name = "K", requires = "witnesses")]
+    pub(crate) witness_threshold: Option<usize>,
+}
+
+impl WitnessArgs {
+    /// The policy, or `None` without `--witness`.
+    pub(crate) fn policy(&self) -> Result<Option<WitnessPolicy>, Failure> {
+        if self.witnesses.is_empty() {
+            return Ok(None);
+        }
+        let keys = self
+            .witnesses
+            .iter()
+            .map(|v| {
+                WitnessKey::from_vkey(v)
+                    .map_err(|e| Failure::input(format_args!("--witness {v}: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let k = self.witness_threshold.unwrap_or(keys.len());
+        WitnessPolicy::new(keys, k)
+            .map(Some)
+            .map_err(|e| Failure::input(format_args!("--witness-threshold {k}: {e}")))
+    }
 }
 
 /// Who must have signed: a key, or a Fulcio certificate identity.
@@ -221,20 +258,39 @@ pub(crate) fn verify_and_print(
 
 /// `attestlog verify-bundle`.
 pub(crate) fn verify_bundle_cmd(args: &VerifyBundleArgs) -> Result<ExitCode, Failure> {
-    verify_bundles(&args.trust, &args.signer, &args.artifact, &args.bundle)
+    let witnesses = args.witnesses.policy()?;
+    verify_bundles(
+        &args.trust,
+        &args.signer,
+        witnesses.as_ref(),
+        &args.artifact,
+        &args.bundle,
+    )
 }
 
 /// The trust `verify-bundle` verifies with: a pinned log key (with no
 /// certificate authorities), else a trusted root file, else the TUF
 /// repository's current root; a pinned log name applied either way.
-fn trusted_root_of(trust: &LogTrust) -> Result<TrustedRoot, Failure> {
+fn trusted_root_of(
+    trust: &LogTrust,
+    witnesses: Option<&WitnessPolicy>,
+) -> Result<TrustedRoot, Failure> {
+    let witnessed = |logs: Vec<TrustedLog>| -> Vec<TrustedLog> {
+        match witnesses {
+            Some(p) => logs
+                .into_iter()
+                .map(|l| l.with_witnesses(p.clone()))
+                .collect(),
+            None => logs,
+        }
+    };
     if trust.log_key.is_some() {
-        return Ok(TrustedRoot::from_logs(
+        return Ok(TrustedRoot::from_logs(witnessed(
             trust.logs("http://attestlog.local")?.unwrap_or_default(),
-        ));
+        )));
     }
     let (logs, authorities) = root_of(trust.trusted_root.as_deref(), &trust.tuf)?.into_parts();
-    Ok(TrustedRoot::from_logs(trust.pin(logs)).with_authorities(authorities))
+    Ok(TrustedRoot::from_logs(witnessed(trust.pin(logs))).with_authorities(authorities))
 }
 
 /// Verifies `bundles` of one artifact for one signer: a JSON report per
@@ -242,6 +298,7 @@ fn trusted_root_of(trust: &LogTrust) -> Result<TrustedRoot, Failure> {
 pub(crate) fn verify_bundles(
     trust: &LogTrust,
     signer: &SignerArgs,
+    witnesses: Option<&WitnessPolicy>,
     artifact: &str,
     bundles: &[PathBuf],
 ) -> Result<ExitCode, Failure> {
@@ -252,7 +309,7 @@ pub(crate) fn verify_bundles(
         .iter()
         .map(|p| read_bundle(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let verifier = Verifier::new(trusted_root_of(trust)?);
+    let verifier = Verifier::new(trusted_root_of(trust, witnesses)?);
     let mut all = true;
     for (path, b) in bundles.iter().zip(&parsed) {
         all &= verify_and_print(path, b, &artifact, &verifier, &policy)?;
