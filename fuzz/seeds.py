@@ -248,6 +248,25 @@ def seeds(target):
         for column in range(18):
             for i, v in enumerate(values):
                 yield bytes([column % 2, column, (i * 7) % 256]) + v
+    elif target == "witness_requests":
+        # add-checkpoint bodies with checkpoints signed by the target's log
+        # key (Ed25519 seed 11 x 32, C2SP key id), and cosigned notes.
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+        origin = "example.com/log"
+        key = Ed25519PrivateKey.from_private_bytes(bytes([11] * 32))
+        pub = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        key_id = hashlib.sha256(origin.encode() + b"\n\x01" + pub).digest()[:4]
+        leaves = []
+        for n in range(1, 6):
+            leaves.append(hashlib.sha256(b"\0" + b"leaf-%d" % n).digest())
+            root = leaves[0] if n == 1 else hashlib.sha256(b"".join(leaves)).digest()
+            text = "%s\n%d\n%s\n" % (origin, n, base64.b64encode(root).decode())
+            sig = key.sign(text.encode())
+            note = text + "\n\u2014 %s %s\n" % (origin, base64.b64encode(key_id + sig).decode())
+            yield ("old 0\n\n" + note).encode()
+            yield ("old %d\n%s\n\n%s" % (n - 1, base64.b64encode(root).decode(), note)).encode()
+            yield note.encode()
     elif target == "portal_requests":
         for line in (
             "G\n/audit/acme/app%40sha256%3A00\n\nT",

@@ -17,6 +17,9 @@ use attestlog::tlog::{LocalLog, LogOptions};
 use attestlog::{AttestationRow, AttestationStore, Attestor, Auditor, LogTransport};
 use libfuzzer_sys::fuzz_target;
 
+#[path = "scratch.rs"]
+mod scratch;
+
 struct Fixture {
     auditor: Auditor,
     rows: Vec<AttestationRow>,
@@ -25,20 +28,7 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
-        let dir =
-            std::env::temp_dir().join(format!("attestlog-fuzz-store-rows-{}", std::process::id()));
-        // Fork mode starts many processes: remove the logs of those gone.
-        if let Ok(dirs) = std::fs::read_dir(std::env::temp_dir()) {
-            for d in dirs.flatten() {
-                let name = d.file_name().to_string_lossy().into_owned();
-                if let Some(pid) = name.strip_prefix("attestlog-fuzz-store-rows-")
-                    && !std::path::Path::new(&format!("/proc/{pid}")).exists()
-                {
-                    let _ = std::fs::remove_dir_all(d.path());
-                }
-            }
-        }
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = scratch::dir("attestlog-fuzz-store-rows-");
         let log = LocalLog::open(
             &dir,
             SigningKey::ed25519_from_seed(&[77; 32]),
