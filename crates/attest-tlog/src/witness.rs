@@ -9,9 +9,12 @@
 //! updated under one lock (two requests cannot interleave into a rollback),
 //! and a state file that does not parse stops the witness from starting
 //! rather than letting it forget. One process at a time holds the directory.
-//! A request whose checkpoint the log signed but that contradicts what the
-//! witness cosigned (another root at a cosigned size, a proof that does not
-//! verify) is kept under `evidence/`: it is the log's signed word for a fork.
+//! A checkpoint the log signed with another root at a size the witness
+//! cosigned is kept under `evidence/` beside the one cosigned: two signed
+//! trees of one size are the log's own proof of a fork. A consistency proof
+//! that does not verify is refused (422) but not kept: proofs are unsigned,
+//! so anyone can send a bad one with a genuine checkpoint, and keeping each
+//! would let anyone fill the disk.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -133,6 +136,10 @@ struct Seen {
 struct StateFile {
     format: u32,
     logs: BTreeMap<String, Seen>,
+    /// The last cosigned checkpoint note of each log, as received (the
+    /// witness's side of any fork evidence).
+    #[serde(default)]
+    notes: BTreeMap<String, String>,
 }
 
 struct Inner {
@@ -228,7 +235,7 @@ impl Witness {
                 })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => StateFile {
                 format: 1,
-                logs: BTreeMap::new(),
+                ..StateFile::default()
             },
             Err(e) => return Err(io_err(&path)(e)),
         };
@@ -349,7 +356,7 @@ impl Witness {
             }
             None => {}
             Some(k) if k.size == cp.size() && k.root != *cp.root() => {
-                self.keep_evidence(cp.origin(), body);
+                self.keep_evidence(cp.origin(), state.notes.get(cp.origin()), req.note);
                 return Err(Refusal::Status(
                     StatusCode::CONFLICT,
                     format!("size {} was cosigned with another root hash", k.size),
@@ -366,7 +373,6 @@ impl Witness {
                 if let Err(e) =
                     verify_consistency(k.size, cp.size(), &req.proof, &k.root, cp.root())
                 {
-                    self.keep_evidence(cp.origin(), body);
                     return Err(Refusal::Status(
                         StatusCode::UNPROCESSABLE_ENTITY,
                         format!(
@@ -383,11 +389,18 @@ impl Witness {
         };
         if known != Some(seen) {
             let before = state.logs.insert(cp.origin().to_owned(), seen);
+            let before_note = state
+                .notes
+                .insert(cp.origin().to_owned(), req.note.to_owned());
             if let Err(e) = self.persist(&state) {
                 // Not durable: not cosigned, and not remembered either.
                 match before {
                     Some(b) => state.logs.insert(cp.origin().to_owned(), b),
                     None => state.logs.remove(cp.origin()),
+                };
+                match before_note {
+                    Some(n) => state.notes.insert(cp.origin().to_owned(), n),
+                    None => state.notes.remove(cp.origin()),
                 };
                 return Err(Refusal::Status(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -418,17 +431,24 @@ impl Witness {
         std::fs::File::open(&self.inner.dir)?.sync_all()
     }
 
-    /// Keeps a signed request that contradicts what was cosigned (best
-    /// effort: the refusal stands whether or not the copy is written).
-    fn keep_evidence(&self, origin: &str, body: &str) {
+    /// Keeps a checkpoint the log signed with another root at a cosigned
+    /// size, beside the cosigned one: one file per conflicting checkpoint
+    /// (the same one sent again is not kept twice). Best effort: the
+    /// refusal stands whether or not the copy is written.
+    fn keep_evidence(&self, origin: &str, cosigned: Option<&String>, conflicting: &str) {
         let dir = self.inner.dir.join("evidence");
         let name = format!(
-            "{}-{}.txt",
-            self.inner.clock.now().unix(),
-            base16ct::lower::encode_string(&attest_merkle::leaf_hash(body.as_bytes()).0[..8])
+            "fork-{}.txt",
+            base16ct::lower::encode_string(
+                &attest_merkle::leaf_hash(conflicting.as_bytes()).0[..16]
+            )
         );
-        let _ = std::fs::create_dir_all(&dir)
-            .and_then(|()| std::fs::write(dir.join(name), format!("origin: {origin}\n\n{body}")));
+        let text = format!(
+            "The log {origin:?} signed two different trees of the same size.\n\n\
+             Cosigned by this witness:\n\n{}\n\nThen sent to it:\n\n{conflicting}",
+            cosigned.map_or("(not recorded)", String::as_str)
+        );
+        let _ = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(dir.join(name), text));
     }
 }
 

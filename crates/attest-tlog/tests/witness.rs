@@ -146,8 +146,24 @@ fn a_forked_log_is_refused_and_its_signed_word_kept() {
         StatusCode::UNPROCESSABLE_ENTITY
     );
     assert_eq!(w.cosigned_size(ORIGIN), 5);
-    let evidence = std::fs::read_dir(dir.file("evidence")).unwrap().count();
-    assert_eq!(evidence, 3, "each signed contradiction is kept");
+    // Only the two signed trees of size 5 are evidence (a failed proof is
+    // unsigned: anyone could send one); the same conflict again is one file.
+    assert_eq!(add(&w, 5, &tree(5, "b")).status(), StatusCode::CONFLICT);
+    let files: Vec<_> = std::fs::read_dir(dir.file("evidence"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(
+        files[0].contains(&signed(&tree(5, "a"), &log_key())),
+        "{}",
+        files[0]
+    );
+    assert!(
+        files[0].contains(&signed(&tree(5, "b"), &log_key())),
+        "{}",
+        files[0]
+    );
     // The honest history still extends.
     assert_eq!(add(&w, 5, &a8).status(), StatusCode::OK);
 }

@@ -22,8 +22,9 @@ pub(crate) enum WitnessCommand {
     /// size it knows, an unknown origin 404, a checkpoint the log did not
     /// sign 403, a proof that does not verify 422. What it cosigned is on
     /// disk (DIR/witness-state.json) before the answer leaves, and never
-    /// rolled back; a signed checkpoint that contradicts it is kept under
-    /// DIR/evidence. Prints one JSON line (address, verifier key), then
+    /// rolled back; a checkpoint the log signed with another root at a
+    /// cosigned size is kept, with the cosigned one, under DIR/evidence.
+    /// Prints one JSON line (address, verifier key), then
     /// serves until killed.
     Serve {
         /// The witness's directory (state, key, evidence); created on first
