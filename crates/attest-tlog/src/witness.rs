@@ -46,7 +46,7 @@ pub const TLOG_SIZE_MEDIA_TYPE: &str = "text/x.tlog.size";
 #[non_exhaustive]
 pub enum WitnessServiceError {
     /// The directory could not be created, locked or read.
-    #[error("witness directory {path}: {source}")]
+    #[error("witness directory {path}")]
     Dir {
         /// The directory.
         path: PathBuf,
@@ -65,7 +65,7 @@ pub enum WitnessServiceError {
         reason: String,
     },
     /// Reading or writing the state failed.
-    #[error("witness state {path}: {source}")]
+    #[error("witness state {path}")]
     Io {
         /// The file.
         path: PathBuf,
