@@ -125,21 +125,19 @@ impl WitnessedLog {
     }
 }
 
-/// What the witness remembers of one log: the last cosigned tree.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What the witness remembers of one log: the last cosigned tree, and its
+/// note as received (the witness's side of any fork evidence).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Seen {
     size: u64,
     root: Hash,
+    note: String,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct StateFile {
     format: u32,
     logs: BTreeMap<String, Seen>,
-    /// The last cosigned checkpoint note of each log, as received (the
-    /// witness's side of any fork evidence).
-    #[serde(default)]
-    notes: BTreeMap<String, String>,
 }
 
 struct Inner {
@@ -290,14 +288,7 @@ impl Witness {
             return r;
         }
         match self.add_checkpoint(req.body()) {
-            Ok(lines) => {
-                let mut r = text(StatusCode::OK, &lines);
-                r.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    header::HeaderValue::from_static("text/plain; charset=utf-8"),
-                );
-                r
-            }
+            Ok(lines) => text(StatusCode::OK, &lines),
             Err(Refusal::Conflict(size)) => {
                 let mut r = text(StatusCode::CONFLICT, &format!("{size}\n"));
                 r.headers_mut().insert(
@@ -342,12 +333,12 @@ impl Witness {
         // Check against what was cosigned and record the new tree under one
         // lock: two requests must not interleave into a rollback.
         let mut state = self.state();
-        let known = state.logs.get(cp.origin()).copied();
-        let known_size = known.map_or(0, |s| s.size);
+        let known = state.logs.get(cp.origin()).cloned();
+        let known_size = known.as_ref().map_or(0, |s| s.size);
         if req.old != known_size {
             return Err(Refusal::Conflict(known_size));
         }
-        match known {
+        match &known {
             None if !req.proof.is_empty() => {
                 return Err(Refusal::Status(
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -356,7 +347,7 @@ impl Witness {
             }
             None => {}
             Some(k) if k.size == cp.size() && k.root != *cp.root() => {
-                self.keep_evidence(cp.origin(), state.notes.get(cp.origin()), req.note);
+                self.keep_evidence(cp.origin(), &k.note, req.note);
                 return Err(Refusal::Status(
                     StatusCode::CONFLICT,
                     format!("size {} was cosigned with another root hash", k.size),
@@ -383,24 +374,21 @@ impl Witness {
                 }
             }
         }
-        let seen = Seen {
-            size: cp.size(),
-            root: *cp.root(),
-        };
-        if known != Some(seen) {
+        if known
+            .as_ref()
+            .is_none_or(|k| k.size != cp.size() || k.root != *cp.root())
+        {
+            let seen = Seen {
+                size: cp.size(),
+                root: *cp.root(),
+                note: req.note.to_owned(),
+            };
             let before = state.logs.insert(cp.origin().to_owned(), seen);
-            let before_note = state
-                .notes
-                .insert(cp.origin().to_owned(), req.note.to_owned());
             if let Err(e) = self.persist(&state) {
                 // Not durable: not cosigned, and not remembered either.
                 match before {
                     Some(b) => state.logs.insert(cp.origin().to_owned(), b),
                     None => state.logs.remove(cp.origin()),
-                };
-                match before_note {
-                    Some(n) => state.notes.insert(cp.origin().to_owned(), n),
-                    None => state.notes.remove(cp.origin()),
                 };
                 return Err(Refusal::Status(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -435,7 +423,7 @@ impl Witness {
     /// size, beside the cosigned one: one file per conflicting checkpoint
     /// (the same one sent again is not kept twice). Best effort: the
     /// refusal stands whether or not the copy is written.
-    fn keep_evidence(&self, origin: &str, cosigned: Option<&String>, conflicting: &str) {
+    fn keep_evidence(&self, origin: &str, cosigned: &str, conflicting: &str) {
         let dir = self.inner.dir.join("evidence");
         let name = format!(
             "fork-{}.txt",
@@ -445,8 +433,7 @@ impl Witness {
         );
         let text = format!(
             "The log {origin:?} signed two different trees of the same size.\n\n\
-             Cosigned by this witness:\n\n{}\n\nThen sent to it:\n\n{conflicting}",
-            cosigned.map_or("(not recorded)", String::as_str)
+             Cosigned by this witness:\n\n{cosigned}\n\nThen sent to it:\n\n{conflicting}"
         );
         let _ = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(dir.join(name), text));
     }

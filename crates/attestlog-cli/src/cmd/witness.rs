@@ -125,12 +125,15 @@ fn serve(
         .map_err(|e| Failure::input(format_args!("{}: {e}", key_path.display())))?;
     let origins: Vec<String> = logs.iter().map(|l| l.origin().to_owned()).collect();
     let witness = Witness::open(dir, cosigner, logs).map_err(|e| Failure::in_file(dir, &e))?;
-    let vkey = witness.witness_key().to_vkey();
+    let (name, vkey) = (
+        witness.witness_key().name().to_owned(),
+        witness.witness_key().to_vkey(),
+    );
     let server =
         attest_tlog::serve_listener(witness, listener, max_connections).map_err(Failure::error)?;
     print_json(&serde_json::json!({
         "listening": format!("http://{}", server.local_addr()),
-        "witness": vkey.split('+').next(),
+        "witness": name,
         "vkey": vkey,
         "logs": origins,
         "state": dir.join(attest_tlog::WITNESS_STATE_FILE),
