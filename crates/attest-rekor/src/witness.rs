@@ -156,6 +156,14 @@ pub enum CosignatureProblem {
         /// The allowed skew, seconds.
         skew: u64,
     },
+    /// The line names another signer or key id than this witness's.
+    #[error("witness {witness}: the line is signed as {signer:?} or with another key id")]
+    OtherSigner {
+        /// The witness's name.
+        witness: String,
+        /// The name on the line.
+        signer: String,
+    },
     /// The Ed25519 signature does not verify over this checkpoint and time.
     #[error("witness {witness}: the cosignature does not verify over this checkpoint")]
     BadSignature {
@@ -268,6 +276,30 @@ impl WitnessKey {
     #[must_use]
     pub const fn key_id(&self) -> [u8; 4] {
         self.key_id
+    }
+
+    /// Checks one signature line of this witness over the note text
+    /// `text` at the verifier's time `now` (unix seconds), allowing `skew`
+    /// seconds of clock difference: the line's name and key id must be
+    /// this witness's, and its signature a valid `cosignature/v1` dated no
+    /// later than `now + skew`. The cosignature's time, or what is wrong.
+    ///
+    /// # Errors
+    /// A [`CosignatureProblem`].
+    pub fn verify_line(
+        &self,
+        text: &str,
+        sig: &NoteSignature,
+        now: i64,
+        skew: u64,
+    ) -> Result<u64, CosignatureProblem> {
+        if sig.name != self.name || sig.key_id != self.key_id {
+            return Err(CosignatureProblem::OtherSigner {
+                witness: self.name.clone(),
+                signer: sig.name.clone(),
+            });
+        }
+        self.check(text, sig, now, skew)
     }
 
     /// Checks one signature line of this witness over `text`.
@@ -480,5 +512,79 @@ impl WitnessPolicy {
             });
         }
         Ok(valid)
+    }
+}
+
+/// Most consistency-proof lines an `add-checkpoint` request may carry
+/// (C2SP `tlog-witness`: 63).
+pub const MAX_PROOF_LINES: usize = 63;
+
+/// The media type of a witness's 409 body (the size it knows).
+pub const TLOG_SIZE_MEDIA_TYPE: &str = "text/x.tlog.size";
+
+/// An `add-checkpoint` request body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddCheckpoint<'a> {
+    /// The size of the checkpoint the proof starts from.
+    pub old: u64,
+    /// The consistency proof.
+    pub proof: Vec<attest_merkle::Hash>,
+    /// The checkpoint note, signature lines included.
+    pub note: &'a str,
+}
+
+impl<'a> AddCheckpoint<'a> {
+    /// Parses `old N\n`, up to [`MAX_PROOF_LINES`] base64 hash lines, an
+    /// empty line, and the note.
+    ///
+    /// # Errors
+    /// What is wrong, as text.
+    pub fn parse(body: &'a str) -> Result<Self, &'static str> {
+        let (first, mut rest) = body.split_once('\n').ok_or("no old size line")?;
+        let old = first
+            .strip_prefix("old ")
+            .ok_or("the first line is not `old <size>`")?;
+        if old.is_empty()
+            || (old.len() > 1 && old.starts_with('0'))
+            || !old.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err("the old size is not a decimal without leading zeros");
+        }
+        let old: u64 = old.parse().map_err(|_| "the old size is out of range")?;
+        let mut proof = Vec::new();
+        loop {
+            let (line, next) = rest
+                .split_once('\n')
+                .ok_or("no empty line before the checkpoint")?;
+            rest = next;
+            if line.is_empty() {
+                break;
+            }
+            if proof.len() == MAX_PROOF_LINES {
+                return Err("more than 63 consistency proof lines");
+            }
+            proof.push(
+                attest_merkle::Hash::from_base64(line)
+                    .map_err(|_| "a proof line is not a base64 hash")?,
+            );
+        }
+        Ok(Self {
+            old,
+            proof,
+            note: rest,
+        })
+    }
+
+    /// The body (for clients).
+    #[must_use]
+    pub fn to_body(&self) -> String {
+        let mut out = format!("old {}\n", self.old);
+        for h in &self.proof {
+            out.push_str(&h.base64().to_string());
+            out.push('\n');
+        }
+        out.push('\n');
+        out.push_str(self.note);
+        out
     }
 }

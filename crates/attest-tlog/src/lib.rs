@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 mod check;
+mod cosigning;
 #[cfg(feature = "object-store")]
 mod objstore;
 mod storage;
@@ -39,7 +40,14 @@ use attest_rekor::api::{ErrorBody, LogEntry, RestInclusionProof};
 use attest_rekor::{EntryId, LogId, NoteVerifier, SignedNote, TrustedLog};
 
 pub use attest_issue::TimestampAuthority;
+/// The `add-checkpoint` protocol, shared with the witness client
+/// (`rekor_client::witness`).
+pub use attest_rekor::witness::{AddCheckpoint, MAX_PROOF_LINES, TLOG_SIZE_MEDIA_TYPE};
 pub use check::{CheckReport, RepairReport, check, repair};
+pub use cosigning::{
+    Cosignatures, DEFAULT_WITNESS_POLL, WitnessStanding, WitnessedSource, Witnessing,
+    WitnessingError, WitnessingStatus,
+};
 #[cfg(feature = "object-store")]
 pub use objstore::{LEASE, ObjectTileStore};
 #[cfg(feature = "http")]
@@ -56,8 +64,7 @@ pub use tilelog::{
 };
 pub use tsa::{CERTCHAIN_PATH, TIMESTAMP_PATH, TsaService, TsaServiceError};
 pub use witness::{
-    AddCheckpoint, MAX_ADD_CHECKPOINT_BYTES, MAX_PROOF_LINES, TLOG_SIZE_MEDIA_TYPE,
-    WITNESS_STATE_FILE, Witness, WitnessServiceError, WitnessedLog,
+    MAX_ADD_CHECKPOINT_BYTES, WITNESS_STATE_FILE, Witness, WitnessServiceError, WitnessedLog,
 };
 
 pub use bodies::MAX_VERIFY_PAIRS;

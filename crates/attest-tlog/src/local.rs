@@ -48,6 +48,9 @@ pub(crate) struct Shared {
     pub(crate) keys: KeyCache,
     /// Group commits since open.
     pub(crate) commits: std::sync::atomic::AtomicU64,
+    /// Witness cosignatures served with the checkpoint, once witnessing
+    /// started.
+    pub(crate) cosignatures: std::sync::OnceLock<Arc<crate::Cosignatures>>,
 }
 
 pub(crate) struct Inner {
@@ -173,6 +176,7 @@ impl LocalLog {
             uuids: RwLock::new(opened.uuids),
             keys: KeyCache::default(),
             commits: std::sync::atomic::AtomicU64::new(0),
+            cosignatures: std::sync::OnceLock::new(),
         });
         let head = shared
             .sign_head(size, root)
@@ -257,6 +261,13 @@ impl LocalLog {
         self.shared().tree_id
     }
 
+    /// The origin line of its checkpoints (`<name> - <tree id>`): what a
+    /// witness knows the log by.
+    #[must_use]
+    pub fn origin(&self) -> &str {
+        &self.shared().origin
+    }
+
     /// The latest signed checkpoint.
     #[must_use]
     pub fn checkpoint(&self) -> String {
@@ -298,6 +309,36 @@ impl LocalLog {
             return Err(StorageError::OutOfRange(OutOfRange::Entry { index, size }));
         }
         attest_merkle::NodeReader::read_node(&sh.files, attest_merkle::NodeId::leaf(index))
+    }
+
+    /// The consistency proof from size `old` to `new` (`0 < old < new <=`
+    /// the committed size; empty when `old == new`).
+    ///
+    /// # Errors
+    /// [`StorageError::OutOfRange`] for sizes outside that, or an I/O
+    /// error.
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, StorageError> {
+        let sh = self.shared();
+        let committed = sh.head().size;
+        if new > committed {
+            return Err(StorageError::OutOfRange(OutOfRange::Size {
+                asked: new,
+                size: committed,
+            }));
+        }
+        if old == new {
+            return Ok(Vec::new());
+        }
+        let plan = consistency_plan(old, new)
+            .map_err(|e| StorageError::OutOfRange(OutOfRange::Proof(e)))?;
+        Ok(plan.read_proof(&sh.files)?.as_slice().to_vec())
+    }
+
+    /// The latest checkpoint as served: with the witness cosignatures
+    /// obtained for it, once [`Witnessing`](crate::Witnessing) runs.
+    #[must_use]
+    pub fn served_checkpoint(&self) -> String {
+        self.shared().served_checkpoint(&self.checkpoint())
     }
 
     /// How a client trusts this log: its key, log id and checkpoint name.

@@ -278,6 +278,14 @@ impl rekor_client::Transport for LocalLog {
 }
 
 impl Shared {
+    /// `checkpoint` with the witness cosignatures obtained for it.
+    pub(crate) fn served_checkpoint(&self, checkpoint: &str) -> String {
+        match self.cosignatures.get() {
+            Some(c) => c.decorate(checkpoint),
+            None => checkpoint.to_owned(),
+        }
+    }
+
     /// The REST entry at `index` with its SET and an inclusion proof against
     /// `head`.
     pub(crate) fn entry(&self, index: u64, head: &Head) -> Result<LogEntry, StorageError> {
@@ -316,7 +324,7 @@ impl Shared {
             serde_json::json!({
                 "rootHash": head.root.to_string(),
                 "treeSize": head.size,
-                "signedTreeHead": head.checkpoint,
+                "signedTreeHead": self.served_checkpoint(&head.checkpoint),
                 "treeID": self.tree_id.to_string(),
                 "inactiveShards": [],
             })

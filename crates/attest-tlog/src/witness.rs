@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use attest_dsse::{Clock, PublicKey, SystemClock};
 use attest_merkle::{Hash, verify_consistency};
-use attest_rekor::witness::{Cosigner, WitnessKey};
+use attest_rekor::witness::{AddCheckpoint, Cosigner, TLOG_SIZE_MEDIA_TYPE, WitnessKey};
 use attest_rekor::{NoteError, NoteVerifier, SignedNote};
 use http::{Method, Request, Response, StatusCode, header};
 use serde::{Deserialize, Serialize};
@@ -32,14 +32,8 @@ use crate::DirLock;
 /// The file holding the witness's per-log state.
 pub const WITNESS_STATE_FILE: &str = "witness-state.json";
 
-/// Most consistency-proof lines a request may carry (C2SP: 63).
-pub const MAX_PROOF_LINES: usize = 63;
-
 /// Largest `add-checkpoint` body accepted.
 pub const MAX_ADD_CHECKPOINT_BYTES: usize = 64 << 10;
-
-/// The media type of a 409's body (the size the witness knows).
-pub const TLOG_SIZE_MEDIA_TYPE: &str = "text/x.tlog.size";
 
 /// Why a witness could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -360,6 +354,15 @@ impl Witness {
                 ));
             }
             Some(k) if k.size == cp.size() => {}
+            // Every tree extends the empty one: the proof must be empty,
+            // as from no record at all.
+            Some(k) if k.size == 0 && !req.proof.is_empty() => {
+                return Err(Refusal::Status(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "a proof from size 0 must be empty".into(),
+                ));
+            }
+            Some(k) if k.size == 0 => {}
             Some(k) => {
                 if let Err(e) =
                     verify_consistency(k.size, cp.size(), &req.proof, &k.root, cp.root())
@@ -453,68 +456,4 @@ fn text(status: StatusCode, body: &str) -> Response<Vec<u8>> {
         header::HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     r
-}
-
-/// An `add-checkpoint` request body.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AddCheckpoint<'a> {
-    /// The size of the checkpoint the proof starts from.
-    pub old: u64,
-    /// The consistency proof.
-    pub proof: Vec<Hash>,
-    /// The checkpoint note, signature lines included.
-    pub note: &'a str,
-}
-
-impl<'a> AddCheckpoint<'a> {
-    /// Parses `old N\n`, up to [`MAX_PROOF_LINES`] base64 hash lines, an
-    /// empty line, and the note.
-    ///
-    /// # Errors
-    /// What is wrong, as text.
-    pub fn parse(body: &'a str) -> Result<Self, &'static str> {
-        let (first, mut rest) = body.split_once('\n').ok_or("no old size line")?;
-        let old = first
-            .strip_prefix("old ")
-            .ok_or("the first line is not `old <size>`")?;
-        if old.is_empty()
-            || (old.len() > 1 && old.starts_with('0'))
-            || !old.bytes().all(|b| b.is_ascii_digit())
-        {
-            return Err("the old size is not a decimal without leading zeros");
-        }
-        let old: u64 = old.parse().map_err(|_| "the old size is out of range")?;
-        let mut proof = Vec::new();
-        loop {
-            let (line, next) = rest
-                .split_once('\n')
-                .ok_or("no empty line before the checkpoint")?;
-            rest = next;
-            if line.is_empty() {
-                break;
-            }
-            if proof.len() == MAX_PROOF_LINES {
-                return Err("more than 63 consistency proof lines");
-            }
-            proof.push(Hash::from_base64(line).map_err(|_| "a proof line is not a base64 hash")?);
-        }
-        Ok(Self {
-            old,
-            proof,
-            note: rest,
-        })
-    }
-
-    /// The body (for clients).
-    #[must_use]
-    pub fn to_body(&self) -> String {
-        let mut out = format!("old {}\n", self.old);
-        for h in &self.proof {
-            out.push_str(&h.base64().to_string());
-            out.push('\n');
-        }
-        out.push('\n');
-        out.push_str(self.note);
-        out
-    }
 }

@@ -334,3 +334,27 @@ fn logs_are_configured_once_each() {
         Err(WitnessServiceError::DuplicateLog(_))
     ));
 }
+
+#[test]
+fn a_cosigned_empty_tree_is_extended_without_a_proof() {
+    // A new log's first checkpoint is the empty tree; the witness cosigns
+    // it, and the next (from 0) needs no proof — but refuses one.
+    let dir = TempDir::created("witness-empty");
+    let w = open(&dir).unwrap();
+    let empty = tree(0, "a");
+    assert_eq!(add(&w, 0, &empty).status(), StatusCode::OK);
+    assert_eq!(w.cosigned_size(ORIGIN), 0);
+    let t3 = tree(3, "a");
+    let with_proof = AddCheckpoint {
+        old: 0,
+        proof: vec![t3.root()],
+        note: &signed(&t3, &log_key()),
+    };
+    assert_eq!(
+        post(&w, with_proof.to_body().into_bytes()).status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let r = add(&w, 0, &t3);
+    assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
+    assert_eq!(w.cosigned_size(ORIGIN), 3);
+}

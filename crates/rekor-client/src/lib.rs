@@ -11,6 +11,7 @@ pub mod tuf;
 #[cfg(feature = "ureq")]
 mod ureq_transport;
 pub mod v2;
+pub mod witness;
 
 pub use client::{
     AsyncRekorClient, AsyncTransport, ClientError, Published, RekorClient, RetryPolicy, Transport,

@@ -323,7 +323,20 @@ impl TileLog {
                 }
             }
         };
-        match self.inner.store.get(rel) {
+        // The checkpoint goes out with the witness cosignatures obtained
+        // for it.
+        let served = self.inner.store.get(rel).map(|b| {
+            b.map(|bytes| {
+                if rel != "checkpoint" {
+                    return bytes;
+                }
+                match String::from_utf8(bytes) {
+                    Ok(note) => self.decorate(note).into_bytes(),
+                    Err(e) => e.into_bytes(),
+                }
+            })
+        });
+        match served {
             Ok(Some(bytes)) => {
                 let mut r = respond(StatusCode::OK, ctype, bytes);
                 r.headers_mut().insert(

@@ -278,6 +278,8 @@ struct Inner {
     tx: Mutex<Option<mpsc::SyncSender<Job>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     _lock: crate::DirLock,
+    /// Witness cosignatures served with the checkpoint.
+    cosignatures: std::sync::OnceLock<Arc<crate::Cosignatures>>,
 }
 
 impl Drop for Inner {
@@ -500,6 +502,7 @@ impl TileLog {
                 tx: Mutex::new(Some(tx)),
                 writer: Mutex::new(Some(writer)),
                 _lock: lock,
+                cosignatures: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -530,6 +533,63 @@ impl TileLog {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// The latest checkpoint as served: with the witness cosignatures
+    /// obtained for it, once [`Witnessing`](crate::Witnessing) runs.
+    #[must_use]
+    pub fn served_checkpoint(&self) -> String {
+        self.decorate(self.checkpoint())
+    }
+
+    pub(crate) fn attach_cosignatures(&self, c: Arc<crate::Cosignatures>) {
+        // A second witnessing of one log keeps serving the first's lines.
+        let _ = self.inner.cosignatures.set(c);
+    }
+
+    pub(crate) fn decorate(&self, checkpoint: String) -> String {
+        match self.inner.cosignatures.get() {
+            Some(c) => c.decorate(&checkpoint),
+            None => checkpoint,
+        }
+    }
+
+    /// The consistency proof from size `old` to `new` (`0 < old <= new <=`
+    /// the current size), read from the log's own tiles and checked against
+    /// the current checkpoint as it is read.
+    ///
+    /// # Errors
+    /// [`TileLogError::Io`] when a tile cannot be read or does not verify,
+    /// or the sizes are out of range.
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, TileLogError> {
+        let note = self.checkpoint();
+        let (size, root) = SignedNote::parse(&note)
+            .ok()
+            .and_then(|n| n.checkpoint().ok().map(|c| (c.size(), *c.root())))
+            .ok_or_else(|| TileLogError::Io {
+                context: "parse the log's own checkpoint".into(),
+                source: io::Error::other("malformed"),
+            })?;
+        let bad = |e: String| TileLogError::Io {
+            context: format!("a consistency proof from {old} to {new}"),
+            source: io::Error::other(e),
+        };
+        if old == 0 || old > new || new > size {
+            return Err(bad(format!(
+                "sizes {old} to {new} out of range for a tree of {size}"
+            )));
+        }
+        if old == new {
+            return Ok(Vec::new());
+        }
+        let reader = attest_merkle::tiles::TileReader::new(
+            StoreTiles(self.inner.store.as_ref()),
+            size,
+            root,
+        );
+        let plan = attest_merkle::consistency_plan(old, new).map_err(|e| bad(e.to_string()))?;
+        let proof = plan.read_proof(&reader).map_err(|e| bad(e.to_string()))?;
+        Ok(proof.as_slice().to_vec())
     }
 
     /// This log as a trusted Rekor v2 log at `base_url`.
@@ -572,3 +632,42 @@ impl TileLog {
 
 #[cfg(test)]
 mod tests;
+
+/// The log's own public store as a tile source (a partial tile the log has
+/// since filled is cut from the full one).
+struct StoreTiles<'a>(&'a dyn TileStore);
+
+impl StoreTiles<'_> {
+    fn read(&self, path: &str, full: &str, len: usize) -> io::Result<Vec<u8>> {
+        if let Some(b) = self.0.get(path)? {
+            return Ok(b);
+        }
+        match self.0.get(full)? {
+            Some(mut b) if path != full && b.len() >= len => {
+                b.truncate(len);
+                Ok(b)
+            }
+            _ => Err(io::Error::new(io::ErrorKind::NotFound, path.to_owned())),
+        }
+    }
+}
+
+impl attest_merkle::tiles::TileSource for StoreTiles<'_> {
+    type Error = io::Error;
+
+    fn read_tile(&self, tile: TileId, _fresh: bool) -> io::Result<Vec<u8>> {
+        self.read(
+            &tile.path(),
+            &tile.full().path(),
+            usize::from(tile.width) * 32,
+        )
+    }
+
+    fn read_entry_bundle(&self, tile: TileId, _fresh: bool) -> io::Result<Vec<u8>> {
+        // Bundles are length-prefixed: a partial one is not a byte prefix
+        // of a known length; only the exact file is used.
+        self.0
+            .get(&tile.entries_path())?
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, tile.entries_path()))
+    }
+}

@@ -58,6 +58,9 @@ pub(crate) enum LogCommand {
         /// 503 and closed.
         #[arg(long, default_value_t = 8192)]
         max_connections: usize,
+        /// Witnesses to gather cosignatures from.
+        #[command(flatten)]
+        witnesses: CosignArgs,
     },
     /// Check a log directory without changing it (a v2 tile log: its
     /// journal, then the public checkpoint and every tile and bundle against
@@ -182,7 +185,7 @@ fn not_a_file(dir: &std::path::Path) -> Result<(), Failure> {
 }
 
 pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
-    let (dir, addr, key, name, max_connections) = match cmd {
+    let (dir, addr, key, name, max_connections, witnesses) = match cmd {
         LogCommand::Serve {
             dir,
             api,
@@ -190,7 +193,10 @@ pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
             key,
             name,
             max_connections,
-        } if api.ends_with('2') => return serve_v2(&dir, &addr, key, name, max_connections),
+            witnesses,
+        } if api.ends_with('2') => {
+            return serve_v2(&dir, &addr, key, name, max_connections, &witnesses);
+        }
         LogCommand::Serve {
             dir,
             api: _,
@@ -198,7 +204,8 @@ pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
             key,
             name,
             max_connections,
-        } => (dir, addr, key, name, max_connections),
+            witnesses,
+        } => (dir, addr, key, name, max_connections, witnesses),
         LogCommand::TrustedRoot {
             dir,
             url,
@@ -223,8 +230,10 @@ pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
         .map_err(|e| Failure::input(format_args!("{e}", e = attest_dsse::ErrorChain(&e))))?;
     let public_path = dir.join("log-public.pem");
     let options = LogOptions::default().with_name(name);
+    let clients = witnesses.clients()?;
     let (log, report) =
         LocalLog::open_with_report(&dir, key, options).map_err(|e| Failure::in_file(&dir, &e))?;
+    let witnessing = witnesses.start(log.clone(), clients)?;
     let server = attest_tlog::serve_listener(log.clone(), listener, max_connections)
         .map_err(Failure::error)?;
     print_json(&serde_json::json!({
@@ -237,8 +246,11 @@ pub(crate) fn run(cmd: LogCommand) -> Result<ExitCode, Failure> {
         "rebuiltDerivedFiles": report.rebuilt_derived,
         "logPublicKey": public_path,
         "maxConnections": server.max_connections(),
+        "witnesses": witnessing.as_ref().map(witness_names),
+        "witnessThreshold": witnessing.as_ref().map(|w| w.status().threshold),
     }))?;
     server.join();
+    drop(witnessing);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -249,9 +261,11 @@ fn serve_v2(
     key: Option<PathBuf>,
     name: String,
     max_connections: usize,
+    witnesses: &CosignArgs,
 ) -> Result<ExitCode, Failure> {
     not_a_file(dir)?;
     refuse_other_api(dir, 2)?;
+    let clients = witnesses.clients()?;
     // The port first: a port in use creates nothing.
     let listener = attest_tlog::bind(addr).map_err(Failure::error)?;
     std::fs::create_dir_all(dir).map_err(|e| Failure::in_file(dir, &e))?;
@@ -296,6 +310,7 @@ fn serve_v2(
     // DIR/tsa (made on first start).
     let tsa = attest_tlog::TsaService::open(&dir.join("tsa"), &format!("{} TSA", log.name()))
         .map_err(|e| Failure::in_file(&dir.join("tsa"), &e))?;
+    let witnessing = witnesses.start(log.clone(), clients)?;
     let services = attest_tlog::V2Services {
         log: log.clone(),
         tsa: Some(tsa.clone()),
@@ -324,8 +339,11 @@ fn serve_v2(
         "tsaUrl": tsa_url,
         "trustedRoot": root_path,
         "maxConnections": server.max_connections(),
+        "witnesses": witnessing.as_ref().map(witness_names),
+        "witnessThreshold": witnessing.as_ref().map(|w| w.status().threshold),
     }))?;
     server.join();
+    drop(witnessing);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -418,5 +436,97 @@ fn repair(dir: &std::path::Path) -> Result<ExitCode, Failure> {
             Ok(ExitCode::from(crate::failure::EXIT_FAILED))
         }
         Err(e) => Err(Failure::in_file(dir, &e)),
+    }
+}
+
+/// `log serve`'s witnesses: where each is and the key its cosignatures
+/// must verify with.
+#[derive(Debug, clap::Args)]
+pub(crate) struct CosignArgs {
+    /// A witness to send each new checkpoint to (C2SP tlog-witness):
+    /// `URL=VKEY`, its base URL (`/add-checkpoint` is added) and its
+    /// verifier key (`attestlog witness vkey`). Repeat for more. The log
+    /// serves its checkpoint with the cosignatures obtained; a witness that
+    /// is down does not stop it (stderr says so, and it is tried again).
+    #[arg(long = "witness", value_name = "URL=VKEY")]
+    witnesses: Vec<String>,
+    /// How many witnesses the log's policy asks for (default: all): below
+    /// it, stderr says the checkpoint is served under-witnessed.
+    #[arg(long, value_name = "K", requires = "witnesses")]
+    witness_threshold: Option<usize>,
+}
+
+type WitnessClient = rekor_client::witness::WitnessClient<rekor_client::UreqTransport>;
+
+impl CosignArgs {
+    /// The witness clients, checked before anything is opened.
+    fn clients(&self) -> Result<Vec<WitnessClient>, Failure> {
+        self.witnesses
+            .iter()
+            .map(|arg| {
+                let bad = |why: &dyn std::fmt::Display| {
+                    Failure::input(format_args!("--witness {arg}: {why}"))
+                };
+                let (url, vkey) = arg
+                    .split_once('=')
+                    .ok_or_else(|| bad(&"expected URL=VKEY"))?;
+                let key =
+                    attest_rekor::witness::WitnessKey::from_vkey(vkey).map_err(|e| bad(&e))?;
+                WitnessClient::new(rekor_client::UreqTransport::new(), url, key)
+                    .map_err(|e| bad(&attest_dsse::ErrorChain(&e)))
+            })
+            .collect()
+    }
+
+    /// Starts witnessing `log` when witnesses are configured, with a
+    /// thread that reports each witness's failures and recoveries on
+    /// stderr.
+    fn start<L: attest_tlog::WitnessedSource>(
+        &self,
+        log: L,
+        clients: Vec<WitnessClient>,
+    ) -> Result<Option<attest_tlog::Witnessing>, Failure> {
+        if clients.is_empty() {
+            return Ok(None);
+        }
+        let k = self.witness_threshold.unwrap_or(clients.len());
+        let w = attest_tlog::Witnessing::start(log, clients, k, attest_tlog::DEFAULT_WITNESS_POLL)
+            .map_err(|e| Failure::input(format_args!("--witness-threshold {k}: {e}")))?;
+        let cosignatures = std::sync::Arc::clone(w.cosignatures());
+        // Best effort: a report that cannot start leaves the log serving.
+        let _ = std::thread::Builder::new()
+            .name("witness-report".into())
+            .spawn(move || report_witnessing(&cosignatures));
+        Ok(Some(w))
+    }
+}
+
+fn witness_names(w: &attest_tlog::Witnessing) -> Vec<String> {
+    w.status().witnesses.into_iter().map(|s| s.name).collect()
+}
+
+/// Says on stderr when a witness starts failing (and why) or recovers, and
+/// when the served checkpoint is below the policy's threshold.
+fn report_witnessing(cosignatures: &attest_tlog::Cosignatures) {
+    let mut said: Vec<Option<String>> = Vec::new();
+    loop {
+        let status = cosignatures.status();
+        said.resize(status.witnesses.len(), None);
+        for (w, last) in status.witnesses.iter().zip(&mut said) {
+            if w.error != *last {
+                match &w.error {
+                    Some(e) => eprintln!(
+                        "attestlog: witness {}: {e}; serving the checkpoint of size {} with {} of {} required cosignatures",
+                        w.name,
+                        status.size.unwrap_or(0),
+                        status.cosigned,
+                        status.threshold
+                    ),
+                    None => eprintln!("attestlog: witness {} cosigns again", w.name),
+                }
+                last.clone_from(&w.error);
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
     }
 }
