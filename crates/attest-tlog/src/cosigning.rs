@@ -46,7 +46,8 @@ pub trait WitnessedSource: Send + 'static {
         old: u64,
         new: u64,
     ) -> Result<Vec<Hash>, Box<dyn std::error::Error + Send + Sync>>;
-    /// Serve checkpoints with the lines `cosignatures` holds from now on.
+    /// Serve checkpoints with the lines `cosignatures` holds from now on
+    /// (in place of an earlier witnessing's).
     fn serve_cosignatures(&self, cosignatures: Arc<Cosignatures>);
 }
 
@@ -437,8 +438,12 @@ impl WitnessedSource for crate::LocalLog {
     }
 
     fn serve_cosignatures(&self, cosignatures: Arc<Cosignatures>) {
-        // A second witnessing of one log keeps serving the first's lines.
-        let _ = self.shared().cosignatures.set(cosignatures);
+        // The latest witnessing's lines are served.
+        *self
+            .shared()
+            .cosignatures
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(cosignatures);
     }
 }
 

@@ -50,7 +50,7 @@ pub(crate) struct Shared {
     pub(crate) commits: std::sync::atomic::AtomicU64,
     /// Witness cosignatures served with the checkpoint, once witnessing
     /// started.
-    pub(crate) cosignatures: std::sync::OnceLock<Arc<crate::Cosignatures>>,
+    pub(crate) cosignatures: RwLock<Option<Arc<crate::Cosignatures>>>,
 }
 
 pub(crate) struct Inner {
@@ -176,7 +176,7 @@ impl LocalLog {
             uuids: RwLock::new(opened.uuids),
             keys: KeyCache::default(),
             commits: std::sync::atomic::AtomicU64::new(0),
-            cosignatures: std::sync::OnceLock::new(),
+            cosignatures: RwLock::new(None),
         });
         let head = shared
             .sign_head(size, root)

@@ -280,7 +280,11 @@ impl rekor_client::Transport for LocalLog {
 impl Shared {
     /// `checkpoint` with the witness cosignatures obtained for it.
     pub(crate) fn served_checkpoint(&self, checkpoint: &str) -> String {
-        match self.cosignatures.get() {
+        match &*self
+            .cosignatures
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+        {
             Some(c) => c.decorate(checkpoint),
             None => checkpoint.to_owned(),
         }

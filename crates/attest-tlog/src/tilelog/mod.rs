@@ -279,7 +279,7 @@ struct Inner {
     writer: Mutex<Option<JoinHandle<()>>>,
     _lock: crate::DirLock,
     /// Witness cosignatures served with the checkpoint.
-    cosignatures: std::sync::OnceLock<Arc<crate::Cosignatures>>,
+    cosignatures: RwLock<Option<Arc<crate::Cosignatures>>>,
 }
 
 impl Drop for Inner {
@@ -502,7 +502,7 @@ impl TileLog {
                 tx: Mutex::new(Some(tx)),
                 writer: Mutex::new(Some(writer)),
                 _lock: lock,
-                cosignatures: std::sync::OnceLock::new(),
+                cosignatures: RwLock::new(None),
             }),
         })
     }
@@ -543,12 +543,21 @@ impl TileLog {
     }
 
     pub(crate) fn attach_cosignatures(&self, c: Arc<crate::Cosignatures>) {
-        // A second witnessing of one log keeps serving the first's lines.
-        let _ = self.inner.cosignatures.set(c);
+        // The latest witnessing's lines are served.
+        *self
+            .inner
+            .cosignatures
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(c);
     }
 
     pub(crate) fn decorate(&self, checkpoint: String) -> String {
-        match self.inner.cosignatures.get() {
+        match &*self
+            .inner
+            .cosignatures
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+        {
             Some(c) => c.decorate(&checkpoint),
             None => checkpoint,
         }

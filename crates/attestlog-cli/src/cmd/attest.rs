@@ -428,6 +428,9 @@ pub(crate) struct AuditArgs {
     /// (trust on first use) instead of failing the consistency check.
     #[arg(long)]
     trust_current_tree: bool,
+    /// Witness cosignatures the log's current checkpoint must carry.
+    #[command(flatten)]
+    witnesses: crate::cmd::verify::WitnessArgs,
     #[command(flatten)]
     pipeline: Pipeline,
 }
@@ -450,11 +453,14 @@ pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
         .ok_or_else(|| {
             Failure::input("no data directory ($XDG_DATA_HOME, $HOME): give --baseline PATH")
         })?;
-    let auditor = opened
+    let mut auditor = opened
         .auditor(keys, store)
         .baseline(attestlog::FileBaseline::new(&baseline_path))
-        .trust_current_tree(a.trust_current_tree)
-        .build();
+        .trust_current_tree(a.trust_current_tree);
+    if let Some(policy) = a.witnesses.policy()? {
+        auditor = auditor.witnesses(policy);
+    }
+    let auditor = auditor.build();
     // Each report is written as soon as it is made (`--all` streams).
     let mut counts = (0usize, 0usize); // (audited, passed)
     let mut noted = false;

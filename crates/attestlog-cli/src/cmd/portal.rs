@@ -77,6 +77,9 @@ pub(crate) struct ServeArgs {
     /// (trust on first use) instead of failing every consistency check.
     #[arg(long)]
     trust_current_tree: bool,
+    /// Witness cosignatures the log's current checkpoint must carry.
+    #[command(flatten)]
+    witnesses: crate::cmd::verify::WitnessArgs,
     /// Most open connections.
     #[arg(long, default_value_t = 1024)]
     max_connections: usize,
@@ -150,11 +153,14 @@ fn serve(a: ServeArgs) -> Result<ExitCode, Failure> {
         .ok_or_else(|| {
             Failure::input("no data directory ($XDG_DATA_HOME, $HOME): give --baseline PATH")
         })?;
-    let auditor = opened
+    let mut auditor = opened
         .auditor(keys.clone(), store)
         .baseline(attestlog::FileBaseline::new(&baseline))
-        .trust_current_tree(a.trust_current_tree)
-        .build();
+        .trust_current_tree(a.trust_current_tree);
+    if let Some(policy) = a.witnesses.policy()? {
+        auditor = auditor.witnesses(policy);
+    }
+    let auditor = auditor.build();
     let portal = Portal::new(&a.app, auditor, &keys, access)
         .map_err(Failure::error)?
         .with_entry_links(links);

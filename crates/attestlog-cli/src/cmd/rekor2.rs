@@ -163,6 +163,10 @@ pub(crate) enum Rekor2Command {
         /// (otherwise a missing STATE is an error).
         #[arg(long = "trust-current-tree", alias = "trust-current")]
         trust_current: bool,
+        /// Witness cosignatures the current checkpoint must carry (exit 1
+        /// without them; STATE unchanged).
+        #[command(flatten)]
+        witnesses: crate::cmd::verify::WitnessArgs,
     },
     /// The logs and TSAs a signing config (`signing_config.v0.2.json`)
     /// selects now, for clients speaking Rekor API 1 and 2.
@@ -224,7 +228,8 @@ pub(crate) fn run(cmd: Rekor2Command) -> Result<ExitCode, Failure> {
             log,
             state,
             trust_current,
-        } => monitor(&log, &state, trust_current),
+            witnesses,
+        } => monitor(&log, &state, trust_current, witnesses.policy()?.as_ref()),
         Rekor2Command::Select { config, tuf } => {
             // A signing config, or a client trust configuration holding one.
             let cfg = match config {
@@ -250,6 +255,21 @@ pub(crate) fn run(cmd: Rekor2Command) -> Result<ExitCode, Failure> {
             }))
         }
     }
+}
+
+/// `note` carries `policy`'s cosignatures now, or exit 1 saying why.
+pub(crate) fn witnessed(
+    policy: &attest_rekor::witness::WitnessPolicy,
+    note: &str,
+) -> Result<Vec<attest_rekor::witness::Cosignature>, Failure> {
+    let fail = |e: &dyn std::fmt::Display| Failure {
+        code: EXIT_FAILED,
+        message: format!("the log's current checkpoint is not witnessed: {e}"),
+    };
+    let parsed = attest_rekor::SignedNote::parse(note).map_err(|e| fail(&e))?;
+    policy
+        .verify(&parsed, Timestamp::now().unix())
+        .map_err(|e| fail(&e))
 }
 
 fn failed(e: rekor_client::ClientError) -> Failure {
@@ -363,9 +383,17 @@ fn publish(
     Ok(ExitCode::SUCCESS)
 }
 
-fn monitor(log: &V2Log, state: &Path, trust_current: bool) -> Result<ExitCode, Failure> {
+fn monitor(
+    log: &V2Log,
+    state: &Path,
+    trust_current: bool,
+    witnesses: Option<&attest_rekor::witness::WitnessPolicy>,
+) -> Result<ExitCode, Failure> {
     let (c, _) = log.client()?;
     let latest = c.checkpoint().map_err(failed)?;
+    if let Some(policy) = witnesses {
+        witnessed(policy, &latest.note)?;
+    }
     let kept = match std::fs::read_to_string(state) {
         Ok(note) => Some(c.verify_checkpoint(&note).map_err(|e| {
             Failure::input(format_args!(

@@ -141,6 +141,20 @@ impl Core {
                 logs,
             );
         };
+        if let Some(policy) = &self.witnesses
+            && let Err(e) = attest_rekor::SignedNote::parse(&current.note)
+                .map_err(|e| e.to_string())
+                .and_then(|n| {
+                    policy
+                        .verify(&n, self.clock.now().unix())
+                        .map_err(|e| e.to_string())
+                })
+        {
+            return unavailable(
+                format!("the {name}'s current checkpoint is not witnessed: {e}"),
+                logs,
+            );
+        }
         let log_key = log_key(&signer, &current);
         let consistency = self
             .consistency_of(&logs, verifier.checkpoints(), &log_key, &current, |old| {

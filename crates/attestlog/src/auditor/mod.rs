@@ -75,6 +75,7 @@ impl<M> AuditorBuilder<M> {
                 clock: Arc::new(SystemClock),
                 baseline: Arc::new(MemoryBaseline::new()),
                 trust_current_tree: false,
+                witnesses: None,
             },
             mode: PhantomData,
         }
@@ -146,6 +147,19 @@ impl<M> AuditorBuilder<M> {
     /// always checked.
     pub const fn trust_current_tree(mut self, trust: bool) -> Self {
         self.core.trust_current_tree = trust;
+        self
+    }
+
+    /// Requires each log's current checkpoint — the tree every row's
+    /// inclusion and the baseline's consistency are proven against — to
+    /// carry `policy`'s k of n witness cosignatures (C2SP
+    /// `cosignature/v1`, dated no later than the auditor's clock plus the
+    /// policy's skew). A checkpoint without them fails every row's
+    /// inclusion and consistency lines with the reason, and never becomes
+    /// the baseline: a log showing this auditor a tree the witnesses did
+    /// not see is caught even on the auditor's first run.
+    pub fn witnesses(mut self, policy: attest_rekor::witness::WitnessPolicy) -> Self {
+        self.core.witnesses = Some(policy);
         self
     }
 }
@@ -358,6 +372,8 @@ struct Core {
     clock: Arc<dyn Clock>,
     baseline: Arc<dyn AuditBaseline>,
     trust_current_tree: bool,
+    /// Cosignatures each log's current checkpoint must carry.
+    witnesses: Option<attest_rekor::witness::WitnessPolicy>,
 }
 
 impl Core {
