@@ -300,6 +300,18 @@ pub fn retrieve_entries(base: &str, ids: &[EntryId]) -> Result<Request<Vec<u8>>,
     request(Method::POST, base, "/api/v1/log/entries/retrieve", body)
 }
 
+/// `POST /api/v1/log/entries/retrieve` for the entries at up to
+/// [`MAX_RETRIEVE`] log indexes (`logIndexes`; more are the caller's to
+/// batch).
+///
+/// # Errors
+/// [`UrlError`] for an unusable base URL.
+pub fn retrieve_indexes(base: &str, indexes: &[u64]) -> Result<Request<Vec<u8>>, UrlError> {
+    let indexes: Vec<u64> = indexes.iter().take(MAX_RETRIEVE).copied().collect();
+    let body = to_json_vec(&serde_json::json!({ "logIndexes": indexes }));
+    request(Method::POST, base, "/api/v1/log/entries/retrieve", body)
+}
+
 /// `GET /api/v1/log`.
 ///
 /// # Errors

@@ -53,6 +53,7 @@ mod auditor;
 mod baseline;
 pub mod binding;
 mod blocking;
+pub mod completeness;
 mod config;
 mod error;
 mod export;
@@ -71,7 +72,7 @@ pub use attestor::{
 };
 pub use auditor::{
     AsyncAuditor, AuditCheck, AuditError, AuditLine, AuditReport, Auditor, AuditorBuilder,
-    DEFAULT_BACKDATE_WINDOW, LoggedFacts, SignedFacts,
+    CompletenessReport, DEFAULT_BACKDATE_WINDOW, LoggedFacts, SignedFacts,
 };
 pub use baseline::{AuditBaseline, BaselineError, FileBaseline, MemoryBaseline};
 pub use config::{

@@ -150,6 +150,15 @@ pub trait LogOps: Send + Sync {
         stored: &'a LogEntryRecord,
         current: Option<&'a VerifiedCheckpoint>,
     ) -> BoxFuture<'a, Result<ReadEntry, String>>;
+    /// The bodies of entries `[start, end)` of the log's tree of `size`
+    /// entries, in index order. Not verified: the completeness scan folds
+    /// their leaf hashes into the verified checkpoint's root.
+    fn read_bodies(
+        &self,
+        start: u64,
+        end: u64,
+        size: u64,
+    ) -> BoxFuture<'_, Result<Vec<Vec<u8>>, String>>;
 }
 
 /// A Rekor v1 client, blocking or async (its futures `Send`).
@@ -162,6 +171,10 @@ trait V1Client: Send + Sync {
     ) -> impl Future<Output = Result<Published, ClientError>> + Send;
     fn get_entry(&self, id: &EntryId)
     -> impl Future<Output = Result<LogEntry, ClientError>> + Send;
+    fn retrieve_indexes(
+        &self,
+        indexes: &[u64],
+    ) -> impl Future<Output = Result<Vec<LogEntry>, ClientError>> + Send;
     fn log_info(
         &self,
     ) -> impl Future<Output = Result<(attest_rekor::LogInfo, VerifiedCheckpoint), ClientError>> + Send;
@@ -188,6 +201,12 @@ impl<T: Transport + Sync + Send> V1Client for RekorClient<T> {
         id: &EntryId,
     ) -> impl Future<Output = Result<LogEntry, ClientError>> + Send {
         ready(RekorClient::get_entry(self, id))
+    }
+    fn retrieve_indexes(
+        &self,
+        indexes: &[u64],
+    ) -> impl Future<Output = Result<Vec<LogEntry>, ClientError>> + Send {
+        ready(RekorClient::retrieve_indexes(self, indexes))
     }
     fn log_info(
         &self,
@@ -220,6 +239,12 @@ impl<T: AsyncTransport + Sync + Send> V1Client for AsyncRekorClient<T> {
         id: &EntryId,
     ) -> impl Future<Output = Result<LogEntry, ClientError>> + Send {
         AsyncRekorClient::get_entry(self, id)
+    }
+    fn retrieve_indexes(
+        &self,
+        indexes: &[u64],
+    ) -> impl Future<Output = Result<Vec<LogEntry>, ClientError>> + Send {
+        AsyncRekorClient::retrieve_indexes(self, indexes)
     }
     fn log_info(
         &self,
@@ -287,6 +312,33 @@ impl<C: V1Client> LogOps for V1<C> {
                 Ok(e) if e.id.uuid() == id.uuid() => Ok(ReadEntry::V1(Box::new(e))),
                 Ok(_) => Err("the log returned another entry".to_owned()),
             }
+        })
+    }
+    fn read_bodies(
+        &self,
+        start: u64,
+        end: u64,
+        _size: u64,
+    ) -> BoxFuture<'_, Result<Vec<Vec<u8>>, String>> {
+        Box::pin(async move {
+            let indexes: Vec<u64> = (start..end).collect();
+            let mut entries = self
+                .0
+                .retrieve_indexes(&indexes)
+                .await
+                .map_err(|e| attest_dsse::ErrorChain(&e).to_string())?;
+            entries.sort_by_key(|e| e.log_index);
+            // Each index asked for, once, in order: anything else is a log
+            // not answering what it was asked.
+            if entries.len() != indexes.len()
+                || entries.iter().zip(&indexes).any(|(e, &i)| e.log_index != i)
+            {
+                return Err(format!(
+                    "asked for the entries at {start}..{end}, the log answered {} others",
+                    entries.len()
+                ));
+            }
+            Ok(entries.into_iter().map(|e| e.body).collect())
         })
     }
 }
@@ -382,6 +434,10 @@ trait V2Client: Send + Sync {
         old: &'a VerifiedCheckpoint,
         new: &'a VerifiedCheckpoint,
     ) -> BoxFuture<'a, Result<(), ClientError>>;
+    fn entry_bundle(
+        &self,
+        bundle: attest_merkle::tiles::TileId,
+    ) -> BoxFuture<'_, Result<Vec<u8>, ClientError>>;
 }
 
 impl<T: Transport + Sync + Send> V2Client for RekorV2<T> {
@@ -421,6 +477,12 @@ impl<T: Transport + Sync + Send> V2Client for RekorV2<T> {
     ) -> BoxFuture<'a, Result<(), ClientError>> {
         Box::pin(ready(self.log.prove_consistency(old, new)))
     }
+    fn entry_bundle(
+        &self,
+        bundle: attest_merkle::tiles::TileId,
+    ) -> BoxFuture<'_, Result<Vec<u8>, ClientError>> {
+        Box::pin(ready(self.log.entry_bundle(bundle)))
+    }
 }
 
 impl<T: AsyncTransport + Send + Sync> V2Client for AsyncRekorV2<T> {
@@ -459,6 +521,12 @@ impl<T: AsyncTransport + Send + Sync> V2Client for AsyncRekorV2<T> {
         new: &'a VerifiedCheckpoint,
     ) -> BoxFuture<'a, Result<(), ClientError>> {
         Box::pin(self.log.prove_consistency(old, new))
+    }
+    fn entry_bundle(
+        &self,
+        bundle: attest_merkle::tiles::TileId,
+    ) -> BoxFuture<'_, Result<Vec<u8>, ClientError>> {
+        Box::pin(self.log.entry_bundle(bundle))
     }
 }
 
@@ -548,6 +616,43 @@ impl<C: V2Client> LogOps for V2<C> {
                 body,
                 proof: Box::new(proof),
             })
+        })
+    }
+    fn read_bodies(
+        &self,
+        start: u64,
+        end: u64,
+        size: u64,
+    ) -> BoxFuture<'_, Result<Vec<Vec<u8>>, String>> {
+        Box::pin(async move {
+            let width = u64::from(attest_merkle::tiles::TILE_WIDTH);
+            let mut out = Vec::with_capacity(usize::try_from(end - start).unwrap_or(0));
+            let mut k = start / width;
+            while k * width < end {
+                let first = k * width;
+                let w = (size - first).min(width);
+                let id = attest_merkle::tiles::TileId {
+                    level: 0,
+                    index: k,
+                    width: u16::try_from(w).unwrap_or(attest_merkle::tiles::TILE_WIDTH),
+                };
+                let bytes = self.0.entry_bundle(id).await.map_err(|e| {
+                    format!(
+                        "entry bundle {}: {e}",
+                        id.entries_path(),
+                        e = attest_dsse::ErrorChain(&e)
+                    )
+                })?;
+                let entries = attest_merkle::tiles::parse_entry_bundle::<()>(id, &bytes)
+                    .map_err(|_| format!("entry bundle {} does not parse", id.entries_path()))?;
+                for (i, e) in (first..).zip(entries) {
+                    if i >= start && i < end {
+                        out.push(e.to_vec());
+                    }
+                }
+                k += 1;
+            }
+            Ok(out)
         })
     }
 }

@@ -27,6 +27,7 @@ use crate::log::{AsyncRekorV2, RekorV2};
 use crate::log::{LogOps, PipelineLog, ReadEntry, mode, run_ready};
 
 mod checks;
+mod complete;
 mod flow;
 mod lines;
 mod report;
@@ -35,6 +36,7 @@ mod row_v2;
 mod state;
 #[allow(unused_imports)]
 use checks::*;
+pub use complete::CompletenessReport;
 #[allow(unused_imports)]
 use flow::*;
 #[allow(unused_imports)]
@@ -257,6 +259,24 @@ impl Auditor {
         run_ready(self.core.audit_row(row))
     }
 
+    /// The completeness audit of `tenant`: scans each configured log, from
+    /// where the last scan (kept in the baseline) stopped up to its
+    /// verified current checkpoint (witnessed, when the auditor requires
+    /// it; consistent with the baseline), for entries signed with the
+    /// signer policy's keys, authenticating every body scanned against the
+    /// checkpoint's root ([`crate::completeness`]); reports each such entry
+    /// with no row of the tenant in the store (by leaf hash), one report
+    /// per log. A log that cannot be scanned — unavailable, forked, serving
+    /// entries that do not make its checkpoint's tree — fails its report
+    /// with the reason; so does an identity policy (no keys to look for)
+    /// and an auditor without a log.
+    ///
+    /// # Errors
+    /// [`AuditError::Store`], [`AuditError::Baseline`].
+    pub fn completeness(&self, tenant: &str) -> Result<Vec<CompletenessReport>, AuditError> {
+        run_ready(self.core.completeness(tenant))
+    }
+
     /// Audits `rows` (e.g. one page of a subject's) against one look at the
     /// log: its current checkpoint and its consistency with the baseline,
     /// as [`audit`](Self::audit) does for all of a subject's rows.
@@ -304,6 +324,14 @@ impl AsyncAuditor {
     #[must_use]
     pub fn store(&self) -> &dyn AttestationStore {
         self.core.store.as_ref()
+    }
+
+    /// [`Auditor::completeness`], awaiting the log.
+    ///
+    /// # Errors
+    /// [`AuditError::Store`], [`AuditError::Baseline`].
+    pub async fn completeness(&self, tenant: &str) -> Result<Vec<CompletenessReport>, AuditError> {
+        self.core.completeness(tenant).await
     }
 
     /// [`Auditor::audit`], awaiting the log.

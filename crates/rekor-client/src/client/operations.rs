@@ -122,6 +122,25 @@ pub(super) mod ops {
         Ok(out)
     }
 
+    pub(super) async fn retrieve_indexes(
+        core: &Core,
+        x: &impl Exchanger,
+        indexes: &[u64],
+    ) -> Result<Vec<LogEntry>, ClientError> {
+        let mut out = Vec::with_capacity(indexes.len());
+        for chunk in indexes.chunks(sansio::MAX_RETRIEVE) {
+            out.extend(
+                call(
+                    x,
+                    &sansio::retrieve_indexes(&core.base, chunk)?,
+                    sansio::parse_retrieve,
+                )
+                .await?,
+            );
+        }
+        Ok(out)
+    }
+
     pub(super) async fn log_info(
         core: &Core,
         x: &impl Exchanger,
@@ -226,6 +245,17 @@ macro_rules! client_operations {
         /// [`ClientError`].
         pub $($kw)? fn retrieve(&self, ids: &[EntryId]) -> Result<Vec<LogEntry>, ClientError> {
             $run(ops::retrieve(&self.core, self.x(), ids))$(.$aw)?
+        }
+
+        /// Fetches the entries at many log indexes,
+        /// [`MAX_RETRIEVE`](attest_rekor::sansio::MAX_RETRIEVE) per request;
+        /// missing ones are omitted (not verified: a caller enumerating the
+        /// log checks the bodies against a verified checkpoint).
+        ///
+        /// # Errors
+        /// [`ClientError`].
+        pub $($kw)? fn retrieve_indexes(&self, indexes: &[u64]) -> Result<Vec<LogEntry>, ClientError> {
+            $run(ops::retrieve_indexes(&self.core, self.x(), indexes))$(.$aw)?
         }
 
         /// The log's current state, with its checkpoint verified against a

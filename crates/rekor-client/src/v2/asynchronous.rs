@@ -72,6 +72,21 @@ impl<T: AsyncTransport> AsyncRekorV2Client<T> {
         )
     }
 
+    /// [`RekorV2Client::entry_bundle`], awaited.
+    ///
+    /// # Errors
+    /// [`ClientError`].
+    pub async fn entry_bundle(&self, bundle: TileId) -> Result<Vec<u8>, ClientError> {
+        let (path, full) = (bundle.entries_path(), bundle.full().entries_path());
+        match self.get(&path).await {
+            Err(ClientError::Response {
+                source: ResponseError::NotFound,
+                ..
+            }) if path != full => Ok(prefix_entries(&self.get(&full).await?, bundle.width)),
+            other => other,
+        }
+    }
+
     pub(super) async fn get(&self, path: &str) -> Result<Vec<u8>, ClientError> {
         let req = proto::get_static(&self.read_base, path)?;
         let (resp, attempts) = self.http.exchange_async(&req).await?;

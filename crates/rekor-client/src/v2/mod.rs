@@ -158,6 +158,25 @@ impl<T: Transport + Sync> RekorV2Client<T> {
         published(&resp, attempts, request, &self.v2_logs(), self.http.now())
     }
 
+    /// The raw entry bundle `bundle` (level 0, its index and width in a
+    /// tree whose size makes it partial or full); a partial bundle the log
+    /// has since filled is cut from the full one. Not verified: a caller
+    /// enumerating the log folds the entries' leaf hashes into a verified
+    /// checkpoint's root.
+    ///
+    /// # Errors
+    /// [`ClientError`].
+    pub fn entry_bundle(&self, bundle: TileId) -> Result<Vec<u8>, ClientError> {
+        let (path, full) = (bundle.entries_path(), bundle.full().entries_path());
+        match self.get(&path) {
+            Err(ClientError::Response {
+                source: ResponseError::NotFound,
+                ..
+            }) if path != full => Ok(prefix_entries(&self.get(&full)?, bundle.width)),
+            other => other,
+        }
+    }
+
     fn get(&self, path: &str) -> Result<Vec<u8>, ClientError> {
         let req = proto::get_static(&self.read_base, path)?;
         let (resp, attempts) = self.http.exchange_blocking(&req)?;

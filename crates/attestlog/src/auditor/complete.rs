@@ -1,0 +1,205 @@
+//! The completeness audit: every entry of each log signed with the tenant's keys must have a row.
+
+#[allow(clippy::wildcard_imports)]
+use super::*;
+
+use attest_merkle::Hash;
+
+use crate::completeness::{Found, KeyMatcher, Scan};
+
+/// Entries read per call to the log (v1: a hundred `retrieve` requests of
+/// ten; v2: sixteen entry bundles).
+const SCAN_CHUNK: u64 = 4096;
+
+/// What a completeness audit of one log found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct CompletenessReport {
+    /// The log's API.
+    pub api: LogApiVersion,
+    /// The log's checkpoint origin (empty when it was unavailable).
+    pub origin: String,
+    /// The first entry this run scanned (the kept scan's end).
+    pub from: u64,
+    /// One past the last entry scanned: the current checkpoint's size.
+    pub to: u64,
+    /// Why an earlier scan was not continued, when it was not (another key
+    /// set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_over: Option<String>,
+    /// Entries signed with the tenant's keys, from the log's first entry.
+    pub signed: usize,
+    /// Those with no row of the tenant in the store.
+    pub missing: Vec<Found>,
+    /// Why the log could not be scanned (the audit fails).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl CompletenessReport {
+    /// Whether every entry signed with the tenant's keys has a row, and the
+    /// log was scanned up to its verified current checkpoint.
+    #[must_use]
+    pub const fn passed(&self) -> bool {
+        self.error.is_none() && self.missing.is_empty()
+    }
+
+    fn failed(api: LogApiVersion, origin: String, why: String) -> Self {
+        Self {
+            api,
+            origin,
+            from: 0,
+            to: 0,
+            started_over: None,
+            signed: 0,
+            missing: Vec::new(),
+            error: Some(why),
+        }
+    }
+}
+
+impl Core {
+    /// See [`Auditor::completeness`].
+    pub(super) async fn completeness(
+        &self,
+        tenant: &str,
+    ) -> Result<Vec<CompletenessReport>, AuditError> {
+        let keys: Vec<attest_dsse::PublicKey> = match &*self.signer() {
+            SignerPolicy::Key(k) => vec![k.clone()],
+            SignerPolicy::KeySet(set) => set.keys.iter().map(|k| k.key.clone()).collect(),
+            // A policy naming an identity names no key to look for.
+            _ => Vec::new(),
+        };
+        if keys.is_empty() {
+            return Ok(vec![CompletenessReport::failed(
+                LogApiVersion::V1,
+                String::new(),
+                "the signer policy names no keys (an identity policy): completeness needs the tenant's key set".into(),
+            )]);
+        }
+        if self.audited.is_empty() {
+            return Ok(vec![CompletenessReport::failed(
+                LogApiVersion::V1,
+                String::new(),
+                "no transparency log configured: there is nothing to enumerate, so completeness cannot be established".into(),
+            )]);
+        }
+        let state = self.log_state().await?;
+        let rows = self.row_leaves(tenant).await?;
+        let mut out = Vec::with_capacity(state.runs.len());
+        for run in &state.runs {
+            let mut matcher = KeyMatcher::new(&keys);
+            out.push(self.scan_log(run, tenant, &mut matcher, &rows).await?);
+        }
+        Ok(out)
+    }
+
+    /// The leaf hashes of the tenant's rows, by API.
+    async fn row_leaves(
+        &self,
+        tenant: &str,
+    ) -> Result<std::collections::HashSet<(LogApiVersion, Hash)>, AuditError> {
+        let mut leaves = std::collections::HashSet::new();
+        let mut after = None;
+        loop {
+            let t = tenant.to_owned();
+            let page = self
+                .blocking
+                .on(&self.store, move |s| s.list_each(&t, after, 1000))
+                .await?;
+            for row in page.rows.iter().flatten() {
+                if let Some(e) = &row.entry {
+                    // v1: 16 hex tree id + 64 hex leaf hash; v2: the leaf.
+                    let hex = &e.entry_id[e.entry_id.len().saturating_sub(64)..];
+                    if let Ok(h) = Hash::from_hex(hex) {
+                        leaves.insert((e.api, h));
+                    }
+                }
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(leaves),
+            }
+        }
+    }
+
+    async fn scan_log(
+        &self,
+        run: &LogRun,
+        tenant: &str,
+        matcher: &mut KeyMatcher,
+        rows: &std::collections::HashSet<(LogApiVersion, Hash)>,
+    ) -> Result<CompletenessReport, AuditError> {
+        let api = run.log.api();
+        let (current, _) = match &run.current {
+            Ok(c) => c,
+            Err(why) => return Ok(CompletenessReport::failed(api, String::new(), why.clone())),
+        };
+        let fail = |why: String| Ok(CompletenessReport::failed(api, current.origin.clone(), why));
+        if let Err(why) = &run.consistency {
+            return fail(format!(
+                "the log is not consistent with the baseline: {why}"
+            ));
+        }
+        let key = format!("completeness {api:?} {} {tenant}", current.origin);
+        let kept = {
+            let k = key.clone();
+            self.blocking
+                .on(&self.baseline, move |b| b.load(&k))
+                .await?
+        };
+        let (mut scan, started_over) = match kept.as_deref().map(|t| Scan::resume(t, matcher)) {
+            None => (Scan::new(matcher), None),
+            Some(Ok((scan, false))) => (scan, None),
+            Some(Ok((scan, true))) => (
+                scan,
+                Some("the key set changed since the last scan: scanned from entry 0".to_owned()),
+            ),
+            Some(Err(e)) => return fail(e.to_string()),
+        };
+        if let Err(e) = scan.check_not_behind(current.size) {
+            return fail(e.to_string());
+        }
+        let from = scan.size();
+        while scan.size() < current.size {
+            let start = scan.size();
+            let end = (start + SCAN_CHUNK).min(current.size);
+            let bodies = match run.log.read_bodies(start, end, current.size).await {
+                Ok(b) => b,
+                Err(why) => return fail(format!("reading entries {start}..{end}: {why}")),
+            };
+            if bodies.len() as u64 != end - start {
+                return fail(format!(
+                    "reading entries {start}..{end}: the log returned {}",
+                    bodies.len()
+                ));
+            }
+            for body in &bodies {
+                scan.push(body, matcher);
+            }
+        }
+        if let Err(e) = scan.check(current.size, &current.root) {
+            return fail(e.to_string());
+        }
+        let text = scan.to_text();
+        self.blocking
+            .on(&self.baseline, move |b| b.store(&key, &text))
+            .await?;
+        let missing: Vec<Found> = scan
+            .found()
+            .iter()
+            .filter(|f| !rows.contains(&(api, f.leaf)))
+            .cloned()
+            .collect();
+        Ok(CompletenessReport {
+            api,
+            origin: current.origin.clone(),
+            from,
+            to: current.size,
+            started_over,
+            signed: scan.found().len(),
+            missing,
+            error: None,
+        })
+    }
+}
