@@ -393,7 +393,7 @@ pub(crate) fn publish_pending(a: PublishPendingArgs) -> Result<ExitCode, Failure
 
 /// `attestlog audit` arguments.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("which").required(true).args(["subject", "all"])))]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["subject", "all", "completeness"])))]
 pub(crate) struct AuditArgs {
     /// The tenant.
     #[arg(long)]
@@ -404,6 +404,14 @@ pub(crate) struct AuditArgs {
     /// Audit every attestation of the tenant.
     #[arg(long)]
     all: bool,
+    /// The completeness audit: scan the log (from where the last scan,
+    /// kept in the baseline, stopped) for entries signed with the
+    /// tenant's keys and report each with no row in the store — a deleted
+    /// row, or an attestation published behind the database's back. Every
+    /// entry scanned is authenticated against the log's verified current
+    /// checkpoint. Exit 1 when one is missing or the log cannot be scanned.
+    #[arg(long)]
+    completeness: bool,
     /// Who may have signed: the key-set document (`attestation-keys.json`:
     /// a file, or an `http(s)://` URL to fetch it from, e.g. the service's
     /// `/.well-known/attestlog/attestation-keys.json`), or one PEM public
@@ -461,6 +469,9 @@ pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
         auditor = auditor.witnesses(policy);
     }
     let auditor = auditor.build();
+    if a.completeness {
+        return completeness(&auditor, &a.tenant, a.json);
+    }
     // Each report is written as soon as it is made (`--all` streams).
     let mut counts = (0usize, 0usize); // (audited, passed)
     let mut noted = false;
@@ -531,6 +542,78 @@ pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
         eprintln!("attestlog: no attestations found");
     }
     Ok(if audited > 0 && passed == audited {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILED)
+    })
+}
+
+/// `audit --completeness`: one report per log, and how fast it scanned.
+fn completeness(
+    auditor: &attestlog::Auditor,
+    tenant: &str,
+    json: bool,
+) -> Result<ExitCode, Failure> {
+    let started = std::time::Instant::now();
+    let reports = auditor.completeness(tenant).map_err(Failure::error)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let scanned: u64 = reports.iter().map(|r| r.to - r.from).sum();
+    let rate = if seconds > 0.0 {
+        scanned as f64 / seconds
+    } else {
+        0.0
+    };
+    for r in &reports {
+        if json {
+            let mut v = serde_json::to_value(r).map_err(std::io::Error::from)?;
+            v["passed"] = r.passed().into();
+            print_json(&v)?;
+            continue;
+        }
+        let mut text = format!(
+            "completeness of {} ({:?}): entries {}..{} scanned; {} signed with {tenant}'s keys",
+            if r.origin.is_empty() {
+                "the log"
+            } else {
+                &r.origin
+            },
+            r.api,
+            r.from,
+            r.to,
+            r.signed,
+        );
+        if let Some(why) = &r.started_over {
+            text.push_str(&format!(" ({why})"));
+        }
+        text.push('\n');
+        if let Some(e) = &r.error {
+            text.push_str(&format!("  FAIL  {e}\n"));
+        }
+        for m in &r.missing {
+            text.push_str(&format!(
+                "  FAIL  entry {} (leaf hash {}, key {}) has no row in the store\n",
+                m.index, m.leaf, m.key
+            ));
+        }
+        if r.passed() {
+            text.push_str("  PASS  every entry signed with the tenant's keys has a row\n");
+        }
+        crate::cmd::print_text(&text)?;
+    }
+    let passed = reports.iter().all(attestlog::CompletenessReport::passed);
+    if json {
+        print_json(&serde_json::json!({
+            "scanned": scanned,
+            "seconds": seconds,
+            "entriesPerSecond": rate.round(),
+            "passed": passed,
+        }))?;
+    } else {
+        crate::cmd::print_text(&format!(
+            "{scanned} entries scanned in {seconds:.3} s ({rate:.0} entries/s)\n"
+        ))?;
+    }
+    Ok(if passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_FAILED)
