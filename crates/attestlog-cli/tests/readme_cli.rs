@@ -46,6 +46,19 @@ fn the_readme_rekor_v2_walkthrough_runs_verbatim_and_exits_0() {
     );
 }
 
+#[test]
+fn the_readme_witnessed_walkthrough_runs_verbatim_and_exits_0() {
+    let stdout = run_walkthrough(
+        "<!-- walkthrough-witnessed:",
+        "readme-walkthrough-witnessed",
+    );
+    assert!(stdout.contains("1 audited, 1 passed, 0 failed"), "{stdout}");
+    assert!(
+        stdout.contains("PASS  every entry signed with the tenant's keys has a row"),
+        "{stdout}"
+    );
+}
+
 /// Runs the block after `marker` in a scratch HOME; its stdout.
 fn run_walkthrough(marker: &str, tag: &str) -> String {
     let script = walkthrough(&readme(), marker);
