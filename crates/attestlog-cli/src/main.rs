@@ -75,6 +75,10 @@ enum Command {
     /// what it cosigned before.
     #[command(subcommand)]
     Witness(cmd::witness::WitnessCommand),
+    /// Follow a log: verify each new checkpoint (signature, witnesses,
+    /// consistency), scan the new entries and print each one signed by a
+    /// watched key; alert and exit 1 when the log misbehaves.
+    Monitor(cmd::monitor::MonitorArgs),
 }
 
 fn main() -> ExitCode {
@@ -96,6 +100,7 @@ fn main() -> ExitCode {
         Command::VerifyBundle(a) => cmd::verify::verify_bundle_cmd(&a),
         Command::Portal(c) => cmd::portal::run(c),
         Command::Witness(c) => cmd::witness::run(c),
+        Command::Monitor(a) => cmd::monitor::monitor(a),
         Command::Trust(c) => cmd::trust::run(c),
     };
     match result {

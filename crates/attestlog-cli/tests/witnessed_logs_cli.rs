@@ -416,3 +416,133 @@ fn two_witnesses_two_logs_audits_completeness_and_a_fork() {
         .unwrap();
     assert_eq!(consistency["outcome"], "failed", "{out}");
 }
+
+/// `attestlog monitor` follows a v2 log: each watched key's entry is printed
+/// once, as it appears (the continuous loop read line by line: the events
+/// themselves), other signers' are not; pointed at a fork of the log it
+/// alerts and exits 1.
+#[test]
+fn monitor_prints_each_new_entry_of_a_watched_key_and_alerts_on_a_fork() {
+    let tmp = attestlog_testkit::TempDir::created("monitor-cli");
+    let dir = tmp.file("v2");
+    let (_log, v) = start(log_serve(&dir, "2", &[]));
+    let url = v["listening"].as_str().unwrap().to_owned();
+    let root = v["trustedRoot"].as_str().unwrap().to_owned();
+    let tsa = v["tsaUrl"].as_str().unwrap().to_owned();
+    let (watched, other) = (tmp.file("watched.pem"), tmp.file("other.pem"));
+    for k in [&watched, &other] {
+        assert_eq!(
+            run(&["keygen", "--alg", "p256", "--out", k.to_str().unwrap()]).0,
+            0
+        );
+    }
+    let (code, doc, _) = run(&["keys", "serve-doc", "--key", watched.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let keys = tmp.file("keys.json");
+    std::fs::write(&keys, doc).unwrap();
+    let predicate = tmp.file("p.json");
+    std::fs::write(&predicate, b"{}").unwrap();
+    let db = tmp.file("db.sqlite").display().to_string();
+    let attest = |n: u32, key: &Path, url: &str, root: &str, tsa: &str| {
+        let s = format!("app@sha256:{n:064x}");
+        let (code, out, err) = run(&[
+            "attest",
+            "--tenant",
+            "acme",
+            "--subject",
+            &s,
+            "--predicate-type",
+            "https://example.com/p",
+            "--predicate",
+            predicate.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+            "--rekor-url",
+            url,
+            "--rekor-api",
+            "2",
+            "--trusted-root",
+            root,
+            "--tsa-url",
+            tsa,
+            "--db",
+            &db,
+        ]);
+        assert_eq!(code, 0, "{out}{err}");
+    };
+    attest(0, &watched, &url, &root, &tsa);
+    attest(1, &other, &url, &root, &tsa);
+    attest(2, &watched, &url, &root, &tsa);
+    let state = tmp.file("monitor-state.json");
+    let monitor_args = |url: &str, root: &str| {
+        vec![
+            "monitor".to_owned(),
+            "--keys".to_owned(),
+            keys.display().to_string(),
+            "--state".to_owned(),
+            state.display().to_string(),
+            "--rekor-url".to_owned(),
+            url.to_owned(),
+            "--rekor-api".to_owned(),
+            "2".to_owned(),
+            "--trusted-root".to_owned(),
+            root.to_owned(),
+        ]
+    };
+    let mut cmd = bin();
+    cmd.args(monitor_args(&url, &root))
+        .args(["--trust-current-tree", "--interval", "1"])
+        .stdout(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let _monitor = Killed(child);
+    let mut next = || -> Value { serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap() };
+    assert_eq!(next()["entry"], 0);
+    assert_eq!(next()["entry"], 2);
+    let cp = next();
+    assert_eq!(
+        (cp["checkpoint"].as_u64(), cp["scanned"].as_u64()),
+        (Some(3), Some(3))
+    );
+    // A new entry of the watched key appears on the next look, alone.
+    attest(3, &other, &url, &root, &tsa);
+    attest(4, &watched, &url, &root, &tsa);
+    let mut seen = Vec::new();
+    loop {
+        let l = next();
+        if let Some(e) = l["entry"].as_u64() {
+            seen.push(e);
+        }
+        if l["checkpoint"] == 5 {
+            break;
+        }
+    }
+    assert_eq!(seen, vec![4], "each entry once, other signers never");
+    drop(_monitor);
+
+    // The same state against a fork (same key and name, another history).
+    let fork = tmp.file("fork");
+    let (_f, vf) = start(log_serve(
+        &fork,
+        "2",
+        &[
+            "--log-private-key".to_owned(),
+            dir.join("log-key.pem").display().to_string(),
+        ],
+    ));
+    let (furl, froot, ftsa) = (
+        vf["listening"].as_str().unwrap().to_owned(),
+        vf["trustedRoot"].as_str().unwrap().to_owned(),
+        vf["tsaUrl"].as_str().unwrap().to_owned(),
+    );
+    for n in 10..16 {
+        attest(n, &watched, &furl, &froot, &ftsa);
+    }
+    let args = monitor_args(&furl, &froot);
+    let mut argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    argv.push("--once");
+    let (code, out, _) = run(&argv);
+    assert_eq!(code, 1, "{out}");
+    let alert: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(alert["alert"], "inconsistent", "{out}");
+}

@@ -72,7 +72,7 @@ pub use attestor::{
 };
 pub use auditor::{
     AsyncAuditor, AuditCheck, AuditError, AuditLine, AuditReport, Auditor, AuditorBuilder,
-    CompletenessReport, DEFAULT_BACKDATE_WINDOW, LoggedFacts, SignedFacts,
+    CompletenessFailure, CompletenessReport, DEFAULT_BACKDATE_WINDOW, LoggedFacts, SignedFacts,
 };
 pub use baseline::{AuditBaseline, BaselineError, FileBaseline, MemoryBaseline};
 pub use config::{

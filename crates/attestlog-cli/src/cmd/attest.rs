@@ -18,6 +18,13 @@ use crate::failure::EXIT_FAILED;
 pub(crate) struct Pipeline {
     #[command(flatten)]
     pub(crate) db: crate::cmd::DbArg,
+    #[command(flatten)]
+    pub(crate) log: LogArgs,
+}
+
+/// Where the log is and how it is trusted (flags, else the environment).
+#[derive(Debug, Args)]
+pub(crate) struct LogArgs {
     /// Rekor log URL (`http(s)://…`; v1 unless --rekor-api 2) or
     /// `local:DIR` (the embedded v1 log). `attest` publishes only when it
     /// (or --signing-config) is set; `audit` needs it to fetch the entries
@@ -50,10 +57,19 @@ pub(crate) struct Pipeline {
 }
 
 impl Pipeline {
+    /// The configuration opened; `create_log`: whether an embedded log
+    /// (`local:DIR`) may be created (by the commands that publish).
+    pub(crate) fn open(&self, create_log: bool) -> Result<Opened, Failure> {
+        let mut config = self.log.config()?;
+        config.db.clone_from(&self.db.db);
+        open_config(config, create_log)
+    }
+}
+
+impl LogArgs {
     fn config(&self) -> Result<Config, Failure> {
         let mut c = Config::default();
         self.trust.tuf.apply(&mut c.tuf)?;
-        c.db.clone_from(&self.db.db);
         c.rekor_url.clone_from(&self.rekor_url);
         c.rekor_public_key.clone_from(&self.trust.log_key);
         c.rekor_log_name.clone_from(&self.trust.log_name);
@@ -65,23 +81,26 @@ impl Pipeline {
         Ok(c)
     }
 
-    /// The configuration opened; `create_log`: whether an embedded log
-    /// (`local:DIR`) may be created (by the commands that publish).
-    pub(crate) fn open(&self, create_log: bool) -> Result<Opened, Failure> {
-        let mut config = self.config()?;
-        config.create_local_log = create_log;
-        let log = config.log_connection().map_err(Failure::error)?;
-        // A v2 connection parsed the trusted root already.
-        let authorities = match log.as_ref().and_then(LogConnection::authorities) {
-            Some(a) => Some(a.clone()),
-            None => config.authorities().map_err(Failure::error)?,
-        };
-        Ok(Opened {
-            config,
-            log,
-            authorities,
-        })
+    /// The log configuration opened, without a store (an existing
+    /// embedded log only).
+    pub(crate) fn open(&self) -> Result<Opened, Failure> {
+        open_config(self.config()?, false)
     }
+}
+
+fn open_config(mut config: Config, create_log: bool) -> Result<Opened, Failure> {
+    config.create_local_log = create_log;
+    let log = config.log_connection().map_err(Failure::error)?;
+    // A v2 connection parsed the trusted root already.
+    let authorities = match log.as_ref().and_then(LogConnection::authorities) {
+        Some(a) => Some(a.clone()),
+        None => config.authorities().map_err(Failure::error)?,
+    };
+    Ok(Opened {
+        config,
+        log,
+        authorities,
+    })
 }
 
 /// A pipeline's configuration, opened: the store's location and the log

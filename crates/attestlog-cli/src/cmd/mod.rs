@@ -14,6 +14,7 @@ pub(crate) mod dsse;
 pub(crate) mod keys;
 pub(crate) mod log;
 pub(crate) mod merkle;
+pub(crate) mod monitor;
 pub(crate) mod portal;
 pub(crate) mod rekor;
 pub(crate) mod rekor2;

@@ -139,7 +139,7 @@ fn serve(a: ServeArgs) -> Result<ExitCode, Failure> {
     };
     let opened = a.pipeline.open(false)?;
     let store = crate::cmd::open_existing_store(&opened.config.db, crate::cmd::Access::Read)?;
-    let links = match (&a.log_url, &a.pipeline.rekor_url) {
+    let links = match (&a.log_url, &a.pipeline.log.rekor_url) {
         (Some(u), _) | (None, Some(u)) => EntryLinks::for_log_url(u),
         (None, None) => EntryLinks::None,
     };

@@ -34,6 +34,27 @@ pub struct CompletenessReport {
     /// Why the log could not be scanned (the audit fails).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What kind of failure `error` is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<CompletenessFailure>,
+}
+
+/// Why a completeness audit could not scan a log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum CompletenessFailure {
+    /// The log, its checkpoint or its witnesses' cosignatures could not be
+    /// had now; trying again later may pass.
+    Unavailable,
+    /// The log's answers are evidence against it or against the kept
+    /// state: not consistent with the baseline, smaller than what was
+    /// scanned, entries that do not make its checkpoint's tree, or kept
+    /// state that does not parse. Trying again does not help.
+    Inconsistent,
+    /// Nothing to scan with: no log configured, or a signer policy naming
+    /// no keys.
+    Unsupported,
 }
 
 impl CompletenessReport {
@@ -44,7 +65,12 @@ impl CompletenessReport {
         self.error.is_none() && self.missing.is_empty()
     }
 
-    fn failed(api: LogApiVersion, origin: String, why: String) -> Self {
+    fn failed(
+        api: LogApiVersion,
+        origin: String,
+        failure: CompletenessFailure,
+        why: String,
+    ) -> Self {
         Self {
             api,
             origin,
@@ -54,6 +80,7 @@ impl CompletenessReport {
             signed: 0,
             missing: Vec::new(),
             error: Some(why),
+            failure: Some(failure),
         }
     }
 }
@@ -74,6 +101,7 @@ impl Core {
             return Ok(vec![CompletenessReport::failed(
                 LogApiVersion::V1,
                 String::new(),
+                CompletenessFailure::Unsupported,
                 "the signer policy names no keys (an identity policy): completeness needs the tenant's key set".into(),
             )]);
         }
@@ -81,6 +109,7 @@ impl Core {
             return Ok(vec![CompletenessReport::failed(
                 LogApiVersion::V1,
                 String::new(),
+                CompletenessFailure::Unsupported,
                 "no transparency log configured: there is nothing to enumerate, so completeness cannot be established".into(),
             )]);
         }
@@ -133,9 +162,24 @@ impl Core {
         let api = run.log.api();
         let (current, _) = match &run.current {
             Ok(c) => c,
-            Err(why) => return Ok(CompletenessReport::failed(api, String::new(), why.clone())),
+            Err(why) => {
+                return Ok(CompletenessReport::failed(
+                    api,
+                    String::new(),
+                    CompletenessFailure::Unavailable,
+                    why.clone(),
+                ));
+            }
         };
-        let fail = |why: String| Ok(CompletenessReport::failed(api, current.origin.clone(), why));
+        let origin = || current.origin.clone();
+        let fail = |why: String| {
+            Ok(CompletenessReport::failed(
+                api,
+                origin(),
+                CompletenessFailure::Inconsistent,
+                why,
+            ))
+        };
         if let Err(why) = &run.consistency {
             return fail(format!(
                 "the log is not consistent with the baseline: {why}"
@@ -166,7 +210,14 @@ impl Core {
             let end = (start + SCAN_CHUNK).min(current.size);
             let bodies = match run.log.read_bodies(start, end, current.size).await {
                 Ok(b) => b,
-                Err(why) => return fail(format!("reading entries {start}..{end}: {why}")),
+                Err(why) => {
+                    return Ok(CompletenessReport::failed(
+                        api,
+                        origin(),
+                        CompletenessFailure::Unavailable,
+                        format!("reading entries {start}..{end}: {why}"),
+                    ));
+                }
             };
             if bodies.len() as u64 != end - start {
                 return fail(format!(
@@ -200,6 +251,7 @@ impl Core {
             signed: scan.found().len(),
             missing,
             error: None,
+            failure: None,
         })
     }
 }

@@ -36,7 +36,7 @@ mod row_v2;
 mod state;
 #[allow(unused_imports)]
 use checks::*;
-pub use complete::CompletenessReport;
+pub use complete::{CompletenessFailure, CompletenessReport};
 #[allow(unused_imports)]
 use flow::*;
 #[allow(unused_imports)]
