@@ -136,7 +136,7 @@ fn bench(c: &mut Criterion) {
             let mut m = KeyMatcher::new(&tenant_keys);
             let mut scan = Scan::new(&m);
             for body in &bodies {
-                scan.push(body, &mut m);
+                scan.push(body, "", &mut m);
             }
             scan.check(size, &root).unwrap();
             assert_eq!(scan.found().len() as u64, N / 10);
@@ -158,7 +158,7 @@ fn bench(c: &mut Criterion) {
                 };
                 let bytes = store.get(&id.entries_path()).unwrap().unwrap();
                 for e in parse_entry_bundle::<()>(id, &bytes).unwrap() {
-                    scan.push(e, &mut m);
+                    scan.push(e, "", &mut m);
                 }
             }
             scan.check(size, &root).unwrap();
@@ -181,7 +181,7 @@ fn bench(c: &mut Criterion) {
                     .baseline(Arc::new(attestlog::MemoryBaseline::new()))
                     .trust_current_tree(true)
                     .build();
-            let r = auditor.completeness("t").unwrap();
+            let r = auditor.completeness().unwrap();
             assert_eq!(r[0].signed as u64, N / 10, "{:?}", r[0].error);
         });
     });
@@ -254,7 +254,7 @@ fn bench_v1(c: &mut Criterion) {
                     .baseline(Arc::new(attestlog::MemoryBaseline::new()))
                     .trust_current_tree(true)
                     .build();
-            let r = auditor.completeness("t").unwrap();
+            let r = auditor.completeness().unwrap();
             assert_eq!(r[0].signed as u64, N1 / 10, "{:?}", r[0].error);
         });
     });

@@ -140,6 +140,15 @@ pub trait AttestationStore: Send + Sync {
         limit: usize,
     ) -> Result<Vec<AttestationRow>, StoreError>;
 
+    /// For each of `entry_ids` (as [`LogEntryRecord::entry_id`] holds them),
+    /// the tenant of the row published as that entry, of whichever tenant,
+    /// or `None` when no row names it — what a completeness audit asks of
+    /// the entries it found in the log. Indexed in the database backends.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] or [`StoreError::Busy`].
+    fn entry_tenants(&self, entry_ids: &[String]) -> Result<Vec<Option<String>>, StoreError>;
+
     /// The last verified checkpoint this store remembers for `log_id`.
     ///
     /// # Errors
@@ -205,6 +214,9 @@ impl<S: AttestationStore + ?Sized> AttestationStore for std::sync::Arc<S> {
         limit: usize,
     ) -> Result<Vec<AttestationRow>, StoreError> {
         (**self).pending(tenant, limit)
+    }
+    fn entry_tenants(&self, entry_ids: &[String]) -> Result<Vec<Option<String>>, StoreError> {
+        (**self).entry_tenants(entry_ids)
     }
     fn last_checkpoint(&self, log_id: &str) -> Result<Option<CheckpointRecord>, StoreError> {
         (**self).last_checkpoint(log_id)

@@ -131,6 +131,19 @@ impl AttestationStore for MemoryStore {
         Ok(inner.by_id.get(id).map(|seq| inner.rows[seq].clone()))
     }
 
+    fn entry_tenants(&self, entry_ids: &[String]) -> Result<Vec<Option<String>>, StoreError> {
+        let inner = self.lock();
+        Ok(entry_ids
+            .iter()
+            .map(|id| {
+                inner
+                    .by_entry
+                    .get(id)
+                    .map(|seq| inner.rows[seq].attestation.tenant.clone())
+            })
+            .collect())
+    }
+
     fn by_subject(&self, tenant: &str, subject: &str) -> Result<Vec<AttestationRow>, StoreError> {
         let inner = self.lock();
         Ok(inner

@@ -435,6 +435,26 @@ impl AttestationStore for PostgresStore {
         self.with(|c, _| get_row(c, id))
     }
 
+    fn entry_tenants(&self, entry_ids: &[String]) -> Result<Vec<Option<String>>, StoreError> {
+        self.with(|c, _| {
+            let mut found = std::collections::HashMap::new();
+            // One indexed query per thousand ids.
+            for chunk in entry_ids.chunks(1000) {
+                let ids: Vec<&str> = chunk.iter().map(String::as_str).collect();
+                for row in c
+                    .query(
+                        "SELECT rekor_uuid, tenant FROM attestations WHERE rekor_uuid = ANY($1)",
+                        &[&ids],
+                    )
+                    .map_err(db)?
+                {
+                    found.insert(row.get::<_, String>(0), row.get::<_, String>(1));
+                }
+            }
+            Ok(entry_ids.iter().map(|id| found.get(id).cloned()).collect())
+        })
+    }
+
     fn by_subject(&self, tenant: &str, subject: &str) -> Result<Vec<AttestationRow>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM attestations WHERE tenant = $1 AND subject = $2 ORDER BY seq"

@@ -498,6 +498,21 @@ impl AttestationStore for SqliteStore {
         get_row(&self.lock(), id)
     }
 
+    fn entry_tenants(&self, entry_ids: &[String]) -> Result<Vec<Option<String>>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached("SELECT tenant FROM attestations WHERE rekor_uuid = ?1")
+            .map_err(db)?;
+        entry_ids
+            .iter()
+            .map(|id| {
+                stmt.query_row(params![id], |r| r.get::<_, String>(0))
+                    .optional()
+                    .map_err(db)
+            })
+            .collect()
+    }
+
     fn by_subject(&self, tenant: &str, subject: &str) -> Result<Vec<AttestationRow>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM attestations WHERE tenant = ?1 AND subject = ?2 ORDER BY seq"

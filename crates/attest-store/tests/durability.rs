@@ -246,6 +246,9 @@ fn sqlite_eight_threads_sharing_one_store() {
         ) -> Result<Option<attest_store::AttestationRow>, StoreError> {
             self.0.get(id)
         }
+        fn entry_tenants(&self, ids: &[String]) -> Result<Vec<Option<String>>, StoreError> {
+            self.0.entry_tenants(ids)
+        }
         fn by_subject(
             &self,
             t: &str,

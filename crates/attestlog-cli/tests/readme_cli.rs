@@ -54,7 +54,7 @@ fn the_readme_witnessed_walkthrough_runs_verbatim_and_exits_0() {
     );
     assert!(stdout.contains("1 audited, 1 passed, 0 failed"), "{stdout}");
     assert!(
-        stdout.contains("PASS  every entry signed with the tenant's keys has a row"),
+        stdout.contains("PASS  every entry signed with the key set's keys has a row"),
         "{stdout}"
     );
 }

@@ -257,7 +257,7 @@ fn two_witnesses_two_logs_audits_completeness_and_a_fork() {
             &[&["--completeness"][..], &policy[..]].concat(),
         );
         assert_eq!(code, 0, "{out}{err}");
-        assert!(out.contains("3 signed with acme's keys"), "{out}");
+        assert!(out.contains("3 signed with the key set's keys"), "{out}");
     }
     // A third witness nobody configured: 2 of 3 required, 2 present — and
     // 3 of 3 fails, with the reason.

@@ -377,6 +377,42 @@ pub(super) fn index(key_set_path: &str) -> Markup {
                 h1 { "attestlog audit portal" }
                 p { "The signing keys: " a href=(key_set_path) { (key_set_path) } " (public)." }
                 p { "A subject's attestations: " code { "/audit/<tenant>/<subject>" } ", with the tenant's token." }
+                p { "Whether every log entry signed with the service's keys has a stored attestation: " code { "/completeness/<tenant>" } ", with the tenant's token." }
+            }
+        }
+    }
+}
+
+/// The completeness audit of a tenant: per log, what was scanned and each
+/// entry signed with the service's keys that has no stored attestation.
+pub(super) fn completeness(tenant: &str, reports: &[attestlog::CompletenessReport]) -> Markup {
+    let passed = reports.iter().all(attestlog::CompletenessReport::passed);
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { meta charset="utf-8"; title { "Completeness of " (tenant) } style { (PreEscaped(CSS)) } }
+            body {
+                h1 { "Completeness of " (tenant) " " (badge(if passed { Outcome::Passed } else { Outcome::Failed })) }
+                p { "Every entry of the log signed with the service's keys (the key-set document) must have a stored attestation, of whichever tenant: a missing one is a deleted row, or an attestation published behind the database's back. Each entry read is authenticated against the log's verified checkpoint." }
+                @for r in reports {
+                    section class="card" {
+                        h2 { (if r.origin.is_empty() { "the log" } else { r.origin.as_str() }) " (" (format!("{:?}", r.api)) ")" }
+                        @if let Some(e) = &r.error {
+                            p { (badge(Outcome::Failed)) " " (e) }
+                        } @else {
+                            p { "Entries " (r.from) "–" (r.to) " scanned now; " (r.signed) " signed with the service's keys in all." }
+                            @if let Some(why) = &r.started_over { p { (why) } }
+                        }
+                        @if !r.missing.is_empty() {
+                            table {
+                                tr { th { "entry" } th { "leaf hash" } th { "key" } }
+                                @for m in &r.missing {
+                                    tr { td { (m.index) } td { code { (m.leaf.to_string()) } } td { code { (m.key) } } }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
     }

@@ -61,6 +61,9 @@ enum Route {
         tenant: String,
         subject: String,
     },
+    Completeness {
+        tenant: String,
+    },
     Download {
         tenant: String,
         id: String,
@@ -165,6 +168,9 @@ impl Portal {
             Route::Audit { tenant, subject } => self
                 .refusal(req, &tenant)
                 .unwrap_or_else(|| self.audit_page(req, &tenant, &subject)),
+            Route::Completeness { tenant } => self
+                .refusal(req, &tenant)
+                .unwrap_or_else(|| self.completeness_page(req, &tenant)),
             Route::Download { tenant, id, file } => self
                 .refusal(req, &tenant)
                 .unwrap_or_else(|| self.download(req, &tenant, &id, file)),
@@ -201,6 +207,13 @@ impl Portal {
                 return Ok(Route::NotFound);
             }
             return Ok(Route::Audit { tenant, subject });
+        }
+        if let Some(tenant) = path.strip_prefix("/completeness/") {
+            let tenant = decode(tenant)?;
+            if tenant.is_empty() || tenant.contains('/') {
+                return Ok(Route::NotFound);
+            }
+            return Ok(Route::Completeness { tenant });
         }
         if let Some(rest) = path.strip_prefix("/attestations/") {
             let parts: Vec<&str> = rest.split('/').collect();
@@ -310,6 +323,32 @@ impl Portal {
             json(status, &view.to_json())
         } else {
             html(status, view.render().into_string())
+        };
+        private(r.headers_mut());
+        r
+    }
+
+    fn completeness_page<B>(&self, req: &Request<B>, tenant: &str) -> Response<Vec<u8>> {
+        // Scans the log from where the portal's last scan stopped (kept in
+        // its baseline): the first request may read the whole log.
+        let reports = match self.auditor.completeness() {
+            Ok(r) => r,
+            Err(e) => return audit_failed(&e, req),
+        };
+        let mut r = if wants_json(req) {
+            let v = serde_json::json!({
+                "tenant": tenant,
+                "passed": reports.iter().all(attestlog::CompletenessReport::passed),
+                "logs": reports,
+            });
+            let mut body = serde_json::to_vec(&v).unwrap_or_default();
+            body.push(b'\n');
+            json(StatusCode::OK, &body)
+        } else {
+            html(
+                StatusCode::OK,
+                page::completeness(tenant, &reports).into_string(),
+            )
         };
         private(r.headers_mut());
         r

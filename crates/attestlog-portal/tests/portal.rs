@@ -741,3 +741,41 @@ fn a_subject_with_more_than_a_page_is_audited_whole_and_shown_a_page_at_a_time()
         n - 1
     );
 }
+
+#[test]
+fn the_completeness_page_reports_a_deleted_row_behind_the_tenants_token() {
+    let w = World::new("completeness");
+    let p = w.portal(w.tokens());
+    // The tenant's token, as for its audit pages.
+    assert_eq!(
+        get(&p, "/completeness/acme", None).status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        get(&p, "/completeness/acme", Some(&w.globex)).status(),
+        StatusCode::FORBIDDEN
+    );
+    let v = page_json(&p, "/completeness/acme", &w.acme);
+    assert_eq!(v["passed"], true, "{v}");
+    // Five entries by the service's key, acme's and globex's rows alike.
+    assert_eq!(v["logs"][0]["signed"], 5, "{v}");
+    rusqlite::Connection::open(w.db())
+        .unwrap()
+        .execute_batch("DELETE FROM attestations WHERE tenant = 'globex';")
+        .unwrap();
+    let v = page_json(&p, "/completeness/acme", &w.acme);
+    assert_eq!(v["passed"], false, "{v}");
+    assert_eq!(v["logs"][0]["missing"][0]["index"], 4, "{v}");
+    // The HTML page says the same, escaped.
+    let r = get(&p, "/completeness/acme", Some(&w.acme));
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = text(&r);
+    assert!(
+        page.contains("FAIL") && page.contains("<td>4</td>"),
+        "{page}"
+    );
+    assert_eq!(
+        get(&p, "/completeness/", Some(&w.acme)).status(),
+        StatusCode::NOT_FOUND
+    );
+}

@@ -1,4 +1,4 @@
-//! Completeness: which entries of a log were made with a tenant's keys, so
+//! Completeness: which entries of a log were made with a service's keys, so
 //! an auditor can demand a row for each. The store is the auditor's only
 //! index otherwise: a row deleted from the database, or an attestation
 //! published behind its back, would be invisible to every other check.
@@ -8,7 +8,7 @@
 //! the range's root must be the verified checkpoint's root, which
 //! authenticates every body scanned (a log cannot hide, add or change an
 //! entry without that root changing) with one hash per entry and no proof
-//! per entry. Bodies whose signing key is one of the tenant's are kept as
+//! per entry. Bodies whose signing key is one of the watched ones are kept as
 //! [`Found`] (index and leaf hash). The scan's state — the compact range at
 //! the size reached, the entries found, a fingerprint of the keys — is
 //! small and is kept in the auditor's baseline, so the next scan starts
@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 /// of distinct keys cannot grow the cache without bound).
 const MAX_CACHED_VERIFIERS: usize = 4096;
 
-/// Which keys count as the tenant's, matched against the verifier each
+/// Which keys are watched, matched against the verifier each
 /// entry body names (DSSE and hashedrekord, Rekor v1 and v2), by the
 /// key's SubjectPublicKeyInfo DER.
 #[derive(Debug)]
@@ -70,7 +70,7 @@ impl KeyMatcher {
         &self.fingerprint
     }
 
-    /// The id of the tenant key that signed the entry `body`, if any.
+    /// The id of the watched key that signed the entry `body`, if any.
     /// A body of a kind this does not read is no one's.
     pub fn signer_of(&mut self, body: &[u8]) -> Option<String> {
         let parsed = EntryBody::parse(body).ok()?;
@@ -133,13 +133,16 @@ enum Encoding_ {
     Base64Der,
 }
 
-/// An entry signed with one of the tenant's keys.
+/// An entry signed with one of the watched keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Found {
     /// Its index in the log.
     pub index: u64,
-    /// Its leaf hash (Rekor v1: the entry UUID; v2: the row's entry id).
+    /// Its leaf hash (Rekor v1: the entry UUID).
     pub leaf: Hash,
+    /// Its entry id as a row records it (Rekor v1: tree id and UUID, 80
+    /// hex; v2: the leaf hash, 64 hex).
+    pub entry_id: String,
     /// The id of the key that signed it.
     pub key: String,
 }
@@ -260,20 +263,31 @@ impl Scan {
         self.from
     }
 
-    /// The tenant's entries found, from the first scan on.
+    /// The watched keys' entries found, from the first scan on.
     #[must_use]
     pub fn found(&self) -> &[Found] {
         &self.found
     }
 
-    /// Scans the next entry's `body` (its index is [`size`](Self::size)).
-    pub fn push(&mut self, body: &[u8], keys: &mut KeyMatcher) {
+    /// Scans the next entry's `body` (its index is [`size`](Self::size)),
+    /// known to rows as `entry_id` (empty: its leaf hash, as Rekor v2).
+    pub fn push(&mut self, body: &[u8], entry_id: &str, keys: &mut KeyMatcher) {
         let index = self.range.end();
         let leaf = leaf_hash(body);
         // A range ending at u64::MAX cannot be reached by a real log.
         let _ = self.range.append(leaf);
         if let Some(key) = keys.signer_of(body) {
-            self.found.push(Found { index, leaf, key });
+            let entry_id = if entry_id.is_empty() {
+                leaf.to_string()
+            } else {
+                entry_id.to_owned()
+            };
+            self.found.push(Found {
+                index,
+                leaf,
+                entry_id,
+                key,
+            });
         }
     }
 

@@ -151,14 +151,15 @@ pub trait LogOps: Send + Sync {
         current: Option<&'a VerifiedCheckpoint>,
     ) -> BoxFuture<'a, Result<ReadEntry, String>>;
     /// The bodies of entries `[start, end)` of the log's tree of `size`
-    /// entries, in index order. Not verified: the completeness scan folds
-    /// their leaf hashes into the verified checkpoint's root.
+    /// entries, in index order, each with its entry id as a row records it
+    /// (empty for Rekor v2: the leaf hash). Not verified: the completeness
+    /// scan folds their leaf hashes into the verified checkpoint's root.
     fn read_bodies(
         &self,
         start: u64,
         end: u64,
         size: u64,
-    ) -> BoxFuture<'_, Result<Vec<Vec<u8>>, String>>;
+    ) -> BoxFuture<'_, Result<Vec<Body>, String>>;
 }
 
 /// A Rekor v1 client, blocking or async (its futures `Send`).
@@ -319,7 +320,7 @@ impl<C: V1Client> LogOps for V1<C> {
         start: u64,
         end: u64,
         _size: u64,
-    ) -> BoxFuture<'_, Result<Vec<Vec<u8>>, String>> {
+    ) -> BoxFuture<'_, Result<Vec<Body>, String>> {
         Box::pin(async move {
             let indexes: Vec<u64> = (start..end).collect();
             let mut entries = self
@@ -338,7 +339,13 @@ impl<C: V1Client> LogOps for V1<C> {
                     entries.len()
                 ));
             }
-            Ok(entries.into_iter().map(|e| e.body).collect())
+            Ok(entries
+                .into_iter()
+                .map(|e| {
+                    let id = e.id.to_string();
+                    (e.body, id)
+                })
+                .collect())
         })
     }
 }
@@ -406,6 +413,10 @@ impl<T: AsyncTransport> AsyncRekorV2<T> {
         self
     }
 }
+
+/// An entry's canonical body and its entry id as a row records it (empty
+/// for Rekor v2, whose rows record the leaf hash).
+pub(crate) type Body = (Vec<u8>, String);
 
 /// The result of reading an entry with its proof.
 type EntryWithProof = Result<(Vec<u8>, Result<attest_merkle::Proof, ClientError>), ClientError>;
@@ -623,7 +634,7 @@ impl<C: V2Client> LogOps for V2<C> {
         start: u64,
         end: u64,
         size: u64,
-    ) -> BoxFuture<'_, Result<Vec<Vec<u8>>, String>> {
+    ) -> BoxFuture<'_, Result<Vec<Body>, String>> {
         Box::pin(async move {
             let width = u64::from(attest_merkle::tiles::TILE_WIDTH);
             let mut out = Vec::with_capacity(usize::try_from(end - start).unwrap_or(0));
@@ -647,7 +658,8 @@ impl<C: V2Client> LogOps for V2<C> {
                     .map_err(|_| format!("entry bundle {} does not parse", id.entries_path()))?;
                 for (i, e) in (first..).zip(entries) {
                     if i >= start && i < end {
-                        out.push(e.to_vec());
+                        // A v2 row's entry id is the leaf hash.
+                        out.push((e.to_vec(), String::new()));
                     }
                 }
                 k += 1;

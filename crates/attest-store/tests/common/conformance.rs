@@ -252,6 +252,36 @@ pub fn rekor_v2_entries(f: Factory<'_>) {
     assert!(v1.timestamp.is_empty());
 }
 
+pub fn entry_tenants_across_tenants(f: Factory<'_>) {
+    let s = fresh(f);
+    let a = attestation(1, "acme", "app");
+    let b = attestation(2, "globex", "app");
+    let c = attestation(3, "acme", "pending");
+    for x in [&a, &b, &c] {
+        s.put(x).unwrap();
+    }
+    s.attach_entry(&a.id, &entry(1)).unwrap();
+    s.attach_entry(&b.id, &entry_v2(2)).unwrap();
+    let ids = vec![
+        entry(1).entry_id,
+        entry_v2(2).entry_id,
+        entry(3).entry_id,
+        String::new(),
+        entry(1).entry_id,
+    ];
+    assert_eq!(
+        s.entry_tenants(&ids).unwrap(),
+        vec![
+            Some("acme".to_owned()),
+            Some("globex".to_owned()),
+            None,
+            None,
+            Some("acme".to_owned()),
+        ]
+    );
+    assert!(s.entry_tenants(&[]).unwrap().is_empty());
+}
+
 pub fn reading_by_subject(f: Factory<'_>) {
     let s = fresh(f);
     for n in 0..6 {
@@ -400,6 +430,10 @@ macro_rules! conformance_tests {
             #[test]
             fn rekor_v2_entries() {
                 run(c::rekor_v2_entries)
+            }
+            #[test]
+            fn entry_tenants_across_tenants() {
+                run(c::entry_tenants_across_tenants)
             }
             #[test]
             fn reading_by_subject() {

@@ -414,9 +414,10 @@ pub(crate) fn publish_pending(a: PublishPendingArgs) -> Result<ExitCode, Failure
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("which").required(true).args(["subject", "all", "completeness"])))]
 pub(crate) struct AuditArgs {
-    /// The tenant.
-    #[arg(long)]
-    tenant: String,
+    /// The tenant (not used by --completeness, which accounts for every
+    /// tenant's rows).
+    #[arg(long, required_unless_present = "completeness")]
+    tenant: Option<String>,
     /// The subject as attested (`NAME@ALG:HEX`).
     #[arg(long)]
     subject: Option<String>,
@@ -424,9 +425,10 @@ pub(crate) struct AuditArgs {
     #[arg(long)]
     all: bool,
     /// The completeness audit: scan the log (from where the last scan,
-    /// kept in the baseline, stopped) for entries signed with the
-    /// tenant's keys and report each with no row in the store — a deleted
-    /// row, or an attestation published behind the database's back. Every
+    /// kept in the baseline, stopped) for entries signed with the key
+    /// set's keys and report each that no row (of any tenant) was published
+    /// as — a deleted row, or an attestation published behind the
+    /// database's back. Every
     /// entry scanned is authenticated against the log's verified current
     /// checkpoint. Exit 1 when one is missing or the log cannot be scanned.
     #[arg(long)]
@@ -469,7 +471,7 @@ pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
     let opened = a.pipeline.open(false)?;
     // The bar's length, for its ETA (only `--all` shows a bar).
     let total = if a.all {
-        store.count(&a.tenant).ok()
+        store.count(a.tenant.as_deref().unwrap_or_default()).ok()
     } else {
         None
     };
@@ -489,7 +491,7 @@ pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
     }
     let auditor = auditor.build();
     if a.completeness {
-        return completeness(&auditor, &a.tenant, a.json);
+        return completeness(&auditor, a.json);
     }
     // Each report is written as soon as it is made (`--all` streams).
     let mut counts = (0usize, 0usize); // (audited, passed)
@@ -517,9 +519,10 @@ pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
             crate::cmd::print_text(&r.to_string())
         }
     };
+    let tenant = a.tenant.as_deref().unwrap_or_default();
     match &a.subject {
         Some(s) => {
-            for r in auditor.audit(&a.tenant, s).map_err(Failure::error)? {
+            for r in auditor.audit(tenant, s).map_err(Failure::error)? {
                 emit(&r)?;
             }
         }
@@ -531,7 +534,7 @@ pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
             };
             let mut failed_output = None;
             auditor
-                .audit_tenant_each(&a.tenant, |r| {
+                .audit_tenant_each(tenant, |r| {
                     if failed_output.is_none()
                         && let Err(e) = bar.suspend(|| emit(&r))
                     {
@@ -568,13 +571,9 @@ pub(crate) fn audit(a: AuditArgs) -> Result<ExitCode, Failure> {
 }
 
 /// `audit --completeness`: one report per log, and how fast it scanned.
-fn completeness(
-    auditor: &attestlog::Auditor,
-    tenant: &str,
-    json: bool,
-) -> Result<ExitCode, Failure> {
+fn completeness(auditor: &attestlog::Auditor, json: bool) -> Result<ExitCode, Failure> {
     let started = std::time::Instant::now();
-    let reports = auditor.completeness(tenant).map_err(Failure::error)?;
+    let reports = auditor.completeness().map_err(Failure::error)?;
     let seconds = started.elapsed().as_secs_f64();
     let scanned: u64 = reports.iter().map(|r| r.to - r.from).sum();
     let rate = if seconds > 0.0 {
@@ -590,7 +589,7 @@ fn completeness(
             continue;
         }
         let mut text = format!(
-            "completeness of {} ({:?}): entries {}..{} scanned; {} signed with {tenant}'s keys",
+            "completeness of {} ({:?}): entries {}..{} scanned; {} signed with the key set's keys",
             if r.origin.is_empty() {
                 "the log"
             } else {
@@ -615,7 +614,7 @@ fn completeness(
             ));
         }
         if r.passed() {
-            text.push_str("  PASS  every entry signed with the tenant's keys has a row\n");
+            text.push_str("  PASS  every entry signed with the key set's keys has a row\n");
         }
         crate::cmd::print_text(&text)?;
     }

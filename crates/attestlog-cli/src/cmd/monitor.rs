@@ -79,7 +79,7 @@ pub(crate) fn monitor(a: MonitorArgs) -> Result<ExitCode, Failure> {
     loop {
         // The store is empty: every entry of a watched key is "missing";
         // the new ones are those from this look's start.
-        let reports = auditor.completeness("").map_err(Failure::error)?;
+        let reports = auditor.completeness().map_err(Failure::error)?;
         for r in &reports {
             if let Some(why) = &r.error {
                 let fatal = r.failure != Some(attestlog::CompletenessFailure::Unavailable);

@@ -1,9 +1,7 @@
-//! The completeness audit: every entry of each log signed with the tenant's keys must have a row.
+//! The completeness audit: every entry of each log signed with the auditor's keys must have a row.
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
-
-use attest_merkle::Hash;
 
 use crate::completeness::{Found, KeyMatcher, Scan};
 
@@ -27,9 +25,10 @@ pub struct CompletenessReport {
     /// set).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub started_over: Option<String>,
-    /// Entries signed with the tenant's keys, from the log's first entry.
+    /// Entries signed with the signer policy's keys, from the log's first
+    /// entry.
     pub signed: usize,
-    /// Those with no row of the tenant in the store.
+    /// Those no row of the store (of any tenant) was published as.
     pub missing: Vec<Found>,
     /// Why the log could not be scanned (the audit fails).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -58,7 +57,7 @@ pub enum CompletenessFailure {
 }
 
 impl CompletenessReport {
-    /// Whether every entry signed with the tenant's keys has a row, and the
+    /// Whether every entry signed with the signer policy's keys has a row, and the
     /// log was scanned up to its verified current checkpoint.
     #[must_use]
     pub const fn passed(&self) -> bool {
@@ -87,10 +86,7 @@ impl CompletenessReport {
 
 impl Core {
     /// See [`Auditor::completeness`].
-    pub(super) async fn completeness(
-        &self,
-        tenant: &str,
-    ) -> Result<Vec<CompletenessReport>, AuditError> {
+    pub(super) async fn completeness(&self) -> Result<Vec<CompletenessReport>, AuditError> {
         let keys: Vec<attest_dsse::PublicKey> = match &*self.signer() {
             SignerPolicy::Key(k) => vec![k.clone()],
             SignerPolicy::KeySet(set) => set.keys.iter().map(|k| k.key.clone()).collect(),
@@ -102,7 +98,7 @@ impl Core {
                 LogApiVersion::V1,
                 String::new(),
                 CompletenessFailure::Unsupported,
-                "the signer policy names no keys (an identity policy): completeness needs the tenant's key set".into(),
+                "the signer policy names no keys (an identity policy): completeness needs a key set".into(),
             )]);
         }
         if self.audited.is_empty() {
@@ -114,50 +110,18 @@ impl Core {
             )]);
         }
         let state = self.log_state().await?;
-        let rows = self.row_leaves(tenant).await?;
         let mut out = Vec::with_capacity(state.runs.len());
         for run in &state.runs {
             let mut matcher = KeyMatcher::new(&keys);
-            out.push(self.scan_log(run, tenant, &mut matcher, &rows).await?);
+            out.push(self.scan_log(run, &mut matcher).await?);
         }
         Ok(out)
-    }
-
-    /// The leaf hashes of the tenant's rows, by API.
-    async fn row_leaves(
-        &self,
-        tenant: &str,
-    ) -> Result<std::collections::HashSet<(LogApiVersion, Hash)>, AuditError> {
-        let mut leaves = std::collections::HashSet::new();
-        let mut after = None;
-        loop {
-            let t = tenant.to_owned();
-            let page = self
-                .blocking
-                .on(&self.store, move |s| s.list_each(&t, after, 1000))
-                .await?;
-            for row in page.rows.iter().flatten() {
-                if let Some(e) = &row.entry {
-                    // v1: 16 hex tree id + 64 hex leaf hash; v2: the leaf.
-                    let hex = &e.entry_id[e.entry_id.len().saturating_sub(64)..];
-                    if let Ok(h) = Hash::from_hex(hex) {
-                        leaves.insert((e.api, h));
-                    }
-                }
-            }
-            match page.next {
-                Some(next) => after = Some(next),
-                None => return Ok(leaves),
-            }
-        }
     }
 
     async fn scan_log(
         &self,
         run: &LogRun,
-        tenant: &str,
         matcher: &mut KeyMatcher,
-        rows: &std::collections::HashSet<(LogApiVersion, Hash)>,
     ) -> Result<CompletenessReport, AuditError> {
         let api = run.log.api();
         let (current, _) = match &run.current {
@@ -185,7 +149,7 @@ impl Core {
                 "the log is not consistent with the baseline: {why}"
             ));
         }
-        let key = format!("completeness {api:?} {} {tenant}", current.origin);
+        let key = format!("completeness {api:?} {}", current.origin);
         let kept = {
             let k = key.clone();
             self.blocking
@@ -225,8 +189,8 @@ impl Core {
                     bodies.len()
                 ));
             }
-            for body in &bodies {
-                scan.push(body, matcher);
+            for (body, entry_id) in &bodies {
+                scan.push(body, entry_id, matcher);
             }
         }
         if let Err(e) = scan.check(current.size, &current.root) {
@@ -236,11 +200,19 @@ impl Core {
         self.blocking
             .on(&self.baseline, move |b| b.store(&key, &text))
             .await?;
+        // A row of any tenant accounts for an entry: the keys are the
+        // service's, not a tenant's.
+        let ids: Vec<String> = scan.found().iter().map(|f| f.entry_id.clone()).collect();
+        let tenants = self
+            .blocking
+            .on(&self.store, move |s| s.entry_tenants(&ids))
+            .await?;
         let missing: Vec<Found> = scan
             .found()
             .iter()
-            .filter(|f| !rows.contains(&(api, f.leaf)))
-            .cloned()
+            .zip(tenants)
+            .filter(|(_, t)| t.is_none())
+            .map(|(f, _)| f.clone())
             .collect();
         Ok(CompletenessReport {
             api,

@@ -259,22 +259,23 @@ impl Auditor {
         run_ready(self.core.audit_row(row))
     }
 
-    /// The completeness audit of `tenant`: scans each configured log, from
+    /// The completeness audit: scans each configured log, from
     /// where the last scan (kept in the baseline) stopped up to its
     /// verified current checkpoint (witnessed, when the auditor requires
     /// it; consistent with the baseline), for entries signed with the
-    /// signer policy's keys, authenticating every body scanned against the
-    /// checkpoint's root ([`crate::completeness`]); reports each such entry
-    /// with no row of the tenant in the store (by leaf hash), one report
-    /// per log. A log that cannot be scanned — unavailable, forked, serving
+    /// signer policy's keys (the service's, whichever tenant they signed
+    /// for), authenticating every body scanned against the checkpoint's
+    /// root ([`crate::completeness`]); reports each such entry that no row
+    /// of the store, of any tenant, was published as (by entry id), one
+    /// report per log. A log that cannot be scanned — unavailable, forked, serving
     /// entries that do not make its checkpoint's tree — fails its report
     /// with the reason; so does an identity policy (no keys to look for)
     /// and an auditor without a log.
     ///
     /// # Errors
     /// [`AuditError::Store`], [`AuditError::Baseline`].
-    pub fn completeness(&self, tenant: &str) -> Result<Vec<CompletenessReport>, AuditError> {
-        run_ready(self.core.completeness(tenant))
+    pub fn completeness(&self) -> Result<Vec<CompletenessReport>, AuditError> {
+        run_ready(self.core.completeness())
     }
 
     /// Audits `rows` (e.g. one page of a subject's) against one look at the
@@ -330,8 +331,8 @@ impl AsyncAuditor {
     ///
     /// # Errors
     /// [`AuditError::Store`], [`AuditError::Baseline`].
-    pub async fn completeness(&self, tenant: &str) -> Result<Vec<CompletenessReport>, AuditError> {
-        self.core.completeness(tenant).await
+    pub async fn completeness(&self) -> Result<Vec<CompletenessReport>, AuditError> {
+        self.core.completeness().await
     }
 
     /// [`Auditor::audit`], awaiting the log.
