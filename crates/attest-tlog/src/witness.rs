@@ -58,6 +58,24 @@ pub enum WitnessServiceError {
         /// The parser's complaint.
         reason: String,
     },
+    /// [`Witness::resume`] found no state: the witness ran before (its key
+    /// exists) but what it cosigned is gone, and starting afresh would let
+    /// it cosign a fork of what it cosigned.
+    #[error(
+        "witness state {path} is missing; refusing to start and cosign as if nothing had been cosigned before (restore it, or start a new witness with a new key)"
+    )]
+    StateMissing {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The state is another witness's (another name or key).
+    #[error("witness state {path} belongs to witness {found}, not to this one")]
+    OtherWitness {
+        /// The file.
+        path: PathBuf,
+        /// The verifier key the state names.
+        found: String,
+    },
     /// Reading or writing the state failed.
     #[error("witness state {path}")]
     Io {
@@ -131,6 +149,9 @@ struct Seen {
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct StateFile {
     format: u32,
+    /// The verifier key of the witness whose state this is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    witness: Option<String>,
     logs: BTreeMap<String, Seen>,
 }
 
@@ -169,8 +190,10 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> WitnessServiceError + '
 }
 
 impl Witness {
-    /// Opens (or creates) the witness state in `dir`, holding the directory
-    /// for this process, cosigning as `cosigner` for `logs`.
+    /// Opens the witness state in `dir`, or creates it (written at once,
+    /// naming this witness's key), holding the directory for this process,
+    /// cosigning as `cosigner` for `logs`. Use [`resume`](Self::resume) for
+    /// a witness that has run before.
     ///
     /// # Errors
     /// [`WitnessServiceError`].
@@ -179,7 +202,22 @@ impl Witness {
         cosigner: Cosigner,
         logs: Vec<WitnessedLog>,
     ) -> Result<Self, WitnessServiceError> {
-        Self::open_with_clock(dir, cosigner, logs, SystemClock)
+        Self::open_inner(dir, cosigner, logs, Box::new(SystemClock), false)
+    }
+
+    /// Opens the state of a witness that has run before (its key existed):
+    /// a missing state file is [`WitnessServiceError::StateMissing`], never
+    /// a fresh start — a witness that forgot what it cosigned would cosign
+    /// a fork of it.
+    ///
+    /// # Errors
+    /// [`WitnessServiceError`].
+    pub fn resume(
+        dir: &Path,
+        cosigner: Cosigner,
+        logs: Vec<WitnessedLog>,
+    ) -> Result<Self, WitnessServiceError> {
+        Self::open_inner(dir, cosigner, logs, Box::new(SystemClock), true)
     }
 
     /// [`open`](Self::open) with a clock for the cosignatures' times.
@@ -191,6 +229,16 @@ impl Witness {
         cosigner: Cosigner,
         logs: Vec<WitnessedLog>,
         clock: impl Clock + 'static,
+    ) -> Result<Self, WitnessServiceError> {
+        Self::open_inner(dir, cosigner, logs, Box::new(clock), false)
+    }
+
+    fn open_inner(
+        dir: &Path,
+        cosigner: Cosigner,
+        logs: Vec<WitnessedLog>,
+        clock: Box<dyn Clock>,
+        must_exist: bool,
     ) -> Result<Self, WitnessServiceError> {
         if logs.is_empty() {
             return Err(WitnessServiceError::NoLogs);
@@ -225,22 +273,41 @@ impl Witness {
                         |s| format!("unknown format {}", s.format),
                     ),
                 })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && must_exist => {
+                return Err(WitnessServiceError::StateMissing { path });
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => StateFile {
                 format: 1,
                 ..StateFile::default()
             },
             Err(e) => return Err(io_err(&path)(e)),
         };
-        Ok(Self {
+        let vkey = cosigner.witness().to_vkey();
+        if let Some(found) = state.witness.as_ref().filter(|w| **w != vkey) {
+            return Err(WitnessServiceError::OtherWitness {
+                path,
+                found: found.clone(),
+            });
+        }
+        let created = state.witness.is_none();
+        let w = Self {
             inner: Arc::new(Inner {
                 cosigner,
                 logs: by_origin,
                 dir: dir.to_owned(),
                 state: Mutex::new(state),
-                clock: Box::new(clock),
+                clock,
                 _lock: lock,
             }),
-        })
+        };
+        if created {
+            // The state names its witness, and exists from the first start:
+            // a later start without it is a loss, not a new witness.
+            let mut state = w.state();
+            state.witness = Some(vkey);
+            w.persist(&state).map_err(io_err(&path))?;
+        }
+        Ok(w)
     }
 
     /// The witness's public identity (give it to verifiers).

@@ -358,3 +358,32 @@ fn a_cosigned_empty_tree_is_extended_without_a_proof() {
     assert_eq!(r.status(), StatusCode::OK, "{}", text(&r));
     assert_eq!(w.cosigned_size(ORIGIN), 3);
 }
+
+#[test]
+fn a_witness_that_ran_never_starts_afresh_nor_on_anothers_state() {
+    let dir = TempDir::created("witness-resume");
+    // A first start writes the state at once, naming the witness.
+    drop(open(&dir).unwrap());
+    let state = std::fs::read_to_string(dir.file(WITNESS_STATE_FILE)).unwrap();
+    assert!(state.contains(&cosigner().witness().to_vkey()), "{state}");
+    let log = || vec![WitnessedLog::new(ORIGIN, log_key().public_key().clone())];
+    let w = Witness::resume(dir.path(), cosigner(), log()).unwrap();
+    assert_eq!(add(&w, 0, &tree(4, "a")).status(), StatusCode::OK);
+    drop(w);
+    // The state deleted (or never restored): resume refuses; it does not
+    // forget size 4 and cosign another history.
+    std::fs::remove_file(dir.file(WITNESS_STATE_FILE)).unwrap();
+    let err = Witness::resume(dir.path(), cosigner(), log()).unwrap_err();
+    assert!(
+        matches!(err, WitnessServiceError::StateMissing { .. }),
+        "{err}"
+    );
+    // Another witness's state is not this one's.
+    drop(open(&dir).unwrap());
+    let other = Cosigner::new("witness.test/w2", SigningKey::ed25519_from_seed(&[13; 32])).unwrap();
+    let err = Witness::resume(dir.path(), other, log()).unwrap_err();
+    assert!(
+        matches!(err, WitnessServiceError::OtherWitness { .. }),
+        "{err}"
+    );
+}

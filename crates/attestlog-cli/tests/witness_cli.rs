@@ -300,3 +300,35 @@ fn verify_bundle_requires_the_witnesses_it_is_given() {
     assert_eq!(verify(&["--witness", &va, "--witness", &va]).0, 2);
     assert_eq!(verify(&["--witness", "w.example/a+00000000+AAAA"]).0, 2);
 }
+
+/// A witness whose key exists but whose state is gone refuses to start:
+/// it would otherwise cosign a fork of what it cosigned before.
+#[test]
+fn a_witness_without_its_state_refuses_to_start() {
+    let tmp = attestlog_testkit::TempDir::created("witness-cli-state");
+    let spec = "example.com/log=NAME+00000000+AAAA";
+    let key = SigningKey::ed25519_from_seed(&[9; 32]);
+    let pem = tmp.file("log.pem");
+    std::fs::write(&pem, key.public_key().to_pem()).unwrap();
+    let spec = spec.replace("NAME+00000000+AAAA", pem.to_str().unwrap());
+    let wdir = tmp.file("w");
+    drop(witness(&wdir, &spec));
+    assert!(wdir.join("witness-state.json").exists());
+    std::fs::remove_file(wdir.join("witness-state.json")).unwrap();
+    let o = bin()
+        .args([
+            "witness",
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--name",
+            "witness.test/w1",
+        ])
+        .args(["--log", &spec, "--dir"])
+        .arg(&wdir)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("is missing"), "{err}");
+}

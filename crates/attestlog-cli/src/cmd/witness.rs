@@ -119,12 +119,19 @@ fn serve(
     let listener = attest_tlog::bind(addr).map_err(Failure::error)?;
     std::fs::create_dir_all(dir).map_err(|e| Failure::in_file(dir, &e))?;
     let key_path = key.unwrap_or_else(|| dir.join("witness-key.pem"));
+    // A key that exists is a witness that has run: its state must exist too.
+    let existed = key_path.exists();
     let signing = attest_tlog::load_or_create_key_of(&key_path, Algorithm::Ed25519)
         .map_err(|e| Failure::input(format_args!("{e}", e = attest_dsse::ErrorChain(&e))))?;
     let cosigner = Cosigner::new(name, signing)
         .map_err(|e| Failure::input(format_args!("{}: {e}", key_path.display())))?;
     let origins: Vec<String> = logs.iter().map(|l| l.origin().to_owned()).collect();
-    let witness = Witness::open(dir, cosigner, logs).map_err(|e| Failure::in_file(dir, &e))?;
+    let witness = if existed {
+        Witness::resume(dir, cosigner, logs)
+    } else {
+        Witness::open(dir, cosigner, logs)
+    }
+    .map_err(|e| Failure::in_file(dir, &e))?;
     let (name, vkey) = (
         witness.witness_key().name().to_owned(),
         witness.witness_key().to_vkey(),
