@@ -339,6 +339,20 @@ impl<C: V1Client> LogOps for V1<C> {
                     entries.len()
                 ));
             }
+            // A sharded log numbers entries across shards; its checkpoint's
+            // tree is one shard's, indexed from 0. Enumerating it by tree
+            // index is not what `logIndexes` asks for: say so.
+            if let Some(e) = entries.iter().find(|e| {
+                e.inclusion_proof
+                    .as_ref()
+                    .is_some_and(|p| p.log_index != e.log_index)
+            }) {
+                return Err(format!(
+                    "a sharded log (global index {} is index {} of its tree): enumerating it is not supported",
+                    e.log_index,
+                    e.inclusion_proof.as_ref().map_or(0, |p| p.log_index)
+                ));
+            }
             Ok(entries
                 .into_iter()
                 .map(|e| {

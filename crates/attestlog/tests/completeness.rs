@@ -176,6 +176,7 @@ fn a_log_serving_other_entries_than_its_checkpoint_commits_to_is_refused() {
                     if e["logIndex"] == 1 {
                         if seen1 {
                             e["logIndex"] = 2.into();
+                            e["verification"]["inclusionProof"]["logIndex"] = 2.into();
                         }
                         seen1 = true;
                     }
@@ -302,4 +303,48 @@ fn a_v2_tile_log_over_http_deleted_row_reported() {
     assert_eq!((r.from, r.to, r.signed), (300, 301, 301));
     let missing: Vec<u64> = r.missing.iter().map(|m| m.index).collect();
     assert_eq!(missing, vec![257], "{r:?}");
+}
+
+#[test]
+fn a_sharded_v1_log_is_said_to_be_unsupported_not_passed() {
+    let dir = TempDir::created("complete-sharded");
+    let db = dir.file("store.db").display().to_string();
+    let log = LocalLog::open(
+        &dir.file("log"),
+        SigningKey::ed25519_from_seed(&[1; 32]),
+        LogOptions::default(),
+    )
+    .unwrap();
+    let tenant = SigningKey::ed25519_from_seed(&[2; 32]);
+    Attestor::builder(again(&tenant), store(&db))
+        .log(v1_client(&log))
+        .build()
+        .attest("acme", &subject(0), statement(0))
+        .unwrap();
+    // Its entries answered as a sharded log's: the global index is not the
+    // index in the checkpoint's tree.
+    let l = log.clone();
+    let sharded =
+        move |req: Request<Vec<u8>>, _: Duration| -> Result<Response<Vec<u8>>, std::io::Error> {
+            let mut r = l.handle(&req);
+            if req.uri().path().ends_with("/retrieve") {
+                let mut v: Vec<serde_json::Value> = serde_json::from_slice(r.body()).unwrap();
+                for item in &mut v {
+                    for (_, e) in item.as_object_mut().unwrap() {
+                        e["verification"]["inclusionProof"]["logIndex"] = 7.into();
+                    }
+                }
+                *r.body_mut() = serde_json::to_vec(&v).unwrap();
+            }
+            Ok(r)
+        };
+    let client = RekorClient::new("http://attestlog.local", sharded, vec![log.trusted_log()])
+        .with_retry(RetryPolicy::default().with_max_attempts(1));
+    let auditor = Auditor::builder(keys(&[&tenant]), store(&db))
+        .log(client)
+        .trust_current_tree(true)
+        .build();
+    let r = &auditor.completeness().unwrap()[0];
+    assert!(!r.passed());
+    assert!(r.error.as_deref().unwrap().contains("sharded"), "{r:?}");
 }
