@@ -76,6 +76,17 @@ fn witness(
     (w, client.unwrap())
 }
 
+/// A client reaching `w` in process (always up).
+fn reach(w: &Witness) -> WitnessClient<impl rekor_client::Transport + std::marker::Send + 'static> {
+    let served = w.clone();
+    WitnessClient::new(
+        move |req: Request<Vec<u8>>, _| Ok::<_, Infallible>(served.handle(&req)),
+        "http://w1.test",
+        w.witness_key().clone(),
+    )
+    .unwrap()
+}
+
 fn policy(witnesses: &[&Witness]) -> WitnessPolicy {
     let keys: Vec<WitnessKey> = witnesses.iter().map(|w| w.witness_key().clone()).collect();
     let n = keys.len();
@@ -216,15 +227,7 @@ fn a_restarted_log_proves_from_the_size_the_witness_answers_409_with() {
     // from 300 with tiles read back from disk.
     let log = TileLog::open(&path, log_key(), TileLogOptions::default()).unwrap();
     publish_v2(&log, 300, 777);
-    let c1 = WitnessClient::new(
-        {
-            let w = w1.clone();
-            move |req: Request<Vec<u8>>, _| Ok::<_, Infallible>(w.handle(&req))
-        },
-        "http://w1.test",
-        w1.witness_key().clone(),
-    )
-    .unwrap();
+    let c1 = reach(&w1);
     let witnessing =
         Witnessing::start(log.clone(), vec![c1], 1, Duration::from_millis(10)).unwrap();
     assert!(
@@ -248,15 +251,7 @@ fn a_forked_log_gets_no_cosignature_and_says_why() {
     // Same key and name, another history (a different first entry).
     let b = TileLog::open(&dir.file("b"), log_key(), TileLogOptions::default()).unwrap();
     publish_v2(&b, 100, 106);
-    let c1 = WitnessClient::new(
-        {
-            let w = w1.clone();
-            move |req: Request<Vec<u8>>, _| Ok::<_, Infallible>(w.handle(&req))
-        },
-        "http://w1.test",
-        w1.witness_key().clone(),
-    )
-    .unwrap();
+    let c1 = reach(&w1);
     let wb = Witnessing::start(b.clone(), vec![c1], 1, Duration::from_millis(10)).unwrap();
     // Wait for the event: the witness's refusal recorded in the status.
     let mut status = wb.status();

@@ -101,6 +101,46 @@ fn wait_cosigned(v: &Value, size: u64, n: usize) {
     }
 }
 
+/// `attestlog attest` of subject `n`, signed with `key`, to the log the
+/// flags `log` name; it must succeed.
+fn attest(n: u32, key: &Path, predicate: &Path, log: &[String]) {
+    let s = format!("app@sha256:{n:064x}");
+    let mut args: Vec<&str> = vec![
+        "attest",
+        "--tenant",
+        "acme",
+        "--subject",
+        &s,
+        "--predicate-type",
+        "https://example.com/p",
+        "--predicate",
+        predicate.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ];
+    args.extend(log.iter().map(String::as_str));
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+/// The flags naming the v2 log that printed `v` (its URL, trusted root and
+/// TSA), with the store `db`.
+fn v2_flags(v: &Value, db: &str) -> Vec<String> {
+    let field = |k: &str| v[k].as_str().unwrap().to_owned();
+    vec![
+        "--rekor-url".into(),
+        field("listening"),
+        "--rekor-api".into(),
+        "2".into(),
+        "--trusted-root".into(),
+        field("trustedRoot"),
+        "--tsa-url".into(),
+        field("tsaUrl"),
+        "--db".into(),
+        db.to_owned(),
+    ]
+}
+
 fn witness(dir: &Path, name: &str, logs: &[String]) -> (Killed, String, String) {
     let mut cmd = bin();
     cmd.args([
@@ -171,55 +211,30 @@ fn two_witnesses_two_logs_audits_completeness_and_a_fork() {
         p.to_str().unwrap().to_owned()
     };
     let (keys1, keys2) = (keys_doc(&key, "keys1.json"), keys_doc(&p256, "keys2.json"));
-    let url_v1 = v1["listening"].as_str().unwrap().to_owned();
-    let url_v2 = v2["listening"].as_str().unwrap().to_owned();
-    let log_key_v1 = v1["logPublicKey"].as_str().unwrap().to_owned();
-    let root_v2 = v2["trustedRoot"].as_str().unwrap().to_owned();
-    let tsa_v2 = v2["tsaUrl"].as_str().unwrap().to_owned();
     let db1 = tmp.file("v1.db").display().to_string();
     let db2 = tmp.file("v2.db").display().to_string();
-    let log1: Vec<&str> = vec![
+    let log1_flags: Vec<String> = [
         "--rekor-url",
-        &url_v1,
+        v1["listening"].as_str().unwrap(),
         "--log-key",
-        &log_key_v1,
+        v1["logPublicKey"].as_str().unwrap(),
         "--db",
         &db1,
-    ];
-    let log2: Vec<&str> = vec![
-        "--rekor-url",
-        &url_v2,
-        "--rekor-api",
-        "2",
-        "--trusted-root",
-        &root_v2,
-        "--db",
-        &db2,
-    ];
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let log2_flags = v2_flags(&v2, &db2);
     for n in 0..3 {
-        let s = format!("app@sha256:{n:064x}");
-        for (k, log) in [(&key, &log1), (&p256, &log2)] {
-            let mut args = vec![
-                "attest",
-                "--tenant",
-                "acme",
-                "--subject",
-                &s,
-                "--predicate-type",
-                "https://example.com/p",
-                "--predicate",
-                predicate.to_str().unwrap(),
-                "--key",
-                k.to_str().unwrap(),
-            ];
-            args.extend(log.iter());
-            if log.contains(&"2") {
-                args.extend(["--tsa-url", &tsa_v2]);
-            }
-            let (code, out, err) = run(&args);
-            assert_eq!(code, 0, "{out}{err}");
-        }
+        attest(n, &key, &predicate, &log1_flags);
+        attest(n, &p256, &predicate, &log2_flags);
     }
+    // Audits read the log without a TSA.
+    let log1: Vec<&str> = log1_flags.iter().map(String::as_str).collect();
+    let log2: Vec<&str> = log2_flags[..6]
+        .iter()
+        .chain(&log2_flags[8..])
+        .map(String::as_str)
+        .collect();
     wait_cosigned(&v1, 3, 2);
     wait_cosigned(&v2, 3, 2);
 
@@ -323,34 +338,9 @@ fn two_witnesses_two_logs_audits_completeness_and_a_fork() {
     let _fork = Killed(child);
     let fork_url = vf["listening"].as_str().unwrap().to_owned();
     let fork_root = vf["trustedRoot"].as_str().unwrap().to_owned();
-    let fork_tsa = vf["tsaUrl"].as_str().unwrap().to_owned();
     let dbf = tmp.file("fork.db").display().to_string();
     for n in 10..14 {
-        let s = format!("app@sha256:{n:064x}");
-        let (code, out, err) = run(&[
-            "attest",
-            "--tenant",
-            "acme",
-            "--subject",
-            &s,
-            "--predicate-type",
-            "https://example.com/p",
-            "--predicate",
-            predicate.to_str().unwrap(),
-            "--key",
-            p256.to_str().unwrap(),
-            "--rekor-url",
-            &fork_url,
-            "--rekor-api",
-            "2",
-            "--trusted-root",
-            &fork_root,
-            "--tsa-url",
-            &fork_tsa,
-            "--db",
-            &dbf,
-        ]);
-        assert_eq!(code, 0, "{out}{err}");
+        attest(n, &p256, &predicate, &v2_flags(&vf, &dbf));
     }
     // Wait for the event: the log reporting each witness's refusal.
     let mut refused = std::collections::BTreeSet::new();
@@ -428,7 +418,6 @@ fn monitor_prints_each_new_entry_of_a_watched_key_and_alerts_on_a_fork() {
     let (_log, v) = start(log_serve(&dir, "2", &[]));
     let url = v["listening"].as_str().unwrap().to_owned();
     let root = v["trustedRoot"].as_str().unwrap().to_owned();
-    let tsa = v["tsaUrl"].as_str().unwrap().to_owned();
     let (watched, other) = (tmp.file("watched.pem"), tmp.file("other.pem"));
     for k in [&watched, &other] {
         assert_eq!(
@@ -443,41 +432,15 @@ fn monitor_prints_each_new_entry_of_a_watched_key_and_alerts_on_a_fork() {
     let predicate = tmp.file("p.json");
     std::fs::write(&predicate, b"{}").unwrap();
     let db = tmp.file("db.sqlite").display().to_string();
-    let attest = |n: u32, key: &Path, url: &str, root: &str, tsa: &str| {
-        let s = format!("app@sha256:{n:064x}");
-        let (code, out, err) = run(&[
-            "attest",
-            "--tenant",
-            "acme",
-            "--subject",
-            &s,
-            "--predicate-type",
-            "https://example.com/p",
-            "--predicate",
-            predicate.to_str().unwrap(),
-            "--key",
-            key.to_str().unwrap(),
-            "--rekor-url",
-            url,
-            "--rekor-api",
-            "2",
-            "--trusted-root",
-            root,
-            "--tsa-url",
-            tsa,
-            "--db",
-            &db,
-        ]);
-        assert_eq!(code, 0, "{out}{err}");
-    };
-    attest(0, &watched, &url, &root, &tsa);
-    attest(1, &other, &url, &root, &tsa);
-    attest(2, &watched, &url, &root, &tsa);
+    let to_log = v2_flags(&v, &db);
+    attest(0, &watched, &predicate, &to_log);
+    attest(1, &other, &predicate, &to_log);
+    attest(2, &watched, &predicate, &to_log);
     let state = tmp.file("monitor-state.json");
     let monitor_args = |url: &str, root: &str| {
         vec![
             "monitor".to_owned(),
-            "--keys".to_owned(),
+            "--key".to_owned(),
             keys.display().to_string(),
             "--state".to_owned(),
             state.display().to_string(),
@@ -505,8 +468,8 @@ fn monitor_prints_each_new_entry_of_a_watched_key_and_alerts_on_a_fork() {
         (Some(3), Some(3))
     );
     // A new entry of the watched key appears on the next look, alone.
-    attest(3, &other, &url, &root, &tsa);
-    attest(4, &watched, &url, &root, &tsa);
+    attest(3, &other, &predicate, &to_log);
+    attest(4, &watched, &predicate, &to_log);
     let mut seen = Vec::new();
     loop {
         let l = next();
@@ -530,13 +493,12 @@ fn monitor_prints_each_new_entry_of_a_watched_key_and_alerts_on_a_fork() {
             dir.join("log-key.pem").display().to_string(),
         ],
     ));
-    let (furl, froot, ftsa) = (
+    let (furl, froot) = (
         vf["listening"].as_str().unwrap().to_owned(),
         vf["trustedRoot"].as_str().unwrap().to_owned(),
-        vf["tsaUrl"].as_str().unwrap().to_owned(),
     );
     for n in 10..16 {
-        attest(n, &watched, &furl, &froot, &ftsa);
+        attest(n, &watched, &predicate, &v2_flags(&vf, &db));
     }
     let args = monitor_args(&furl, &froot);
     let mut argv: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -63,13 +63,9 @@ fn v1_client(log: &LocalLog) -> LogClient {
     )
 }
 
-fn store(db: &str) -> Box<dyn AttestationStore> {
-    attestlog::store::open(db).unwrap()
-}
-
-#[test]
-fn a_v1_log_deleted_rows_and_entries_behind_the_stores_back_are_reported() {
-    let dir = TempDir::created("complete-v1");
+/// A directory with a store path, an embedded v1 log, and the tenant's key.
+fn v1_world(tag: &str) -> (TempDir, String, LocalLog, SigningKey) {
+    let dir = TempDir::created(tag);
     let db = dir.file("store.db").display().to_string();
     let log = LocalLog::open(
         &dir.file("log"),
@@ -77,7 +73,16 @@ fn a_v1_log_deleted_rows_and_entries_behind_the_stores_back_are_reported() {
         LogOptions::default(),
     )
     .unwrap();
-    let tenant = SigningKey::ed25519_from_seed(&[2; 32]);
+    (dir, db, log, SigningKey::ed25519_from_seed(&[2; 32]))
+}
+
+fn store(db: &str) -> Box<dyn AttestationStore> {
+    attestlog::store::open(db).unwrap()
+}
+
+#[test]
+fn a_v1_log_deleted_rows_and_entries_behind_the_stores_back_are_reported() {
+    let (_dir, db, log, tenant) = v1_world("complete-v1");
     let other = SigningKey::ed25519_from_seed(&[3; 32]);
     let attestor = Attestor::builder(again(&tenant), store(&db))
         .log(v1_client(&log))
@@ -137,15 +142,7 @@ fn a_v1_log_deleted_rows_and_entries_behind_the_stores_back_are_reported() {
 
 #[test]
 fn a_log_serving_other_entries_than_its_checkpoint_commits_to_is_refused() {
-    let dir = TempDir::created("complete-lie");
-    let db = dir.file("store.db").display().to_string();
-    let log = LocalLog::open(
-        &dir.file("log"),
-        SigningKey::ed25519_from_seed(&[1; 32]),
-        LogOptions::default(),
-    )
-    .unwrap();
-    let tenant = SigningKey::ed25519_from_seed(&[2; 32]);
+    let (_dir, db, log, tenant) = v1_world("complete-lie");
     let attestor = Attestor::builder(again(&tenant), store(&db))
         .log(v1_client(&log))
         .build();
@@ -307,15 +304,7 @@ fn a_v2_tile_log_over_http_deleted_row_reported() {
 
 #[test]
 fn a_sharded_v1_log_is_said_to_be_unsupported_not_passed() {
-    let dir = TempDir::created("complete-sharded");
-    let db = dir.file("store.db").display().to_string();
-    let log = LocalLog::open(
-        &dir.file("log"),
-        SigningKey::ed25519_from_seed(&[1; 32]),
-        LogOptions::default(),
-    )
-    .unwrap();
-    let tenant = SigningKey::ed25519_from_seed(&[2; 32]);
+    let (_dir, db, log, tenant) = v1_world("complete-sharded");
     Attestor::builder(again(&tenant), store(&db))
         .log(v1_client(&log))
         .build()

@@ -17,8 +17,8 @@ pub(crate) struct MonitorArgs {
     /// The keys to watch: the key-set document (`attestation-keys.json`, a
     /// file or an `http(s)://` URL) or one PEM public key.
     #[arg(
-        long = "keys",
-        alias = "key",
+        long = "key",
+        alias = "keys",
         env = "ATTESTLOG_KEYS",
         value_name = "FILE|URL"
     )]
@@ -26,7 +26,7 @@ pub(crate) struct MonitorArgs {
     /// Where the monitor keeps the log's last verified checkpoint and its
     /// place in the log (default: `monitor-state.json` beside `audit`'s
     /// baseline).
-    #[arg(long, env = "ATTESTLOG_MONITOR_STATE")]
+    #[arg(long)]
     state: Option<PathBuf>,
     /// Without kept state, start at the log's current tree (trust on first
     /// use; every entry already in it is still scanned and reported).
