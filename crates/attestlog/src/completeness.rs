@@ -15,6 +15,13 @@
 //! where this one stopped, and a row deleted after its entry was scanned is
 //! still noticed (the found entries are checked against the store on every
 //! run).
+//!
+//! An entry counts as signed by a watched key when the verifier its body
+//! names (the key the log checked the signature with) is that key; the
+//! signature is not checked again (a `dsse` body holds hashes, not the
+//! payload it would need). A log that invented entries naming our key
+//! would only raise false alarms — an entry reported without a row — never
+//! hide one.
 
 use std::collections::HashMap;
 
