@@ -291,7 +291,7 @@ impl Shared {
     }
 
     /// The REST entry at `index` with its SET and an inclusion proof against
-    /// `head`.
+    /// `head` (its checkpoint as served: with the cosignatures obtained).
     pub(crate) fn entry(&self, index: u64, head: &Head) -> Result<LogEntry, StorageError> {
         let rec = self.files.read_entry(index)?;
         let leaf = rec.leaf;
@@ -318,7 +318,9 @@ impl Shared {
                 head.root.to_string(),
                 head.size,
                 proof.as_slice().iter().map(ToString::to_string).collect(),
-                Some(head.checkpoint.clone()),
+                // With the witnesses' cosignatures once they are in: an
+                // entry read later carries a witnessed checkpoint.
+                Some(self.served_checkpoint(&head.checkpoint)),
             )))
     }
 

@@ -156,6 +156,18 @@ fn a_v1_log_serves_its_checkpoint_with_two_of_two_cosignatures() {
     // The log signature is still there, and verifies.
     note.verify(&[log.trusted_log().note_verifier()]).unwrap();
     assert_eq!(log.served_checkpoint(), served_v1(&log));
+    // An entry read now carries the witnessed checkpoint in its proof.
+    let r = log.handle(
+        &Request::get("http://log.test/api/v1/log/entries?logIndex=2")
+            .body(vec![])
+            .unwrap(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+    let (_, entry) = v.as_object().unwrap().iter().next().unwrap();
+    let in_proof = entry["verification"]["inclusionProof"]["checkpoint"]
+        .as_str()
+        .unwrap();
+    assert_eq!(in_proof, served_v1(&log));
 
     // The log grows: the next checkpoint is cosigned from size 5 (a proof).
     publish_v1(&log, 5, 12);
