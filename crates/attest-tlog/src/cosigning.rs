@@ -33,7 +33,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 /// A log whose checkpoints can be witnessed: the latest signed checkpoint,
 /// consistency proofs between its sizes, and a place to serve the
 /// cosignatures from.
-pub trait WitnessedSource: Send + 'static {
+pub trait WitnessedSource: Send + Sync + 'static {
     /// The latest signed checkpoint note.
     fn signed_checkpoint(&self) -> String;
     /// The consistency proof from size `old` to `new` (`0 < old < new`,
@@ -327,7 +327,7 @@ struct Worker<L, T> {
     stopping: Arc<AtomicBool>,
 }
 
-impl<L: WitnessedSource, T: Transport> Worker<L, T> {
+impl<L: WitnessedSource, T: Transport + Send> Worker<L, T> {
     /// Sends the latest checkpoint to each witness that has not cosigned
     /// it and whose backoff has passed.
     fn round(&mut self) {
@@ -351,77 +351,109 @@ impl<L: WitnessedSource, T: Transport> Worker<L, T> {
                 self.cosignatures.changed.notify_all();
             }
         }
-        for i in 0..self.witnesses.len() {
-            if self.stopping.load(Ordering::Relaxed) {
-                return;
-            }
-            let name = self.witnesses[i].client.key().name().to_owned();
-            let done = self
-                .cosignatures
-                .lock()
-                .lines
+        // The witnesses due now, each asked on a thread of its own: a slow
+        // or unreachable one (up to its client's timeout) does not hold up
+        // the others' lines.
+        let due: Vec<bool> = {
+            let l = self.cosignatures.lock();
+            let now = Instant::now();
+            self.witnesses
                 .iter()
-                .any(|line| line.name == name);
-            if done || Instant::now() < self.witnesses[i].next_try {
-                continue;
-            }
-            let outcome = self.submit(i, &checkpoint, size);
-            let mut l = self.cosignatures.lock();
-            if l.checkpoint != checkpoint {
-                continue;
-            }
-            let peer = &mut self.witnesses[i];
-            let standing = &mut l.witnesses[i];
-            match outcome {
-                Ok(line) => {
-                    peer.known = Some(size);
-                    peer.backoff = FIRST_BACKOFF;
-                    standing.cosigned_size = Some(size);
-                    standing.error = None;
-                    l.lines.push(line);
-                }
-                Err(why) => {
-                    standing.cosigned_size = peer.known;
-                    standing.error = Some(why);
-                    peer.next_try = Instant::now() + peer.backoff;
-                    peer.backoff = (peer.backoff * 2).min(MAX_BACKOFF);
-                }
-            }
-            self.cosignatures.changed.notify_all();
+                .map(|p| {
+                    let name = p.client.key().name();
+                    now >= p.next_try && !l.lines.iter().any(|line| line.name == name)
+                })
+                .collect()
+        };
+        if self.stopping.load(Ordering::Relaxed) {
+            return;
         }
+        let (log, cosignatures) = (&self.log, &self.cosignatures);
+        let checkpoint = checkpoint.as_str();
+        std::thread::scope(|s| {
+            for ((i, peer), _) in self
+                .witnesses
+                .iter_mut()
+                .enumerate()
+                .zip(&due)
+                .filter(|(_, due)| **due)
+            {
+                s.spawn(move || {
+                    let outcome = submit(peer, log, checkpoint, size);
+                    record(cosignatures, i, peer, checkpoint, size, outcome);
+                });
+            }
+        });
     }
+}
 
-    /// One witness's cosignature of `checkpoint`: from the size it is
-    /// believed to know (0 at first), and once more from the size it
-    /// answers a 409 with.
-    fn submit(&mut self, i: usize, checkpoint: &str, size: u64) -> Result<NoteSignature, String> {
-        let peer = &mut self.witnesses[i];
-        for _ in 0..2 {
-            let old = peer.known.unwrap_or(0);
-            if old > size {
-                return Err(format!(
-                    "the witness cosigned size {old}, more than the log's {size}: the log lost entries or forked"
-                ));
-            }
-            let proof = if old == 0 || old == size {
-                Vec::new()
-            } else {
-                self.log
-                    .consistency_proof(old, size)
-                    .map_err(|e| format!("consistency proof from {old}: {e}"))?
-            };
-            match peer.client.add_checkpoint(old, &proof, checkpoint) {
-                Ok(Submitted::Cosigned { line, .. }) => return Ok(line),
-                Ok(Submitted::Conflict { known_size }) => peer.known = Some(known_size),
-                Ok(_) => return Err("an answer this client does not know".into()),
-                Err(e) => return Err(attest_dsse::ErrorChain(&e).to_string()),
-            }
-        }
-        Err(format!(
-            "the witness keeps answering 409 (it knows size {})",
-            peer.known.unwrap_or(0)
-        ))
+/// Keeps witness `i`'s answer about `checkpoint`, unless the log moved on
+/// meanwhile.
+fn record<T>(
+    cosignatures: &Cosignatures,
+    i: usize,
+    peer: &mut Peer<T>,
+    checkpoint: &str,
+    size: u64,
+    outcome: Result<NoteSignature, String>,
+) {
+    let mut l = cosignatures.lock();
+    if l.checkpoint != checkpoint {
+        return;
     }
+    let Some(standing) = l.witnesses.get_mut(i) else {
+        return;
+    };
+    match outcome {
+        Ok(line) => {
+            peer.known = Some(size);
+            peer.backoff = FIRST_BACKOFF;
+            standing.cosigned_size = Some(size);
+            standing.error = None;
+            l.lines.push(line);
+        }
+        Err(why) => {
+            standing.cosigned_size = peer.known;
+            standing.error = Some(why);
+            peer.next_try = Instant::now() + peer.backoff;
+            peer.backoff = (peer.backoff * 2).min(MAX_BACKOFF);
+        }
+    }
+    cosignatures.changed.notify_all();
+}
+
+/// One witness's cosignature of `checkpoint`: from the size it is believed
+/// to know (0 at first), and once more from the size it answers a 409 with.
+fn submit<L: WitnessedSource, T: Transport>(
+    peer: &mut Peer<T>,
+    log: &L,
+    checkpoint: &str,
+    size: u64,
+) -> Result<NoteSignature, String> {
+    for _ in 0..2 {
+        let old = peer.known.unwrap_or(0);
+        if old > size {
+            return Err(format!(
+                "the witness cosigned size {old}, more than the log's {size}: the log lost entries or forked"
+            ));
+        }
+        let proof = if old == 0 || old == size {
+            Vec::new()
+        } else {
+            log.consistency_proof(old, size)
+                .map_err(|e| format!("consistency proof from {old}: {e}"))?
+        };
+        match peer.client.add_checkpoint(old, &proof, checkpoint) {
+            Ok(Submitted::Cosigned { line, .. }) => return Ok(line),
+            Ok(Submitted::Conflict { known_size }) => peer.known = Some(known_size),
+            Ok(_) => return Err("an answer this client does not know".into()),
+            Err(e) => return Err(attest_dsse::ErrorChain(&e).to_string()),
+        }
+    }
+    Err(format!(
+        "the witness keeps answering 409 (it knows size {})",
+        peer.known.unwrap_or(0)
+    ))
 }
 
 impl WitnessedSource for crate::LocalLog {

@@ -289,3 +289,42 @@ fn an_impossible_policy_is_refused() {
     let none: Vec<WitnessClient<Send>> = Vec::new();
     assert!(Witnessing::start(log, none, 0, Duration::from_millis(10)).is_err());
 }
+
+#[test]
+fn a_hanging_witness_does_not_hold_up_the_others() {
+    let dir = TempDir::created("cosign-hang");
+    let log = TileLog::open(&dir.file("log"), log_key(), TileLogOptions::default()).unwrap();
+    let (w1, c1) = witness(&dir, 1, log.name(), Arc::new(AtomicBool::new(false)));
+    let (w2, _) = witness(&dir, 2, log.name(), Arc::new(AtomicBool::new(false)));
+    // w2 answers only once the gate opens (a witness stuck in a request).
+    let gate = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+    let hanging: Send = {
+        let (gate, w) = (Arc::clone(&gate), w2.clone());
+        Box::new(move |req: Request<Vec<u8>>, _| {
+            let (m, cv) = &*gate;
+            let _open = cv.wait_while(m.lock().unwrap(), |open| !*open).unwrap();
+            Ok(w.handle(&req))
+        })
+    };
+    let c2 = WitnessClient::new(hanging, "http://w2.test", w2.witness_key().clone()).unwrap();
+    publish_v2(&log, 0, 3);
+    // The hanging witness first: the other is still asked, and answers.
+    let witnessing =
+        Witnessing::start(log.clone(), vec![c2, c1], 2, Duration::from_millis(10)).unwrap();
+    assert!(
+        witnessing.wait_cosigned(3, 1, WAIT),
+        "{:?}",
+        witnessing.status()
+    );
+    let note = SignedNote::parse(&served_v2(&log)).unwrap();
+    let one = WitnessPolicy::new(vec![w1.witness_key().clone()], 1).unwrap();
+    assert_eq!(one.verify(&note, now()).unwrap().len(), 1);
+    let (m, cv) = &*gate;
+    *m.lock().unwrap() = true;
+    cv.notify_all();
+    assert!(
+        witnessing.wait_cosigned(3, 2, WAIT),
+        "{:?}",
+        witnessing.status()
+    );
+}
