@@ -248,12 +248,32 @@ impl PublicKey {
             Verifying::P521(k) => k.to_public_key_der().map(|d| d.as_bytes().to_vec()),
         }
         .expect("a valid public key encodes as SPKI");
+        let tables = Tables::default();
+        // A well-known key's tables are compiled in: its first verification
+        // uses them (the tail of the canonical SPKI is the SEC1 point).
+        let point = |n: usize| &spki[spki.len().saturating_sub(n)..];
+        let known = match &key {
+            Verifying::P256(_) => crate::fixed_base::Table::known(point(65)).map(KeyTable::P256),
+            Verifying::P384(_) => crate::fixed_base::Table::known(point(97)).map(KeyTable::P384),
+            Verifying::Ed25519(_) | Verifying::P521(_) => None,
+        };
+        if let Some(table) = known {
+            let _ = tables.table.set(table);
+        }
         Self {
             key,
             spki,
             encoding: SigEncoding::Der,
-            tables: std::sync::Arc::default(),
+            tables: std::sync::Arc::new(tables),
         }
+    }
+
+    /// Whether this key has fixed-base tables ([`Provider::FixedBase`]):
+    /// compiled in for the keys of Sigstore's public-good instance (the
+    /// `sigstore-keys` feature), or built after a few verifications.
+    #[must_use]
+    pub fn has_fixed_base_tables(&self) -> bool {
+        self.tables.table.get().is_some()
     }
 
     /// A raw 32-byte Ed25519 public key.

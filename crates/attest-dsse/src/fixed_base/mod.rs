@@ -11,7 +11,12 @@
 //! doublings and ~150 additions. The tables cost time to build (~15 ms for
 //! P-384, ~2 ms for P-256) and memory (588 KiB for P-384, 88 KiB for
 //! P-256), so a key builds them lazily, once it has verified a few times
-//! (see `PublicKey::verifies`).
+//! (see `PublicKey::verifies`) — except the generators' tables and, with
+//! the `sigstore-keys` feature, those of the keys that sign what every
+//! Sigstore bundle carries (`sigstore-keys.txt`), which the build script
+//! computes ([`layout`] is shared with it) and the binary carries: a
+//! command-line process, which verifies once with each key, gets them on
+//! its first verification.
 //!
 //! Hand-written because no RustCrypto crate offers fixed-base tables for a
 //! point other than the generator (`primeorder`'s basepoint table is for `G`
@@ -21,8 +26,6 @@
 //! key, a digest, a signature), so the table lookups are variable-time by
 //! design and must never be used with a secret scalar.
 
-use std::sync::OnceLock;
-
 use p256::elliptic_curve::{
     self, CurveArithmetic, FieldBytes, PrimeField,
     group::{Curve as _, Group as _},
@@ -30,41 +33,80 @@ use p256::elliptic_curve::{
     point::AffineCoordinates,
 };
 
-/// `d · 2^(W·i) · P` for every position `i` and `d` in `1..=2^(W-1)`, in
-/// affine coordinates (mixed addition is cheaper than projective), with
-/// the window width `W` of the curve ([`Curve::WINDOW`]).
+mod layout;
+
+include!(concat!(env!("OUT_DIR"), "/tables.rs"));
+
+/// `d · 2^(W·i) · P` for every position `i` and `d` in `1..=2^(W-1)`
+/// (see [`layout`]), in affine coordinates (mixed addition is cheaper than
+/// projective), with the window width `W` of the curve ([`Curve::WINDOW`]).
 pub(crate) struct Table<C: Curve> {
-    points: Vec<C::AffinePoint>,
+    points: Points<C>,
+}
+
+/// Where a table's points are.
+enum Points<C: Curve> {
+    /// Built at run time ([`Table::new`]).
+    Built(Vec<C::AffinePoint>),
+    /// Compiled in by the build script: every point's x ‖ y, big endian,
+    /// decoded (and checked to be on the curve) as a multiplication needs
+    /// it, so that an unused table costs nothing but read-only pages.
+    Compiled(&'static [u8]),
 }
 
 impl<C: Curve> Table<C> {
     const HALF: usize = 1 << (C::WINDOW - 1);
 
-    /// Positions needed for a scalar of the curve's size: the signed digits
-    /// of an `n`-bit scalar take ⌈n / W⌉ positions plus one for the carry.
-    fn positions() -> usize {
-        (C::Scalar::NUM_BITS as usize).div_ceil(C::WINDOW) + 1
-    }
-
     /// Builds the table of `base` (one projective addition per entry, one
     /// doubling per position, one shared inversion).
     pub(crate) fn new(base: C::ProjectivePoint) -> Self {
-        let n = Self::positions();
-        let mut projective = Vec::with_capacity(n * Self::HALF);
-        let mut b = base;
-        for _ in 0..n {
-            let mut m = b;
-            projective.push(m);
-            for _ in 1..Self::HALF {
-                m += b;
-                projective.push(m);
-            }
-            // m = 2^(W-1)·b, so its double is the next position's base.
-            b = m.double();
-        }
+        let bits = C::Scalar::NUM_BITS as usize;
+        let projective = layout::projective_points(base, bits, C::WINDOW);
         let mut points = vec![C::AffinePoint::default(); projective.len()];
         C::ProjectivePoint::batch_normalize(&projective, &mut points);
-        Self { points }
+        Self {
+            points: Points::Built(points),
+        }
+    }
+
+    /// A table the build script computed.
+    const fn compiled(bytes: &'static [u8]) -> Self {
+        Self {
+            points: Points::Compiled(bytes),
+        }
+    }
+
+    /// The table of a well-known key (`sigstore-keys.txt`, with the
+    /// `sigstore-keys` feature), by its SEC1 uncompressed point.
+    pub(crate) fn known(sec1: &[u8]) -> Option<Self> {
+        C::known()
+            .iter()
+            .find(|(_, point, _)| *point == sec1)
+            .map(|(_, _, bytes)| Self::compiled(bytes))
+    }
+
+    /// Entry `i`, or `None` past the end (or, for a compiled table, if its
+    /// bytes are not a point: never for the build script's output).
+    fn entry(&self, i: usize) -> Option<C::AffinePoint> {
+        match &self.points {
+            Points::Built(points) => points.get(i).copied(),
+            Points::Compiled(bytes) => {
+                let f = FieldBytes::<C>::default().len();
+                let at = i.checked_mul(2 * f)?;
+                let x = FieldBytes::<C>::try_from(bytes.get(at..at + f)?).ok()?;
+                let y = FieldBytes::<C>::try_from(bytes.get(at + f..at + 2 * f)?).ok()?;
+                C::AffinePoint::from_coordinates(&x, &y).into()
+            }
+        }
+    }
+
+    /// How many entries the table has.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        match &self.points {
+            Points::Built(points) => points.len(),
+            Points::Compiled(bytes) => bytes.len() / (2 * FieldBytes::<C>::default().len()),
+        }
     }
 
     /// `k · base`, variable-time (public scalars only).
@@ -74,17 +116,15 @@ impl<C: Curve> Table<C> {
             if d == 0 {
                 continue;
             }
-            // |d| is in 1..=HALF and i below positions(): always in the table.
-            let Some(p) = self
-                .points
-                .get(i * Self::HALF + d.unsigned_abs() as usize - 1)
-            else {
+            // |d| is in 1..=HALF and i below the positions: always in the
+            // table.
+            let Some(p) = self.entry(i * Self::HALF + d.unsigned_abs() as usize - 1) else {
                 continue;
             };
             if d > 0 {
-                acc += *p;
+                acc += p;
             } else {
-                acc += -*p;
+                acc += -p;
             }
         }
         acc
@@ -132,23 +172,32 @@ pub(crate) trait Curve: CurveArithmetic + Sized {
     /// × 64 bytes = 88 KiB, 88 additions (only used without ring, whose
     /// P-256 is faster still).
     const WINDOW: usize;
-    /// The generator's table.
+    /// The generator's table (compiled in).
     fn generator_table() -> &'static Table<Self>;
+    /// The well-known keys compiled in: what each is, its SEC1 point, its
+    /// table's bytes.
+    fn known() -> &'static [(&'static str, &'static [u8], &'static [u8])];
 }
 
 impl Curve for p256::NistP256 {
     const WINDOW: usize = 6;
     fn generator_table() -> &'static Table<Self> {
-        static T: OnceLock<Table<p256::NistP256>> = OnceLock::new();
-        T.get_or_init(|| Table::new(p256::ProjectivePoint::GENERATOR))
+        static T: Table<p256::NistP256> = Table::compiled(P256_GENERATOR);
+        &T
+    }
+    fn known() -> &'static [(&'static str, &'static [u8], &'static [u8])] {
+        KNOWN_P256
     }
 }
 
 impl Curve for p384::NistP384 {
     const WINDOW: usize = 8;
     fn generator_table() -> &'static Table<Self> {
-        static T: OnceLock<Table<p384::NistP384>> = OnceLock::new();
-        T.get_or_init(|| Table::new(p384::ProjectivePoint::GENERATOR))
+        static T: Table<p384::NistP384> = Table::compiled(P384_GENERATOR);
+        &T
+    }
+    fn known() -> &'static [(&'static str, &'static [u8], &'static [u8])] {
+        KNOWN_P384
     }
 }
 
@@ -246,6 +295,84 @@ mod tests {
         assert_eq!(
             p384::NistP384::generator_table().mul(&p384::Scalar::ONE),
             p384::ProjectivePoint::GENERATOR
+        );
+    }
+
+    /// Every point of a compiled table equals the one a table built now
+    /// holds at the same index, and the sizes agree.
+    fn same_points<C: Curve>(compiled: &Table<C>, built: &Table<C>, what: &str) {
+        assert_eq!(compiled.len(), built.len(), "{what}: size");
+        for i in 0..built.len() {
+            assert!(compiled.entry(i) == built.entry(i), "{what}: entry {i}");
+        }
+        assert!(
+            compiled.entry(built.len()).is_none(),
+            "{what}: past the end"
+        );
+    }
+
+    /// The build script's generator tables are the generators' tables.
+    #[test]
+    fn compiled_generator_tables_match_built_ones() {
+        same_points(
+            p256::NistP256::generator_table(),
+            &Table::new(p256::ProjectivePoint::GENERATOR),
+            "P-256 generator",
+        );
+        same_points(
+            p384::NistP384::generator_table(),
+            &Table::new(p384::ProjectivePoint::GENERATOR),
+            "P-384 generator",
+        );
+    }
+
+    /// Each well-known key's compiled table is that key's table (the point
+    /// decoded from the list, its table built here).
+    #[test]
+    fn compiled_key_tables_match_built_ones() {
+        fn check<C: Curve>(expected: usize) {
+            assert_eq!(C::known().len(), expected, "keys listed");
+            for (label, sec1, _) in C::known() {
+                let field = FieldBytes::<C>::default().len();
+                let x = FieldBytes::<C>::try_from(&sec1[1..=field]).unwrap();
+                let y = FieldBytes::<C>::try_from(&sec1[1 + field..]).unwrap();
+                let q: Option<C::AffinePoint> = C::AffinePoint::from_coordinates(&x, &y).into();
+                let built = Table::<C>::new(q.unwrap().into());
+                same_points(&Table::<C>::known(sec1).unwrap(), &built, label);
+            }
+        }
+        let (p256_keys, p384_keys) = if cfg!(feature = "sigstore-keys") {
+            (7, 5)
+        } else {
+            (0, 0)
+        };
+        check::<p256::NistP256>(p256_keys);
+        check::<p384::NistP384>(p384_keys);
+    }
+
+    /// A compiled table whose bytes are not points (here: cut short, and a
+    /// coordinate changed) yields no point rather than a wrong one.
+    #[test]
+    fn damaged_compiled_bytes_are_not_points() {
+        let (_, _, bytes) =
+            p256::NistP256::known()
+                .first()
+                .copied()
+                .unwrap_or(("generator", &[], P256_GENERATOR));
+        let good = Table::<p256::NistP256>::compiled(bytes);
+        assert!(good.entry(0).is_some());
+        let mut changed = bytes[..64].to_vec();
+        changed[63] ^= 1;
+        let changed: &'static [u8] = Box::leak(changed.into_boxed_slice());
+        assert!(
+            Table::<p256::NistP256>::compiled(changed)
+                .entry(0)
+                .is_none()
+        );
+        assert!(
+            Table::<p256::NistP256>::compiled(&bytes[..63])
+                .entry(0)
+                .is_none()
         );
     }
 }
