@@ -180,7 +180,7 @@ impl LogEntry {
             return Err(ApiError::EntryCount(0));
         };
         let id = EntryId::parse(&id).map_err(ApiError::EntryId)?;
-        let body = Base64::decode_vec(&e.body).map_err(|_| ApiError::Field {
+        let body = crate::b64::decode(&e.body).map_err(|_| ApiError::Field {
             field: "body",
             reason: FieldProblem::NotBase64,
         })?;

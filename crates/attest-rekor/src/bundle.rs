@@ -412,7 +412,7 @@ impl Bundle {
 }
 
 pub(crate) fn b64(field: &'static str, s: &str) -> Result<Vec<u8>, BundleError> {
-    Base64::decode_vec(s).map_err(|_| BundleError::Field {
+    crate::b64::decode(s).map_err(|_| BundleError::Field {
         field,
         reason: FieldProblem::NotBase64,
     })

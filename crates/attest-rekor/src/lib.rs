@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+mod b64;
 pub mod body;
 pub mod bundle;
 mod entry_id;

@@ -49,7 +49,7 @@ impl LogId {
     /// # Errors
     /// [`LogIdError::Base64`].
     pub fn from_base64(s: &str) -> Result<Self, LogIdError> {
-        let v = Base64::decode_vec(s).map_err(|_| LogIdError::Base64)?;
+        let v = crate::b64::decode(s).map_err(|_| LogIdError::Base64)?;
         v.try_into().map(Self).map_err(|_| LogIdError::Base64)
     }
 

@@ -170,7 +170,7 @@ impl NoteVerifier {
             parts.next().ok_or_else(bad)?,
             parts.next().ok_or_else(bad)?,
         );
-        let blob = Base64::decode_vec(key).map_err(|_| bad())?;
+        let blob = crate::b64::decode(key).map_err(|_| bad())?;
         let raw: [u8; 32] = match blob.split_first() {
             Some((0x01, raw)) => raw.try_into().map_err(|_| bad())?,
             _ => return Err(bad()),
@@ -383,7 +383,7 @@ fn parse_signature_line(line: &str) -> Option<NoteSignature> {
     if name.is_empty() || name.contains('+') || b64.contains(' ') {
         return None;
     }
-    let blob = Base64::decode_vec(b64).ok()?;
+    let blob = crate::b64::decode(b64).ok()?;
     if blob.len() < 5 {
         return None;
     }

@@ -464,7 +464,7 @@ fn authorities_of(
                     .cert_chain
                     .certificates
                     .iter()
-                    .map(|c| Base64::decode_vec(&c.raw_bytes))
+                    .map(|c| crate::b64::decode(&c.raw_bytes))
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|_| err(AuthorityProblem::RawBytes))?;
                 crate::pki::CertificateAuthority::new(a.uri, &chain, start, end)
@@ -484,10 +484,10 @@ fn authorities_of(
                 problem,
             };
             let (valid_from, valid_until) = window(c.public_key.valid_for).map_err(err)?;
-            let raw = Base64::decode_vec(&c.public_key.raw_bytes)
+            let raw = crate::b64::decode(&c.public_key.raw_bytes)
                 .map_err(|_| err(AuthorityProblem::RawBytes))?;
             let spki = ct_key_spki(&raw, &c.public_key.key_details).map_err(err)?;
-            let log_id: [u8; 32] = Base64::decode_vec(&c.log_id.key_id)
+            let log_id: [u8; 32] = crate::b64::decode(&c.log_id.key_id)
                 .ok()
                 .and_then(|v| v.try_into().ok())
                 .ok_or(err(AuthorityProblem::KeyId))?;
@@ -542,7 +542,7 @@ fn logs_of(tlogs: Vec<TlogJson>) -> Result<Vec<TrustedLog>, TrustRootError> {
         .enumerate()
         .map(|(index, t)| {
             let err = |problem| TrustRootError::Log { index, problem };
-            let spki = Base64::decode_vec(&t.public_key.raw_bytes)
+            let spki = crate::b64::decode(&t.public_key.raw_bytes)
                 .map_err(|_| err(TlogProblem::RawBytes))?;
             let key = PublicKey::from_spki_der(&spki).map_err(|e| err(TlogProblem::Key(e)))?;
             let log_id =

@@ -275,17 +275,17 @@ impl V2Request {
         let bad = V2Error::Malformed;
         let o: Outer = serde_json::from_slice(bytes).map_err(|e| V2Error::Json(e.into()))?;
         let i = o.hashed_rekord_request_v002;
-        let digest = Base64::decode_vec(&i.digest).map_err(|_| bad("digest is not base64"))?;
+        let digest = crate::b64::decode(&i.digest).map_err(|_| bad("digest is not base64"))?;
         if digest.is_empty() {
             return Err(bad("empty digest"));
         }
         let signature =
-            Base64::decode_vec(&i.signature.content).map_err(|_| bad("signature is not base64"))?;
+            crate::b64::decode(&i.signature.content).map_err(|_| bad("signature is not base64"))?;
         if signature.is_empty() {
             return Err(bad("empty signature"));
         }
         let raw = |r: &crate::bundle::RawBytes| {
-            Base64::decode_vec(&r.raw_bytes).map_err(|_| bad("verifier is not base64"))
+            crate::b64::decode(&r.raw_bytes).map_err(|_| bad("verifier is not base64"))
         };
         let v = &i.signature.verifier;
         let verifier = match (&v.public_key, &v.x509_certificate) {
@@ -339,11 +339,11 @@ pub fn check_body_matches_request(body: &[u8], request: &V2Request) -> Result<()
         return Err(bm(Reason::NotAMessageEntry));
     };
     let r = &h.hashed_rekord_v0_0_2;
-    let digest = Base64::decode_vec(&r.data.digest).map_err(|_| bm(Reason::DigestEncoding))?;
+    let digest = crate::b64::decode(&r.data.digest).map_err(|_| bm(Reason::DigestEncoding))?;
     if r.data.algorithm != request.body_algorithm() || digest != request.digest {
         return Err(bm(Reason::MessageDigest));
     }
-    if Base64::decode_vec(&r.signature.content).ok().as_deref() != Some(&request.signature[..]) {
+    if crate::b64::decode(&r.signature.content).ok().as_deref() != Some(&request.signature[..]) {
         return Err(bm(Reason::MessageSignatureDiffers));
     }
     let v = r
@@ -353,7 +353,7 @@ pub fn check_body_matches_request(body: &[u8], request: &V2Request) -> Result<()
         .ok_or(bm(Reason::LoggedVerifierKey))?;
     let decoded = |raw: &Option<crate::bundle::RawBytes>| {
         raw.as_ref()
-            .and_then(|r| Base64::decode_vec(&r.raw_bytes).ok())
+            .and_then(|r| crate::b64::decode(&r.raw_bytes).ok())
     };
     let logged = match (decoded(&v.public_key), decoded(&v.x509_certificate)) {
         (Some(k), None) => V2Verifier::PublicKey(k),
@@ -473,7 +473,7 @@ pub fn verify_created(
     {
         return Err(single(Check::BodyMatch, Reason::NotAMessageEntry));
     }
-    let body = Base64::decode_vec(&entry.canonicalized_body).map_err(|_| {
+    let body = crate::b64::decode(&entry.canonicalized_body).map_err(|_| {
         single(
             Check::BodyMatch,
             Reason::Entry(std::sync::Arc::new(crate::BundleError::Field {
@@ -598,10 +598,10 @@ mod tests {
     fn canonical_body_is_the_real_logs() {
         let bundle = attestlog_testkit::vector_json(attestlog_testkit::BUNDLES[4]);
         let entry = &bundle["verificationMaterial"]["tlogEntries"][0];
-        let logged = Base64::decode_vec(entry["canonicalizedBody"].as_str().unwrap()).unwrap();
+        let logged = crate::b64::decode(entry["canonicalizedBody"].as_str().unwrap()).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&logged).unwrap();
         let r = &v["spec"]["hashedRekordV002"];
-        let b64 = |v: &serde_json::Value| Base64::decode_vec(v.as_str().unwrap()).unwrap();
+        let b64 = |v: &serde_json::Value| crate::b64::decode(v.as_str().unwrap()).unwrap();
         let req = V2Request {
             digest: b64(&r["data"]["digest"]),
             signature: b64(&r["signature"]["content"]),
@@ -614,7 +614,7 @@ mod tests {
         check_body_matches_request(&logged, &req).unwrap();
         // The real log's answer verifies as the answer to this request.
         let (name, spki, id) = attestlog_testkit::STAGING_V2_LOG;
-        let key = PublicKey::from_spki_der(&Base64::decode_vec(spki).unwrap()).unwrap();
+        let key = PublicKey::from_spki_der(&crate::b64::decode(spki).unwrap()).unwrap();
         let log = TrustedLog::new(
             crate::LogId::from_base64(id).unwrap(),
             key,

@@ -231,7 +231,7 @@ impl WitnessKey {
         let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(bad("not three '+'-separated parts"));
         };
-        let blob = Base64::decode_vec(key).map_err(|_| bad("the key is not base64"))?;
+        let blob = crate::b64::decode(key).map_err(|_| bad("the key is not base64"))?;
         let raw: [u8; 32] = match blob.split_first() {
             Some((&SIG_TYPE_COSIGNATURE_V1, raw)) => {
                 raw.try_into().map_err(|_| bad("the key is not 32 bytes"))?

@@ -49,7 +49,7 @@ pub(super) fn bundle_run(
             // default; a P-384 signer's Rekor v2 entry names SHA2_384). The
             // body, the signature and the trusted key then bind it.
             let digest = match &m.message_digest {
-                Some(d) => Base64::decode_vec(&d.digest)
+                Some(d) => crate::b64::decode(&d.digest)
                     .map(|v| (v, d.algorithm.clone(), false))
                     .map_err(|_| fail(Check::Signature, Reason::MessageEncoding)),
                 None => {
@@ -61,7 +61,7 @@ pub(super) fn bundle_run(
                         .ok_or(fail(Check::Artifact, Reason::ArtifactDigest))
                 }
             };
-            match (digest, Base64::decode_vec(&m.signature)) {
+            match (digest, crate::b64::decode(&m.signature)) {
                 (Ok((digest, algorithm, from_artifact)), Ok(signature)) => Ok(Content::Message {
                     digest,
                     algorithm,

@@ -95,7 +95,7 @@ pub(super) fn evidence(
                 (t, Some(set)) => i64::try_from(t)
                     .map_err(|_| fail(Check::Set, Reason::IntegratedTimeRange(t)))
                     .and_then(|t| {
-                        let sig = Base64::decode_vec(set)
+                        let sig = crate::b64::decode(set)
                             .map_err(|_| fail(Check::Set, Reason::SetEncoding))?;
                         verify_set(log, &entry.canonicalized_body, t, global, &sig)?;
                         Ok(t)

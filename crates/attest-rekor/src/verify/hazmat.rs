@@ -278,7 +278,14 @@ impl VerifiedWith<'_> {
     /// Whether a logged verifier (PEM text) is this key, or the certificate
     /// it came from, without parsing it as X.509.
     pub(super) fn is(&self, pem: &[u8]) -> bool {
-        match der::pem::decode_vec(pem.trim_ascii()) {
+        let pem = pem.trim_ascii();
+        if let Some(der) = crate::b64::strict_pem(pem, "CERTIFICATE") {
+            return self.certificate_der == Some(der.as_slice());
+        }
+        if let Some(der) = crate::b64::strict_pem(pem, "PUBLIC KEY") {
+            return der == self.key.spki_der();
+        }
+        match der::pem::decode_vec(pem) {
             Ok(("PUBLIC KEY", der)) => der == self.key.spki_der(),
             Ok(("CERTIFICATE", der)) => self.certificate_der == Some(der.as_slice()),
             _ => false,
@@ -305,9 +312,9 @@ pub(crate) fn body_matches_envelope(
             }
             let mut logged = Vec::new();
             for s in &d.signatures {
-                let sig = Base64::decode_vec(&s.signature)
+                let sig = crate::b64::decode(&s.signature)
                     .map_err(|_| bm(Reason::LoggedSignatureEncoding))?;
-                let pem = Base64::decode_vec(&s.verifier)
+                let pem = crate::b64::decode(&s.verifier)
                     .map_err(|_| bm(Reason::LoggedVerifierEncoding))?;
                 // The verifier the signature check used (its key or its
                 // certificate, byte for byte) need not be parsed again.
@@ -343,11 +350,11 @@ pub(crate) fn body_matches_envelope(
             let mut logged = Vec::new();
             for s in &c.envelope.signatures {
                 let inner =
-                    Base64::decode_vec(&s.sig).map_err(|_| bm(Reason::LoggedSignatureEncoding))?;
+                    crate::b64::decode(&s.sig).map_err(|_| bm(Reason::LoggedSignatureEncoding))?;
                 let inner =
                     std::str::from_utf8(&inner).map_err(|_| bm(Reason::LoggedSignatureEncoding))?;
                 let sig =
-                    Base64::decode_vec(inner).map_err(|_| bm(Reason::LoggedSignatureEncoding))?;
+                    crate::b64::decode(inner).map_err(|_| bm(Reason::LoggedSignatureEncoding))?;
                 logged.push(sig);
             }
             same_signatures(&logged, &env_sigs).map_err(bm)
@@ -355,13 +362,13 @@ pub(crate) fn body_matches_envelope(
         EntryBody::HashedRekordV002(h) => {
             let r = &h.hashed_rekord_v0_0_2;
             let digest =
-                Base64::decode_vec(&r.data.digest).map_err(|_| bm(Reason::DigestEncoding))?;
+                crate::b64::decode(&r.data.digest).map_err(|_| bm(Reason::DigestEncoding))?;
             // The PAE's digest with the hash the entry names (the log
             // checked the key signs with it).
             if crate::hashes::digest_with(&r.data.algorithm, &pae).as_deref() != Some(&digest[..]) {
                 return Err(bm(Reason::PaeDigest));
             }
-            let sig = Base64::decode_vec(&r.signature.content)
+            let sig = crate::b64::decode(&r.signature.content)
                 .map_err(|_| bm(Reason::LoggedSignatureEncoding))?;
             same_signatures(&[sig], &env_sigs).map_err(bm)
         }
@@ -408,7 +415,7 @@ pub fn check_body_matches_message(
         EntryBody::HashedRekordV002(h) => {
             let r = &h.hashed_rekord_v0_0_2;
             let logged =
-                Base64::decode_vec(&r.data.digest).map_err(|_| bm(Reason::DigestEncoding))?;
+                crate::b64::decode(&r.data.digest).map_err(|_| bm(Reason::DigestEncoding))?;
             (
                 r.data.algorithm == algorithm && logged == digest,
                 &r.signature.content,
@@ -419,7 +426,7 @@ pub fn check_body_matches_message(
     if !same_digest {
         return Err(bm(Reason::MessageDigest));
     }
-    if Base64::decode_vec(logged_sig).ok().as_deref() != Some(signature) {
+    if crate::b64::decode(logged_sig).ok().as_deref() != Some(signature) {
         return Err(bm(Reason::MessageSignatureDiffers));
     }
     match logged_key(body) {
@@ -435,17 +442,17 @@ pub fn check_body_matches_message(
 pub fn logged_key(body: &EntryBody) -> Option<PublicKey> {
     match body {
         EntryBody::HashedRekordV001(h) => {
-            let pem = Base64::decode_vec(&h.signature.public_key.content).ok()?;
+            let pem = crate::b64::decode(&h.signature.public_key.content).ok()?;
             crate::x509::public_key_from_pem(std::str::from_utf8(&pem).ok()?).ok()
         }
         EntryBody::HashedRekordV002(h) => {
             let v = h.hashed_rekord_v0_0_2.signature.verifier.as_ref()?;
             match (&v.public_key, &v.x509_certificate) {
                 (Some(k), None) => {
-                    PublicKey::from_spki_der(&Base64::decode_vec(&k.raw_bytes).ok()?).ok()
+                    PublicKey::from_spki_der(&crate::b64::decode(&k.raw_bytes).ok()?).ok()
                 }
                 (None, Some(c)) => {
-                    crate::x509::certificate_public_key(&Base64::decode_vec(&c.raw_bytes).ok()?)
+                    crate::x509::certificate_public_key(&crate::b64::decode(&c.raw_bytes).ok()?)
                         .ok()
                 }
                 _ => None,

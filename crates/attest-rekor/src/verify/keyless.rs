@@ -17,9 +17,9 @@ pub fn logged_certificate_der(entry: &crate::api::LogEntry) -> Option<Vec<u8>> {
 /// or `intoto` verifier PEM, a `hashedrekord` public key PEM, or a Rekor v2
 /// verifier, when it is a certificate.
 pub(super) fn logged_certificate(entry: &TlogEntry) -> Option<Vec<Vec<u8>>> {
-    let body = EntryBody::parse(&Base64::decode_vec(&entry.canonicalized_body).ok()?).ok()?;
+    let body = EntryBody::parse(&crate::b64::decode(&entry.canonicalized_body).ok()?).ok()?;
     let pem_cert = |b64: &str| {
-        let pem = Base64::decode_vec(b64).ok()?;
+        let pem = crate::b64::decode(b64).ok()?;
         let (label, der) = der::pem::decode_vec(&pem).ok()?;
         (label == "CERTIFICATE").then_some(der)
     };
@@ -35,7 +35,7 @@ pub(super) fn logged_certificate(entry: &TlogEntry) -> Option<Vec<Vec<u8>>> {
                 .as_ref()?
                 .x509_certificate
                 .as_ref()?;
-            Base64::decode_vec(&c.raw_bytes).ok()
+            crate::b64::decode(&c.raw_bytes).ok()
         }
     }?;
     Some(vec![der])

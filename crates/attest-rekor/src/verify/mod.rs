@@ -21,7 +21,6 @@ use std::sync::Arc;
 
 use attest_dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, KeySet, PublicKey, Timestamp, pae};
 use attest_merkle::{Hash, ProofError, leaf_hash, verify_consistency};
-use base64ct::{Base64, Encoding};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 

@@ -186,7 +186,7 @@ impl Artifact {
 /// lower-case name mapped; `SHA2_256` when the body names none we know
 /// (the body check then fails on its own).
 pub(super) fn logged_digest_algorithm(entry: &TlogEntry) -> &'static str {
-    let body = Base64::decode_vec(&entry.canonicalized_body)
+    let body = crate::b64::decode(&entry.canonicalized_body)
         .ok()
         .and_then(|b| EntryBody::parse(&b).ok());
     let name = match &body {
