@@ -8,6 +8,7 @@
 use attest_dsse::{Algorithm, EcdsaHash, Provider, PublicKey, SigEncoding, SigningKey, pae};
 use base64ct::{Base64, Encoding};
 use p384::ecdsa::signature::Signer as _;
+use p384::pkcs8::DecodePublicKey as _;
 use p384::pkcs8::EncodePublicKey as _;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -256,6 +257,114 @@ proptest! {
             if bad != sig {
                 prop_assert!(!pk.verifies_hashed_with(Provider::FixedBase, hash, &msg, &bad));
             }
+        }
+    }
+}
+
+/// A signature's high-S twin (`n - s`), DER.
+fn high_s_twin(alg: Algorithm, der: &[u8]) -> Vec<u8> {
+    match alg {
+        Algorithm::EcdsaP256Sha256 => {
+            let (r, s) = p256::ecdsa::Signature::from_der(der)
+                .unwrap()
+                .split_scalars();
+            p256::ecdsa::Signature::from_scalars(r.to_bytes(), (-*s).to_bytes())
+                .unwrap()
+                .to_der()
+                .as_bytes()
+                .to_vec()
+        }
+        _ => {
+            let (r, s) = p384::ecdsa::Signature::from_der(der)
+                .unwrap()
+                .split_scalars();
+            p384::ecdsa::Signature::from_scalars(r.to_bytes(), (-*s).to_bytes())
+                .unwrap()
+                .to_der()
+                .as_bytes()
+                .to_vec()
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    /// The default path of a key without tables (the windowed ladder over
+    /// the generator's compiled table) says what RustCrypto's curve crates
+    /// say: on a signature, its high-S twin and a one-byte change of either,
+    /// over the message and over digests cut or extended.
+    #[test]
+    fn the_windowed_default_path_agrees_with_rustcrypto(
+        seed in any::<[u8; 48]>(),
+        msg in prop::collection::vec(any::<u8>(), 0..200),
+        at in any::<prop::sample::Index>(),
+        byte in any::<u8>(),
+        cut in 0..40usize,
+    ) {
+        let mut cases: Vec<(PublicKey, Vec<u8>)> = Vec::new();
+        if let Ok(sk) = p384::ecdsa::SigningKey::from_slice(&seed) {
+            let pk = PublicKey::from_spki_der(
+                sk.verifying_key().to_public_key_der().unwrap().as_bytes(),
+            )
+            .unwrap();
+            let sig: p384::ecdsa::Signature = sk.sign(&msg);
+            cases.push((pk, sig.to_der().as_bytes().to_vec()));
+        }
+        if let Some((sk, pk)) = p256_pair(seed[..32].try_into().unwrap()) {
+            let sig: p256::ecdsa::Signature =
+                p256::ecdsa::signature::Signer::sign(&sk, &msg);
+            cases.push((pk, sig.to_der().as_bytes().to_vec()));
+        }
+        for (pk, sig) in cases {
+            prop_assert!(!pk.has_fixed_base_tables());
+            let hash = if pk.algorithm() == Algorithm::EcdsaP256Sha256 {
+                EcdsaHash::Sha256
+            } else {
+                EcdsaHash::Sha384
+            };
+            let twin = high_s_twin(pk.algorithm(), &sig);
+            let mut bad = sig.clone();
+            let i = at.index(bad.len());
+            bad[i] = byte;
+            let mut bad_twin = twin.clone();
+            let j = at.index(bad_twin.len());
+            bad_twin[j] ^= byte | 1;
+            let digest = match hash {
+                EcdsaHash::Sha256 => <sha2::Sha256 as sha2::Digest>::digest(&msg).to_vec(),
+                _ => <sha2::Sha384 as sha2::Digest>::digest(&msg).to_vec(),
+            };
+            let mut digests = vec![digest.clone(), digest[..digest.len().saturating_sub(cut)].to_vec()];
+            digests.push([digest.as_slice(), &[byte; 8]].concat());
+            for s in [&sig, &twin, &bad, &bad_twin] {
+                // A fresh key each time: the default path never reaches tables.
+                let fresh = PublicKey::from_spki_der(pk.spki_der()).unwrap();
+                prop_assert_eq!(
+                    fresh.verifies_hashed(hash, &msg, s),
+                    pk.verifies_hashed_with(Provider::RustCrypto, hash, &msg, s)
+                );
+                for d in &digests {
+                    let fresh = PublicKey::from_spki_der(pk.spki_der()).unwrap();
+                    let reference = {
+                        use p256::ecdsa::signature::hazmat::PrehashVerifier;
+                        match pk.algorithm() {
+                            Algorithm::EcdsaP256Sha256 => p256::ecdsa::Signature::from_der(s)
+                                .ok()
+                                .is_some_and(|sg| p256::ecdsa::VerifyingKey::from_public_key_der(pk.spki_der())
+                                    .unwrap()
+                                    .verify_prehash(d, &sg)
+                                    .is_ok()),
+                            _ => p384::ecdsa::Signature::from_der(s)
+                                .ok()
+                                .is_some_and(|sg| p384::ecdsa::VerifyingKey::from_public_key_der(pk.spki_der())
+                                    .unwrap()
+                                    .verify_prehash(d, &sg)
+                                    .is_ok()),
+                        }
+                    };
+                    prop_assert_eq!(fresh.verifies_prehashed(d, s), reference, "digest of {} bytes", d.len());
+                }
+            }
+            prop_assert!(pk.verifies_hashed_with(Provider::RustCrypto, hash, &msg, &twin));
         }
     }
 }

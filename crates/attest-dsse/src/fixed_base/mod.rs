@@ -27,30 +27,35 @@
 //! design and must never be used with a secret scalar.
 
 use p256::elliptic_curve::{
-    self, CurveArithmetic, FieldBytes, PrimeField,
-    group::{Curve as _, Group as _},
-    ops::Reduce,
-    point::AffineCoordinates,
+    self, CurveArithmetic, FieldBytes, PrimeField, group::Curve as _, hazmat::FieldArithmetic,
+    ops::Reduce, point::AffineCoordinates,
 };
 
+use windowed::Jacobian;
+
+/// A field element of the curve `C`.
+type Fe<C> = <C as FieldArithmetic>::FieldElement;
+
 mod layout;
+pub(crate) mod windowed;
 
 include!(concat!(env!("OUT_DIR"), "/tables.rs"));
 
 /// `d · 2^(W·i) · P` for every position `i` and `d` in `1..=2^(W-1)`
-/// (see [`layout`]), in affine coordinates (mixed addition is cheaper than
-/// projective), with the window width `W` of the curve ([`Curve::WINDOW`]).
+/// (see [`layout`]), affine (a mixed addition is cheaper than a general
+/// one), with the window width `W` of the curve ([`Curve::WINDOW`]).
 pub(crate) struct Table<C: Curve> {
     points: Points<C>,
 }
 
 /// Where a table's points are.
 enum Points<C: Curve> {
-    /// Built at run time ([`Table::new`]).
-    Built(Vec<C::AffinePoint>),
+    /// Built at run time ([`Table::new`]): each point's coordinates.
+    Built(Vec<(Fe<C>, Fe<C>)>),
     /// Compiled in by the build script: every point's x ‖ y, big endian,
-    /// decoded (and checked to be on the curve) as a multiplication needs
-    /// it, so that an unused table costs nothing but read-only pages.
+    /// read as a multiplication needs it, so that an unused table costs
+    /// nothing but read-only pages. Not checked to be on the curve when
+    /// read: the tests hold every compiled table equal to one built here.
     Compiled(&'static [u8]),
 }
 
@@ -62,8 +67,19 @@ impl<C: Curve> Table<C> {
     pub(crate) fn new(base: C::ProjectivePoint) -> Self {
         let bits = C::Scalar::NUM_BITS as usize;
         let projective = layout::projective_points(base, bits, C::WINDOW);
-        let mut points = vec![C::AffinePoint::default(); projective.len()];
-        C::ProjectivePoint::batch_normalize(&projective, &mut points);
+        let mut affine = vec![C::AffinePoint::default(); projective.len()];
+        C::ProjectivePoint::batch_normalize(&projective, &mut affine);
+        // Every entry is a multiple of a point of prime order by a number
+        // below the order: never the identity, so its coordinates exist.
+        let points = affine
+            .iter()
+            .filter_map(|p| {
+                Option::zip(
+                    Fe::<C>::from_repr(p.x()).into(),
+                    Fe::<C>::from_repr(p.y()).into(),
+                )
+            })
+            .collect();
         Self {
             points: Points::Built(points),
         }
@@ -85,9 +101,9 @@ impl<C: Curve> Table<C> {
             .map(|(_, _, bytes)| Self::compiled(bytes))
     }
 
-    /// Entry `i`, or `None` past the end (or, for a compiled table, if its
-    /// bytes are not a point: never for the build script's output).
-    fn entry(&self, i: usize) -> Option<C::AffinePoint> {
+    /// Entry `i`'s coordinates, or `None` past the end (or, for compiled
+    /// bytes, a coordinate not below `p`: never the build script's).
+    fn entry(&self, i: usize) -> Option<(Fe<C>, Fe<C>)> {
         match &self.points {
             Points::Built(points) => points.get(i).copied(),
             Points::Compiled(bytes) => {
@@ -95,7 +111,7 @@ impl<C: Curve> Table<C> {
                 let at = i.checked_mul(2 * f)?;
                 let x = FieldBytes::<C>::try_from(bytes.get(at..at + f)?).ok()?;
                 let y = FieldBytes::<C>::try_from(bytes.get(at + f..at + 2 * f)?).ok()?;
-                C::AffinePoint::from_coordinates(&x, &y).into()
+                Option::zip(Fe::<C>::from_repr(x).into(), Fe::<C>::from_repr(y).into())
             }
         }
     }
@@ -109,25 +125,19 @@ impl<C: Curve> Table<C> {
         }
     }
 
-    /// `k · base`, variable-time (public scalars only).
-    fn mul(&self, k: &C::Scalar) -> C::ProjectivePoint {
-        let mut acc = C::ProjectivePoint::identity();
+    /// `acc + k · base`, variable-time (public scalars only): one mixed
+    /// addition per non-zero window, no doubling.
+    fn add_mul(&self, mut acc: Jacobian<C>, k: &C::Scalar) -> Option<Jacobian<C>> {
         for (i, d) in signed_digits(k.to_repr().as_ref(), C::WINDOW).enumerate() {
             if d == 0 {
                 continue;
             }
             // |d| is in 1..=HALF and i below the positions: always in the
             // table.
-            let Some(p) = self.entry(i * Self::HALF + d.unsigned_abs() as usize - 1) else {
-                continue;
-            };
-            if d > 0 {
-                acc += p;
-            } else {
-                acc += -p;
-            }
+            let (x, y) = self.entry(i * Self::HALF + d.unsigned_abs() as usize - 1)?;
+            acc = acc.add_affine(x, if d > 0 { y } else { -y });
         }
-        acc
+        Some(acc)
     }
 }
 
@@ -164,7 +174,7 @@ fn signed_digits(be: &[u8], w: usize) -> impl Iterator<Item = i32> + '_ {
 
 /// The curves with tables: a window width and a generator table of their
 /// own, built once per process.
-pub(crate) trait Curve: CurveArithmetic + Sized {
+pub(crate) trait Curve: CurveArithmetic + FieldArithmetic + Sized {
     /// The window width: fewer additions for a wider window, at twice the
     /// memory per extra bit. P-384 at 8 bits: 49 positions × 128 points ×
     /// 96 bytes = 588 KiB per key, 98 additions per verification (7 bits:
@@ -177,10 +187,17 @@ pub(crate) trait Curve: CurveArithmetic + Sized {
     /// The well-known keys compiled in: what each is, its SEC1 point, its
     /// table's bytes.
     fn known() -> &'static [(&'static str, &'static [u8], &'static [u8])];
+    /// `p - n` (big endian, the field's length): an `r` below it may also
+    /// stand for `x(R) = r + n` (see [`windowed::x_is_r`]).
+    const P_MINUS_N: &'static [u8];
 }
 
 impl Curve for p256::NistP256 {
     const WINDOW: usize = 6;
+    const P_MINUS_N: &'static [u8] = &[
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x43, 0x19, 0x05, 0x53, 0x58, 0xe8, 0x61,
+        0x7b, 0x0c, 0x46, 0x35, 0x3d, 0x03, 0x9c, 0xda, 0xae,
+    ];
     fn generator_table() -> &'static Table<Self> {
         static T: Table<p256::NistP256> = Table::compiled(P256_GENERATOR);
         &T
@@ -192,6 +209,11 @@ impl Curve for p256::NistP256 {
 
 impl Curve for p384::NistP384 {
     const WINDOW: usize = 8;
+    const P_MINUS_N: &'static [u8] = &[
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x38, 0x9c, 0xb2,
+        0x7e, 0x0b, 0xc8, 0xd2, 0x1f, 0xa7, 0xe5, 0xf2, 0x4c, 0xb7, 0x4f, 0x58, 0x85, 0x13, 0x13,
+        0xe6, 0x96, 0x33, 0x3a, 0xd6, 0x8c,
+    ];
     fn generator_table() -> &'static Table<Self> {
         static T: Table<p384::NistP384> = Table::compiled(P384_GENERATOR);
         &T
@@ -202,30 +224,21 @@ impl Curve for p384::NistP384 {
 }
 
 /// The ECDSA verification equation (SEC 1 §4.1.4) for a key with a table:
-/// `x(u1·G + u2·Q) mod n == r`, where `u1 = e/s`, `u2 = r/s` and `e` is the
-/// digest's leftmost bits. `r` and `s` are non-zero scalars by construction
-/// of the signature type; high-S is accepted (as everywhere in this crate).
+/// `x(u1·G + u2·Q) ≡ r (mod n)`, where `u1 = e/s`, `u2 = r/s` and `e` is
+/// the digest's leftmost bits. `r` and `s` are non-zero scalars by
+/// construction of the signature type; high-S is accepted (as everywhere in
+/// this crate).
 pub(crate) fn verify<C>(q: &Table<C>, digest: &[u8], r: &C::Scalar, s: &C::Scalar) -> bool
 where
     C: Curve + elliptic_curve::PrimeCurve,
     C::Scalar: Reduce<FieldBytes<C>>,
 {
-    let Some(e) = digest_scalar::<C>(digest) else {
+    let Some((u1, u2)) = windowed::scalars::<C>(digest, r, s) else {
         return false;
     };
-    // Variable-time inversion: `s` is public.
-    let Some(s_inv) = Option::<C::Scalar>::from(elliptic_curve::ops::Invert::invert_vartime(s))
-    else {
-        return false;
-    };
-    let u1 = e * s_inv;
-    let u2 = *r * s_inv;
-    let point = C::generator_table().mul(&u1) + q.mul(&u2);
-    if bool::from(point.is_identity()) {
-        return false;
-    }
-    let x = point.to_affine().x();
-    <C::Scalar as Reduce<FieldBytes<C>>>::reduce(&x) == *r
+    q.add_mul(Jacobian::identity(), &u2)
+        .and_then(|acc| C::generator_table().add_mul(acc, &u1))
+        .is_some_and(|point| windowed::x_is_r(&point, r))
 }
 
 /// The digest's leftmost `n`-bit integer reduced mod `n` (bits2int, for the
@@ -277,24 +290,39 @@ mod tests {
         }
     }
 
+    /// `k·P` from `P`'s table, affine.
+    fn table_mul<C: Curve>(t: &Table<C>, k: &C::Scalar) -> Option<(Fe<C>, Fe<C>)> {
+        t.add_mul(Jacobian::identity(), k).unwrap().to_affine()
+    }
+
+    fn affine<C: Curve>(p: C::ProjectivePoint) -> (Fe<C>, Fe<C>) {
+        let a: C::AffinePoint = p.to_affine();
+        (
+            Fe::<C>::from_repr(a.x()).unwrap(),
+            Fe::<C>::from_repr(a.y()).unwrap(),
+        )
+    }
+
     /// Table multiplication equals the curve crate's own, for G and for
     /// another point, at the edges and for large scalars.
     #[test]
     fn table_mul_matches_the_curve_crate() {
+        type C = p384::NistP384;
         let q = p384::ProjectivePoint::GENERATOR * p384::Scalar::from(0x1234_5678u64);
-        let table = Table::<p384::NistP384>::new(q);
+        let table = Table::<C>::new(q);
         let mut k = -p384::Scalar::from(7u64);
         for i in 0..20u64 {
-            assert_eq!(table.mul(&k), q * k, "scalar {i}");
+            assert_eq!(
+                table_mul(&table, &k),
+                Some(affine::<C>(q * k)),
+                "scalar {i}"
+            );
             k = k.square() + p384::Scalar::from(i);
         }
+        assert_eq!(table_mul(&table, &p384::Scalar::ZERO), None, "the identity");
         assert_eq!(
-            table.mul(&p384::Scalar::ZERO),
-            p384::ProjectivePoint::IDENTITY
-        );
-        assert_eq!(
-            p384::NistP384::generator_table().mul(&p384::Scalar::ONE),
-            p384::ProjectivePoint::GENERATOR
+            table_mul(C::generator_table(), &p384::Scalar::ONE),
+            Some(affine::<C>(p384::ProjectivePoint::GENERATOR))
         );
     }
 
@@ -350,29 +378,19 @@ mod tests {
         check::<p384::NistP384>(p384_keys);
     }
 
-    /// A compiled table whose bytes are not points (here: cut short, and a
-    /// coordinate changed) yields no point rather than a wrong one.
+    /// A compiled table read past its end, or with a coordinate not below
+    /// `p`, yields no point. (A coordinate changed to another field element
+    /// is not detected when read — the tables above are held equal to
+    /// built ones instead.)
     #[test]
-    fn damaged_compiled_bytes_are_not_points() {
-        let (_, _, bytes) =
-            p256::NistP256::known()
-                .first()
-                .copied()
-                .unwrap_or(("generator", &[], P256_GENERATOR));
-        let good = Table::<p256::NistP256>::compiled(bytes);
+    fn compiled_bytes_out_of_range_are_not_points() {
+        let good = Table::<p256::NistP256>::compiled(P256_GENERATOR);
         assert!(good.entry(0).is_some());
-        let mut changed = bytes[..64].to_vec();
-        changed[63] ^= 1;
-        let changed: &'static [u8] = Box::leak(changed.into_boxed_slice());
-        assert!(
-            Table::<p256::NistP256>::compiled(changed)
-                .entry(0)
-                .is_none()
-        );
-        assert!(
-            Table::<p256::NistP256>::compiled(&bytes[..63])
-                .entry(0)
-                .is_none()
-        );
+        let mut over = P256_GENERATOR[..64].to_vec();
+        over[..32].fill(0xff);
+        let over: &'static [u8] = Box::leak(over.into_boxed_slice());
+        assert!(Table::<p256::NistP256>::compiled(over).entry(0).is_none());
+        let short = Table::<p256::NistP256>::compiled(&P256_GENERATOR[..63]);
+        assert!(short.entry(0).is_none());
     }
 }

@@ -461,19 +461,23 @@ impl PublicKey {
     /// verified strictly; ECDSA takes the key's [`SigEncoding`].
     #[must_use]
     pub fn verifies(&self, msg: &[u8], sig: &[u8]) -> bool {
-        self.verifies_with(self.adaptive_provider(), msg, sig)
+        self.verifies_hashed(self.own_hash(), msg, sig)
+    }
+
+    /// The hash a signature by this key is over unless said otherwise.
+    fn own_hash(&self) -> EcdsaHash {
+        match &self.key {
+            Verifying::Ed25519(_) | Verifying::P256(_) => EcdsaHash::Sha256,
+            Verifying::P384(_) => EcdsaHash::Sha384,
+            Verifying::P521(_) => EcdsaHash::Sha512,
+        }
     }
 
     /// [`verifies`](Self::verifies) with an explicit [`Provider`] (tests run
     /// the same vectors through each).
     #[must_use]
     pub fn verifies_with(&self, provider: Provider, msg: &[u8], sig: &[u8]) -> bool {
-        let hash = match &self.key {
-            Verifying::Ed25519(_) | Verifying::P256(_) => EcdsaHash::Sha256,
-            Verifying::P384(_) => EcdsaHash::Sha384,
-            Verifying::P521(_) => EcdsaHash::Sha512,
-        };
-        self.verifies_hashed_with(provider, hash, msg, sig)
+        self.verifies_hashed_with(provider, self.own_hash(), msg, sig)
     }
 
     /// Whether `sig` is this key's ECDSA signature of `msg` hashed with
@@ -482,7 +486,35 @@ impl PublicKey {
     /// an Ed25519 key `hash` is ignored (Ed25519 hashes internally).
     #[must_use]
     pub fn verifies_hashed(&self, hash: EcdsaHash, msg: &[u8], sig: &[u8]) -> bool {
-        self.verifies_hashed_with(self.adaptive_provider(), hash, msg, sig)
+        let provider = self.adaptive_provider();
+        // A P-256 or P-384 key without tables: the windowed ladder, unless
+        // ring does P-256 (faster still).
+        let windowed = match self.key {
+            Verifying::P256(_) => provider == Provider::RustCrypto,
+            Verifying::P384(_) => provider != Provider::FixedBase,
+            Verifying::Ed25519(_) | Verifying::P521(_) => false,
+        };
+        if windowed && let Some(ok) = self.windowed_verify(&hash.digest(msg), sig) {
+            return ok;
+        }
+        self.verifies_hashed_with(provider, hash, msg, sig)
+    }
+
+    /// The windowed ladder (`fixed_base::windowed`): `None` for a key it is
+    /// not for (Ed25519, P-521), else the verdict.
+    fn windowed_verify(&self, digest: &[u8], sig: &[u8]) -> Option<bool> {
+        use crate::fixed_base::windowed::verify;
+        Some(match &self.key {
+            Verifying::P256(k) => ecdsa_signature!(p256, self.encoding, sig).is_some_and(|s| {
+                let (r, s) = s.split_scalars();
+                verify::<p256::NistP256>(k.as_affine(), digest, &r, &s)
+            }),
+            Verifying::P384(k) => ecdsa_signature!(p384, self.encoding, sig).is_some_and(|s| {
+                let (r, s) = s.split_scalars();
+                verify::<p384::NistP384>(k.as_affine(), digest, &r, &s)
+            }),
+            Verifying::Ed25519(_) | Verifying::P521(_) => return None,
+        })
     }
 
     /// The provider of the default path: [`Provider::DEFAULT`] for a key's
@@ -611,7 +643,8 @@ impl PublicKey {
         {
             return ok;
         }
-        self.verifies_prehashed_plain(digest, sig)
+        self.windowed_verify(digest, sig)
+            .unwrap_or_else(|| self.verifies_prehashed_plain(digest, sig))
     }
 
     /// [`verifies_prehashed`](Self::verifies_prehashed) by the curve crates
