@@ -23,8 +23,8 @@ pub enum Provider {
     /// feature those of Sigstore's public-good keys, are compiled in; any
     /// other key builds its table on first use with this provider (~2 ms
     /// and 88 KiB for P-256, ~15 ms and 588 KiB for P-384) and keeps it;
-    /// the default path switches to it once a key has verified a few
-    /// times. Other algorithms are RustCrypto's. Variable-time, which
+    /// the default path uses it for any key with tables. Other algorithms
+    /// are RustCrypto's. Variable-time, which
     /// verification (all of it public data) allows.
     FixedBase,
 }
