@@ -220,6 +220,25 @@ fn a_key_reused_past_the_table_threshold_keeps_its_verdicts() {
     }
 }
 
+/// A P-384 key from `seed` (when it is a valid scalar) and a P-256 key
+/// from its first 32 bytes (likewise), each with its hash and its DER
+/// signature over `msg`.
+fn random_nist_keys(seed: &[u8; 48], msg: &[u8]) -> Vec<(PublicKey, EcdsaHash, Vec<u8>)> {
+    let mut cases = Vec::new();
+    if let Ok(sk) = p384::ecdsa::SigningKey::from_slice(seed) {
+        let pk =
+            PublicKey::from_spki_der(sk.verifying_key().to_public_key_der().unwrap().as_bytes())
+                .unwrap();
+        let sig: p384::ecdsa::Signature = sk.sign(msg);
+        cases.push((pk, EcdsaHash::Sha384, sig.to_der().as_bytes().to_vec()));
+    }
+    if let Some((sk, pk)) = p256_pair(seed[..32].try_into().unwrap()) {
+        let sig: p256::ecdsa::Signature = p256::ecdsa::signature::Signer::sign(&sk, msg);
+        cases.push((pk, EcdsaHash::Sha256, sig.to_der().as_bytes().to_vec()));
+    }
+    cases
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
     /// P-256 and P-384 keys from random scalars, signatures over random
@@ -232,21 +251,7 @@ proptest! {
         at in any::<prop::sample::Index>(),
         byte in any::<u8>(),
     ) {
-        let mut cases: Vec<(PublicKey, EcdsaHash, Vec<u8>)> = Vec::new();
-        if let Ok(sk) = p384::ecdsa::SigningKey::from_slice(&seed) {
-            let pk = PublicKey::from_spki_der(
-                sk.verifying_key().to_public_key_der().unwrap().as_bytes(),
-            )
-            .unwrap();
-            let sig: p384::ecdsa::Signature = sk.sign(&msg);
-            cases.push((pk, EcdsaHash::Sha384, sig.to_der().as_bytes().to_vec()));
-        }
-        if let Some((sk, pk)) = p256_pair(seed[..32].try_into().unwrap()) {
-            let sig: p256::ecdsa::Signature =
-                p256::ecdsa::signature::Signer::sign(&sk, &msg);
-            cases.push((pk, EcdsaHash::Sha256, sig.to_der().as_bytes().to_vec()));
-        }
-        for (pk, hash, sig) in cases {
+        for (pk, hash, sig) in random_nist_keys(&seed, &msg) {
             for &p in Provider::ALL {
                 prop_assert!(pk.verifies_hashed_with(p, hash, &msg, &sig), "{:?}", p);
             }
@@ -301,27 +306,8 @@ proptest! {
         byte in any::<u8>(),
         cut in 0..40usize,
     ) {
-        let mut cases: Vec<(PublicKey, Vec<u8>)> = Vec::new();
-        if let Ok(sk) = p384::ecdsa::SigningKey::from_slice(&seed) {
-            let pk = PublicKey::from_spki_der(
-                sk.verifying_key().to_public_key_der().unwrap().as_bytes(),
-            )
-            .unwrap();
-            let sig: p384::ecdsa::Signature = sk.sign(&msg);
-            cases.push((pk, sig.to_der().as_bytes().to_vec()));
-        }
-        if let Some((sk, pk)) = p256_pair(seed[..32].try_into().unwrap()) {
-            let sig: p256::ecdsa::Signature =
-                p256::ecdsa::signature::Signer::sign(&sk, &msg);
-            cases.push((pk, sig.to_der().as_bytes().to_vec()));
-        }
-        for (pk, sig) in cases {
+        for (pk, hash, sig) in random_nist_keys(&seed, &msg) {
             prop_assert!(!pk.has_fixed_base_tables());
-            let hash = if pk.algorithm() == Algorithm::EcdsaP256Sha256 {
-                EcdsaHash::Sha256
-            } else {
-                EcdsaHash::Sha384
-            };
             let twin = high_s_twin(pk.algorithm(), &sig);
             let mut bad = sig.clone();
             let i = at.index(bad.len());
