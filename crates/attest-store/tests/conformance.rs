@@ -11,7 +11,8 @@ fn memory() -> Option<impl Fn(StoreLimits) -> Box<dyn AttestationStore>> {
 }
 
 fn sqlite() -> Option<impl Fn(StoreLimits) -> Box<dyn AttestationStore>> {
-    // Each store gets its own directory, removed at the end of the process.
+    // Each store gets its own directory. A static is never dropped: the
+    // next test process removes them (`TempDir`'s sweep).
     static DIRS: std::sync::Mutex<Vec<attestlog_testkit::TempDir>> =
         std::sync::Mutex::new(Vec::new());
     Some(|limits| {

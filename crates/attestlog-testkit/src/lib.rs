@@ -149,6 +149,8 @@ impl TempDir {
     #[must_use]
     pub fn new(tag: &str) -> Self {
         static N: AtomicU64 = AtomicU64::new(0);
+        static SWEEP: std::sync::Once = std::sync::Once::new();
+        SWEEP.call_once(sweep_dead_processes_dirs);
         let p = std::env::temp_dir().join(format!(
             "attestlog-{tag}-{}-{}",
             std::process::id(),
@@ -176,6 +178,35 @@ impl TempDir {
     #[must_use]
     pub fn file(&self, name: &str) -> PathBuf {
         self.0.join(name)
+    }
+}
+
+/// Removes the temporary directories that test processes no longer
+/// running left behind: a `TempDir` kept in a `static` (a store or log
+/// shared by a test binary's tests) is never dropped, so its directory
+/// outlives its process. Linux only (a process is alive while `/proc/PID`
+/// exists); elsewhere nothing is swept.
+fn sweep_dead_processes_dirs() {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        // attestlog-{tag}-{pid}-{n}
+        let mut parts = name.rsplitn(3, '-');
+        let (Some(n), Some(pid), Some(rest)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if rest.starts_with("attestlog-") && numeric(n) && numeric(pid) && !proc.join(pid).exists()
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
@@ -235,4 +266,32 @@ pub fn postgres_database(name: &str) -> Option<String> {
         .unwrap();
     let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
     Some(format!("{base}/{db}"))
+}
+
+#[cfg(test)]
+mod sweep_tests {
+    use super::*;
+
+    /// A directory named for a process that has ended is removed; one of a
+    /// live process (this one), and other names, are left alone.
+    #[test]
+    fn dirs_of_ended_processes_are_swept() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let tmp = std::env::temp_dir();
+        let gone = tmp.join(format!("attestlog-sweep-test-{dead}-0"));
+        let alive = tmp.join(format!("attestlog-sweep-test-{}-0", std::process::id()));
+        let other = tmp.join(format!("attestlog-sweep-test-{dead}"));
+        for d in [&gone, &alive, &other] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        sweep_dead_processes_dirs();
+        assert!(!gone.exists());
+        assert!(alive.exists());
+        assert!(other.exists());
+        for d in [&alive, &other] {
+            std::fs::remove_dir_all(d).unwrap();
+        }
+    }
 }
