@@ -172,8 +172,10 @@ fn signed_digits(be: &[u8], w: usize) -> impl Iterator<Item = i32> + '_ {
     })
 }
 
-/// The curves with tables: a window width and a generator table of their
-/// own, built once per process.
+/// The curves with tables: a window width, a generator table compiled in,
+/// and the well-known keys' tables. Only curves with `a = -3` (P-256,
+/// P-384) may implement it: `windowed::Jacobian::double` assumes it (a
+/// curve added here goes into `windowed`'s `lincomb_matches` test too).
 pub(crate) trait Curve: CurveArithmetic + FieldArithmetic + Sized {
     /// The window width: fewer additions for a wider window, at twice the
     /// memory per extra bit. P-384 at 8 bits: 49 positions × 128 points ×
