@@ -28,7 +28,7 @@
 
 use p256::elliptic_curve::{
     self, CurveArithmetic, FieldBytes, PrimeField, group::Curve as _, hazmat::FieldArithmetic,
-    ops::Reduce, point::AffineCoordinates,
+    ops::Reduce,
 };
 
 use windowed::Jacobian;
@@ -71,15 +71,13 @@ impl<C: Curve> Table<C> {
         C::ProjectivePoint::batch_normalize(&projective, &mut affine);
         // Every entry is a multiple of a point of prime order by a number
         // below the order: never the identity, so its coordinates exist.
+        // Were one missing, the table is left empty rather than shifted:
+        // every lookup then fails and so does every verification.
         let points = affine
             .iter()
-            .filter_map(|p| {
-                Option::zip(
-                    Fe::<C>::from_repr(p.x()).into(),
-                    Fe::<C>::from_repr(p.y()).into(),
-                )
-            })
-            .collect();
+            .map(windowed::coordinates::<C>)
+            .collect::<Option<Vec<_>>>()
+            .unwrap_or_default();
         Self {
             points: Points::Built(points),
         }
@@ -264,6 +262,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use p256::elliptic_curve::point::AffineCoordinates;
 
     /// The digits recombine to the scalar, for the edge values and a spread.
     #[test]

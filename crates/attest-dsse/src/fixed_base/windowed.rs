@@ -160,7 +160,7 @@ impl<C: FieldArithmetic> Jacobian<C> {
 }
 
 /// An affine point's coordinates as field elements.
-fn coordinates<C: FieldArithmetic>(p: &C::AffinePoint) -> Option<(Fe<C>, Fe<C>)> {
+pub(super) fn coordinates<C: FieldArithmetic>(p: &C::AffinePoint) -> Option<(Fe<C>, Fe<C>)> {
     let x = Option::from(Fe::<C>::from_repr(p.x()))?;
     let y = Option::from(Fe::<C>::from_repr(p.y()))?;
     Some((x, y))
