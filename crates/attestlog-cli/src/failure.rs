@@ -1,6 +1,22 @@
 //! The one error type of the binary: a message for stderr and an exit code.
 
 use std::fmt::Display;
+use std::sync::OnceLock;
+
+/// The running binary's name, which begins its messages on stderr.
+static PROGRAM: OnceLock<&'static str> = OnceLock::new();
+
+/// The name messages on stderr begin with: `attestlog`, unless the binary
+/// said otherwise ([`set_program`]).
+pub(crate) fn program() -> &'static str {
+    PROGRAM.get().copied().unwrap_or("attestlog")
+}
+
+/// Names the running binary (`attestlog-verify` does, first thing).
+pub(crate) fn set_program(name: &'static str) {
+    // Set once, before anything is printed; a second call changes nothing.
+    let _ = PROGRAM.set(name);
+}
 
 /// Exit code for "something failed verification".
 pub(crate) const EXIT_FAILED: u8 = 1;

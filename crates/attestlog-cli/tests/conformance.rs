@@ -10,6 +10,11 @@
 //! must be refused *by that rule*: its check must be among the report's
 //! failed lines, not merely some other check failing first.
 //!
+//! Every run is made twice, by `attestlog verify-bundle` and by
+//! `attestlog-verify verify-bundle` (the single-purpose verifier, given the
+//! protocol's subcommand word): the two must exit alike and print the same
+//! report.
+//!
 //! `cargo test -p attestlog-cli --test conformance -- --nocapture` prints the
 //! tally.
 
@@ -28,8 +33,11 @@ const DEFAULT_ISSUER: &str = "https://token.actions.githubusercontent.com";
 /// What one run of the client said.
 struct Outcome {
     accepted: bool,
+    /// The exit code.
+    code: Option<i32>,
     /// The checks the JSON report says failed (none for input errors, exit 2).
     failed_checks: Vec<String>,
+    stdout: String,
     stderr: String,
 }
 
@@ -75,11 +83,12 @@ const REFUSED_BY: &[(&str, &str)] = &[
     ("bundle-from-wrong-instance_fail", "log-key"),
 ];
 
-fn run_case(case: &Path, artifact_arg: &str) -> Outcome {
+/// Runs `case` through `client` (`common::bin` or `common::verifier`).
+fn run_case(client: fn() -> std::process::Command, case: &Path, artifact_arg: &str) -> Outcome {
     // A case without its own trusted root is verified with production's,
     // from Sigstore's TUF repository as published (`common::bin`'s loopback
     // mirror): the binary's default trust source.
-    let mut c = common::bin();
+    let mut c = client();
     c.arg("verify-bundle")
         .arg("--bundle")
         .arg(case.join("bundle.sigstore.json"));
@@ -107,6 +116,7 @@ fn run_case(case: &Path, artifact_arg: &str) -> Outcome {
         .find_map(|l| serde_json::from_str(l).ok());
     Outcome {
         accepted: o.status.success(),
+        code: o.status.code(),
         failed_checks: report
             .and_then(|r| {
                 r["checks"].as_array().map(|c| {
@@ -117,6 +127,7 @@ fn run_case(case: &Path, artifact_arg: &str) -> Outcome {
                 })
             })
             .unwrap_or_default(),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
     }
 }
@@ -139,6 +150,7 @@ fn sigstore_conformance_bundle_verify_suite() {
     let (mut right, mut runs) = (0, 0);
     let mut accepted_fail = Vec::new();
     let mut wrong = Vec::new();
+    let mut verifier_differs = Vec::new();
     for case in &cases {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
         let must_fail = name.ends_with("_fail");
@@ -153,7 +165,8 @@ fn sigstore_conformance_bundle_verify_suite() {
         );
         for arg in [artifact.display().to_string(), digest] {
             runs += 1;
-            let o = run_case(case, &arg);
+            let o = run_case(common::bin, case, &arg);
+            let v = run_case(common::verifier, case, &arg);
             let label = format!(
                 "{name} ({})",
                 if arg.starts_with("sha256:") {
@@ -162,6 +175,12 @@ fn sigstore_conformance_bundle_verify_suite() {
                     "path"
                 }
             );
+            if (v.code, &v.stdout) != (o.code, &o.stdout) {
+                verifier_differs.push(format!(
+                    "{label}: attestlog exit {:?}, attestlog-verify exit {:?}\n{}\n{}",
+                    o.code, v.code, o.stdout, v.stdout
+                ));
+            }
             let rule = REFUSED_BY.iter().find(|(n, _)| *n == name).map(|(_, c)| *c);
             if must_fail && o.accepted {
                 accepted_fail.push(label);
@@ -183,15 +202,20 @@ fn sigstore_conformance_bundle_verify_suite() {
         }
     }
     println!(
-        "sigstore-conformance bundle-verify: {} cases x 2 inputs (artifact path, sha256 digest) = {runs} runs: {right} right; accepted _fail: {}; {} _fail cases checked to be refused by their own rule",
+        "sigstore-conformance bundle-verify: {} cases x 2 inputs (artifact path, sha256 digest) = {runs} runs: {right} right; accepted _fail: {}; {} _fail cases checked to be refused by their own rule; attestlog-verify differing from attestlog verify-bundle: {}",
         cases.len(),
         accepted_fail.len(),
-        REFUSED_BY.len()
+        REFUSED_BY.len(),
+        verifier_differs.len()
     );
     assert!(
         accepted_fail.is_empty(),
         "accepted _fail cases: {accepted_fail:#?}"
     );
     assert!(wrong.is_empty(), "wrong: {wrong:#?}");
+    assert!(
+        verifier_differs.is_empty(),
+        "attestlog-verify and attestlog verify-bundle differ: {verifier_differs:#?}"
+    );
     assert_eq!(right, runs);
 }

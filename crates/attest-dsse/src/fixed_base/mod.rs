@@ -93,8 +93,7 @@ impl<C: Curve> Table<C> {
     /// The table of a well-known key (`sigstore-keys.txt`, with the
     /// `sigstore-keys` feature), by its SEC1 uncompressed point.
     pub(crate) fn known(sec1: &[u8]) -> Option<Self> {
-        C::known()
-            .iter()
+        known_keys::<C>()
             .find(|(_, point, _)| *point == sec1)
             .map(|(_, _, bytes)| Self::compiled(bytes))
     }
@@ -184,9 +183,11 @@ pub(crate) trait Curve: CurveArithmetic + FieldArithmetic + Sized {
     const WINDOW: usize;
     /// The generator's table (compiled in).
     fn generator_table() -> &'static Table<Self>;
-    /// The well-known keys compiled in: what each is, its SEC1 point, its
-    /// table's bytes.
-    fn known() -> &'static [(&'static str, &'static [u8], &'static [u8])];
+    /// The well-known keys compiled in: what each is and its table's bytes.
+    fn known_tables() -> &'static [(&'static str, &'static [u8])];
+    /// Their SEC1 points, back to back in the same order (see
+    /// [`known_keys`]).
+    fn known_points() -> &'static [u8];
     /// `p - n` (big endian, the field's length): an `r` below it may also
     /// stand for `x(R) = r + n` (see [`windowed::x_is_r`]).
     const P_MINUS_N: &'static [u8];
@@ -202,8 +203,11 @@ impl Curve for p256::NistP256 {
         static T: Table<p256::NistP256> = Table::compiled(P256_GENERATOR);
         &T
     }
-    fn known() -> &'static [(&'static str, &'static [u8], &'static [u8])] {
+    fn known_tables() -> &'static [(&'static str, &'static [u8])] {
         KNOWN_P256
+    }
+    fn known_points() -> &'static [u8] {
+        KNOWN_P256_POINTS
     }
 }
 
@@ -218,9 +222,23 @@ impl Curve for p384::NistP384 {
         static T: Table<p384::NistP384> = Table::compiled(P384_GENERATOR);
         &T
     }
-    fn known() -> &'static [(&'static str, &'static [u8], &'static [u8])] {
+    fn known_tables() -> &'static [(&'static str, &'static [u8])] {
         KNOWN_P384
     }
+    fn known_points() -> &'static [u8] {
+        KNOWN_P384_POINTS
+    }
+}
+
+/// The well-known keys of curve `C`: what each is, its SEC1 point, its
+/// table's bytes. The points are kept apart from the tables, back to back:
+/// looking a key up reads one or two pages, not one beside each table.
+fn known_keys<C: Curve>() -> impl Iterator<Item = (&'static str, &'static [u8], &'static [u8])> {
+    let point = 1 + 2 * FieldBytes::<C>::default().len();
+    C::known_points()
+        .chunks_exact(point)
+        .zip(C::known_tables())
+        .map(|(sec1, (label, table))| (*label, sec1, *table))
 }
 
 /// The ECDSA verification equation (SEC 1 §4.1.4) for a key with a table:
@@ -360,9 +378,15 @@ mod tests {
     #[test]
     fn compiled_key_tables_match_built_ones() {
         fn check<C: Curve>(expected: usize) {
-            assert_eq!(C::known().len(), expected, "keys listed");
-            for (label, sec1, _) in C::known() {
-                let field = FieldBytes::<C>::default().len();
+            assert_eq!(C::known_tables().len(), expected, "keys listed");
+            let field = FieldBytes::<C>::default().len();
+            assert_eq!(
+                C::known_points().len(),
+                expected * (1 + 2 * field),
+                "one point per listed key, nothing more"
+            );
+            assert_eq!(known_keys::<C>().count(), expected);
+            for (label, sec1, _) in known_keys::<C>() {
                 let x = FieldBytes::<C>::try_from(&sec1[1..=field]).unwrap();
                 let y = FieldBytes::<C>::try_from(&sec1[1 + field..]).unwrap();
                 let q: Option<C::AffinePoint> = C::AffinePoint::from_coordinates(&x, &y).into();

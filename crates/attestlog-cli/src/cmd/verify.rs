@@ -247,7 +247,8 @@ pub(crate) fn verify_and_print(
                 "checks": e.report.checks,
             }))?;
             eprintln!(
-                "attestlog: {}: not verified: {e}",
+                "{}: {}: not verified: {e}",
+                crate::failure::program(),
                 path.display(),
                 e = attest_dsse::ErrorChain(&e)
             );

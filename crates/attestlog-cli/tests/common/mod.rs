@@ -16,7 +16,17 @@ use serde_json::Value;
 /// window: no test reaches the network, and every one that verifies with
 /// production's trust gets it the way a user does.
 pub fn bin() -> Command {
-    let mut c = clean(Command::new(env!("CARGO_BIN_EXE_attestlog")));
+    with_tuf_mirror(clean(Command::new(env!("CARGO_BIN_EXE_attestlog"))))
+}
+
+/// `attestlog-verify` (`attestlog verify-bundle` as a binary of its own),
+/// set up as [`bin`] is.
+pub fn verifier() -> Command {
+    with_tuf_mirror(clean(Command::new(env!("CARGO_BIN_EXE_attestlog-verify"))))
+}
+
+/// `c` with Sigstore's production TUF repository as its loopback mirror.
+fn with_tuf_mirror(mut c: Command) -> Command {
     let cache = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("tuf-cache");
     c.envs(attestlog_testkit::files::sigstore_tuf_env(&cache));
     c

@@ -7,10 +7,15 @@
 //!   it, build the verifier, verify once) — what a process verifying one
 //!   bundle pays.
 //!
-//! - **process** (`--process ATTESTLOG_BIN PEER_BIN`): the whole command,
-//!   `attestlog verify-bundle` beside this package's `peer-verify-bundle`
-//!   (sigstore-verify behind the same arguments), each given the trusted
-//!   root as a file — start-up, reading, parsing and verifying once.
+//! - **process** (`--process ATTESTLOG_BIN ATTESTLOG_VERIFY_BIN PEER_BIN`):
+//!   the whole command, `attestlog verify-bundle` and `attestlog-verify`
+//!   each beside this package's `peer-verify-bundle` (sigstore-verify behind
+//!   the same arguments), each given the trusted root as a file — start-up,
+//!   reading, parsing and verifying once. The three binaries are first
+//!   copied to a fresh directory, as `cargo install` places them: how a
+//!   binary's pages came into the page cache (written by the linker, or
+//!   copied or read from disk) changes how many page faults a process takes
+//!   by a fifth, so the sides must come the same way.
 //!
 //! The two sides alternate in blocks (which goes first alternates too);
 //! each round gives a ratio attestlog/sigstore-rust; the median ratio is
@@ -229,7 +234,7 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let vectors = PathBuf::from(
         args.first()
-            .expect("usage: compare VECTORS_DIR [--process ATTESTLOG PEER]"),
+            .expect("usage: compare VECTORS_DIR [--process ATTESTLOG ATTESTLOG_VERIFY PEER]"),
     );
     let provider = if cfg!(feature = "ring") {
         "ring"
@@ -237,21 +242,34 @@ fn main() {
         "RustCrypto"
     };
     let cases: Vec<Case> = CASES.iter().map(|(n, c)| load(&vectors, n, c)).collect();
-    if let [_, flag, ours, peer] = args.as_slice()
+    if let [_, flag, ours, ours_verify, peer] = args.as_slice()
         && flag == "--process"
     {
-        let (ours, peer) = (PathBuf::from(ours), PathBuf::from(peer));
+        let dir = std::env::temp_dir().join(format!("compare-bins-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let installed = |p: &str| {
+            let to = dir.join(Path::new(p).file_name().expect("a binary's path"));
+            std::fs::copy(p, &to).expect("copy the binary");
+            to
+        };
+        let (ours, ours_verify, peer) = (installed(ours), installed(ours_verify), installed(peer));
         println!("| bundle | whole process | attestlog µs | sigstore-rust µs | ratio |");
         println!("| --- | --- | --- | --- | --- |");
         for c in &cases {
-            let (a, b, r) = alternate(
-                15,
-                4,
-                || run_process(&ours, &["verify-bundle"], c),
-                || run_process(&peer, &[], c),
-            );
-            println!("| {} | process | {a:.0} | {b:.0} | {r:.2} |", c.name);
+            for (label, bin, pre) in [
+                ("`attestlog verify-bundle`", &ours, &["verify-bundle"][..]),
+                ("`attestlog-verify`", &ours_verify, &[][..]),
+            ] {
+                let (a, b, r) = alternate(
+                    41,
+                    10,
+                    || run_process(bin, pre, c),
+                    || run_process(&peer, &[], c),
+                );
+                println!("| {} | {label} | {a:.0} | {b:.0} | {r:.2} |", c.name);
+            }
         }
+        std::fs::remove_dir_all(&dir).expect("remove the copies");
         return;
     }
     println!("| bundle | way | attestlog ({provider}) µs | sigstore-rust (aws-lc) µs | ratio |");
