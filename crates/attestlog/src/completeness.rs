@@ -276,6 +276,13 @@ impl Scan {
         &self.found
     }
 
+    /// Drops the entries found so far; what is scanned next is still
+    /// authenticated against the whole range (a monitor keeps only each
+    /// look's finds).
+    pub fn forget_found(&mut self) {
+        self.found = Vec::new();
+    }
+
     /// Scans the next entry's `body` (its index is [`size`](Self::size)),
     /// known to rows as `entry_id` (empty: its leaf hash, as Rekor v2).
     pub fn push(&mut self, body: &[u8], entry_id: &str, keys: &mut KeyMatcher) {

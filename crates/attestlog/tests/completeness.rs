@@ -337,3 +337,66 @@ fn a_sharded_v1_log_is_said_to_be_unsupported_not_passed() {
     assert!(!r.passed());
     assert!(r.error.as_deref().unwrap().contains("sharded"), "{r:?}");
 }
+
+/// A monitor's auditor (`new_finds_only`): each look reports the watched
+/// keys' entries found since the previous one, and the scan state it keeps
+/// holds only that look's finds — it does not grow with every entry ever
+/// found. A completeness audit on the same log keeps reporting all of them.
+#[test]
+fn a_monitor_keeps_only_each_looks_finds() {
+    use attestlog::AuditBaseline;
+    let (_dir, db, log, tenant) = v1_world("complete-monitor");
+    let attestor = Attestor::builder(again(&tenant), store(&db))
+        .log(v1_client(&log))
+        .build();
+    let monitor_baseline = Arc::new(MemoryBaseline::new());
+    let audit_baseline = Arc::new(MemoryBaseline::new());
+    // The monitor's store is empty: every find is reported.
+    let look = |new_only: bool, baseline: &Arc<MemoryBaseline>| {
+        Auditor::builder(keys(&[&tenant]), Box::new(attestlog::MemoryStore::new()))
+            .log(v1_client(&log))
+            .baseline(Arc::clone(baseline))
+            .trust_current_tree(true)
+            .new_finds_only(new_only)
+            .build()
+            .completeness()
+            .unwrap()
+            .remove(0)
+    };
+    let kept = |baseline: &MemoryBaseline, origin: &str| {
+        baseline
+            .load(&format!("completeness V1 {origin}"))
+            .unwrap()
+            .unwrap()
+    };
+    for n in 0..3 {
+        attestor.attest("acme", &subject(n), statement(n)).unwrap();
+    }
+    let first = look(true, &monitor_baseline);
+    let indexes = |r: &attestlog::CompletenessReport| -> Vec<u64> {
+        r.missing.iter().map(|m| m.index).collect()
+    };
+    assert_eq!((first.from, first.to, first.signed), (0, 3, 3));
+    assert_eq!(indexes(&first), vec![0, 1, 2]);
+    let state_after_three = kept(&monitor_baseline, &first.origin).len();
+    assert_eq!(indexes(&look(false, &audit_baseline)), vec![0, 1, 2]);
+
+    for n in 3..5 {
+        attestor.attest("acme", &subject(n), statement(n)).unwrap();
+    }
+    let second = look(true, &monitor_baseline);
+    assert_eq!((second.from, second.to, second.signed), (3, 5, 2));
+    assert_eq!(indexes(&second), vec![3, 4], "{second:?}");
+    let state = kept(&monitor_baseline, &second.origin);
+    assert!(
+        state.len() < state_after_three,
+        "two finds kept, not five: {state}"
+    );
+    // The audit's scan, resumed the same way, still reports every entry.
+    assert_eq!(indexes(&look(false, &audit_baseline)), vec![0, 1, 2, 3, 4]);
+
+    // A look that finds nothing keeps nothing.
+    let third = look(true, &monitor_baseline);
+    assert_eq!((third.from, third.to, third.signed), (5, 5, 0));
+    assert!(third.missing.is_empty());
+}

@@ -71,7 +71,10 @@ pub(crate) fn monitor(a: MonitorArgs) -> Result<ExitCode, Failure> {
     let mut auditor = opened
         .auditor(keys, Box::new(attestlog::MemoryStore::new()))
         .baseline(attestlog::FileBaseline::new(&state))
-        .trust_current_tree(a.trust_current_tree);
+        .trust_current_tree(a.trust_current_tree)
+        // Each look's finds only: the state file must not grow with every
+        // entry the watched keys ever signed.
+        .new_finds_only(true);
     if let Some(policy) = a.witnesses.policy()? {
         auditor = auditor.witnesses(policy);
     }

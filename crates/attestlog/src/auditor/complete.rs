@@ -169,6 +169,9 @@ impl Core {
             return fail(e.to_string());
         }
         let from = scan.size();
+        if self.new_finds_only {
+            scan.forget_found();
+        }
         while scan.size() < current.size {
             let start = scan.size();
             let end = (start + SCAN_CHUNK).min(current.size);

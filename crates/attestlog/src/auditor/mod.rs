@@ -78,6 +78,7 @@ impl<M> AuditorBuilder<M> {
                 baseline: Arc::new(MemoryBaseline::new()),
                 trust_current_tree: false,
                 witnesses: None,
+                new_finds_only: false,
             },
             mode: PhantomData,
         }
@@ -149,6 +150,19 @@ impl<M> AuditorBuilder<M> {
     /// always checked.
     pub const fn trust_current_tree(mut self, trust: bool) -> Self {
         self.core.trust_current_tree = trust;
+        self
+    }
+
+    /// For a monitor that follows a log: each
+    /// [`completeness`](Auditor::completeness) look reports only the
+    /// watched keys' entries found since the previous look, and the scan
+    /// state kept in the baseline holds no list of earlier finds — it stays
+    /// the size of one look's finds instead of growing with every entry the
+    /// keys ever signed (and each look no longer asks the store about all of
+    /// them). Not for a completeness *audit*: a row deleted after its entry
+    /// was found would no longer be reported.
+    pub const fn new_finds_only(mut self, new_only: bool) -> Self {
+        self.core.new_finds_only = new_only;
         self
     }
 
@@ -403,6 +417,8 @@ struct Core {
     trust_current_tree: bool,
     /// Cosignatures each log's current checkpoint must carry.
     witnesses: Option<attest_rekor::witness::WitnessPolicy>,
+    /// Completeness reports and keeps only each look's finds (a monitor).
+    new_finds_only: bool,
 }
 
 impl Core {
