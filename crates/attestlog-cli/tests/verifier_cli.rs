@@ -43,7 +43,8 @@ fn a_txt() -> String {
 /// multi-tool needs. Markers that only those libraries' code holds: SQLite's
 /// file header string and PostgreSQL's SASL mechanism name. Both must be in
 /// `attestlog` (else the markers prove nothing) and neither in
-/// `attestlog-verify`.
+/// `attestlog-verify`. (Not the sizes: a debug build's are mostly debug
+/// information, and differ by features.)
 #[test]
 fn the_verifier_links_no_database_client() {
     let read = |name: &str| std::fs::read(PathBuf::from(name)).unwrap();
@@ -55,12 +56,6 @@ fn the_verifier_links_no_database_client() {
         assert!(holds(&full, marker), "attestlog holds {m}");
         assert!(!holds(&verifier, marker), "attestlog-verify holds {m}");
     }
-    assert!(
-        verifier.len() < full.len() * 4 / 5,
-        "attestlog-verify ({} bytes) is not much smaller than attestlog ({} bytes)",
-        verifier.len(),
-        full.len()
-    );
 }
 
 /// With or without sigstore-conformance's `verify-bundle` word first, the
